@@ -1,0 +1,39 @@
+//! # vas-core
+//!
+//! Embeddable electronic archiving with the semantics of Vitam, the French State's
+//! archiving software: the SEDA 2.1/2.2/2.3 exchange standard, submission packages
+//! (SIPs), schema and profile validation, format identification, retention and access
+//! rules, storage offers, and the archive itself.
+//!
+//! Every fallible function returns [`Result`], whose [`Error`] carries a flat
+//! [`ErrorKind`] shared with the Python, Node and C bindings.
+//!
+//! Modules, from the bottom up (arrows point downwards only):
+//! - [`error`]: the one error type;
+//! - [`digest`]: digest algorithms and streaming hashers;
+//! - [`xml`]: helpers over quick-xml (positions, raw-node capture, escaping);
+//! - [`seda`]: the typed SEDA model, read/write, identifiers and the unit DAG;
+//! - [`schema`]: XSD 1.0 and RelaxNG validation with the bundled official schemas;
+//! - [`format`]: PRONOM format identification from DROID signature files;
+//! - [`sip`]: submission packages: safe reading, streaming writing, building;
+//! - [`referential`]: Vitam's referentials (rules, agencies, contracts …);
+//! - [`rules`]: end dates, inheritance, communicability, elimination;
+//! - [`storage`]: storage offers, strategies, audit and repair.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod digest;
+pub mod error;
+pub mod format;
+pub mod referential;
+pub mod rules;
+pub mod schema;
+pub mod seda;
+pub mod sip;
+pub mod storage;
+pub mod xml;
+
+pub use error::{Error, ErrorKind, Result};
+
+/// The version of vas-core.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
