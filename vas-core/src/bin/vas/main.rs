@@ -6,6 +6,17 @@
 //! - on failure, one line `vas: error: <reason>` on stderr;
 //! - `--json` prints one machine-readable JSON document on stdout.
 
+mod format_cmd;
+mod group_format;
+mod group_manifest;
+mod group_offer;
+mod group_rules;
+mod group_sip;
+mod manifest_check;
+mod manifest_model;
+mod offer_cmd;
+mod rules_cmd;
+mod sip_cmd;
 mod util;
 
 use std::process::ExitCode;
@@ -22,6 +33,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Read, rewrite, inspect and validate SEDA manifests.
+    #[command(subcommand)]
+    Manifest(group_manifest::Cmd),
+    /// Build and inspect submission packages (SIPs).
+    #[command(subcommand)]
+    Sip(group_sip::Cmd),
+    /// Identify file formats (PRONOM PUIDs).
+    #[command(subcommand)]
+    Format(group_format::Cmd),
+    /// Management rules: inherited rules, elimination, referential checks.
+    #[command(subcommand)]
+    Rules(group_rules::Cmd),
+    /// Storage offers: check, put, get, audit.
+    #[command(subcommand)]
+    Offer(group_offer::Cmd),
     /// Print the error kinds and their codes in every binding.
     Errors(util::ErrorsArgs),
 }
@@ -39,6 +65,11 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Manifest(c) => group_manifest::run(c),
+        Command::Sip(c) => group_sip::run(c),
+        Command::Format(c) => group_format::run(c),
+        Command::Rules(c) => group_rules::run(c),
+        Command::Offer(c) => group_offer::run(c),
         Command::Errors(a) => util::errors(a),
     };
     match result {
