@@ -18,6 +18,7 @@
 //! - [`sip`]: submission packages: safe reading, streaming writing, building;
 //! - [`referential`]: Vitam's referentials (rules, agencies, contracts …);
 //! - [`rules`]: end dates, inheritance, communicability, elimination;
+//! - [`ingest`]: Vitam's ingest workflow: statuses, outcome codes, the report;
 //! - [`storage`]: storage offers, strategies, audit and repair.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@
 pub mod digest;
 pub mod error;
 pub mod format;
+pub mod ingest;
 pub mod referential;
 pub mod rules;
 pub mod schema;

@@ -1,0 +1,22 @@
+//! Ingest validation with Vitam's semantics.
+//!
+//! This module holds the vocabulary of Vitam's ingest workflow, shared by the dry run and by
+//! the archive's real ingest:
+//! - [`Status`]: the outcome lattice `OK < WARNING < KO < FATAL`;
+//! - [`codes`]: Vitam's catalogue of event and outcome codes with their French labels
+//!   (`outcome-codes_fr.properties`, embedded);
+//! - [`workflow`]: the steps and actions of `DefaultIngestWorkflow` and of the blank-test
+//!   (dry-run) workflow, in Vitam's order, with their blocking behaviour (embedded JSON);
+//! - [`report`]: the operation report shaped like Vitam's operation logbook, and the
+//!   [`report::Recorder`] that checks write their events into while enforcing the status rules
+//!   (a step's status is the worst of its actions; a blocking KO/FATAL stops the run; the
+//!   `FINALLY` step always runs).
+
+pub mod codes;
+pub mod report;
+pub mod workflow;
+
+mod status;
+
+pub use report::{Event, Recorder, Report};
+pub use status::Status;
