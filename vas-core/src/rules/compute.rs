@@ -2,7 +2,8 @@
 //! the unit DAG (Vitam's `ComputeInheritedRuleService`), in a compact form that scales to
 //! millions of units.
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde_json::{Map, Value, json};
 use time::Date;
@@ -23,6 +24,45 @@ pub const CODE_CONSISTENCY: &str = "UNITS_RULES_COMPUTE.CONSISTENCY.KO";
 pub const CODE_REF_INCONSISTENCY: &str = "UNITS_RULES_COMPUTE.REF_INCONSISTENCY.KO";
 /// Vitam's outcome code when a declared date is at or after 9000-01-01.
 pub const CODE_DATE_THRESHOLD: &str = "CHECK_UNIT_SCHEMA.RULE_DATE_THRESHOLD.KO";
+
+/// A small, fast, non-cryptographic hasher (FxHash) for the engine's internal maps; the
+/// keys are ids from the input, and the maps live for one computation.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 const NIL: u32 = u32::MAX;
 /// Pseudo-category index of the global properties (`NeedAuthorization`).
@@ -118,7 +158,13 @@ pub struct InheritedRules {
     local_props: Vec<LocalProp>,
     /// Topological order (parents first).
     order: Vec<u32>,
-    parents: Vec<Vec<u32>>,
+    /// Parents in CSR form: unit `u`'s parents are `parent_flat[parent_offsets[u]..parent_offsets[u + 1]]`.
+    parent_offsets: Vec<u32>,
+    parent_flat: Vec<u32>,
+    /// Per unit: bit `c` set when some rule entry (resp. property entry, bit 7 = global)
+    /// of category `c` applies.
+    rule_mask: Vec<u8>,
+    prop_mask: Vec<u8>,
     rule_entries: Vec<Entry>,
     prop_entries: Vec<Entry>,
     unit_rules: Vec<Range>,
@@ -191,14 +237,14 @@ fn resolve_unit(
             continue;
         };
         for r in &cat.rules {
-            let element = format!("Management/{c}/Rule");
+            let element = || format!("Management/{c}/Rule");
             let def = referential.get(&r.rule).ok_or_else(|| {
                 rule_error(
                     CODE_UNKNOWN,
                     &u.id,
                     format!("rule {} declared in {c} does not exist", r.rule),
                 )
-                .with_element(element.clone())
+                .with_element(element())
             })?;
             if def.category != c {
                 return Err(rule_error(
@@ -209,7 +255,7 @@ fn resolve_unit(
                         r.rule, def.category
                     ),
                 )
-                .with_element(element));
+                .with_element(element()));
             }
             for (what, d) in [
                 ("StartDate", r.start_date),
@@ -275,7 +321,7 @@ fn resolve_unit(
                                         format_date(s)
                                     ),
                                 )
-                                .with_element(element));
+                                .with_element(element()));
                             }
                             end
                         }
@@ -342,7 +388,7 @@ pub fn compute_inherited_rules(
         ));
     }
     let n = units.len();
-    let mut index: HashMap<String, u32> = HashMap::with_capacity(n);
+    let mut index: HashMap<String, u32> = HashMap::with_capacity_and_hasher(n, Default::default());
     for (i, u) in units.iter().enumerate() {
         if index.insert(u.id.clone(), i as u32).is_some() {
             return Err(Error::new(
@@ -352,9 +398,11 @@ pub fn compute_inherited_rules(
             .with_id(u.id.clone()));
         }
     }
-    let mut parents: Vec<Vec<u32>> = Vec::with_capacity(n);
+    let mut parent_offsets: Vec<u32> = Vec::with_capacity(n + 1);
+    let mut parent_flat: Vec<u32> = Vec::with_capacity(n + n / 8);
+    parent_offsets.push(0);
     for u in units {
-        let mut ps = Vec::with_capacity(u.parents.len());
+        let start = parent_flat.len();
         for p in &u.parents {
             let &pi = index.get(p).ok_or_else(|| {
                 Error::new(
@@ -363,18 +411,18 @@ pub fn compute_inherited_rules(
                 )
                 .with_id(u.id.clone())
             })?;
-            if !ps.contains(&pi) {
-                ps.push(pi);
+            if !parent_flat[start..].contains(&pi) {
+                parent_flat.push(pi);
             }
         }
-        parents.push(ps);
+        parent_offsets.push(parent_flat.len() as u32);
     }
-    let order = topological_order(&parents, units)?;
+    let order = topological_order(&parent_offsets, &parent_flat, units)?;
 
     let mut rule_ids = Interner::default();
     let mut prop_names = Interner::default();
     let mut agency_names = Interner::default();
-    let mut value_index: HashMap<PropertyValue, u32> = HashMap::new();
+    let mut value_index: HashMap<PropertyValue, u32> = HashMap::default();
     let mut values: Vec<PropertyValue> = Vec::new();
     let mut intern_value = |v: &PropertyValue, values: &mut Vec<PropertyValue>| -> u32 {
         if let Some(&i) = value_index.get(v) {
@@ -459,7 +507,10 @@ pub fn compute_inherited_rules(
         local_rules,
         local_props,
         order,
-        parents,
+        parent_offsets,
+        parent_flat,
+        rule_mask: vec![0; n],
+        prop_mask: vec![0; n],
         rule_entries: Vec::with_capacity(n * 2),
         prop_entries: Vec::with_capacity(n * 2),
         unit_rules: vec![Range::default(); n],
@@ -471,9 +522,13 @@ pub fn compute_inherited_rules(
     Ok(out)
 }
 
-fn topological_order(parents: &[Vec<u32>], units: &[UnitRulesInput]) -> Result<Vec<u32>> {
+fn topological_order(
+    parent_offsets: &[u32],
+    parent_flat: &[u32],
+    units: &[UnitRulesInput],
+) -> Result<Vec<u32>> {
     // 0 = unvisited, 1 = in progress, 2 = done
-    let n = parents.len();
+    let n = units.len();
     let mut state = vec![0u8; n];
     let mut order = Vec::with_capacity(n);
     let mut stack: Vec<(u32, usize)> = Vec::new();
@@ -484,7 +539,8 @@ fn topological_order(parents: &[Vec<u32>], units: &[UnitRulesInput]) -> Result<V
         stack.push((start as u32, 0));
         state[start] = 1;
         while let Some(&mut (u, ref mut next)) = stack.last_mut() {
-            let ps = &parents[u as usize];
+            let ps = &parent_flat
+                [parent_offsets[u as usize] as usize..parent_offsets[u as usize + 1] as usize];
             if *next < ps.len() {
                 let p = ps[*next];
                 *next += 1;
@@ -529,7 +585,25 @@ impl InheritedRules {
             let props_start = self.prop_entries.len() as u32;
             let meta = &self.meta[ui];
             let (lr, lp, prevent) = (meta.local_rules, meta.local_props, meta.prevent);
+            // only the categories present locally or above (bit 7 = global properties)
+            let mut cats: u8 = 0;
+            for item in lr.iter() {
+                cats |= 1 << self.local_rules[item].cat;
+            }
+            for item in lp.iter() {
+                cats |= 1 << self.local_props[item].cat;
+            }
+            for k in self.parent_offsets[ui]..self.parent_offsets[ui + 1] {
+                let p = self.parent_flat[k as usize] as usize;
+                cats |= self.rule_mask[p] | self.prop_mask[p];
+            }
+            if self.agencies[ui].is_some() {
+                cats |= 1 << RuleCategory::Appraisal.index();
+            }
             for cat in 0..8u8 {
+                if cats & (1 << cat) == 0 {
+                    continue;
+                }
                 // ---- rules (not for the global pseudo-category)
                 if cat < GLOBAL {
                     for item in lr.iter() {
@@ -539,7 +613,8 @@ impl InheritedRules {
                     }
                     if prevent & (1 << cat) == 0 {
                         scratch.clear();
-                        for &p in &self.parents[ui] {
+                        for k in self.parent_offsets[ui]..self.parent_offsets[ui + 1] {
+                            let p = self.parent_flat[k as usize];
                             for e in self.unit_rules[p as usize].iter() {
                                 let entry = self.rule_entries[e];
                                 let lrule = &self.local_rules[entry.item as usize];
@@ -579,7 +654,8 @@ impl InheritedRules {
                 let blocked = cat < GLOBAL && prevent & (1 << cat) != 0;
                 if !blocked {
                     scratch.clear();
-                    for &p in &self.parents[ui] {
+                    for k in self.parent_offsets[ui]..self.parent_offsets[ui + 1] {
+                        let p = self.parent_flat[k as usize];
                         for e in self.unit_props[p as usize].iter() {
                             let entry = self.prop_entries[e];
                             let lprop = self.local_props[entry.item as usize];
@@ -634,6 +710,16 @@ impl InheritedRules {
                 start: rules_start,
                 end: self.rule_entries.len() as u32,
             };
+            let mut rm = 0u8;
+            for e in &self.rule_entries[rules_start as usize..] {
+                rm |= 1 << self.local_rules[e.item as usize].cat;
+            }
+            let mut pm = 0u8;
+            for e in &self.prop_entries[props_start as usize..] {
+                pm |= 1 << self.local_props[e.item as usize].cat;
+            }
+            self.rule_mask[ui] = rm;
+            self.prop_mask[ui] = pm;
             self.unit_props[ui] = Range {
                 start: props_start,
                 end: self.prop_entries.len() as u32,
@@ -725,7 +811,7 @@ impl InheritedRules {
     pub fn parents(&self, id: &str) -> Option<Vec<&str>> {
         let &i = self.index.get(id)?;
         Some(
-            self.parents[i as usize]
+            self.parent_indices(i)
                 .iter()
                 .map(|&p| self.ids[p as usize].as_str())
                 .collect(),
@@ -745,7 +831,8 @@ impl InheritedRules {
     }
 
     pub(crate) fn parent_indices(&self, u: u32) -> &[u32] {
-        &self.parents[u as usize]
+        &self.parent_flat
+            [self.parent_offsets[u as usize] as usize..self.parent_offsets[u as usize + 1] as usize]
     }
 
     /// Topological order, parents first.

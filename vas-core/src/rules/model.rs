@@ -140,7 +140,7 @@ impl CategoryRules {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Management {
-    categories: [Option<CategoryRules>; 7],
+    categories: [Option<Box<CategoryRules>>; 7],
     /// `NeedAuthorization` (a property of the whole block).
     pub need_authorization: Option<bool>,
 }
@@ -148,17 +148,17 @@ pub struct Management {
 impl Management {
     /// The block of a category, when the unit declares one.
     pub fn category(&self, c: RuleCategory) -> Option<&CategoryRules> {
-        self.categories[c.index()].as_ref()
+        self.categories[c.index()].as_deref()
     }
 
     /// The block of a category, created empty when absent.
     pub fn category_mut(&mut self, c: RuleCategory) -> &mut CategoryRules {
-        self.categories[c.index()].get_or_insert_with(CategoryRules::default)
+        self.categories[c.index()].get_or_insert_with(Box::default)
     }
 
     /// Replaces (or removes) the block of a category.
     pub fn set_category(&mut self, c: RuleCategory, rules: Option<CategoryRules>) {
-        self.categories[c.index()] = rules;
+        self.categories[c.index()] = rules.map(Box::new);
     }
 
     /// `true` when nothing is declared.
