@@ -33,6 +33,18 @@ fn vm(key: &str) -> String {
         .unwrap_or_else(|| "n/a".into())
 }
 
+/// User + system CPU time of this process, in seconds (from /proc/self/stat, 100 Hz ticks).
+fn cpu() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some((f[11].parse::<f64>().ok()? + f[12].parse::<f64>().ok()?) / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 fn generate(n: usize) -> Vec<UnitRulesInput> {
     const DEPTH: usize = 10;
     let per_level = n.div_ceil(DEPTH);
@@ -121,18 +133,22 @@ fn main() {
     let rss_before = vm("VmRSS:");
 
     let t = Instant::now();
+    let c0 = cpu();
     let computed = rules::compute_inherited_rules(&units, &referential).unwrap();
     let compute_time = t.elapsed();
     eprintln!(
-        "compute_inherited_rules: {compute_time:.2?} for {n} units (VmRSS {rss_before} → {}, VmHWM {})",
+        "compute_inherited_rules: {compute_time:.2?} wall, {:.2} s CPU, for {n} units (VmRSS {rss_before} → {}, VmHWM {})",
+        cpu() - c0,
         vm("VmRSS:"),
         vm("VmHWM:")
     );
 
     let at = rules::parse_date("2020-01-01").unwrap();
     let t = Instant::now();
+    let c0 = cpu();
     let analysis = computed.analyze_elimination(at);
     let analysis_time = t.elapsed();
+    let analysis_cpu = cpu() - c0;
     let t = Instant::now();
     let action = computed.elimination_action(&analysis);
     let action_time = t.elapsed();
@@ -142,7 +158,7 @@ fn main() {
         .filter(|a| a.status == rules::EliminationActionStatus::Deleted)
         .count();
     eprintln!(
-        "analyze_elimination: {analysis_time:.2?} (KEEP {}, DESTROY {}, CONFLICT {}); elimination_action: {action_time:.2?} (deleted {deleted}); VmHWM {}",
+        "analyze_elimination: {analysis_time:.2?} wall, {analysis_cpu:.2} s CPU (KEEP {}, DESTROY {}, CONFLICT {}); elimination_action: {action_time:.2?} (deleted {deleted}); VmHWM {}",
         count(rules::EliminationStatus::Keep),
         count(rules::EliminationStatus::Destroy),
         count(rules::EliminationStatus::Conflict),
