@@ -82,8 +82,9 @@ impl std::str::FromStr for SedaVersion {
 /// the prefix it was written with, and all its attributes in order (namespace
 /// declarations, `xsi:schemaLocation`, `id`, `xml:lang`, `schemeID`, …).
 ///
-/// `prefix`: `None` = same prefix as the parent (elements built from code),
-/// `Some("")` = unprefixed, `Some("seda")` = `seda:Name`. The position is ignored by `==`.
+/// `prefix`: `None` = same prefix as the parent element (the usual case, and what
+/// builders produce), `Some("")` = unprefixed under a prefixed parent, `Some("seda")` =
+/// `seda:Name` under a parent with another prefix. The position is ignored by `==`.
 #[derive(Debug, Clone, Default)]
 pub struct ElementMeta {
     /// Prefix as written (see the type docs).
@@ -101,10 +102,16 @@ impl PartialEq for ElementMeta {
 }
 
 impl ElementMeta {
-    /// Reads the prefix and attributes of a start tag.
-    pub fn from_start(s: &StartTag<'_>) -> Result<Self> {
+    /// Reads the prefix and attributes of a start tag; the prefix is stored as `None`
+    /// when it equals `parent_prefix` (the normal form, equal to elements built from code).
+    pub fn from_start(s: &StartTag<'_>, parent_prefix: &str) -> Result<Self> {
+        let p = s.prefix();
         Ok(ElementMeta {
-            prefix: Some(s.prefix().to_string()),
+            prefix: if p == parent_prefix {
+                None
+            } else {
+                Some(p.to_string())
+            },
             attrs: s.attrs()?,
             pos: s.pos,
         })
@@ -527,7 +534,7 @@ impl<T: TextLike> TextLike for Box<T> {
 
 impl Element for Text {
     fn parse(r: &mut SedaReader<'_>, start: &StartTag<'_>) -> Result<Self> {
-        let meta = ElementMeta::from_start(start)?;
+        let meta = ElementMeta::from_start(start, r.xml.parent_prefix())?;
         let mut value = String::new();
         loop {
             match r.xml.next()? {
@@ -806,7 +813,7 @@ macro_rules! seda_complex {
 
         impl $crate::seda::Element for $name {
             fn parse(r: &mut $crate::seda::SedaReader<'_>, start: &$crate::xml::StartTag<'_>) -> $crate::Result<Self> {
-                let meta = $crate::seda::ElementMeta::from_start(start)?;
+                let meta = $crate::seda::ElementMeta::from_start(start, r.xml.parent_prefix())?;
                 let mut items = Vec::new();
                 loop {
                     match r.xml.next()? {

@@ -383,6 +383,25 @@ impl<'a> XmlReader<'a> {
         self.open.len()
     }
 
+    /// Prefix of the parent of the element whose start tag was just read (`""` if none
+    /// or unprefixed).
+    pub fn parent_prefix(&self) -> &'a str {
+        if self.open.len() < 2 {
+            return "";
+        }
+        let (a, b) = self.open[self.open.len() - 2];
+        let tag = &self.src[a + 1..b];
+        let end = tag
+            .iter()
+            .position(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/')
+            .unwrap_or(tag.len());
+        let name = &tag[..end];
+        match name.iter().position(|c| *c == b':') {
+            Some(i) => std::str::from_utf8(&name[..i]).unwrap_or(""),
+            None => "",
+        }
+    }
+
     /// Position of the last event.
     pub fn pos(&self) -> Pos {
         self.last_pos
