@@ -539,3 +539,39 @@ fn example_inherited_rules_answer() {
     want["HoldRule"]["Properties"] = serde_json::json!([]);
     assert_eq!(got, want, "{}", serde_json::to_string_pretty(&got).unwrap());
 }
+
+/// The seda-model adapter and the direct manifest reader give the same input on every
+/// fixture SIP both can read.
+#[test]
+fn seda_adapter_agrees_with_direct_reader() {
+    let mut compared = 0;
+    let mut seda_failed = Vec::new();
+    let dir = format!("{FIX}/sips");
+    for folder in std::fs::read_dir(&dir).unwrap() {
+        let folder = folder.unwrap().path();
+        if !folder.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&folder).unwrap() {
+            let f = f.unwrap().path();
+            let Ok(bytes) = rules::manifest_bytes(&f) else {
+                continue;
+            };
+            let Ok(direct) = rules::read_manifest_units_bytes(&bytes) else {
+                continue;
+            };
+            match vas_core::seda::Document::from_slice(&bytes) {
+                Ok(doc) => {
+                    let via_seda = rules::units_from_seda(&doc)
+                        .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                    assert_eq!(via_seda.units, direct.units, "{}", f.display());
+                    assert_eq!(via_seda.originating_agency, direct.originating_agency);
+                    compared += 1;
+                }
+                Err(e) => seda_failed.push(format!("{}: {e}", f.display())),
+            }
+        }
+    }
+    eprintln!("compared {compared}; seda could not parse: {seda_failed:#?}");
+    assert!(compared >= 80, "{compared}");
+}

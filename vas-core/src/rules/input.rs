@@ -12,7 +12,7 @@ use quick_xml::events::Event;
 use serde_json::Value;
 
 use super::dates::parse_date;
-use super::model::{Management, PropertyValue, RuleRef, UnitRulesInput};
+use super::model::{CategoryRules, Management, PropertyValue, RuleRef, UnitRulesInput};
 use crate::referential::RuleCategory;
 use crate::{Error, ErrorKind, Result};
 
@@ -35,18 +35,24 @@ pub struct ManifestUnits {
 /// directory holding `manifest.xml`.
 pub fn read_manifest_units(path: impl AsRef<Path>) -> Result<ManifestUnits> {
     let path = path.as_ref();
-    let bytes = if path.is_dir() {
-        let m = path.join("manifest.xml");
-        std::fs::read(&m).map_err(|e| Error::from(e).or_path(&m))?
-    } else {
-        let bytes = std::fs::read(path).map_err(|e| Error::from(e).or_path(path))?;
-        if bytes.starts_with(b"PK\x03\x04") {
-            manifest_from_zip(&bytes).map_err(|e| e.or_path(path))?
-        } else {
-            bytes
-        }
-    };
+    let bytes = manifest_bytes(path)?;
     read_manifest_units_bytes(&bytes).map_err(|e| e.or_path(path))
+}
+
+/// The bytes of a manifest given as a file, a SIP (`.zip`: its root `.xml` file,
+/// `manifest.xml` first; at most 1 GiB) or a directory holding `manifest.xml`.
+pub fn manifest_bytes(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    let path = path.as_ref();
+    if path.is_dir() {
+        let m = path.join("manifest.xml");
+        return std::fs::read(&m).map_err(|e| Error::from(e).or_path(&m));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::from(e).or_path(path))?;
+    if bytes.starts_with(b"PK\x03\x04") {
+        manifest_from_zip(&bytes).map_err(|e| e.or_path(path))
+    } else {
+        Ok(bytes)
+    }
 }
 
 fn manifest_from_zip(bytes: &[u8]) -> Result<Vec<u8>> {
@@ -412,9 +418,20 @@ fn leaf(
     let (Some(c), Some(t)) = (category_of(at(1)), target(2)) else {
         return Ok(());
     };
-    let date = |v: &str| parse_date(v).map_err(|e| format!("{name}: {}", e.message()));
     pick(t, records, metadata, &mut |m| {
-        let cat = m.category_mut(c);
+        set_category_leaf(m.category_mut(c), name, value)
+    })
+}
+
+/// Applies one child element of a category block (`Rule`, `StartDate`, `FinalAction`,
+/// `RefNonRuleId` …) to the block; unknown names are ignored.
+pub(crate) fn set_category_leaf(
+    cat: &mut CategoryRules,
+    name: &str,
+    value: &str,
+) -> std::result::Result<(), String> {
+    let date = |v: &str| parse_date(v).map_err(|e| format!("{name}: {}", e.message()));
+    {
         let last = cat.rules.last_mut();
         match name {
             "Rule" => cat.rules.push(RuleRef::new(value, None)),
@@ -471,7 +488,7 @@ fn leaf(
             _ => {}
         }
         Ok(())
-    })
+    }
 }
 
 /// Reads units from JSON:

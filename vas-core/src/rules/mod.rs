@@ -16,8 +16,9 @@
 //!    (`KEEP` / `DESTROY` / `CONFLICT` with the extended information) and
 //!    [`InheritedRules::elimination_action`] the units an elimination may really delete.
 //!
-//! [`read_manifest_units`] and [`read_units_json`] fill the input from a SEDA manifest /
-//! SIP or from a JSON document.
+//! [`units_from_seda`] fills the input from the typed SEDA model ([`crate::seda`]);
+//! [`read_manifest_units`] reads it straight from a manifest or SIP (a light reader of
+//! the rules-relevant elements), and [`read_units_json`] from a JSON document.
 
 mod compute;
 mod dates;
@@ -25,6 +26,7 @@ mod decisions;
 mod elimination;
 mod input;
 mod model;
+mod seda_adapter;
 
 pub use compute::{
     CODE_CONSISTENCY, CODE_DATE_THRESHOLD, CODE_REF_INCONSISTENCY, CODE_UNKNOWN, InheritedCategory,
@@ -39,7 +41,10 @@ pub use elimination::{
     EliminationActionResult, EliminationActionStatus, EliminationResult, EliminationStatus,
     ExtendedInfo,
 };
-pub use input::{ManifestUnits, read_manifest_units, read_manifest_units_bytes, read_units_json};
+pub use input::{
+    ManifestUnits, manifest_bytes, read_manifest_units, read_manifest_units_bytes, read_units_json,
+};
 pub use model::{
     CategoryRules, HoldAttributes, Management, PropertyValue, RuleRef, UnitRulesInput,
 };
+pub use seda_adapter::units_from_seda;

@@ -83,7 +83,10 @@ fn load_units(input: &Path) -> Result<ManifestUnits> {
         let bytes = std::fs::read(input).map_err(|e| Error::from(e).or_path(input))?;
         rules::read_units_json(&bytes).map_err(|e| e.or_path(input))
     } else {
-        rules::read_manifest_units(input)
+        // the manifest goes through the typed SEDA model, then the rules adapter
+        let bytes = rules::manifest_bytes(input)?;
+        let doc = vas_core::seda::Document::from_slice(&bytes).map_err(|e| e.or_path(input))?;
+        rules::units_from_seda(&doc).map_err(|e| e.or_path(input))
     }
 }
 
