@@ -417,3 +417,206 @@ impl InheritedRules {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::referential::RulesReferential;
+    use crate::rules::{
+        PropertyValue, RuleRef, UnitRulesInput, compute_inherited_rules, parse_date,
+    };
+
+    fn referential() -> RulesReferential {
+        RulesReferential::from_csv_bytes(
+            b"RuleId,RuleType,RuleValue,RuleDescription,RuleDuration,RuleMeasurement\n\
+              APP-1,AppraisalRule,v,,1,YEAR\nAPP-9,AppraisalRule,v,,90,YEAR\nHOL-1,HoldRule,v,,,\n",
+        )
+        .unwrap()
+    }
+
+    /// A unit of `agency` with parents, optionally an APP-1 rule (2000) and a FinalAction.
+    fn unit(
+        id: &str,
+        parents: &[&str],
+        agency: &str,
+        rule: bool,
+        fa: Option<&str>,
+    ) -> UnitRulesInput {
+        let mut u = UnitRulesInput {
+            id: id.into(),
+            parents: parents.iter().map(|p| p.to_string()).collect(),
+            originating_agency: Some(agency.into()),
+            ..Default::default()
+        };
+        if rule || fa.is_some() {
+            let c = u.management.category_mut(RuleCategory::Appraisal);
+            if rule {
+                c.rules.push(RuleRef::new(
+                    "APP-1",
+                    Some(parse_date("2000-01-01").unwrap()),
+                ));
+            }
+            if let Some(fa) = fa {
+                c.set_property("FinalAction", PropertyValue::Text(fa.into()));
+            }
+        }
+        u
+    }
+
+    fn analyze(units: &[UnitRulesInput], id: &str) -> EliminationResult {
+        let c = compute_inherited_rules(units, &referential()).unwrap();
+        c.analyze_unit_elimination(id, parse_date("2020-01-01").unwrap())
+            .unwrap()
+    }
+
+    fn set(v: &[&str]) -> BTreeSet<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn keep_without_rules_or_with_implicit_keep() {
+        // no rule: keep; a Destroy without any rule: keep (no end date reached)
+        assert_eq!(
+            analyze(&[unit("u", &[], "A", false, None)], "u").status,
+            EliminationStatus::Keep
+        );
+        assert_eq!(
+            analyze(&[unit("u", &[], "A", false, Some("Destroy"))], "u").status,
+            EliminationStatus::Keep
+        );
+        // an expired rule with the implicit Keep: keep
+        assert_eq!(
+            analyze(&[unit("u", &[], "A", true, None)], "u").status,
+            EliminationStatus::Keep
+        );
+        // a rule still running: keep
+        let mut u = unit("u", &[], "A", false, Some("Destroy"));
+        u.management
+            .category_mut(RuleCategory::Appraisal)
+            .rules
+            .push(RuleRef::new(
+                "APP-9",
+                Some(parse_date("2000-01-01").unwrap()),
+            ));
+        assert_eq!(analyze(&[u], "u").status, EliminationStatus::Keep);
+    }
+
+    #[test]
+    fn destroy_and_hold() {
+        let r = analyze(&[unit("u", &[], "A", true, Some("Destroy"))], "u");
+        assert_eq!(r.status, EliminationStatus::Destroy);
+        assert_eq!(r.destroyable_originating_agencies, set(&["A"]));
+        assert!(r.extended_info.is_empty());
+        let mut u = unit("u", &[], "A", true, Some("Destroy"));
+        u.management
+            .category_mut(RuleCategory::Hold)
+            .rules
+            .push(RuleRef::new("HOL-1", None));
+        let r = analyze(&[u], "u");
+        assert_eq!(r.status, EliminationStatus::Conflict);
+        assert_eq!(
+            r.extended_info,
+            vec![ExtendedInfo::BlockedByHoldRule {
+                hold_rule_ids: set(&["HOL-1"])
+            }]
+        );
+    }
+
+    #[test]
+    fn local_final_action_hides_inherited_ones() {
+        // Vitam filters inherited properties the unit redefines, whatever their agency:
+        // B's Keep does not reach u, which is then destroyable for A alone
+        let units = [
+            unit("p", &[], "B", false, Some("Keep")),
+            unit("u", &["p"], "A", true, Some("Destroy")),
+        ];
+        let r = analyze(&units, "u");
+        assert_eq!(r.status, EliminationStatus::Destroy);
+        assert_eq!(r.destroyable_originating_agencies, set(&["A"]));
+        assert!(r.non_destroyable_originating_agencies.is_empty());
+    }
+
+    #[test]
+    fn keep_access_sp() {
+        // u (agency A) inherits A's expired rule and Destroy through pa, and B's Keep
+        // through pb: A destroys, B keeps
+        let units = [
+            unit("pa", &[], "A", true, Some("Destroy")),
+            unit("pb", &[], "B", false, Some("Keep")),
+            unit("u", &["pa", "pb"], "A", false, None),
+        ];
+        let r = analyze(&units, "u");
+        assert_eq!(r.status, EliminationStatus::Conflict);
+        assert_eq!(r.destroyable_originating_agencies, set(&["A"]));
+        assert_eq!(r.non_destroyable_originating_agencies, set(&["B"]));
+        // each direct parent carries one agency only: no link inconsistency
+        assert_eq!(r.extended_info, vec![ExtendedInfo::KeepAccessSp]);
+    }
+
+    #[test]
+    fn access_link_inconsistency() {
+        // p gathers A's Destroy (from ga) and B's Keep (from gb); u below p receives both
+        // through the same parent, so the link to p cannot be cut for A only
+        let units = [
+            unit("ga", &[], "A", true, Some("Destroy")),
+            unit("gb", &[], "B", false, Some("Keep")),
+            unit("p", &["ga", "gb"], "A", false, None),
+            unit("u", &["p"], "A", false, None),
+        ];
+        let r = analyze(&units, "u");
+        assert_eq!(r.status, EliminationStatus::Conflict);
+        assert_eq!(
+            r.extended_info,
+            vec![
+                ExtendedInfo::KeepAccessSp,
+                ExtendedInfo::AccessLinkInconsistency {
+                    parent_unit_id: "p".into(),
+                    destroyable_originating_agencies: set(&["A"]),
+                    non_destroyable_originating_agencies: set(&["B"]),
+                }
+            ]
+        );
+        let j = r.to_json();
+        assert_eq!(
+            j["ExtendedInfo"][1]["ExtendedInfoDetails"]["ParentUnitId"],
+            "p"
+        );
+        // an implicit Keep of the unit's own agency overrides everything inherited
+        let units = [
+            unit("g", &[], "A", true, Some("Destroy")),
+            unit("u", &["g"], "B", false, None),
+        ];
+        let r = analyze(&units, "u");
+        assert_eq!(r.status, EliminationStatus::Keep);
+    }
+
+    #[test]
+    fn final_action_inconsistency() {
+        // one agency, rules ended, Keep through one parent and Destroy through another
+        let units = [
+            unit("k", &[], "A", true, Some("Keep")),
+            unit("d", &[], "A", true, Some("Destroy")),
+            unit("u", &["k", "d"], "A", false, None),
+        ];
+        let r = analyze(&units, "u");
+        assert_eq!(r.status, EliminationStatus::Conflict);
+        assert_eq!(
+            r.extended_info[0],
+            ExtendedInfo::FinalActionInconsistency {
+                originating_agencies_in_conflict: set(&["A"])
+            }
+        );
+        assert_eq!(
+            r.to_json()["ExtendedInfo"][0]["ExtendedInfoType"],
+            "FINAL_ACTION_INCONSISTENCY"
+        );
+    }
+
+    #[test]
+    fn holding_units_are_destroyable() {
+        let mut u = unit("h", &[], "A", false, None);
+        u.originating_agency = None;
+        let r = analyze(&[u], "h");
+        assert_eq!(r.status, EliminationStatus::Destroy);
+    }
+}

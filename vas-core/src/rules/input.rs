@@ -50,9 +50,55 @@ pub fn manifest_bytes(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(|e| Error::from(e).or_path(path))?;
     if bytes.starts_with(b"PK\x03\x04") {
         manifest_from_zip(&bytes).map_err(|e| e.or_path(path))
+    } else if bytes.len() > 262 && &bytes[257..262] == b"ustar" {
+        manifest_from_tar(&bytes).map_err(|e| e.or_path(path))
     } else {
         Ok(bytes)
     }
+}
+
+fn manifest_from_tar(bytes: &[u8]) -> Result<Vec<u8>> {
+    let corrupt = |e: std::io::Error| {
+        Error::new(ErrorKind::Corrupt, format!("unreadable tar: {e}")).with_source(e)
+    };
+    let mut found: Option<(String, Vec<u8>)> = None;
+    let mut archive = tar::Archive::new(bytes);
+    for entry in archive.entries().map_err(corrupt)? {
+        let mut entry = entry.map_err(corrupt)?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let name = entry
+            .path()
+            .map_err(corrupt)?
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .to_owned();
+        if name.contains('/') || !name.to_ascii_lowercase().ends_with(".xml") {
+            continue;
+        }
+        if found.as_ref().is_some_and(|(n, _)| n == "manifest.xml") {
+            continue;
+        }
+        let mut out = Vec::new();
+        (&mut entry)
+            .take(MAX_MANIFEST + 1)
+            .read_to_end(&mut out)
+            .map_err(corrupt)?;
+        if out.len() as u64 > MAX_MANIFEST {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!("manifest {name} is larger than {MAX_MANIFEST} bytes"),
+            ));
+        }
+        found = Some((name, out));
+    }
+    found.map(|(_, b)| b).ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            "no manifest (.xml file at the root) in the SIP",
+        )
+    })
 }
 
 fn manifest_from_zip(bytes: &[u8]) -> Result<Vec<u8>> {
