@@ -575,3 +575,64 @@ fn seda_adapter_agrees_with_direct_reader() {
     eprintln!("compared {compared}; seda could not parse: {seda_failed:#?}");
     assert!(compared >= 80, "{compared}");
 }
+
+/// ProcessingIT (SIP_OK_HoldRules): each unit's stored `#management`, with the end dates
+/// Vitam computes at ingest (expected values from Vitam's `SIP_OK_HoldRules.json`).
+#[test]
+fn hold_rules_sip_management_as_vitam_stores_it() {
+    use serde_json::json;
+    let units = sip("integration-processing", "SIP_OK_HoldRules.zip");
+    let computed = compute_inherited_rules(&units, &referential("integration-processing")).unwrap();
+    let owner = "Owner de la r\u{e8}gle de Gel";
+    let expected = [
+        ("Unit1", json!({})),
+        (
+            "Unit2",
+            json!({
+                "AppraisalRule": {"Rules": [{"Rule": "APP-00002", "StartDate": "2000-01-01", "EndDate": "2005-01-01"}], "FinalAction": "Keep"},
+                "HoldRule": {"Rules": [{"Rule": "HOL-00001", "StartDate": "2000-01-01", "HoldOwner": owner, "HoldReason": "Motif du gel",
+                                        "HoldReassessingDate": "2005-01-01", "PreventRearrangement": true, "EndDate": "2001-01-01"}]}
+            }),
+        ),
+        (
+            "Unit3",
+            json!({"HoldRule": {"Rules": [{"Rule": "HOL-00001"}]}}),
+        ),
+        (
+            "Unit4",
+            json!({"HoldRule": {"Rules": [{"Rule": "HOL-00002", "StartDate": "2000-01-01", "HoldEndDate": "2010-01-01", "HoldOwner": owner,
+                                                  "HoldReason": "Motif du gel", "HoldReassessingDate": "2005-01-01", "PreventRearrangement": false,
+                                                  "EndDate": "2010-01-01"}]}}),
+        ),
+        (
+            "Unit5",
+            json!({"HoldRule": {"Rules": [{"Rule": "HOL-00002", "StartDate": "2000-01-01", "HoldOwner": owner,
+                                                  "HoldReassessingDate": "2005-01-01", "PreventRearrangement": false}]}}),
+        ),
+        (
+            "Unit6",
+            json!({"HoldRule": {"Inheritance": {"PreventRulesId": ["HOL-00001"]}}}),
+        ),
+        (
+            "Unit7",
+            json!({"HoldRule": {"Inheritance": {"PreventInheritance": true, "PreventRulesId": []}}}),
+        ),
+        (
+            "Unit8",
+            json!({"HoldRule": {
+                "Rules": [
+                    {"Rule": "HOL-00001", "StartDate": "2000-01-01", "HoldOwner": "Owner de la r\u{e8}gle de Gel HOL-00001", "EndDate": "2001-01-01"},
+                    {"Rule": "HOL-00002", "HoldEndDate": "2010-01-01", "HoldOwner": "Owner de la r\u{e8}gle de Gel HOL-00002",
+                     "HoldReassessingDate": "2005-01-01", "PreventRearrangement": false, "EndDate": "2010-01-01"},
+                    {"Rule": "HOL-00003"}
+                ],
+                "Inheritance": {"PreventRulesId": ["HOL-00004"]}
+            }}),
+        ),
+    ];
+    assert_eq!(units.len(), expected.len());
+    for (title, want) in expected {
+        let got = computed.management_json(by_title(&units, title)).unwrap();
+        assert_eq!(got, want, "{title}");
+    }
+}

@@ -893,6 +893,107 @@ impl InheritedRules {
             })
     }
 
+    /// The unit's own management with computed end dates, in the shape Vitam stores it
+    /// (`#management`): per declared category `Rules` (`Rule`, `StartDate`, `EndDate`, hold
+    /// attributes), the properties (`FinalAction` …), and `Inheritance`
+    /// (`PreventInheritance`, `PreventRulesId`) when set; `NeedAuthorization` at the top.
+    ///
+    /// ```
+    /// use vas_core::referential::{RulesReferential, RuleCategory};
+    /// use vas_core::rules::{compute_inherited_rules, parse_date, RuleRef, UnitRulesInput};
+    ///
+    /// let referential = RulesReferential::from_csv_bytes(
+    ///     b"RuleId,RuleType,RuleValue,RuleDescription,RuleDuration,RuleMeasurement\n\
+    ///       APP-2,AppraisalRule,v,,5,YEAR\n")?;
+    /// let mut u = UnitRulesInput { id: "u".into(), originating_agency: Some("SP".into()), ..Default::default() };
+    /// u.management.category_mut(RuleCategory::Appraisal).rules.push(RuleRef::new("APP-2", Some(parse_date("2000-01-01")?)));
+    /// let m = compute_inherited_rules(&[u], &referential)?.management_json("u").unwrap();
+    /// assert_eq!(m["AppraisalRule"]["Rules"][0]["EndDate"], "2005-01-01");
+    /// # Ok::<(), vas_core::Error>(())
+    /// ```
+    pub fn management_json(&self, id: &str) -> Option<Value> {
+        let u = *self.index.get(id)? as usize;
+        let meta = &self.meta[u];
+        let mut m = Map::new();
+        for c in RuleCategory::ALL {
+            let ci = c.index() as u8;
+            let rules: Vec<Value> = meta
+                .local_rules
+                .iter()
+                .map(|i| &self.local_rules[i])
+                .filter(|r| r.cat == ci)
+                .map(|r| {
+                    InheritedRule {
+                        unit_id: String::new(),
+                        originating_agency: None,
+                        paths: Vec::new(),
+                        rule: self.rule_ids.name(r.rule).to_owned(),
+                        start_date: r.start,
+                        end_date: r.end,
+                        hold: r.hold.as_deref().cloned().unwrap_or_default(),
+                    }
+                    .to_json()
+                })
+                .map(|mut v| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("UnitId");
+                        o.remove("OriginatingAgency");
+                        o.remove("Paths");
+                    }
+                    v
+                })
+                .collect();
+            let props: Vec<(&str, Value)> = meta
+                .local_props
+                .iter()
+                .map(|i| self.local_props[i])
+                .filter(|p| p.cat == ci)
+                .map(|p| {
+                    (
+                        self.prop_names.name(p.name),
+                        self.values[p.value as usize].to_json(),
+                    )
+                })
+                .collect();
+            let prevent = meta.prevent & (1 << ci) != 0;
+            let ref_non: Vec<&str> = meta
+                .ref_non
+                .iter()
+                .filter(|(c2, _)| *c2 == ci)
+                .map(|(_, r)| self.rule_ids.name(*r))
+                .collect();
+            if rules.is_empty() && props.is_empty() && !prevent && ref_non.is_empty() {
+                continue;
+            }
+            let mut o = Map::new();
+            if !rules.is_empty() {
+                o.insert("Rules".into(), Value::Array(rules));
+            }
+            for (name, v) in props {
+                o.insert(name.into(), v);
+            }
+            if prevent || !ref_non.is_empty() {
+                let mut inh = Map::new();
+                if prevent {
+                    inh.insert("PreventInheritance".into(), json!(true));
+                }
+                inh.insert("PreventRulesId".into(), json!(ref_non));
+                o.insert("Inheritance".into(), Value::Object(inh));
+            }
+            m.insert(c.name().into(), Value::Object(o));
+        }
+        for i in meta.local_props.iter() {
+            let p = self.local_props[i];
+            if p.cat == GLOBAL {
+                m.insert(
+                    self.prop_names.name(p.name).into(),
+                    self.values[p.value as usize].to_json(),
+                );
+            }
+        }
+        Some(Value::Object(m))
+    }
+
     /// The inherited rules of one unit, as owned data.
     pub fn unit(&self, id: &str) -> Option<UnitInheritedRules> {
         let u = *self.index.get(id)?;

@@ -157,6 +157,10 @@ pub fn rules_compute(args: RulesComputeArgs) -> Result<ExitCode> {
             o.insert("id".into(), json!(id));
             o.insert("title".into(), json!(computed.title(id)));
             o.insert("inheritedRules".into(), r.to_json());
+            o.insert(
+                "management".into(),
+                computed.management_json(id).unwrap_or_default(),
+            );
             o.insert("computedInheritedRules".into(), r.summary());
             if let Some(at) = at
                 && let Some(d) = computed.decisions(id, at)
