@@ -217,3 +217,49 @@ fn import_check_exit_codes() {
     assert_eq!(code, 2);
     assert!(err.starts_with("vas: error: "));
 }
+
+#[test]
+fn compute_accepts_json_units_and_tar_sips() {
+    let dir = referentials("integration-processing");
+    let input = dir.path().join("units.json");
+    std::fs::write(
+        &input,
+        r#"{"originatingAgency":"SP","managementMetadata":{"AccessRule":{"Rules":[{"Rule":"ACC-00002","StartDate":"2000-01-01"}]}},
+            "units":[{"id":"root","title":"Root"},
+                     {"id":"leaf","parents":["root"],"management":{"AccessRule":{"RefNonRuleId":["ACC-00002"]}}}]}"#,
+    )
+    .unwrap();
+    let (code, out, err) = vas(&[
+        "rules",
+        "compute",
+        "--referentials",
+        dir.path().to_str().unwrap(),
+        input.to_str().unwrap(),
+        "--json",
+        "--at",
+        "2026-01-01",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let root = &v["units"][0];
+    assert_eq!(
+        root["inheritedRules"]["AccessRule"]["Rules"][0]["EndDate"],
+        "2025-01-01"
+    );
+    assert_eq!(root["decisions"]["Communicable"], true);
+    assert_eq!(
+        v["units"][1]["inheritedRules"]["AccessRule"]["Rules"],
+        serde_json::json!([])
+    );
+
+    let tar = format!("{FIX}/sips/integration-test_integration-processing/SIP.tar");
+    let (code, out, err) = vas(&[
+        "rules",
+        "compute",
+        "--referentials",
+        dir.path().to_str().unwrap(),
+        &tar,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("unit "), "{out}");
+}
