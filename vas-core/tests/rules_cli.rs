@@ -199,6 +199,36 @@ fn import_check_exit_codes() {
     let (code, out, _) = vas(&["rules", "import-check", &ok]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("valid rules referential (25 rules)"));
+    // tenant minimum durations (Vitam's listMinimumRuleDuration)
+    let (code, out, _) = vas(&[
+        "rules",
+        "import-check",
+        &ok,
+        "--minimum",
+        "AppraisalRule=7YEAR",
+        "--json",
+    ]);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let lines: Vec<u64> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [4, 10]); // APP-00002 (5 years) and APP-00005 (6 years)
+    assert_eq!(
+        v["errors"][0]["code"],
+        "STP_IMPORT_RULES_RULEDURATION_EXCEED"
+    );
+    let (code, _, _) = vas(&[
+        "rules",
+        "import-check",
+        &ok,
+        "--minimum",
+        "AppraisalRule=5YEAR",
+    ]);
+    assert_eq!(code, 0);
     let ko = format!(
         "{FIX}/referentials/rules/jeu_donnees_KO_regles_CSV_HoldRuleWithMeasureAndNoDuration.csv"
     );
