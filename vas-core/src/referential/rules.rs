@@ -220,7 +220,8 @@ pub enum RulesCsvErrorCode {
     NotCsvFormat,
     /// The same `RuleId` appears twice.
     RuleIdDuplication,
-    /// `RuleId` holds characters other than letters, digits, `_` and `-`.
+    /// `RuleId` holds characters other than letters, digits, `_` and `-` (vas's own
+    /// code `STP_IMPORT_RULES_WRONG_RULEID`: Vitam's report has no dedicated one).
     InvalidRuleId,
     /// `RuleType` is not one of the seven categories (exact spelling).
     UnknownRuleType,
@@ -235,7 +236,8 @@ pub enum RulesCsvErrorCode {
 }
 
 impl RulesCsvErrorCode {
-    /// Vitam's code in the import report (`FileRulesErrorCode`).
+    /// Vitam's code in the import report (`FileRulesErrorCode`); see
+    /// [`RulesCsvErrorCode::InvalidRuleId`] for the one vas addition.
     pub fn vitam_code(self) -> &'static str {
         match self {
             RulesCsvErrorCode::NotCsvFormat => "STP_IMPORT_RULES_NOT_CSV_FORMAT",
