@@ -13,8 +13,10 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use vas_core::{Error, ErrorKind};
 
-/// `VasError` followed by one class per kind, in the order of `ErrorKind::ALL`.
-static CLASSES: PyOnceLock<(Py<PyType>, Vec<(ErrorKind, Py<PyType>)>)> = PyOnceLock::new();
+/// `VasError`, and one class per kind in the order of `ErrorKind::ALL`.
+type Classes = (Py<PyType>, Vec<(ErrorKind, Py<PyType>)>);
+
+static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
 
 const ATTRS: [&str; 8] = [
     "message", "path", "element", "line", "column", "id", "code", "kind",
