@@ -18,6 +18,8 @@
 pub mod args;
 pub mod errors;
 
+use std::sync::{Mutex, MutexGuard};
+
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use vas_core::digest::{self as core_digest, DigestAlgorithm};
@@ -58,10 +60,36 @@ fn digest_file(
 }
 
 /// A streaming hasher, in the manner of `hashlib`: `update()` then `hexdigest()`.
-#[pyclass(module = "vas")]
-#[derive(Clone)]
+///
+/// Safe to share between threads: updates are serialised by a lock, taken with the GIL
+/// released when it is contended or when the data is large.
+#[pyclass(module = "vas", frozen)]
 struct Hasher {
-    inner: core_digest::Hasher,
+    inner: Mutex<core_digest::Hasher>,
+}
+
+impl Hasher {
+    /// Locks the state, releasing the GIL while waiting if another thread holds it.
+    fn with<R: Send>(
+        &self,
+        py: Python<'_>,
+        detach: bool,
+        f: impl FnOnce(&mut core_digest::Hasher) -> R + Send,
+    ) -> R {
+        fn lock(m: &Mutex<core_digest::Hasher>) -> MutexGuard<'_, core_digest::Hasher> {
+            // A panic while holding the lock cannot leave a hasher half-updated in a way
+            // that matters more than the panic itself: keep going.
+            m.lock().unwrap_or_else(|e| e.into_inner())
+        }
+        if !detach && let Ok(mut g) = self.inner.try_lock() {
+            return f(&mut g);
+        }
+        py.detach(|| f(&mut lock(&self.inner)))
+    }
+
+    fn snapshot(&self, py: Python<'_>) -> core_digest::Hasher {
+        self.with(py, false, |h| h.clone())
+    }
 }
 
 #[pymethods]
@@ -70,61 +98,57 @@ impl Hasher {
     #[pyo3(signature = (algorithm = "SHA-512"))]
     fn new(py: Python<'_>, algorithm: &str) -> PyResult<Self> {
         Ok(Hasher {
-            inner: core_digest::Hasher::new(args::algorithm(py, algorithm)?),
+            inner: Mutex::new(core_digest::Hasher::new(args::algorithm(py, algorithm)?)),
         })
     }
 
     /// Feeds a bytes-like object.
-    fn update(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn update(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
         let bytes = args::bytes(data)?;
-        if bytes.len() >= args::DETACH_THRESHOLD {
-            let inner = &mut self.inner;
-            py.detach(|| inner.update(&bytes));
-        } else {
-            self.inner.update(&bytes);
-        }
+        let large = bytes.len() >= args::DETACH_THRESHOLD;
+        let bytes: &[u8] = &bytes;
+        self.with(py, large, |h| h.update(bytes));
         Ok(())
     }
 
     /// The lower-case hex digest of everything fed so far (the hasher stays usable).
-    fn hexdigest(&self) -> String {
-        self.inner.clone().finalize_hex()
+    fn hexdigest(&self, py: Python<'_>) -> String {
+        self.snapshot(py).finalize_hex()
     }
 
     /// The raw digest of everything fed so far (the hasher stays usable).
     fn digest<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.inner.clone().finalize_bytes())
+        PyBytes::new(py, &self.snapshot(py).finalize_bytes())
     }
 
     /// An independent copy of the hasher's state.
-    fn copy(&self) -> Self {
-        self.clone()
+    fn copy(&self, py: Python<'_>) -> Self {
+        Hasher {
+            inner: Mutex::new(self.snapshot(py)),
+        }
     }
 
     /// The SEDA name of the algorithm, e.g. `"SHA-512"`.
     #[getter]
-    fn algorithm(&self) -> &'static str {
-        self.inner.algorithm().seda_name()
+    fn algorithm(&self, py: Python<'_>) -> &'static str {
+        self.with(py, false, |h| h.algorithm().seda_name())
     }
 
     /// Size of the digest in bytes.
     #[getter]
-    fn digest_size(&self) -> usize {
-        self.inner.algorithm().output_len()
+    fn digest_size(&self, py: Python<'_>) -> usize {
+        self.with(py, false, |h| h.algorithm().output_len())
     }
 
     /// Number of bytes fed so far.
     #[getter]
-    fn size(&self) -> u64 {
-        self.inner.len()
+    fn size(&self, py: Python<'_>) -> u64 {
+        self.with(py, false, |h| h.len())
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "<vas.Hasher {} after {} bytes>",
-            self.inner.algorithm().seda_name(),
-            self.inner.len()
-        )
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let (alg, len) = self.with(py, false, |h| (h.algorithm().seda_name(), h.len()));
+        format!("<vas.Hasher {alg} after {len} bytes>")
     }
 }
 

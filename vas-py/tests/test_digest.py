@@ -124,3 +124,26 @@ def test_digest_releases_the_gil(rng):
     if elapsed > 0.1:  # too fast to tell otherwise
         # With the GIL held for each whole digest, the loop could only tick between digests.
         assert ticks > 10, (ticks, elapsed)
+
+
+def test_hasher_shared_between_threads(rng):
+    """Concurrent updates are serialised: nothing is lost, no 'already borrowed' error."""
+    h = vas.Hasher("SHA-256")
+    chunks = [rng.randbytes(100_000) for _ in range(4)] + [b"x"] * 50
+    errors = []
+
+    def work(chunk):
+        try:
+            for _ in range(5):
+                h.update(chunk)
+                h.hexdigest()
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in chunks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert h.size == 5 * sum(len(c) for c in chunks)
