@@ -30,6 +30,12 @@ export declare class Hasher {
 }
 
 /**
+ * Throws the vas error described by the arguments: for the tests of the error mapping
+ * (every kind, every context field). Not part of the public API.
+ */
+export declare function _raiseError(kind: string, message: string, context?: ErrorContextForTest | undefined | null): void
+
+/**
  * Lower-case hex digest of a Buffer (default algorithm SHA-512), computed off the
  * event loop.
  */
@@ -46,6 +52,22 @@ export declare function digestFileSync(path: string, algorithm?: string | undefi
 
 /** Lower-case hex digest of a Buffer, on the calling thread. */
 export declare function digestSync(data: Buffer, algorithm?: string | undefined | null): string
+
+/** Context of an error raised on purpose by `_raiseError`. */
+export interface ErrorContextForTest {
+  /** File path. */
+  path?: string
+  /** Element path. */
+  element?: string
+  /** Line (with `column`). */
+  line?: number
+  /** Column (with `line`). */
+  column?: number
+  /** Identifier. */
+  id?: string
+  /** Vitam outcome code. */
+  outcomeCode?: string
+}
 
 /** One row of the error table shared by every binding. */
 export interface ErrorKindInfo {

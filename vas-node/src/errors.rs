@@ -145,3 +145,52 @@ pub struct VasErrorFields {
     /// OS error number when an OS error is the cause.
     pub errno: Option<i32>,
 }
+
+/// Context of an error raised on purpose by `_raiseError`.
+#[napi(object)]
+pub struct ErrorContextForTest {
+    /// File path.
+    pub path: Option<String>,
+    /// Element path.
+    pub element: Option<String>,
+    /// Line (with `column`).
+    pub line: Option<u32>,
+    /// Column (with `line`).
+    pub column: Option<u32>,
+    /// Identifier.
+    pub id: Option<String>,
+    /// Vitam outcome code.
+    pub outcome_code: Option<String>,
+}
+
+/// Throws the vas error described by the arguments: for the tests of the error mapping
+/// (every kind, every context field). Not part of the public API.
+#[napi(js_name = "_raiseError")]
+pub fn raise_error(
+    env: Env,
+    kind: String,
+    message: String,
+    context: Option<ErrorContextForTest>,
+) -> Result<()> {
+    let kind = ErrorKind::from_name(&kind)
+        .ok_or_else(|| napi::Error::new(Status::InvalidArg, format!("unknown kind {kind}")))?;
+    let mut e = VasError::new(kind, message);
+    if let Some(c) = context {
+        if let Some(v) = c.path {
+            e = e.with_path(v);
+        }
+        if let Some(v) = c.element {
+            e = e.with_element(v);
+        }
+        if let (Some(l), Some(col)) = (c.line, c.column) {
+            e = e.at(l.into(), col.into());
+        }
+        if let Some(v) = c.id {
+            e = e.with_id(v);
+        }
+        if let Some(v) = c.outcome_code {
+            e = e.with_code(v);
+        }
+    }
+    Err(e).js_err(&env)
+}

@@ -68,3 +68,25 @@ test('wrong argument types are rejected by the glue', () => {
   assert.throws(() => vas.digestFileSync(42))
   assert.throws(() => new vas.Hasher().update('text'))
 })
+
+test('every kind maps to its code, with the full context', () => {
+  for (const k of vas.errorKinds()) {
+    assert.throws(() => vas._raiseError(k.name, 'something is wrong', {
+      path: 'Content/a.pdf', element: '/ArchiveTransfer/DataObjectPackage', line: 12, column: 5, id: 'BDO1', outcomeCode: 'CHECK_DIGEST.KO'
+    }), (e) => {
+      assert.ok(e instanceof Error)
+      assert.equal(e.code, k.jsCode)
+      assert.equal(e.kind, k.name)
+      assert.equal(e.message, 'something is wrong (at Content/a.pdf:12:5, /ArchiveTransfer/DataObjectPackage, id BDO1, CHECK_DIGEST.KO)')
+      assert.deepEqual([e.path, e.element, e.line, e.column, e.id, e.outcomeCode],
+        ['Content/a.pdf', '/ArchiveTransfer/DataObjectPackage', 12, 5, 'BDO1', 'CHECK_DIGEST.KO'])
+      return true
+    })
+    assert.throws(() => vas._raiseError(k.name, 'bare'), (e) => {
+      assert.equal(e.code, k.jsCode)
+      assert.equal(e.message, 'bare')
+      assert.deepEqual([e.path, e.element, e.line, e.column, e.id, e.outcomeCode, e.errno], Array(7).fill(undefined))
+      return true
+    })
+  }
+})

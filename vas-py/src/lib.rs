@@ -152,6 +152,43 @@ impl Hasher {
     }
 }
 
+/// Raises the vas error described by the arguments: for the tests of the error mapping
+/// (every kind, every context field). Not part of the public API.
+#[pyfunction]
+#[pyo3(signature = (kind, message, *, path = None, element = None, line = None, column = None, id = None, code = None))]
+#[allow(clippy::too_many_arguments)]
+fn _raise_error(
+    py: Python<'_>,
+    kind: &str,
+    message: &str,
+    path: Option<&Bound<'_, PyAny>>,
+    element: Option<String>,
+    line: Option<u64>,
+    column: Option<u64>,
+    id: Option<String>,
+    code: Option<String>,
+) -> PyResult<()> {
+    let kind = vas_core::ErrorKind::from_name(kind)
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("unknown kind {kind}")))?;
+    let mut e = vas_core::Error::new(kind, message);
+    if let Some(p) = path {
+        e = e.with_path(args::path(p)?);
+    }
+    if let Some(v) = element {
+        e = e.with_element(v);
+    }
+    if let (Some(l), Some(c)) = (line, column) {
+        e = e.at(l, c);
+    }
+    if let Some(v) = id {
+        e = e.with_id(v);
+    }
+    if let Some(v) = code {
+        e = e.with_code(v);
+    }
+    Err(errors::to_pyerr(py, e))
+}
+
 /// The native module `vas._vas`.
 #[pymodule]
 fn _vas(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -168,5 +205,6 @@ fn _vas(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(digest, m)?)?;
     m.add_function(wrap_pyfunction!(digest_file, m)?)?;
     m.add_class::<Hasher>()?;
+    m.add_function(wrap_pyfunction!(_raise_error, m)?)?;
     Ok(())
 }

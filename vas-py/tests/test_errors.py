@@ -141,3 +141,31 @@ def test_read_returning_too_much_is_refused():
 
     with pytest.raises(vas.InvalidInputError, match="at most"):
         vas.digest(Liar())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("info", vas.ERROR_KINDS, ids=lambda i: i.name)
+def test_each_kind_maps_to_its_class_with_full_context(info):
+    from vas import _vas
+
+    with pytest.raises(vas.VasError) as caught:
+        _vas._raise_error(
+            info.name, "something is wrong", path=pathlib.Path("Content/a.pdf"),
+            element="/ArchiveTransfer/DataObjectPackage", line=12, column=5,
+            id="BDO1", code="CHECK_DIGEST.KO",
+        )
+    e = caught.value
+    assert type(e) is getattr(vas, info.python_class)
+    assert e.kind == info.name
+    assert e.message == "something is wrong"
+    assert (e.path, e.element, e.line, e.column, e.id, e.code) == (
+        "Content/a.pdf", "/ArchiveTransfer/DataObjectPackage", 12, 5, "BDO1", "CHECK_DIGEST.KO")
+    assert str(e) == ("something is wrong (at Content/a.pdf:12:5, "
+                      "/ArchiveTransfer/DataObjectPackage, id BDO1, CHECK_DIGEST.KO)")
+    if isinstance(e, OSError):
+        assert e.filename == "Content/a.pdf"
+    # Without context every field is None.
+    with pytest.raises(vas.VasError) as caught:
+        _vas._raise_error(info.name, "bare")
+    e = caught.value
+    assert (e.path, e.element, e.line, e.column, e.id, e.code) == (None,) * 6
+    assert str(e) == "bare"
