@@ -320,10 +320,16 @@ impl Error {
     /// The message followed by the whole cause chain, separated by `: `.
     pub fn chain(&self) -> String {
         let mut s = self.to_string();
+        let mut last = self.message.clone();
         let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(self);
         while let Some(e) = cur {
-            s.push_str(": ");
-            s.push_str(&e.to_string());
+            let text = e.to_string();
+            // An error built from its source (e.g. from an io::Error) already says it.
+            if text != last {
+                s.push_str(": ");
+                s.push_str(&text);
+            }
+            last = text;
             cur = e.source();
         }
         s
@@ -467,6 +473,9 @@ mod tests {
         let e: Error = std::io::Error::new(std::io::ErrorKind::NotFound, "nope").into();
         assert_eq!(e.kind(), ErrorKind::NotFound);
         assert!(e.chain().contains("nope"));
+        assert_eq!(e.chain().matches("nope").count(), 1, "{}", e.chain());
+        let e = Error::new(ErrorKind::Io, "cannot read").with_source(std::io::Error::other("disk"));
+        assert_eq!(e.chain(), "cannot read: disk");
         let e: Error = std::io::Error::other("x").into();
         assert_eq!(e.kind(), ErrorKind::Io);
     }

@@ -14,7 +14,7 @@
 //! - [`xml`]: helpers over quick-xml (positions, raw-node capture, escaping);
 //! - [`seda`]: the typed SEDA model, read/write, identifiers and the unit DAG;
 //! - [`schema`]: XSD 1.0 and RelaxNG validation with the bundled official schemas;
-//! - [`format`]: PRONOM format identification from DROID signature files;
+//! - [`format`](mod@format): PRONOM format identification from DROID signature files;
 //! - [`sip`]: submission packages: safe reading, streaming writing, building;
 //! - [`referential`]: Vitam's referentials (rules, agencies, contracts …);
 //! - [`rules`]: end dates, inheritance, communicability, elimination;

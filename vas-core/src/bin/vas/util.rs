@@ -19,11 +19,15 @@ pub fn one_line(s: &str) -> String {
 /// Prints a JSON value on stdout, pretty.
 #[allow(dead_code)]
 pub fn print_json(v: &serde_json::Value) -> Result<()> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).map_err(|e| vas_core::Error::internal(e.to_string()))?
-    );
-    Ok(())
+    use std::io::Write;
+    let text =
+        serde_json::to_string_pretty(v).map_err(|e| vas_core::Error::internal(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`vas … --json | head`) is not an error worth a panic.
+    match writeln!(out, "{text}").and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(vas_core::Error::from),
+    }
 }
 
 /// Arguments of `vas errors`.
