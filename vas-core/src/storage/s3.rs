@@ -408,15 +408,10 @@ impl S3Offer {
     ) -> Result<PutOutcome> {
         let mut buf = Vec::with_capacity(usize::try_from(expected.size).unwrap_or(0).min(64 << 20));
         let mut h = Hasher::new(expected.algorithm);
+        // At most one byte more than the largest single upload: enough to see that a
+        // stream is longer than declared without holding it all.
         read_up_to(data, &mut buf, self.cfg.multipart_threshold + 1)?;
         h.update(&buf);
-        if (buf.len() as u64) <= expected.size {
-            // Drain nothing more: the length check below catches a longer stream.
-            let mut extra = [0u8; 1];
-            if read_some(data, &mut extra)? > 0 {
-                h.update(&extra);
-            }
-        }
         let size = h.len();
         check_written(&self.cfg.id, key, expected, &h.finalize_hex(), size)?;
         let mut headers = Self::meta_headers(expected);
