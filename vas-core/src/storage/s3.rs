@@ -391,13 +391,8 @@ impl S3Offer {
     /// Resolves a `412 Precondition Failed` (someone committed the key meanwhile).
     fn resolve_race(&self, key: &ObjectKey, expected: &Fixity) -> Result<PutOutcome> {
         let existing = self.head(key)?;
-        write_once_check(
-            &self.cfg.id,
-            key,
-            existing.as_ref().map(|m| &m.fixity),
-            expected,
-        )?
-        .ok_or_else(|| Error::new(ErrorKind::Conflict, format!("{key}: concurrent write")))
+        write_once_check(self, key, existing.as_ref().map(|m| &m.fixity), expected)?
+            .ok_or_else(|| Error::new(ErrorKind::Conflict, format!("{key}: concurrent write")))
     }
 
     fn put_single(
@@ -611,12 +606,9 @@ impl StorageOffer for S3Offer {
 
     fn put(&self, key: &ObjectKey, data: &mut dyn Read, expected: &Fixity) -> Result<PutOutcome> {
         let existing = self.head(key)?;
-        if let Some(o) = write_once_check(
-            &self.cfg.id,
-            key,
-            existing.as_ref().map(|m| &m.fixity),
-            expected,
-        )? {
+        if let Some(o) =
+            write_once_check(self, key, existing.as_ref().map(|m| &m.fixity), expected)?
+        {
             return Ok(o);
         }
         if expected.size <= self.cfg.multipart_threshold {
