@@ -357,3 +357,49 @@ fn strategy_put_is_idempotent_and_write_once() {
     assert_eq!(e.kind(), ErrorKind::Integrity);
     assert!(s.fs.iter().all(|o| !o.exists(&k2).unwrap()));
 }
+
+#[test]
+fn read_errors_say_why_no_copy_was_returned() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let fs: Vec<Arc<FilesystemOffer>> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Arc::new(FilesystemOffer::open(format!("fs-{}", i + 1), d.path()).unwrap()))
+        .collect();
+    let flaky: Vec<Arc<Flaky>> = fs.iter().map(|o| Flaky::new(o.clone())).collect();
+    let offers: Vec<Arc<dyn StorageOffer>> = flaky.iter().map(|o| o.clone() as _).collect();
+    let s = Strategy::new(offers, "fs-1").unwrap();
+    let objects = put_objects(&s, 1);
+    let (k, fx, _) = &objects[0];
+    let absent = ObjectKey::new("absent").unwrap();
+    assert_eq!(
+        s.get_bytes(&absent, None).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        s.get_bytes(&absent, Some(fx)).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    // One offer down, the other without the object: unavailable, not "not found".
+    fs[1].delete(k).unwrap();
+    flaky[0].down.store(true, Ordering::SeqCst);
+    assert_eq!(
+        s.get_bytes(k, Some(fx)).unwrap_err().kind(),
+        ErrorKind::Unavailable
+    );
+    // Both down.
+    flaky[1].down.store(true, Ordering::SeqCst);
+    assert_eq!(
+        s.get_bytes(k, Some(fx)).unwrap_err().kind(),
+        ErrorKind::Unavailable
+    );
+    assert_eq!(s.get(k, None).unwrap_err().kind(), ErrorKind::Unavailable);
+    // Back up, the only copy corrupt: integrity.
+    flaky[0].down.store(false, Ordering::SeqCst);
+    flaky[1].down.store(false, Ordering::SeqCst);
+    corrupt_byte(&fs[0], k, 0);
+    assert_eq!(
+        s.get_bytes(k, Some(fx)).unwrap_err().kind(),
+        ErrorKind::Integrity
+    );
+}

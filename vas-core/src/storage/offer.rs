@@ -470,6 +470,17 @@ pub struct VerifyingReader<R> {
     failed: bool,
 }
 
+impl<R> fmt::Debug for VerifyingReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyingReader")
+            .field("label", &self.label)
+            .field("expected", &self.expected)
+            .field("seen", &self.seen)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<R: Read> VerifyingReader<R> {
     /// Wraps `inner`, which must yield exactly the bytes described by `expected`.
     pub fn new(inner: R, expected: Fixity) -> Self {

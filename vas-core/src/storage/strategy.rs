@@ -226,11 +226,14 @@ impl Strategy {
             match o.head(key) {
                 Ok(Some(m)) if !m.fixity.contradicts(&fx) => match o.get_verified(key, Some(&fx)) {
                     Ok(r) => return Ok(r),
-                    Err(e) => errors.push(format!("{}: {}", o.id(), e.message())),
+                    Err(e) => errors.push((e.kind(), format!("{}: {}", o.id(), e.message()))),
                 },
-                Ok(Some(m)) => errors.push(format!("{}: records {}", o.id(), m.fixity)),
-                Ok(None) => errors.push(format!("{}: missing", o.id())),
-                Err(e) => errors.push(format!("{}: {}", o.id(), e.message())),
+                Ok(Some(m)) => errors.push((
+                    ErrorKind::Integrity,
+                    format!("{}: records {}", o.id(), m.fixity),
+                )),
+                Ok(None) => errors.push((ErrorKind::NotFound, format!("{}: missing", o.id()))),
+                Err(e) => errors.push((e.kind(), format!("{}: {}", o.id(), e.message()))),
             }
         }
         Err(no_good_copy(key, &errors))
@@ -252,7 +255,7 @@ impl Strategy {
                 .and_then(|mut r| sink(&mut r));
             match r {
                 Ok(()) => return Ok(o.id().to_string()),
-                Err(e) => errors.push(format!("{}: {}", o.id(), e.message())),
+                Err(e) => errors.push((e.kind(), format!("{}: {}", o.id(), e.message()))),
             }
         }
         Err(no_good_copy(key, &errors))
@@ -518,17 +521,24 @@ impl Strategy {
     }
 }
 
-fn no_good_copy(key: &ObjectKey, errors: &[String]) -> Error {
-    let all_missing = errors.iter().all(|e| e.ends_with(": missing"));
+/// The error when no offer gave a verified copy: `NotFound` when every offer lacks the
+/// object, `Unavailable` when the others were unreachable, `Integrity` as soon as a copy
+/// was found damaged (or another error happened).
+fn no_good_copy(key: &ObjectKey, errors: &[(ErrorKind, String)]) -> Error {
+    let all = |f: &dyn Fn(ErrorKind) -> bool| errors.iter().all(|(k, _)| f(*k));
+    let kind = if all(&|k| k == ErrorKind::NotFound) {
+        ErrorKind::NotFound
+    } else if all(&|k| matches!(k, ErrorKind::NotFound | ErrorKind::Unavailable)) {
+        ErrorKind::Unavailable
+    } else {
+        ErrorKind::Integrity
+    };
+    let msgs: Vec<&str> = errors.iter().map(|(_, m)| m.as_str()).collect();
     Error::new(
-        if all_missing {
-            ErrorKind::NotFound
-        } else {
-            ErrorKind::Integrity
-        },
+        kind,
         format!(
             "no offer returned a verified copy of {key} ({})",
-            errors.join("; ")
+            msgs.join("; ")
         ),
     )
     .with_id(key.as_str().to_string())
