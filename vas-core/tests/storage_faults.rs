@@ -19,6 +19,8 @@ struct Flaky {
     inner: Arc<dyn StorageOffer>,
     down: AtomicBool,
     fail_put_after: AtomicU64,
+    /// Acknowledge puts without storing anything (a lying backend).
+    forget: AtomicBool,
 }
 
 impl Flaky {
@@ -27,6 +29,7 @@ impl Flaky {
             inner,
             down: AtomicBool::new(false),
             fail_put_after: AtomicU64::new(u64::MAX),
+            forget: AtomicBool::new(false),
         })
     }
     fn check(&self) -> Result<()> {
@@ -68,6 +71,10 @@ impl StorageOffer for Flaky {
     }
     fn put(&self, key: &ObjectKey, data: &mut dyn Read, expected: &Fixity) -> Result<PutOutcome> {
         self.check()?;
+        if self.forget.load(Ordering::SeqCst) {
+            std::io::copy(data, &mut std::io::sink())?;
+            return Ok(PutOutcome::Created);
+        }
         let left = self.fail_put_after.load(Ordering::SeqCst);
         if left == u64::MAX {
             return self.inner.put(key, data, expected);
@@ -402,4 +409,20 @@ fn read_errors_say_why_no_copy_was_returned() {
         s.get_bytes(k, Some(fx)).unwrap_err().kind(),
         ErrorKind::Integrity
     );
+}
+
+#[test]
+fn a_backend_that_forgets_writes_fails_the_put() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let fs1 = Arc::new(FilesystemOffer::open("fs-1", dirs[0].path()).unwrap());
+    let fs2 = Arc::new(FilesystemOffer::open("fs-2", dirs[1].path()).unwrap());
+    let liar = Flaky::new(fs2.clone());
+    liar.forget.store(true, Ordering::SeqCst);
+    let s = Strategy::new(vec![fs1.clone(), liar.clone()], "fs-1").unwrap();
+    let k = ObjectKey::new("k").unwrap();
+    let fx = Fixity::of_bytes(DigestAlgorithm::Sha512, b"data");
+    let e = s.put(&k, &mut &b"data"[..], &fx).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Integrity);
+    assert!(e.message().contains("fs-2"), "{e}");
+    assert!(!fs1.exists(&k).unwrap(), "rolled back on the referent");
 }

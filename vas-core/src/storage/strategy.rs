@@ -143,6 +143,23 @@ impl Strategy {
                 }
             }
         }
+        // Every offer must now record the object with the expected fixity (guards against
+        // a backend that acknowledged a write it did not keep).
+        for offer in &order {
+            let ok = matches!(offer.head(key), Ok(Some(m)) if !m.fixity.contradicts(expected));
+            if !ok {
+                let rollback = self.rollback(key, &done);
+                return Err(Error::new(
+                    ErrorKind::Integrity,
+                    format!(
+                        "put of {key}: offer {} does not record {expected} after the write; \
+                         {rollback}",
+                        offer.id()
+                    ),
+                )
+                .with_id(key.as_str().to_string()));
+            }
+        }
         Ok(PutReport { outcomes: done })
     }
 
