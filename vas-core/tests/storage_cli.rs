@@ -184,3 +184,69 @@ fn errors_exit_2_with_one_line() {
     assert_eq!(code(&o), 2);
     assert!(!dir.path().join("o").exists());
 }
+
+#[test]
+fn check_reports_unsupported_and_unreachable_offers() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("s.toml");
+    // An S3 offer on a port nobody listens on (or a build without the `s3` feature), and a
+    // Swift offer (not implemented yet).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"
+[[offer]]
+id = "fs-1"
+kind = "filesystem"
+path = "fs"
+[[offer]]
+id = "s3-1"
+kind = "s3"
+endpoint = "http://127.0.0.1:{port}"
+bucket = "vas"
+access_key_env = "PATH"
+secret_key_env = "PATH"
+[[offer]]
+id = "sw"
+kind = "swift"
+auth_url = "http://127.0.0.1:1/v3"
+user_env = "U"
+key_env = "K"
+container = "c"
+[strategy]
+offers = ["fs-1"]
+referent = "fs-1"
+"#
+        ),
+    )
+    .unwrap();
+    let o = vas(&["offer", "check", cfg.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let offers = v["offers"].as_array().unwrap();
+    assert_eq!(offers[0]["available"], true);
+    assert_eq!(offers[1]["available"], false);
+    let s3_kind = if cfg!(feature = "s3") {
+        "Unavailable"
+    } else {
+        "Unsupported"
+    };
+    assert_eq!(offers[1]["error_kind"], s3_kind, "{:#}", offers[1]);
+    assert_eq!(offers[2]["error_kind"], "Unsupported");
+    // The strategy itself (fs-1 only) works.
+    let f = dir.path().join("f");
+    std::fs::write(&f, b"x").unwrap();
+    let o = vas(&[
+        "offer",
+        "put",
+        cfg.to_str().unwrap(),
+        "x",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+}
