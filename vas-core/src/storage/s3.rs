@@ -14,7 +14,8 @@
 //!   concurrent writer: same fixity → already present, else conflict.
 //! - Path-style (`endpoint/bucket/key`) or virtual-host (`bucket.endpoint/key`) addressing.
 //! - `list` issues one `HEAD` per object to read the recorded fixity.
-//! - Plain `http://` endpoints only unless built with TLS (see the crate features).
+//! - `https://` endpoints need the cargo feature `s3-tls` (rustls); `s3` alone speaks plain
+//!   `http://` (a local gateway, a cluster on a private network, tests).
 
 use std::fmt::Write as _;
 use std::io::{self, Read};
@@ -124,6 +125,15 @@ impl S3Offer {
                 "offer {}: unsupported endpoint scheme {scheme:?}",
                 cfg.id
             )));
+        }
+        if scheme == "https" && !cfg!(feature = "s3-tls") {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "offer {}: https endpoints need vas-core built with the cargo feature `s3-tls`",
+                    cfg.id
+                ),
+            ));
         }
         let host = rest.trim_end_matches('/').to_string();
         if host.is_empty() || host.contains('/') {
@@ -847,7 +857,7 @@ mod tests {
     fn offer(path_style: bool) -> S3Offer {
         let cfg = S3Config {
             id: "s3".into(),
-            endpoint: "https://s3.amazonaws.com".into(),
+            endpoint: "http://s3.amazonaws.com".into(),
             bucket: "examplebucket".into(),
             region: "us-east-1".into(),
             access_key_env: String::new(),
@@ -881,7 +891,7 @@ mod tests {
             EMPTY_SHA256,
             "20130524T000000Z",
         );
-        assert_eq!(s.url, "https://examplebucket.s3.amazonaws.com/test.txt");
+        assert_eq!(s.url, "http://examplebucket.s3.amazonaws.com/test.txt");
         let auth = &s
             .headers
             .iter()
@@ -909,7 +919,7 @@ mod tests {
         );
         assert_eq!(
             s.url,
-            "https://s3.amazonaws.com/examplebucket/a%20b/%C3%A9%2Bx"
+            "http://s3.amazonaws.com/examplebucket/a%20b/%C3%A9%2Bx"
         );
         let s = o.sign(
             "GET",
@@ -921,8 +931,28 @@ mod tests {
         );
         assert_eq!(
             s.url,
-            "https://s3.amazonaws.com/examplebucket?list-type=2&prefix=a%2Fb"
+            "http://s3.amazonaws.com/examplebucket?list-type=2&prefix=a%2Fb"
         );
+    }
+
+    #[test]
+    fn refuses_bad_settings() {
+        let base = offer(true).cfg;
+        let mk = |f: &dyn Fn(&mut S3Config)| {
+            let mut c = base.clone();
+            f(&mut c);
+            S3Offer::new(c, offer(true).creds.clone()).map(|_| ())
+        };
+        assert!(mk(&|c| c.endpoint = "ftp://x".into()).is_err());
+        assert!(mk(&|c| c.endpoint = "http://x/path".into()).is_err());
+        assert!(mk(&|c| c.bucket = "Upper_Case".into()).is_err());
+        assert!(mk(&|c| c.part_size = 1 << 20).is_err());
+        let https = mk(&|c| c.endpoint = "https://s3.example".into());
+        if cfg!(feature = "s3-tls") {
+            assert!(https.is_ok());
+        } else {
+            assert_eq!(https.unwrap_err().kind(), ErrorKind::Unsupported);
+        }
     }
 
     #[test]
