@@ -102,6 +102,10 @@ impl StorageOffer for Flaky {
         self.check()?;
         self.inner.status()
     }
+    fn damaged(&self) -> Result<Vec<String>> {
+        self.check()?;
+        self.inner.damaged()
+    }
 }
 
 struct Setup {
@@ -425,4 +429,25 @@ fn a_backend_that_forgets_writes_fails_the_put() {
     assert_eq!(e.kind(), ErrorKind::Integrity);
     assert!(e.message().contains("fs-2"), "{e}");
     assert!(!fs1.exists(&k).unwrap(), "rolled back on the referent");
+}
+
+#[test]
+fn unreadable_object_files_are_reported_and_replaced() {
+    let s = setup(2, 3);
+    let (k, fx, _) = s.objects[2].clone();
+    // Damage the header's magic of fs-2's copy: the file no longer says which key it holds.
+    let p = s.fs[1].object_path(&k);
+    let mut raw = std::fs::read(&p).unwrap();
+    raw[0] = b'X';
+    std::fs::write(&p, raw).unwrap();
+    let r = s.strategy.audit(None, true).unwrap();
+    let keyed: Vec<_> = r.corrupt().filter(|f| f.key.is_some()).collect();
+    let unkeyed: Vec<_> = r.corrupt().filter(|f| f.key.is_none()).collect();
+    assert_eq!((keyed.len(), unkeyed.len()), (1, 1), "{r:#?}");
+    assert_eq!(keyed[0].offer, "fs-2");
+    assert!(unkeyed[0].detail.contains("bad magic"));
+    assert!(s.strategy.repair(&r).unwrap().all_repaired());
+    let after = s.strategy.audit(None, true).unwrap();
+    assert!(after.is_clean(), "{after:#?}");
+    s.fs[1].verify(&k, Some(&fx)).unwrap();
 }

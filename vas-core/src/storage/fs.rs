@@ -375,31 +375,24 @@ impl StorageOffer for FilesystemOffer {
     fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
         let mut out = Vec::new();
         for path in self.object_files()? {
-            let mut f = match File::open(&path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // deleted meanwhile
-                Err(e) => return Err(Error::from(e).with_path(&path)),
-            };
-            let mut buf = vec![0u8; HEADER_LEN as usize];
-            // Unreadable headers are skipped here; `head` of the key reports them.
-            if f.read_exact(&mut buf).is_err() {
-                continue;
+            // Unreadable files are skipped here: `damaged` and `head` report them.
+            if let Some(Ok(m)) = self.describe(&path)?
+                && m.key.has_prefix(prefix)
+            {
+                out.push(m);
             }
-            let Ok(((key, fixity), _)) = parse_header(&buf) else {
-                continue;
-            };
-            if !key.starts_with(prefix) {
-                continue;
-            }
-            let Ok(key) = ObjectKey::new(key) else {
-                continue;
-            };
-            if self.object_path(&key) != path {
-                continue;
-            }
-            out.push(ObjectMeta { key, fixity });
         }
         out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    fn damaged(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for path in self.object_files()? {
+            if let Some(Err(why)) = self.describe(&path)? {
+                out.push(format!("{}: {why}", path.display()));
+            }
+        }
         Ok(out)
     }
 
@@ -432,6 +425,34 @@ impl StorageOffer for FilesystemOffer {
 }
 
 impl FilesystemOffer {
+    /// Reads the header of an object file: `None` if it vanished meanwhile,
+    /// `Some(Err(why))` when it cannot be described (damaged header, misplaced file).
+    fn describe(&self, path: &Path) -> Result<Option<std::result::Result<ObjectMeta, String>>> {
+        let mut f = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::from(e).with_path(path)),
+        };
+        let mut buf = vec![0u8; HEADER_LEN as usize];
+        if let Err(e) = f.read_exact(&mut buf) {
+            return Ok(Some(Err(format!("header unreadable: {e}"))));
+        }
+        let ((key, fixity), _) = match parse_header(&buf) {
+            Ok(h) => h,
+            Err(why) => return Ok(Some(Err(why))),
+        };
+        let key = match ObjectKey::new(key) {
+            Ok(k) => k,
+            Err(e) => return Ok(Some(Err(e.message().to_string()))),
+        };
+        if self.object_path(&key) != path {
+            return Ok(Some(Err(format!(
+                "file is not where key {key:?} belongs (misplaced or renamed)"
+            ))));
+        }
+        Ok(Some(Ok(ObjectMeta { key, fixity })))
+    }
+
     fn object_files(&self) -> Result<Vec<PathBuf>> {
         let mut out = Vec::new();
         let objects = self.root.join("objects");
@@ -697,6 +718,18 @@ mod tests {
         raw[2] = b'#';
         fs::write(&p, raw).unwrap();
         assert_eq!(o.head(&k).unwrap_err().kind(), ErrorKind::Corrupt);
+        assert!(o.list("").unwrap().is_empty());
+        let d = o.damaged().unwrap();
+        assert_eq!(d.len(), 1);
+        assert!(d[0].contains("bad magic"), "{d:?}");
+        // A valid object file moved elsewhere in the tree is damaged too.
+        let k2 = ObjectKey::new("y").unwrap();
+        o.put_bytes(&k2, b"y").unwrap();
+        let p2 = o.object_path(&k2);
+        let other = o.root().join("objects/00/00");
+        fs::create_dir_all(&other).unwrap();
+        fs::rename(&p2, other.join("0000")).unwrap();
+        assert_eq!(o.damaged().unwrap().len(), 2);
         assert!(o.list("").unwrap().is_empty());
     }
 }

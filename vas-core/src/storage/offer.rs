@@ -229,6 +229,13 @@ pub trait StorageOffer: Send + Sync + fmt::Debug {
 
     /// Reachability and capacity.
     fn status(&self) -> Result<OfferStatus>;
+
+    /// Entries the offer holds but cannot describe (for instance an object file whose
+    /// header is unreadable), as human-readable locations, so that audits report them
+    /// instead of silently skipping them. The default says there are none.
+    fn damaged(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Conveniences over any [`StorageOffer`] (blanket implementation).

@@ -394,6 +394,25 @@ impl Strategy {
                 }
             }
         }
+        // Entries an offer holds but cannot describe: reported, never silently skipped.
+        for o in &self.offers {
+            if listings.get(o.id()).is_some_and(|l| l.is_none()) {
+                continue;
+            }
+            let damaged = match o.damaged() {
+                Ok(d) => d,
+                Err(e) => vec![format!("could not scan for damaged entries: {e}")],
+            };
+            for d in damaged {
+                report.findings.push(Finding {
+                    offer: o.id().to_string(),
+                    key: None,
+                    problem: Problem::Corrupt,
+                    detail: format!("unreadable entry {d}"),
+                    expected: None,
+                });
+            }
+        }
         report.offers = self.offers.iter().map(|o| o.id().to_string()).collect();
         Ok(report)
     }
@@ -580,7 +599,9 @@ pub enum Problem {
 pub struct Finding {
     /// The offer.
     pub offer: String,
-    /// The object (`None` for an unreachable offer).
+    /// The object (`None` for an unreachable offer, or for an entry the offer cannot
+    /// describe — see [`StorageOffer::damaged`]; such a file may also show up as the corrupt
+    /// copy of its key, which repair then replaces).
     #[serde(serialize_with = "ser_key")]
     pub key: Option<ObjectKey>,
     /// What is wrong.
