@@ -699,6 +699,25 @@ impl StorageOffer for S3Offer {
         Ok(out)
     }
 
+    fn damaged(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for (name, _) in self.list_raw("")? {
+            let Some(k) = name.strip_prefix(&self.cfg.prefix) else {
+                continue;
+            };
+            let why = match ObjectKey::new(k) {
+                Err(e) => e.message().to_string(),
+                Ok(key) => match self.head(&key) {
+                    Ok(_) => continue,
+                    Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
+                    Err(e) => e.message().to_string(),
+                },
+            };
+            out.push(format!("{}/{name}: {why}", self.cfg.bucket));
+        }
+        Ok(out)
+    }
+
     fn status(&self) -> Result<OfferStatus> {
         let mut r = self.send("HEAD", None, &[], &[], None)?;
         if r.status().as_u16() != 200 {
