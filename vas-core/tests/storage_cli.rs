@@ -102,6 +102,50 @@ fn put_get_audit_repair_roundtrip() {
     let o = vas(&["offer", "get", &cfg, key, "-o", out_s]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(std::fs::read(&out).unwrap(), data);
+    // With the catalogue's digest (any algorithm recorded by the offers), with or without
+    // the size; a digest the offers do not record is refused (exit 1).
+    let sha512 = digest_bytes(DigestAlgorithm::Sha512, &data);
+    let o = vas(&["offer", "get", &cfg, key, "-o", out_s, "--digest", &sha512]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let size = data.len().to_string();
+    let o = vas(&[
+        "offer", "get", &cfg, key, "-o", out_s, "--digest", &sha512, "--size", &size,
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let md5 = digest_bytes(DigestAlgorithm::Md5, &data);
+    let o = vas(&[
+        "offer",
+        "get",
+        &cfg,
+        key,
+        "-o",
+        out_s,
+        "--digest",
+        &md5,
+        "--algorithm",
+        "MD5",
+        "--size",
+        &size,
+    ]);
+    assert_eq!(
+        code(&o),
+        0,
+        "MD5 check of a SHA-512 copy: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = vas(&[
+        "offer",
+        "get",
+        &cfg,
+        key,
+        "-o",
+        out_s,
+        "--digest",
+        &wrong,
+        "--algorithm",
+        "SHA-256",
+    ]);
+    assert_eq!(code(&o), 1);
 
     let o = vas(&["offer", "audit", &cfg, "--json"]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));

@@ -190,15 +190,18 @@ pub struct OfferGetArgs {
 pub fn offer_get(args: OfferGetArgs) -> Result<ExitCode> {
     let key = ObjectKey::new(args.key.clone())?;
     let strategy = StorageConfig::from_file(&args.config)?.build_strategy()?;
-    let mut expected = fixity_arg(args.digest.as_deref(), &args.algorithm, args.size)?;
-    if expected.is_none()
-        && let Some(d) = args.digest.as_deref()
-    {
-        // --digest without --size: take the size the offers record for that digest.
-        let alg: DigestAlgorithm = args.algorithm.parse()?;
-        let size = recorded_size(&strategy, &key, alg, d)?;
-        expected = Some(Fixity::new(alg, d, size)?);
-    }
+    let expected = match (args.digest.as_deref(), args.size) {
+        (Some(d), None) => {
+            // --digest without --size: take the size the offers record for that digest.
+            let alg: DigestAlgorithm = args.algorithm.parse()?;
+            let size = match recorded_size(&strategy, &key, alg, d) {
+                Ok(s) => s,
+                Err(e) => return refused(e),
+            };
+            Some(Fixity::new(alg, d, size)?)
+        }
+        (d, size) => fixity_arg(d, &args.algorithm, size)?,
+    };
     let from = match strategy.get_to_path(&key, expected.as_ref(), &args.output) {
         Ok(f) => f,
         Err(e) => return refused(e),
