@@ -403,6 +403,7 @@ fn unicode(o: &dyn StorageOffer, b: &str, _: &Options) -> Result<()> {
         "файл с пробелами.bin",
         "emoji 🦀+=&?#%.bin",
         "e\u{301}té (decomposed).txt",
+        "quote\"d 'name' <&>.txt",
     ];
     for (i, n) in names.iter().enumerate() {
         let k = key(b, n)?;
