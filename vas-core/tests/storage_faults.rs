@@ -451,3 +451,30 @@ fn unreadable_object_files_are_reported_and_replaced() {
     assert!(after.is_clean(), "{after:#?}");
     s.fs[1].verify(&k, Some(&fx)).unwrap();
 }
+
+#[test]
+fn strategy_delete_reaches_every_offer_and_reports_failures() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let fs1 = Arc::new(FilesystemOffer::open("fs-1", dirs[0].path()).unwrap());
+    let fs2 = Arc::new(FilesystemOffer::open("fs-2", dirs[1].path()).unwrap());
+    let flaky = Flaky::new(fs2.clone());
+    let s = Strategy::new(vec![fs1.clone(), flaky.clone()], "fs-1").unwrap();
+    let objects = put_objects(&s, 2);
+    let (k0, k1) = (&objects[0].0, &objects[1].0);
+    flaky.down.store(true, Ordering::SeqCst);
+    let e = s.delete(k0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert!(e.message().contains("fs-2"), "{e}");
+    assert!(!fs1.exists(k0).unwrap() && fs2.exists(k0).unwrap());
+    flaky.down.store(false, Ordering::SeqCst);
+    assert_eq!(
+        s.delete(k0).unwrap(),
+        vec![("fs-1".to_string(), false), ("fs-2".to_string(), true)]
+    );
+    assert_eq!(
+        s.delete(k1).unwrap(),
+        vec![("fs-1".to_string(), true), ("fs-2".to_string(), true)]
+    );
+    assert!(s.audit(None, true).unwrap().is_clean());
+    assert_eq!(s.audit(None, true).unwrap().objects, 0);
+}

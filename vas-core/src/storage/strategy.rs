@@ -201,6 +201,45 @@ impl Strategy {
         self.put(key, &mut f, &fx).map_err(|e| e.or_path(path))
     }
 
+    /// Removes the object from every offer (e.g. after an elimination). Every offer is
+    /// attempted; returns `(offer id, was present)` per offer, or an error naming the
+    /// offers where the removal failed (the others are done: run it again, it is
+    /// idempotent).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vas_core::storage::{MemoryOffer, ObjectKey, StorageOfferExt, Strategy};
+    ///
+    /// let (a, b) = (Arc::new(MemoryOffer::new("a")), Arc::new(MemoryOffer::new("b")));
+    /// let s = Strategy::new(vec![a.clone(), b.clone()], "a").unwrap();
+    /// let k = ObjectKey::new("k").unwrap();
+    /// a.put_bytes(&k, b"x").unwrap();
+    /// assert_eq!(s.delete(&k).unwrap(), vec![("a".to_string(), true), ("b".to_string(), false)]);
+    /// assert!(!a.exists(&k).unwrap());
+    /// ```
+    pub fn delete(&self, key: &ObjectKey) -> Result<Vec<(String, bool)>> {
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        for o in &self.offers {
+            match o.delete(key) {
+                Ok(present) => done.push((o.id().to_string(), present)),
+                Err(e) => failed.push(format!("{}: {}", o.id(), e.message())),
+            }
+        }
+        if failed.is_empty() {
+            Ok(done)
+        } else {
+            Err(Error::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "delete of {key} failed on [{}]; removed from the other offers",
+                    failed.join("; ")
+                ),
+            )
+            .with_id(key.as_str().to_string()))
+        }
+    }
+
     /// The fixity to read against: `expected`, else the referent's recorded fixity, else the
     /// first recorded fixity found on another offer.
     fn expected_for(&self, key: &ObjectKey, expected: Option<&Fixity>) -> Result<Fixity> {
