@@ -26,3 +26,14 @@ fn filesystem_offer_conforms_with_101_mib_object() {
         0
     );
 }
+
+#[test]
+fn tiny_options_do_not_break_the_suite() {
+    let opts = conformance::Options {
+        large_object_size: 10,
+        writers: 1,
+        prefix: "p".into(),
+    };
+    let passed = conformance::run_with(&MemoryOffer::new("mem"), &opts).unwrap();
+    assert_eq!(passed.len(), 9);
+}

@@ -220,7 +220,7 @@ impl StorageConfig {
                 format!("invalid storage configuration: {}", e.message()),
             );
             if let Some(span) = e.span() {
-                let before = &text[..span.start.min(text.len())];
+                let before = text.get(..span.start).unwrap_or(text);
                 let line = before.matches('\n').count() as u64 + 1;
                 let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
                 err = err.at(line, col);
