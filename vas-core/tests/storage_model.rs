@@ -95,3 +95,30 @@ proptest! {
         prop_assert_eq!(apply(&mem, &Op::List { prefix: 0 }), apply(&again, &Op::List { prefix: 0 }));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    /// Any string either is refused as a key (InvalidInput, no panic) or is stored inside
+    /// the offer's tree and comes back unchanged from `list` and `get`.
+    #[test]
+    fn any_accepted_key_roundtrips_inside_the_offer(
+        raw in proptest::string::string_regex("[a-zA-Z0-9./\\\\é日🦀 \\x00\\n-]{0,24}").unwrap()
+    ) {
+        match ObjectKey::new(raw.clone()) {
+            Err(e) => prop_assert_eq!(e.kind(), vas_core::ErrorKind::InvalidInput),
+            Ok(key) => {
+                prop_assert!(!raw.starts_with('/'));
+                prop_assert!(!raw.split('/').any(|s| s == ".." || s == "." || s.is_empty()));
+                let dir = tempfile::tempdir().unwrap();
+                let fs = FilesystemOffer::open("fs", dir.path()).unwrap().without_fsync();
+                let p = fs.object_path(&key);
+                prop_assert!(p.starts_with(dir.path().join("objects")));
+                fs.put_bytes(&key, raw.as_bytes()).unwrap();
+                let listed = fs.list("").unwrap();
+                prop_assert_eq!(listed.len(), 1);
+                prop_assert_eq!(listed[0].key.as_str(), raw.as_str());
+                prop_assert_eq!(fs.get_bytes(&key).unwrap(), raw.as_bytes());
+            }
+        }
+    }
+}
