@@ -187,6 +187,8 @@ pub struct FormatRegistry {
     priority: Vec<Vec<usize>>,
     containers: Vec<CSig>,
     triggers: Vec<(usize, ContainerKind)>,
+    /// Per format: whether a container signature maps to it.
+    has_container: Vec<bool>,
     bof_window: usize,
     eof_window: usize,
     signature_version: String,
@@ -460,6 +462,7 @@ impl FormatRegistry {
                 formats: fmts.clone(),
             });
         }
+        let n = formats.len();
         let mut reg = FormatRegistry {
             formats,
             by_puid,
@@ -468,6 +471,7 @@ impl FormatRegistry {
             priority,
             containers: Vec::new(),
             triggers: Vec::new(),
+            has_container: vec![false; n],
             bof_window,
             eof_window,
             signature_version: raw.version,
@@ -504,6 +508,12 @@ impl FormatRegistry {
                     .collect(),
                 formats: fmts.clone(),
             });
+        }
+        self.has_container = vec![false; self.formats.len()];
+        for c in &self.containers {
+            for &fi in &c.formats {
+                self.has_container[fi] = true;
+            }
         }
         for (k, puid) in raw.triggers {
             if let Some(&i) = self.by_puid.get(&puid) {
@@ -742,12 +752,12 @@ impl FormatRegistry {
         self.apply_priorities(&mut cands);
         // 2. containers
         let mut kinds: Vec<ContainerKind> = Vec::new();
-        for (fi, m) in &cands {
-            if m.outranked_by.is_none() {
-                for (t, k) in &self.triggers {
-                    if t == fi && !kinds.contains(k) {
-                        kinds.push(*k);
-                    }
+        // Like Siegfried, a container is opened whenever a trigger format (ZIP, OLE2) matched,
+        // even if a more specific byte signature outranks it (e.g. ODF's `mimetype`).
+        for (fi, _) in &cands {
+            for (t, k) in &self.triggers {
+                if t == fi && !kinds.contains(k) {
+                    kinds.push(*k);
                 }
             }
         }
@@ -820,15 +830,22 @@ impl FormatRegistry {
             };
         }
         // 3. text and extension fall-backs
-        let ext_cands: Vec<usize> = ext
+        let ext_all: Vec<usize> = ext
             .and_then(|e| self.by_ext.get(e))
             .cloned()
             .unwrap_or_default();
+        // Like Siegfried, a format that has a byte or container signature is not proposed on
+        // its extension alone: its signature did not match.
+        let ext_cands: Vec<usize> = ext_all
+            .iter()
+            .copied()
+            .filter(|&fi| !self.formats[fi].has_signature && !self.has_container[fi])
+            .collect();
         let text_fi = self.by_puid.get(PLAIN_TEXT).copied();
         let text = text_kind(w.bof, w.size > w.bof.len() as u64);
         if let (Some(t), Some(tfi)) = (text, text_fi) {
-            let ext_has_text = ext_cands.contains(&tfi);
-            if ext_cands.is_empty() || ext_has_text {
+            let ext_has_text = ext_all.contains(&tfi);
+            if ext_all.is_empty() || ext_has_text {
                 let m = self.make_match(tfi, MatchKind::Text, ext);
                 let basis = format!("{}text match {t}", ext_prefix(&m));
                 let warning = if ext_has_text {
@@ -849,12 +866,8 @@ impl FormatRegistry {
                 };
             }
         }
-        let matches: Vec<Match> = ext_cands
-            .iter()
-            .map(|&fi| self.make_match(fi, MatchKind::Extension, ext))
-            .collect();
-        if matches.len() == 1 {
-            let m = &matches[0];
+        if ext_cands.len() == 1 {
+            let m = self.make_match(ext_cands[0], MatchKind::Extension, ext);
             return Identification {
                 puid: m.puid.clone(),
                 name: m.name.clone(),
@@ -862,9 +875,13 @@ impl FormatRegistry {
                 mime: m.mime.clone(),
                 basis: format!("extension match {}", ext.unwrap_or_default()),
                 warning: "match on extension only".to_string(),
-                matches,
+                matches: vec![m],
             };
         }
+        let matches: Vec<Match> = ext_all
+            .iter()
+            .map(|&fi| self.make_match(fi, MatchKind::Extension, ext))
+            .collect();
         let warning = if matches.is_empty() {
             "no match".to_string()
         } else {
