@@ -274,6 +274,18 @@ fn pdf(version: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+fn pdfa(part: &str, conformance: &str) -> Vec<u8> {
+    let xmp = format!(
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description rdf:about='' xmlns:pdfaid='http://www.aiim.org/pdfa/ns/id/'><pdfaid:part>{part}</pdfaid:part><pdfaid:conformance>{conformance}</pdfaid:conformance></rdf:Description></rdf:RDF></x:xmpmeta>"
+    );
+    let version = if part == "1" { "1.4" } else { "1.7" };
+    format!(
+        "%PDF-{version}\n%\u{e2}\u{e3}\n1 0 obj\n<< /Type /Catalog /Metadata 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Metadata /Subtype /XML /Length {} >>\nstream\n{xmp}\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
+        xmp.len()
+    )
+    .into_bytes()
+}
+
 /// `(file name, bytes)` of every corpus file.
 pub fn corpus() -> Vec<(String, Vec<u8>)> {
     let mut c: Vec<(String, Vec<u8>)> = Vec::new();
@@ -282,6 +294,12 @@ pub fn corpus() -> Vec<(String, Vec<u8>)> {
         "1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "2.0",
     ] {
         add(&format!("doc-{v}.pdf"), pdf(v));
+    }
+    for (part, conf) in [("1", "B"), ("1", "A"), ("2", "B"), ("2", "U"), ("3", "B")] {
+        add(
+            &format!("pdfa-{part}{}.pdf", conf.to_lowercase()),
+            pdfa(part, conf),
+        );
     }
     add("png.png", png());
     add("jfif-101.jpg", jpeg_jfif((1, 1)));
