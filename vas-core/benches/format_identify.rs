@@ -28,6 +28,8 @@ t = time.perf_counter()
 for p in paths:
     try:
         out[p] = s.identify(p) or "UNKNOWN"
+    except pygfried.EmptySourceError:
+        out[p] = s.identify(p, detailed=True)["files"][0]["matches"][0]["id"]
     except Exception:
         out[p] = "UNKNOWN"
 dt = time.perf_counter() - t
@@ -42,7 +44,7 @@ res = {}
 cur = {}
 def handle(fullname, matches, delta_t, matchtype=''):
     res[fullname] = matches[0][0].find('puid').text if matches else "UNKNOWN"
-f = Fido(quiet=True, handle_matches=handle)
+f = Fido(quiet=True, handle_matches=handle, format_files=['formats-v109.xml', 'format_extensions.xml'])
 t = time.perf_counter()
 with contextlib.redirect_stderr(io.StringIO()):
     for p in paths:
@@ -105,6 +107,12 @@ fn run(label: &str, paths: &[PathBuf], reg: &FormatRegistry, dir: &Path) {
                     .zip(&ours)
                     .filter(|(p, o)| puids.get(&p.display().to_string()) == Some(*o))
                     .count();
+                for (p, o) in paths.iter().zip(&ours).take(200) {
+                    let t = puids.get(&p.display().to_string());
+                    if t != Some(o) {
+                        println!("  differs: {} vas={o} {name}={t:?}", p.display());
+                    }
+                }
                 println!(
                     "{name:<19} {rate:>10.0} files/s   vas is {:.1}x faster; PUID agreement {agree}/{} ({:.1}%)",
                     ours_rate / rate,
@@ -130,6 +138,30 @@ fn main() {
     let cdir = dir.path().join("corpus");
     std::fs::create_dir_all(&cdir).expect("mkdir");
     let corpus = format_corpus::write_corpus(&cdir);
+    let mem = format_corpus::corpus();
+    let t = Instant::now();
+    let rounds = if quick { 2 } else { 50 };
+    for _ in 0..rounds {
+        for (n, d) in &mem {
+            std::hint::black_box(reg.identify_bytes(d, Some(n)));
+        }
+    }
+    println!(
+        "== in memory (identify_bytes, 1 thread): {:.0} files/s",
+        (rounds * mem.len()) as f64 / t.elapsed().as_secs_f64()
+    );
+    let mut slow: Vec<(f64, &str)> = mem
+        .iter()
+        .map(|(n, d)| {
+            let t = Instant::now();
+            for _ in 0..rounds {
+                std::hint::black_box(reg.identify_bytes(d, Some(n)));
+            }
+            (t.elapsed().as_secs_f64() * 1e6 / rounds as f64, n.as_str())
+        })
+        .collect();
+    slow.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!("slowest (µs): {:?}", &slow[..5.min(slow.len())]);
     run("corpus", &corpus, &reg, dir.path());
 
     let sdir = dir.path().join("small");

@@ -433,7 +433,9 @@ impl FormatRegistry {
     ///
     /// ```no_run
     /// let reg = vas_core::format::FormatRegistry::from_droid_files(
-    ///     "DROID_SignatureFile_V120.xml", Some("container-signature-20240715.xml"))?;
+    ///     "DROID_SignatureFile_V120.xml",
+    ///     Some(std::path::Path::new("container-signature-20240715.xml")),
+    /// )?;
     /// # Ok::<(), vas_core::Error>(())
     /// ```
     pub fn from_droid_files(

@@ -6,6 +6,8 @@
 //! container signature files and PRONOM expressions (`'text'`, `['6'-'7']`, `[22 27]` sets,
 //! `(a|b)` alternatives, `??`, `{n}`, `{n-m}`, `{n-*}` and `*` gaps, blanks between tokens).
 
+use std::collections::HashSet;
+
 use memchr::memmem;
 
 /// A set of byte values (256-bit map).
@@ -437,10 +439,22 @@ fn peek<'a>(atoms: &'a [Atom], next: Option<&'a Cont<'a>>) -> Option<&'a Atom> {
     None
 }
 
+/// Matcher state: remaining work budget and failure memo.
+pub(crate) struct State {
+    budget: u32,
+    memo: HashSet<(usize, usize)>,
+}
+
 /// Matches `atoms` at `pos` in `buf`; returns the end offset. `budget` bounds the work.
 #[cfg(test)]
 pub(crate) fn match_at(atoms: &[Atom], buf: &[u8], pos: usize, budget: &mut u32) -> Option<usize> {
-    step(atoms, None, buf, pos, budget)
+    let mut st = State {
+        budget: *budget,
+        memo: HashSet::new(),
+    };
+    let r = step(atoms, None, buf, pos, &mut st);
+    *budget = st.budget;
+    r
 }
 
 fn step(
@@ -448,36 +462,36 @@ fn step(
     next: Option<&Cont>,
     buf: &[u8],
     pos: usize,
-    budget: &mut u32,
+    st: &mut State,
 ) -> Option<usize> {
     let Some((first, rest)) = atoms.split_first() else {
         return match next {
-            Some(c) => step(c.atoms, c.next, buf, pos, budget),
+            Some(c) => step(c.atoms, c.next, buf, pos, st),
             None => Some(pos),
         };
     };
-    if *budget == 0 {
+    if st.budget == 0 {
         return None;
     }
-    *budget -= 1;
+    st.budget -= 1;
     match first {
         Atom::Lit(v, _) => {
             if buf.len() >= pos + v.len() && &buf[pos..pos + v.len()] == v.as_slice() {
-                step(rest, next, buf, pos + v.len(), budget)
+                step(rest, next, buf, pos + v.len(), st)
             } else {
                 None
             }
         }
         Atom::Class(c) => {
             if pos < buf.len() && c.contains(buf[pos]) {
-                step(rest, next, buf, pos + 1, budget)
+                step(rest, next, buf, pos + 1, st)
             } else {
                 None
             }
         }
         Atom::NotSeq(v) => {
             if buf.len() >= pos + v.len() && &buf[pos..pos + v.len()] != v.as_slice() {
-                step(rest, next, buf, pos + v.len(), budget)
+                step(rest, next, buf, pos + v.len(), st)
             } else {
                 None
             }
@@ -495,7 +509,7 @@ fn step(
                 w >= lo.as_slice() && w <= hi.as_slice()
             };
             if inside != *neg {
-                step(rest, next, buf, pos + n, budget)
+                step(rest, next, buf, pos + n, st)
             } else {
                 None
             }
@@ -503,16 +517,16 @@ fn step(
         Atom::Alt(alts) => {
             let cont = Cont { atoms: rest, next };
             for a in alts {
-                if let Some(e) = step(a, Some(&cont), buf, pos, budget) {
+                if let Some(e) = step(a, Some(&cont), buf, pos, st) {
                     return Some(e);
                 }
-                if *budget == 0 {
+                if st.budget == 0 {
                     return None;
                 }
             }
             None
         }
-        Atom::Gap { min, max } => gap(*min, *max, rest, next, buf, pos, budget).map(|(_, e)| e),
+        Atom::Gap { min, max } => gap(*min, *max, rest, next, buf, pos, st).map(|(_, e)| e),
     }
 }
 
@@ -526,7 +540,13 @@ pub(crate) fn gap_then(
     pos: usize,
     budget: &mut u32,
 ) -> Option<(usize, usize)> {
-    gap(min, max, rest, None, buf, pos, budget)
+    let mut st = State {
+        budget: *budget,
+        memo: HashSet::new(),
+    };
+    let r = gap(min, max, rest, None, buf, pos, &mut st);
+    *budget = st.budget;
+    r
 }
 
 fn gap(
@@ -536,7 +556,7 @@ fn gap(
     next: Option<&Cont>,
     buf: &[u8],
     pos: usize,
-    budget: &mut u32,
+    st: &mut State,
 ) -> Option<(usize, usize)> {
     let lo = pos.checked_add(min)?;
     if lo > buf.len() {
@@ -547,36 +567,95 @@ fn gap(
         None => buf.len(),
     };
     if lo == hi || (max.is_some() && max == Some(min)) {
-        return step(rest, next, buf, lo, budget).map(|e| (lo, e));
+        return step(rest, next, buf, lo, st).map(|e| (lo, e));
     }
-    let Some(first) = peek(rest, next) else {
+    if peek(rest, next).is_none() {
         return Some((lo, lo));
-    };
-    if let Atom::Lit(v, finder) = first {
-        let end = hi.saturating_add(v.len()).min(buf.len());
-        if end < lo + v.len() {
+    }
+    // Anchor the search on the first literal at a fixed distance `d` from the gap's end
+    // (e.g. `{7-500} [10:EB] FFFB`): only its occurrences are candidates.
+    if let Some((d, v, finder)) = fixed_literal(rest, next) {
+        let from = lo + d;
+        let end = hi.saturating_add(d).saturating_add(v.len()).min(buf.len());
+        if from > end || end - from < v.len() {
             return None;
         }
-        for off in finder.find_iter(&buf[lo..end]) {
-            let p = lo + off;
-            if let Some(e) = step(rest, next, buf, p, budget) {
+        for off in finder.find_iter(&buf[from..end]) {
+            let p = from + off - d;
+            if let Some(e) = memo_step(rest, next, buf, p, st) {
                 return Some((p, e));
             }
-            if *budget == 0 {
+            if st.budget == 0 {
                 return None;
             }
         }
         return None;
     }
     for p in lo..=hi {
-        if let Some(e) = step(rest, next, buf, p, budget) {
+        if let Some(e) = memo_step(rest, next, buf, p, st) {
             return Some((p, e));
         }
-        if *budget == 0 {
+        if st.budget == 0 {
             return None;
+        }
+        st.budget -= 1;
+    }
+    None
+}
+
+/// The first literal of `rest` (or, if `rest` is empty, of the continuation) preceded only by
+/// fixed-length atoms: (distance, bytes, searcher).
+fn fixed_literal<'a>(
+    rest: &'a [Atom],
+    next: Option<&'a Cont<'a>>,
+) -> Option<(usize, &'a [u8], &'a memmem::Finder<'static>)> {
+    let atoms = if rest.is_empty() {
+        let mut c = next;
+        loop {
+            let k = c?;
+            if !k.atoms.is_empty() {
+                break k.atoms;
+            }
+            c = k.next;
+        }
+    } else {
+        rest
+    };
+    let mut d = 0usize;
+    for a in atoms {
+        match a {
+            Atom::Lit(v, f) => return Some((d, v.as_slice(), f)),
+            Atom::Class(_) => d += 1,
+            Atom::NotSeq(v) => d += v.len(),
+            Atom::Range { lo, .. } => d += lo.len(),
+            Atom::Alt(_) | Atom::Gap { .. } => return None,
         }
     }
     None
+}
+
+/// `step` with a failure memo for top-level continuations (no pending alternative): whether
+/// `rest` matches at `p` does not depend on how `p` was reached, so each (atoms, position)
+/// pair is tried once. This keeps chains of gaps (MP3 frame signatures) polynomial.
+fn memo_step(
+    rest: &[Atom],
+    next: Option<&Cont>,
+    buf: &[u8],
+    p: usize,
+    st: &mut State,
+) -> Option<usize> {
+    if next.is_some() {
+        return step(rest, next, buf, p, st);
+    }
+    let key = (rest.as_ptr() as usize, p);
+    if st.memo.contains(&key) {
+        return None;
+    }
+    let r = step(rest, None, buf, p, st);
+    if r.is_none() && st.budget > 0 {
+        st.memo.insert(key);
+    }
+    r
 }
 
 #[cfg(test)]
@@ -659,6 +738,13 @@ mod tests {
         ] {
             assert!(parse(e).is_err(), "{e}");
         }
+    }
+
+    #[test]
+    fn anchored_on_a_later_literal() {
+        assert_eq!(m("41{0-10}[30:39]42", b"A....7B"), Some(7));
+        assert_eq!(m("41{0-10}[30:39]42", b"A....xB"), None);
+        assert_eq!(m("41{0-10}[!30]4243", b"A..0BCxBC"), Some(9));
     }
 
     #[test]
