@@ -327,26 +327,43 @@ fn seq_cost(seq: &Seq) -> u8 {
     }
 }
 
-/// The longest literal (at least 3 bytes) that any match of the signature must contain, in
-/// file order.
+/// How selective a literal is as a prefilter: bytes that fill binary files (00, FF) and
+/// blanks count for little, so that a prefilter hit is rare.
+fn literal_score(v: &[u8]) -> u32 {
+    let mut seen = [false; 256];
+    let mut score = 0u32;
+    for &b in v {
+        let w = match b {
+            0x00 | 0xFF => 0,
+            0x01 | 0x20 | 0x0A | 0x0D | 0x30 => 1,
+            _ => 2,
+        };
+        score += if seen[b as usize] { w / 2 } else { w };
+        seen[b as usize] = true;
+    }
+    score
+}
+
+/// The most selective literal that any match of the signature must contain (in file order),
+/// if it is selective enough.
 fn required_literal(seqs: &[Seq]) -> Option<Vec<u8>> {
-    let mut best: Option<Vec<u8>> = None;
+    let mut best: Option<(u32, Vec<u8>)> = None;
     for s in seqs {
         for a in &s.atoms {
-            if let pattern::Atom::Lit(v, _) = a
-                && v.len() >= 3
-                && best.as_ref().is_none_or(|b| v.len() > b.len())
-            {
-                let lit = if s.anchor == Anchor::Eof {
-                    v.iter().rev().copied().collect()
-                } else {
-                    v.clone()
-                };
-                best = Some(lit);
+            if let pattern::Atom::Lit(v, _) = a {
+                let sc = literal_score(v);
+                if sc >= 6 && best.as_ref().is_none_or(|b| sc > b.0) {
+                    let lit = if s.anchor == Anchor::Eof {
+                        v.iter().rev().copied().collect()
+                    } else {
+                        v.clone()
+                    };
+                    best = Some((sc, lit));
+                }
             }
         }
     }
-    best
+    best.map(|b| b.1)
 }
 
 /// Siegfried-style text detection on a window: `Some("ASCII")`, `Some("UTF-8 Unicode")`,
@@ -551,6 +568,8 @@ impl FormatRegistry {
             Some(
                 aho_corasick::AhoCorasick::builder()
                     .match_kind(aho_corasick::MatchKind::Standard)
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .prefilter(false)
                     .build(&literals)
                     .map_err(|e| Error::internal(format!("prefilter: {e}")))?,
             )
