@@ -558,6 +558,10 @@ impl FormatRegistry {
             let Some(fmts) = sig_formats.get(&s.id) else {
                 continue;
             };
+            // A signature without byte sequence would match everything: ignore it.
+            if s.seqs.is_empty() {
+                continue;
+            }
             for q in &s.seqs {
                 if let Some(ext) = bof_extent(q) {
                     match q.anchor {
