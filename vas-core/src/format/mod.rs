@@ -36,13 +36,14 @@
 //!
 //! Siegfried (through PyPI `pygfried` 2.2.0, Siegfried 1.11.9, signatures DROID V125 and
 //! container 2026-01-19) is the oracle of the tests:
-//! - `tests/format_siegfried.rs`: 85 generated files (PDF 1.0–2.0, PDF/A-1a/1b/2b/2u/3b,
+//! - `tests/format_siegfried.rs`: 96 generated files (PDF 1.0–2.0, PDF/A-1a/1b/2b/2u/3b,
 //!   PNG, JPEG JFIF 1.00–1.02 / Exif, TIFF LE/BE, GIF 87a/89a, BMP v3–v5, WAV, MP3, ODF
 //!   1.0–1.2 text/spreadsheet/presentation, DOCX/XLSX/PPTX/DOCM, EPUB, DOC 6/97 and XLS
 //!   (OLE2), XML, HTML 4/5, XHTML, SVG, text ASCII/UTF-8, CSV, RTF, TAR, GZIP, BZIP2,
 //!   PostScript, EPS, MIDI, Ogg, FLAC, SQLite, 7z, Java class, PSD, WebP, AVI, MP4, JSON,
-//!   ICO, plus mismatched or missing extensions, truncated, empty and random files):
-//!   **85/85 identical PUIDs**;
+//!   ICO, text in ASCII/UTF-8/UTF-8 BOM/UTF-16 LE and BE/ISO-8859/CRLF, control characters,
+//!   plus mismatched or missing extensions, truncated, empty and random files):
+//!   **96/96 identical PUIDs**;
 //! - `tests/format_vitam_sips.rs`: the 131 SIP files of Vitam's test suite and the 546 files
 //!   inside them: **672/677 identical PUIDs (99.3 %)**. The 5 differences all come from the
 //!   signature versions: JSON Lines (`fmt/2054`, 4 files) and the `.jsonl` extension do not
@@ -394,13 +395,16 @@ fn required_literal(seqs: &[Seq]) -> Option<Vec<u8>> {
 }
 
 /// Siegfried-style text detection on a window: `Some("ASCII")`, `Some("UTF-8 Unicode")`,
-/// `Some("UTF-16 Unicode")` … or `None` for binary data.
+/// `Some("Little-endian UTF-16 Unicode")`, `Some("ISO-8859")` … or `None` for binary data.
 fn text_kind(bof: &[u8], truncated: bool) -> Option<&'static str> {
     if bof.is_empty() {
         return None;
     }
-    if bof.starts_with(&[0xFF, 0xFE]) || bof.starts_with(&[0xFE, 0xFF]) {
-        return Some("UTF-16 Unicode");
+    if bof.starts_with(&[0xFF, 0xFE]) {
+        return Some("Little-endian UTF-16 Unicode");
+    }
+    if bof.starts_with(&[0xFE, 0xFF]) {
+        return Some("Big-endian UTF-16 Unicode");
     }
     let body = bof.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bof);
     let ascii_text = |b: u8| matches!(b, 7..=13 | 27 | 0x20..=0x7e);
@@ -421,7 +425,7 @@ fn text_kind(bof: &[u8], truncated: bool) -> Option<&'static str> {
         return Some("UTF-8 Unicode");
     }
     if body.iter().all(|&b| ascii_text(b) || b >= 0xa0) {
-        return Some("ISO-8859 text");
+        return Some("ISO-8859");
     }
     None
 }

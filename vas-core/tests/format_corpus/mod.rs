@@ -439,6 +439,17 @@ pub fn corpus() -> Vec<(String, Vec<u8>)> {
             .to_vec(),
     );
     add("readme", b"A text file without extension.\n".to_vec());
+    add("bom-utf8", b"\xef\xbb\xbfhello\n".to_vec());
+    add("crlf", b"line1\r\nline2\r\n".to_vec());
+    add("control-chars", b"a\x01b\x02c\n".to_vec());
+    add("latin1", b"caf\xe9 cr\xe8me\n".to_vec());
+    add("latin1.txt", b"caf\xe9 cr\xe8me\n".to_vec());
+    add("utf16le.txt", b"\xff\xfeh\x00i\x00\n\x00".to_vec());
+    add("utf16be", b"\xfe\xff\x00h\x00i\x00\n".to_vec());
+    add("one-byte", b"x".to_vec());
+    add("nul-byte", b"\x00".to_vec());
+    add("script.sh", b"#!/bin/sh\necho hi\n".to_vec());
+    add("html-noext", b"<html><body>hi</body></html>".to_vec());
     add(
         "data.csv",
         b"id,name,date\n1,alpha,2020-01-01\n2,beta,2021-02-02\n".to_vec(),
