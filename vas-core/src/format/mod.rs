@@ -158,6 +158,22 @@ pub struct Match {
 }
 
 /// The result of identifying one file.
+///
+/// For a SEDA `FormatIdentification`: `FormatLitteral` = [`name`](Self::name), `MimeType` =
+/// [`mime`](Self::mime), `FormatId` = [`puid`](Self::puid) (Vitam writes `Unknown` /
+/// `UNKNOWN` when nothing matched).
+///
+/// ```
+/// let reg = vas_core::format::FormatRegistry::bundled()?;
+/// let id = reg.identify_bytes(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", Some("logo.gif"));
+/// assert_eq!((id.name.as_str(), id.mime.as_str(), id.puid.as_str()),
+///            ("Graphics Interchange Format", "image/gif", "fmt/4"));
+/// assert_eq!(id.version, "89a");
+/// let m = id.selected().unwrap();
+/// assert_eq!(m.kind, vas_core::format::MatchKind::Signature);
+/// assert_eq!(m.offsets[0], (0, 6)); // "GIF89a" at offset 0
+/// # Ok::<(), vas_core::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Identification {
     /// Selected PUID, or [`UNKNOWN`].
