@@ -79,11 +79,6 @@ builtins! {
 }
 
 impl Builtin {
-    /// Looks a built-in up by local name.
-    pub fn from_name(n: &str) -> Option<Builtin> {
-        Builtin::ALL.iter().copied().find(|b| b.name() == n)
-    }
-
     /// The built-in it is derived from (by restriction or list), if any.
     pub fn base(self) -> Option<Builtin> {
         use Builtin::*;
@@ -118,7 +113,10 @@ impl Builtin {
     }
 
     fn is_list(self) -> bool {
-        matches!(self, Builtin::IdRefs | Builtin::Entities | Builtin::NmTokens)
+        matches!(
+            self,
+            Builtin::IdRefs | Builtin::Entities | Builtin::NmTokens
+        )
     }
 
     fn is_integer(self) -> bool {
@@ -142,7 +140,9 @@ impl Builtin {
         use Builtin::*;
         match self {
             Date => " (expected YYYY-MM-DD, optionally followed by a time zone)",
-            DateTime => " (expected YYYY-MM-DDThh:mm:ss, optionally with fractional seconds and a time zone)",
+            DateTime => {
+                " (expected YYYY-MM-DDThh:mm:ss, optionally with fractional seconds and a time zone)"
+            }
             Time => " (expected hh:mm:ss)",
             GYear => " (expected YYYY)",
             GYearMonth => " (expected YYYY-MM)",
@@ -150,7 +150,9 @@ impl Builtin {
             GMonthDay => " (expected --MM-DD)",
             GDay => " (expected ---DD)",
             Boolean => " (expected true, false, 1 or 0)",
-            Id | IdRef | NCName => " (expected an XML name without ':' or spaces, not starting with a digit)",
+            Id | IdRef | NCName => {
+                " (expected an XML name without ':' or spaces, not starting with a digit)"
+            }
             PositiveInteger => " (expected an integer greater than 0)",
             NonNegativeInteger => " (expected an integer greater than or equal to 0)",
             Language => " (expected a language tag such as 'fr' or 'en-GB')",
@@ -380,44 +382,48 @@ fn check_facets<S: SimpleTypes + ?Sized>(s: &S, st: &SimpleType, v: &str) -> Res
                 _ => (v.chars().count(), "characters"),
             }
         };
-        if let Some(l) = f.length {
-            if len != l {
-                return Err(format!(
-                    "'{}' has {len} {unit}; {} requires exactly {l}",
+        if let Some(l) = f.length
+            && len != l
+        {
+            return Err(format!(
+                "'{}' has {len} {unit}; {} requires exactly {l}",
+                shorten(v),
+                st.display
+            ));
+        }
+        if let Some(l) = f.min_length
+            && len < l
+        {
+            return Err(if len == 0 {
+                format!(
+                    "an empty value is not allowed for {} (at least {l} {unit} required)",
+                    st.display
+                )
+            } else {
+                format!(
+                    "'{}' has {len} {unit}; {} requires at least {l}",
                     shorten(v),
                     st.display
-                ));
-            }
+                )
+            });
         }
-        if let Some(l) = f.min_length {
-            if len < l {
-                return Err(if len == 0 {
-                    format!("an empty value is not allowed for {} (at least {l} {unit} required)", st.display)
-                } else {
-                    format!(
-                        "'{}' has {len} {unit}; {} requires at least {l}",
-                        shorten(v),
-                        st.display
-                    )
-                });
-            }
-        }
-        if let Some(l) = f.max_length {
-            if len > l {
-                return Err(format!(
-                    "'{}' has {len} {unit}; {} allows at most {l}",
-                    shorten(v),
-                    st.display
-                ));
-            }
+        if let Some(l) = f.max_length
+            && len > l
+        {
+            return Err(format!(
+                "'{}' has {len} {unit}; {} allows at most {l}",
+                shorten(v),
+                st.display
+            ));
         }
     }
     let cmp = |bound: &str| -> Option<Ordering> {
         match prim {
             Some(p) if p.is_decimal() => dec_cmp(v, bound),
-            Some(Builtin::Float) | Some(Builtin::Double) => {
-                v.parse::<f64>().ok()?.partial_cmp(&bound.trim().parse::<f64>().ok()?)
-            }
+            Some(Builtin::Float) | Some(Builtin::Double) => v
+                .parse::<f64>()
+                .ok()?
+                .partial_cmp(&bound.trim().parse::<f64>().ok()?),
             _ => {
                 let b = bound.trim();
                 if b.len() == v.len() {
@@ -429,7 +435,11 @@ fn check_facets<S: SimpleTypes + ?Sized>(s: &S, st: &SimpleType, v: &str) -> Res
         }
     };
     let checks: [(&Option<String>, &[Ordering], &str); 4] = [
-        (&f.min_inclusive, &[Ordering::Greater, Ordering::Equal], ">="),
+        (
+            &f.min_inclusive,
+            &[Ordering::Greater, Ordering::Equal],
+            ">=",
+        ),
         (&f.max_inclusive, &[Ordering::Less, Ordering::Equal], "<="),
         (&f.min_exclusive, &[Ordering::Greater], ">"),
         (&f.max_exclusive, &[Ordering::Less], "<"),
@@ -443,24 +453,28 @@ fn check_facets<S: SimpleTypes + ?Sized>(s: &S, st: &SimpleType, v: &str) -> Res
                         "'{}' is out of range for {}: must be {op} {b}",
                         shorten(v),
                         st.display
-                    ))
+                    ));
                 }
             }
         }
     }
     if f.total_digits.is_some() || f.fraction_digits.is_some() {
-        let (int, frac) = dec_parts(v).ok_or_else(|| format!("'{}' is not a decimal", shorten(v)))?;
+        let (int, frac) =
+            dec_parts(v).ok_or_else(|| format!("'{}' is not a decimal", shorten(v)))?;
         let int = int.trim_start_matches('0');
         let frac = frac.trim_end_matches('0');
-        if let Some(t) = f.total_digits {
-            if int.len() + frac.len() > t {
-                return Err(format!("'{}' has more than {t} digits", shorten(v)));
-            }
+        if let Some(t) = f.total_digits
+            && int.len() + frac.len() > t
+        {
+            return Err(format!("'{}' has more than {t} digits", shorten(v)));
         }
-        if let Some(t) = f.fraction_digits {
-            if frac.len() > t {
-                return Err(format!("'{}' has more than {t} fraction digits", shorten(v)));
-            }
+        if let Some(t) = f.fraction_digits
+            && frac.len() > t
+        {
+            return Err(format!(
+                "'{}' has more than {t} fraction digits",
+                shorten(v)
+            ));
         }
     }
     Ok(())
@@ -468,7 +482,12 @@ fn check_facets<S: SimpleTypes + ?Sized>(s: &S, st: &SimpleType, v: &str) -> Res
 
 fn base64_len(v: &str) -> usize {
     let n = v.chars().filter(|c| !is_ws(*c)).count();
-    let pad = v.chars().rev().filter(|c| !is_ws(*c)).take_while(|c| *c == '=').count();
+    let pad = v
+        .chars()
+        .rev()
+        .filter(|c| !is_ws(*c))
+        .take_while(|c| *c == '=')
+        .count();
     (n / 4) * 3 - pad.min(2)
 }
 
@@ -502,8 +521,20 @@ pub(crate) fn dec_cmp(a: &str, b: &str) -> Option<Ordering> {
     let bf = bf.trim_end_matches('0');
     let zero_a = ai.is_empty() && af.is_empty();
     let zero_b = bi.is_empty() && bf.is_empty();
-    let sa = if zero_a { 0 } else if neg_a { -1 } else { 1 };
-    let sb = if zero_b { 0 } else if neg_b { -1 } else { 1 };
+    let sa = if zero_a {
+        0
+    } else if neg_a {
+        -1
+    } else {
+        1
+    };
+    let sb = if zero_b {
+        0
+    } else if neg_b {
+        -1
+    } else {
+        1
+    };
     if sa != sb {
         return Some(sa.cmp(&sb));
     }
@@ -522,7 +553,12 @@ fn bad(b: Builtin, v: &str) -> String {
     if v.is_empty() {
         format!("an empty value is not a valid xsd:{}{}", b.name(), b.hint())
     } else {
-        format!("'{}' is not a valid xsd:{}{}", shorten(v), b.name(), b.hint())
+        format!(
+            "'{}' is not a valid xsd:{}{}",
+            shorten(v),
+            b.name(),
+            b.hint()
+        )
     }
 }
 
@@ -537,7 +573,9 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<ValueInfo, String> {
             !first.is_empty()
                 && first.len() <= 8
                 && first.bytes().all(|c| c.is_ascii_alphabetic())
-                && parts.all(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|c| c.is_ascii_alphanumeric()))
+                && parts.all(|p| {
+                    !p.is_empty() && p.len() <= 8 && p.bytes().all(|c| c.is_ascii_alphanumeric())
+                })
         }
         Name => is_name(v, true),
         NCName | Entity => is_name(v, false),
@@ -588,7 +626,7 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<ValueInfo, String> {
         Duration => is_duration(v),
         DateTime => is_datetime(v),
         Time => time_tz(v),
-        Date => date_parts(v).map(|r| tz(r)).unwrap_or(false),
+        Date => date_parts(v).map(tz).unwrap_or(false),
         GYearMonth => year(v)
             .and_then(|(y, r)| {
                 let r = r.strip_prefix('-')?;
@@ -615,7 +653,7 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<ValueInfo, String> {
             .and_then(two)
             .map(|(d, r)| (1..=31).contains(&d) && tz(r))
             .unwrap_or(false),
-        HexBinary => v.len() % 2 == 0 && v.bytes().all(|c| c.is_ascii_hexdigit()),
+        HexBinary => v.len().is_multiple_of(2) && v.bytes().all(|c| c.is_ascii_hexdigit()),
         Base64Binary => is_base64(v),
         _ if b.is_integer() => return check_integer(b, v),
         _ => true,
@@ -636,7 +674,13 @@ fn check_integer(b: Builtin, v: &str) -> Result<ValueInfo, String> {
     let neg = v.starts_with('-');
     let mag = digits.trim_start_matches('0');
     let zero = mag.is_empty();
-    let sign: i8 = if zero { 0 } else if neg { -1 } else { 1 };
+    let sign: i8 = if zero {
+        0
+    } else if neg {
+        -1
+    } else {
+        1
+    };
     let (lo, hi): (Option<i128>, Option<i128>) = match b {
         Integer => (None, None),
         NonPositiveInteger => (None, Some(0)),
@@ -656,7 +700,10 @@ fn check_integer(b: Builtin, v: &str) -> Result<ValueInfo, String> {
     let val: Option<i128> = if mag.len() > 38 {
         None
     } else {
-        mag.parse::<i128>().ok().map(|m| if neg { -m } else { m }).or(Some(0))
+        mag.parse::<i128>()
+            .ok()
+            .map(|m| if neg { -m } else { m })
+            .or(Some(0))
     };
     let in_range = match val {
         Some(x) => lo.is_none_or(|l| x >= l) && hi.is_none_or(|h| x <= h),
@@ -714,7 +761,10 @@ fn is_duration(v: &str) -> bool {
             r = &r[1..];
             continue;
         }
-        let n = r.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
+        let n = r
+            .bytes()
+            .take_while(|c| c.is_ascii_digit() || *c == b'.')
+            .count();
         if n == 0 || n >= r.len() {
             return false;
         }
@@ -818,11 +868,7 @@ fn time_parts(v: &str) -> Option<&str> {
         r = &f[n..];
     }
     let ok = (h < 24 && m < 60 && s < 60) || (h == 24 && m == 0 && s == 0 && frac_zero);
-    if ok {
-        Some(r)
-    } else {
-        None
-    }
+    if ok { Some(r) } else { None }
 }
 
 fn time_tz(v: &str) -> bool {
@@ -838,7 +884,7 @@ fn is_datetime(v: &str) -> bool {
 
 fn is_base64(v: &str) -> bool {
     let s: Vec<u8> = v.bytes().filter(|c| *c != b' ').collect();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return false;
     }
     let pad = s.iter().rev().take_while(|c| **c == b'=').count();
@@ -916,7 +962,13 @@ mod tests {
         assert!(check_builtin(Builtin::PositiveInteger, "+0001").is_ok());
         assert!(check_builtin(Builtin::Int, "2147483648").is_err());
         assert!(check_builtin(Builtin::Int, "-2147483648").is_ok());
-        assert!(check_builtin(Builtin::Integer, "123456789012345678901234567890123456789012").is_ok());
+        assert!(
+            check_builtin(
+                Builtin::Integer,
+                "123456789012345678901234567890123456789012"
+            )
+            .is_ok()
+        );
         assert!(check_builtin(Builtin::Decimal, "1.").is_ok());
         assert!(check_builtin(Builtin::Decimal, ".5").is_ok());
         assert!(check_builtin(Builtin::Decimal, ".").is_err());
