@@ -1026,6 +1026,10 @@ impl Compiler {
             b.attrs.clone(),
             b.attr_wc.clone(),
         );
+        let base_simple = match b.content {
+            Content::Simple(s) => Some(s),
+            _ => None,
+        };
         ct.attrs = base_attrs;
         ct.attr_wc = base_wc;
         let items: Vec<usize> = self.sd(r.0).doc.children_in(d, XS).collect();
@@ -1041,6 +1045,13 @@ impl Compiler {
                 }
                 _ => {}
             }
+        }
+        if let (Some(s), true, None) = (base_simple, is_ext, &own) {
+            // complexContent extending a simple-content type without adding
+            // particles (not allowed by XSD 1.0, accepted by libxml2 and Xerces, used by
+            // SEDA's CustodialHistoryItemType): keep the simple content.
+            ct.content = Content::Simple(s);
+            return Ok(());
         }
         if is_ext {
             ct.mixed = ct.mixed || base_mixed;
