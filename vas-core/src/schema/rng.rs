@@ -164,10 +164,10 @@ impl<'a> Store<'a> {
             return a;
         }
         // keep choices flat-ish: if b already is a choice containing a, skip
-        if let Pat::Choice(x, y) = self.get(b).clone() {
-            if x == a || y == a {
-                return b;
-            }
+        if let Pat::Choice(x, y) = self.get(b).clone()
+            && (x == a || y == a)
+        {
+            return b;
         }
         self.intern(Pat::Choice(a, b))
     }
