@@ -170,7 +170,7 @@ pub(crate) struct XmlInput<R: BufRead> {
     limits: Limits,
     pending_text: String,
     last_pos: (u64, u64),
-    stash: Option<XEventPending>,
+    stash: Option<XEvent>,
 }
 
 impl<R: BufRead> XmlInput<R> {
@@ -249,11 +249,8 @@ impl<R: BufRead> XmlInput<R> {
 
     /// Reads the next event.
     pub fn next(&mut self) -> std::result::Result<XEvent, ReadProblem> {
-        if let Some(p) = self.stash.take() {
-            return match p {
-                XEventPending::Start(s, off, empty) => self.start(s, off, empty),
-                XEventPending::End(off) => Ok(self.end(off)),
-            };
+        if let Some(ev) = self.stash.take() {
+            return Ok(ev);
         }
         if self.pending_end {
             self.pending_end = false;
@@ -265,148 +262,182 @@ impl<R: BufRead> XmlInput<R> {
             return Ok(XEvent::End);
         }
         loop {
-            self.buf.clear();
+            let mut buf = std::mem::take(&mut self.buf);
+            buf.clear();
             let start = self.reader.buffer_position();
-            let ev = match self.reader.read_event_into(&mut self.buf) {
-                Ok(ev) => ev.into_owned(),
+            let res = match self.reader.read_event_into(&mut buf) {
+                Ok(ev) => self.handle(ev, start),
                 Err(e) => {
                     let off = self.reader.error_position();
                     let msg = e.to_string();
                     if msg.contains("longer than the limit") {
-                        return Err(self.problem(ErrorKind::LimitExceeded, msg, off));
+                        Err(self.problem(ErrorKind::LimitExceeded, msg, off))
+                    } else {
+                        Err(self.problem(ErrorKind::Xml, format!("malformed XML: {msg}"), off))
                     }
-                    return Err(self.problem(ErrorKind::Xml, format!("malformed XML: {msg}"), off));
                 }
             };
-            match ev {
-                Event::Text(t) => {
-                    let s = t.xml10_content();
-                    if self.depth == 0 {
-                        if !s.trim().is_empty() {
-                            return Err(self.problem(
-                                ErrorKind::Xml,
-                                "malformed XML: text outside the root element",
-                                start,
-                            ));
-                        }
-                        continue;
-                    }
-                    self.append_text(&s, start)?;
-                }
-                Event::CData(t) => {
-                    if self.depth == 0 {
-                        return Err(self.problem(
-                            ErrorKind::Xml,
-                            "malformed XML: CDATA outside the root element",
-                            start,
-                        ));
-                    }
-                    let s = t.xml10_content().into_owned();
-                    self.append_text(&s, start)?;
-                }
-                Event::GeneralRef(r) => {
-                    if self.depth == 0 {
-                        return Err(self.problem(
-                            ErrorKind::Xml,
-                            "malformed XML: entity reference outside the root element",
-                            start,
-                        ));
-                    }
-                    let resolved = match r.resolve_char_ref() {
-                        Ok(Some(c)) => c.to_string(),
-                        Ok(None) => {
-                            let name = r.xml10_content().into_owned();
-                            match name.as_str() {
-                                "lt" => "<".into(),
-                                "gt" => ">".into(),
-                                "amp" => "&".into(),
-                                "apos" => "'".into(),
-                                "quot" => "\"".into(),
-                                _ => {
-                                    return Err(self.problem(
-                                        ErrorKind::Xml,
-                                        format!("undefined entity reference &{name}; (entities are not supported)"),
-                                        start,
-                                    ))
-                                }
-                            }
-                        }
-                        Err(e) => {
-                            return Err(self.problem(
-                                ErrorKind::Xml,
-                                format!("malformed XML: bad character reference: {e}"),
-                                start,
-                            ));
-                        }
-                    };
-                    self.append_text(&resolved, start)?;
-                }
-                Event::Comment(_) | Event::PI(_) => {}
-                Event::Decl(d) => {
-                    if let Some(Ok(enc)) = d.encoding() {
-                        let enc = enc.to_ascii_lowercase();
-                        if enc != "utf-8" && enc != "utf8" && enc != "us-ascii" && enc != "ascii" {
-                            return Err(self.problem(
-                                ErrorKind::Unsupported,
-                                format!("unsupported document encoding '{enc}' (only UTF-8 is supported)"),
-                                start,
-                            ));
-                        }
-                    }
-                }
-                Event::DocType(_) => {
-                    return Err(self.problem(
-                        ErrorKind::Unsafe,
-                        "document type declarations (DTD) are refused: no DTD is read, no entity is expanded",
-                        start,
-                    ));
-                }
-                Event::Start(s) | Event::Empty(s) if self.root_closed => {
-                    let _ = s;
-                    return Err(self.problem(
-                        ErrorKind::Xml,
-                        "malformed XML: more than one root element",
-                        start,
-                    ));
-                }
-                Event::Start(s) => {
-                    if !self.pending_text.is_empty() {
-                        // flush text first; re-handle this start on the next call
-                        return self.flush_then(XEventPending::Start(s, start, false));
-                    }
-                    return self.start(s, start, false);
-                }
-                Event::Empty(s) => {
-                    if !self.pending_text.is_empty() {
-                        return self.flush_then(XEventPending::Start(s, start, true));
-                    }
-                    return self.start(s, start, true);
-                }
-                Event::End(_) => {
-                    if !self.pending_text.is_empty() {
-                        return self.flush_then(XEventPending::End(start));
-                    }
-                    return Ok(self.end(start));
-                }
-                Event::Eof => {
-                    if self.depth > 0 {
-                        return Err(self.problem(
-                            ErrorKind::Xml,
-                            "malformed XML: unexpected end of document (unclosed elements)",
-                            start,
-                        ));
-                    }
-                    if !self.seen_root {
-                        return Err(self.problem(
-                            ErrorKind::Xml,
-                            "malformed XML: the document has no root element",
-                            start,
-                        ));
-                    }
-                    return Ok(XEvent::Eof);
-                }
+            self.buf = buf;
+            match res {
+                Ok(Some(ev)) => return Ok(ev),
+                Ok(None) => continue,
+                Err(p) => return Err(p),
             }
         }
+    }
+
+    /// Handles one quick-xml event: `Ok(None)` means "nothing to report yet".
+    fn handle(
+        &mut self,
+        ev: Event<'_>,
+        start: u64,
+    ) -> std::result::Result<Option<XEvent>, ReadProblem> {
+        match ev {
+            Event::Text(t) => {
+                let s = t.xml10_content();
+                if self.depth == 0 {
+                    if !s.trim().is_empty() {
+                        return Err(self.problem(
+                            ErrorKind::Xml,
+                            "malformed XML: text outside the root element",
+                            start,
+                        ));
+                    }
+                    return Ok(None);
+                }
+                self.append_text(&s, start)?;
+                Ok(None)
+            }
+            Event::CData(t) => {
+                if self.depth == 0 {
+                    return Err(self.problem(
+                        ErrorKind::Xml,
+                        "malformed XML: CDATA outside the root element",
+                        start,
+                    ));
+                }
+                let s = t.xml10_content();
+                self.append_text(&s, start)?;
+                Ok(None)
+            }
+            Event::GeneralRef(r) => {
+                if self.depth == 0 {
+                    return Err(self.problem(
+                        ErrorKind::Xml,
+                        "malformed XML: entity reference outside the root element",
+                        start,
+                    ));
+                }
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    Ok(None) => {
+                        let name = r.xml10_content().into_owned();
+                        match name.as_str() {
+                            "lt" => "<".into(),
+                            "gt" => ">".into(),
+                            "amp" => "&".into(),
+                            "apos" => "'".into(),
+                            "quot" => "\"".into(),
+                            _ => {
+                                return Err(self.problem(
+                                    ErrorKind::Xml,
+                                    format!(
+                                        "undefined entity reference &{name}; (entities are not supported)"
+                                    ),
+                                    start,
+                                ))
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        return Err(self.problem(
+                            ErrorKind::Xml,
+                            format!("malformed XML: bad character reference: {e}"),
+                            start,
+                        ))
+                    }
+                };
+                self.append_text(&resolved, start)?;
+                Ok(None)
+            }
+            Event::Comment(_) | Event::PI(_) => Ok(None),
+            Event::Decl(d) => {
+                if let Some(Ok(enc)) = d.encoding() {
+                    let enc = enc.to_ascii_lowercase();
+                    if enc != "utf-8" && enc != "utf8" && enc != "us-ascii" && enc != "ascii" {
+                        return Err(self.problem(
+                            ErrorKind::Unsupported,
+                            format!(
+                                "unsupported document encoding '{enc}' (only UTF-8 is supported)"
+                            ),
+                            start,
+                        ));
+                    }
+                }
+                Ok(None)
+            }
+            Event::DocType(_) => Err(self.problem(
+                ErrorKind::Unsafe,
+                "document type declarations (DTD) are refused: no DTD is read, no entity is expanded",
+                start,
+            )),
+            Event::Start(_) | Event::Empty(_) if self.root_closed => Err(self.problem(
+                ErrorKind::Xml,
+                "malformed XML: more than one root element",
+                start,
+            )),
+            Event::Start(s) => self.start_event(&s, start, false),
+            Event::Empty(s) => self.start_event(&s, start, true),
+            Event::End(_) => {
+                let end = self.end(start);
+                if self.pending_text.is_empty() {
+                    return Ok(Some(end));
+                }
+                let text = std::mem::take(&mut self.pending_text);
+                self.stash = Some(end);
+                Ok(Some(XEvent::Text(text)))
+            }
+            Event::Eof => {
+                if self.depth > 0 {
+                    return Err(self.problem(
+                        ErrorKind::Xml,
+                        "malformed XML: unexpected end of document (unclosed elements)",
+                        start,
+                    ));
+                }
+                if !self.seen_root {
+                    return Err(self.problem(
+                        ErrorKind::Xml,
+                        "malformed XML: the document has no root element",
+                        start,
+                    ));
+                }
+                Ok(Some(XEvent::Eof))
+            }
+        }
+    }
+
+    /// A start tag: whitespace-only text before it is dropped (it never matters for
+    /// validation), other text is delivered first.
+    fn start_event(
+        &mut self,
+        s: &quick_xml::events::BytesStart<'_>,
+        off: u64,
+        empty: bool,
+    ) -> std::result::Result<Option<XEvent>, ReadProblem> {
+        let ev = self.start(s, off, empty)?;
+        if self.pending_text.is_empty() {
+            return Ok(Some(ev));
+        }
+        let text = std::mem::take(&mut self.pending_text);
+        if text
+            .bytes()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            return Ok(Some(ev));
+        }
+        self.stash = Some(ev);
+        Ok(Some(XEvent::Text(text)))
     }
 
     fn append_text(&mut self, s: &str, off: u64) -> std::result::Result<(), ReadProblem> {
@@ -421,24 +452,13 @@ impl<R: BufRead> XmlInput<R> {
         self.pending_text.push_str(s);
         Ok(())
     }
-
-    fn flush_then(&mut self, next: XEventPending) -> std::result::Result<XEvent, ReadProblem> {
-        let text = std::mem::take(&mut self.pending_text);
-        self.stash = Some(next);
-        Ok(XEvent::Text(text))
-    }
-}
-
-enum XEventPending {
-    Start(quick_xml::events::BytesStart<'static>, u64, bool),
-    End(u64),
 }
 
 // The stash lives outside the main struct definition for readability.
 impl<R: BufRead> XmlInput<R> {
     fn start(
         &mut self,
-        s: quick_xml::events::BytesStart<'static>,
+        s: &quick_xml::events::BytesStart<'_>,
         off: u64,
         empty: bool,
     ) -> std::result::Result<XEvent, ReadProblem> {

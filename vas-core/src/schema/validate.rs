@@ -397,8 +397,6 @@ impl<'a> Validator<'a> {
                 format!("{{{ns}}}{local}")
             }
         };
-        let parent_ns = self.frames.last().map(|_| ns.clone()).unwrap_or_default();
-        let _ = parent_ns;
         // Path segment of the new element.
         let mut seg = local.clone();
         if let Some(a) = attrs
@@ -407,7 +405,6 @@ impl<'a> Validator<'a> {
         {
             seg.push_str(&format!("[@id='{}']", a.value));
         }
-        let child_path = format!("{}/{}", self.path(), seg);
         let decision = match self.frames.last().map(|f| &f.kind) {
             None => match c.global_elems.get(&ns, &local) {
                 Some(e) => Decision::Decl(*e),
@@ -513,7 +510,7 @@ impl<'a> Validator<'a> {
                                         FindingKind::Schema,
                                         line,
                                         col,
-                                        child_path.clone(),
+                                        format!("{}/{}", self.path(), seg),
                                         format!(
                                             "element {} is not expected here in {parent}; expected: {expected}",
                                             display(&ns, &local, &ns)
