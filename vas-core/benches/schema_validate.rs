@@ -29,19 +29,17 @@ fn manifest(units: usize) -> Vec<u8> {
 "#
     );
     for i in 0..units {
-        let _ = write!(
+        let _ = writeln!(
             w,
-            r#"    <DataObjectGroup id="G{i}"><BinaryDataObject id="B{i}"><DataObjectVersion>BinaryMaster_1</DataObjectVersion><Uri>content/f{i}.pdf</Uri><MessageDigest algorithm="SHA-512">e321b289f1800e5fa3be1b8d01687c8999ef3ecfec759bd0e19ccd92731036755c8f79cbd4af8f46fc5f4e14ad805f601fe2e9b58ad0b9f5a13695c0123e45b3</MessageDigest><Size>{}</Size><FormatIdentification><FormatLitteral>Acrobat PDF</FormatLitteral><MimeType>application/pdf</MimeType><FormatId>fmt/18</FormatId></FormatIdentification><FileInfo><Filename>f{i}.pdf</Filename><LastModified>2024-01-01T00:00:00</LastModified></FileInfo></BinaryDataObject></DataObjectGroup>
-"#,
+            r#"    <DataObjectGroup id="G{i}"><BinaryDataObject id="B{i}"><DataObjectVersion>BinaryMaster_1</DataObjectVersion><Uri>content/f{i}.pdf</Uri><MessageDigest algorithm="SHA-512">e321b289f1800e5fa3be1b8d01687c8999ef3ecfec759bd0e19ccd92731036755c8f79cbd4af8f46fc5f4e14ad805f601fe2e9b58ad0b9f5a13695c0123e45b3</MessageDigest><Size>{}</Size><FormatIdentification><FormatLitteral>Acrobat PDF</FormatLitteral><MimeType>application/pdf</MimeType><FormatId>fmt/18</FormatId></FormatIdentification><FileInfo><Filename>f{i}.pdf</Filename><LastModified>2024-01-01T00:00:00</LastModified></FileInfo></BinaryDataObject></DataObjectGroup>"#,
             1000 + i
         );
     }
-    let _ = write!(w, "    <DescriptiveMetadata>\n");
+    let _ = writeln!(w, "    <DescriptiveMetadata>");
     for i in 0..units {
-        let _ = write!(
+        let _ = writeln!(
             w,
-            r#"      <ArchiveUnit id="AU{i}"><Management><AppraisalRule><Rule>APP-00001</Rule><StartDate>2020-01-01</StartDate><FinalAction>Keep</FinalAction></AppraisalRule></Management><Content><DescriptionLevel>Item</DescriptionLevel><Title>Document number {i}</Title><Description>A generated unit for benchmarking &amp; testing.</Description><Keyword><KeywordContent>bench</KeywordContent></Keyword><OriginatingAgency><Identifier>AG1</Identifier></OriginatingAgency><StartDate>2019-01-01</StartDate><EndDate>2019-12-31</EndDate></Content><DataObjectReference><DataObjectGroupReferenceId>G{i}</DataObjectGroupReferenceId></DataObjectReference></ArchiveUnit>
-"#
+            r#"      <ArchiveUnit id="AU{i}"><Management><AppraisalRule><Rule>APP-00001</Rule><StartDate>2020-01-01</StartDate><FinalAction>Keep</FinalAction></AppraisalRule></Management><Content><DescriptionLevel>Item</DescriptionLevel><Title>Document number {i}</Title><Description>A generated unit for benchmarking &amp; testing.</Description><Keyword><KeywordContent>bench</KeywordContent></Keyword><OriginatingAgency><Identifier>AG1</Identifier></OriginatingAgency><StartDate>2019-01-01</StartDate><EndDate>2019-12-31</EndDate></Content><DataObjectReference><DataObjectGroupReferenceId>G{i}</DataObjectGroupReferenceId></DataObjectReference></ArchiveUnit>"#
         );
     }
     let _ = write!(
@@ -72,6 +70,49 @@ fn bench(c: &mut Criterion) {
         .expect("read");
     assert!(r.is_valid_with_references(), "{:?}", r.findings.first());
     eprintln!("manifest: {units} units, {} bytes", doc.len());
+
+    // A direct, analysis-free comparison (best of 3), printed before criterion runs.
+    let best = |f: &dyn Fn()| {
+        (0..3)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let t_compile = best(&|| {
+        black_box(
+            SchemaSet::builder()
+                .add_seda(SedaVersion::V2_3)
+                .build()
+                .expect("compile"),
+        );
+    });
+    let t_vas = best(&|| {
+        black_box(
+            set.validate_file(&path, &ValidationOptions::default())
+                .expect("read"),
+        );
+    });
+    let main_xsd = format!("{SCHEMAS}/2.3/seda-2.3-main.xsd");
+    let run_lint = || {
+        Command::new("xmllint")
+            .env("XML_CATALOG_FILES", format!("{SCHEMAS}/catalog.xml"))
+            .args(["--noout", "--nonet", "--schema", &main_xsd])
+            .arg(&path)
+            .output()
+    };
+    if run_lint().is_ok() {
+        let t_lint = best(&|| {
+            black_box(run_lint().expect("xmllint"));
+        });
+        eprintln!(
+            "best of 3: compile {t_compile:?}; vas validate {t_vas:?}; xmllint process {t_lint:?}; speed-up x{:.1}",
+            t_lint.as_secs_f64() / t_vas.as_secs_f64()
+        );
+    }
 
     let mut g = c.benchmark_group("schema");
     g.sample_size(10);
