@@ -63,11 +63,11 @@ impl Doc {
                     };
                     let id = doc.nodes.len();
                     doc.nodes.push(Node {
-                        ns,
+                        ns: ns.to_string(),
                         local,
                         attrs: attrs
                             .into_iter()
-                            .map(|a| (a.ns, a.local, a.value))
+                            .map(|a| (a.ns.to_string(), a.local, a.value))
                             .collect(),
                         children: Vec::new(),
                         text: String::new(),

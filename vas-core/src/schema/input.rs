@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Read};
+use std::sync::Arc;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -96,15 +97,13 @@ impl<R: BufRead> BufRead for Counting<R> {
 }
 
 fn scan(bytes: &[u8], offset: u64, pending: &mut VecDeque<u64>, run: &mut usize) {
-    // Fast path: only the position of the last '<' and the newlines matter.
-    match bytes.iter().rposition(|&b| b == b'<') {
+    // Only the position of the last '<' and the newlines matter.
+    match memchr::memrchr(b'<', bytes) {
         Some(p) => *run = bytes.len() - p - 1,
         None => *run += bytes.len(),
     }
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\n' {
-            pending.push_back(offset + i as u64);
-        }
+    for i in memchr::memchr_iter(b'\n', bytes) {
+        pending.push_back(offset + i as u64);
     }
 }
 
@@ -124,7 +123,7 @@ impl std::error::Error for LimitMarker {}
 /// One attribute of a start tag, with its resolved namespace ("" = none).
 #[derive(Debug, Clone)]
 pub(crate) struct XAttr {
-    pub ns: String,
+    pub ns: Arc<str>,
     pub local: String,
     pub prefix: Option<String>,
     pub value: String,
@@ -135,7 +134,7 @@ pub(crate) struct XAttr {
 pub(crate) enum XEvent {
     /// A start tag (an empty-element tag is reported as `Start` then `End`).
     Start {
-        ns: String,
+        ns: Arc<str>,
         local: String,
         attrs: Vec<XAttr>,
         line: u64,
@@ -162,7 +161,10 @@ pub(crate) struct ReadProblem {
 pub(crate) struct XmlInput<R: BufRead> {
     reader: Reader<Counting<R>>,
     buf: Vec<u8>,
-    scopes: Vec<Vec<(String, String)>>,
+    scopes: Vec<Vec<(String, Arc<str>)>>,
+    no_ns: Arc<str>,
+    xml_ns: Arc<str>,
+    xmlns_ns: Arc<str>,
     pending_end: bool,
     depth: usize,
     seen_root: bool,
@@ -195,6 +197,9 @@ impl<R: BufRead> XmlInput<R> {
             reader,
             buf: Vec::new(),
             scopes: Vec::new(),
+            no_ns: Arc::from(""),
+            xml_ns: Arc::from(XML_NS),
+            xmlns_ns: Arc::from(XMLNS_NS),
             pending_end: false,
             depth: 0,
             seen_root: false,
@@ -213,10 +218,10 @@ impl<R: BufRead> XmlInput<R> {
     }
 
     /// Resolves a prefix in the current scope (`None` = default namespace).
-    pub fn resolve_prefix(&self, prefix: Option<&str>) -> Option<String> {
+    pub fn resolve_prefix(&self, prefix: Option<&str>) -> Option<Arc<str>> {
         let p = prefix.unwrap_or("");
         if p == "xml" {
-            return Some(XML_NS.to_string());
+            return Some(self.xml_ns.clone());
         }
         for scope in self.scopes.iter().rev() {
             for (k, v) in scope.iter().rev() {
@@ -226,7 +231,7 @@ impl<R: BufRead> XmlInput<R> {
             }
         }
         if p.is_empty() {
-            Some(String::new())
+            Some(self.no_ns.clone())
         } else {
             None
         }
@@ -234,7 +239,11 @@ impl<R: BufRead> XmlInput<R> {
 
     /// The namespace bindings in scope (innermost last), for QName-valued content.
     pub fn scope_snapshot(&self) -> Vec<(String, String)> {
-        self.scopes.iter().flatten().cloned().collect()
+        self.scopes
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect()
     }
 
     fn problem(&mut self, kind: ErrorKind, message: impl Into<String>, off: u64) -> ReadProblem {
@@ -498,7 +507,7 @@ impl<R: BufRead> XmlInput<R> {
                 }
             };
             if qname == "xmlns" {
-                decls.push((String::new(), value));
+                decls.push((String::new(), Arc::from(value.as_str())));
             } else if let Some(p) = qname.strip_prefix("xmlns:") {
                 if value.is_empty() {
                     return Err(self.problem(
@@ -507,7 +516,7 @@ impl<R: BufRead> XmlInput<R> {
                         off,
                     ));
                 }
-                decls.push((p.to_string(), value));
+                decls.push((p.to_string(), Arc::from(value.as_str())));
             } else {
                 raw.push((qname, value));
             }
@@ -578,11 +587,11 @@ impl<R: BufRead> XmlInput<R> {
         XEvent::End
     }
 
-    fn split(&self, qname: &str, use_default: bool) -> Option<(String, String)> {
+    fn split(&self, qname: &str, use_default: bool) -> Option<(Arc<str>, String)> {
         match qname.split_once(':') {
             Some((p, l)) => {
                 if p == "xmlns" {
-                    return Some((XMLNS_NS.to_string(), l.to_string()));
+                    return Some((self.xmlns_ns.clone(), l.to_string()));
                 }
                 self.resolve_prefix(Some(p)).map(|ns| (ns, l.to_string()))
             }
@@ -590,7 +599,7 @@ impl<R: BufRead> XmlInput<R> {
                 if use_default {
                     self.resolve_prefix(None).map(|ns| (ns, qname.to_string()))
                 } else {
-                    Some((String::new(), qname.to_string()))
+                    Some((self.no_ns.clone(), qname.to_string()))
                 }
             }
         }

@@ -1272,7 +1272,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                 col,
             } => {
                 if root.is_none() {
-                    root = Some((ns.clone(), local.clone()));
+                    root = Some((ns.to_string(), local.clone()));
                 }
                 let mut seg = local.clone();
                 if let Some(a) = attrs.iter().find(|a| a.local == "id") {
@@ -1323,7 +1323,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                 }
                 let mut q = q;
                 for a in attrs.iter() {
-                    if a.ns == "http://www.w3.org/2000/xmlns/" {
+                    if &*a.ns == "http://www.w3.org/2000/xmlns/" {
                         continue;
                     }
                     let d = s.att_deriv(q, a);

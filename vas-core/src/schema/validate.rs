@@ -30,8 +30,23 @@ enum FrameKind {
     Skip,
 }
 
+/// Path segment of an open element: its local name and `id` attribute, if any.
+struct Seg {
+    local: String,
+    id: Option<String>,
+}
+
+impl std::fmt::Display for Seg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.id {
+            Some(id) => write!(f, "{}[@id='{id}']", self.local),
+            None => f.write_str(&self.local),
+        }
+    }
+}
+
 struct Frame {
-    seg: String,
+    seg: Seg,
     line: u64,
     col: u64,
     kind: FrameKind,
@@ -72,8 +87,8 @@ impl<'a> Validator<'a> {
     fn path(&self) -> String {
         let mut s = String::new();
         for f in &self.frames {
-            s.push('/');
-            s.push_str(&f.seg);
+            use std::fmt::Write as _;
+            let _ = write!(s, "/{}", f.seg);
         }
         s
     }
@@ -144,11 +159,11 @@ impl<'a> Validator<'a> {
                     col,
                 }) => {
                     if root.is_none() {
-                        root = Some((ns.clone(), local.clone()));
+                        root = Some((ns.to_string(), local.clone()));
                     }
                     self.start(&xin, ns, local, attrs, line, col);
                 }
-                Ok(XEvent::Text(t)) => self.text(&t),
+                Ok(XEvent::Text(t)) => self.text(t),
                 Ok(XEvent::End) => self.end(),
                 Ok(XEvent::Eof) => break,
                 Err(p) => {
@@ -377,7 +392,7 @@ impl<'a> Validator<'a> {
     fn start<R: BufRead>(
         &mut self,
         xin: &XmlInput<R>,
-        ns: String,
+        ns: std::sync::Arc<str>,
         local: String,
         attrs: Vec<XAttr>,
         line: u64,
@@ -398,13 +413,14 @@ impl<'a> Validator<'a> {
             }
         };
         // Path segment of the new element.
-        let mut seg = local.clone();
-        if let Some(a) = attrs
-            .iter()
-            .find(|a| a.local == "id" && (a.ns.is_empty() || a.ns == XML_NS))
-        {
-            seg.push_str(&format!("[@id='{}']", a.value));
-        }
+        let seg = Seg {
+            id: attrs
+                .iter()
+                .find(|a| a.local == "id" && (a.ns.is_empty() || &*a.ns == XML_NS))
+                .map(|a| a.value.clone()),
+            local,
+        };
+        let local: &str = &seg.local;
         let decision = match self.frames.last().map(|f| &f.kind) {
             None => match c.global_elems.get(&ns, &local) {
                 Some(e) => Decision::Decl(*e),
@@ -504,7 +520,7 @@ impl<'a> Validator<'a> {
                                     let parent = self
                                         .frames
                                         .last()
-                                        .map(|f| f.seg.clone())
+                                        .map(|f| f.seg.to_string())
                                         .unwrap_or_default();
                                     self.report_path(
                                         FindingKind::Schema,
@@ -542,27 +558,27 @@ impl<'a> Validator<'a> {
                 return;
             }
             Decision::Lax => {
+                // xsi:type can still give a lax element a type.
+                if let Some(t) = attrs.iter().find(|a| &*a.ns == XSI_NS && a.local == "type")
+                    && let Some((tns, tl)) = resolve_qname_in(&xin.scope_snapshot(), &t.value)
+                    && let Some(tid) = c.global_types.get(&tns, &tl).copied()
+                {
+                    self.push_typed(seg, line, col, tid, None, &attrs, false);
+                    return;
+                }
                 self.frames.push(Frame {
-                    seg: seg.clone(),
+                    seg,
                     line,
                     col,
                     kind: FrameKind::Lax,
                 });
-                // xsi:type can still give a lax element a type.
-                if let Some(t) = attrs.iter().find(|a| a.ns == XSI_NS && a.local == "type")
-                    && let Some((tns, tl)) = resolve_qname_in(&xin.scope_snapshot(), &t.value)
-                    && let Some(tid) = c.global_types.get(&tns, &tl).copied()
-                {
-                    self.frames.pop();
-                    self.push_typed(seg, line, col, tid, None, &attrs, false);
-                }
                 return;
             }
             Decision::Decl(e) => e,
         };
         let d = &c.elements[decl];
         self.frames.push(Frame {
-            seg: seg.clone(),
+            seg,
             line,
             col,
             kind: FrameKind::Lax,
@@ -574,7 +590,7 @@ impl<'a> Validator<'a> {
             ));
         }
         let mut ty = d.ty;
-        if let Some(t) = attrs.iter().find(|a| a.ns == XSI_NS && a.local == "type") {
+        if let Some(t) = attrs.iter().find(|a| &*a.ns == XSI_NS && a.local == "type") {
             match resolve_qname_in(&xin.scope_snapshot(), &t.value) {
                 Some((tns, tl)) => match c.global_types.get(&tns, &tl).copied() {
                     Some(tid) => {
@@ -600,7 +616,7 @@ impl<'a> Validator<'a> {
             }
         }
         let mut nil = false;
-        if let Some(n) = attrs.iter().find(|a| a.ns == XSI_NS && a.local == "nil") {
+        if let Some(n) = attrs.iter().find(|a| &*a.ns == XSI_NS && a.local == "nil") {
             let v = n.value.trim();
             if v == "true" || v == "1" {
                 if d.nillable {
@@ -611,8 +627,10 @@ impl<'a> Validator<'a> {
             }
         }
         let fixed = d.fixed.clone();
-        self.frames.pop();
-        self.push_typed(seg, line, col, ty, fixed, &attrs, nil);
+        let Some(frame) = self.frames.pop() else {
+            return;
+        };
+        self.push_typed(frame.seg, line, col, ty, fixed, &attrs, nil);
     }
 
     fn set_failed(&mut self) {
@@ -628,7 +646,7 @@ impl<'a> Validator<'a> {
     #[allow(clippy::too_many_arguments)]
     fn push_typed(
         &mut self,
-        seg: String,
+        seg: Seg,
         line: u64,
         col: u64,
         ty: usize,
@@ -715,15 +733,18 @@ impl<'a> Validator<'a> {
             TypeDef::Simple(_) => None,
         };
         for a in attrs {
-            if a.ns == XSI_NS {
+            if &*a.ns == XSI_NS {
                 continue;
             }
             let qn = match &a.prefix {
                 Some(p) => format!("{p}:{}", a.local),
                 None => a.local.clone(),
             };
-            let use_ =
-                ct.and_then(|ct| ct.attrs.iter().find(|u| u.local == a.local && u.ns == a.ns));
+            let use_ = ct.and_then(|ct| {
+                ct.attrs
+                    .iter()
+                    .find(|u| u.local == a.local && *u.ns == *a.ns)
+            });
             match use_ {
                 Some(u) => match types::validate(c, u.ty, &a.value) {
                     Ok(info) => {
@@ -765,7 +786,7 @@ impl<'a> Validator<'a> {
         }
         if let Some(ct) = ct {
             for u in ct.attrs.iter().filter(|u| u.required) {
-                if !attrs.iter().any(|a| a.local == u.local && a.ns == u.ns) {
+                if !attrs.iter().any(|a| a.local == u.local && *a.ns == *u.ns) {
                     let name = if u.ns == XML_NS {
                         format!("xml:{}", u.local)
                     } else {
@@ -782,7 +803,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn text(&mut self, t: &str) {
+    fn text(&mut self, t: String) {
         let Some(frame) = self.frames.last_mut() else {
             return;
         };
@@ -797,7 +818,11 @@ impl<'a> Validator<'a> {
             return;
         };
         if let Some(buf) = text {
-            buf.push_str(t);
+            if buf.is_empty() {
+                *buf = t;
+            } else {
+                buf.push_str(&t);
+            }
             return;
         }
         let blank = t.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
