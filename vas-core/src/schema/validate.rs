@@ -422,7 +422,7 @@ impl<'a> Validator<'a> {
         };
         let local: &str = &seg.local;
         let decision = match self.frames.last().map(|f| &f.kind) {
-            None => match c.global_elems.get(&ns, &local) {
+            None => match c.global_elems.get(&ns, local) {
                 Some(e) => Decision::Decl(*e),
                 None => {
                     self.report(
@@ -431,14 +431,14 @@ impl<'a> Validator<'a> {
                         col,
                         format!(
                             "no declaration for the root element {} in the schema set",
-                            display(&ns, &local, "")
+                            display(&ns, local, "")
                         ),
                     );
                     Decision::Lax
                 }
             },
             Some(FrameKind::Skip) => Decision::Skip,
-            Some(FrameKind::Lax) => match c.global_elems.get(&ns, &local) {
+            Some(FrameKind::Lax) => match c.global_elems.get(&ns, local) {
                 Some(e) => Decision::Decl(*e),
                 None => Decision::Lax,
             },
@@ -458,11 +458,11 @@ impl<'a> Validator<'a> {
                 if nil {
                     self.report_here(format!(
                         "element {} is not allowed: the parent has xsi:nil=\"true\" and must be empty",
-                        display(&ns, &local, &ns)
+                        display(&ns, local, &ns)
                     ));
                 }
                 match content {
-                    Content::Any => match c.global_elems.get(&ns, &local) {
+                    Content::Any => match c.global_elems.get(&ns, local) {
                         Some(e) => Decision::Decl(*e),
                         None => Decision::Lax,
                     },
@@ -475,7 +475,7 @@ impl<'a> Validator<'a> {
                             };
                             self.report_here(format!(
                                 "child element {} is not allowed: {why}",
-                                display(&ns, &local, &ns)
+                                display(&ns, local, &ns)
                             ));
                             self.set_failed();
                         }
@@ -483,23 +483,23 @@ impl<'a> Validator<'a> {
                     }
                     Content::Model { .. } => {
                         if failed {
-                            match self.find_in_model(&ns, &local) {
+                            match self.find_in_model(&ns, local) {
                                 Some(e) => Decision::Decl(e),
-                                None => match c.global_elems.get(&ns, &local) {
+                                None => match c.global_elems.get(&ns, local) {
                                     Some(e) => Decision::Decl(*e),
                                     None => Decision::Lax,
                                 },
                             }
                         } else {
-                            match self.step(&ns, &local) {
+                            match self.step(&ns, local) {
                                 Ok(Some(Match::Elem(e))) => Decision::Decl(e),
                                 Ok(Some(Match::Any(w))) => match w.process {
                                     Process::Skip => Decision::Skip,
-                                    Process::Lax => match c.global_elems.get(&ns, &local) {
+                                    Process::Lax => match c.global_elems.get(&ns, local) {
                                         Some(e) => Decision::Decl(*e),
                                         None => Decision::Lax,
                                     },
-                                    Process::Strict => match c.global_elems.get(&ns, &local) {
+                                    Process::Strict => match c.global_elems.get(&ns, local) {
                                         Some(e) => Decision::Decl(*e),
                                         None => {
                                             self.report(
@@ -508,7 +508,7 @@ impl<'a> Validator<'a> {
                                                 col,
                                                 format!(
                                                     "element {} matches a strict wildcard but no global declaration exists for it",
-                                                    display(&ns, &local, "")
+                                                    display(&ns, local, "")
                                                 ),
                                             );
                                             Decision::Lax
@@ -529,13 +529,13 @@ impl<'a> Validator<'a> {
                                         format!("{}/{}", self.path(), seg),
                                         format!(
                                             "element {} is not expected here in {parent}; expected: {expected}",
-                                            display(&ns, &local, &ns)
+                                            display(&ns, local, &ns)
                                         ),
                                     );
                                     self.set_failed();
-                                    match self.find_in_model(&ns, &local) {
+                                    match self.find_in_model(&ns, local) {
                                         Some(e) => Decision::Decl(e),
-                                        None => match c.global_elems.get(&ns, &local) {
+                                        None => match c.global_elems.get(&ns, local) {
                                             Some(e) => Decision::Decl(*e),
                                             None => Decision::Lax,
                                         },
