@@ -406,3 +406,92 @@ fn mutants_agree_with_xmllint() {
         disagreements.join("\n")
     );
 }
+
+/// The same mutations applied to Vitam's checkProfil manifest, checked against its
+/// RelaxNG profile: vas's RelaxNG verdict equals `xmllint --relaxng`.
+#[test]
+fn profile_mutants_agree_with_xmllint_relaxng() {
+    if Command::new("xmllint").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("VAS_ALLOW_NO_XMLLINT").is_some(),
+            "xmllint is required (scripts/setup installs it); set VAS_ALLOW_NO_XMLLINT=1 to skip"
+        );
+        return;
+    }
+    let profiles = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/profiles/vitam-checkProfil"
+    );
+    let rng_path = Path::new(profiles).join("Profil20.rng");
+    let rng = vas_core::schema::RelaxNg::from_file(&rng_path).expect("profile");
+    let seed = std::fs::read(Path::new(profiles).join("manifest_ok.xml")).expect("seed");
+    let n: usize = std::env::var("VAS_MUTANTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(400)
+        / 2;
+    let strategy = prop::collection::vec((0u8..10, 0usize..10_000, 0usize..10_000), 1..3);
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut files = Vec::new();
+    for i in 0..n {
+        let muts = strategy.new_tree(&mut runner).expect("generate").current();
+        let mut root = parse(&seed);
+        for (op, target, aux) in &muts {
+            apply(
+                &mut root,
+                &Mutation {
+                    op: *op,
+                    target: *target,
+                    aux: *aux,
+                },
+            );
+        }
+        let mut s = String::new();
+        write(&root, &mut s);
+        let p = tmp.path().join(format!("pm{i}.xml"));
+        std::fs::write(&p, &s).expect("write");
+        files.push((p, format!("{muts:?}")));
+    }
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--relaxng")
+        .arg(&rng_path)
+        .args(files.iter().map(|f| &f.0))
+        .output()
+        .expect("xmllint");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut bad = Vec::new();
+    let mut valid = 0;
+    for (p, label) in &files {
+        let lint = stderr.contains(&format!("{} validates\n", p.display()));
+        if lint {
+            valid += 1;
+        }
+        let r = rng
+            .validate_file(p, &ValidationOptions::default())
+            .expect("read");
+        if r.is_valid() != lint {
+            let lint_msg: Vec<&str> = stderr
+                .lines()
+                .filter(|l| l.starts_with(&p.display().to_string()))
+                .take(2)
+                .collect();
+            bad.push(format!(
+                "{label}: xmllint {lint} vas {} {:?} / xmllint: {lint_msg:?}",
+                r.is_valid(),
+                r.findings.first().map(|f| f.to_string())
+            ));
+        }
+    }
+    eprintln!(
+        "profile mutants: {n}, valid per xmllint: {valid}, disagreements: {}",
+        bad.len()
+    );
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

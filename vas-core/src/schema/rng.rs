@@ -106,6 +106,10 @@ pub struct RelaxNg {
     defs: Vec<P>,
     start: P,
     types: Vec<SimpleType>,
+    /// (element name class, attribute name class) pairs whose attribute is typed
+    /// xsd:ID: their values must be unique in the document (RELAX NG DTD
+    /// compatibility, enforced by Jing and libxml2).
+    id_attrs: Vec<(u32, u32)>,
 }
 
 struct TypeTable<'a>(&'a [SimpleType]);
@@ -645,6 +649,7 @@ impl RelaxNg {
             defs: Vec::new(),
             start: NOT_ALLOWED,
             types: Vec::new(),
+            id_attrs: Vec::new(),
         };
         for p in [Pat::Empty, Pat::NotAllowed, Pat::Text] {
             g.intern(p);
@@ -686,7 +691,52 @@ impl RelaxNg {
             c.pattern(root, &ctx)?
         };
         c.g.start = start;
+        c.g.collect_id_attrs();
         Ok(c.g)
+    }
+
+    fn collect_id_attrs(&mut self) {
+        let id_type = Builtin::ALL
+            .iter()
+            .position(|b| *b == Builtin::Id)
+            .unwrap_or(usize::MAX);
+        let mut pairs = Vec::new();
+        for p in 0..self.pats.len() {
+            if let Pat::Element(enc, content) = self.pats[p] {
+                let mut stack = vec![content];
+                let mut seen = Vec::new();
+                while let Some(q) = stack.pop() {
+                    if seen.contains(&q) || seen.len() > 10_000 {
+                        continue;
+                    }
+                    seen.push(q);
+                    match &self.pats[q as usize] {
+                        Pat::Group(a, b)
+                        | Pat::Choice(a, b)
+                        | Pat::Interleave(a, b)
+                        | Pat::After(a, b) => {
+                            stack.push(*a);
+                            stack.push(*b);
+                        }
+                        Pat::OneOrMore(a) => stack.push(*a),
+                        Pat::Ref(i) => stack.push(self.defs[*i as usize]),
+                        Pat::Attribute(anc, ac) => {
+                            let is_id = match &self.pats[*ac as usize] {
+                                Pat::Data(t, _) | Pat::Value(t, _) => {
+                                    prim(&self.types, *t) == Some(Builtin::Id)
+                                }
+                                _ => false,
+                            };
+                            if is_id && !pairs.contains(&(enc, *anc)) {
+                                pairs.push((enc, *anc));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.id_attrs = pairs;
     }
 
     fn intern(&mut self, p: Pat) -> P {
@@ -1212,6 +1262,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
     let mut skip_depth = 0usize;
     let mut root = None;
     let mut truncated = false;
+    let mut ids: HashMap<String, u64> = HashMap::new();
     let path = |stack: &[Open]| -> String {
         let mut s = String::new();
         for o in stack {
@@ -1327,6 +1378,27 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                         continue;
                     }
                     let d = s.att_deriv(q, a);
+                    if d != NOT_ALLOWED
+                        && g.id_attrs.iter().any(|(e, at)| {
+                            g.names[*e as usize].contains(&ns, &local)
+                                && g.names[*at as usize].contains(&a.ns, &a.local)
+                        })
+                    {
+                        let v = a.value.trim().to_string();
+                        if let Some(first) = ids.get(&v) {
+                            let pa = format!("{}/{}", path(&stack), seg);
+                            find!(
+                                line,
+                                col,
+                                pa,
+                                format!(
+                                    "duplicate identifier '{v}' (already used at line {first})"
+                                )
+                            );
+                        } else {
+                            ids.insert(v, line);
+                        }
+                    }
                     if d == NOT_ALLOWED {
                         let pa = format!("{}/{}", path(&stack), seg);
                         let qn = match &a.prefix {
