@@ -696,10 +696,6 @@ impl RelaxNg {
     }
 
     fn collect_id_attrs(&mut self) {
-        let id_type = Builtin::ALL
-            .iter()
-            .position(|b| *b == Builtin::Id)
-            .unwrap_or(usize::MAX);
         let mut pairs = Vec::new();
         for p in 0..self.pats.len() {
             if let Pat::Element(enc, content) = self.pats[p] {
