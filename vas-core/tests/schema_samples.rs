@@ -260,3 +260,26 @@ fn user_extension_schema_with_substitution_group_members() {
             .is_valid()
     );
 }
+
+#[test]
+fn one_compiled_set_validates_from_many_threads() {
+    let all = results();
+    let set: &'static SchemaSet = SchemaSet::seda(SedaVersion::V2_3).expect("compile");
+    let files: Vec<(bool, PathBuf)> = all
+        .into_iter()
+        .filter(|(_, v, _)| *v == SedaVersion::V2_3)
+        .map(|(ok, _, f)| (ok, f))
+        .collect();
+    std::thread::scope(|s| {
+        for chunk in files.chunks(files.len().div_ceil(4)) {
+            s.spawn(move || {
+                for (ok, f) in chunk {
+                    let r = set
+                        .validate_file(f, &ValidationOptions::default())
+                        .expect("read");
+                    assert_eq!(r.is_valid(), *ok, "{}", f.display());
+                }
+            });
+        }
+    });
+}
