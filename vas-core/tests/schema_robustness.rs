@@ -31,6 +31,10 @@ fn malformed_xml_is_a_finding_with_a_position() {
         b"\xff\xfe<\x00a\x00/\x00>\x00",
         b"<a b='<'/>",
         b"<?xml version='1.0' encoding='ISO-8859-1'?><a/>",
+        b"<a>\n<b>caf\xe9</b>\n</a>",
+        b"<a>\n<b x='caf\xe9'/>\n</a>",
+        b"<a\xe9/>",
+        b"<a>\n\n<b>\xff\xfe</b></a>",
     ];
     for c in cases {
         let r = set().validate_bytes(c);
@@ -197,5 +201,73 @@ fn bad_schemas_are_errors_not_panics() {
         "<x/>",
     ] {
         assert!(RelaxNg::from_str(c).is_err(), "{c}");
+    }
+}
+
+mod fuzz {
+    use proptest::prelude::*;
+    use vas_core::schema::{Mode, RelaxNg, SchemaSet, SedaVersion, ValidationOptions};
+
+    const SAMPLE: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/seda/samples/ok-2.3.xml"
+    ));
+    const PROFILE: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/profiles/vitam-checkProfil/Profil20.rng"
+    ));
+
+    fn mutate(base: &[u8], edits: &[(usize, usize, Vec<u8>)]) -> Vec<u8> {
+        let mut v = base.to_vec();
+        for (pos, del, ins) in edits {
+            let p = pos % (v.len() + 1);
+            let d = (*del).min(v.len() - p);
+            v.splice(p..p + d, ins.iter().copied());
+        }
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Byte-level damage never panics any validator; a finding always has a position.
+        #[test]
+        fn damaged_documents_never_panic(edits in prop::collection::vec(
+            (0usize..20_000, 0usize..40, prop::collection::vec(prop_oneof![
+                Just(b'<'), Just(b'>'), Just(b'&'), Just(b'/'), Just(b'"'), Just(b'\n'),
+                Just(0xC3u8), Just(0xFFu8), Just(b'a'), Just(b':'), Just(b';'), Just(b'#'), Just(b'x'),
+            ], 0..6)), 1..4)) {
+            let doc = mutate(SAMPLE, &edits);
+            let o = ValidationOptions::default();
+            for m in [Mode::Strict, Mode::VitamLenient] {
+                let r = SchemaSet::seda_mode(SedaVersion::V2_3, m).expect("compile").validate_reader(doc.as_slice(), &o);
+                for f in &r.findings {
+                    prop_assert!(f.line >= 1 && f.column >= 1, "{:?}", f);
+                }
+            }
+            let rng = RelaxNg::from_str(PROFILE).expect("profile");
+            let _ = rng.validate_reader(doc.as_slice(), &o);
+        }
+
+        /// Damaged schemas are errors or compile; never a panic.
+        #[test]
+        fn damaged_schemas_never_panic(edits in prop::collection::vec(
+            (0usize..4_000, 0usize..30, prop::collection::vec(prop_oneof![
+                Just(b'<'), Just(b'>'), Just(b'"'), Just(b'x'), Just(b':'), Just(b'['), Just(b'\\'),
+            ], 0..4)), 1..3)) {
+            let xsd = r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+              <xs:simpleType name="s"><xs:restriction base="xs:token"><xs:pattern value="[A-Z]{2}\d*"/></xs:restriction></xs:simpleType>
+              <xs:element name="r"><xs:complexType><xs:sequence><xs:element name="a" type="s" maxOccurs="3"/>
+              <xs:any namespace="##other" processContents="lax" minOccurs="0"/></xs:sequence>
+              <xs:attribute name="id" type="xs:ID"/></xs:complexType></xs:element></xs:schema>"###;
+            let text = String::from_utf8_lossy(&mutate(xsd.as_bytes(), &edits)).into_owned();
+            if let Ok(set) = SchemaSet::builder().add_str("f.xsd", &text).build() {
+                let _ = set.validate_bytes(b"<r id='a'><a>AB1</a></r>");
+            }
+            let rng = String::from_utf8_lossy(&mutate(PROFILE.as_bytes(), &edits)).into_owned();
+            if let Ok(r) = RelaxNg::from_str(&rng) {
+                let _ = r.validate_bytes(SAMPLE);
+            }
+        }
     }
 }

@@ -31,6 +31,7 @@ struct Counting<R> {
     inner: R,
     offset: u64,
     pending: VecDeque<u64>,
+    history: VecDeque<u64>,
     lines_before: u64,
     last_nl: Option<u64>,
     run: usize,
@@ -63,15 +64,30 @@ impl<R> Counting<R> {
                 self.pending.pop_front();
                 self.lines_before += 1;
                 self.last_nl = Some(nl);
+                self.history.push_back(nl);
+                if self.history.len() > 4096 {
+                    self.history.pop_front();
+                }
             } else {
                 break;
             }
         }
-        let col = match self.last_nl {
-            Some(nl) => off - nl,
-            None => off + 1,
-        };
-        (self.lines_before + 1, col)
+        match self.last_nl {
+            Some(nl) if off <= nl => {
+                // A position before the last counted newline (error positions can be
+                // reported behind the last event): look back in the recent history.
+                let after = self.history.iter().filter(|&&h| h >= off).count() as u64;
+                let prev = self.history.iter().rev().find(|&&h| h < off).copied();
+                let line = (self.lines_before + 1).saturating_sub(after).max(1);
+                let col = match prev {
+                    Some(p) => off - p,
+                    None => off + 1,
+                };
+                (line, col.max(1))
+            }
+            Some(nl) => (self.lines_before + 1, off - nl),
+            None => (self.lines_before + 1, off + 1),
+        }
     }
 }
 
@@ -182,6 +198,7 @@ impl<R: BufRead> XmlInput<R> {
             inner,
             offset: 0,
             pending: VecDeque::new(),
+            history: VecDeque::new(),
             lines_before: 0,
             last_nl: None,
             run: 0,
@@ -277,7 +294,7 @@ impl<R: BufRead> XmlInput<R> {
             let res = match self.reader.read_event_into(&mut buf) {
                 Ok(ev) => self.handle(ev, start),
                 Err(e) => {
-                    let off = self.reader.error_position();
+                    let off = self.reader.error_position().max(start);
                     let msg = e.to_string();
                     if msg.contains("longer than the limit") {
                         Err(self.problem(ErrorKind::LimitExceeded, msg, off))
