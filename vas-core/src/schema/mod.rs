@@ -70,9 +70,9 @@
 //!   - `Management` declares Vitam's `UpdateOperation` and `HoldRule`;
 //!   - 2.2: `IdentifierType` is based on `xsd:token` (empty identifiers accepted) but
 //!     `MessageIdentifier` must be non-empty; the unit-reference abstract point is a
-//!     `DataObjectGroup` reference or any element.
-//!   Elements accepted by a lax wildcard are validated against their global
-//!   declaration when one exists, otherwise skipped.
+//!     `DataObjectGroup` reference or any element;
+//!   - elements accepted by a lax wildcard are validated against their global
+//!     declaration when one exists, otherwise skipped.
 //! - SEDA 2.3 (no lenient variant is published): the official schema is compiled with
 //!   the same transformation applied generically: (1) an abstract element that has no
 //!   concrete substitution-group member becomes an "any element, any namespace, lax"
