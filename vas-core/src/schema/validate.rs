@@ -293,33 +293,37 @@ impl<'a> Validator<'a> {
                         self.scratch.dedup();
                     }
                 }
+                // Declared elements win over wildcards (matters only for schemas that
+                // break UPA, like Vitam's). `cur` is only replaced on a match.
                 let mut elem_hit: Option<ElemId> = None;
-                let mut any_hit: Option<&'a Wildcard> = None;
-                let mut next_e: Vec<u32> = Vec::new();
-                let mut next_a: Vec<u32> = Vec::new();
                 for &q in &self.scratch {
-                    match &model.leaves[q as usize] {
-                        Leaf::Elem { cands, .. } => {
-                            if let Some(e) = cands.iter().copied().find(|e| matches_elem(*e)) {
-                                elem_hit.get_or_insert(e);
-                                next_e.push(q);
-                            }
+                    if let Leaf::Elem { cands, .. } = &model.leaves[q as usize]
+                        && let Some(e) = cands.iter().copied().find(|e| matches_elem(*e))
+                    {
+                        if elem_hit.is_none() {
+                            cur.clear();
                         }
-                        Leaf::Any(w) => {
-                            if w.allows(ns) {
-                                any_hit.get_or_insert(w);
-                                next_a.push(q);
-                            }
-                        }
+                        elem_hit.get_or_insert(e);
+                        cur.push(q);
                     }
                 }
                 if let Some(e) = elem_hit {
-                    *cur = next_e;
                     *start = false;
                     return Ok(Some(Match::Elem(e)));
                 }
+                let mut any_hit: Option<&'a Wildcard> = None;
+                for &q in &self.scratch {
+                    if let Leaf::Any(w) = &model.leaves[q as usize]
+                        && w.allows(ns)
+                    {
+                        if any_hit.is_none() {
+                            cur.clear();
+                        }
+                        any_hit.get_or_insert(w);
+                        cur.push(q);
+                    }
+                }
                 if let Some(w) = any_hit {
-                    *cur = next_a;
                     *start = false;
                     return Ok(Some(Match::Any(w)));
                 }
