@@ -540,8 +540,9 @@ impl<R: BufRead> XmlInput<R> {
         }
         self.scopes.push(decls);
         self.depth += 1;
-        let name: String = AsRef::<str>::as_ref(&s.name()).to_string();
-        let (ns, local) = match self.split(&name, true) {
+        let qn = s.name();
+        let name: &str = qn.as_ref();
+        let (ns, local) = match self.split(name, true) {
             Some(x) => x,
             None => {
                 return Err(self.problem(
