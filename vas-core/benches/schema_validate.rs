@@ -96,6 +96,22 @@ fn bench(c: &mut Criterion) {
                 .expect("read"),
         );
     });
+    // Floor: quick-xml alone reading the same file (events only, nothing kept).
+    let t_parse = best(&|| {
+        let f = std::fs::File::open(&path).expect("open");
+        let mut r = quick_xml::Reader::from_reader(std::io::BufReader::with_capacity(1 << 16, f));
+        let mut buf = Vec::new();
+        let mut n = 0u64;
+        loop {
+            match r.read_event_into(&mut buf) {
+                Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+                Ok(_) => n += 1,
+            }
+            buf.clear();
+        }
+        black_box(n);
+    });
+    eprintln!("quick-xml read only: {t_parse:?}");
     let main_xsd = format!("{SCHEMAS}/2.3/seda-2.3-main.xsd");
     let run_lint = || {
         Command::new("xmllint")

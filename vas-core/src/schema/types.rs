@@ -27,10 +27,12 @@ pub(crate) fn normalize(v: &str, ws: Ws) -> std::borrow::Cow<'_, str> {
             }
         }
         Ws::Collapse => {
-            let needs = v.starts_with(is_ws)
-                || v.ends_with(is_ws)
-                || v.contains(['\t', '\n', '\r'])
-                || v.contains("  ");
+            let b = v.as_bytes();
+            let needs = b.first() == Some(&b' ')
+                || b.last() == Some(&b' ')
+                || b.iter()
+                    .zip(b.iter().skip(1).chain(std::iter::once(&b'x')))
+                    .any(|(c, n)| matches!(c, b'\t' | b'\n' | b'\r') || (*c == b' ' && *n == b' '));
             if needs {
                 v.split(is_ws)
                     .filter(|s| !s.is_empty())
