@@ -126,3 +126,63 @@ fn profiles_agree_with_xmllint_relaxng() {
     );
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+fn zip_manifest(p: &Path) -> Vec<u8> {
+    use std::io::Read;
+    let f = std::fs::File::open(p).expect("zip");
+    let mut z = zip::ZipArchive::new(f).expect("zip");
+    for i in 0..z.len() {
+        let mut e = z.by_index(i).expect("entry");
+        let name = e.name().expect("name").to_string();
+        if name.to_ascii_lowercase().ends_with("manifest.xml") {
+            let mut v = Vec::new();
+            e.read_to_end(&mut v).expect("read");
+            return v;
+        }
+    }
+    panic!("no manifest in {}", p.display());
+}
+
+/// Vitam's ProcessingIT ingests SIP_ok_profil.zip with the profile profil_ok.rng
+/// (status WARNING: the profile check passed with Jing); vas must accept it too, and
+/// agree with xmllint on it and on the ingest-internal SIP declaring the same profile.
+#[test]
+fn vitam_sips_with_profiles() {
+    let vitam = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/vitam");
+    let cases = [
+        (
+            "sips/integration-test_integration-processing/SIP_ok_profil.zip",
+            "referentials/integration-processing/profil_ok.rng",
+            Some(true),
+        ),
+        (
+            "sips/integration-test_integration-ingest-internal/OK_SIPwithProfilRNG.zip",
+            "referentials/integration-ingest-internal/profil_ok.rng",
+            None,
+        ),
+    ];
+    let tmp = tempfile::tempdir().expect("tmp");
+    for (i, (sip, rng, expected)) in cases.iter().enumerate() {
+        let manifest = zip_manifest(&Path::new(vitam).join(sip));
+        let rng_path = Path::new(vitam).join(rng);
+        let r = RelaxNg::from_file(&rng_path)
+            .expect("profile")
+            .validate_bytes(&manifest);
+        if let Some(e) = expected {
+            assert_eq!(r.is_valid(), *e, "{sip}: {:?}", r.findings);
+        }
+        let p = tmp.path().join(format!("m{i}.xml"));
+        std::fs::write(&p, &manifest).expect("write");
+        if let Ok(out) = Command::new("xmllint")
+            .arg("--noout")
+            .arg("--relaxng")
+            .arg(&rng_path)
+            .arg(&p)
+            .output()
+        {
+            let lint = String::from_utf8_lossy(&out.stderr)
+                .contains(&format!("{} validates\n", p.display()));
+            assert_eq!(r.is_valid(), lint, "{sip}: vas {:?}", r.findings);
+        }
+    }
+}
