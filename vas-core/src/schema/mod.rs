@@ -336,6 +336,28 @@ impl Report {
     pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().chain(self.reference_findings.iter())
     }
+
+    /// The report as JSON: `{"valid", "valid_with_references", "truncated", "complete",
+    /// "findings": [...], "reference_findings": [...]}`.
+    ///
+    /// ```
+    /// use vas_core::schema::{SchemaSet, SedaVersion};
+    /// let r = SchemaSet::seda(SedaVersion::V2_3)?.validate_bytes(b"<nope/>");
+    /// let j = r.to_json();
+    /// assert_eq!(j["valid"], false);
+    /// assert_eq!(j["findings"][0]["kind"], "schema");
+    /// # Ok::<(), vas_core::Error>(())
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "valid": self.is_valid(),
+            "valid_with_references": self.is_valid_with_references(),
+            "truncated": self.truncated,
+            "complete": self.complete,
+            "findings": self.findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
+            "reference_findings": self.reference_findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
+        })
+    }
 }
 
 /// Limits and switches of a validation.
