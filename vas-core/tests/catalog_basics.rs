@@ -475,5 +475,26 @@ fn bad_records_are_refused_with_their_id() {
     );
     assert!(UnitRecord::from_document(&json!({"#id": 3})).is_err());
     assert!(UnitRecord::from_document(&json!({"#id": "a", "#unitups": "b"})).is_err());
+    // A parent in another tenant, an unknown object group.
+    let mut p = UnitRecord::new("p", 1);
+    p.metadata.insert("Title".into(), json!("P"));
+    let mut c = UnitRecord::new("c", 0);
+    c.parents = vec!["p".into()];
+    let e = cat
+        .index(&IndexBatch {
+            units: vec![p, c],
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    let mut g = UnitRecord::new("g", 0);
+    g.object_group_id = Some("nowhere".into());
+    let e = cat
+        .index(&IndexBatch {
+            units: vec![g],
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
     assert_eq!(cat.counts().unwrap(), (0, 0));
 }

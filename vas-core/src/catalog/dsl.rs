@@ -66,6 +66,19 @@ use crate::error::{Error, Result};
 /// The maximum of `$offset + $limit`, as in Vitam.
 pub const MAX_RESULT_WINDOW: u64 = 10_000;
 
+/// The deepest nesting of `$and`/`$or`/`$not` accepted.
+pub const MAX_QUERY_DEPTH: usize = 32;
+
+/// The most values accepted in one `$in`/`$nin`, in `$roots`, and queries in one `$and`/`$or`/`$not`.
+pub const MAX_VALUES: usize = 1_000;
+
+fn too_much(what: &str) -> Error {
+    Error::new(
+        crate::error::ErrorKind::LimitExceeded,
+        format!("{what} (see catalog::dsl limits)"),
+    )
+}
+
 /// Vitam's special fields supported in unit queries, and where they live in a stored unit.
 pub const SPECIAL_FIELDS: &[&str] = &[
     "#id",
@@ -468,26 +481,40 @@ fn text_field(name: &str) -> Result<TextField> {
 impl Query {
     /// Parses one query object (one operator; `$depth` keys are not allowed here).
     pub fn parse(v: &Value) -> Result<Query> {
+        Query::parse_at(v, 0)
+    }
+
+    fn parse_at(v: &Value, depth: usize) -> Result<Query> {
+        if depth > MAX_QUERY_DEPTH {
+            return Err(too_much(&format!(
+                "query nested deeper than {MAX_QUERY_DEPTH}"
+            )));
+        }
         let m = obj(v, "a query")?;
         if m.is_empty() {
             return Ok(Query::All);
         }
         let (op, arg) = single(m, "a query")?;
-        Query::parse_op(op, arg)
+        Query::parse_op(op, arg, depth)
     }
 
-    fn parse_list(op: &str, arg: &Value) -> Result<Vec<Query>> {
+    fn parse_list(op: &str, arg: &Value, depth: usize) -> Result<Vec<Query>> {
         let arr = arg
             .as_array()
             .ok_or_else(|| Error::invalid(format!("{op} takes an array of queries")))?;
-        arr.iter().map(Query::parse).collect()
+        if arr.len() > MAX_VALUES {
+            return Err(too_much(&format!(
+                "{op} with more than {MAX_VALUES} queries"
+            )));
+        }
+        arr.iter().map(|q| Query::parse_at(q, depth + 1)).collect()
     }
 
-    fn parse_op(op: &str, arg: &Value) -> Result<Query> {
+    fn parse_op(op: &str, arg: &Value, depth: usize) -> Result<Query> {
         match op {
-            "$and" => Ok(Query::And(Query::parse_list(op, arg)?)),
-            "$or" => Ok(Query::Or(Query::parse_list(op, arg)?)),
-            "$not" => Ok(Query::Not(Query::parse_list(op, arg)?)),
+            "$and" => Ok(Query::And(Query::parse_list(op, arg, depth)?)),
+            "$or" => Ok(Query::Or(Query::parse_list(op, arg, depth)?)),
+            "$not" => Ok(Query::Not(Query::parse_list(op, arg, depth)?)),
             "$eq" | "$ne" | "$lt" | "$lte" | "$gt" | "$gte" => {
                 let (f, v) = single(obj(arg, op)?, op)?;
                 let field = Field::parse(f)?;
@@ -515,6 +542,11 @@ impl Query {
                 let arr = v
                     .as_array()
                     .ok_or_else(|| Error::invalid(format!("{op} on {f:?} takes an array")))?;
+                if arr.len() > MAX_VALUES {
+                    return Err(too_much(&format!(
+                        "{op} on {f:?} with more than {MAX_VALUES} values"
+                    )));
+                }
                 let values = arr
                     .iter()
                     .map(|x| Scalar::parse(x, f))
@@ -657,6 +689,9 @@ impl SelectQuery {
                     let arr = val
                         .as_array()
                         .ok_or_else(|| Error::invalid("$roots takes an array of ids"))?;
+                    if arr.len() > MAX_VALUES {
+                        return Err(too_much(&format!("more than {MAX_VALUES} $roots")));
+                    }
                     for r in arr {
                         q.roots.push(
                             r.as_str()
@@ -671,6 +706,9 @@ impl SelectQuery {
                         Value::Object(_) => vec![val],
                         _ => return Err(Error::invalid("$query takes a query or an array")),
                     };
+                    if items.len() > 16 {
+                        return Err(too_much("more than 16 queries in $query"));
+                    }
                     for item in items {
                         q.queries.push(parse_sub(item)?);
                     }
@@ -925,6 +963,8 @@ mod tests {
             json!({"$facets": [{"$name": "x", "$terms": {"$field": "Keyword"}}]}),
             json!({"$unknown": 1}),
             json!([1]),
+            json!({"$query": {"$in": {"Title": vec![json!("a"); 1001]}}}),
+            json!({"$query": (0..40).fold(json!({"$exists": "Title"}), |q, _| json!({"$not": [q]}))}),
         ] {
             assert!(SelectQuery::parse(&bad).is_err(), "{bad}");
         }

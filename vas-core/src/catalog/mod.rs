@@ -1053,6 +1053,14 @@ fn register_add(
     Ok(())
 }
 
+fn unit_tenant(tx: &Connection, id: &str) -> Result<Option<u32>> {
+    tx.prepare_cached("SELECT tenant FROM unit WHERE id = ?1")
+        .map_err(db_err)?
+        .query_row(params![id], |r| r.get(0))
+        .optional()
+        .map_err(db_err)
+}
+
 fn unit_rid(tx: &Connection, id: &str) -> Result<Option<i64>> {
     tx.prepare_cached("SELECT rid FROM unit WHERE id = ?1")
         .map_err(db_err)?
@@ -1076,15 +1084,29 @@ fn topo_order<'a>(tx: &Connection, units: &'a [UnitRecord]) -> Result<Vec<&'a Un
     }
     for u in units {
         for p in &u.parents {
-            if !by_id.contains_key(p.as_str()) && unit_rid(tx, p)?.is_none() {
-                return Err(Error::new(
-                    ErrorKind::NotFound,
-                    format!(
-                        "parent {p:?} of unit {:?} is neither indexed nor in the batch",
-                        u.id
-                    ),
-                )
-                .with_id(u.id.clone()));
+            let parent_tenant = match by_id.get(p.as_str()) {
+                Some(&j) => Some(units[j].tenant),
+                None => unit_tenant(tx, p)?,
+            };
+            match parent_tenant {
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::NotFound,
+                        format!(
+                            "parent {p:?} of unit {:?} is neither indexed nor in the batch",
+                            u.id
+                        ),
+                    )
+                    .with_id(u.id.clone()));
+                }
+                Some(t) if t != u.tenant => {
+                    return Err(Error::invalid(format!(
+                        "parent {p:?} of unit {:?} belongs to tenant {t}, not {}",
+                        u.id, u.tenant
+                    ))
+                    .with_id(u.id.clone()));
+                }
+                Some(_) => {}
             }
         }
     }
@@ -1183,6 +1205,28 @@ fn index_in(tx: &Connection, batch: &IndexBatch) -> Result<()> {
             g.objects.len() as i64,
             bytes,
         )?;
+    }
+    for u in &batch.units {
+        if let Some(g) = &u.object_group_id
+            && !group_ids.contains(g)
+        {
+            let known: Option<i64> = tx
+                .prepare_cached("SELECT rid FROM object_group WHERE id = ?1")
+                .map_err(db_err)?
+                .query_row(params![g], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            if known.is_none() {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "object group {g:?} of unit {:?} is neither indexed nor in the batch",
+                        u.id
+                    ),
+                )
+                .with_id(u.id.clone()));
+            }
+        }
     }
     let ordered = topo_order(tx, &batch.units)?;
     let mut rids: HashMap<&str, i64> = HashMap::new();
