@@ -650,7 +650,10 @@ pub struct AccessionRegisterLine {
     pub bytes: i64,
 }
 
-/// The catalog: one SQLite file.
+/// The catalog: one SQLite file, through one connection.
+///
+/// A `Catalog` is `Send` but not `Sync`: open one per thread for concurrent reads (WAL lets
+/// readers proceed while one writer indexes; writers wait up to the 5 s busy timeout).
 pub struct Catalog {
     conn: Connection,
     path: Option<PathBuf>,

@@ -199,7 +199,10 @@ fn status_str(s: crate::ingest::Status) -> String {
 /// Turns an ingest [`Report`] into an operation and its lifecycle batches.
 ///
 /// Steps (`STP_…` events) get the operation as `evParentId`; an action gets the step that
-/// closes it (the next `STP_…` event in the report's order).
+/// closes it (the next `STP_…` event in the report's order). Every event is dated by the
+/// context's clock when the record is made (a report carries no times), gets a new event id,
+/// and the operation's id as `evIdProc`; lifecycle events also get `obId` = the unit's or
+/// group's system id (mapped through `system_ids`).
 pub fn from_report(
     report: &Report,
     ctx: &OperationContext<'_>,
