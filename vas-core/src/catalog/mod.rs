@@ -104,7 +104,7 @@ CREATE TABLE IF NOT EXISTS unit (
   doc TEXT NOT NULL,
   rules TEXT
 );
-CREATE INDEX IF NOT EXISTS unit_agency ON unit(tenant, originating_agency);
+CREATE INDEX IF NOT EXISTS unit_agency ON unit(originating_agency);
 CREATE INDEX IF NOT EXISTS unit_opi ON unit(opi);
 CREATE INDEX IF NOT EXISTS unit_og ON unit(og);
 CREATE INDEX IF NOT EXISTS unit_title ON unit(title);

@@ -200,11 +200,13 @@ impl Compiler {
                 let (col, int) = column(name);
                 let v = format!("{a}.{col}");
                 let kind = if int { Kind::Int } else { Kind::Text };
-                let inner = self.pred(&v, kind, pred);
-                if inner == "0" {
-                    return "0".into();
+                if let Pred::Exists = pred {
+                    return format!("{v} IS NOT NULL");
                 }
-                Self::and(&[format!("{v} IS NOT NULL"), inner])
+                // A NULL column makes the comparison NULL, which counts as false: in a WHERE,
+                // under AND/OR, and under NOT thanks to the COALESCE there. No IS NOT NULL
+                // guard here, so that the planner uses the column's index.
+                self.pred(&v, kind, pred)
             }
             Field::UnitUps | Field::AllUnitUps => {
                 let (x, y) = (self.alias("x"), self.alias("y"));
@@ -259,7 +261,8 @@ impl Compiler {
                     return "1".into();
                 }
                 let parts: Vec<String> = qs.iter().map(|q| self.query(a, q)).collect();
-                format!("(NOT ({}))", parts.join(" OR "))
+                // NULL (a comparison with a missing column) must read as false.
+                format!("(NOT COALESCE(({}), 0))", parts.join(" OR "))
             }
             Query::Compare { op, field, value } => self.on_field(a, field, &Pred::Cmp(*op, value)),
             Query::In { field, values } => self.on_field(a, field, &Pred::In(values)),
@@ -327,7 +330,8 @@ impl Compiler {
     pub fn access(&mut self, a: &str, acc: &Access<'_>) -> String {
         let mut parts = Vec::new();
         let t = self.p(i64::from(acc.tenant));
-        parts.push(format!("{a}.tenant = {t}"));
+        // Unary plus: the tenant never drives the plan (it selects nearly everything).
+        parts.push(format!("+{a}.tenant = {t}"));
         let c = acc.contract;
         if !c.root_units.is_empty() {
             parts.push(self.under(a, &c.root_units));
@@ -340,9 +344,7 @@ impl Compiler {
             let mut s = format!("({a}.unit_type = 'HOLDING_UNIT'");
             if !c.originating_agencies.is_empty() {
                 let l = self.id_list(&c.originating_agencies);
-                s.push_str(&format!(
-                    " OR ({a}.originating_agency IS NOT NULL AND {a}.originating_agency IN ({l}))"
-                ));
+                s.push_str(&format!(" OR {a}.originating_agency IN ({l})"));
             }
             s.push(')');
             parts.push(s);
