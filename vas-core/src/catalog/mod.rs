@@ -4,8 +4,9 @@
 //! # Storage
 //! One SQLite file (WAL journal, foreign keys on, 5 s busy timeout):
 //! - `unit`: system id, tenant, unit type, originating agency, ingest operation (`#opi`),
-//!   object group (`#object`), title, description, description level, start/end dates, the
-//!   unit's full JSON document and its computed inherited rules;
+//!   object group (`#object`), title, description, description level, start/end dates and
+//!   computed inherited rules, each indexed; `unit_doc`: the unit's full JSON document (kept
+//!   apart so that filtering and sorting never drag documents along);
 //! - `unit_parent` (the DAG: several parents allowed) and `unit_ancestor` (the closure:
 //!   every (unit, ancestor, distance) triple, one row per distinct distance);
 //! - `unit_rule`: per unit and rule category, the latest end date of its computed inherited
@@ -101,8 +102,11 @@ CREATE TABLE IF NOT EXISTS unit (
   description_level TEXT,
   start_date TEXT,
   end_date TEXT,
-  doc TEXT NOT NULL,
   rules TEXT
+);
+CREATE TABLE IF NOT EXISTS unit_doc (
+  rid INTEGER PRIMARY KEY REFERENCES unit(rid) ON DELETE CASCADE,
+  doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS unit_agency ON unit(originating_agency);
 CREATE INDEX IF NOT EXISTS unit_opi ON unit(opi);
@@ -811,7 +815,14 @@ impl Catalog {
     pub fn index(&self, batch: &IndexBatch) -> Result<()> {
         let tx = self.conn.unchecked_transaction().map_err(db_err)?;
         index_in(&tx, batch)?;
-        tx.commit().map_err(db_err)
+        tx.commit().map_err(db_err)?;
+        self.optimize()
+    }
+
+    /// Refreshes the query planner's statistics when they are stale (`PRAGMA optimize=0x10002`,
+    /// cheap when nothing changed much; run after every [`Catalog::index`]).
+    pub fn optimize(&self) -> Result<()> {
+        self.conn.execute_batch("PRAGMA optimize").map_err(db_err)
     }
 
     /// Number of units and object groups.
@@ -951,7 +962,9 @@ impl Catalog {
     pub fn rebuild(&self) -> Result<(u64, u64)> {
         let tx = self.conn.unchecked_transaction().map_err(db_err)?;
         let units: Vec<String> = {
-            let mut st = tx.prepare("SELECT doc FROM unit").map_err(db_err)?;
+            let mut st = tx
+                .prepare("SELECT doc FROM unit_doc ORDER BY rid")
+                .map_err(db_err)?;
             st.query_map([], |r| r.get(0))
                 .map_err(db_err)?
                 .collect::<rusqlite::Result<_>>()
@@ -982,7 +995,7 @@ impl Catalog {
                 .push(ObjectGroupRecord::from_document(&parse(g)?)?);
         }
         tx.execute_batch(
-            "DELETE FROM unit_fts; DELETE FROM unit_rule; DELETE FROM unit_ancestor;
+            "DELETE FROM unit_fts; DELETE FROM unit_rule; DELETE FROM unit_ancestor; DELETE FROM unit_doc;
              DELETE FROM unit_parent; DELETE FROM unit; DELETE FROM object;
              DELETE FROM object_group; DELETE FROM accession_register;",
         )
@@ -1275,8 +1288,8 @@ fn index_in(tx: &Connection, batch: &IndexBatch) -> Result<()> {
         let rules = u.computed_inherited_rules.as_ref().map(|r| r.to_string());
         tx.prepare_cached(
             "INSERT INTO unit(id, tenant, unit_type, originating_agency, opi, og, title, description,
-                              description_level, start_date, end_date, doc, rules)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                              description_level, start_date, end_date, rules)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )
         .map_err(db_err)?
         .execute(params![
@@ -1291,11 +1304,14 @@ fn index_in(tx: &Connection, batch: &IndexBatch) -> Result<()> {
             s("DescriptionLevel"),
             s("StartDate"),
             s("EndDate"),
-            doc_text,
             rules
         ])
         .map_err(|e| exists_err(e, "unit", &u.id))?;
         let rid = tx.last_insert_rowid();
+        tx.prepare_cached("INSERT INTO unit_doc(rid, doc) VALUES (?1, ?2)")
+            .map_err(db_err)?
+            .execute(params![rid, doc_text])
+            .map_err(db_err)?;
         rids.insert(u.id.as_str(), rid);
         for p in parent_rids {
             tx.prepare_cached("INSERT INTO unit_parent(unit, parent) VALUES (?1, ?2)")
@@ -1407,8 +1423,9 @@ impl<'a> CatalogView<'a> {
         }
         order.push(format!("{a}.id ASC"));
         let n = c.params.len();
+        // Page of row ids first, documents after: documents are never carried through a sort.
         let sql_text = format!(
-            "SELECT {a}.doc FROM unit {a} WHERE {w} ORDER BY {} LIMIT ?{} OFFSET ?{}",
+            "SELECT {a}.rid FROM unit {a} WHERE {w} ORDER BY {} LIMIT ?{} OFFSET ?{}",
             order.join(", "),
             n + 1,
             n + 2
@@ -1417,13 +1434,19 @@ impl<'a> CatalogView<'a> {
         ps.push((q.filter.limit as i64).into());
         ps.push((q.filter.offset as i64).into());
         let mut st = conn.prepare_cached(&sql_text).map_err(db_err)?;
-        let docs: Vec<String> = st
+        let rids: Vec<i64> = st
             .query_map(params_from_iter(ps.iter()), |r| r.get(0))
             .map_err(db_err)?
             .collect::<rusqlite::Result<_>>()
             .map_err(db_err)?;
-        let mut results = Vec::with_capacity(docs.len());
-        for d in docs {
+        let mut results = Vec::with_capacity(rids.len());
+        let mut doc_st = conn
+            .prepare_cached("SELECT doc FROM unit_doc WHERE rid = ?1")
+            .map_err(db_err)?;
+        for rid in rids {
+            let d: String = doc_st
+                .query_row(params![rid], |r| r.get(0))
+                .map_err(db_err)?;
             let v: Value = serde_json::from_str(&d).map_err(|e| {
                 Error::new(ErrorKind::Corrupt, format!("stored unit is not JSON: {e}"))
             })?;
@@ -1514,7 +1537,7 @@ impl<'a> CatalogView<'a> {
         let cond = c.access("u", &self.access);
         c.params.push(id.to_string().into());
         let sql_text = format!(
-            "SELECT u.rid, u.doc FROM unit u WHERE u.id = ?{} AND {cond}",
+            "SELECT u.rid, (SELECT d.doc FROM unit_doc d WHERE d.rid = u.rid) FROM unit u WHERE u.id = ?{} AND {cond}",
             c.params.len()
         );
         self.cat

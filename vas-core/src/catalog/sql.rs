@@ -232,7 +232,7 @@ impl Compiler {
                     return "0".into();
                 }
                 format!(
-                    "EXISTS (SELECT 1 FROM json_each(vas_path({a}.doc, {ph})) {j} WHERE {inner})"
+                    "EXISTS (SELECT 1 FROM json_each(vas_path((SELECT doc FROM unit_doc WHERE rid = {a}.rid), {ph})) {j} WHERE {inner})"
                 )
             }
         }
