@@ -822,7 +822,9 @@ impl Catalog {
     /// Refreshes the query planner's statistics when they are stale (`PRAGMA optimize=0x10002`,
     /// cheap when nothing changed much; run after every [`Catalog::index`]).
     pub fn optimize(&self) -> Result<()> {
-        self.conn.execute_batch("PRAGMA optimize").map_err(db_err)
+        self.conn
+            .execute_batch("PRAGMA optimize=0x10002")
+            .map_err(db_err)
     }
 
     /// Number of units and object groups.
