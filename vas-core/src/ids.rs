@@ -568,6 +568,20 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn string_order_is_field_order(
+            a in (0u64..(1 << 48), 0u128..(1u128 << 91), proptest::num::u16::ANY),
+            b in (0u64..(1 << 48), 0u128..(1u128 << 91), proptest::num::u16::ANY),
+        ) {
+            let ia = Id::from_parts(IdKind::Object, a.0, a.1, a.2);
+            let ib = Id::from_parts(IdKind::Object, b.0, b.1, b.2);
+            proptest::prop_assert_eq!(ia.cmp(&ib), a.cmp(&b));
+            proptest::prop_assert_eq!((ia.timestamp_ms(), ia.sequence(), ia.tenant()), a);
+            proptest::prop_assert_eq!(Id::parse(ia.as_str()).unwrap(), ia);
+        }
+    }
+
     #[test]
     fn system_generator_is_unique() {
         let g = IdGenerator::new(3);
