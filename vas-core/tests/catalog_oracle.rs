@@ -755,24 +755,25 @@ proptest! {
         selects in prop::collection::vec(select(), 1..6),
         contract in contract(),
         today in prop::sample::select(DATES.to_vec()),
+        tenant in prop::sample::select(vec![0u32, 0, 0, 1]),
     ) {
         let (mut units, groups) = build(&specs);
         let world = World::new(&units);
         units.reverse(); // children before parents: the catalog must order them
         let cat = Catalog::open_in_memory().unwrap();
         cat.index(&IndexBatch { units, object_groups: groups.clone() }).unwrap();
-        let view = cat.view(0, &contract).unwrap().at_date(today);
+        let view = cat.view(tenant, &contract).unwrap().at_date(today);
 
         for sel in &selects {
             let answer = view.search_parsed(sel).unwrap();
-            let (total, page) = world.select(sel, 0, &contract, today);
+            let (total, page) = world.select(sel, tenant, &contract, today);
             prop_assert_eq!(answer["$hits"]["total"].as_u64().unwrap() as usize, total, "query {:?}", sel);
             prop_assert_eq!(ids_of(&answer), page, "query {:?}", sel);
         }
 
         // No read path returns a unit outside the contract.
         for (id, rec) in &world.recs {
-            let visible = world.visible(id, 0, &contract, today);
+            let visible = world.visible(id, tenant, &contract, today);
             match view.get_unit(id) {
                 Ok(doc) => { prop_assert!(visible, "{} returned", id); prop_assert_eq!(&doc["#id"], &json!(id)); }
                 Err(e) => { prop_assert!(!visible, "{} hidden", id); prop_assert_eq!(e.kind(), ErrorKind::NotFound); }
@@ -786,7 +787,7 @@ proptest! {
         let all = view.search(&json!({"$query": {}, "$facets": [
             {"$name": "ag", "$terms": {"$field": "#originating_agency", "$size": 10}},
             {"$name": "d", "$date_range": {"$field": "StartDate", "$ranges": [{"$from": "1900", "$to": "2000"}, {"$from": "2000"}]}}]})).unwrap();
-        let expected: Vec<String> = world.recs.keys().filter(|id| world.visible(id, 0, &contract, today)).cloned().collect();
+        let expected: Vec<String> = world.recs.keys().filter(|id| world.visible(id, tenant, &contract, today)).cloned().collect();
         prop_assert_eq!(ids_of(&all), expected.clone());
         // Facets agree with counting by hand.
         let mut by_agency: HashMap<String, u64> = HashMap::new();
@@ -807,11 +808,33 @@ proptest! {
         prop_assert_eq!(all["$facetResults"][1]["buckets"][0]["count"].as_u64(), Some(in_20c));
         prop_assert_eq!(all["$facetResults"][1]["buckets"][1]["count"].as_u64(), Some(after));
 
+        // The accession register agrees with counting by hand.
+        let mut reg: BTreeMap<(String, String), (i64, i64, i64, i64)> = BTreeMap::new();
+        for r in world.recs.values().filter(|r| r.tenant == tenant) {
+            let k = (r.originating_agency.clone().unwrap_or_default(), r.operation_id.clone().unwrap_or_default());
+            reg.entry(k).or_default().0 += 1;
+        }
+        for g in groups.iter().filter(|g| g.tenant == tenant) {
+            let k = (g.originating_agency.clone().unwrap_or_default(), g.operation_id.clone().unwrap_or_default());
+            let e = reg.entry(k).or_default();
+            e.1 += 1;
+            e.2 += g.objects.len() as i64;
+            e.3 += g.objects.iter().map(|o| o.size as i64).sum::<i64>();
+        }
+        reg.retain(|(a, _), _| contract.every_originating_agency || contract.originating_agencies.contains(a));
+        let got: BTreeMap<(String, String), (i64, i64, i64, i64)> = view
+            .accession_register()
+            .unwrap()
+            .into_iter()
+            .map(|l| ((l.originating_agency, l.operation_id), (l.units, l.object_groups, l.objects, l.bytes)))
+            .collect();
+        prop_assert_eq!(got, reg);
+
         // Rebuild from the stored documents changes no answer.
         cat.rebuild().unwrap();
-        let view = cat.view(0, &contract).unwrap().at_date(today);
+        let view = cat.view(tenant, &contract).unwrap().at_date(today);
         for sel in &selects {
-            let (total, page) = world.select(sel, 0, &contract, today);
+            let (total, page) = world.select(sel, tenant, &contract, today);
             let answer = view.search_parsed(sel).unwrap();
             prop_assert_eq!(answer["$hits"]["total"].as_u64().unwrap() as usize, total);
             prop_assert_eq!(ids_of(&answer), page);
