@@ -1046,7 +1046,8 @@ impl Catalog {
         })
     }
 
-    /// Runs `SQL` with `params` (for benches and diagnostics: `EXPLAIN QUERY PLAN` …).
+    /// The raw connection, for diagnostics only (`PRAGMA`, `EXPLAIN QUERY PLAN` …): it
+    /// bypasses access contracts, so it is hidden from the documentation.
     #[doc(hidden)]
     pub fn connection(&self) -> &Connection {
         &self.conn

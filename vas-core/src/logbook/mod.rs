@@ -380,14 +380,6 @@ impl Logbook {
         }
     }
 
-    fn chain_mut(&mut self, name: &str) -> &mut Chain {
-        match name {
-            "operations" => &mut self.operations,
-            "unit-lifecycles" => &mut self.units,
-            _ => &mut self.groups,
-        }
-    }
-
     /// Appends an operation.
     pub fn append_operation(&mut self, op: &LogbookOperation) -> Result<ChainEntry> {
         if op.event.ev_id_proc.is_empty() {
@@ -634,11 +626,6 @@ impl Logbook {
             .iter()
             .map(|(n, _, _)| (*n, self.chain(n).head().clone()))
             .collect()
-    }
-
-    #[doc(hidden)]
-    pub fn chain_for_tests(&mut self, name: &str) -> &mut Chain {
-        self.chain_mut(name)
     }
 }
 
