@@ -386,3 +386,29 @@ fn kill_9_during_appends() {
         assert!(!lb.operations().unwrap().is_empty());
     }
 }
+
+#[test]
+fn forged_seal_values_are_reported_not_panicked_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = build(dir.path());
+    let ids = ids();
+    Logbook::open(dir.path()).unwrap().secure(&ids).unwrap();
+    let base = lines(&p);
+    for (first, last, head) in [
+        (json!(0), json!(u64::MAX), json!("é".repeat(40))),
+        (json!(9), json!(2), json!("00")),
+        (json!("x"), json!(null), json!(17)),
+    ] {
+        let mut ls = base.clone();
+        let mut e: Value = serde_json::from_str(&ls[6]).unwrap();
+        e["entry"]["evDetData"]["FirstSeq"] = first;
+        e["entry"]["evDetData"]["LastSeq"] = last;
+        e["entry"]["evDetData"]["HeadHash"] = head;
+        ls[6] = e.to_string();
+        write_lines(&p, &ls);
+        let v = Logbook::open(dir.path()).unwrap().verify().unwrap();
+        assert!(!v.is_ok());
+        assert!(!v.seals.is_empty(), "{v:?}");
+        assert_eq!(v.chains["operations"].issues[0].kind, IssueKind::Altered);
+    }
+}

@@ -616,7 +616,7 @@ pub fn check_anchor(entries: &[ChainEntry], anchor: &ChainHead) -> Option<Issue>
             kind: IssueKind::AnchorMismatch,
             detail: format!(
                 "the anchored entry seq {seq} with hash {}… is not in the chain",
-                &anchor.hash[..anchor.hash.len().min(16)]
+                anchor.hash.chars().take(16).collect::<String>()
             ),
         }),
     }

@@ -493,8 +493,20 @@ impl Logbook {
             };
             let first = d.get("FirstSeq").and_then(Value::as_u64).unwrap_or(0);
             let last = d.get("LastSeq").and_then(Value::as_u64).unwrap_or(0);
+            if first > last {
+                seals.push((
+                    name.to_string(),
+                    Issue {
+                        position: e.seq,
+                        seq: Some(e.seq),
+                        kind: IssueKind::AnchorMismatch,
+                        detail: format!("seal in operation seq {} has an empty range", e.seq),
+                    },
+                ));
+                continue;
+            }
             let head = ChainHead {
-                count: last + 1,
+                count: last.saturating_add(1),
                 hash: d
                     .get("HeadHash")
                     .and_then(Value::as_str)
@@ -640,13 +652,16 @@ fn seal_data(entry: &Value) -> Option<&Value> {
 
 /// The hashes of entries `first..=last` (exactly one each, in seq order), or None.
 fn range_hashes(entries: &[ChainEntry], first: u64, last: u64) -> Option<Vec<String>> {
+    if first > last {
+        return None;
+    }
     let mut by: BTreeMap<u64, &ChainEntry> = BTreeMap::new();
     for e in entries {
         if e.seq >= first && e.seq <= last && by.insert(e.seq, e).is_some() {
             return None;
         }
     }
-    if by.len() as u64 != last - first + 1 {
+    if by.len() as u64 != (last - first).saturating_add(1) {
         return None;
     }
     Some(by.values().map(|e| e.hash.clone()).collect())
