@@ -82,44 +82,98 @@ impl std::str::FromStr for SedaVersion {
 /// the prefix it was written with, and all its attributes in order (namespace
 /// declarations, `xsi:schemaLocation`, `id`, `xml:lang`, `schemeID`, …).
 ///
-/// `prefix`: `None` = same prefix as the parent element (the usual case, and what
-/// builders produce), `Some("")` = unprefixed under a prefixed parent, `Some("seda")` =
-/// `seda:Name` under a parent with another prefix. The position is ignored by `==`.
+/// Prefix ([`prefix`](Self::prefix)): `None` = same prefix as the parent element (the
+/// usual case, and what builders produce), `Some("")` = unprefixed under a prefixed
+/// parent, `Some("seda")` = `seda:Name` under a parent with another prefix.
+/// The position is ignored by `==`. Compact: 16 bytes when there is no attribute and
+/// no prefix change (the common case), so large manifests stay small in memory.
+///
+/// ```
+/// use vas_core::seda::ElementMeta;
+/// let mut m = ElementMeta::default();
+/// m.set_attr("id", "AU1");
+/// m.set_attr("xml:lang", "fr");
+/// assert_eq!(m.id(), Some("AU1"));
+/// assert_eq!(m.attrs().len(), 2);
+/// assert_eq!(m.prefix(), None);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct ElementMeta {
-    /// Prefix as written (see the type docs).
-    pub prefix: Option<String>,
-    /// Attributes in order.
-    pub attrs: Vec<Attr>,
+    extra: Option<Box<MetaExtra>>,
     /// Position of the start tag in the source (0:0 when built from code).
     pub pos: Pos,
 }
 
+#[derive(Debug, Clone, Default, PartialEq)]
+struct MetaExtra {
+    prefix: Option<String>,
+    attrs: Vec<Attr>,
+}
+
 impl PartialEq for ElementMeta {
     fn eq(&self, o: &Self) -> bool {
-        self.prefix == o.prefix && self.attrs == o.attrs
+        self.prefix() == o.prefix() && self.attrs() == o.attrs()
     }
 }
 
 impl ElementMeta {
+    /// Metadata with a prefix and attributes.
+    pub fn new(prefix: Option<String>, attrs: Vec<Attr>) -> Self {
+        let extra = if prefix.is_none() && attrs.is_empty() {
+            None
+        } else {
+            Some(Box::new(MetaExtra { prefix, attrs }))
+        };
+        ElementMeta {
+            extra,
+            pos: Pos::default(),
+        }
+    }
+
     /// Reads the prefix and attributes of a start tag; the prefix is stored as `None`
     /// when it equals `parent_prefix` (the normal form, equal to elements built from code).
     pub fn from_start(s: &StartTag<'_>, parent_prefix: &str) -> Result<Self> {
         let p = s.prefix();
-        Ok(ElementMeta {
-            prefix: if p == parent_prefix {
-                None
-            } else {
-                Some(p.to_string())
-            },
-            attrs: s.attrs()?,
-            pos: s.pos,
-        })
+        let prefix = if p.len() == parent_prefix.len() && (p.is_empty() || p == parent_prefix) {
+            None
+        } else {
+            Some(p.to_string())
+        };
+        let mut m = ElementMeta::new(prefix, s.attrs()?);
+        m.pos = s.pos;
+        Ok(m)
+    }
+
+    /// The prefix (see the type docs).
+    pub fn prefix(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|e| e.prefix.as_deref())
+    }
+
+    /// Sets the prefix.
+    pub fn set_prefix(&mut self, prefix: Option<String>) {
+        self.extra_mut().prefix = prefix;
+    }
+
+    /// Attributes in document order.
+    pub fn attrs(&self) -> &[Attr] {
+        self.extra
+            .as_ref()
+            .map(|e| e.attrs.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Mutable attributes.
+    pub fn attrs_mut(&mut self) -> &mut Vec<Attr> {
+        &mut self.extra_mut().attrs
+    }
+
+    fn extra_mut(&mut self) -> &mut MetaExtra {
+        self.extra.get_or_insert_with(Box::default)
     }
 
     /// Value of an attribute (qualified name).
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
+        self.attrs()
             .iter()
             .find(|a| a.name == name)
             .map(|a| a.value.as_str())
@@ -128,10 +182,18 @@ impl ElementMeta {
     /// Sets (replaces in place, or appends) an attribute.
     pub fn set_attr(&mut self, name: &str, value: impl Into<String>) {
         let value = value.into();
-        match self.attrs.iter_mut().find(|a| a.name == name) {
+        let attrs = self.attrs_mut();
+        match attrs.iter_mut().find(|a| a.name == name) {
             Some(a) => a.value = value,
-            None => self.attrs.push(Attr::new(name, value)),
+            None => attrs.push(Attr::new(name, value)),
         }
+    }
+
+    /// Removes an attribute; returns its value.
+    pub fn remove_attr(&mut self, name: &str) -> Option<String> {
+        let attrs = self.attrs_mut();
+        let i = attrs.iter().position(|a| a.name == name)?;
+        Some(attrs.remove(i).value)
     }
 
     /// `@id`, or `@xml:id` when there is no `@id`.
@@ -416,8 +478,8 @@ impl<'m, W: Write> SedaWriter<'m, W> {
 
     /// Starts a typed element: newline, indentation, `<prefix:tag attrs`.
     pub fn begin(&mut self, meta: &'m ElementMeta, tag: &'static str) -> Result<()> {
-        let prefix: &'m str = match &meta.prefix {
-            Some(p) => p.as_str(),
+        let prefix: &'m str = match meta.prefix() {
+            Some(p) => p,
             None => self.prefixes.last().copied().unwrap_or(""),
         };
         if !self.path.is_empty() {
@@ -425,7 +487,7 @@ impl<'m, W: Write> SedaWriter<'m, W> {
         }
         self.xml.raw_str("<")?;
         self.write_qname(prefix, tag)?;
-        self.write_attrs(&meta.attrs)?;
+        self.write_attrs(meta.attrs())?;
         self.prefixes.push(prefix);
         self.path.push(tag);
         Ok(())
@@ -716,7 +778,7 @@ macro_rules! seda_complex {
         pub enum $item {
             $( $var($ty), )*
             /// An unknown, extension or version-foreign element, kept verbatim.
-            Other($crate::xml::RawElement),
+            Other(Box<$crate::xml::RawElement>),
             /// A comment, processing instruction or stray text at this position.
             Misc($crate::xml::Misc),
         }
@@ -872,7 +934,7 @@ macro_rules! seda_complex {
 
             /// Unknown/extension children kept verbatim.
             pub fn others(&self) -> impl Iterator<Item = &$crate::xml::RawElement> {
-                self.items.iter().filter_map(|i| match i { $item::Other(r) => Some(r), _ => None })
+                self.items.iter().filter_map(|i| match i { $item::Other(r) => Some(&**r), _ => None })
             }
 
             /// `@id` (or `@xml:id`).
@@ -899,7 +961,7 @@ macro_rules! seda_complex {
                             };
                             let item = match known {
                                 Some(i) => ($name::PARSERS[i])(r, &s)?,
-                                None => $item::Other($crate::xml::RawElement::capture(&mut r.xml, &s)?),
+                                None => $item::Other(Box::new($crate::xml::RawElement::capture(&mut r.xml, &s)?)),
                             };
                             items.push(item);
                         }
