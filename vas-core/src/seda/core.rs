@@ -404,7 +404,7 @@ pub struct SedaWriter<'m, W: Write> {
     /// The version written.
     pub version: SedaVersion,
     prefixes: Vec<&'m str>,
-    path: Vec<&'static str>,
+    path: Vec<(&'static str, Option<&'m str>)>,
 }
 
 impl<'m, W: Write> SedaWriter<'m, W> {
@@ -421,9 +421,14 @@ impl<'m, W: Write> SedaWriter<'m, W> {
     /// The current element path (for errors).
     pub fn path(&self) -> String {
         let mut s = String::new();
-        for p in &self.path {
+        for (p, id) in &self.path {
             s.push('/');
             s.push_str(p);
+            if let Some(id) = id {
+                s.push_str("[@id='");
+                s.push_str(id);
+                s.push_str("']");
+            }
         }
         s
     }
@@ -489,7 +494,7 @@ impl<'m, W: Write> SedaWriter<'m, W> {
         self.write_qname(prefix, tag)?;
         self.write_attrs(meta.attrs())?;
         self.prefixes.push(prefix);
-        self.path.push(tag);
+        self.path.push((tag, meta.attr("id")));
         Ok(())
     }
 
@@ -1006,3 +1011,101 @@ macro_rules! seda_complex {
 }
 
 pub(crate) use seda_complex;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seda::model::{Content, ContentItem, RuleGroup, RuleItem};
+
+    #[test]
+    fn tag_map_finds_every_tag_and_nothing_else() {
+        let m = TagMap::new(Content::TAGS);
+        for (i, t) in Content::TAGS.iter().enumerate() {
+            assert_eq!(m.get(t), Some(i), "{t}");
+        }
+        for t in ["", "title", "Titl", "Titles", "DescriptionLevelX", "X"] {
+            assert_eq!(m.get(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn insert_uses_canonical_order_and_keeps_interleaving() {
+        let mut c = Content::default();
+        c.add_text("EndDate", Text::new("2020"));
+        c.add_text("Title", Text::new("b"));
+        c.add_text("DescriptionLevel", Text::new("Item"));
+        c.add_text("Title", Text::new("c"));
+        c.insert(ContentItem::Misc(crate::xml::Misc::Comment("x".into())));
+        let tags: Vec<Option<&str>> = c.items.iter().map(|i| i.tag()).collect();
+        assert_eq!(
+            tags,
+            vec![
+                Some("DescriptionLevel"),
+                Some("Title"),
+                Some("Title"),
+                Some("EndDate"),
+                None
+            ]
+        );
+        assert_eq!(
+            c.texts("Title").map(|t| t.as_str()).collect::<Vec<_>>(),
+            ["b", "c"]
+        );
+        assert!(c.set_text("Title", "a"));
+        assert_eq!(c.text("Title"), Some("a"));
+        assert!(!c.add_text("NoSuchElement", Text::new("x")));
+        assert_eq!(c.remove("Title"), 2);
+
+        let mut r = RuleGroup::default();
+        r.add_rule("R1", Some("2020-01-01")).add_rule("R2", None);
+        r.set_text("FinalAction", "Keep");
+        r.add_rule("R3", Some("2021-01-01"));
+        let seq: Vec<&str> = r
+            .items
+            .iter()
+            .map(|i| i.as_text().unwrap().as_str())
+            .collect();
+        assert_eq!(seq, ["R1", "2020-01-01", "R2", "R3", "2021-01-01", "Keep"]);
+        assert!(matches!(r.items.last(), Some(RuleItem::FinalAction(_))));
+    }
+
+    #[test]
+    fn dates_keep_their_lexical_kind() {
+        for (s, k) in [
+            ("2019", DateKind::Year),
+            ("2019+01:00", DateKind::Year),
+            ("2019-05", DateKind::YearMonth),
+            ("2019-05-02", DateKind::Date),
+            ("2019-05-02Z", DateKind::Date),
+            ("2019-05-02T10:11:12", DateKind::DateTime),
+            ("2019-05-02T10:11:12.5-05:00", DateKind::DateTime),
+        ] {
+            let d = SedaDate::parse(s).unwrap_or_else(|| panic!("{s}"));
+            assert_eq!(d.kind, k, "{s}");
+            assert_eq!(d.lexical, s);
+        }
+        for s in [
+            "",
+            "19",
+            "2019-00",
+            "2019-13-01",
+            "2019-05-32",
+            "hier",
+            "2019/05/02",
+        ] {
+            assert!(SedaDate::parse(s).is_none(), "{s}");
+        }
+    }
+
+    #[test]
+    fn versions_parse_and_compare() {
+        assert!(SedaVersion::V2_1 < SedaVersion::V2_3);
+        assert_eq!("2.2".parse::<SedaVersion>().unwrap(), SedaVersion::V2_2);
+        assert_eq!(
+            "2.0".parse::<SedaVersion>().unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
+        assert!(SedaVersion::V2_2.between(SedaVersion::V2_2, SedaVersion::V2_3));
+        assert!(!SedaVersion::V2_1.between(SedaVersion::V2_2, SedaVersion::V2_3));
+    }
+}
