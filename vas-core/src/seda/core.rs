@@ -876,6 +876,42 @@ macro_rules! seda_complex {
             const PARSERS: &'static [for<'x, 'y, 'z> fn(&'x mut $crate::seda::SedaReader<'y>, &'x $crate::xml::StartTag<'z>) -> $crate::Result<$item>] =
                 &[$(|r, s| Ok($item::$var(<$ty as $crate::seda::Element>::parse(r, s)?))),*];
 
+            /// Parses the children of this element into `items` (until its end tag).
+            fn parse_children(r: &mut $crate::seda::SedaReader<'_>, items: &mut Vec<$item>) -> $crate::Result<()> {
+                loop {
+                    match r.xml.next()? {
+                        $crate::xml::XEvent::Start(s) => {
+                            let v = r.version;
+                            let known = if s.in_target_ns {
+                                $name::lookup(s.local_name()).filter(|&i| {
+                                    let (since, until) = $name::VERSIONS[i];
+                                    v.between(since, until)
+                                })
+                            } else {
+                                None
+                            };
+                            let item = match known {
+                                Some(i) => ($name::PARSERS[i])(r, &s)?,
+                                None => $item::Other(Box::new($crate::xml::RawElement::capture(&mut r.xml, &s)?)),
+                            };
+                            items.push(item);
+                        }
+                        $crate::xml::XEvent::End => break,
+                        $crate::xml::XEvent::Text(t) | $crate::xml::XEvent::CData(t) => {
+                            if !t.trim().is_empty() {
+                                items.push($item::Misc($crate::xml::Misc::Text(t.into_owned())));
+                            }
+                        }
+                        $crate::xml::XEvent::Comment(c) => items.push($item::Misc($crate::xml::Misc::Comment(c))),
+                        $crate::xml::XEvent::Pi(p) => items.push($item::Misc($crate::xml::Misc::Pi(p))),
+                        $crate::xml::XEvent::Eof => {
+                            return Err(r.xml.error($crate::ErrorKind::Xml, "unexpected end of document"));
+                        }
+                    }
+                }
+                Ok(())
+            }
+
             /// Index of a child tag in [`TAGS`](Self::TAGS).
             fn lookup(local: &str) -> Option<usize> {
                 static MAP: std::sync::OnceLock<$crate::seda::core::TagMap> = std::sync::OnceLock::new();
@@ -951,39 +987,19 @@ macro_rules! seda_complex {
         impl $crate::seda::Element for $name {
             fn parse(r: &mut $crate::seda::SedaReader<'_>, start: &$crate::xml::StartTag<'_>) -> $crate::Result<Self> {
                 let meta = $crate::seda::ElementMeta::from_start(start, r.xml.parent_prefix())?;
-                let mut items = Vec::new();
-                loop {
-                    match r.xml.next()? {
-                        $crate::xml::XEvent::Start(s) => {
-                            let v = r.version;
-                            let known = if s.in_target_ns {
-                                $name::lookup(s.local_name()).filter(|&i| {
-                                    let (since, until) = $name::VERSIONS[i];
-                                    v.between(since, until)
-                                })
-                            } else {
-                                None
-                            };
-                            let item = match known {
-                                Some(i) => ($name::PARSERS[i])(r, &s)?,
-                                None => $item::Other(Box::new($crate::xml::RawElement::capture(&mut r.xml, &s)?)),
-                            };
-                            items.push(item);
-                        }
-                        $crate::xml::XEvent::End => break,
-                        $crate::xml::XEvent::Text(t) | $crate::xml::XEvent::CData(t) => {
-                            if !t.trim().is_empty() {
-                                items.push($item::Misc($crate::xml::Misc::Text(t.into_owned())));
-                            }
-                        }
-                        $crate::xml::XEvent::Comment(c) => items.push($item::Misc($crate::xml::Misc::Comment(c))),
-                        $crate::xml::XEvent::Pi(p) => items.push($item::Misc($crate::xml::Misc::Pi(p))),
-                        $crate::xml::XEvent::Eof => {
-                            return Err(r.xml.error($crate::ErrorKind::Xml, "unexpected end of document"));
-                        }
-                    }
+                // Children are collected in a pooled scratch vector, then moved into an
+                // exactly-sized vector: one allocation per element, no growth slack.
+                thread_local! {
+                    static POOL: std::cell::RefCell<Vec<Vec<$item>>> = const { std::cell::RefCell::new(Vec::new()) };
                 }
-                Ok($name { meta, items })
+                let mut items: Vec<$item> = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+                let result = Self::parse_children(r, &mut items);
+                let exact: Vec<$item> = items.drain(..).collect();
+                if items.capacity() <= 4096 {
+                    POOL.with(|p| p.borrow_mut().push(items));
+                }
+                result?;
+                Ok($name { meta, items: exact })
             }
 
             fn write<'m, W: std::io::Write>(&'m self, w: &mut $crate::seda::SedaWriter<'m, W>, tag: &'static str) -> $crate::Result<()> {
