@@ -178,3 +178,57 @@ fn sip_manifests_roundtrip_and_agree_with_xmllint() {
         cases.len()
     );
 }
+
+/// A generated manifest with many units in both forms (nested and flat with stubs):
+/// counts, graph and round-trip hold at scale.
+#[test]
+fn large_generated_manifest_nested_and_flat() {
+    use vas_core::seda::{ArchiveTransfer, ObjectSpec};
+    let n = 3000;
+    let mut b = ArchiveTransfer::builder(SedaVersion::V2_3)
+        .archival_agency("AG")
+        .transferring_agency("TA")
+        .message_identifier("BIG");
+    for i in 0..n {
+        b.binary_object(
+            &format!("G{i}"),
+            ObjectSpec {
+                id: format!("B{i}"),
+                uri: Some(format!("content/{i}.pdf")),
+                digest: Some((format!("{i:0128x}"), "SHA-512".into())),
+                size: Some(1 + i as u64),
+                ..ObjectSpec::default()
+            },
+        );
+    }
+    {
+        let mut root = b.unit("ROOT");
+        root.content().title("root").description_level("Fonds");
+        for i in 0..n {
+            let mut u = root.child(&format!("U{i}"));
+            u.content()
+                .title(&format!("unit {i}"))
+                .description_level("Item");
+            u.object_group(&format!("G{i}"));
+            // every 10th unit also gets unit 0 as an extra child (a DAG, flat stub form)
+            if i % 10 == 9 {
+                u.child_ref(&format!("S{i}"), "U0");
+            }
+        }
+    }
+    let doc = b.build().unwrap();
+    let s = doc.stats();
+    assert_eq!(s.units, n + 1);
+    assert_eq!(s.groups, n);
+    assert_eq!(s.binary_objects, n);
+    assert_eq!(s.unit_references, n / 10);
+    assert_eq!(s.roots, 1);
+    assert_eq!(s.max_depth, 3);
+    let g = doc.unit_graph();
+    assert_eq!(g.parents(g.index_of("U0").unwrap()).len(), 1 + n / 10);
+    assert!(doc.check_references().is_empty());
+    let xml = doc.to_string().unwrap();
+    let back = Document::from_str(&xml).unwrap();
+    assert!(back == doc);
+    assert_eq!(back.stats(), s);
+}

@@ -922,6 +922,11 @@ macro_rules! seda_complex {
             /// order index is lower or equal), so that builders produce valid order.
             pub fn insert(&mut self, item: $item) -> &mut Self {
                 let ord = item.order().unwrap_or(u16::MAX);
+                // Fast path: appending in schema order (what builders do).
+                if ord != u16::MAX && self.items.last().and_then(|l| l.order()).is_some_and(|o| o <= ord) {
+                    self.items.push(item);
+                    return self;
+                }
                 let mut at = 0;
                 for (i, it) in self.items.iter().enumerate() {
                     if let Some(o) = it.order() {
