@@ -9,6 +9,12 @@ use vas_core::seda::Document;
 /// A 2.3 manifest with `n` units (each with management rules, keywords, dates) and `n`
 /// groups holding one binary object each.
 pub fn generate(n: usize) -> String {
+    generate_with(n, n)
+}
+
+/// `units` units and `objects` groups of one binary object each.
+pub fn generate_with(units: usize, objects: usize) -> String {
+    let n = units;
     let mut s = String::with_capacity(n * 1500);
     s.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>
 <ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.3" xmlns:xlink="http://www.w3.org/1999/xlink">
@@ -18,7 +24,7 @@ pub fn generate(n: usize) -> String {
   <CodeListVersions><ReplyCodeListVersion>ReplyCodeListVersion0</ReplyCodeListVersion></CodeListVersions>
   <DataObjectPackage>
 "#);
-    for i in 0..n {
+    for i in 0..objects {
         s.push_str(&format!(r#"    <DataObjectGroup id="G{i}">
       <BinaryDataObject id="B{i}">
         <DataObjectVersion>BinaryMaster_1</DataObjectVersion>
@@ -43,9 +49,9 @@ pub fn generate(n: usize) -> String {
             <StartDate>2019-01-01</StartDate>
             <EndDate>2019-12-31</EndDate>
           </Content>
-          <DataObjectReference><DataObjectGroupReferenceId>G{i}</DataObjectGroupReferenceId></DataObjectReference>
+          <DataObjectReference><DataObjectGroupReferenceId>G{g}</DataObjectGroupReferenceId></DataObjectReference>
         </ArchiveUnit>
-"#));
+"#, g = if objects > 0 { i % objects } else { 0 }));
     }
     s.push_str(r#"      </ArchiveUnit>
     </DescriptiveMetadata>
@@ -176,6 +182,15 @@ fn cpu_report() {
     });
     measure("check_references", &|| {
         black_box(doc.check_references());
+    });
+    let units_only = generate_with(100_000, 0);
+    let ub = units_only.as_bytes();
+    println!(
+        "units-only input: {:.1} MiB, 100000 units",
+        ub.len() as f64 / (1024.0 * 1024.0)
+    );
+    measure("parse_100k_units_only", &|| {
+        black_box(Document::from_slice(ub).unwrap());
     });
 }
 
