@@ -332,3 +332,15 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Typed views of leaf values never panic on arbitrary text.
+    #[test]
+    fn typed_views_never_panic(s in "\\PC{0,40}") {
+        let t = Text::new(s.clone());
+        let _ = (t.as_date(), t.as_u64(), t.as_bool(), t.token());
+        if let Some(d) = t.as_date() {
+            prop_assert_eq!(d.lexical, s);
+        }
+    }
+}

@@ -322,6 +322,9 @@ impl SedaDate {
     /// Recognises a DateType lexical form (gMonth/gDay forms are not recognised).
     pub fn parse(s: &str) -> Option<SedaDate> {
         let t = s.trim();
+        if !t.is_ascii() {
+            return None;
+        }
         let (body, _zone) = split_zone(t);
         let bytes = body.as_bytes();
         let digits = |r: std::ops::Range<usize>| {
