@@ -297,3 +297,50 @@ fn random_models_roundtrip_and_validate() {
         total_units
     );
 }
+
+proptest! {
+    #![proptest_config(Config { cases: 256, ..Config::default() })]
+
+    /// Bad input never panics: random mutations of a real manifest either parse (and then
+    /// round-trip to an equal model) or give a typed error.
+    #[test]
+    fn mutated_manifests_never_panic(
+        ops in prop::collection::vec((0usize..100_000, 0usize..40, prop::collection::vec(any::<u8>(), 0..12)), 1..6)
+    ) {
+        let mut bytes = std::fs::read(fixture("seda/samples/ok-2.3.xml")).unwrap();
+        for (at, del, ins) in ops {
+            let at = at % (bytes.len() + 1);
+            let end = (at + del).min(bytes.len());
+            bytes.splice(at..end, ins);
+        }
+        match Document::from_slice(&bytes) {
+            Ok(doc) => {
+                let _ = doc.check_references();
+                let _ = doc.stats();
+                match doc.to_string() {
+                    Ok(out) => {
+                        let back = Document::from_str(&out).unwrap();
+                        prop_assert!(back == doc);
+                    }
+                    Err(e) => prop_assert!(e.kind() == vas_core::ErrorKind::Unsupported, "{e}"),
+                }
+            }
+            Err(e) => prop_assert!(matches!(
+                e.kind(),
+                vas_core::ErrorKind::Xml | vas_core::ErrorKind::Unsupported | vas_core::ErrorKind::LimitExceeded
+            ), "{e}"),
+        }
+    }
+}
+
+proptest! {
+    /// Typed views of leaf values never panic on arbitrary text.
+    #[test]
+    fn typed_views_never_panic(s in "\\PC{0,40}") {
+        let t = Text::new(s.clone());
+        let _ = (t.as_date(), t.as_u64(), t.as_bool(), t.token());
+        if let Some(d) = t.as_date() {
+            prop_assert_eq!(d.lexical, s);
+        }
+    }
+}

@@ -44,6 +44,9 @@ pub struct TransferBuilder {
     package: DataObjectPackage,
     archival_agency: Option<String>,
     transferring_agency: Option<String>,
+    /// group id -> index in `package.items` (stable: groups are inserted before
+    /// `DescriptiveMetadata`, after the previous groups).
+    groups: std::collections::HashMap<String, usize>,
 }
 
 impl Message {
@@ -119,14 +122,13 @@ impl TransferBuilder {
     /// A builder for `version` with the defaults above.
     pub fn new(version: SedaVersion) -> Self {
         let mut header = Message {
-            meta: ElementMeta {
-                prefix: None,
-                attrs: vec![
+            meta: ElementMeta::new(
+                None,
+                vec![
                     Attr::new("xmlns", version.namespace()),
                     Attr::new("xmlns:xlink", "http://www.w3.org/1999/xlink"),
                 ],
-                pos: Default::default(),
-            },
+            ),
             items: Vec::new(),
         };
         header.add_text("Date", Text::new(now_datetime()));
@@ -145,6 +147,7 @@ impl TransferBuilder {
             package,
             archival_agency: None,
             transferring_agency: None,
+            groups: std::collections::HashMap::new(),
         }
     }
 
@@ -269,21 +272,29 @@ impl TransferBuilder {
     }
 
     fn group_mut(&mut self, group_id: &str) -> &mut DataObjectGroup {
-        let exists = self.package.groups().any(|g| g.id() == Some(group_id));
-        if !exists {
-            let mut g = DataObjectGroup::default();
-            g.meta.set_attr("id", group_id);
-            self.package
-                .insert(DataObjectPackageItem::DataObjectGroup(g));
+        let idx = match self.groups.get(group_id) {
+            Some(&i) => i,
+            None => {
+                let mut g = DataObjectGroup::default();
+                g.meta.set_attr("id", group_id);
+                let before = self.package.items.len();
+                self.package
+                    .insert(DataObjectPackageItem::DataObjectGroup(g));
+                debug_assert_eq!(self.package.items.len(), before + 1);
+                let i = self
+                    .package
+                    .items
+                    .iter()
+                    .rposition(|it| matches!(it, DataObjectPackageItem::DataObjectGroup(g) if g.id() == Some(group_id)))
+                    .unwrap_or(0);
+                self.groups.insert(group_id.to_string(), i);
+                i
+            }
+        };
+        match &mut self.package.items[idx] {
+            DataObjectPackageItem::DataObjectGroup(g) => g,
+            _ => unreachable!("group index points to a group"),
         }
-        self.package
-            .items
-            .iter_mut()
-            .find_map(|i| match i {
-                DataObjectPackageItem::DataObjectGroup(g) if g.id() == Some(group_id) => Some(g),
-                _ => None,
-            })
-            .expect("just inserted")
     }
 
     /// Builds the document (errors if an agency is missing).

@@ -28,6 +28,23 @@
 //!   dangling IDREFs and unit cycles with element path and line; [`UnitGraph`] is the
 //!   arena DAG of units (parents, children, roots, topological order, cycle).
 //!
+//!
+//! # Known limitations
+//! - Input must be UTF-8 (the de-facto encoding of SEDA manifests); output is always UTF-8
+//!   with an `<?xml version="1.0" encoding="UTF-8"?>` declaration.
+//! - Comments and processing instructions *inside leaf elements* (e.g. inside `<Title>`)
+//!   are dropped; everywhere else they are kept at their position.
+//! - Whitespace-only text between elements is not kept (output is re-indented); attribute
+//!   values are normalised as XML requires (a literal newline in an attribute becomes a
+//!   space when read; it is written back as a character reference).
+//! - Leaf values are not checked against their XSD simple types here (enumerations,
+//!   `positiveInteger`, …): that is the `schema` module's job; [`Text::as_date`],
+//!   [`Text::as_u64`] give typed views.
+//! - The model is strict about structure only where it must be: a known SEDA element
+//!   appearing at an unexpected place is still parsed (document order is kept), and an
+//!   element of a leaf type containing child elements is an [`ErrorKind::Xml`](crate::ErrorKind)
+//!   error.
+//!
 //! ```
 //! use vas_core::seda::{ArchiveTransfer, SedaVersion, Document};
 //! let mut b = ArchiveTransfer::builder(SedaVersion::V2_3)
@@ -55,5 +72,5 @@ pub use self::core::{
     Walk, Walkable,
 };
 pub use self::document::{ArchiveTransfer, Document, MessageKind, ReadOptions, read};
-pub use self::graph::{Finding, FindingKind, Stats, UnitGraph};
+pub use self::graph::{DocIndex, Finding, FindingKind, Stats, UnitGraph};
 pub use self::model::*;
