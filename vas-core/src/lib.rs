@@ -45,3 +45,8 @@ pub use error::{Error, ErrorKind, Result};
 
 /// The version of vas-core.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The examples of the README, compiled as doc tests so that they cannot rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
