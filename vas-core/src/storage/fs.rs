@@ -1,0 +1,618 @@
+//! [`FilesystemOffer`]: the embedded default offer, a hashed directory tree.
+//!
+//! Layout under the root folder:
+//! ```text
+//! <root>/VAS-OFFER                     marker: format version
+//! <root>/objects/ab/cd/abcd…(64 hex)   one file per object, named by SHA-256(key)
+//! <root>/tmp/                          uncommitted writes (same filesystem)
+//! ```
+//! Each object file starts with a fixed 4096-byte header — the magic `VASOBJ1\n`, then one
+//! JSON line `{"key":…,"algorithm":"SHA-512","digest":…,"size":…}` padded with spaces — and
+//! then the object's bytes, unchanged (`tail -c +4097 FILE` gives them back). Keeping the
+//! key and fixity *inside* the object file (rather than in a second sidecar file) makes the
+//! commit a single atomic step: an object is visible exactly when its file exists, and
+//! then it is complete.
+//!
+//! A write goes to `tmp/`, is hashed while written, `fsync`ed, checked against the declared
+//! fixity, then committed with `link(2)` (atomic, and fails if the key was committed
+//! meanwhile: write-once without locks), the object's directory is `fsync`ed and the
+//! temporary name removed. A `kill -9` at any point leaves either no object or the complete
+//! object, plus possibly a temporary file that [`FilesystemOffer::open`] removes when its
+//! writer process is gone.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::{DigestAlgorithm, Hasher};
+use crate::error::{Error, ErrorKind, Result};
+
+use super::key::ObjectKey;
+use super::offer::{
+    ByteRange, Capabilities, Fixity, ObjectMeta, OfferStatus, PutOutcome, StorageOffer,
+    check_written, not_found, stream_error, write_once_check,
+};
+
+/// Size of the header that precedes the bytes in each object file.
+pub const HEADER_LEN: u64 = 4096;
+const MAGIC: &[u8] = b"VASOBJ1\n";
+const MARKER: &str = "VAS-OFFER";
+const MARKER_CONTENT: &str = "vas filesystem offer, layout 1\n";
+const BUF_LEN: usize = 1024 * 1024;
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    key: String,
+    algorithm: String,
+    digest: String,
+    size: u64,
+}
+
+/// The filesystem offer (Vitam's `filesystem-hash` provider, in spirit).
+///
+/// ```
+/// use vas_core::storage::{FilesystemOffer, ObjectKey, StorageOffer, StorageOfferExt};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let offer = FilesystemOffer::open("fs-1", dir.path()).unwrap();
+/// let key = ObjectKey::new("0_OBJECT/doc.pdf").unwrap();
+/// offer.put_bytes(&key, b"%PDF-1.7").unwrap();
+/// let reopened = FilesystemOffer::open("fs-1", dir.path()).unwrap();
+/// assert_eq!(reopened.get_bytes(&key).unwrap(), b"%PDF-1.7");
+/// assert_eq!(reopened.list("0_OBJECT/").unwrap()[0].key, key);
+/// ```
+#[derive(Debug)]
+pub struct FilesystemOffer {
+    id: String,
+    root: PathBuf,
+    sync: bool,
+}
+
+impl FilesystemOffer {
+    /// Opens (creating it if needed) the offer rooted at `root`, and removes the temporary
+    /// files left by writers that no longer run (crash recovery).
+    pub fn open(id: impl Into<String>, root: impl AsRef<Path>) -> Result<FilesystemOffer> {
+        let root = root.as_ref().to_path_buf();
+        let io_err = |e: io::Error, p: &Path| Error::from(e).with_path(p);
+        fs::create_dir_all(&root).map_err(|e| io_err(e, &root))?;
+        let marker = root.join(MARKER);
+        if !marker.exists() {
+            let non_empty = fs::read_dir(&root)
+                .map_err(|e| io_err(e, &root))?
+                .any(|e| e.is_ok());
+            if non_empty && !root.join("objects").is_dir() {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "folder is not empty and is not a vas filesystem offer",
+                )
+                .with_path(&root));
+            }
+            write_durably(&root, &marker, MARKER_CONTENT.as_bytes())?;
+        }
+        for d in ["objects", "tmp"] {
+            let p = root.join(d);
+            if !p.is_dir() {
+                fs::create_dir_all(&p).map_err(|e| io_err(e, &p))?;
+                sync_dir(&root)?;
+            }
+        }
+        let offer = FilesystemOffer {
+            id: id.into(),
+            root,
+            sync: true,
+        };
+        offer.clean_orphans()?;
+        Ok(offer)
+    }
+
+    /// Disables `fsync` (tests and benchmarks only: writes are then not crash-safe).
+    pub fn without_fsync(mut self) -> Self {
+        self.sync = false;
+        self
+    }
+
+    /// The root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file that holds `key` (whether or not it exists). Exposed for audits by
+    /// operators and for fault-injection tests.
+    pub fn object_path(&self, key: &ObjectKey) -> PathBuf {
+        let h = crate::digest::digest_bytes(DigestAlgorithm::Sha256, key.as_str().as_bytes());
+        self.root
+            .join("objects")
+            .join(&h[0..2])
+            .join(&h[2..4])
+            .join(&h)
+    }
+
+    /// Removes temporary files whose writer process is gone; returns how many.
+    /// Called by [`FilesystemOffer::open`].
+    pub fn clean_orphans(&self) -> Result<usize> {
+        let tmp = self.root.join("tmp");
+        let mut n = 0;
+        let rd = match fs::read_dir(&tmp) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Error::from(e).with_path(&tmp)),
+        };
+        for entry in rd {
+            let entry = entry.map_err(|e| Error::from(e).with_path(&tmp))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let pid = name.split('-').next().and_then(|p| p.parse::<u32>().ok());
+            if is_orphan(pid, &entry) {
+                match fs::remove_file(entry.path()) {
+                    Ok(()) => n += 1,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::from(e).with_path(entry.path())),
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    fn read_header(&self, key: &ObjectKey, f: &mut File, path: &Path) -> Result<Fixity> {
+        let mut buf = vec![0u8; HEADER_LEN as usize];
+        f.read_exact(&mut buf).map_err(|e| {
+            Error::new(
+                ErrorKind::Corrupt,
+                format!("object {key} on offer {}: header unreadable: {e}", self.id),
+            )
+            .with_path(path)
+        })?;
+        let corrupt = |why: String| {
+            Error::new(
+                ErrorKind::Corrupt,
+                format!("object {key} on offer {}: {why}", self.id),
+            )
+            .with_path(path)
+            .with_id(key.as_str().to_string())
+        };
+        let (h, _) = parse_header(&buf).map_err(corrupt)?;
+        if h.0 != key.as_str() {
+            return Err(corrupt(format!("header names another key {:?}", h.0)));
+        }
+        Ok(h.1)
+    }
+
+    fn open_object(&self, key: &ObjectKey) -> Result<Option<(File, Fixity, PathBuf)>> {
+        let path = self.object_path(key);
+        let mut f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::from(e).with_path(&path)),
+        };
+        let fx = self.read_header(key, &mut f, &path)?;
+        Ok(Some((f, fx, path)))
+    }
+
+    fn tmp_path(&self) -> PathBuf {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        self.root
+            .join("tmp")
+            .join(format!("{}-{nanos}-{n}.tmp", std::process::id()))
+    }
+
+    fn write_tmp(
+        &self,
+        key: &ObjectKey,
+        data: &mut dyn Read,
+        expected: &Fixity,
+        tmp: &Path,
+    ) -> Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(tmp)
+            .map_err(|e| Error::from(e).with_path(tmp))?;
+        f.write_all(&make_header(key, expected)?)
+            .map_err(|e| Error::from(e).with_path(tmp))?;
+        let mut h = Hasher::new(expected.algorithm);
+        let mut buf = vec![0u8; BUF_LEN];
+        loop {
+            let n = match data.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(stream_error(e)),
+            };
+            h.update(&buf[..n]);
+            if h.len() > expected.size {
+                // Stop early: the stream is already longer than declared.
+                break;
+            }
+            f.write_all(&buf[..n])
+                .map_err(|e| Error::from(e).with_path(tmp))?;
+        }
+        let size = h.len();
+        check_written(&self.id, key, expected, &h.finalize_hex(), size)?;
+        if self.sync {
+            f.sync_all().map_err(|e| Error::from(e).with_path(tmp))?;
+        }
+        Ok(())
+    }
+
+    fn commit(&self, key: &ObjectKey, tmp: &Path, expected: &Fixity) -> Result<PutOutcome> {
+        let dest = self.object_path(key);
+        let dir = dest.parent().unwrap_or(&self.root).to_path_buf();
+        if !dir.is_dir() {
+            fs::create_dir_all(&dir).map_err(|e| Error::from(e).with_path(&dir))?;
+            if self.sync {
+                // Make the new fan-out directories durable.
+                if let Some(p) = dir.parent() {
+                    sync_dir(p)?;
+                    if let Some(pp) = p.parent() {
+                        sync_dir(pp)?;
+                    }
+                }
+            }
+        }
+        match fs::hard_link(tmp, &dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let existing = self.head(key)?;
+                let _ = fs::remove_file(tmp);
+                return write_once_check(
+                    &self.id,
+                    key,
+                    existing.as_ref().map(|m| &m.fixity),
+                    expected,
+                )?
+                .ok_or_else(|| Error::internal("object vanished during a concurrent put"));
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Unsupported | io::ErrorKind::PermissionDenied
+                ) =>
+            {
+                // Filesystems without hard links: rename (the write-once check above
+                // already ran; a concurrent writer of the same key could race here).
+                if dest.exists() {
+                    let _ = fs::remove_file(tmp);
+                    let existing = self.head(key)?;
+                    return write_once_check(
+                        &self.id,
+                        key,
+                        existing.as_ref().map(|m| &m.fixity),
+                        expected,
+                    )?
+                    .ok_or_else(|| Error::internal("object vanished during a concurrent put"));
+                }
+                fs::rename(tmp, &dest).map_err(|e| Error::from(e).with_path(&dest))?;
+            }
+            Err(e) => return Err(Error::from(e).with_path(&dest)),
+        }
+        if self.sync {
+            sync_dir(&dir)?;
+        }
+        match fs::remove_file(tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::from(e).with_path(tmp)),
+        }
+        Ok(PutOutcome::Created)
+    }
+}
+
+impl StorageOffer for FilesystemOffer {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            write_once: true,
+            ranged_reads: true,
+            server_side_digest: false,
+            durable: self.sync,
+            persistent: true,
+        }
+    }
+
+    fn put(&self, key: &ObjectKey, data: &mut dyn Read, expected: &Fixity) -> Result<PutOutcome> {
+        let existing = self.head(key)?;
+        if let Some(o) = write_once_check(
+            &self.id,
+            key,
+            existing.as_ref().map(|m| &m.fixity),
+            expected,
+        )? {
+            return Ok(o);
+        }
+        let tmp = self.tmp_path();
+        let r = self
+            .write_tmp(key, data, expected, &tmp)
+            .and_then(|()| self.commit(key, &tmp, expected));
+        if r.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        r
+    }
+
+    fn get(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Box<dyn Read + Send>> {
+        let (mut f, fx, path) = self
+            .open_object(key)?
+            .ok_or_else(|| not_found(&self.id, key))?;
+        let (start, len) = match range {
+            Some(r) => r.resolve(fx.size)?,
+            None => (0, fx.size),
+        };
+        if start > 0 {
+            f.seek(SeekFrom::Start(HEADER_LEN + start))
+                .map_err(|e| Error::from(e).with_path(&path))?;
+        }
+        // `take` by the recorded size: extra bytes appended to the file are ignored by
+        // ranged reads, but a whole-object verified read notices a wrong digest.
+        let r: Box<dyn Read + Send> = if range.is_none() {
+            Box::new(io::BufReader::with_capacity(BUF_LEN, f))
+        } else {
+            Box::new(io::BufReader::with_capacity(BUF_LEN, f).take(len))
+        };
+        Ok(r)
+    }
+
+    fn head(&self, key: &ObjectKey) -> Result<Option<ObjectMeta>> {
+        Ok(self.open_object(key)?.map(|(_, fx, _)| ObjectMeta {
+            key: key.clone(),
+            fixity: fx,
+        }))
+    }
+
+    fn delete(&self, key: &ObjectKey) -> Result<bool> {
+        let path = self.object_path(key);
+        match fs::remove_file(&path) {
+            Ok(()) => {
+                if self.sync
+                    && let Some(d) = path.parent()
+                {
+                    sync_dir(d)?;
+                }
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::from(e).with_path(&path)),
+        }
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        let mut out = Vec::new();
+        for path in self.object_files()? {
+            let mut f = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // deleted meanwhile
+                Err(e) => return Err(Error::from(e).with_path(&path)),
+            };
+            let mut buf = vec![0u8; HEADER_LEN as usize];
+            // Unreadable headers are skipped here; `head` of the key reports them.
+            if f.read_exact(&mut buf).is_err() {
+                continue;
+            }
+            let Ok(((key, fixity), _)) = parse_header(&buf) else {
+                continue;
+            };
+            if !key.starts_with(prefix) {
+                continue;
+            }
+            let Ok(key) = ObjectKey::new(key) else {
+                continue;
+            };
+            if self.object_path(&key) != path {
+                continue;
+            }
+            out.push(ObjectMeta { key, fixity });
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    fn status(&self) -> Result<OfferStatus> {
+        let files = self.object_files()?;
+        let mut used = 0u64;
+        for p in &files {
+            if let Ok(m) = fs::metadata(p) {
+                used += m.len().saturating_sub(HEADER_LEN);
+            }
+        }
+        // Probe writability.
+        let probe = self.tmp_path();
+        fs::write(&probe, b"probe").map_err(|e| {
+            Error::new(
+                ErrorKind::Unavailable,
+                format!("offer {} is not writable: {e}", self.id),
+            )
+            .with_path(&probe)
+        })?;
+        let _ = fs::remove_file(&probe);
+        Ok(OfferStatus {
+            available: true,
+            used_bytes: Some(used),
+            free_bytes: free_bytes(&self.root),
+            object_count: Some(files.len() as u64),
+            detail: self.root.display().to_string(),
+        })
+    }
+}
+
+impl FilesystemOffer {
+    fn object_files(&self) -> Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        let objects = self.root.join("objects");
+        for l1 in read_dir_sorted(&objects)? {
+            for l2 in read_dir_sorted(&l1)? {
+                for f in read_dir_sorted(&l2)? {
+                    if f.is_file() {
+                        out.push(f);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(Vec::new()),
+        Err(e) => return Err(Error::from(e).with_path(dir)),
+    };
+    let mut v = Vec::new();
+    for e in rd {
+        v.push(e.map_err(|e| Error::from(e).with_path(dir))?.path());
+    }
+    v.sort();
+    Ok(v)
+}
+
+fn make_header(key: &ObjectKey, fx: &Fixity) -> Result<Vec<u8>> {
+    let h = Header {
+        key: key.as_str().to_string(),
+        algorithm: fx.algorithm.seda_name().to_string(),
+        digest: fx.digest.clone(),
+        size: fx.size,
+    };
+    let json = serde_json::to_vec(&h).map_err(|e| Error::internal(e.to_string()))?;
+    let mut buf = Vec::with_capacity(HEADER_LEN as usize);
+    buf.extend_from_slice(MAGIC);
+    buf.extend_from_slice(&json);
+    if buf.len() + 1 > HEADER_LEN as usize {
+        return Err(Error::invalid("object key too long for the header"));
+    }
+    buf.resize(HEADER_LEN as usize - 1, b' ');
+    buf.push(b'\n');
+    Ok(buf)
+}
+
+type Parsed = ((String, Fixity), ());
+
+fn parse_header(buf: &[u8]) -> std::result::Result<Parsed, String> {
+    let body = buf
+        .strip_prefix(MAGIC)
+        .ok_or_else(|| "bad magic (not a vas object file)".to_string())?;
+    let h: Header =
+        serde_json::from_slice(body.trim_ascii_end()).map_err(|e| format!("bad header: {e}"))?;
+    let alg: DigestAlgorithm = h
+        .algorithm
+        .parse()
+        .map_err(|e: Error| format!("bad header: {}", e.message()))?;
+    let fx =
+        Fixity::new(alg, &h.digest, h.size).map_err(|e| format!("bad header: {}", e.message()))?;
+    Ok(((h.key, fx), ()))
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::from(e).with_path(dir))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+fn write_durably(dir: &Path, path: &Path, data: &[u8]) -> Result<()> {
+    let mut f = File::create(path).map_err(|e| Error::from(e).with_path(path))?;
+    f.write_all(data)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::from(e).with_path(path))?;
+    sync_dir(dir)
+}
+
+fn is_orphan(pid: Option<u32>, entry: &fs::DirEntry) -> bool {
+    let proc = Path::new("/proc/self");
+    match pid {
+        Some(p) if p == std::process::id() => false,
+        Some(p) if proc.exists() => !Path::new(&format!("/proc/{p}")).exists(),
+        _ => entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600)),
+    }
+}
+
+#[cfg(unix)]
+fn free_bytes(root: &Path) -> Option<u64> {
+    rustix::fs::statvfs(root)
+        .ok()
+        .map(|s| s.f_bavail.saturating_mul(s.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_root: &Path) -> Option<u64> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::StorageOfferExt;
+
+    #[test]
+    fn header_roundtrip_and_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = FilesystemOffer::open("t", dir.path()).unwrap();
+        let k = ObjectKey::new("dir/été.txt").unwrap();
+        o.put_bytes(&k, b"abc").unwrap();
+        let p = o.object_path(&k);
+        let raw = fs::read(&p).unwrap();
+        assert_eq!(raw.len() as u64, HEADER_LEN + 3);
+        assert_eq!(&raw[HEADER_LEN as usize..], b"abc");
+        assert!(raw.starts_with(MAGIC));
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn refuses_foreign_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("something"), b"x").unwrap();
+        let e = FilesystemOffer::open("t", dir.path()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn orphan_of_dead_process_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = FilesystemOffer::open("t", dir.path()).unwrap();
+        // pid 4194304 is above Linux's pid_max limit: never alive.
+        let orphan = dir.path().join("tmp").join("4194304-1-0.tmp");
+        fs::write(&orphan, b"partial").unwrap();
+        let mine = o.tmp_path();
+        fs::write(&mine, b"live").unwrap();
+        assert_eq!(
+            o.clean_orphans().unwrap(),
+            usize::from(Path::new("/proc/self").exists())
+        );
+        assert!(mine.exists());
+    }
+
+    #[test]
+    fn damaged_header_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = FilesystemOffer::open("t", dir.path()).unwrap();
+        let k = ObjectKey::new("x").unwrap();
+        o.put_bytes(&k, b"abc").unwrap();
+        let p = o.object_path(&k);
+        let mut raw = fs::read(&p).unwrap();
+        raw[2] = b'#';
+        fs::write(&p, raw).unwrap();
+        assert_eq!(o.head(&k).unwrap_err().kind(), ErrorKind::Corrupt);
+        assert!(o.list("").unwrap().is_empty());
+    }
+}

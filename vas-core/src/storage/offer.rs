@@ -1,0 +1,548 @@
+//! The [`StorageOffer`] trait, what it exchanges ([`Fixity`], [`ObjectMeta`],
+//! [`Capabilities`], [`OfferStatus`]) and the [`StorageOfferExt`] conveniences.
+
+use std::fmt;
+use std::io::{self, Read};
+
+use crate::digest::{DigestAlgorithm, Hasher};
+use crate::error::{Error, ErrorKind, Result};
+
+use super::key::ObjectKey;
+
+/// What a copy must be: digest algorithm, lower-case hex digest and size in bytes.
+///
+/// ```
+/// use vas_core::digest::DigestAlgorithm;
+/// use vas_core::storage::Fixity;
+///
+/// let f = Fixity::of_bytes(DigestAlgorithm::Sha256, b"abc");
+/// assert_eq!(f.size, 3);
+/// assert!(f.digest.starts_with("ba7816bf"));
+/// // Upper-case input is normalised, bad hex refused.
+/// let g = Fixity::new(DigestAlgorithm::Sha256, &f.digest.to_uppercase(), 3).unwrap();
+/// assert_eq!(f, g);
+/// assert!(Fixity::new(DigestAlgorithm::Sha256, "xyz", 3).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fixity {
+    /// The digest algorithm.
+    pub algorithm: DigestAlgorithm,
+    /// The digest, lower-case hex.
+    pub digest: String,
+    /// The size in bytes.
+    pub size: u64,
+}
+
+impl Fixity {
+    /// A fixity from a hex digest (any case), checked against the algorithm's length.
+    pub fn new(algorithm: DigestAlgorithm, digest: &str, size: u64) -> Result<Fixity> {
+        if !crate::digest::is_hex_digest(algorithm, digest) {
+            return Err(Error::invalid(format!(
+                "{digest:?} is not a {} digest ({} hex digits expected)",
+                algorithm.seda_name(),
+                algorithm.output_len() * 2
+            )));
+        }
+        Ok(Fixity {
+            algorithm,
+            digest: digest.to_ascii_lowercase(),
+            size,
+        })
+    }
+
+    /// The fixity of a byte slice.
+    pub fn of_bytes(algorithm: DigestAlgorithm, data: &[u8]) -> Fixity {
+        Fixity {
+            algorithm,
+            digest: crate::digest::digest_bytes(algorithm, data),
+            size: data.len() as u64,
+        }
+    }
+
+    /// The fixity of everything `reader` yields.
+    pub fn of_reader(algorithm: DigestAlgorithm, reader: impl Read) -> Result<Fixity> {
+        let (digest, size) = crate::digest::digest_reader(algorithm, reader)?;
+        Ok(Fixity {
+            algorithm,
+            digest,
+            size,
+        })
+    }
+
+    /// The fixity of a file.
+    pub fn of_file(
+        algorithm: DigestAlgorithm,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Fixity> {
+        let (digest, size) = crate::digest::digest_file(algorithm, path)?;
+        Ok(Fixity {
+            algorithm,
+            digest,
+            size,
+        })
+    }
+}
+
+impl fmt::Display for Fixity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{} ({} bytes)",
+            self.algorithm.seda_name(),
+            self.digest,
+            self.size
+        )
+    }
+}
+
+/// What an offer knows about a stored object, without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// The key.
+    pub key: ObjectKey,
+    /// The fixity recorded by the offer when the object was written.
+    pub fixity: Fixity,
+}
+
+/// The outcome of a successful [`StorageOffer::put`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// The object was written.
+    Created,
+    /// The object was already there with the same fixity (write-once, idempotent).
+    AlreadyPresent,
+}
+
+/// A byte range of an object: `start..start+len` (`len = None`: to the end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    /// First byte.
+    pub start: u64,
+    /// Number of bytes; `None` means up to the end of the object.
+    pub len: Option<u64>,
+}
+
+impl ByteRange {
+    /// Clamps the range to an object of `size` bytes: returns `(start, len)`;
+    /// fails with `InvalidInput` when `start > size`.
+    pub fn resolve(&self, size: u64) -> Result<(u64, u64)> {
+        if self.start > size {
+            return Err(Error::invalid(format!(
+                "range starts at {} beyond the object's {} bytes",
+                self.start, size
+            )));
+        }
+        let avail = size - self.start;
+        Ok((self.start, self.len.map_or(avail, |l| l.min(avail))))
+    }
+}
+
+/// What a backend can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// Objects cannot be overwritten (always true for vas offers: enforced by the offer).
+    pub write_once: bool,
+    /// `get` honours ranges without reading the whole object.
+    pub ranged_reads: bool,
+    /// The backend itself checks a digest on upload (not only vas).
+    pub server_side_digest: bool,
+    /// Writes are durable when `put` returns (fsync or equivalent).
+    pub durable: bool,
+    /// Data survives the process (false for the in-memory offer).
+    pub persistent: bool,
+}
+
+/// Reachability and capacity of an offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferStatus {
+    /// The offer answered.
+    pub available: bool,
+    /// Bytes used by objects, when known.
+    pub used_bytes: Option<u64>,
+    /// Free bytes, when known.
+    pub free_bytes: Option<u64>,
+    /// Number of objects, when known.
+    pub object_count: Option<u64>,
+    /// A human-readable detail (e.g. the root folder or endpoint).
+    pub detail: String,
+}
+
+/// A storage offer: the minimum a backend implements.
+///
+/// Every implementation guarantees:
+/// - **write-once**: `put` of an existing key with the same fixity is a no-op
+///   ([`PutOutcome::AlreadyPresent`]), with another fixity an [`ErrorKind::Conflict`];
+/// - **verified writes**: `put` hashes the stream while writing and commits nothing if the
+///   digest or size differs from `expected` ([`ErrorKind::Integrity`]);
+/// - **recorded fixity**: the fixity is stored with the object, so `head` answers it and
+///   audits need no database;
+/// - `get` of a missing key and `head`/`delete` report absence as documented below;
+///   an unreachable backend answers [`ErrorKind::Unavailable`].
+///
+/// ```
+/// use vas_core::digest::DigestAlgorithm;
+/// use vas_core::storage::{Fixity, MemoryOffer, ObjectKey, PutOutcome, StorageOffer, StorageOfferExt};
+///
+/// let offer = MemoryOffer::new("mem-1");
+/// let key = ObjectKey::new("a/b.txt").unwrap();
+/// let fx = Fixity::of_bytes(DigestAlgorithm::Sha512, b"hello");
+/// assert_eq!(offer.put(&key, &mut &b"hello"[..], &fx).unwrap(), PutOutcome::Created);
+/// assert_eq!(offer.put_bytes(&key, b"hello").unwrap(), PutOutcome::AlreadyPresent);
+/// assert!(offer.put_bytes(&key, b"HELLO").is_err()); // write-once
+/// assert_eq!(offer.get_bytes(&key).unwrap(), b"hello");
+/// assert_eq!(offer.head(&key).unwrap().unwrap().fixity, fx);
+/// ```
+pub trait StorageOffer: Send + Sync + fmt::Debug {
+    /// The offer's identifier (as in the configuration).
+    fn id(&self) -> &str;
+
+    /// What the backend can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Writes `data` under `key`; `expected` is the fixity the caller declares.
+    /// Nothing is committed unless the bytes read match it.
+    fn put(&self, key: &ObjectKey, data: &mut dyn Read, expected: &Fixity) -> Result<PutOutcome>;
+
+    /// Opens the object (or a range of it) for reading. The bytes are **not** verified:
+    /// use [`StorageOfferExt::get_verified`] for a verified stream.
+    /// A missing key is an [`ErrorKind::NotFound`] error.
+    fn get(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Box<dyn Read + Send>>;
+
+    /// The recorded size and fixity, `None` when the key is absent.
+    fn head(&self, key: &ObjectKey) -> Result<Option<ObjectMeta>>;
+
+    /// Removes the object; `false` when it was absent.
+    fn delete(&self, key: &ObjectKey) -> Result<bool>;
+
+    /// Every object whose key starts with `prefix` (`""`: all), sorted by key.
+    fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>>;
+
+    /// Reachability and capacity.
+    fn status(&self) -> Result<OfferStatus>;
+}
+
+/// Conveniences over any [`StorageOffer`] (blanket implementation).
+pub trait StorageOfferExt: StorageOffer {
+    /// Puts a byte slice, with a SHA-512 fixity computed here.
+    fn put_bytes(&self, key: &ObjectKey, data: &[u8]) -> Result<PutOutcome> {
+        let fx = Fixity::of_bytes(DigestAlgorithm::Sha512, data);
+        self.put(key, &mut &data[..], &fx)
+    }
+
+    /// Puts a file, computing its SHA-512 fixity first (two reads of the file).
+    fn put_file(&self, key: &ObjectKey, path: &std::path::Path) -> Result<PutOutcome> {
+        let fx = Fixity::of_file(DigestAlgorithm::Sha512, path)?;
+        let mut f = std::fs::File::open(path).map_err(|e| Error::from(e).with_path(path))?;
+        self.put(key, &mut f, &fx)
+    }
+
+    /// True when the key is present.
+    fn exists(&self, key: &ObjectKey) -> Result<bool> {
+        Ok(self.head(key)?.is_some())
+    }
+
+    /// The recorded metadata; a missing key is an [`ErrorKind::NotFound`] error.
+    fn head_required(&self, key: &ObjectKey) -> Result<ObjectMeta> {
+        self.head(key)?.ok_or_else(|| not_found(self.id(), key))
+    }
+
+    /// A stream verified against `expected` (or, when `None`, the offer's recorded
+    /// fixity): see [`VerifyingReader`] for when the check happens.
+    fn get_verified(
+        &self,
+        key: &ObjectKey,
+        expected: Option<&Fixity>,
+    ) -> Result<VerifyingReader<Box<dyn Read + Send>>> {
+        let fx = match expected {
+            Some(f) => f.clone(),
+            None => self.head_required(key)?.fixity,
+        };
+        let r = self.get(key, None)?;
+        Ok(VerifyingReader::new(r, fx).with_label(format!("{key} on offer {}", self.id())))
+    }
+
+    /// Reads the whole object into memory, verified against its recorded fixity.
+    fn get_bytes(&self, key: &ObjectKey) -> Result<Vec<u8>> {
+        let mut r = self.get_verified(key, None)?;
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).map_err(Error::from)?;
+        Ok(v)
+    }
+
+    /// Reads a range into memory (not verified: a range cannot be checked against a
+    /// whole-object digest).
+    fn get_range_bytes(&self, key: &ObjectKey, start: u64, len: u64) -> Result<Vec<u8>> {
+        let mut r = self.get(
+            key,
+            Some(ByteRange {
+                start,
+                len: Some(len),
+            }),
+        )?;
+        let mut v = Vec::new();
+        r.read_to_end(&mut v)?;
+        Ok(v)
+    }
+
+    /// Re-reads the whole object and checks it against `expected` (or the recorded
+    /// fixity): the "deep" integrity check of audits. Returns the fixity actually read.
+    /// Fails with [`ErrorKind::Integrity`] on mismatch (including a recorded fixity that
+    /// differs from `expected`).
+    fn verify(&self, key: &ObjectKey, expected: Option<&Fixity>) -> Result<Fixity> {
+        let meta = self.head_required(key)?;
+        let want = expected.cloned().unwrap_or_else(|| meta.fixity.clone());
+        if meta.fixity != want {
+            return Err(Error::new(
+                ErrorKind::Integrity,
+                format!(
+                    "{key} on offer {}: recorded fixity {} differs from expected {}",
+                    self.id(),
+                    meta.fixity,
+                    want
+                ),
+            )
+            .with_id(key.as_str().to_string()));
+        }
+        let got = Fixity::of_reader(want.algorithm, self.get(key, None)?)?;
+        if got != want {
+            return Err(Error::new(
+                ErrorKind::Integrity,
+                format!(
+                    "{key} on offer {}: content is {} but {} was expected",
+                    self.id(),
+                    got,
+                    want
+                ),
+            )
+            .with_id(key.as_str().to_string())
+            .with_code("CHECK_DIGEST.KO"));
+        }
+        Ok(got)
+    }
+}
+
+impl<T: StorageOffer + ?Sized> StorageOfferExt for T {}
+
+pub(crate) fn not_found(offer: &str, key: &ObjectKey) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!("object {key} not found on offer {offer}"),
+    )
+    .with_id(key.as_str().to_string())
+}
+
+/// Checks a write-once `put` against what is already stored: `Ok(Some(AlreadyPresent))`
+/// when identical, `Ok(None)` when absent, `Conflict` otherwise.
+pub(crate) fn write_once_check(
+    offer: &str,
+    key: &ObjectKey,
+    existing: Option<&Fixity>,
+    expected: &Fixity,
+) -> Result<Option<PutOutcome>> {
+    match existing {
+        None => Ok(None),
+        Some(f) if f == expected => Ok(Some(PutOutcome::AlreadyPresent)),
+        Some(f) => Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "object {key} already exists on offer {offer} with {f}; objects are write-once \
+                 (refusing {expected})"
+            ),
+        )
+        .with_id(key.as_str().to_string())),
+    }
+}
+
+/// Checks what was read during a put against the declared fixity.
+pub(crate) fn check_written(
+    offer: &str,
+    key: &ObjectKey,
+    expected: &Fixity,
+    digest: &str,
+    size: u64,
+) -> Result<()> {
+    if size != expected.size || digest != expected.digest {
+        return Err(Error::new(
+            ErrorKind::Integrity,
+            format!(
+                "put of {key} on offer {offer} refused: received {size} bytes with {} {digest}, \
+                 declared {} bytes with {}",
+                expected.algorithm.seda_name(),
+                expected.size,
+                expected.digest
+            ),
+        )
+        .with_id(key.as_str().to_string())
+        .with_code("CHECK_DIGEST.KO"));
+    }
+    Ok(())
+}
+
+/// A reader that checks size and digest of what it yields against a [`Fixity`].
+///
+/// **Choice: verify at EOF, holding back the final bytes.** Bytes are handed out as
+/// they come, but the read that would hand out the last byte(s) first hashes them, checks
+/// that the inner stream is really at its end and that size and digest match; on mismatch
+/// it fails with an `io::Error` wrapping an [`ErrorKind::Integrity`] [`Error`] and the
+/// final bytes are never delivered. A consumer therefore never sees a *complete* object
+/// whose digest does not match; it must treat a failed read as a failed download (e.g.
+/// write to a temporary file and rename only on success, as
+/// [`Strategy::get_to_path`](super::Strategy::get_to_path) does). A stream longer or
+/// shorter than declared fails too.
+///
+/// ```
+/// use std::io::Read;
+/// use vas_core::digest::DigestAlgorithm;
+/// use vas_core::storage::{Fixity, VerifyingReader};
+///
+/// let fx = Fixity::of_bytes(DigestAlgorithm::Sha256, b"hello");
+/// let mut ok = String::new();
+/// VerifyingReader::new(&b"hello"[..], fx.clone()).read_to_string(&mut ok).unwrap();
+/// assert_eq!(ok, "hello");
+/// let mut out = Vec::new();
+/// let err = VerifyingReader::new(&b"hellO"[..], fx).read_to_end(&mut out).unwrap_err();
+/// assert!(out.len() < 5, "the final bytes were held back");
+/// let e = vas_core::storage::integrity_error_of(&err).unwrap();
+/// assert_eq!(e.kind(), vas_core::ErrorKind::Integrity);
+/// ```
+pub struct VerifyingReader<R> {
+    inner: R,
+    hasher: Option<Hasher>,
+    expected: Fixity,
+    seen: u64,
+    label: String,
+    failed: bool,
+}
+
+impl<R: Read> VerifyingReader<R> {
+    /// Wraps `inner`, which must yield exactly the bytes described by `expected`.
+    pub fn new(inner: R, expected: Fixity) -> Self {
+        VerifyingReader {
+            inner,
+            hasher: Some(Hasher::new(expected.algorithm)),
+            expected,
+            seen: 0,
+            label: "stream".into(),
+            failed: false,
+        }
+    }
+
+    /// Names the stream in error messages.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    /// The fixity being checked.
+    pub fn expected(&self) -> &Fixity {
+        &self.expected
+    }
+
+    /// True once the whole stream was read and verified.
+    pub fn is_verified(&self) -> bool {
+        self.hasher.is_none() && !self.failed
+    }
+
+    fn fail(&mut self, msg: String) -> io::Error {
+        self.failed = true;
+        io::Error::other(
+            Error::new(ErrorKind::Integrity, format!("{}: {msg}", self.label))
+                .with_code("CHECK_DIGEST.KO"),
+        )
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        // Confirm the end of the inner stream.
+        let mut probe = [0u8; 1];
+        loop {
+            match self.inner.read(&mut probe) {
+                Ok(0) => break,
+                Ok(_) => {
+                    return Err(self.fail(format!(
+                        "longer than the expected {} bytes",
+                        self.expected.size
+                    )));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        let Some(h) = self.hasher.take() else {
+            return Ok(());
+        };
+        let got = h.finalize_hex();
+        if got != self.expected.digest {
+            return Err(self.fail(format!(
+                "digest mismatch: read {} {got}, expected {}",
+                self.expected.algorithm.seda_name(),
+                self.expected.digest
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for VerifyingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.failed {
+            return Err(io::Error::other(Error::new(
+                ErrorKind::Integrity,
+                format!("{}: verification already failed", self.label),
+            )));
+        }
+        if self.hasher.is_none() {
+            return Ok(0);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let remaining = self.expected.size - self.seen;
+        if remaining == 0 {
+            self.finish()?;
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        let n = loop {
+            match self.inner.read(&mut buf[..want]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => break r?,
+            }
+        };
+        if n == 0 {
+            return Err(self.fail(format!(
+                "truncated: {} bytes read, {} expected",
+                self.seen, self.expected.size
+            )));
+        }
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        self.seen += n as u64;
+        if self.seen == self.expected.size {
+            // Hold back these final bytes until the whole stream is verified.
+            self.finish()?;
+        }
+        Ok(n)
+    }
+}
+
+/// Extracts the vas [`Error`] wrapped in an `io::Error` by [`VerifyingReader`] or an offer's
+/// stream, when there is one.
+pub fn integrity_error_of(e: &io::Error) -> Option<&Error> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<Error>())
+}
+
+/// Converts an `io::Error` from a stream into a vas [`Error`], keeping the wrapped kind
+/// (e.g. `Integrity`) when the stream produced one.
+pub fn stream_error(e: io::Error) -> Error {
+    if let Some(inner) = integrity_error_of(&e) {
+        let mut out = Error::new(inner.kind(), inner.message().to_string());
+        if let Some(code) = inner.context().code.clone() {
+            out = out.with_code(code);
+        }
+        return out;
+    }
+    Error::from(e)
+}
