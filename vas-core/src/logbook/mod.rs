@@ -1,0 +1,1 @@
+//! Logbooks (in progress).
