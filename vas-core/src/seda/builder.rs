@@ -120,7 +120,7 @@ impl TransferBuilder {
     pub fn new(version: SedaVersion) -> Self {
         let mut header = Message {
             meta: ElementMeta {
-                prefix: Some(String::new()),
+                prefix: None,
                 attrs: vec![
                     Attr::new("xmlns", version.namespace()),
                     Attr::new("xmlns:xlink", "http://www.w3.org/1999/xlink"),
@@ -307,7 +307,6 @@ impl TransferBuilder {
         Ok(Document {
             version: self.version,
             kind: MessageKind::ArchiveTransfer,
-            has_decl: true,
             prolog: Vec::new(),
             message,
             epilog: Vec::new(),

@@ -60,8 +60,9 @@ pub struct ReadOptions {
     pub limits: Limits,
 }
 
-/// A SEDA document: version, message kind, the message, and what surrounds the root
-/// (XML declaration, comments and processing instructions before and after it).
+/// A SEDA document: version, message kind, the message, and the comments and processing
+/// instructions before and after the root. Output always starts with
+/// `<?xml version="1.0" encoding="UTF-8"?>` (the declaration is not part of the model).
 ///
 /// ```
 /// use vas_core::seda::{Document, SedaVersion, MessageKind};
@@ -91,8 +92,6 @@ pub struct Document {
     pub version: SedaVersion,
     /// The root element name.
     pub kind: MessageKind,
-    /// Whether the source had an XML declaration (output always declares UTF-8).
-    pub has_decl: bool,
     /// Comments/PIs before the root.
     pub prolog: Vec<Misc>,
     /// The message.
@@ -203,7 +202,6 @@ impl Document {
         Ok(Document {
             version,
             kind,
-            has_decl: r.xml.decl.is_some(),
             prolog,
             message,
             epilog,

@@ -383,6 +383,25 @@ impl<'a> XmlReader<'a> {
         self.open.len()
     }
 
+    /// Prefix of the parent of the element whose start tag was just read (`""` if none
+    /// or unprefixed).
+    pub fn parent_prefix(&self) -> &'a str {
+        if self.open.len() < 2 {
+            return "";
+        }
+        let (a, b) = self.open[self.open.len() - 2];
+        let tag = &self.src[a + 1..b];
+        let end = tag
+            .iter()
+            .position(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/')
+            .unwrap_or(tag.len());
+        let name = &tag[..end];
+        match name.iter().position(|c| *c == b':') {
+            Some(i) => std::str::from_utf8(&name[..i]).unwrap_or(""),
+            None => "",
+        }
+    }
+
     /// Position of the last event.
     pub fn pos(&self) -> Pos {
         self.last_pos
@@ -396,11 +415,10 @@ impl<'a> XmlReader<'a> {
             self.lc_line = 1;
             self.lc_line_start = 0;
         }
-        for (i, b) in self.src[self.lc_off..off].iter().enumerate() {
-            if *b == b'\n' {
-                self.lc_line += 1;
-                self.lc_line_start = self.lc_off + i + 1;
-            }
+        let chunk = &self.src[self.lc_off..off];
+        if let Some(last) = memchr::memrchr(b'\n', chunk) {
+            self.lc_line += memchr::memchr_iter(b'\n', chunk).count() as u32;
+            self.lc_line_start = self.lc_off + last + 1;
         }
         self.lc_off = off;
         Pos {
