@@ -1,7 +1,7 @@
 //! A minimal read-only tree for schema documents (XSD and RelaxNG), built with the safe
 //! reader of [`super::input`].
 
-use super::input::{problem_to_error, resolve_qname_in, Limits, XEvent, XmlInput};
+use super::input::{Limits, XEvent, XmlInput, problem_to_error, resolve_qname_in};
 use crate::Result;
 
 /// One element of a schema document.
@@ -14,7 +14,6 @@ pub(crate) struct Node {
     pub children: Vec<usize>,
     pub text: String,
     pub line: u64,
-    pub col: u64,
     /// Namespace bindings in scope at this element.
     pub scope: usize,
 }
@@ -52,7 +51,7 @@ impl Doc {
                     local,
                     attrs,
                     line,
-                    col,
+                    ..
                 } => {
                     let snap = input.scope_snapshot();
                     let scope = match doc.scopes.last() {
@@ -66,11 +65,13 @@ impl Doc {
                     doc.nodes.push(Node {
                         ns,
                         local,
-                        attrs: attrs.into_iter().map(|a| (a.ns, a.local, a.value)).collect(),
+                        attrs: attrs
+                            .into_iter()
+                            .map(|a| (a.ns, a.local, a.value))
+                            .collect(),
                         children: Vec::new(),
                         text: String::new(),
                         line,
-                        col,
                         scope,
                     });
                     if let Some(&p) = stack.last() {
@@ -83,7 +84,7 @@ impl Doc {
                         doc.nodes[p].text.push_str(&t);
                     }
                 }
-                XEvent::End { .. } => {
+                XEvent::End => {
                     stack.pop();
                 }
                 XEvent::Eof => break,

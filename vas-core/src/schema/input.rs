@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, Read};
 
-use quick_xml::events::Event;
 use quick_xml::Reader;
+use quick_xml::events::Event;
 
 use crate::{Error, ErrorKind, Result};
 
@@ -144,7 +144,7 @@ pub(crate) enum XEvent {
     /// Character data (text, CDATA, character and predefined entity references).
     Text(String),
     /// An end tag.
-    End { line: u64, col: u64 },
+    End,
     /// The end of the document.
     Eof,
 }
@@ -206,11 +206,6 @@ impl<R: BufRead> XmlInput<R> {
         }
     }
 
-    /// Line and column of the last event returned.
-    pub fn position(&self) -> (u64, u64) {
-        self.last_pos
-    }
-
     /// Current element depth (1 inside the root element).
     #[allow(dead_code)]
     pub fn depth(&self) -> usize {
@@ -267,10 +262,7 @@ impl<R: BufRead> XmlInput<R> {
             if self.depth == 0 {
                 self.root_closed = true;
             }
-            return Ok(XEvent::End {
-                line: self.last_pos.0,
-                col: self.last_pos.1,
-            });
+            return Ok(XEvent::End);
         }
         loop {
             self.buf.clear();
@@ -283,11 +275,7 @@ impl<R: BufRead> XmlInput<R> {
                     if msg.contains("longer than the limit") {
                         return Err(self.problem(ErrorKind::LimitExceeded, msg, off));
                     }
-                    return Err(self.problem(
-                        ErrorKind::Xml,
-                        format!("malformed XML: {msg}"),
-                        off,
-                    ));
+                    return Err(self.problem(ErrorKind::Xml, format!("malformed XML: {msg}"), off));
                 }
             };
             match ev {
@@ -348,7 +336,7 @@ impl<R: BufRead> XmlInput<R> {
                                 ErrorKind::Xml,
                                 format!("malformed XML: bad character reference: {e}"),
                                 start,
-                            ))
+                            ));
                         }
                     };
                     self.append_text(&resolved, start)?;
@@ -357,8 +345,7 @@ impl<R: BufRead> XmlInput<R> {
                 Event::Decl(d) => {
                     if let Some(Ok(enc)) = d.encoding() {
                         let enc = enc.to_ascii_lowercase();
-                        if enc != "utf-8" && enc != "utf8" && enc != "us-ascii" && enc != "ascii"
-                        {
+                        if enc != "utf-8" && enc != "utf8" && enc != "us-ascii" && enc != "ascii" {
                             return Err(self.problem(
                                 ErrorKind::Unsupported,
                                 format!("unsupported document encoding '{enc}' (only UTF-8 is supported)"),
@@ -476,7 +463,7 @@ impl<R: BufRead> XmlInput<R> {
                         ErrorKind::Xml,
                         format!("malformed XML: bad attribute: {e}"),
                         off,
-                    ))
+                    ));
                 }
             };
             let qname: String = AsRef::<str>::as_ref(&a.key).to_string();
@@ -487,7 +474,7 @@ impl<R: BufRead> XmlInput<R> {
                         ErrorKind::Xml,
                         format!("malformed XML: bad value of attribute '{qname}': {e}"),
                         off,
-                    ))
+                    ));
                 }
             };
             if qname == "xmlns" {
@@ -515,7 +502,7 @@ impl<R: BufRead> XmlInput<R> {
                     ErrorKind::Xml,
                     format!("namespace error: undeclared prefix in element name '{name}'"),
                     off,
-                ))
+                ));
             }
         };
         let mut attrs = Vec::with_capacity(raw.len());
@@ -527,7 +514,7 @@ impl<R: BufRead> XmlInput<R> {
                         ErrorKind::Xml,
                         format!("namespace error: undeclared prefix in attribute name '{qname}'"),
                         off,
-                    ))
+                    ));
                 }
             };
             if attrs
@@ -568,7 +555,7 @@ impl<R: BufRead> XmlInput<R> {
         if self.depth == 0 {
             self.root_closed = true;
         }
-        XEvent::End { line, col }
+        XEvent::End
     }
 
     fn split(&self, qname: &str, use_default: bool) -> Option<(String, String)> {

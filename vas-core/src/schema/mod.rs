@@ -242,8 +242,16 @@ pub struct Finding {
 impl fmt::Display for Finding {
     /// `LINE:COL: PATH: message`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() { "/" } else { &self.path };
-        write!(f, "{}:{}: {}: {}", self.line, self.column, path, self.message)
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.line, self.column, path, self.message
+        )
     }
 }
 
@@ -403,7 +411,9 @@ fn bundled_source(loc: &str, ns: &str) -> Option<xsd::Source> {
     };
     BUNDLED
         .iter()
-        .find(|(p, _)| (!bn.is_empty() && basename(p) == bn) || (bn.is_empty() && Some(basename(p)) == by_ns))
+        .find(|(p, _)| {
+            (!bn.is_empty() && basename(p) == bn) || (bn.is_empty() && Some(basename(p)) == by_ns)
+        })
         .map(|(p, t)| xsd::Source {
             location: p.to_string(),
             text: t.to_string(),
@@ -488,7 +498,10 @@ impl SchemaSetBuilder {
             });
         }
         for (l, t) in self.strings {
-            sources.push(xsd::Source { location: l, text: t });
+            sources.push(xsd::Source {
+                location: l,
+                text: t,
+            });
         }
         let label = sources
             .first()
@@ -626,7 +639,11 @@ impl SchemaSet {
     /// for f in &report.findings { println!("{f}"); }
     /// # Ok::<(), vas_core::Error>(())
     /// ```
-    pub fn validate_file(&self, path: impl AsRef<Path>, opts: &ValidationOptions) -> Result<Report> {
+    pub fn validate_file(
+        &self,
+        path: impl AsRef<Path>,
+        opts: &ValidationOptions,
+    ) -> Result<Report> {
         let p = path.as_ref();
         let f = std::fs::File::open(p).map_err(|e| Error::from(e).with_path(p))?;
         Ok(self.validate_reader(std::io::BufReader::with_capacity(1 << 16, f), opts))
@@ -650,7 +667,13 @@ pub fn detect_seda_version<R: BufRead>(input: R) -> Result<SedaVersion> {
     let mut x = input::XmlInput::new(input, limits);
     loop {
         match x.next() {
-            Ok(input::XEvent::Start { ns, local, line, col, .. }) => {
+            Ok(input::XEvent::Start {
+                ns,
+                local,
+                line,
+                col,
+                ..
+            }) => {
                 return SedaVersion::from_namespace(&ns).ok_or_else(|| {
                     Error::new(
                         ErrorKind::Unsupported,
@@ -662,7 +685,10 @@ pub fn detect_seda_version<R: BufRead>(input: R) -> Result<SedaVersion> {
                 });
             }
             Ok(input::XEvent::Eof) => {
-                return Err(Error::new(ErrorKind::Xml, "the document has no root element"))
+                return Err(Error::new(
+                    ErrorKind::Xml,
+                    "the document has no root element",
+                ));
             }
             Ok(_) => {}
             Err(p) => return Err(input::problem_to_error(p, "cannot read the document")),

@@ -76,7 +76,11 @@ pub(crate) fn translate(pat: &str) -> Result<String> {
 
 /// Translates an escape starting at `chars[i] == '\\'`; returns the text and next index.
 /// `in_class` selects the form usable inside a bracket expression.
-fn escape(chars: &[char], i: usize, in_class: bool) -> std::result::Result<(String, usize), String> {
+fn escape(
+    chars: &[char],
+    i: usize,
+    in_class: bool,
+) -> std::result::Result<(String, usize), String> {
     let c = *chars.get(i + 1).ok_or("dangling backslash")?;
     let wrap = |body: &str, neg: bool| -> String {
         if in_class {
@@ -193,7 +197,9 @@ mod tests {
     use super::translate;
 
     fn m(p: &str, s: &str) -> bool {
-        regex::Regex::new(&translate(p).unwrap()).unwrap().is_match(s)
+        regex::Regex::new(&translate(p).unwrap())
+            .unwrap()
+            .is_match(s)
     }
 
     #[test]

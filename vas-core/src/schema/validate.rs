@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 
-use super::input::{resolve_qname_in, Limits, XAttr, XEvent, XmlInput, XML_NS, XSI_NS};
+use super::input::{Limits, XAttr, XEvent, XML_NS, XSI_NS, XmlInput, resolve_qname_in};
 use super::types::{self, ValueInfo};
 use super::xsd::{Compiled, Content, ElemId, Leaf, Model, Process, TypeDef, Wildcard};
 use super::{Finding, FindingKind, Report, ValidationOptions};
@@ -93,6 +93,27 @@ impl<'a> Validator<'a> {
         });
     }
 
+    fn report_path(
+        &mut self,
+        kind: FindingKind,
+        line: u64,
+        col: u64,
+        path: String,
+        message: String,
+    ) {
+        if self.findings.len() >= self.opts.max_findings {
+            self.truncated = true;
+            return;
+        }
+        self.findings.push(Finding {
+            line,
+            column: col,
+            path,
+            message,
+            kind,
+        });
+    }
+
     /// Reports at the position of the innermost open element.
     fn report_here(&mut self, message: String) {
         let (l, c) = self
@@ -128,7 +149,7 @@ impl<'a> Validator<'a> {
                     self.start(&xin, ns, local, attrs, line, col);
                 }
                 Ok(XEvent::Text(t)) => self.text(&t),
-                Ok(XEvent::End { .. }) => self.end(),
+                Ok(XEvent::End) => self.end(),
                 Ok(XEvent::Eof) => break,
                 Err(p) => {
                     let kind = match p.kind {
@@ -194,7 +215,10 @@ impl<'a> Validator<'a> {
             let s = match &model.leaves[q as usize] {
                 Leaf::Elem { head, cands } => {
                     if cands.is_empty() {
-                        format!("a member of the substitution group of {}", self.elem_name(*head, ns))
+                        format!(
+                            "a member of the substitution group of {}",
+                            self.elem_name(*head, ns)
+                        )
                     } else if cands.len() == 1 {
                         self.elem_name(cands[0], ns)
                     } else {
@@ -211,14 +235,13 @@ impl<'a> Validator<'a> {
                 names.push(s);
             }
         }
+        if names.is_empty() {
+            return "no further child element (the element must end here)".into();
+        }
         if accepting {
             names.push("the end of the element".into());
         }
-        if names.is_empty() {
-            "nothing more".into()
-        } else {
-            names.join(", ")
-        }
+        names.join(", ")
     }
 
     /// Steps the automaton of the innermost frame with a child element.
@@ -296,9 +319,11 @@ impl<'a> Validator<'a> {
             State::All { seen } => {
                 for (i, leaf) in model.leaves.iter().enumerate() {
                     let hit = match leaf {
-                        Leaf::Elem { cands, .. } => {
-                            cands.iter().copied().find(|e| matches_elem(*e)).map(Match::Elem)
-                        }
+                        Leaf::Elem { cands, .. } => cands
+                            .iter()
+                            .copied()
+                            .find(|e| matches_elem(*e))
+                            .map(Match::Elem),
                         Leaf::Any(w) => {
                             if w.allows(ns) {
                                 Some(Match::Any(w))
@@ -309,7 +334,10 @@ impl<'a> Validator<'a> {
                     };
                     if let Some(m) = hit {
                         if seen[i] {
-                            return Err("each child of this element at most once (it is already present)".into());
+                            return Err(
+                                "each child of this element at most once (it is already present)"
+                                    .into(),
+                            );
                         }
                         seen[i] = true;
                         return Ok(Some(m));
@@ -328,9 +356,15 @@ impl<'a> Validator<'a> {
     /// (used to keep validating children after a content-model error).
     fn find_in_model(&self, ns: &str, local: &str) -> Option<ElemId> {
         let f = self.frames.last()?;
-        let FrameKind::Typed { ty, .. } = &f.kind else { return None };
-        let TypeDef::Complex(ct) = &self.c.types[*ty] else { return None };
-        let Content::Model { model, .. } = ct.content else { return None };
+        let FrameKind::Typed { ty, .. } = &f.kind else {
+            return None;
+        };
+        let TypeDef::Complex(ct) = &self.c.types[*ty] else {
+            return None;
+        };
+        let Content::Model { model, .. } = ct.content else {
+            return None;
+        };
         self.c.models[model].leaves.iter().find_map(|l| match l {
             Leaf::Elem { cands, .. } => cands
                 .iter()
@@ -363,12 +397,17 @@ impl<'a> Validator<'a> {
                 format!("{{{ns}}}{local}")
             }
         };
-        let parent_ns = self
-            .frames
-            .last()
-            .map(|_| ns.clone())
-            .unwrap_or_default();
+        let parent_ns = self.frames.last().map(|_| ns.clone()).unwrap_or_default();
         let _ = parent_ns;
+        // Path segment of the new element.
+        let mut seg = local.clone();
+        if let Some(a) = attrs
+            .iter()
+            .find(|a| a.local == "id" && (a.ns.is_empty() || a.ns == XML_NS))
+        {
+            seg.push_str(&format!("[@id='{}']", a.value));
+        }
+        let child_path = format!("{}/{}", self.path(), seg);
         let decision = match self.frames.last().map(|f| &f.kind) {
             None => match c.global_elems.get(&ns, &local) {
                 Some(e) => Decision::Decl(*e),
@@ -470,10 +509,11 @@ impl<'a> Validator<'a> {
                                         .last()
                                         .map(|f| f.seg.clone())
                                         .unwrap_or_default();
-                                    self.report(
+                                    self.report_path(
                                         FindingKind::Schema,
                                         line,
                                         col,
+                                        child_path.clone(),
                                         format!(
                                             "element {} is not expected here in {parent}; expected: {expected}",
                                             display(&ns, &local, &ns)
@@ -494,14 +534,6 @@ impl<'a> Validator<'a> {
                 }
             }
         };
-        // 2. Path segment.
-        let mut seg = local.clone();
-        if let Some(a) = attrs
-            .iter()
-            .find(|a| a.local == "id" && (a.ns.is_empty() || a.ns == XML_NS))
-        {
-            seg.push_str(&format!("[@id='{}']", a.value));
-        }
         let decl = match decision {
             Decision::Skip => {
                 self.frames.push(Frame {
@@ -520,13 +552,12 @@ impl<'a> Validator<'a> {
                     kind: FrameKind::Lax,
                 });
                 // xsi:type can still give a lax element a type.
-                if let Some(t) = attrs.iter().find(|a| a.ns == XSI_NS && a.local == "type") {
-                    if let Some((tns, tl)) = resolve_qname_in(&xin.scope_snapshot(), &t.value) {
-                        if let Some(tid) = c.global_types.get(&tns, &tl).copied() {
-                            self.frames.pop();
-                            self.push_typed(seg, line, col, tid, None, &attrs, false);
-                        }
-                    }
+                if let Some(t) = attrs.iter().find(|a| a.ns == XSI_NS && a.local == "type")
+                    && let Some((tns, tl)) = resolve_qname_in(&xin.scope_snapshot(), &t.value)
+                    && let Some(tid) = c.global_types.get(&tns, &tl).copied()
+                {
+                    self.frames.pop();
+                    self.push_typed(seg, line, col, tid, None, &attrs, false);
                 }
                 return;
             }
@@ -647,13 +678,13 @@ impl<'a> Validator<'a> {
                 fixed,
             },
         });
-        if let TypeDef::Complex(ct) = &c.types[ty] {
-            if ct.abstract_ {
-                self.report_here(format!(
+        if let TypeDef::Complex(ct) = &c.types[ty]
+            && ct.abstract_
+        {
+            self.report_here(format!(
                     "type {} is abstract: the element needs an xsi:type naming a concrete type derived from it",
                     ct.display
                 ));
-            }
         }
         self.attributes(ty, attrs, line, col);
     }
@@ -694,7 +725,8 @@ impl<'a> Validator<'a> {
                 Some(p) => format!("{p}:{}", a.local),
                 None => a.local.clone(),
             };
-            let use_ = ct.and_then(|ct| ct.attrs.iter().find(|u| u.local == a.local && u.ns == a.ns));
+            let use_ =
+                ct.and_then(|ct| ct.attrs.iter().find(|u| u.local == a.local && u.ns == a.ns));
             match use_ {
                 Some(u) => match types::validate(c, u.ty, &a.value) {
                     Ok(info) => {
@@ -711,7 +743,12 @@ impl<'a> Validator<'a> {
                         }
                         self.record(info, line, col, &format!("attribute '{qn}'"));
                     }
-                    Err(e) => self.report(FindingKind::Schema, line, col, format!("attribute '{qn}': {e}")),
+                    Err(e) => self.report(
+                        FindingKind::Schema,
+                        line,
+                        col,
+                        format!("attribute '{qn}': {e}"),
+                    ),
                 },
                 None => {
                     let allowed = ct
@@ -749,7 +786,9 @@ impl<'a> Validator<'a> {
     }
 
     fn text(&mut self, t: &str) {
-        let Some(frame) = self.frames.last_mut() else { return };
+        let Some(frame) = self.frames.last_mut() else {
+            return;
+        };
         let FrameKind::Typed {
             ty,
             text,
@@ -784,14 +823,18 @@ impl<'a> Validator<'a> {
             "text is not allowed: the element has xsi:nil=\"true\"".to_string()
         } else {
             let snippet: String = t.trim().chars().take(40).collect();
-            format!("text '{snippet}' is not allowed here: this element may only contain child elements")
+            format!(
+                "text '{snippet}' is not allowed here: this element may only contain child elements"
+            )
         };
         self.report_here(msg);
     }
 
     fn end(&mut self) {
         let c = self.c;
-        let Some(frame) = self.frames.last() else { return };
+        let Some(frame) = self.frames.last() else {
+            return;
+        };
         let (line, col) = (frame.line, frame.col);
         if let FrameKind::Typed {
             ty,
@@ -812,60 +855,61 @@ impl<'a> Validator<'a> {
                     msgs.push("text is not allowed: the element has xsi:nil=\"true\"".into());
                 }
             } else if !*failed {
-                if let TypeDef::Complex(ct) = &c.types[ty] {
-                    if let Content::Model { model, .. } = ct.content {
-                        let m = &c.models[model];
-                        let ok = match state {
+                if let TypeDef::Complex(ct) = &c.types[ty]
+                    && let Content::Model { model, .. } = ct.content
+                {
+                    let m = &c.models[model];
+                    let ok = match state {
+                        State::Nfa { cur, start } => {
+                            if *start {
+                                m.nullable
+                            } else {
+                                cur.iter().any(|p| m.last[*p as usize])
+                            }
+                        }
+                        State::All { seen } => m
+                            .all
+                            .as_ref()
+                            .map(|req| {
+                                req.iter().zip(seen).all(|(r, s)| !*r || *s)
+                                    || (!seen.iter().any(|s| *s) && m.nullable)
+                            })
+                            .unwrap_or(true),
+                        State::None => true,
+                    };
+                    if !ok {
+                        let (cands, acc): (Vec<u32>, bool) = match state {
                             State::Nfa { cur, start } => {
                                 if *start {
-                                    m.nullable
+                                    (m.first.clone(), false)
                                 } else {
-                                    cur.iter().any(|p| m.last[*p as usize])
+                                    let mut v: Vec<u32> = cur
+                                        .iter()
+                                        .flat_map(|p| m.follow[*p as usize].iter().copied())
+                                        .collect();
+                                    v.sort_unstable();
+                                    v.dedup();
+                                    (v, false)
                                 }
                             }
-                            State::All { seen } => m
-                                .all
-                                .as_ref()
-                                .map(|req| {
-                                    req.iter().zip(seen).all(|(r, s)| !*r || *s) || (!seen.iter().any(|s| *s) && m.nullable)
-                                })
-                                .unwrap_or(true),
-                            State::None => true,
+                            State::All { seen } => (
+                                (0..m.leaves.len() as u32)
+                                    .filter(|i| {
+                                        !seen[*i as usize]
+                                            && m.all.as_ref().is_some_and(|r| r[*i as usize])
+                                    })
+                                    .collect(),
+                                false,
+                            ),
+                            State::None => (Vec::new(), false),
                         };
-                        if !ok {
-                            let (cands, acc): (Vec<u32>, bool) = match state {
-                                State::Nfa { cur, start } => {
-                                    if *start {
-                                        (m.first.clone(), false)
-                                    } else {
-                                        let mut v: Vec<u32> = cur
-                                            .iter()
-                                            .flat_map(|p| m.follow[*p as usize].iter().copied())
-                                            .collect();
-                                        v.sort_unstable();
-                                        v.dedup();
-                                        (v, false)
-                                    }
-                                }
-                                State::All { seen } => (
-                                    (0..m.leaves.len() as u32)
-                                        .filter(|i| {
-                                            !seen[*i as usize]
-                                                && m.all.as_ref().is_some_and(|r| r[*i as usize])
-                                        })
-                                        .collect(),
-                                    false,
-                                ),
-                                State::None => (Vec::new(), false),
-                            };
-                            let ns = c.elements.first().map(|_| "").unwrap_or("");
-                            let _ = ns;
-                            let exp = self.describe_expected(m, &cands, acc, self.ctx_ns(ty));
-                            msgs.push(format!(
-                                "element {} is incomplete: missing child element; expected: {exp}",
-                                frame.seg
-                            ));
-                        }
+                        let ns = c.elements.first().map(|_| "").unwrap_or("");
+                        let _ = ns;
+                        let exp = self.describe_expected(m, &cands, acc, self.ctx_ns(ty));
+                        msgs.push(format!(
+                            "element {} is incomplete: missing child element; expected: {exp}",
+                            frame.seg
+                        ));
                     }
                 }
                 if let Some(t) = text {

@@ -80,13 +80,22 @@ impl Wildcard {
         };
         match &self.ns {
             NsSet::Any => format!("any element ({p})"),
-            NsSet::Not(v) => format!(
-                "any element not in namespace {} ({p})",
-                v.iter()
-                    .map(|s| if s.is_empty() { "(none)".to_string() } else { format!("'{s}'") })
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            ),
+            NsSet::Not(v) => {
+                let named: Vec<String> = v
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| format!("'{s}'"))
+                    .collect();
+                let unqualified = if v.iter().any(|s| s.is_empty()) {
+                    ", nor unqualified"
+                } else {
+                    ""
+                };
+                format!(
+                    "any element from a namespace other than {}{unqualified} ({p})",
+                    named.join(" or ")
+                )
+            }
             NsSet::List(v) => format!("any element in namespace {} ({p})", v.join(" or ")),
         }
     }
@@ -119,7 +128,10 @@ pub(crate) struct AttrUse {
 pub(crate) enum Content {
     Empty,
     Simple(TypeId),
-    Model { model: usize, mixed: bool },
+    Model {
+        model: usize,
+        mixed: bool,
+    },
     /// `xsd:anyType`: any attributes, any content, validated laxly.
     Any,
 }
@@ -286,7 +298,6 @@ struct Compiler {
     elem_src: Vec<Option<NodeRef>>,
     global_elems: NameMap<ElemId>,
     any_type: TypeId,
-    opts: CompileOptions,
     depth: usize,
 }
 
@@ -322,7 +333,6 @@ pub(crate) fn compile(
         elem_src: Vec::new(),
         global_elems: NameMap::default(),
         any_type: 0,
-        opts,
         depth: 0,
     };
     // Built-in types.
@@ -398,12 +408,18 @@ pub(crate) fn compile(
                         continue;
                     }
                     let bn = basename(&loc).to_string();
-                    if loaded.contains(&bn) || queue[qi..].iter().any(|(s, _)| basename(&s.location) == bn) {
+                    if loaded.contains(&bn)
+                        || queue[qi..].iter().any(|(s, _)| basename(&s.location) == bn)
+                    {
                         continue;
                     }
                     match resolve(&loc, &ns) {
                         Some(s) => {
-                            let cham = if local == "include" { Some(tns.clone()) } else { None };
+                            let cham = if local == "include" {
+                                Some(tns.clone())
+                            } else {
+                                None
+                            };
                             queue.push((s, cham));
                         }
                         None => {
@@ -424,7 +440,7 @@ pub(crate) fn compile(
                     return Err(Error::new(
                         ErrorKind::Unsupported,
                         format!("{}: xsd:{local} is not supported", doc.at(n)),
-                    ))
+                    ));
                 }
                 "element" | "complexType" | "simpleType" | "group" | "attributeGroup"
                 | "attribute" => {
@@ -637,7 +653,11 @@ impl Compiler {
                 Some(f) => f == "qualified",
                 None => self.sd(r.0).efd_qualified,
             };
-        let ns = if qualified { self.sd(r.0).tns.clone() } else { String::new() };
+        let ns = if qualified {
+            self.sd(r.0).tns.clone()
+        } else {
+            String::new()
+        };
         let abstract_ = truthy(doc.attr(r.1, "abstract"));
         let nillable = truthy(doc.attr(r.1, "nillable"));
         let fixed = doc.attr(r.1, "fixed").map(|s| s.to_string());
@@ -649,12 +669,9 @@ impl Compiler {
         let subst_head = match &subst {
             Some(s) if global => {
                 let (hns, hl) = self.qname(r, s)?;
-                Some(
-                    *self
-                        .global_elems
-                        .get(&hns, &hl)
-                        .ok_or_else(|| self.err(r, format!("substitution group head '{s}' is not declared")))?,
-                )
+                Some(*self.global_elems.get(&hns, &hl).ok_or_else(|| {
+                    self.err(r, format!("substitution group head '{s}' is not declared"))
+                })?)
             }
             _ => None,
         };
@@ -664,7 +681,10 @@ impl Compiler {
             self.anonymous_type((r.0, n), &format!("type of element '{name}'"))?
         } else if let Some(h) = subst_head {
             self.ensure_elem(h)?;
-            self.elements[h].as_ref().map(|e| e.ty).unwrap_or(self.any_type)
+            self.elements[h]
+                .as_ref()
+                .map(|e| e.ty)
+                .unwrap_or(self.any_type)
         } else {
             self.any_type
         };
@@ -695,14 +715,20 @@ impl Compiler {
 
     fn simple(&mut self, r: NodeRef, name: String) -> Result<SimpleType> {
         let doc = &self.sd(r.0).doc;
-        let Some(body) = doc
-            .children_in(r.1, XS)
-            .find(|&c| matches!(doc.nodes[c].local.as_str(), "restriction" | "list" | "union"))
-        else {
+        let Some(body) = doc.children_in(r.1, XS).find(|&c| {
+            matches!(
+                doc.nodes[c].local.as_str(),
+                "restriction" | "list" | "union"
+            )
+        }) else {
             return Err(self.err(r, "simpleType without restriction, list or union"));
         };
         let kind = doc.nodes[body].local.clone();
-        let display = if name.is_empty() { "anonymous simple type".to_string() } else { name };
+        let display = if name.is_empty() {
+            "anonymous simple type".to_string()
+        } else {
+            name
+        };
         let br = (r.0, body);
         match kind.as_str() {
             "restriction" => {
@@ -787,7 +813,10 @@ impl Compiler {
     /// Builds a simple type restricting simple type `base` with the facets under `br`.
     fn restrict(&mut self, br: NodeRef, base: TypeId, display: String) -> Result<SimpleType> {
         let Some(TypeDef::Simple(bst)) = &self.types[base] else {
-            return Err(self.err(br, "the base of a simple type restriction is not a simple type"));
+            return Err(self.err(
+                br,
+                "the base of a simple type restriction is not a simple type",
+            ));
         };
         let variety = bst.variety.clone();
         let mut ws = bst.ws;
@@ -846,7 +875,11 @@ impl Compiler {
         let doc = &self.sd(r.0).doc;
         let abstract_ = truthy(doc.attr(r.1, "abstract"));
         let mixed_attr = truthy(doc.attr(r.1, "mixed"));
-        let display = if name.is_empty() { "anonymous complex type".to_string() } else { name };
+        let display = if name.is_empty() {
+            "anonymous complex type".to_string()
+        } else {
+            name
+        };
         let children: Vec<usize> = doc.children_in(r.1, XS).collect();
         let mut ct = ComplexType {
             display,
@@ -906,10 +939,16 @@ impl Compiler {
                 Content::Simple(s) => (s, b.attrs.clone(), b.attr_wc.clone()),
                 _ => {
                     if is_ext {
-                        return Err(self.err(dr, format!("base type '{base_name}' has no simple content")));
+                        return Err(
+                            self.err(dr, format!("base type '{base_name}' has no simple content"))
+                        );
                     }
                     // restriction of a mixed/any type: needs an inline simpleType
-                    (builtin_id(Builtin::AnySimple), b.attrs.clone(), b.attr_wc.clone())
+                    (
+                        builtin_id(Builtin::AnySimple),
+                        b.attrs.clone(),
+                        b.attr_wc.clone(),
+                    )
                 }
             },
             None => return Err(self.err(dr, "unresolved base type")),
@@ -928,8 +967,8 @@ impl Compiler {
                 None => simple,
             };
             let st = self.restrict(dr, b, format!("{} content", ct.display))?;
-            let id = self.push_type(Some(TypeDef::Simple(st)));
-            id
+
+            self.push_type(Some(TypeDef::Simple(st)))
         };
         ct.content = Content::Simple(content_type);
         let items: Vec<usize> = self.sd(r.0).doc.children_in(d, XS).collect();
@@ -940,12 +979,20 @@ impl Compiler {
                 self.attribute_item((r.0, c), &mut ct.attrs, &mut ct.attr_wc, &mut prohibited, 0)?;
             }
         }
-        ct.attrs
-            .retain(|a| !prohibited.iter().any(|(ns, l)| *ns == a.ns && *l == a.local));
+        ct.attrs.retain(|a| {
+            !prohibited
+                .iter()
+                .any(|(ns, l)| *ns == a.ns && *l == a.local)
+        });
         Ok(())
     }
 
-    fn complex_content(&mut self, r: NodeRef, ct: &mut ComplexType, mixed_attr: bool) -> Result<()> {
+    fn complex_content(
+        &mut self,
+        r: NodeRef,
+        ct: &mut ComplexType,
+        mixed_attr: bool,
+    ) -> Result<()> {
         let doc = &self.sd(r.0).doc;
         if let Some(m) = doc.attr(r.1, "mixed") {
             ct.mixed = m == "true" || m == "1";
@@ -968,10 +1015,21 @@ impl Compiler {
         self.ensure_type(base)?;
         ct.base = Some(base);
         let Some(TypeDef::Complex(b)) = &self.types[base] else {
-            return Err(self.err(dr, format!("complexContent base '{base_name}' is a simple type")));
+            return Err(self.err(
+                dr,
+                format!("complexContent base '{base_name}' is a simple type"),
+            ));
         };
-        let (base_particle, base_mixed, base_attrs, base_wc) =
-            (b.particle.clone(), b.mixed, b.attrs.clone(), b.attr_wc.clone());
+        let (base_particle, base_mixed, base_attrs, base_wc) = (
+            b.particle.clone(),
+            b.mixed,
+            b.attrs.clone(),
+            b.attr_wc.clone(),
+        );
+        let base_simple = match b.content {
+            Content::Simple(s) => Some(s),
+            _ => None,
+        };
         ct.attrs = base_attrs;
         ct.attr_wc = base_wc;
         let items: Vec<usize> = self.sd(r.0).doc.children_in(d, XS).collect();
@@ -988,6 +1046,13 @@ impl Compiler {
                 _ => {}
             }
         }
+        if let (Some(s), true, None) = (base_simple, is_ext, &own) {
+            // complexContent extending a simple-content type without adding
+            // particles (not allowed by XSD 1.0, accepted by libxml2 and Xerces, used by
+            // SEDA's CustodialHistoryItemType): keep the simple content.
+            ct.content = Content::Simple(s);
+            return Ok(());
+        }
         if is_ext {
             ct.mixed = ct.mixed || base_mixed;
             ct.particle = match (base_particle, own) {
@@ -1000,8 +1065,11 @@ impl Compiler {
             };
         } else {
             ct.particle = own;
-            ct.attrs
-                .retain(|a| !prohibited.iter().any(|(ns, l)| *ns == a.ns && *l == a.local));
+            ct.attrs.retain(|a| {
+                !prohibited
+                    .iter()
+                    .any(|(ns, l)| *ns == a.ns && *l == a.local)
+            });
         }
         Ok(())
     }
@@ -1030,10 +1098,9 @@ impl Compiler {
                     .ok_or_else(|| self.err(r, "attributeGroup without ref"))?
                     .to_string();
                 let (ns, l) = self.qname(r, &rf)?;
-                let g = *self
-                    .agroup_nodes
-                    .get(&ns, &l)
-                    .ok_or_else(|| self.err(r, format!("attribute group '{rf}' is not declared")))?;
+                let g = *self.agroup_nodes.get(&ns, &l).ok_or_else(|| {
+                    self.err(r, format!("attribute group '{rf}' is not declared"))
+                })?;
                 let items: Vec<usize> = self.sd(g.0).doc.children_in(g.1, XS).collect();
                 for c in items {
                     self.attribute_item((g.0, c), attrs, wc, prohibited, depth + 1)?;
@@ -1080,7 +1147,11 @@ impl Compiler {
                 Some(f) => f == "qualified",
                 None => self.sd(r.0).afd_qualified,
             };
-        let ns = if qualified { self.sd(r.0).tns.clone() } else { String::new() };
+        let ns = if qualified {
+            self.sd(r.0).tns.clone()
+        } else {
+            String::new()
+        };
         let fixed = doc.attr(r.1, "fixed").map(|s| s.to_string());
         let inline = doc
             .children_in(r.1, XS)
@@ -1146,69 +1217,66 @@ impl Compiler {
         let doc = &self.sd(r.0).doc;
         let local = doc.nodes[r.1].local.clone();
         let (min, max) = occurs(doc, r.1)?;
-        let term = match local.as_str() {
-            "sequence" | "choice" | "all" => {
-                let kids: Vec<usize> = doc.children_in(r.1, XS).collect();
-                let mut parts = Vec::new();
-                for k in kids {
-                    if let Some(p) = self.particle((r.0, k))? {
-                        parts.push(p);
-                    }
-                }
-                match local.as_str() {
-                    "sequence" => Term::Seq(parts),
-                    "choice" => Term::Choice(parts),
-                    _ => Term::All(parts),
-                }
-            }
-            "group" => {
-                let rf = doc
-                    .attr(r.1, "ref")
-                    .ok_or_else(|| self.err(r, "local group without ref"))?
-                    .to_string();
-                let (ns, l) = self.qname(r, &rf)?;
-                let g = *self
-                    .group_nodes
-                    .get(&ns, &l)
-                    .ok_or_else(|| self.err(r, format!("group '{rf}' is not declared")))?;
-                let gdoc = &self.sd(g.0).doc;
-                let Some(body) = gdoc
-                    .children_in(g.1, XS)
-                    .find(|&c| matches!(gdoc.nodes[c].local.as_str(), "sequence" | "choice" | "all"))
-                else {
-                    return Ok(None);
-                };
-                match self.particle((g.0, body))? {
-                    Some(p) => {
-                        if min == 1 && max == 1 {
-                            return Ok(Some(p));
+        let term =
+            match local.as_str() {
+                "sequence" | "choice" | "all" => {
+                    let kids: Vec<usize> = doc.children_in(r.1, XS).collect();
+                    let mut parts = Vec::new();
+                    for k in kids {
+                        if let Some(p) = self.particle((r.0, k))? {
+                            parts.push(p);
                         }
-                        Term::Seq(vec![p])
                     }
-                    None => return Ok(None),
+                    match local.as_str() {
+                        "sequence" => Term::Seq(parts),
+                        "choice" => Term::Choice(parts),
+                        _ => Term::All(parts),
+                    }
                 }
-            }
-            "element" => {
-                if let Some(rf) = doc.attr(r.1, "ref") {
-                    let rf = rf.to_string();
+                "group" => {
+                    let rf = doc
+                        .attr(r.1, "ref")
+                        .ok_or_else(|| self.err(r, "local group without ref"))?
+                        .to_string();
                     let (ns, l) = self.qname(r, &rf)?;
-                    Term::Elem(
-                        *self
-                            .global_elems
-                            .get(&ns, &l)
-                            .ok_or_else(|| self.err(r, format!("element '{rf}' is not declared")))?,
-                    )
-                } else {
-                    let decl = self.element_decl(r, false)?;
-                    let id = self.elements.len();
-                    self.elements.push(Some(decl));
-                    self.elem_src.push(None);
-                    Term::Elem(id)
+                    let g = *self
+                        .group_nodes
+                        .get(&ns, &l)
+                        .ok_or_else(|| self.err(r, format!("group '{rf}' is not declared")))?;
+                    let gdoc = &self.sd(g.0).doc;
+                    let Some(body) = gdoc.children_in(g.1, XS).find(|&c| {
+                        matches!(gdoc.nodes[c].local.as_str(), "sequence" | "choice" | "all")
+                    }) else {
+                        return Ok(None);
+                    };
+                    match self.particle((g.0, body))? {
+                        Some(p) => {
+                            if min == 1 && max == 1 {
+                                return Ok(Some(p));
+                            }
+                            Term::Seq(vec![p])
+                        }
+                        None => return Ok(None),
+                    }
                 }
-            }
-            "any" => Term::Any(self.wildcard(r)),
-            _ => return Ok(None),
-        };
+                "element" => {
+                    if let Some(rf) = doc.attr(r.1, "ref") {
+                        let rf = rf.to_string();
+                        let (ns, l) = self.qname(r, &rf)?;
+                        Term::Elem(*self.global_elems.get(&ns, &l).ok_or_else(|| {
+                            self.err(r, format!("element '{rf}' is not declared"))
+                        })?)
+                    } else {
+                        let decl = self.element_decl(r, false)?;
+                        let id = self.elements.len();
+                        self.elements.push(Some(decl));
+                        self.elem_src.push(None);
+                        Term::Elem(id)
+                    }
+                }
+                "any" => Term::Any(self.wildcard(r)),
+                _ => return Ok(None),
+            };
         if max == 0 {
             return Ok(None);
         }
@@ -1280,7 +1348,9 @@ impl Builder<'_> {
             Term::Seq(ps) => Rx::Seq(ps.iter().map(|p| self.lower(p)).collect()),
             Term::Choice(ps) => Rx::Alt(ps.iter().map(|p| self.lower(p)).collect()),
             // `all` below the top level (not valid XSD 1.0): approximated as (a|b|…)*
-            Term::All(ps) => Rx::Star(Box::new(Rx::Alt(ps.iter().map(|p| self.lower(p)).collect()))),
+            Term::All(ps) => Rx::Star(Box::new(Rx::Alt(
+                ps.iter().map(|p| self.lower(p)).collect(),
+            ))),
         }
     }
 
@@ -1462,14 +1532,15 @@ fn build_models(c: &mut Compiled, opts: CompileOptions) -> Result<()> {
         // Vitam: abstract types whose content is only a wildcard (OpenType) are usable
         // directly, without xsi:type.
         for t in c.types.iter_mut() {
-            if let TypeDef::Complex(ct) = t {
-                if ct.abstract_ {
-                    if let Content::Model { model, .. } = ct.content {
-                        if models[model].leaves.iter().all(|l| matches!(l, Leaf::Any(_))) {
-                            ct.abstract_ = false;
-                        }
-                    }
-                }
+            if let TypeDef::Complex(ct) = t
+                && ct.abstract_
+                && let Content::Model { model, .. } = ct.content
+                && models[model]
+                    .leaves
+                    .iter()
+                    .all(|l| matches!(l, Leaf::Any(_)))
+            {
+                ct.abstract_ = false;
             }
         }
     }
