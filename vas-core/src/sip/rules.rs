@@ -406,17 +406,17 @@ impl SipReader {
                 } else {
                     report.digests_ok += 1;
                 }
-                if let Some(ds) = o.size {
-                    if ds != *size {
-                        check.push(Violation {
-                            code: codes::CHECK_OBJECT_SIZE_WARNING,
-                            kind: ErrorKind::Integrity,
-                            entry: Some(uri.to_string()),
-                            id: Some(o.id.clone()),
-                            message: format!("declared size {ds}, actual size {size}"),
-                            warning: true,
-                        });
-                    }
+                if let Some(ds) = o.size
+                    && ds != *size
+                {
+                    check.push(Violation {
+                        code: codes::CHECK_OBJECT_SIZE_WARNING,
+                        kind: ErrorKind::Integrity,
+                        entry: Some(uri.to_string()),
+                        id: Some(o.id.clone()),
+                        message: format!("declared size {ds}, actual size {size}"),
+                        warning: true,
+                    });
                 }
             }
         }

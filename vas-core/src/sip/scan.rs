@@ -243,10 +243,10 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
                         ("FileInfo", "Filename") => o.filename = Some(value.clone()),
                         _ => {}
                     }
-                    if name == "BinaryDataObject" {
-                        if let Some(o) = cur.take() {
-                            s.objects.push(o);
-                        }
+                    if name == "BinaryDataObject"
+                        && let Some(o) = cur.take()
+                    {
+                        s.objects.push(o);
                     }
                 }
                 let set = |slot: &mut Option<String>| {

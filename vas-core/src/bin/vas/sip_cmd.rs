@@ -1,8 +1,14 @@
 //! CLI commands implemented in this file: `vas sip build`, `vas sip inspect`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use serde_json::json;
+
+use vas_core::sip::{Limits, SipReader, SipReport};
 use vas_core::{Error, ErrorKind, Result};
+
+use crate::util::{EXIT_INVALID, print_json};
 
 /// Arguments of `vas sip build`.
 #[derive(clap::Args)]
@@ -18,12 +24,221 @@ pub fn sip_build(_args: SipBuildArgs) -> Result<ExitCode> {
 
 /// Arguments of `vas sip inspect`.
 #[derive(clap::Args)]
-pub struct SipInspectArgs {}
+pub struct SipInspectArgs {
+    /// The package: zip, tar, tar.gz, tar.bz2 or a directory (detected from content).
+    sip: PathBuf,
+    /// Print one JSON document.
+    #[arg(long)]
+    json: bool,
+    /// Skip the digest check (container rules and declared files only).
+    #[arg(long)]
+    no_digests: bool,
+    /// List every entry.
+    #[arg(long)]
+    entries: bool,
+    /// Maximum total uncompressed size in bytes.
+    #[arg(long)]
+    max_total_size: Option<u64>,
+    /// Maximum number of entries.
+    #[arg(long)]
+    max_entries: Option<u64>,
+    /// Maximum compression ratio.
+    #[arg(long)]
+    max_ratio: Option<u64>,
+}
+
+fn is_refusal(k: ErrorKind) -> bool {
+    matches!(
+        k,
+        ErrorKind::Unsafe
+            | ErrorKind::LimitExceeded
+            | ErrorKind::Corrupt
+            | ErrorKind::InvalidInput
+            | ErrorKind::Unsupported
+    )
+}
 
 /// `vas sip inspect`.
-pub fn sip_inspect(_args: SipInspectArgs) -> Result<ExitCode> {
-    Err(Error::new(
-        ErrorKind::Unsupported,
-        "`vas sip inspect` is not implemented yet (issue 4)",
-    ))
+pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
+    let mut limits = Limits::default();
+    if let Some(v) = a.max_total_size {
+        limits.max_total_size = v;
+    }
+    if let Some(v) = a.max_entries {
+        limits.max_entries = v;
+    }
+    if let Some(v) = a.max_ratio {
+        limits.max_ratio = v;
+    }
+    let mut r = match SipReader::open(&a.sip, limits) {
+        Ok(r) => r,
+        Err(e) if is_refusal(e.kind()) => {
+            if a.json {
+                print_json(&json!({
+                    "path": a.sip.display().to_string(),
+                    "verdict": "REFUSED",
+                    "error": {
+                        "kind": e.kind().name(),
+                        "message": e.message(),
+                        "entry": e.context().path.as_ref().map(|p| p.display().to_string()),
+                        "code": e.context().code,
+                    }
+                }))?;
+            } else {
+                println!("verdict: REFUSED");
+                println!(
+                    "  {} {}",
+                    e.context().code.as_deref().unwrap_or(e.kind().name()),
+                    crate::util::one_line(&e.to_string())
+                );
+            }
+            eprintln!("vas: error: {}", crate::util::one_line(&e.chain()));
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+        Err(e) => return Err(e),
+    };
+    let report: SipReport = if a.no_digests {
+        let mut check = r.check_container();
+        let summary = match r.manifest_bytes() {
+            Ok(b) => vas_core::sip::scan_manifest(&b).ok(),
+            Err(_) => None,
+        };
+        if let Some(s) = &summary {
+            let uris = r.check_uris(s.objects.iter().filter_map(|o| o.uri.as_deref()));
+            check.violations.extend(uris.violations);
+        }
+        SipReport {
+            summary,
+            check,
+            digests_ok: 0,
+        }
+    } else {
+        r.verify()?
+    };
+    let files: Vec<_> = r.files().collect();
+    let total: u64 = files.iter().map(|e| e.size).sum();
+    let verdict = if !report.check.is_ok() {
+        "KO"
+    } else if report.check.violations.is_empty() {
+        "OK"
+    } else {
+        "WARNING"
+    };
+    if a.json {
+        let s = report.summary.as_ref();
+        let v = json!({
+            "path": a.sip.display().to_string(),
+            "container": r.container_kind().name(),
+            "entries": r.entries().len(),
+            "files": files.len(),
+            "size": total,
+            "manifest": r.manifest_name(),
+            "header": s.map(|s| json!({
+                "seda_version": s.seda_version,
+                "namespace": s.namespace,
+                "message_identifier": s.message_identifier,
+                "archival_agreement": s.archival_agreement,
+                "archival_agency": s.archival_agency,
+                "transferring_agency": s.transferring_agency,
+                "archival_profile": s.archival_profile,
+                "originating_agency": s.originating_agency,
+                "submission_agency": s.submission_agency,
+                "comment": s.comment,
+            })),
+            "counts": s.map(|s| json!({
+                "units": s.unit_count,
+                "object_groups": s.object_group_count,
+                "binary_objects": s.objects.len(),
+                "physical_objects": s.physical_object_count,
+            })),
+            "declared_files": s.map(|s| s.objects.iter().filter(|o| o.uri.is_some()).count()),
+            "present_files": files.len().saturating_sub(usize::from(r.manifest_name().is_some())),
+            "digests_checked": !a.no_digests,
+            "digests_ok": report.digests_ok,
+            "violations": report.check.violations.iter().map(|v| json!({
+                "code": v.code,
+                "kind": v.kind.name(),
+                "entry": v.entry,
+                "id": v.id,
+                "message": v.message,
+                "warning": v.warning,
+            })).collect::<Vec<_>>(),
+            "entry_list": if a.entries {
+                Some(r.entries().iter().map(|e| json!({
+                    "name": e.name,
+                    "size": e.size,
+                    "kind": format!("{:?}", e.kind).to_lowercase(),
+                    "compressed_size": e.compressed_size,
+                })).collect::<Vec<_>>())
+            } else { None },
+            "verdict": verdict,
+        });
+        print_json(&v)?;
+    } else {
+        println!(
+            "package: {} ({}, {} entries, {} files, {} bytes)",
+            a.sip.display(),
+            r.container_kind().name(),
+            r.entries().len(),
+            files.len(),
+            total
+        );
+        println!("manifest: {}", r.manifest_name().unwrap_or("(none)"));
+        if let Some(s) = &report.summary {
+            let show = |k: &str, v: &Option<String>| {
+                if let Some(v) = v {
+                    println!("  {k}: {v}");
+                }
+            };
+            show("SEDA version", &s.seda_version);
+            show("MessageIdentifier", &s.message_identifier);
+            show("ArchivalAgreement", &s.archival_agreement);
+            show("ArchivalAgency", &s.archival_agency);
+            show("TransferringAgency", &s.transferring_agency);
+            show("ArchivalProfile", &s.archival_profile);
+            show("OriginatingAgencyIdentifier", &s.originating_agency);
+            show("SubmissionAgencyIdentifier", &s.submission_agency);
+            show("Comment", &s.comment);
+            println!(
+                "counts: {} units, {} object groups, {} binary objects, {} physical objects",
+                s.unit_count,
+                s.object_group_count,
+                s.objects.len(),
+                s.physical_object_count
+            );
+            println!(
+                "files: {} declared, {} present",
+                s.objects.iter().filter(|o| o.uri.is_some()).count(),
+                files
+                    .len()
+                    .saturating_sub(usize::from(r.manifest_name().is_some()))
+            );
+        }
+        if !a.no_digests {
+            println!("digests: {} verified", report.digests_ok);
+        }
+        if a.entries {
+            for e in r.entries() {
+                println!("  {:>12}  {}", e.size, e.name);
+            }
+        }
+        for v in &report.check.violations {
+            println!(
+                "  {} {}{}: {}",
+                if v.warning { "WARNING" } else { "KO" },
+                v.code,
+                v.entry
+                    .as_deref()
+                    .map(|e| format!(" [{e}]"))
+                    .unwrap_or_default(),
+                v.message
+            );
+        }
+        println!("verdict: {verdict}");
+    }
+    Ok(if report.check.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INVALID)
+    })
 }
