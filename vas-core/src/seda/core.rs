@@ -1,0 +1,873 @@
+//! The building blocks of the model: versions, element metadata, leaf text, the
+//! [`Element`] trait, the reader/writer contexts and the table macro.
+
+use std::io::Write;
+
+use crate::xml::{Attr, Pos, RawElement, StartTag, XEvent, XmlReader, XmlWriter};
+use crate::{Error, ErrorKind, Result};
+
+/// A SEDA version. Ordered: `V2_1 < V2_2 < V2_3`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum SedaVersion {
+    /// SEDA 2.1 (2018).
+    V2_1,
+    /// SEDA 2.2 (2022).
+    V2_2,
+    /// SEDA 2.3 (2024), the default.
+    #[default]
+    V2_3,
+}
+
+impl SedaVersion {
+    /// All supported versions.
+    pub const ALL: [SedaVersion; 3] = [SedaVersion::V2_1, SedaVersion::V2_2, SedaVersion::V2_3];
+
+    /// The namespace URI, e.g. `fr:gouv:culture:archivesdefrance:seda:v2.3`.
+    ///
+    /// ```
+    /// use vas_core::seda::SedaVersion;
+    /// assert_eq!(SedaVersion::V2_2.namespace(), "fr:gouv:culture:archivesdefrance:seda:v2.2");
+    /// assert_eq!(SedaVersion::from_namespace("fr:gouv:culture:archivesdefrance:seda:v2.1"), Some(SedaVersion::V2_1));
+    /// ```
+    pub fn namespace(self) -> &'static str {
+        match self {
+            SedaVersion::V2_1 => "fr:gouv:culture:archivesdefrance:seda:v2.1",
+            SedaVersion::V2_2 => "fr:gouv:culture:archivesdefrance:seda:v2.2",
+            SedaVersion::V2_3 => "fr:gouv:culture:archivesdefrance:seda:v2.3",
+        }
+    }
+
+    /// The version whose namespace is `ns`.
+    pub fn from_namespace(ns: &str) -> Option<SedaVersion> {
+        SedaVersion::ALL.into_iter().find(|v| v.namespace() == ns)
+    }
+
+    /// `"2.1"`, `"2.2"` or `"2.3"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SedaVersion::V2_1 => "2.1",
+            SedaVersion::V2_2 => "2.2",
+            SedaVersion::V2_3 => "2.3",
+        }
+    }
+
+    /// Whether `since <= self <= until`.
+    pub fn between(self, since: SedaVersion, until: SedaVersion) -> bool {
+        since <= self && self <= until
+    }
+}
+
+impl std::fmt::Display for SedaVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for SedaVersion {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().trim_start_matches('v') {
+            "2.1" => Ok(SedaVersion::V2_1),
+            "2.2" => Ok(SedaVersion::V2_2),
+            "2.3" => Ok(SedaVersion::V2_3),
+            _ => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("unsupported SEDA version `{s}` (2.1, 2.2, 2.3)"),
+            )),
+        }
+    }
+}
+
+/// What every typed element keeps besides its content, for exact re-serialisation:
+/// the prefix it was written with, and all its attributes in order (namespace
+/// declarations, `xsi:schemaLocation`, `id`, `xml:lang`, `schemeID`, …).
+///
+/// `prefix`: `None` = same prefix as the parent element (the usual case, and what
+/// builders produce), `Some("")` = unprefixed under a prefixed parent, `Some("seda")` =
+/// `seda:Name` under a parent with another prefix. The position is ignored by `==`.
+#[derive(Debug, Clone, Default)]
+pub struct ElementMeta {
+    /// Prefix as written (see the type docs).
+    pub prefix: Option<String>,
+    /// Attributes in order.
+    pub attrs: Vec<Attr>,
+    /// Position of the start tag in the source (0:0 when built from code).
+    pub pos: Pos,
+}
+
+impl PartialEq for ElementMeta {
+    fn eq(&self, o: &Self) -> bool {
+        self.prefix == o.prefix && self.attrs == o.attrs
+    }
+}
+
+impl ElementMeta {
+    /// Reads the prefix and attributes of a start tag; the prefix is stored as `None`
+    /// when it equals `parent_prefix` (the normal form, equal to elements built from code).
+    pub fn from_start(s: &StartTag<'_>, parent_prefix: &str) -> Result<Self> {
+        let p = s.prefix();
+        Ok(ElementMeta {
+            prefix: if p == parent_prefix {
+                None
+            } else {
+                Some(p.to_string())
+            },
+            attrs: s.attrs()?,
+            pos: s.pos,
+        })
+    }
+
+    /// Value of an attribute (qualified name).
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// Sets (replaces in place, or appends) an attribute.
+    pub fn set_attr(&mut self, name: &str, value: impl Into<String>) {
+        let value = value.into();
+        match self.attrs.iter_mut().find(|a| a.name == name) {
+            Some(a) => a.value = value,
+            None => self.attrs.push(Attr::new(name, value)),
+        }
+    }
+
+    /// `@id`, or `@xml:id` when there is no `@id`.
+    pub fn id(&self) -> Option<&str> {
+        self.attr("id").or_else(|| self.attr("xml:id"))
+    }
+}
+
+/// A leaf element: its text exactly as read (unescaped; never trimmed or normalised) and
+/// its attributes in order (`xml:lang`, `schemeID`, `listVersionID`, `algorithm`, `unit`, …).
+///
+/// ```
+/// use vas_core::seda::Text;
+/// let t = Text::new("2019-05").with_attr("xml:lang", "fr");
+/// assert_eq!(t.as_str(), "2019-05");
+/// assert_eq!(t.lang(), Some("fr"));
+/// assert_eq!(Text::new(" 42 ").as_u64(), Some(42));
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Text {
+    /// Prefix and attributes.
+    pub meta: ElementMeta,
+    /// Text content, exact.
+    pub value: String,
+}
+
+impl Text {
+    /// A text leaf without attributes.
+    pub fn new(value: impl Into<String>) -> Self {
+        Text {
+            meta: ElementMeta::default(),
+            value: value.into(),
+        }
+    }
+
+    /// Adds or replaces an attribute.
+    pub fn with_attr(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.meta.set_attr(name, value);
+        self
+    }
+
+    /// The exact text.
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    /// The whitespace-collapsed view (what `xsd:token` means).
+    pub fn token(&self) -> String {
+        self.value.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// An attribute value.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.meta.attr(name)
+    }
+
+    /// `xml:lang`.
+    pub fn lang(&self) -> Option<&str> {
+        self.meta.attr("xml:lang")
+    }
+
+    /// The value as an unsigned integer (surrounding whitespace ignored).
+    pub fn as_u64(&self) -> Option<u64> {
+        self.value.trim().parse().ok()
+    }
+
+    /// The value as an `xsd:boolean`.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.value.trim() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The value as a SEDA `DateType` (lexical form preserved).
+    pub fn as_date(&self) -> Option<SedaDate> {
+        SedaDate::parse(&self.value)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text::new(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text::new(s)
+    }
+}
+
+/// The lexical kind of a SEDA `DateType` value (a union of `gYear`, `gYearMonth`,
+/// `date`, `dateTime`, …). The source string is kept untouched.
+///
+/// ```
+/// use vas_core::seda::{SedaDate, DateKind};
+/// assert_eq!(SedaDate::parse("2019").unwrap().kind, DateKind::Year);
+/// assert_eq!(SedaDate::parse("2019-05").unwrap().kind, DateKind::YearMonth);
+/// assert_eq!(SedaDate::parse("2019-05-02T10:00:00Z").unwrap().kind, DateKind::DateTime);
+/// assert!(SedaDate::parse("2019-13").is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SedaDate {
+    /// The lexical form, exactly as written.
+    pub lexical: String,
+    /// Its kind.
+    pub kind: DateKind,
+}
+
+/// Kinds of [`SedaDate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateKind {
+    /// `2019` (gYear, optional zone).
+    Year,
+    /// `2019-05` (gYearMonth).
+    YearMonth,
+    /// `2019-05-02` (date, optional zone).
+    Date,
+    /// `2019-05-02T10:00:00` with optional fraction and zone.
+    DateTime,
+}
+
+impl SedaDate {
+    /// Recognises a DateType lexical form (gMonth/gDay forms are not recognised).
+    pub fn parse(s: &str) -> Option<SedaDate> {
+        let t = s.trim();
+        let (body, _zone) = split_zone(t);
+        let bytes = body.as_bytes();
+        let digits = |r: std::ops::Range<usize>| {
+            r.end <= bytes.len() && bytes[r].iter().all(|b| b.is_ascii_digit())
+        };
+        let kind = if body.len() == 4 && digits(0..4) {
+            DateKind::Year
+        } else if body.len() == 7 && digits(0..4) && bytes[4] == b'-' && digits(5..7) {
+            DateKind::YearMonth
+        } else if body.len() == 10
+            && digits(0..4)
+            && bytes[4] == b'-'
+            && digits(5..7)
+            && bytes[7] == b'-'
+            && digits(8..10)
+        {
+            DateKind::Date
+        } else if body.len() >= 19
+            && digits(0..4)
+            && bytes[4] == b'-'
+            && bytes[10] == b'T'
+            && digits(11..13)
+            && bytes[13] == b':'
+        {
+            DateKind::DateTime
+        } else {
+            return None;
+        };
+        if body.len() >= 7 {
+            let m: u32 = body[5..7].parse().ok()?;
+            if !(1..=12).contains(&m) {
+                return None;
+            }
+        }
+        if body.len() >= 10 {
+            let d: u32 = body[8..10].parse().ok()?;
+            if !(1..=31).contains(&d) {
+                return None;
+            }
+        }
+        Some(SedaDate {
+            lexical: s.to_string(),
+            kind,
+        })
+    }
+}
+
+fn split_zone(t: &str) -> (&str, &str) {
+    if let Some(b) = t.strip_suffix('Z') {
+        return (b, "Z");
+    }
+    if t.len() > 10 {
+        let tail = &t[t.len() - 6..];
+        let tb = tail.as_bytes();
+        if (tb[0] == b'+' || tb[0] == b'-') && tb[3] == b':' {
+            return (&t[..t.len() - 6], tail);
+        }
+    }
+    if t.len() == 10 && (t.as_bytes()[4] == b'+' || t.as_bytes()[4] == b'-') {
+        // 2019+01:00 (gYear with zone)
+        if t.as_bytes()[7] == b':' {
+            return (&t[..4], &t[4..]);
+        }
+    }
+    (t, "")
+}
+
+/// Reading context: the XML reader plus the document's SEDA version.
+pub struct SedaReader<'a> {
+    /// The underlying reader (target namespace = the SEDA namespace).
+    pub xml: XmlReader<'a>,
+    /// The document's version.
+    pub version: SedaVersion,
+}
+
+/// Writing context: the XML writer, the target version, the prefix stack and the path.
+pub struct SedaWriter<'m, W: Write> {
+    /// The underlying writer.
+    pub xml: XmlWriter<W>,
+    /// The version written.
+    pub version: SedaVersion,
+    prefixes: Vec<&'m str>,
+    path: Vec<&'static str>,
+}
+
+impl<'m, W: Write> SedaWriter<'m, W> {
+    /// A writer for `version`.
+    pub fn new(out: W, version: SedaVersion, indent: bool) -> Self {
+        SedaWriter {
+            xml: XmlWriter::new(out, indent),
+            version,
+            prefixes: Vec::new(),
+            path: Vec::new(),
+        }
+    }
+
+    /// The current element path (for errors).
+    pub fn path(&self) -> String {
+        let mut s = String::new();
+        for p in &self.path {
+            s.push('/');
+            s.push_str(p);
+        }
+        s
+    }
+
+    /// The error raised when `tag` does not exist in the target version.
+    pub fn unsupported(&self, tag: &str, since: SedaVersion, until: SedaVersion) -> Error {
+        let range = if since == until {
+            format!("SEDA {since} only")
+        } else if until == SedaVersion::V2_3 {
+            format!("SEDA {since} and later")
+        } else {
+            format!("SEDA {since} to {until}")
+        };
+        Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "element `{tag}` does not exist in SEDA {} ({range})",
+                self.version
+            ),
+        )
+        .with_element(format!("{}/{}", self.path(), tag))
+    }
+
+    fn write_qname(&mut self, prefix: &str, tag: &str) -> Result<()> {
+        if !prefix.is_empty() {
+            self.xml.raw_str(prefix)?;
+            self.xml.raw_str(":")?;
+        }
+        self.xml.raw_str(tag)
+    }
+
+    fn write_attrs(&mut self, attrs: &[Attr]) -> Result<()> {
+        for a in attrs {
+            let is_decl = a.name == "xmlns" || a.name.starts_with("xmlns:");
+            if is_decl && SedaVersion::from_namespace(&a.value).is_some() {
+                self.xml.write_attr(&a.name, self.version.namespace())?;
+            } else if a.name.ends_with("schemaLocation")
+                && a.value
+                    .contains("fr:gouv:culture:archivesdefrance:seda:v2.")
+            {
+                let mut v = a.value.clone();
+                for old in SedaVersion::ALL {
+                    v = v.replace(old.namespace(), self.version.namespace());
+                }
+                self.xml.write_attr(&a.name, &v)?;
+            } else {
+                self.xml.write_attr(&a.name, &a.value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a typed element: newline, indentation, `<prefix:tag attrs`.
+    pub fn begin(&mut self, meta: &'m ElementMeta, tag: &'static str) -> Result<()> {
+        let prefix: &'m str = match &meta.prefix {
+            Some(p) => p.as_str(),
+            None => self.prefixes.last().copied().unwrap_or(""),
+        };
+        if !self.path.is_empty() {
+            self.xml.newline()?;
+        }
+        self.xml.raw_str("<")?;
+        self.write_qname(prefix, tag)?;
+        self.write_attrs(&meta.attrs)?;
+        self.prefixes.push(prefix);
+        self.path.push(tag);
+        Ok(())
+    }
+
+    /// Ends the element started by [`begin`](Self::begin); `had_children` tells whether
+    /// [`open_content`](Self::open_content) was called.
+    pub fn end(&mut self, tag: &'static str, had_children: bool) -> Result<()> {
+        let prefix = self.prefixes.pop().unwrap_or("");
+        self.path.pop();
+        if had_children {
+            self.xml.indent_out();
+            self.xml.newline()?;
+            self.xml.raw_str("</")?;
+            self.write_qname(prefix, tag)?;
+            self.xml.raw_str(">")
+        } else {
+            self.xml.raw_str("/>")
+        }
+    }
+
+    /// Closes the start tag of a complex element that has children.
+    pub fn open_content(&mut self) -> Result<()> {
+        self.xml.raw_str(">")?;
+        self.xml.indent_in();
+        Ok(())
+    }
+
+    /// Writes a leaf element.
+    pub fn leaf(&mut self, t: &'m Text, tag: &'static str) -> Result<()> {
+        self.begin(&t.meta, tag)?;
+        if t.value.is_empty() {
+            return self.end(tag, false);
+        }
+        self.xml.raw_str(">")?;
+        self.xml.text(&t.value)?;
+        let prefix = self.prefixes.pop().unwrap_or("");
+        self.path.pop();
+        self.xml.raw_str("</")?;
+        self.write_qname(prefix, tag)?;
+        self.xml.raw_str(">")
+    }
+
+    /// Writes a raw element at the current position.
+    pub fn raw(&mut self, r: &RawElement) -> Result<()> {
+        self.xml.newline()?;
+        r.write(&mut self.xml)
+    }
+}
+
+/// A SEDA element type: parsed from a start tag, written under a given tag name.
+pub trait Element: Sized {
+    /// Parses the element whose start tag was just read.
+    fn parse(r: &mut SedaReader<'_>, start: &StartTag<'_>) -> Result<Self>;
+    /// Writes the element as `tag`.
+    fn write<'m, W: Write>(&'m self, w: &mut SedaWriter<'m, W>, tag: &'static str) -> Result<()>;
+}
+
+/// Conversion helpers used by the generic accessors of the generated types.
+pub trait TextLike {
+    /// `Some` for [`Text`].
+    fn as_text(&self) -> Option<&Text>;
+    /// Mutable variant of [`as_text`](Self::as_text).
+    fn as_text_mut(&mut self) -> Option<&mut Text>;
+    /// Builds the value from a text (only [`Text`]).
+    fn from_text(t: Text) -> Option<Self>
+    where
+        Self: Sized;
+}
+
+impl TextLike for Text {
+    fn as_text(&self) -> Option<&Text> {
+        Some(self)
+    }
+    fn as_text_mut(&mut self) -> Option<&mut Text> {
+        Some(self)
+    }
+    fn from_text(t: Text) -> Option<Self> {
+        Some(t)
+    }
+}
+
+impl TextLike for RawElement {
+    fn as_text(&self) -> Option<&Text> {
+        None
+    }
+    fn as_text_mut(&mut self) -> Option<&mut Text> {
+        None
+    }
+    fn from_text(_: Text) -> Option<Self> {
+        None
+    }
+}
+
+impl<T: TextLike> TextLike for Box<T> {
+    fn as_text(&self) -> Option<&Text> {
+        None
+    }
+    fn as_text_mut(&mut self) -> Option<&mut Text> {
+        None
+    }
+    fn from_text(_: Text) -> Option<Self> {
+        None
+    }
+}
+
+impl Element for Text {
+    fn parse(r: &mut SedaReader<'_>, start: &StartTag<'_>) -> Result<Self> {
+        let meta = ElementMeta::from_start(start, r.xml.parent_prefix())?;
+        let mut value = String::new();
+        loop {
+            match r.xml.next()? {
+                XEvent::Text(t) | XEvent::CData(t) => {
+                    if value.is_empty() {
+                        value = t.into_owned();
+                    } else {
+                        value.push_str(&t)
+                    }
+                }
+                XEvent::End => break,
+                XEvent::Comment(_) | XEvent::Pi(_) => {}
+                XEvent::Start(s) => {
+                    return Err(r.xml.error(
+                        ErrorKind::Xml,
+                        format!(
+                            "unexpected element <{}> inside a simple-content element",
+                            s.qname()
+                        ),
+                    ));
+                }
+                XEvent::Eof => {
+                    return Err(r.xml.error(ErrorKind::Xml, "unexpected end of document"));
+                }
+            }
+        }
+        Ok(Text { meta, value })
+    }
+
+    fn write<'m, W: Write>(&'m self, w: &mut SedaWriter<'m, W>, tag: &'static str) -> Result<()> {
+        w.leaf(self, tag)
+    }
+}
+
+impl Element for RawElement {
+    fn parse(r: &mut SedaReader<'_>, start: &StartTag<'_>) -> Result<Self> {
+        RawElement::capture(&mut r.xml, start)
+    }
+    fn write<'m, W: Write>(&'m self, w: &mut SedaWriter<'m, W>, _tag: &'static str) -> Result<()> {
+        w.raw(self)
+    }
+}
+
+impl<T: Element> Element for Box<T> {
+    fn parse(r: &mut SedaReader<'_>, start: &StartTag<'_>) -> Result<Self> {
+        T::parse(r, start).map(Box::new)
+    }
+    fn write<'m, W: Write>(&'m self, w: &mut SedaWriter<'m, W>, tag: &'static str) -> Result<()> {
+        (**self).write(w, tag)
+    }
+}
+
+/// One step of a depth-first walk over the typed model (see [`Walkable`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Walk<'a> {
+    /// Entering an element (`text` is set for leaves).
+    Enter {
+        /// Element name.
+        tag: &'static str,
+        /// Its metadata.
+        meta: &'a ElementMeta,
+        /// The leaf, for leaf elements.
+        text: Option<&'a Text>,
+    },
+    /// Leaving an element.
+    Leave {
+        /// Element name.
+        tag: &'static str,
+    },
+}
+
+/// Depth-first traversal of typed elements (raw elements are not entered).
+pub trait Walkable {
+    /// Calls `f` on entering and leaving this element and every typed descendant.
+    fn walk<'a>(&'a self, tag: &'static str, f: &mut dyn FnMut(Walk<'a>));
+}
+
+impl Walkable for Text {
+    fn walk<'a>(&'a self, tag: &'static str, f: &mut dyn FnMut(Walk<'a>)) {
+        f(Walk::Enter {
+            tag,
+            meta: &self.meta,
+            text: Some(self),
+        });
+        f(Walk::Leave { tag });
+    }
+}
+
+impl Walkable for RawElement {
+    fn walk<'a>(&'a self, _tag: &'static str, _f: &mut dyn FnMut(Walk<'a>)) {}
+}
+
+impl<T: Walkable> Walkable for Box<T> {
+    fn walk<'a>(&'a self, tag: &'static str, f: &mut dyn FnMut(Walk<'a>)) {
+        (**self).walk(tag, f)
+    }
+}
+
+/// Generates a complex element type as an ordered list of typed children: the struct,
+/// its item enum, parse, write (with version gating), canonical-order insertion and
+/// generic accessors. One line per child: `Variant: Type = (order, "Tag", since, until)`.
+/// Children sharing an order index belong to the same repeated choice (interleaving kept).
+macro_rules! seda_complex {
+    (
+        $(#[$m:meta])*
+        $name:ident, $item:ident {
+            $( $var:ident : $ty:ty = ($ord:expr, $tag:literal, $since:ident, $until:ident) ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct $name {
+            /// Prefix and attributes as read.
+            pub meta: $crate::seda::ElementMeta,
+            /// Children in document order.
+            pub items: Vec<$item>,
+        }
+
+        #[doc = concat!("A child of [`", stringify!($name), "`], in document order.")]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(missing_docs)]
+        pub enum $item {
+            $( $var($ty), )*
+            /// An unknown, extension or version-foreign element, kept verbatim.
+            Other($crate::xml::RawElement),
+            /// A comment, processing instruction or stray text at this position.
+            Misc($crate::xml::Misc),
+        }
+
+        impl $item {
+            /// Element name of this child (`None` for `Other`/`Misc`).
+            pub fn tag(&self) -> Option<&'static str> {
+                match self {
+                    $( $item::$var(_) => Some($tag), )*
+                    _ => None,
+                }
+            }
+
+            /// Position of this child in the schema sequence (`None` for `Other`/`Misc`).
+            pub fn order(&self) -> Option<u16> {
+                match self {
+                    $( $item::$var(_) => Some($ord), )*
+                    _ => None,
+                }
+            }
+
+            /// The versions that define this child: `(since, until)`.
+            pub fn versions(&self) -> Option<($crate::seda::SedaVersion, $crate::seda::SedaVersion)> {
+                match self {
+                    $( $item::$var(_) => Some(($crate::seda::SedaVersion::$since, $crate::seda::SedaVersion::$until)), )*
+                    _ => None,
+                }
+            }
+
+            /// Schema order index of a child tag.
+            pub fn order_of(tag: &str) -> Option<u16> {
+                match tag {
+                    $( $tag => Some($ord), )*
+                    _ => None,
+                }
+            }
+
+            /// The text of a leaf child.
+            pub fn as_text(&self) -> Option<&$crate::seda::Text> {
+                match self {
+                    $( $item::$var(v) => $crate::seda::TextLike::as_text(v), )*
+                    _ => None,
+                }
+            }
+
+            /// Mutable text of a leaf child.
+            pub fn as_text_mut(&mut self) -> Option<&mut $crate::seda::Text> {
+                match self {
+                    $( $item::$var(v) => $crate::seda::TextLike::as_text_mut(v), )*
+                    _ => None,
+                }
+            }
+
+            /// Builds a leaf child from its tag and text (`None` if `tag` is not a leaf here).
+            pub fn from_text(tag: &str, t: $crate::seda::Text) -> Option<Self> {
+                match tag {
+                    $( $tag => <$ty as $crate::seda::TextLike>::from_text(t).map($item::$var), )*
+                    _ => None,
+                }
+            }
+        }
+
+        impl $crate::seda::Walkable for $name {
+            fn walk<'a>(&'a self, tag: &'static str, f: &mut dyn FnMut($crate::seda::Walk<'a>)) {
+                f($crate::seda::Walk::Enter { tag, meta: &self.meta, text: None });
+                for it in &self.items {
+                    match it {
+                        $( $item::$var(v) => $crate::seda::Walkable::walk(v, $tag, f), )*
+                        _ => {}
+                    }
+                }
+                f($crate::seda::Walk::Leave { tag });
+            }
+        }
+
+        impl $crate::seda::TextLike for $name {
+            fn as_text(&self) -> Option<&$crate::seda::Text> { None }
+            fn as_text_mut(&mut self) -> Option<&mut $crate::seda::Text> { None }
+            fn from_text(_: $crate::seda::Text) -> Option<Self> { None }
+        }
+
+        impl $name {
+            /// The schema tags of this type's children, in schema order.
+            pub const TAGS: &'static [&'static str] = &[$($tag),*];
+
+            /// Inserts a child at its schema-canonical position (after every child whose
+            /// order index is lower or equal), so that builders produce valid order.
+            pub fn insert(&mut self, item: $item) -> &mut Self {
+                let ord = item.order().unwrap_or(u16::MAX);
+                let mut at = 0;
+                for (i, it) in self.items.iter().enumerate() {
+                    if let Some(o) = it.order() {
+                        if o <= ord {
+                            at = i + 1;
+                        }
+                    } else if ord == u16::MAX {
+                        at = i + 1;
+                    }
+                }
+                self.items.insert(at, item);
+                self
+            }
+
+            /// All leaf children named `tag`.
+            pub fn texts<'s>(&'s self, tag: &'s str) -> impl Iterator<Item = &'s $crate::seda::Text> + 's {
+                self.items.iter().filter(move |i| i.tag() == Some(tag)).filter_map(|i| i.as_text())
+            }
+
+            /// The first leaf child named `tag`, as a string.
+            pub fn text<'s>(&'s self, tag: &'s str) -> Option<&'s str> {
+                self.texts(tag).next().map(|t| t.value.as_str())
+            }
+
+            /// Sets the first leaf child named `tag` (or inserts it at its canonical position).
+            /// Returns `false` if `tag` is not a leaf child of this type.
+            pub fn set_text(&mut self, tag: &str, value: impl Into<String>) -> bool {
+                let value = value.into();
+                if let Some(t) = self.items.iter_mut().filter(|i| i.tag() == Some(tag)).find_map(|i| i.as_text_mut()) {
+                    t.value = value;
+                    return true;
+                }
+                self.add_text(tag, $crate::seda::Text::new(value))
+            }
+
+            /// Adds a leaf child `tag` at its canonical position (after existing ones).
+            /// Returns `false` if `tag` is not a leaf child of this type.
+            pub fn add_text(&mut self, tag: &str, t: $crate::seda::Text) -> bool {
+                match $item::from_text(tag, t) {
+                    Some(item) => { self.insert(item); true }
+                    None => false,
+                }
+            }
+
+            /// Removes every child named `tag`; returns how many were removed.
+            pub fn remove(&mut self, tag: &str) -> usize {
+                let n = self.items.len();
+                self.items.retain(|i| i.tag() != Some(tag));
+                n - self.items.len()
+            }
+
+            /// Unknown/extension children kept verbatim.
+            pub fn others(&self) -> impl Iterator<Item = &$crate::xml::RawElement> {
+                self.items.iter().filter_map(|i| match i { $item::Other(r) => Some(r), _ => None })
+            }
+
+            /// `@id` (or `@xml:id`).
+            pub fn id(&self) -> Option<&str> {
+                self.meta.id()
+            }
+        }
+
+        impl $crate::seda::Element for $name {
+            fn parse(r: &mut $crate::seda::SedaReader<'_>, start: &$crate::xml::StartTag<'_>) -> $crate::Result<Self> {
+                let meta = $crate::seda::ElementMeta::from_start(start, r.xml.parent_prefix())?;
+                let mut items = Vec::new();
+                loop {
+                    match r.xml.next()? {
+                        $crate::xml::XEvent::Start(s) => {
+                            let v = r.version;
+                            let item = if s.in_target_ns {
+                                match s.local_name() {
+                                    $( $tag if v.between($crate::seda::SedaVersion::$since, $crate::seda::SedaVersion::$until) =>
+                                        $item::$var(<$ty as $crate::seda::Element>::parse(r, &s)?), )*
+                                    _ => $item::Other($crate::xml::RawElement::capture(&mut r.xml, &s)?),
+                                }
+                            } else {
+                                $item::Other($crate::xml::RawElement::capture(&mut r.xml, &s)?)
+                            };
+                            items.push(item);
+                        }
+                        $crate::xml::XEvent::End => break,
+                        $crate::xml::XEvent::Text(t) | $crate::xml::XEvent::CData(t) => {
+                            if !t.trim().is_empty() {
+                                items.push($item::Misc($crate::xml::Misc::Text(t.into_owned())));
+                            }
+                        }
+                        $crate::xml::XEvent::Comment(c) => items.push($item::Misc($crate::xml::Misc::Comment(c))),
+                        $crate::xml::XEvent::Pi(p) => items.push($item::Misc($crate::xml::Misc::Pi(p))),
+                        $crate::xml::XEvent::Eof => {
+                            return Err(r.xml.error($crate::ErrorKind::Xml, "unexpected end of document"));
+                        }
+                    }
+                }
+                Ok($name { meta, items })
+            }
+
+            fn write<'m, W: std::io::Write>(&'m self, w: &mut $crate::seda::SedaWriter<'m, W>, tag: &'static str) -> $crate::Result<()> {
+                w.begin(&self.meta, tag)?;
+                if self.items.is_empty() {
+                    return w.end(tag, false);
+                }
+                w.open_content()?;
+                for it in &self.items {
+                    match it {
+                        $( $item::$var(v) => {
+                            if !w.version.between($crate::seda::SedaVersion::$since, $crate::seda::SedaVersion::$until) {
+                                return Err(w.unsupported($tag, $crate::seda::SedaVersion::$since, $crate::seda::SedaVersion::$until));
+                            }
+                            $crate::seda::Element::write(v, w, $tag)?;
+                        } )*
+                        $item::Other(raw) => w.raw(raw)?,
+                        $item::Misc(m) => w.xml.misc(m)?,
+                    }
+                }
+                w.end(tag, true)
+            }
+        }
+    };
+}
+
+pub(crate) use seda_complex;
