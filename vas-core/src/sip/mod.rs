@@ -52,6 +52,7 @@
 //! assert_eq!(digests[0].digest, written.digest);
 //! ```
 
+mod builder;
 mod limits;
 mod names;
 mod reader;
@@ -59,6 +60,10 @@ mod rules;
 mod scan;
 mod writer;
 
+pub use builder::{
+    BuildOptions, BuildReport, BuiltObject, ObjectInput, Progress, ProgressFn, SipBuilder,
+    UnitData, UnitId,
+};
 pub use limits::Limits;
 pub use names::{is_valid_manifest_name, is_vitam_safe_component};
 pub use reader::{ContainerKind, Entry, EntryKind, ObjectDigest, SipReader};
