@@ -91,10 +91,17 @@ impl ObjectInput {
         o.last_modified = std::fs::metadata(&path)
             .and_then(|m| m.modified())
             .ok()
-            .and_then(|t| {
+            .map(|t| {
                 let t: time::OffsetDateTime = t.into();
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
+                format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                    t.year(),
+                    t.month() as u8,
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second()
+                )
             });
         o
     }
@@ -521,6 +528,66 @@ impl SipBuilder {
         }
         u.objects.push(object);
         Ok(())
+    }
+
+    /// Rows for the CSV export: (ID, ParentID, File, DescriptionLevel, Title) and the
+    /// other metadata as (column, value).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn csv_rows(&self, base: &Path) -> Vec<(Vec<String>, Vec<(String, String)>)> {
+        self.units
+            .iter()
+            .map(|u| {
+                let parent = u
+                    .parents
+                    .first()
+                    .map(|p| self.units[*p].id.clone())
+                    .unwrap_or_default();
+                let file = u
+                    .objects
+                    .iter()
+                    .find_map(|o| match &o.source {
+                        Source::Path(p) => p
+                            .strip_prefix(base)
+                            .ok()
+                            .map(|r| r.to_string_lossy().replace('\\', "/")),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let fixed = vec![
+                    u.id.clone(),
+                    parent,
+                    file,
+                    u.description_level.clone().unwrap_or_default(),
+                    u.title.clone(),
+                ];
+                let mut meta: Vec<(String, String)> = Vec::new();
+                if let Some(d) = &u.description {
+                    meta.push(("Content.Description".into(), d.clone()));
+                }
+                if let Some(d) = &u.start_date {
+                    meta.push(("Content.StartDate".into(), d.clone()));
+                }
+                if let Some(d) = &u.end_date {
+                    meta.push(("Content.EndDate".into(), d.clone()));
+                }
+                for (k, v, _) in &u.content_fields {
+                    meta.push((format!("Content.{k}"), v.clone()));
+                }
+                for (k, v, _) in &u.management_fields {
+                    meta.push((format!("Management.{k}"), v.clone()));
+                }
+                let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+                for (cat, rule, start) in &u.rules {
+                    let k = count.entry(cat.as_str()).or_insert(0);
+                    meta.push((format!("Management.{cat}.Rule.{k}"), rule.clone()));
+                    if let Some(sd) = start {
+                        meta.push((format!("Management.{cat}.StartDate.{k}"), sd.clone()));
+                    }
+                    *k += 1;
+                }
+                (fixed, meta)
+            })
+            .collect()
     }
 
     fn check_unit(&self, u: UnitId) -> Result<()> {

@@ -53,6 +53,8 @@
 //! ```
 
 mod builder;
+mod csv;
+mod folder;
 mod limits;
 mod names;
 mod reader;
@@ -64,6 +66,8 @@ pub use builder::{
     BuildOptions, BuildReport, BuiltObject, ObjectInput, Progress, ProgressFn, SipBuilder,
     UnitData, UnitId,
 };
+pub use csv::{CsvEncoding, CsvOptions};
+pub use folder::{FolderImport, FolderImportOptions};
 pub use limits::Limits;
 pub use names::{is_valid_manifest_name, is_vitam_safe_component};
 pub use reader::{ContainerKind, Entry, EntryKind, ObjectDigest, SipReader};

@@ -57,7 +57,7 @@ pub struct ManifestSummary {
     pub originating_agency: Option<String>,
     /// `ManagementMetadata/SubmissionAgencyIdentifier`.
     pub submission_agency: Option<String>,
-    /// Number of `ArchiveUnit` elements.
+    /// Number of `ArchiveUnit` elements, not counting `ArchiveUnitRefId` stubs.
     pub unit_count: usize,
     /// Number of `DataObjectGroup` elements.
     pub object_group_count: usize,
@@ -135,6 +135,7 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
     let mut s = ManifestSummary::default();
     let mut text = String::new();
     let mut cur: Option<DeclaredObject> = None;
+    let mut refs = 0usize;
     let xml_err = |msg: String, pos: u64| {
         let (l, c) = line_col(bytes, pos);
         Error::new(ErrorKind::Xml, msg)
@@ -249,6 +250,9 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
                         s.objects.push(o);
                     }
                 }
+                if name == "ArchiveUnitRefId" && parent == "ArchiveUnit" {
+                    refs += 1;
+                }
                 let set = |slot: &mut Option<String>| {
                     if slot.is_none() {
                         *slot = Some(value.clone());
@@ -279,6 +283,8 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
     if s.root.is_empty() {
         return Err(xml_err("manifest has no root element".into(), 0));
     }
+    // Reference stubs (`<ArchiveUnit><ArchiveUnitRefId>…`) are not units of their own.
+    s.unit_count = s.unit_count.saturating_sub(refs);
     if !stack.is_empty() {
         return Err(xml_err(
             format!("manifest ends inside <{}>", stack.join("/")),

@@ -1,25 +1,205 @@
 //! CLI commands implemented in this file: `vas sip build`, `vas sip inspect`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use serde_json::json;
 
-use vas_core::sip::{Limits, SipReader, SipReport};
+use vas_core::digest::DigestAlgorithm;
+use vas_core::seda::SedaVersion;
+use vas_core::sip::{
+    BuildOptions, Compression, CsvEncoding, CsvOptions, FolderImportOptions, Limits, PackageFormat,
+    Progress, SipBuilder, SipReader, SipReport, WriterOptions,
+};
 use vas_core::{Error, ErrorKind, Result};
 
 use crate::util::{EXIT_INVALID, print_json};
 
 /// Arguments of `vas sip build`.
 #[derive(clap::Args)]
-pub struct SipBuildArgs {}
+pub struct SipBuildArgs {
+    /// The folder to package (ReSIP conventions: `__USAGE_N__name` object files,
+    /// `__ArchiveUnitMetadata.xml` sidecars, `##name##` object-group folders).
+    dir: PathBuf,
+    /// Output package (must not exist); the format follows the extension
+    /// (.zip, .tar, .tar.gz/.tgz) unless --format is given.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// ReSIP metadata CSV (`ID;ParentID;File;Content.Title;…`) applied to the imported units.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// CSV separator.
+    #[arg(long, default_value = ";")]
+    csv_separator: char,
+    /// CSV encoding: utf-8 or windows-1252.
+    #[arg(long, default_value = "utf-8")]
+    csv_encoding: String,
+    /// ArchivalAgency identifier.
+    #[arg(long, default_value = "ArchivalAgency")]
+    agency: String,
+    /// TransferringAgency identifier (default: the archival agency).
+    #[arg(long)]
+    transferring_agency: Option<String>,
+    /// OriginatingAgencyIdentifier.
+    #[arg(long)]
+    originating_agency: Option<String>,
+    /// SubmissionAgencyIdentifier.
+    #[arg(long)]
+    submission_agency: Option<String>,
+    /// ArchivalAgreement (Vitam ingest contract).
+    #[arg(long)]
+    contract: Option<String>,
+    /// ArchivalProfile.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Comment.
+    #[arg(long)]
+    comment: Option<String>,
+    /// MessageIdentifier.
+    #[arg(long)]
+    message_id: Option<String>,
+    /// Digest algorithm: md5, sha-1, sha-256, sha-384, sha-512.
+    #[arg(long, default_value = "sha-512")]
+    algorithm: String,
+    /// SEDA version: 2.1, 2.2 or 2.3.
+    #[arg(long, default_value = "2.1")]
+    seda: String,
+    /// Container: zip, tar or tar.gz.
+    #[arg(long)]
+    format: Option<String>,
+    /// Store zip entries without compression.
+    #[arg(long)]
+    stored: bool,
+    /// Deterministic output (fixed timestamps; Date and MessageIdentifier derived from content
+    /// unless given).
+    #[arg(long)]
+    deterministic: bool,
+    /// Include hidden files (names starting with a dot).
+    #[arg(long)]
+    include_hidden: bool,
+    /// Print one JSON document.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_version(s: &str) -> Result<SedaVersion> {
+    match s.trim_start_matches('v') {
+        "2.1" => Ok(SedaVersion::V2_1),
+        "2.2" => Ok(SedaVersion::V2_2),
+        "2.3" => Ok(SedaVersion::V2_3),
+        other => Err(Error::invalid(format!(
+            "SEDA version {other:?}: use 2.1, 2.2 or 2.3"
+        ))),
+    }
+}
 
 /// `vas sip build`.
-pub fn sip_build(_args: SipBuildArgs) -> Result<ExitCode> {
-    Err(Error::new(
-        ErrorKind::Unsupported,
-        "`vas sip build` is not implemented yet (issue 4)",
-    ))
+pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
+    let version = parse_version(&a.seda)?;
+    let algorithm: DigestAlgorithm = a.algorithm.parse()?;
+    let format = match a.format.as_deref() {
+        None => PackageFormat::from_file_name(&a.output.to_string_lossy()),
+        Some("zip") => PackageFormat::Zip,
+        Some("tar") => PackageFormat::Tar,
+        Some("tar.gz" | "tgz") => PackageFormat::TarGz,
+        Some(f) => {
+            return Err(Error::invalid(format!(
+                "unknown format {f:?}: zip, tar, tar.gz"
+            )));
+        }
+    };
+    let mut b = SipBuilder::new(version);
+    b.archival_agency(&a.agency)
+        .transferring_agency(a.transferring_agency.as_deref().unwrap_or(&a.agency));
+    if let Some(v) = &a.originating_agency {
+        b.originating_agency(v);
+    }
+    if let Some(v) = &a.submission_agency {
+        b.submission_agency(v);
+    }
+    if let Some(v) = &a.contract {
+        b.archival_agreement(v);
+    }
+    if let Some(v) = &a.profile {
+        b.archival_profile(v);
+    }
+    if let Some(v) = &a.comment {
+        b.comment(v);
+    }
+    if let Some(v) = &a.message_id {
+        b.message_identifier(v);
+    }
+    let fopts = FolderImportOptions {
+        skip_hidden: !a.include_hidden,
+        ..FolderImportOptions::default()
+    };
+    let imported = b.import_folder(&a.dir, None, &fopts)?;
+    if let Some(csv) = &a.csv {
+        let enc = CsvEncoding::from_name(&a.csv_encoding)?;
+        let opts = CsvOptions {
+            separator: a.csv_separator,
+            encoding: enc,
+        };
+        b.apply_csv_file(csv, &imported, &opts)?;
+    }
+    let mut wopts = WriterOptions::new(format)
+        .algorithm(algorithm)
+        .deterministic(a.deterministic);
+    if a.stored {
+        wopts = wopts.compression(Compression::Stored);
+    }
+    let mut bopts = BuildOptions::new(wopts);
+    let bar = if std::io::stderr().is_terminal() && !a.json {
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:8} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+            )
+            .map_err(|e| Error::internal(e.to_string()))?
+            .progress_chars("=> "),
+        );
+        let pb2 = pb.clone();
+        bopts.progress = Some(Arc::new(move |p: Progress| {
+            pb2.set_length(p.total);
+            pb2.set_position(p.done);
+            pb2.set_message(if p.phase == 0 { "hashing" } else { "writing" });
+        }));
+        Some(pb)
+    } else {
+        None
+    };
+    let units = b.unit_count();
+    let report = b.write_to_file(&a.output, bopts)?;
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    if a.json {
+        print_json(&json!({
+            "output": a.output.display().to_string(),
+            "format": format!("{format:?}").to_lowercase(),
+            "seda_version": version.as_str(),
+            "algorithm": report.algorithm.seda_name(),
+            "units": units,
+            "objects": report.objects.len(),
+            "total_size": report.total_size,
+            "manifest": report.manifest_name,
+            "manifest_digest": report.manifest_digest,
+        }))?;
+    } else {
+        println!(
+            "{}: {} units, {} objects, {} bytes, SEDA {}, {} ({})",
+            a.output.display(),
+            units,
+            report.objects.len(),
+            report.total_size,
+            version.as_str(),
+            report.algorithm.seda_name(),
+            format!("{format:?}").to_lowercase()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Arguments of `vas sip inspect`.
