@@ -177,6 +177,9 @@ pub struct UnitData {
     pub management_fields: Vec<(String, String, Option<String>)>,
     /// Management rules: (category, rule id, start date).
     pub rules: Vec<(String, String, Option<String>)>,
+    /// `FinalAction` per category (`StorageRule`: `RestrictAccess`, `Transfer`, `Copy`;
+    /// `AppraisalRule`: `Keep`, `Destroy`); required by SEDA for those two categories.
+    pub final_actions: Vec<(String, String)>,
     /// A raw XML sidecar (ReSIP `__ArchiveUnitMetadata.xml`): `ArchiveUnitProfile`,
     /// `Management` and `Content` elements, or a whole `ArchiveUnit`.
     pub sidecar_xml: Option<String>,
@@ -198,6 +201,14 @@ impl UnitData {
             rule_id.to_string(),
             start_date.map(str::to_string),
         ));
+        self
+    }
+
+    /// Sets the `FinalAction` of a `StorageRule` or `AppraisalRule`.
+    pub fn final_action(&mut self, category: &str, action: &str) -> &mut Self {
+        self.final_actions.retain(|(c, _)| c != category);
+        self.final_actions
+            .push((category.to_string(), action.to_string()));
         self
     }
 
@@ -570,7 +581,7 @@ impl SipBuilder {
                 if let Some(d) = &u.end_date {
                     meta.push(("Content.EndDate".into(), d.clone()));
                 }
-                for (k, v, _) in &u.content_fields {
+                for (k, v, _) in u.content_fields.iter().filter(|f| f.0 != "Title") {
                     meta.push((format!("Content.{k}"), v.clone()));
                 }
                 for (k, v, _) in &u.management_fields {
@@ -584,6 +595,9 @@ impl SipBuilder {
                         meta.push((format!("Management.{cat}.StartDate.{k}"), sd.clone()));
                     }
                     *k += 1;
+                }
+                for (cat, action) in &u.final_actions {
+                    meta.push((format!("Management.{cat}.FinalAction"), action.clone()));
                 }
                 (fixed, meta)
             })
@@ -878,6 +892,27 @@ impl SipBuilder {
                 ub.try_rule(cat, rule, start.as_deref())
                     .map_err(|e| e.with_id(&u.id))?;
             }
+            for (cat, action) in &u.final_actions {
+                ub.final_action(cat, action).map_err(|e| e.with_id(&u.id))?;
+            }
+            for cat in ["StorageRule", "AppraisalRule"] {
+                let used = u.rules.iter().any(|r| r.0 == cat)
+                    || u.final_actions.iter().any(|f| f.0 == cat);
+                let has_action = u.final_actions.iter().any(|f| f.0 == cat)
+                    || u.management_fields
+                        .iter()
+                        .any(|f| f.0 == format!("{cat}.FinalAction"))
+                    || u.sidecar_xml
+                        .as_deref()
+                        .is_some_and(|x| x.contains("FinalAction"));
+                if used && !has_action {
+                    return Err(Error::invalid(format!(
+                        "{cat} of unit {} needs a FinalAction",
+                        u.id
+                    ))
+                    .with_id(&u.id));
+                }
+            }
             for c in &u.children {
                 stub += 1;
                 ub.child_ref(&format!("{}_REF{stub}", u.id), &self.units[*c].id);
@@ -1157,5 +1192,15 @@ mod tests {
         assert!(b.add_object(a, ObjectInput::bytes("y", vec![2])).is_err());
         assert!(b.add_unit_with_id(None, "AU1", "dup").is_err());
         assert!(b.add_unit_with_id(None, "1bad", "x").is_err());
+        // SEDA requires a FinalAction for appraisal and storage rules.
+        b.unit_mut(c).unwrap().rule("AppraisalRule", "APP-1", None);
+        b.archival_agency("A").transferring_agency("T");
+        let e = b
+            .write(
+                std::io::Cursor::new(Vec::new()),
+                BuildOptions::new(WriterOptions::new(super::super::PackageFormat::Zip)),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("FinalAction"), "{e}");
     }
 }

@@ -264,7 +264,12 @@ impl SipBuilder {
                 .map(|a| cell(rec, Some(a)).to_string())
                 .filter(|s| !s.is_empty());
             match (target, path.as_str()) {
-                (Target::Content, "Title") if a.is_none() => data.title = v.to_string(),
+                (Target::Content, "Title") => {
+                    data.title = v.to_string();
+                    if a.is_some() {
+                        data.content_fields.push((path.clone(), v.to_string(), a));
+                    }
+                }
                 (Target::Content, "DescriptionLevel") => {
                     data.description_level = Some(v.to_string())
                 }

@@ -49,7 +49,8 @@
 //! assert_eq!(r.manifest_name(), Some("manifest.xml"));
 //! assert!(r.check_container().is_ok());
 //! let digests = r.hash_all(DigestAlgorithm::Sha512).unwrap();
-//! assert_eq!(digests[0].digest, written.digest);
+//! assert_eq!(digests[1].name, "Content/a.txt");
+//! assert_eq!(digests[1].digest, written.digest);
 //! ```
 
 mod builder;
