@@ -17,25 +17,9 @@ use vas_core::{Error, ErrorKind, Result};
 
 use crate::util::{EXIT_INVALID, print_json};
 
-/// Arguments of `vas sip build`.
+/// Header options of `vas sip build`.
 #[derive(clap::Args)]
-pub struct SipBuildArgs {
-    /// The folder to package (ReSIP conventions: `__USAGE_N__name` object files,
-    /// `__ArchiveUnitMetadata.xml` sidecars, `##name##` object-group folders).
-    dir: PathBuf,
-    /// Output package (must not exist); the format follows the extension
-    /// (.zip, .tar, .tar.gz/.tgz) unless --format is given.
-    #[arg(short, long)]
-    output: PathBuf,
-    /// ReSIP metadata CSV (`ID;ParentID;File;Content.Title;…`) applied to the imported units.
-    #[arg(long)]
-    csv: Option<PathBuf>,
-    /// CSV separator.
-    #[arg(long, default_value = ";")]
-    csv_separator: char,
-    /// CSV encoding: utf-8 or windows-1252.
-    #[arg(long, default_value = "utf-8")]
-    csv_encoding: String,
+pub struct HeaderArgs {
     /// ArchivalAgency identifier.
     #[arg(long, default_value = "ArchivalAgency")]
     agency: String,
@@ -60,6 +44,29 @@ pub struct SipBuildArgs {
     /// MessageIdentifier.
     #[arg(long)]
     message_id: Option<String>,
+}
+
+/// Arguments of `vas sip build`.
+#[derive(clap::Args)]
+pub struct SipBuildArgs {
+    /// The folder to package (ReSIP conventions: `__USAGE_N__name` object files,
+    /// `__ArchiveUnitMetadata.xml` sidecars, `##name##` object-group folders).
+    dir: PathBuf,
+    /// Output package (must not exist); the format follows the extension
+    /// (.zip, .tar, .tar.gz/.tgz) unless --format is given.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// ReSIP metadata CSV (`ID;ParentID;File;Content.Title;…`) applied to the imported units.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// CSV separator.
+    #[arg(long, default_value = ";")]
+    csv_separator: char,
+    /// CSV encoding: utf-8 or windows-1252.
+    #[arg(long, default_value = "utf-8")]
+    csv_encoding: String,
+    #[command(flatten)]
+    header: Box<HeaderArgs>,
     /// Digest algorithm: md5, sha-1, sha-256, sha-384, sha-512.
     #[arg(long, default_value = "sha-512")]
     algorithm: String,
@@ -111,24 +118,28 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
         }
     };
     let mut b = SipBuilder::new(version);
-    b.archival_agency(&a.agency)
-        .transferring_agency(a.transferring_agency.as_deref().unwrap_or(&a.agency));
-    if let Some(v) = &a.originating_agency {
+    b.archival_agency(&a.header.agency).transferring_agency(
+        a.header
+            .transferring_agency
+            .as_deref()
+            .unwrap_or(&a.header.agency),
+    );
+    if let Some(v) = &a.header.originating_agency {
         b.originating_agency(v);
     }
-    if let Some(v) = &a.submission_agency {
+    if let Some(v) = &a.header.submission_agency {
         b.submission_agency(v);
     }
-    if let Some(v) = &a.contract {
+    if let Some(v) = &a.header.contract {
         b.archival_agreement(v);
     }
-    if let Some(v) = &a.profile {
+    if let Some(v) = &a.header.profile {
         b.archival_profile(v);
     }
-    if let Some(v) = &a.comment {
+    if let Some(v) = &a.header.comment {
         b.comment(v);
     }
-    if let Some(v) = &a.message_id {
+    if let Some(v) = &a.header.message_id {
         b.message_identifier(v);
     }
     let fopts = FolderImportOptions {
