@@ -247,6 +247,48 @@ fn zip_slip_and_absolute_names_are_refused() {
 }
 
 #[test]
+fn local_headers_must_agree_with_the_central_directory() {
+    // Streaming readers see the local header's name: a zip whose local name escapes while
+    // its central-directory name looks harmless is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let mut z = zip_of(
+        &[("manifest.xml", MANIFEST), ("Content/a.txt", b"x")],
+        zip::CompressionMethod::Stored,
+    );
+    let at = z.windows(13).position(|w| w == b"Content/a.txt").unwrap();
+    z[at..at + 13].copy_from_slice(b"../../evil.sh");
+    let p = save(dir.path(), "mismatch.zip", &z);
+    let e = open(&p).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsafe, "{e}");
+    // A local entry hidden outside the central directory.
+    let hidden = zip_of(
+        &[("hidden.sh", b"echo pwned")],
+        zip::CompressionMethod::Stored,
+    );
+    let cd = hidden.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    let visible = zip_of(
+        &[("manifest.xml", MANIFEST)],
+        zip::CompressionMethod::Stored,
+    );
+    let mut smuggled = hidden[..cd].to_vec();
+    let base = smuggled.len() as u32;
+    smuggled.extend_from_slice(&visible);
+    // Shift the visible archive's offsets (central header and end record).
+    let vcd = visible.windows(4).position(|w| w == b"PK\x01\x02").unwrap() + base as usize;
+    let off = u32::from_le_bytes(smuggled[vcd + 42..vcd + 46].try_into().unwrap()) + base;
+    smuggled[vcd + 42..vcd + 46].copy_from_slice(&off.to_le_bytes());
+    let eocd = smuggled
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .unwrap();
+    let cdo = u32::from_le_bytes(smuggled[eocd + 16..eocd + 20].try_into().unwrap()) + base;
+    smuggled[eocd + 16..eocd + 20].copy_from_slice(&cdo.to_le_bytes());
+    let p = save(dir.path(), "smuggled.zip", &smuggled);
+    let e = open(&p).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsafe, "{e}");
+}
+
+#[test]
 fn links_and_devices_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     for (ty, what) in [

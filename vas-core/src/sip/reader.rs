@@ -682,6 +682,16 @@ impl SipReader {
             )
             .with_path(&self.path));
         }
+        // Streaming readers (Vitam's among them) trust local headers: they must agree with
+        // the central directory, and no local entry may hide outside it.
+        if let Err(e) = ar.validate_header_consistency() {
+            return Err(Error::new(
+                ErrorKind::Unsafe,
+                format!("zip local headers disagree with the central directory: {e}"),
+            )
+            .with_path(&self.path)
+            .with_code(codes::UPLOAD_SIP_KO));
+        }
         self.zip = Some(ar);
         self.find_manifest();
         Ok(())
