@@ -600,12 +600,16 @@ fn cli_build_and_inspect() {
     assert_eq!(j["objects"], 27);
     assert_eq!(j["algorithm"], "SHA-256");
     let o = Command::new(vas)
-        .args(["sip", "inspect", "--json"])
+        .args(["sip", "inspect", "--json", "--tree"])
         .arg(&out)
         .output()
         .unwrap();
     assert!(o.status.success());
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tree = j["tree"].as_array().unwrap();
+    assert_eq!(tree[0]["title"], "Série zéro", "the sidecar's title");
+    assert_eq!(tree[0]["depth"], 0);
+    assert!(tree.iter().any(|n| n["title"] == "piece 0.txt" && n["depth"] == 2));
     assert_eq!(j["verdict"], "OK");
     assert_eq!(j["container"], "tar.gz");
     assert_eq!(j["digests_ok"], 27);

@@ -227,6 +227,9 @@ pub struct SipInspectArgs {
     /// List every entry.
     #[arg(long)]
     entries: bool,
+    /// Print the archive-unit tree (a unit with several parents appears under each).
+    #[arg(long)]
+    tree: bool,
     /// Maximum total uncompressed size in bytes.
     #[arg(long)]
     max_total_size: Option<u64>,
@@ -306,6 +309,14 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
     } else {
         r.verify()?
     };
+    let tree: Option<Vec<(usize, String, String)>> = if a.tree {
+        r.manifest_bytes()
+            .ok()
+            .and_then(|b| vas_core::seda::Document::from_slice(&b).ok())
+            .map(|doc| unit_tree(&doc))
+    } else {
+        None
+    };
     let files: Vec<_> = r.files().collect();
     let total: u64 = files.iter().map(|e| e.size).sum();
     let verdict = if !report.check.is_ok() {
@@ -362,6 +373,9 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
                     "compressed_size": e.compressed_size,
                 })).collect::<Vec<_>>())
             } else { None },
+            "tree": tree.as_ref().map(|t| t.iter().map(|(d, id, title)| json!({
+                "depth": d, "id": id, "title": title,
+            })).collect::<Vec<_>>()),
             "verdict": verdict,
         });
         print_json(&v)?;
@@ -408,6 +422,12 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
         if !a.no_digests {
             println!("digests: {} verified", report.digests_ok);
         }
+        if let Some(t) = &tree {
+            println!("tree:");
+            for (d, id, title) in t {
+                println!("  {}{} [{}]", "  ".repeat(*d), title, id);
+            }
+        }
         if a.entries {
             for e in r.entries() {
                 println!("  {:>12}  {}", e.size, e.name);
@@ -432,4 +452,32 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_INVALID)
     })
+}
+
+/// (depth, id, title) lines of the unit DAG, depth-first from the roots.
+fn unit_tree(doc: &vas_core::seda::Document) -> Vec<(usize, String, String)> {
+    let g = doc.unit_graph();
+    let mut out = Vec::new();
+    let mut stack: Vec<(usize, usize, Vec<usize>)> = g
+        .roots()
+        .into_iter()
+        .rev()
+        .map(|r| (r, 0, Vec::new()))
+        .collect();
+    while let Some((u, depth, path)) = stack.pop() {
+        if path.contains(&u) || out.len() >= 100_000 {
+            continue; // a cycle, or a runaway tree
+        }
+        out.push((
+            depth,
+            g.id(u).to_string(),
+            g.unit(u).title().unwrap_or("").to_string(),
+        ));
+        let mut p = path.clone();
+        p.push(u);
+        for c in g.children(u).iter().rev() {
+            stack.push((*c, depth + 1, p.clone()));
+        }
+    }
+    out
 }
