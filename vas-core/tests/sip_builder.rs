@@ -609,7 +609,10 @@ fn cli_build_and_inspect() {
     let tree = j["tree"].as_array().unwrap();
     assert_eq!(tree[0]["title"], "Série zéro", "the sidecar's title");
     assert_eq!(tree[0]["depth"], 0);
-    assert!(tree.iter().any(|n| n["title"] == "piece 0.txt" && n["depth"] == 2));
+    assert!(
+        tree.iter()
+            .any(|n| n["title"] == "piece 0.txt" && n["depth"] == 2)
+    );
     assert_eq!(j["verdict"], "OK");
     assert_eq!(j["container"], "tar.gz");
     assert_eq!(j["digests_ok"], 27);
