@@ -640,3 +640,62 @@ fn cli_build_and_inspect() {
     assert_eq!(o.status.code(), Some(2));
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn resip_style_csv_with_ids_escapes_and_raw_extensions() {
+    // The shapes ReSIP exports: `Id;File;ParentId` in any order, a root listing itself as
+    // parent, `__USAGE_N__` object files, XML-escaped cells, an `attr` column, raw XML
+    // extension elements, repeated rules with their start dates.
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path();
+    std::fs::create_dir_all(base.join("Root/Node A")).unwrap();
+    std::fs::write(base.join("Root/Node A/__BinaryMaster_1__doc.ods"), b"ods").unwrap();
+    let csv = "Id;File;ParentId;Content.DescriptionLevel;Content.Title;Content.Description;attr;Content.Writer.0.FullName;Content.ExtensionX;Management.AccessRule.Rule.0;Management.AccessRule.StartDate.0;Management.AccessRule.Rule.1;Management.AccessRule.StartDate.1;Management.AccessRule.PreventInheritance\n\
+        1;Root;1;RecordGrp;Root;;;;;;;;;\n\
+        2;Root/Node A;1;RecordGrp;Node A;\"L&apos;été &lt;2016&gt;\";\"xml:lang=\"\"fr\"\"\";Jean Dupont;<ExtensionX><Tag1>v</Tag1></ExtensionX>;ACC-00001;2015-11-19;ACC-00002;2016-01-01;true\n\
+        3;Root/Node A/__BinaryMaster_1__doc.ods;2;Item;doc.ods;;;;;;;;;\n";
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    b.archival_agency("A").transferring_agency("T");
+    let ids = b
+        .import_csv(csv.as_bytes(), base, &CsvOptions::default())
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(b.object_count(), 1);
+    let out = dir.path().join("resip.zip");
+    b.write_to_file(
+        &out,
+        BuildOptions::new(WriterOptions::new(PackageFormat::Zip)),
+    )
+    .unwrap();
+    let mut r = SipReader::open(&out, Limits::default()).unwrap();
+    let v = r.verify().unwrap();
+    assert!(v.check.violations.is_empty(), "{:?}", v.check);
+    let m = r.manifest_bytes().unwrap();
+    let t = String::from_utf8(m.clone()).unwrap();
+    assert!(
+        t.contains("<Description xml:lang=\"fr\">L'été &lt;2016&gt;</Description>"),
+        "{t}"
+    );
+    assert!(t.contains("<ExtensionX>"), "{t}");
+    assert!(t.contains("<Tag1>v</Tag1>"), "{t}");
+    assert!(t.contains("<Filename>doc.ods</Filename>"));
+    let ar = t.find("<AccessRule>").unwrap();
+    let seq: Vec<_> = [
+        "ACC-00001",
+        "2015-11-19",
+        "ACC-00002",
+        "2016-01-01",
+        "PreventInheritance",
+    ]
+    .iter()
+    .map(|x| t[ar..].find(x).unwrap())
+    .collect();
+    assert!(
+        seq.windows(2).all(|w| w[0] < w[1]),
+        "rule order kept: {seq:?}"
+    );
+    // The root is a root: one top-level unit has no parent.
+    let doc = Document::from_slice(&m).unwrap();
+    assert!(doc.check_references().is_empty());
+    assert_eq!(doc.unit_graph().roots().len(), 1);
+}

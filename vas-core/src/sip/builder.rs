@@ -995,6 +995,15 @@ impl Node {
     }
 
     fn write(&self, out: &mut String) -> Result<()> {
+        // ReSIP exports extension elements as raw XML in the cell: keep them when the cell
+        // is exactly one well-formed element of this name.
+        if let Some(t) = &self.text {
+            let t = t.trim();
+            if self.children.is_empty() && self.attrs.is_none() && single_element(t, &self.tag) {
+                out.push_str(t);
+                return Ok(());
+            }
+        }
         out.push('<');
         out.push_str(&self.tag);
         if let Some(a) = &self.attrs {
@@ -1011,6 +1020,70 @@ impl Node {
         out.push_str(&self.tag);
         out.push('>');
         Ok(())
+    }
+}
+
+/// True when `s` is exactly one well-formed XML element named `tag` (no DTD, no PI, no
+/// entity other than the predefined ones and character references).
+fn single_element(s: &str, tag: &str) -> bool {
+    use quick_xml::events::Event;
+    if !s.starts_with('<') {
+        return false;
+    }
+    let mut r = quick_xml::Reader::from_str(s);
+    let mut depth = 0usize;
+    let mut closed = false;
+    loop {
+        let ev = match r.read_event() {
+            Ok(ev) => ev,
+            Err(_) => return false,
+        };
+        match ev {
+            Event::Start(e) | Event::Empty(e) if closed => {
+                let _ = e;
+                return false;
+            }
+            Event::Start(e) => {
+                if depth == 0 && e.name().as_ref() != tag {
+                    return false;
+                }
+                depth += 1;
+            }
+            Event::Empty(e) => {
+                if depth == 0 {
+                    if e.name().as_ref() != tag {
+                        return false;
+                    }
+                    closed = true;
+                }
+            }
+            Event::End(_) => {
+                if depth == 0 {
+                    return false;
+                }
+                depth -= 1;
+                if depth == 0 {
+                    closed = true;
+                }
+            }
+            Event::Text(t) if depth == 0 => {
+                if !t.xml10_content().trim().is_empty() {
+                    return false;
+                }
+            }
+            Event::CData(_) if depth == 0 => return false,
+            Event::GeneralRef(g) => {
+                let n = g.xml10_content();
+                let ok = matches!(n.as_ref(), "lt" | "gt" | "amp" | "quot" | "apos")
+                    || g.resolve_char_ref().ok().flatten().is_some();
+                if !ok || depth == 0 {
+                    return false;
+                }
+            }
+            Event::DocType(_) | Event::PI(_) | Event::Decl(_) => return false,
+            Event::Eof => return closed && depth == 0,
+            _ => {}
+        }
     }
 }
 
@@ -1171,6 +1244,27 @@ mod tests {
             "<Content><DescriptionLevel>Item</DescriptionLevel><Title>t</Title><Description>d</Description><Writer><FullName>A</FullName></Writer><Writer><FullName>B</FullName></Writer></Content>"
         );
         assert!(fields_xml("Content", &[f("Bad Name", "x")], |_| None).is_err());
+        // Raw extension elements are kept only when they are one well-formed element.
+        assert!(single_element("<Ext><A>1</A><B/></Ext>", "Ext"));
+        assert!(single_element("<Ext/>", "Ext"));
+        assert!(!single_element(
+            "<Ext></Ext></Content><Content><Ext/>",
+            "Ext"
+        ));
+        assert!(!single_element("<Ext>&xxe;</Ext>", "Ext"));
+        assert!(!single_element("<Other/>", "Ext"));
+        assert!(!single_element("<Ext>", "Ext"));
+        assert!(!single_element("plain text", "Ext"));
+        let xml = fields_xml(
+            "Content",
+            &[f("Ext", "<Ext><A>1</A></Ext>"), f("Title", "a <b> & c")],
+            crate::seda::ContentItem::order_of,
+        )
+        .unwrap();
+        assert_eq!(
+            xml,
+            "<Content><Title>a &lt;b&gt; &amp; c</Title><Ext><A>1</A></Ext></Content>"
+        );
     }
 
     #[test]

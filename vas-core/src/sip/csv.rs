@@ -241,6 +241,50 @@ fn parse_header(cols: &[String]) -> Result<Header> {
     Ok(h)
 }
 
+/// ReSIP cells may carry XML-escaped text (`&lt;`, `&apos;`, `&#233;`): decode it.
+fn unescape_xml(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let end = tail.find(';').filter(|e| *e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &tail[1..e];
+            let c = match name {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ if name.starts_with("#x") || name.starts_with("#X") => {
+                    u32::from_str_radix(&name[2..], 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                }
+                _ if name.starts_with('#') => name[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &tail[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn cell(rec: &[String], i: Option<usize>) -> &str {
     i.and_then(|i| rec.get(i)).map(|s| s.trim()).unwrap_or("")
 }
@@ -256,10 +300,12 @@ impl SipBuilder {
     fn apply_row(&mut self, u: UnitId, h: &Header, rec: &[String]) -> Result<()> {
         let data = self.unit_mut(u)?;
         for (col, target, path, attr) in &h.meta {
-            let v = cell(rec, Some(*col));
-            if v.is_empty() {
+            let raw = cell(rec, Some(*col));
+            if raw.is_empty() {
                 continue;
             }
+            let v = unescape_xml(raw);
+            let v = v.as_str();
             let a = attr
                 .map(|a| cell(rec, Some(a)).to_string())
                 .filter(|s| !s.is_empty());
@@ -388,7 +434,9 @@ impl SipBuilder {
                 ));
             }
             let parent = match cell(rec, h.parent_id) {
+                // ReSIP writes a root's own ID as its ParentId.
                 "" => None,
+                p if p == id => None,
                 p => Some(*by_id.get(p).ok_or_else(|| {
                     at(Error::new(
                         ErrorKind::NotFound,
@@ -426,10 +474,15 @@ impl SipBuilder {
                 if p.is_dir() {
                     continue;
                 }
-                n += 1;
-                let usage = format!("BinaryMaster_{n}");
-                self.add_object(u, ObjectInput::path(&p).usage(&usage))
-                    .map_err(|e| at(e.or_path(&p)))?;
+                let name = f.rsplit('/').next().unwrap_or(&f);
+                let obj = match super::folder::split_usage(name) {
+                    Some((usage, real)) => ObjectInput::path(&p).usage(&usage).filename(&real),
+                    None => {
+                        n += 1;
+                        ObjectInput::path(&p).usage(&format!("BinaryMaster_{n}"))
+                    }
+                };
+                self.add_object(u, obj).map_err(|e| at(e.or_path(&p)))?;
             }
             by_id.insert(id, u);
         }
@@ -520,6 +573,14 @@ mod tests {
         );
         assert!(encode("漢", CsvEncoding::Windows1252).is_err());
         assert!(decode(b"caf\xe9", CsvEncoding::Utf8).is_err());
+    }
+
+    #[test]
+    fn unescapes_cells() {
+        assert_eq!(
+            unescape_xml("l&apos;&#233;t&#xE9; &lt;a&gt; &amp; &bogus; &"),
+            "l'été <a> & &bogus; &"
+        );
     }
 
     #[test]

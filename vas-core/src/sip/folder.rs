@@ -56,7 +56,7 @@ fn usage_file() -> &'static Regex {
 }
 
 /// `("BinaryMaster_1", "x.pdf")` for `__BinaryMaster_1__x.pdf`.
-fn split_usage(name: &str) -> Option<(String, String)> {
+pub(crate) fn split_usage(name: &str) -> Option<(String, String)> {
     let c = usage_file().captures(name)?;
     Some((format!("{}_{}", &c[1], &c[2]), c[3].to_string()))
 }
