@@ -1049,13 +1049,11 @@ fn single_element(s: &str, tag: &str) -> bool {
                 }
                 depth += 1;
             }
-            Event::Empty(e) => {
-                if depth == 0 {
-                    if e.name().as_ref() != tag {
-                        return false;
-                    }
-                    closed = true;
+            Event::Empty(e) if depth == 0 => {
+                if e.name().as_ref() != tag {
+                    return false;
                 }
+                closed = true;
             }
             Event::End(_) => {
                 if depth == 0 {
@@ -1066,10 +1064,8 @@ fn single_element(s: &str, tag: &str) -> bool {
                     closed = true;
                 }
             }
-            Event::Text(t) if depth == 0 => {
-                if !t.xml10_content().trim().is_empty() {
-                    return false;
-                }
+            Event::Text(t) if depth == 0 && !t.xml10_content().trim().is_empty() => {
+                return false;
             }
             Event::CData(_) if depth == 0 => return false,
             Event::GeneralRef(g) => {
