@@ -705,6 +705,28 @@ fn vitam_sips_give_the_outcomes_vitam_asserts() {
             ]),
         ),
         ("integration-test_integration-processing/SIP.tar", Ko(&[])),
+        (
+            "integration-test_integration-ingest-internal/SIP_INCORRECT_ALGORITHM.zip",
+            Ko(&["CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.INVALIDE_ALGO.KO"]),
+        ),
+        (
+            "integration-test_integration-ingest-internal/KO_ArchivesPhysiques_BinaryInPhysical.zip",
+            Ko(&[
+                "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.PDO_DATAOBJECTIONVERSION_BINARYMASTER.KO",
+            ]),
+        ),
+        (
+            "integration-test_integration-ingest-internal/KO_ArchivesPhysiques_PhysicalInBinary.zip",
+            Ko(&[
+                "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.BDO_DATAOBJECTIONVERSION_PHYSICALMASTER.KO",
+            ]),
+        ),
+        (
+            "integration-test_integration-ingest-internal/KO_ArchivesPhysiques_EmptyPhysicalId.zip",
+            Ko(&[
+                "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.EMPTY_REQUIRED_FIELD.KO",
+            ]),
+        ),
     ];
     for (rel, expect) in table {
         let p = Path::new(SIPS).join(rel);

@@ -32,6 +32,17 @@ pub struct DeclaredObject {
     pub filename: Option<String>,
 }
 
+/// A physical object declared in a manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeclaredPhysical {
+    /// The `id` attribute.
+    pub id: String,
+    /// `DataObjectVersion`.
+    pub version: Option<String>,
+    /// `PhysicalId` (empty string when the element is empty).
+    pub physical_id: Option<String>,
+}
+
 /// What [`scan_manifest`] extracts from a manifest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ManifestSummary {
@@ -65,6 +76,8 @@ pub struct ManifestSummary {
     pub physical_object_count: usize,
     /// The `BinaryDataObject`s, in document order.
     pub objects: Vec<DeclaredObject>,
+    /// The `PhysicalDataObject`s, in document order.
+    pub physical_objects: Vec<DeclaredPhysical>,
 }
 
 impl ManifestSummary {
@@ -136,6 +149,7 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
     let mut text = String::new();
     let mut cur: Option<DeclaredObject> = None;
     let mut refs = 0usize;
+    let mut cur_phys: Option<DeclaredPhysical> = None;
     let xml_err = |msg: String, pos: u64| {
         let (l, c) = line_col(bytes, pos);
         Error::new(ErrorKind::Xml, msg)
@@ -170,7 +184,23 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
                 match name.as_str() {
                     "ArchiveUnit" => s.unit_count += 1,
                     "DataObjectGroup" => s.object_group_count += 1,
-                    "PhysicalDataObject" => s.physical_object_count += 1,
+                    "PhysicalDataObject" => {
+                        s.physical_object_count += 1;
+                        let mut p = DeclaredPhysical::default();
+                        for a in e.attributes().flatten() {
+                            if a.key.local_name().as_ref() == "id" {
+                                p.id = a
+                                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                    .map(|v| v.into_owned())
+                                    .unwrap_or_default();
+                            }
+                        }
+                        if empty {
+                            s.physical_objects.push(p);
+                        } else {
+                            cur_phys = Some(p);
+                        }
+                    }
                     "BinaryDataObject" => {
                         let mut o = DeclaredObject::default();
                         for a in e.attributes().flatten() {
@@ -248,6 +278,20 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
                         && let Some(o) = cur.take()
                     {
                         s.objects.push(o);
+                    }
+                }
+                if let Some(p) = cur_phys.as_mut() {
+                    match (parent, name.as_str()) {
+                        ("PhysicalDataObject", "DataObjectVersion") => {
+                            p.version = Some(value.clone())
+                        }
+                        ("PhysicalDataObject", "PhysicalId") => p.physical_id = Some(value.clone()),
+                        _ => {}
+                    }
+                    if name == "PhysicalDataObject"
+                        && let Some(p) = cur_phys.take()
+                    {
+                        s.physical_objects.push(p);
                     }
                 }
                 if name == "ArchiveUnitRefId" && parent == "ArchiveUnit" {
