@@ -699,3 +699,38 @@ fn resip_style_csv_with_ids_escapes_and_raw_extensions() {
     assert!(doc.check_references().is_empty());
     assert_eq!(doc.unit_graph().roots().len(), 1);
 }
+
+#[test]
+fn an_identification_hook_fills_format_information() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.pdf"), b"%PDF-1.4\n").unwrap();
+    std::fs::write(src.join("b.txt"), b"plain").unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    b.archival_agency("A").transferring_agency("T");
+    b.import_folder(&src, None, &FolderImportOptions::default())
+        .unwrap();
+    let mut opts = BuildOptions::new(WriterOptions::new(PackageFormat::Zip));
+    opts.identify = Some(Arc::new(|p: &Path| {
+        let head = std::fs::read(p).ok()?;
+        head.starts_with(b"%PDF-1.4")
+            .then(|| vas_core::sip::FormatGuess {
+                puid: Some("fmt/18".into()),
+                mime_type: Some("application/pdf".into()),
+                name: Some("Acrobat PDF 1.4 - Portable Document Format".into()),
+            })
+    }));
+    let out = dir.path().join("f.zip");
+    b.write_to_file(&out, opts).unwrap();
+    let m = SipReader::open(&out, Limits::default())
+        .unwrap()
+        .manifest_bytes()
+        .unwrap();
+    let t = String::from_utf8(m.clone()).unwrap();
+    assert_eq!(t.matches("<FormatId>fmt/18</FormatId>").count(), 1);
+    assert!(t.contains("<MimeType>application/pdf</MimeType>"));
+    if have("xmllint") {
+        assert!(xmllint_ok(&m, "2.1"));
+    }
+}

@@ -243,7 +243,24 @@ pub struct BuildOptions {
     pub manifest_name: String,
     /// Called as bytes are hashed and written.
     pub progress: Option<ProgressFn>,
+    /// Identifies the format of file objects that declare none (called in parallel during
+    /// the hashing pass), e.g. with `vas_core::format`'s registry.
+    pub identify: Option<IdentifyFn>,
 }
+
+/// A format found by an [`IdentifyFn`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormatGuess {
+    /// PRONOM identifier (`FormatId`), e.g. `fmt/18`.
+    pub puid: Option<String>,
+    /// `MimeType`.
+    pub mime_type: Option<String>,
+    /// `FormatLitteral`, e.g. `Acrobat PDF 1.4 - Portable Document Format`.
+    pub name: Option<String>,
+}
+
+/// A format-identification callback for [`BuildOptions::identify`].
+pub type IdentifyFn = Arc<dyn Fn(&Path) -> Option<FormatGuess> + Send + Sync>;
 
 impl std::fmt::Debug for BuildOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -261,6 +278,7 @@ impl BuildOptions {
             writer,
             manifest_name: "manifest.xml".into(),
             progress: None,
+            identify: None,
         }
     }
 }
@@ -678,12 +696,28 @@ impl SipBuilder {
                 Source::Reader(_) => None,
             })
             .collect();
-        let hashed: Vec<(String, u64)> = jobs
+        let wants_format: Vec<bool> = flat
+            .iter()
+            .map(|(ui, oi)| {
+                let o = &self.units[*ui].objects[*oi];
+                o.format_id.is_none() && o.mime_type.is_none() && o.format_litteral.is_none()
+            })
+            .collect();
+        let identify = opts.identify.clone();
+        let hashed: Vec<(String, u64, Option<FormatGuess>)> = jobs
             .par_iter()
-            .map(|job| {
+            .zip(wants_format.par_iter())
+            .map(|(job, wants)| {
                 let r = match job {
-                    Some(Job::Path(p)) => hash_path(alg, p),
-                    Some(Job::Bytes(b)) => Ok((digest_bytes(alg, b), b.len() as u64)),
+                    Some(Job::Path(p)) => {
+                        let (d, n) = hash_path(alg, p)?;
+                        let g = match (&identify, wants) {
+                            (Some(f), true) => f(p),
+                            _ => None,
+                        };
+                        Ok((d, n, g))
+                    }
+                    Some(Job::Bytes(b)) => Ok((digest_bytes(alg, b), b.len() as u64, None)),
                     None => Err(Error::internal("reader not spooled")),
                 }?;
                 let d = done.fetch_add(r.1, Ordering::Relaxed) + r.1;
@@ -700,7 +734,13 @@ impl SipBuilder {
 
         // Object ids and URIs.
         let mut objects: Vec<BuiltObject> = Vec::with_capacity(flat.len());
-        for (n, ((ui, oi), (digest, size))) in flat.iter().zip(&hashed).enumerate() {
+        for (n, ((ui, oi), (digest, size, guess))) in flat.iter().zip(&hashed).enumerate() {
+            if let Some(g) = guess {
+                let o = &mut self.units[*ui].objects[*oi];
+                o.format_id = g.puid.clone();
+                o.mime_type = g.mime_type.clone();
+                o.format_litteral = g.name.clone();
+            }
             let o = &self.units[*ui].objects[*oi];
             let id = format!("BDO{}", n + 1);
             let uri = format!("Content/{id}{}", safe_extension(&o.filename));

@@ -64,8 +64,8 @@ mod scan;
 mod writer;
 
 pub use builder::{
-    BuildOptions, BuildReport, BuiltObject, ObjectInput, Progress, ProgressFn, SipBuilder,
-    UnitData, UnitId,
+    BuildOptions, BuildReport, BuiltObject, FormatGuess, IdentifyFn, ObjectInput, Progress,
+    ProgressFn, SipBuilder, UnitData, UnitId,
 };
 pub use csv::{CsvEncoding, CsvOptions};
 pub use folder::{FolderImport, FolderImportOptions};
