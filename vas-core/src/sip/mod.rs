@@ -49,9 +49,13 @@
 //! assert_eq!(r.manifest_name(), Some("manifest.xml"));
 //! assert!(r.check_container().is_ok());
 //! let digests = r.hash_all(DigestAlgorithm::Sha512).unwrap();
-//! assert_eq!(digests[0].digest, written.digest);
+//! assert_eq!(digests[1].name, "Content/a.txt");
+//! assert_eq!(digests[1].digest, written.digest);
 //! ```
 
+mod builder;
+mod csv;
+mod folder;
 mod limits;
 mod names;
 mod reader;
@@ -59,6 +63,12 @@ mod rules;
 mod scan;
 mod writer;
 
+pub use builder::{
+    BuildOptions, BuildReport, BuiltObject, FormatGuess, IdentifyFn, ObjectInput, Progress,
+    ProgressFn, SipBuilder, UnitData, UnitId,
+};
+pub use csv::{CsvEncoding, CsvOptions};
+pub use folder::{FolderImport, FolderImportOptions};
 pub use limits::Limits;
 pub use names::{is_valid_manifest_name, is_vitam_safe_component};
 pub use reader::{ContainerKind, Entry, EntryKind, ObjectDigest, SipReader};
@@ -98,6 +108,17 @@ pub mod codes {
     pub const CHECK_DIGEST_EMPTY_KO: &str = "CHECK_DIGEST.EMPTY.KO";
     /// A declared size does not match the file (a warning in Vitam).
     pub const CHECK_OBJECT_SIZE_WARNING: &str = "CHECK_OBJECT_SIZE.WARNING";
+    /// A binary object declares the `PhysicalMaster` usage.
+    pub const BDO_PHYSICALMASTER_KO: &str = "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.BDO_DATAOBJECTIONVERSION_PHYSICALMASTER.KO";
+    /// A physical object declares the `BinaryMaster` usage.
+    pub const PDO_BINARYMASTER_KO: &str = "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.PDO_DATAOBJECTIONVERSION_BINARYMASTER.KO";
+    /// A usage is not `PhysicalMaster`, `BinaryMaster`, `Dissemination`, `Thumbnail` or
+    /// `TextContent` (optionally `_N`).
+    pub const INVALID_DATAOBJECTVERSION_KO: &str =
+        "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.INVALID_DATAOBJECTVERSION.KO";
+    /// An empty `Uri` or `PhysicalId`.
+    pub const EMPTY_REQUIRED_FIELD_KO: &str =
+        "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.EMPTY_REQUIRED_FIELD.KO";
     /// The digest algorithm is not one Vitam accepts.
     pub const INVALIDE_ALGO_KO: &str =
         "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.INVALIDE_ALGO.KO";

@@ -208,6 +208,7 @@ pub struct SipReader {
     zip: Option<ZipArchive<BufReader<File>>>,
     manifest: Option<usize>,
     manifest_cache: Option<Vec<u8>>,
+    total: u64,
 }
 
 impl std::fmt::Debug for SipReader {
@@ -235,6 +236,7 @@ impl SipReader {
             zip: None,
             manifest: None,
             manifest_cache: None,
+            total: 0,
         };
         match kind {
             ContainerKind::Zip => r.open_zip()?,
@@ -571,13 +573,9 @@ impl SipReader {
             )
             .with_path(&entry.name));
         }
+        self.total = self.total.saturating_add(entry.size);
         self.entries.push(entry);
-        let total: u64 = self
-            .entries
-            .iter()
-            .map(|e| e.size)
-            .fold(0, u64::saturating_add);
-        if total > self.limits.max_total_size {
+        if self.total > self.limits.max_total_size {
             return Err(Error::new(
                 ErrorKind::LimitExceeded,
                 format!(
@@ -612,7 +610,6 @@ impl SipReader {
             }
             return Err(e);
         }
-        let mut total: u64 = 0;
         for i in 0..ar.len() {
             let d = ar.by_index_data(i).map_err(|e| zip_err(e, None))?;
             let raw = d.name_raw().to_vec();
@@ -666,7 +663,6 @@ impl SipReader {
                 )
                 .with_path(&name));
             }
-            total = total.saturating_add(size);
             self.push(Entry {
                 name,
                 size,
@@ -679,13 +675,22 @@ impl SipReader {
             })?;
             self.zip_index.push(i);
         }
-        let _ = total;
         if ar.has_overlapping_files().map_err(|e| zip_err(e, None))? {
             return Err(Error::new(
                 ErrorKind::Unsafe,
                 "zip entries share compressed data (overlapping-entry zip bomb)",
             )
             .with_path(&self.path));
+        }
+        // Streaming readers (Vitam's among them) trust local headers: they must agree with
+        // the central directory, and no local entry may hide outside it.
+        if let Err(e) = ar.validate_header_consistency() {
+            return Err(Error::new(
+                ErrorKind::Unsafe,
+                format!("zip local headers disagree with the central directory: {e}"),
+            )
+            .with_path(&self.path)
+            .with_code(codes::UPLOAD_SIP_KO));
         }
         self.zip = Some(ar);
         self.find_manifest();
@@ -706,22 +711,24 @@ impl SipReader {
                 )
                 .with_path(&e.name));
             }
-            if let Some(r) = r {
-                if manifest.is_none() && e.is_root() && e.name.ends_with("manifest.xml") {
-                    if e.size > limits.max_manifest_size {
-                        return Err(Error::new(
-                            ErrorKind::LimitExceeded,
-                            format!(
-                                "the manifest is {} bytes, the limit is {}",
-                                e.size, limits.max_manifest_size
-                            ),
-                        )
-                        .with_path(&e.name));
-                    }
-                    let mut buf = Vec::new();
-                    r.read_to_end(&mut buf).map_err(|x| from_io(x, &e.name))?;
-                    manifest = Some((found.len(), buf));
+            if let Some(r) = r
+                && manifest.is_none()
+                && e.is_root()
+                && e.name.ends_with("manifest.xml")
+            {
+                if e.size > limits.max_manifest_size {
+                    return Err(Error::new(
+                        ErrorKind::LimitExceeded,
+                        format!(
+                            "the manifest is {} bytes, the limit is {}",
+                            e.size, limits.max_manifest_size
+                        ),
+                    )
+                    .with_path(&e.name));
                 }
+                let mut buf = Vec::new();
+                r.read_to_end(&mut buf).map_err(|x| from_io(x, &e.name))?;
+                manifest = Some((found.len(), buf));
             }
             found.push(e.clone());
             Ok(())
@@ -1057,18 +1064,18 @@ impl<R: Read> Read for EntryGuard<'_, R> {
             .with_path(&self.entry.name)
             .into());
         }
-        if let Some(c) = self.compressed {
-            if self.limits.ratio_exceeded(self.produced, c) {
-                return Err(Error::new(
-                    ErrorKind::LimitExceeded,
-                    format!(
-                        "compression ratio exceeds the limit of {} (decompression bomb?)",
-                        self.limits.max_ratio
-                    ),
-                )
-                .with_path(&self.entry.name)
-                .into());
-            }
+        if let Some(c) = self.compressed
+            && self.limits.ratio_exceeded(self.produced, c)
+        {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "compression ratio exceeds the limit of {} (decompression bomb?)",
+                    self.limits.max_ratio
+                ),
+            )
+            .with_path(&self.entry.name)
+            .into());
         }
         Ok(n)
     }
@@ -1111,17 +1118,17 @@ impl<R: Read> Read for StreamGuard<R> {
             )
             .into());
         }
-        if let Some(c) = &self.consumed {
-            if self.limits.ratio_exceeded(self.produced, c.get()) {
-                return Err(Error::new(
-                    ErrorKind::LimitExceeded,
-                    format!(
-                        "compression ratio exceeds the limit of {} (decompression bomb?)",
-                        self.limits.max_ratio
-                    ),
-                )
-                .into());
-            }
+        if let Some(c) = &self.consumed
+            && self.limits.ratio_exceeded(self.produced, c.get())
+        {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "compression ratio exceeds the limit of {} (decompression bomb?)",
+                    self.limits.max_ratio
+                ),
+            )
+            .into());
         }
         Ok(n)
     }
@@ -1261,6 +1268,9 @@ where
             f(&entry, None)?;
         }
     }
+    // Read to the end of the stream so that gzip/bzip2 trailers (CRC, size) are checked.
+    let mut rest = ar.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| from_io(e, "").or_path(path))?;
     Ok(())
 }
 

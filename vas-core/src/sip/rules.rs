@@ -123,6 +123,84 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+fn usage_of(version: &str) -> Option<&str> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"^(PhysicalMaster|BinaryMaster|Dissemination|Thumbnail|TextContent)(_[0-9]+)?$",
+        )
+        .expect("static regex")
+    });
+    re.captures(version.trim())
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
+}
+
+/// Vitam's `CHECK_MANIFEST_DATAOBJECT_VERSION`: usages and required fields of objects.
+fn check_versions(s: &ManifestSummary) -> ContainerCheck {
+    let mut c = ContainerCheck::default();
+    let mk = |code, id: &str, msg: String| Violation {
+        code,
+        kind: ErrorKind::InvalidInput,
+        entry: None,
+        id: Some(id.to_string()),
+        message: msg,
+        warning: false,
+    };
+    for o in &s.objects {
+        if let Some(v) = &o.version {
+            match usage_of(v) {
+                Some("PhysicalMaster") => c.push(mk(
+                    codes::BDO_PHYSICALMASTER_KO,
+                    &o.id,
+                    "a binary object declares the PhysicalMaster usage".into(),
+                )),
+                Some(_) => {}
+                None => c.push(mk(
+                    codes::INVALID_DATAOBJECTVERSION_KO,
+                    &o.id,
+                    format!("invalid usage {v:?}"),
+                )),
+            }
+        }
+        if o.uri.as_deref().is_some_and(|u| u.trim().is_empty()) {
+            c.push(mk(
+                codes::EMPTY_REQUIRED_FIELD_KO,
+                &o.id,
+                "empty Uri".into(),
+            ));
+        }
+    }
+    for p in &s.physical_objects {
+        if let Some(v) = &p.version {
+            match usage_of(v) {
+                Some("BinaryMaster") => c.push(mk(
+                    codes::PDO_BINARYMASTER_KO,
+                    &p.id,
+                    "a physical object declares the BinaryMaster usage".into(),
+                )),
+                Some(_) => {}
+                None => c.push(mk(
+                    codes::INVALID_DATAOBJECTVERSION_KO,
+                    &p.id,
+                    format!("invalid usage {v:?}"),
+                )),
+            }
+        }
+        if p.physical_id
+            .as_deref()
+            .is_some_and(|x| x.trim().is_empty())
+        {
+            c.push(mk(
+                codes::EMPTY_REQUIRED_FIELD_KO,
+                &p.id,
+                "empty PhysicalId".into(),
+            ));
+        }
+    }
+    c
+}
+
 impl SipReader {
     /// Checks Vitam's container rules: one manifest at the root with a valid name
     /// (`MANIFEST_FILE_NAME_CHECK.KO`, `CHECK_SEDA.NO_FILE.KO`), no other root file
@@ -292,7 +370,8 @@ impl SipReader {
     }
 
     /// Runs every package-level check: container rules, manifest scan (well-formed XML,
-    /// supported SEDA version), declared vs present files, and each declared digest and
+    /// supported SEDA version), object usages and required fields
+    /// (`CHECK_MANIFEST_DATAOBJECT_VERSION`), declared vs present files, and each declared digest and
     /// size against the file (`CHECK_DIGEST.INVALID.KO`, `CHECK_DIGEST.EMPTY.KO`,
     /// `INVALIDE_ALGO.KO`, `CHECK_OBJECT_SIZE.WARNING`). Files are hashed in one pass per
     /// algorithm used.
@@ -331,6 +410,7 @@ impl SipReader {
                 e.message().to_string(),
             ));
         }
+        check.extend(check_versions(&summary));
         check.extend(self.check_uris(summary.objects.iter().filter_map(|o| o.uri.as_deref())));
 
         // Digests, grouped by algorithm.
@@ -356,9 +436,13 @@ impl SipReader {
                     ErrorKind::Integrity,
                     "object declares an empty digest",
                 )),
-                (Some(_), alg) => match alg.as_deref().unwrap_or("").parse::<DigestAlgorithm>() {
-                    Ok(a) => by_alg.entry(a).or_default().push(i),
-                    Err(_) => check.push(mk(
+                // Vitam wants the exact SEDA spelling (`SHA-512`, not `sha512`).
+                (Some(_), alg) => match DigestAlgorithm::ALL
+                    .iter()
+                    .find(|a| Some(a.seda_name()) == alg.as_deref())
+                {
+                    Some(a) => by_alg.entry(*a).or_default().push(i),
+                    None => check.push(mk(
                         codes::INVALIDE_ALGO_KO,
                         ErrorKind::InvalidInput,
                         &format!(
@@ -406,17 +490,17 @@ impl SipReader {
                 } else {
                     report.digests_ok += 1;
                 }
-                if let Some(ds) = o.size {
-                    if ds != *size {
-                        check.push(Violation {
-                            code: codes::CHECK_OBJECT_SIZE_WARNING,
-                            kind: ErrorKind::Integrity,
-                            entry: Some(uri.to_string()),
-                            id: Some(o.id.clone()),
-                            message: format!("declared size {ds}, actual size {size}"),
-                            warning: true,
-                        });
-                    }
+                if let Some(ds) = o.size
+                    && ds != *size
+                {
+                    check.push(Violation {
+                        code: codes::CHECK_OBJECT_SIZE_WARNING,
+                        kind: ErrorKind::Integrity,
+                        entry: Some(uri.to_string()),
+                        id: Some(o.id.clone()),
+                        message: format!("declared size {ds}, actual size {size}"),
+                        warning: true,
+                    });
                 }
             }
         }

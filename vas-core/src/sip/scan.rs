@@ -32,6 +32,17 @@ pub struct DeclaredObject {
     pub filename: Option<String>,
 }
 
+/// A physical object declared in a manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeclaredPhysical {
+    /// The `id` attribute.
+    pub id: String,
+    /// `DataObjectVersion`.
+    pub version: Option<String>,
+    /// `PhysicalId` (empty string when the element is empty).
+    pub physical_id: Option<String>,
+}
+
 /// What [`scan_manifest`] extracts from a manifest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ManifestSummary {
@@ -57,7 +68,7 @@ pub struct ManifestSummary {
     pub originating_agency: Option<String>,
     /// `ManagementMetadata/SubmissionAgencyIdentifier`.
     pub submission_agency: Option<String>,
-    /// Number of `ArchiveUnit` elements.
+    /// Number of `ArchiveUnit` elements, not counting `ArchiveUnitRefId` stubs.
     pub unit_count: usize,
     /// Number of `DataObjectGroup` elements.
     pub object_group_count: usize,
@@ -65,6 +76,8 @@ pub struct ManifestSummary {
     pub physical_object_count: usize,
     /// The `BinaryDataObject`s, in document order.
     pub objects: Vec<DeclaredObject>,
+    /// The `PhysicalDataObject`s, in document order.
+    pub physical_objects: Vec<DeclaredPhysical>,
 }
 
 impl ManifestSummary {
@@ -135,6 +148,8 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
     let mut s = ManifestSummary::default();
     let mut text = String::new();
     let mut cur: Option<DeclaredObject> = None;
+    let mut refs = 0usize;
+    let mut cur_phys: Option<DeclaredPhysical> = None;
     let xml_err = |msg: String, pos: u64| {
         let (l, c) = line_col(bytes, pos);
         Error::new(ErrorKind::Xml, msg)
@@ -169,7 +184,23 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
                 match name.as_str() {
                     "ArchiveUnit" => s.unit_count += 1,
                     "DataObjectGroup" => s.object_group_count += 1,
-                    "PhysicalDataObject" => s.physical_object_count += 1,
+                    "PhysicalDataObject" => {
+                        s.physical_object_count += 1;
+                        let mut p = DeclaredPhysical::default();
+                        for a in e.attributes().flatten() {
+                            if a.key.local_name().as_ref() == "id" {
+                                p.id = a
+                                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                    .map(|v| v.into_owned())
+                                    .unwrap_or_default();
+                            }
+                        }
+                        if empty {
+                            s.physical_objects.push(p);
+                        } else {
+                            cur_phys = Some(p);
+                        }
+                    }
                     "BinaryDataObject" => {
                         let mut o = DeclaredObject::default();
                         for a in e.attributes().flatten() {
@@ -243,11 +274,28 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
                         ("FileInfo", "Filename") => o.filename = Some(value.clone()),
                         _ => {}
                     }
-                    if name == "BinaryDataObject" {
-                        if let Some(o) = cur.take() {
-                            s.objects.push(o);
-                        }
+                    if name == "BinaryDataObject"
+                        && let Some(o) = cur.take()
+                    {
+                        s.objects.push(o);
                     }
+                }
+                if let Some(p) = cur_phys.as_mut() {
+                    match (parent, name.as_str()) {
+                        ("PhysicalDataObject", "DataObjectVersion") => {
+                            p.version = Some(value.clone())
+                        }
+                        ("PhysicalDataObject", "PhysicalId") => p.physical_id = Some(value.clone()),
+                        _ => {}
+                    }
+                    if name == "PhysicalDataObject"
+                        && let Some(p) = cur_phys.take()
+                    {
+                        s.physical_objects.push(p);
+                    }
+                }
+                if name == "ArchiveUnitRefId" && parent == "ArchiveUnit" {
+                    refs += 1;
                 }
                 let set = |slot: &mut Option<String>| {
                     if slot.is_none() {
@@ -279,6 +327,8 @@ pub fn scan_manifest(bytes: &[u8]) -> Result<ManifestSummary> {
     if s.root.is_empty() {
         return Err(xml_err("manifest has no root element".into(), 0));
     }
+    // Reference stubs (`<ArchiveUnit><ArchiveUnitRefId>…`) are not units of their own.
+    s.unit_count = s.unit_count.saturating_sub(refs);
     if !stack.is_empty() {
         return Err(xml_err(
             format!("manifest ends inside <{}>", stack.join("/")),

@@ -130,9 +130,9 @@ pub struct WrittenEntry {
 }
 
 enum Inner<W: Write + Seek> {
-    Zip(ZipWriter<W>),
+    Zip(Box<ZipWriter<W>>),
     Tar(tar::Builder<W>),
-    TarGz(tar::Builder<flate2::write::GzEncoder<W>>),
+    TarGz(Box<tar::Builder<flate2::write::GzEncoder<W>>>),
     Done,
 }
 
@@ -194,7 +194,7 @@ impl<W: Write + Seek> PackageWriter<W> {
             Compression::Deflated(l) => l.min(9),
         };
         let inner = match opts.format {
-            PackageFormat::Zip => Inner::Zip(ZipWriter::new(w)),
+            PackageFormat::Zip => Inner::Zip(Box::new(ZipWriter::new(w))),
             PackageFormat::Tar => {
                 let mut b = tar::Builder::new(w);
                 b.mode(tar::HeaderMode::Deterministic);
@@ -204,7 +204,7 @@ impl<W: Write + Seek> PackageWriter<W> {
                 let gz = flate2::write::GzEncoder::new(w, flate2::Compression::new(level));
                 let mut b = tar::Builder::new(gz);
                 b.mode(tar::HeaderMode::Deterministic);
-                Inner::TarGz(b)
+                Inner::TarGz(Box::new(b))
             }
         };
         Ok(PackageWriter {
@@ -289,7 +289,7 @@ impl<W: Write + Seek> PackageWriter<W> {
                     .unix_permissions(0o644)
                     .large_file(large);
                 z.start_file(name, o).map_err(|e| zip_write_err(e, name))?;
-                io::copy(&mut src, z).map_err(|e| copy_err(e, name))?;
+                io::copy(&mut src, z.as_mut()).map_err(|e| copy_err(e, name))?;
             }
             Inner::Tar(b) => {
                 tar_append(b, name, &mut src, size, self.tar_mtime)?;
@@ -494,19 +494,18 @@ impl<R: Read> Read for Exact<R> {
             None => buf.len(),
         };
         let k = self.inner.read(&mut buf[..cap])?;
-        if k == 0 {
-            if let Some(n) = self.expected {
-                if self.got < n {
-                    return Err(Error::new(
-                        ErrorKind::Conflict,
-                        format!(
-                            "source announced {n} bytes but ended after {} (changed while being written?)",
-                            self.got
-                        ),
-                    )
-                    .into());
-                }
-            }
+        if k == 0
+            && let Some(n) = self.expected
+            && self.got < n
+        {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "source announced {n} bytes but ended after {} (changed while being written?)",
+                    self.got
+                ),
+            )
+            .into());
         }
         self.got += k as u64;
         Ok(k)
