@@ -415,10 +415,46 @@ pub(crate) fn parse(expr: &str) -> Result<Vec<Atom>, PatternError> {
     Ok(atoms)
 }
 
+/// The rest of a pattern after an alternative: a chain of atom slices.
+#[derive(Clone, Copy)]
+struct Cont<'a> {
+    atoms: &'a [Atom],
+    next: Option<&'a Cont<'a>>,
+}
+
+/// First atom of `atoms` followed by the continuation chain.
+fn peek<'a>(atoms: &'a [Atom], next: Option<&'a Cont<'a>>) -> Option<&'a Atom> {
+    if let Some(a) = atoms.first() {
+        return Some(a);
+    }
+    let mut c = next;
+    while let Some(k) = c {
+        if let Some(a) = k.atoms.first() {
+            return Some(a);
+        }
+        c = k.next;
+    }
+    None
+}
+
 /// Matches `atoms` at `pos` in `buf`; returns the end offset. `budget` bounds the work.
+#[cfg(test)]
 pub(crate) fn match_at(atoms: &[Atom], buf: &[u8], pos: usize, budget: &mut u32) -> Option<usize> {
+    step(atoms, None, buf, pos, budget)
+}
+
+fn step(
+    atoms: &[Atom],
+    next: Option<&Cont>,
+    buf: &[u8],
+    pos: usize,
+    budget: &mut u32,
+) -> Option<usize> {
     let Some((first, rest)) = atoms.split_first() else {
-        return Some(pos);
+        return match next {
+            Some(c) => step(c.atoms, c.next, buf, pos, budget),
+            None => Some(pos),
+        };
     };
     if *budget == 0 {
         return None;
@@ -427,21 +463,21 @@ pub(crate) fn match_at(atoms: &[Atom], buf: &[u8], pos: usize, budget: &mut u32)
     match first {
         Atom::Lit(v, _) => {
             if buf.len() >= pos + v.len() && &buf[pos..pos + v.len()] == v.as_slice() {
-                match_at(rest, buf, pos + v.len(), budget)
+                step(rest, next, buf, pos + v.len(), budget)
             } else {
                 None
             }
         }
         Atom::Class(c) => {
             if pos < buf.len() && c.contains(buf[pos]) {
-                match_at(rest, buf, pos + 1, budget)
+                step(rest, next, buf, pos + 1, budget)
             } else {
                 None
             }
         }
         Atom::NotSeq(v) => {
             if buf.len() >= pos + v.len() && &buf[pos..pos + v.len()] != v.as_slice() {
-                match_at(rest, buf, pos + v.len(), budget)
+                step(rest, next, buf, pos + v.len(), budget)
             } else {
                 None
             }
@@ -459,17 +495,16 @@ pub(crate) fn match_at(atoms: &[Atom], buf: &[u8], pos: usize, budget: &mut u32)
                 w >= lo.as_slice() && w <= hi.as_slice()
             };
             if inside != *neg {
-                match_at(rest, buf, pos + n, budget)
+                step(rest, next, buf, pos + n, budget)
             } else {
                 None
             }
         }
         Atom::Alt(alts) => {
+            let cont = Cont { atoms: rest, next };
             for a in alts {
-                if let Some(e) = match_at(a, buf, pos, budget)
-                    && let Some(r) = match_at(rest, buf, e, budget)
-                {
-                    return Some(r);
+                if let Some(e) = step(a, Some(&cont), buf, pos, budget) {
+                    return Some(e);
                 }
                 if *budget == 0 {
                     return None;
@@ -477,7 +512,7 @@ pub(crate) fn match_at(atoms: &[Atom], buf: &[u8], pos: usize, budget: &mut u32)
             }
             None
         }
-        Atom::Gap { min, max } => gap_then(*min, *max, rest, buf, pos, budget).map(|(_, end)| end),
+        Atom::Gap { min, max } => gap(*min, *max, rest, next, buf, pos, budget).map(|(_, e)| e),
     }
 }
 
@@ -491,28 +526,40 @@ pub(crate) fn gap_then(
     pos: usize,
     budget: &mut u32,
 ) -> Option<(usize, usize)> {
+    gap(min, max, rest, None, buf, pos, budget)
+}
+
+fn gap(
+    min: usize,
+    max: Option<usize>,
+    rest: &[Atom],
+    next: Option<&Cont>,
+    buf: &[u8],
+    pos: usize,
+    budget: &mut u32,
+) -> Option<(usize, usize)> {
     let lo = pos.checked_add(min)?;
     if lo > buf.len() {
         return None;
     }
     let hi = match max {
-        Some(m) => pos.saturating_add(m).min(buf.len()),
+        Some(mx) => pos.saturating_add(mx).min(buf.len()),
         None => buf.len(),
     };
     if lo == hi || (max.is_some() && max == Some(min)) {
-        return match_at(rest, buf, lo, budget).map(|e| (lo, e));
+        return step(rest, next, buf, lo, budget).map(|e| (lo, e));
     }
-    if rest.is_empty() {
+    let Some(first) = peek(rest, next) else {
         return Some((lo, lo));
-    }
-    if let Atom::Lit(v, finder) = &rest[0] {
+    };
+    if let Atom::Lit(v, finder) = first {
         let end = hi.saturating_add(v.len()).min(buf.len());
         if end < lo + v.len() {
             return None;
         }
         for off in finder.find_iter(&buf[lo..end]) {
             let p = lo + off;
-            if let Some(e) = match_at(&rest[1..], buf, p + v.len(), budget) {
+            if let Some(e) = step(rest, next, buf, p, budget) {
                 return Some((p, e));
             }
             if *budget == 0 {
@@ -522,7 +569,7 @@ pub(crate) fn gap_then(
         return None;
     }
     for p in lo..=hi {
-        if let Some(e) = match_at(rest, buf, p, budget) {
+        if let Some(e) = step(rest, next, buf, p, budget) {
             return Some((p, e));
         }
         if *budget == 0 {
@@ -579,6 +626,14 @@ mod tests {
         assert_eq!(m("(4142|43)44", b"CD"), Some(2));
         assert_eq!(m("(4142|43)44", b"ABD"), Some(3));
         assert_eq!(m("(4142|43)44", b"AD"), None);
+    }
+
+    #[test]
+    fn gaps_inside_alternatives_backtrack() {
+        // The gap inside the alternative must be able to grow for what follows.
+        assert_eq!(m("(41{0-5}|5A)42", b"Axx B"), Some(5));
+        assert_eq!(m("(41{0-5}|5A)42", b"ZB"), Some(2));
+        assert_eq!(m("(41{0-2}|5A)42", b"AxxxB"), None);
     }
 
     #[test]
