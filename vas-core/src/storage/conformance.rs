@@ -242,10 +242,23 @@ fn write_once(o: &dyn StorageOffer, b: &str, _: &Options) -> Result<()> {
         format!("same content: {again:?}"),
     )?;
     expect_kind(C, o.put_bytes(&k, b"second"), ErrorKind::Conflict)?;
-    // Same digest under another algorithm is the same content: idempotent or conflict,
-    // never an overwrite.
+    // Declared with another algorithm: the stored bytes are compared. Same content is
+    // idempotent, other content (same size) a conflict — never an overwrite.
+    let fx = Fixity::of_bytes(DigestAlgorithm::Sha256, b"first");
+    let again = o.put(&k, &mut &b"first"[..], &fx)?;
+    ensure(
+        C,
+        again == PutOutcome::AlreadyPresent,
+        format!("same content, SHA-256: {again:?}"),
+    )?;
     let fx = Fixity::of_bytes(DigestAlgorithm::Sha256, b"other");
     expect_kind(C, o.put(&k, &mut &b"other"[..], &fx), ErrorKind::Conflict)?;
+    ensure(
+        C,
+        o.verify(&k, Some(&fx)).is_err(),
+        "verify against other content",
+    )?;
+    o.verify(&k, Some(&Fixity::of_bytes(DigestAlgorithm::Md5, b"first")))?;
     ensure(
         C,
         o.get_bytes(&k)? == b"first",

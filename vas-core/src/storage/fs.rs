@@ -218,25 +218,14 @@ impl FilesystemOffer {
             .map_err(|e| Error::from(e).with_path(tmp))?;
         f.write_all(&make_header(key, expected)?)
             .map_err(|e| Error::from(e).with_path(tmp))?;
-        let mut h = Hasher::new(expected.algorithm);
-        let mut buf = vec![0u8; BUF_LEN];
-        loop {
-            let n = match data.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(stream_error(e)),
-            };
-            h.update(&buf[..n]);
-            if h.len() > expected.size {
-                // Stop early: the stream is already longer than declared.
-                break;
-            }
-            f.write_all(&buf[..n])
-                .map_err(|e| Error::from(e).with_path(tmp))?;
-        }
-        let size = h.len();
-        check_written(&self.id, key, expected, &h.finalize_hex(), size)?;
+        let (digest, size) = if expected.size <= BUF_LEN as u64 {
+            hash_and_write(data, &mut f, expected, tmp)?
+        } else {
+            // Large objects: hash in this thread while another one writes, so that the
+            // put costs max(hashing, writing) rather than their sum.
+            pipelined_hash_and_write(data, &mut f, expected, tmp)?
+        };
+        check_written(&self.id, key, expected, &digest, size)?;
         if self.sync {
             f.sync_all().map_err(|e| Error::from(e).with_path(tmp))?;
         }
@@ -247,14 +236,14 @@ impl FilesystemOffer {
         let dest = self.object_path(key);
         let dir = dest.parent().unwrap_or(&self.root).to_path_buf();
         if !dir.is_dir() {
+            let l1 = dir.parent().unwrap_or(&self.root).to_path_buf();
+            let l1_existed = l1.is_dir();
             fs::create_dir_all(&dir).map_err(|e| Error::from(e).with_path(&dir))?;
             if self.sync {
-                // Make the new fan-out directories durable.
-                if let Some(p) = dir.parent() {
-                    sync_dir(p)?;
-                    if let Some(pp) = p.parent() {
-                        sync_dir(pp)?;
-                    }
+                // Make the new fan-out directories durable: their parents' entries.
+                sync_dir(&l1)?;
+                if !l1_existed {
+                    sync_dir(l1.parent().unwrap_or(&self.root))?;
                 }
             }
         }
@@ -264,7 +253,7 @@ impl FilesystemOffer {
                 let existing = self.head(key)?;
                 let _ = fs::remove_file(tmp);
                 return write_once_check(
-                    &self.id,
+                    self,
                     key,
                     existing.as_ref().map(|m| &m.fixity),
                     expected,
@@ -283,7 +272,7 @@ impl FilesystemOffer {
                     let _ = fs::remove_file(tmp);
                     let existing = self.head(key)?;
                     return write_once_check(
-                        &self.id,
+                        self,
                         key,
                         existing.as_ref().map(|m| &m.fixity),
                         expected,
@@ -323,12 +312,9 @@ impl StorageOffer for FilesystemOffer {
 
     fn put(&self, key: &ObjectKey, data: &mut dyn Read, expected: &Fixity) -> Result<PutOutcome> {
         let existing = self.head(key)?;
-        if let Some(o) = write_once_check(
-            &self.id,
-            key,
-            existing.as_ref().map(|m| &m.fixity),
-            expected,
-        )? {
+        if let Some(o) =
+            write_once_check(self, key, existing.as_ref().map(|m| &m.fixity), expected)?
+        {
             return Ok(o);
         }
         let tmp = self.tmp_path();
@@ -460,6 +446,104 @@ impl FilesystemOffer {
         }
         Ok(out)
     }
+}
+
+fn read_chunk(data: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        match data.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(stream_error(e)),
+        }
+    }
+}
+
+/// Copies `data` to `f` while hashing; stops once more than the declared size was read.
+fn hash_and_write(
+    data: &mut dyn Read,
+    f: &mut File,
+    expected: &Fixity,
+    tmp: &Path,
+) -> Result<(String, u64)> {
+    let mut h = Hasher::new(expected.algorithm);
+    let mut buf = vec![0u8; BUF_LEN.min(expected.size as usize + 1).max(8192)];
+    loop {
+        let n = read_chunk(data, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        if h.len() > expected.size {
+            break; // longer than declared: refused by the caller
+        }
+        f.write_all(&buf[..n])
+            .map_err(|e| Error::from(e).with_path(tmp))?;
+    }
+    let size = h.len();
+    Ok((h.finalize_hex(), size))
+}
+
+/// Same as [`hash_and_write`], with the writes on a second thread fed by a bounded queue
+/// of recycled buffers.
+fn pipelined_hash_and_write(
+    data: &mut dyn Read,
+    f: &mut File,
+    expected: &Fixity,
+    tmp: &Path,
+) -> Result<(String, u64)> {
+    use std::sync::mpsc::{channel, sync_channel};
+    const IN_FLIGHT: usize = 4;
+    let (tx, rx) = sync_channel::<Vec<u8>>(IN_FLIGHT);
+    let (back_tx, back_rx) = channel::<Vec<u8>>();
+    std::thread::scope(|s| {
+        let writer = s.spawn(move || -> io::Result<()> {
+            for buf in rx {
+                f.write_all(&buf)?;
+                let _ = back_tx.send(buf);
+            }
+            Ok(())
+        });
+        let mut h = Hasher::new(expected.algorithm);
+        let mut allocated = 0;
+        let read_result = loop {
+            let mut buf = match back_rx.try_recv() {
+                Ok(b) => b,
+                Err(_) if allocated < IN_FLIGHT + 2 => {
+                    allocated += 1;
+                    Vec::with_capacity(BUF_LEN)
+                }
+                // All buffers in flight: wait for the writer to return one (or to fail).
+                Err(_) => match back_rx.recv() {
+                    Ok(b) => b,
+                    Err(_) => break Ok(()),
+                },
+            };
+            buf.resize(BUF_LEN, 0);
+            let n = match read_chunk(data, &mut buf) {
+                Ok(n) => n,
+                Err(e) => break Err(e),
+            };
+            if n == 0 {
+                break Ok(());
+            }
+            buf.truncate(n);
+            h.update(&buf);
+            if h.len() > expected.size {
+                break Ok(()); // longer than declared: refused by the caller
+            }
+            if tx.send(buf).is_err() {
+                break Ok(()); // the writer failed: its error is reported below
+            }
+        };
+        drop(tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")));
+        read_result?;
+        written.map_err(|e| Error::from(e).with_path(tmp))?;
+        let size = h.len();
+        Ok((h.finalize_hex(), size))
+    })
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {

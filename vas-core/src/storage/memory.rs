@@ -81,7 +81,7 @@ impl StorageOffer for MemoryOffer {
 
     fn put(&self, key: &ObjectKey, data: &mut dyn Read, expected: &Fixity) -> Result<PutOutcome> {
         let existing = self.lock().get(key).map(|(f, _)| f.clone());
-        if let Some(o) = write_once_check(&self.id, key, existing.as_ref(), expected)? {
+        if let Some(o) = write_once_check(self, key, existing.as_ref(), expected)? {
             return Ok(o);
         }
         let mut h = Hasher::new(expected.algorithm);
@@ -101,9 +101,11 @@ impl StorageOffer for MemoryOffer {
         check_written(&self.id, key, expected, &h.finalize_hex(), size)?;
         let mut objs = self.lock();
         // A concurrent writer may have won the race meanwhile.
-        let existing = objs.get(key).map(|(f, _)| f.clone());
-        if let Some(o) = write_once_check(&self.id, key, existing.as_ref(), expected)? {
-            return Ok(o);
+        if let Some((f, _)) = objs.get(key) {
+            let f = f.clone();
+            drop(objs);
+            return write_once_check(self, key, Some(&f), expected)?
+                .ok_or_else(|| Error::internal("object vanished during a concurrent put"));
         }
         objs.insert(key.clone(), (expected.clone(), Arc::new(buf)));
         Ok(PutOutcome::Created)

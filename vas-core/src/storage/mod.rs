@@ -29,6 +29,8 @@ mod fs;
 mod key;
 mod memory;
 mod offer;
+#[cfg(feature = "s3")]
+pub mod s3;
 mod strategy;
 
 pub use fs::{FilesystemOffer, HEADER_LEN};
@@ -38,6 +40,8 @@ pub use offer::{
     ByteRange, Capabilities, Fixity, ObjectMeta, OfferStatus, PutOutcome, StorageOffer,
     StorageOfferExt, VerifyingReader, integrity_error_of, stream_error,
 };
+#[cfg(feature = "s3")]
+pub use s3::S3Offer;
 pub use strategy::{
     AuditReport, Finding, Problem, PutReport, RepairAction, RepairReport, Strategy, expected_of,
 };

@@ -83,6 +83,16 @@ impl Fixity {
     }
 }
 
+impl Fixity {
+    /// True when `self` and `other` cannot describe the same bytes: sizes differ, or the
+    /// algorithms are the same and the digests differ. (With different algorithms and equal
+    /// sizes, only hashing the bytes can tell.)
+    pub fn contradicts(&self, other: &Fixity) -> bool {
+        self.size != other.size
+            || (self.algorithm == other.algorithm && self.digest != other.digest)
+    }
+}
+
 impl fmt::Display for Fixity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -291,7 +301,7 @@ pub trait StorageOfferExt: StorageOffer {
     fn verify(&self, key: &ObjectKey, expected: Option<&Fixity>) -> Result<Fixity> {
         let meta = self.head_required(key)?;
         let want = expected.cloned().unwrap_or_else(|| meta.fixity.clone());
-        if meta.fixity != want {
+        if meta.fixity.contradicts(&want) {
             return Err(Error::new(
                 ErrorKind::Integrity,
                 format!(
@@ -331,25 +341,71 @@ pub(crate) fn not_found(offer: &str, key: &ObjectKey) -> Error {
     .with_id(key.as_str().to_string())
 }
 
-/// Checks a write-once `put` against what is already stored: `Ok(Some(AlreadyPresent))`
-/// when identical, `Ok(None)` when absent, `Conflict` otherwise.
+/// Checks a write-once `put` against what is already stored: `Ok(None)` when absent,
+/// `Ok(Some(AlreadyPresent))` when the stored object has the declared content, `Conflict`
+/// otherwise. When the stored fixity uses another algorithm than the declared one, the
+/// stored bytes are re-read and hashed with both algorithms: same content is idempotent,
+/// and a stored copy that does not match its own recorded fixity is reported `Corrupt`.
 pub(crate) fn write_once_check(
-    offer: &str,
+    offer: &dyn StorageOffer,
     key: &ObjectKey,
     existing: Option<&Fixity>,
     expected: &Fixity,
 ) -> Result<Option<PutOutcome>> {
-    match existing {
-        None => Ok(None),
-        Some(f) if f == expected => Ok(Some(PutOutcome::AlreadyPresent)),
-        Some(f) => Err(Error::new(
+    let conflict = |f: &Fixity| {
+        Error::new(
             ErrorKind::Conflict,
             format!(
-                "object {key} already exists on offer {offer} with {f}; objects are write-once \
-                 (refusing {expected})"
+                "object {key} already exists on offer {} with {f}; objects are write-once \
+                 (refusing {expected})",
+                offer.id()
             ),
         )
-        .with_id(key.as_str().to_string())),
+        .with_id(key.as_str().to_string())
+    };
+    let Some(f) = existing else {
+        return Ok(None);
+    };
+    if f == expected {
+        return Ok(Some(PutOutcome::AlreadyPresent));
+    }
+    if f.algorithm == expected.algorithm || f.size != expected.size {
+        return Err(conflict(f));
+    }
+    let mut mh = crate::digest::MultiHasher::new(&[f.algorithm, expected.algorithm]);
+    let mut r = offer.get(key, None)?;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(stream_error(e)),
+        };
+        mh.update(&buf[..n]);
+    }
+    let size = mh.len();
+    let digests = mh.finalize();
+    let of = |a: DigestAlgorithm| {
+        digests
+            .iter()
+            .find(|(x, _)| *x == a)
+            .map(|(_, d)| d.as_str())
+    };
+    if size != f.size || of(f.algorithm) != Some(f.digest.as_str()) {
+        return Err(Error::new(
+            ErrorKind::Corrupt,
+            format!(
+                "object {key} on offer {}: stored bytes do not match the recorded {f}",
+                offer.id()
+            ),
+        )
+        .with_id(key.as_str().to_string()));
+    }
+    if of(expected.algorithm) == Some(expected.digest.as_str()) {
+        Ok(Some(PutOutcome::AlreadyPresent))
+    } else {
+        Err(conflict(f))
     }
 }
 

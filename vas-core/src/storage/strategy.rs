@@ -224,7 +224,7 @@ impl Strategy {
         let mut errors = Vec::new();
         for o in &self.offers {
             match o.head(key) {
-                Ok(Some(m)) if m.fixity == fx => match o.get_verified(key, Some(&fx)) {
+                Ok(Some(m)) if !m.fixity.contradicts(&fx) => match o.get_verified(key, Some(&fx)) {
                     Ok(r) => return Ok(r),
                     Err(e) => errors.push(format!("{}: {}", o.id(), e.message())),
                 },
@@ -419,16 +419,18 @@ impl Strategy {
         offer: &dyn StorageOffer,
         key: &ObjectKey,
         fx: &Fixity,
-        deep: bool,
+        mut deep: bool,
     ) -> std::result::Result<(), (Problem, String)> {
         match offer.head(key) {
             Ok(None) => return Err((Problem::Missing, "no copy".into())),
-            Ok(Some(m)) if m.fixity != *fx => {
+            Ok(Some(m)) if m.fixity.contradicts(fx) => {
                 return Err((
                     Problem::Corrupt,
                     format!("recorded fixity {} differs from expected {fx}", m.fixity),
                 ));
             }
+            // Another algorithm than expected: only hashing the bytes can tell.
+            Ok(Some(m)) if m.fixity.algorithm != fx.algorithm => deep = true,
             Ok(Some(_)) => {}
             Err(e) if e.kind() == ErrorKind::Unavailable => {
                 return Err((Problem::Unreachable, e.to_string()));
