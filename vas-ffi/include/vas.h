@@ -128,7 +128,7 @@ vas_result vas_last_error_message(char *buf, size_t len, size_t *written);
 
 // Copies the detail of the calling thread's last error as a JSON object (`result`,
 // `code`, `message_chain`, and when known `kind`, `message`, `path`, `element`, `line`,
-// `column`, `id`, `outcome_code`, `parameter`, `needed`, `given`) into `(buf, len)`,
+// `column`, `id`, `outcome_code`, `errno`, `parameter`, `needed`, `given`) into `(buf, len)`,
 // NUL-terminated. Empty string if no call failed. Does not change the last error.
 //
 // # Safety

@@ -264,7 +264,10 @@ impl Failure {
                 if let Some(v) = &c.code {
                     detail.insert("outcome_code".into(), v.clone().into());
                 }
-                e.chain()
+                if let Some(n) = os_errno(&e) {
+                    detail.insert("errno".into(), n.into());
+                }
+                message_chain(&e)
             }
             Failure::NullParameter(name) => {
                 detail.insert("parameter".into(), name.into());
@@ -284,6 +287,37 @@ impl Failure {
             detail: serde_json::Value::Object(detail).to_string(),
         }
     }
+}
+
+/// The error's message and context followed by its causes, each once: a cause whose text
+/// is already in the message (an I/O error wrapped with its own text) is not repeated.
+fn message_chain(e: &Error) -> String {
+    let mut s = e.to_string();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        if !text.is_empty() && !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cur = err.source();
+    }
+    s
+}
+
+/// The OS error number of the I/O error behind `e`, if any.
+fn os_errno(e: &Error) -> Option<i32> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = cur {
+        if let Some(n) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::raw_os_error)
+        {
+            return Some(n);
+        }
+        cur = err.source();
+    }
+    None
 }
 
 struct LastError {
@@ -542,7 +576,7 @@ pub unsafe extern "C" fn vas_last_error_message(
 
 /// Copies the detail of the calling thread's last error as a JSON object (`result`,
 /// `code`, `message_chain`, and when known `kind`, `message`, `path`, `element`, `line`,
-/// `column`, `id`, `outcome_code`, `parameter`, `needed`, `given`) into `(buf, len)`,
+/// `column`, `id`, `outcome_code`, `errno`, `parameter`, `needed`, `given`) into `(buf, len)`,
 /// NUL-terminated. Empty string if no call failed. Does not change the last error.
 ///
 /// # Safety

@@ -216,6 +216,11 @@ static void test_digest_file(void) {
   CHECK_RESULT(vas_last_error_message(msg, need, &n), VAS_RESULT_OK);
   CHECK(n + 1 == need);
   CHECK(strstr(msg, path) != NULL);
+  /* The OS error's text appears once (not once more as the cause). */
+  {
+    const char *first = strstr(msg, "No such file");
+    CHECK(first != NULL && strstr(first + 1, "No such file") == NULL);
+  }
   /* A too-small buffer fails without replacing the last error. */
   CHECK_RESULT(vas_last_error_message(msg, 2, &n), VAS_RESULT_BUFFER_TOO_SMALL);
   CHECK(vas_last_error_result() == VAS_RESULT_NOT_FOUND);
@@ -224,6 +229,7 @@ static void test_digest_file(void) {
   CHECK_RESULT(vas_last_error_detail(detail, sizeof detail, &n), VAS_RESULT_OK);
   CHECK(strstr(detail, "\"kind\":\"NotFound\"") != NULL);
   CHECK(strstr(detail, "\"path\":\"/tmp/vas-c-test-") != NULL);
+  CHECK(strstr(detail, "\"errno\":2") != NULL);
   CHECK_RESULT(vas_digest_file(VAS_DIGEST_ALGORITHM_SHA512, NULL, hex, sizeof hex, &n, &size),
                VAS_RESULT_NULL_PARAMETER);
   /* A directory is not a file. */

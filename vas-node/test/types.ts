@@ -1,0 +1,31 @@
+// Type-checked (not run) against the generated index.d.ts: `npm run typecheck`.
+import { Hasher, digest, digestFile, digestFileSync, digestSync, errorKinds, version } from '..'
+import type { ErrorKindInfo, FileDigest, VasErrorFields } from '..'
+
+declare const data: Buffer
+
+async function main(): Promise<void> {
+  const v: string = version()
+  const hex: string = await digest(data, 'SHA-256')
+  const hex2: string = digestSync(data)
+  const f: FileDigest = await digestFile('x.pdf', 'SHA-512')
+  const g: FileDigest = digestFileSync('x.pdf')
+  const size: number = f.size + g.size
+  const h = new Hasher('MD5')
+  h.update(data)
+  const d: Buffer = h.digest()
+  const s: string = h.hexdigest() + h.algorithm + h.copy().hexdigest()
+  const n: number = h.size + h.digestSize
+  const kinds: ErrorKindInfo[] = errorKinds()
+  const code: string = kinds[0].jsCode
+  const builtin: string | undefined = kinds[0].pythonBuiltin
+  try {
+    digestFileSync('missing')
+  } catch (e) {
+    const err = e as Error & VasErrorFields
+    const fields: [string, string, string | undefined, number | undefined] = [err.code, err.message, err.path, err.line]
+    void fields
+  }
+  void [v, hex, hex2, size, d, s, n, code, builtin]
+}
+void main
