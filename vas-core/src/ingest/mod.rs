@@ -16,7 +16,12 @@ pub mod codes;
 pub mod report;
 pub mod workflow;
 
+mod atr;
+mod dry_run;
+mod manifest;
 mod status;
+
+pub use dry_run::{DryRun, DryRunOptions, Progress, ValidatedObject, ValidatedSip, dry_run};
 
 pub use report::{Event, Recorder, Report};
 pub use status::Status;
