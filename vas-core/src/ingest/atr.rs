@@ -42,7 +42,12 @@ pub(crate) fn build_atr(report: &Report, info: Option<&AtrInfo>, test: bool) -> 
         escape_attr(ns)
     );
     leaf(&mut x, "  ", "Date", &now);
-    leaf(&mut x, "  ", "MessageIdentifier", ids.generate(IdKind::Operation).as_str());
+    leaf(
+        &mut x,
+        "  ",
+        "MessageIdentifier",
+        ids.generate(IdKind::Operation).as_str(),
+    );
     if let Some(a) = info.archival_agreement.as_deref().filter(|s| !s.is_empty()) {
         leaf(&mut x, "  ", "ArchivalAgreement", a);
     }
@@ -55,7 +60,12 @@ pub(crate) fn build_atr(report: &Report, info: Option<&AtrInfo>, test: bool) -> 
             let _ = writeln!(x, "    <DataObjectGroup id=\"{}\">", escape_attr(g));
             for (o, usage) in objects {
                 let _ = writeln!(x, "      <BinaryDataObject id=\"{}\">", escape_attr(o));
-                leaf(&mut x, "        ", "DataObjectSystemId", ids.generate(IdKind::Object).as_str());
+                leaf(
+                    &mut x,
+                    "        ",
+                    "DataObjectSystemId",
+                    ids.generate(IdKind::Object).as_str(),
+                );
                 leaf(&mut x, "        ", "DataObjectGroupSystemId", gsys.as_str());
                 if let Some(u) = usage {
                     leaf(&mut x, "        ", "DataObjectVersion", u);
@@ -72,7 +82,12 @@ pub(crate) fn build_atr(report: &Report, info: Option<&AtrInfo>, test: bool) -> 
         for u in &info.units {
             let _ = writeln!(x, "      <ArchiveUnit id=\"{}\">", escape_attr(u));
             x.push_str("        <Content>\n");
-            leaf(&mut x, "          ", "SystemId", ids.generate(IdKind::Unit).as_str());
+            leaf(
+                &mut x,
+                "          ",
+                "SystemId",
+                ids.generate(IdKind::Unit).as_str(),
+            );
             x.push_str("        </Content>\n");
             x.push_str("      </ArchiveUnit>\n");
         }

@@ -13,7 +13,9 @@ use super::{Recorder, Report, Status};
 use crate::digest::{DigestAlgorithm, MultiHasher};
 use crate::format::Identification;
 use crate::referential::{IngestContract, ProfileFormat, Referentials};
-use crate::rules::{InheritedRules, check_declared_rules, compute_inherited_rules, units_from_seda};
+use crate::rules::{
+    InheritedRules, check_declared_rules, compute_inherited_rules, units_from_seda,
+};
 use crate::schema::{Mode, RelaxNg, SchemaSet, SedaVersion};
 use crate::sip::{ContainerKind, Limits, SipReader, scan_manifest};
 use crate::{Error, ErrorKind, Result};
@@ -21,9 +23,45 @@ use crate::{Error, ErrorKind, Result};
 /// A progress callback: `(bytes read so far, total bytes of the objects)`.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
+/// A format identifier replacing the format referential's engine: given the entry name,
+/// the first bytes (up to 1 MiB) and the size, returns the identification.
+pub type FormatHook = Arc<dyn Fn(&str, &[u8], u64) -> Identification + Send + Sync>;
+
+/// Vitam's `FormatIdentifierMock`, which Vitam's integration tests use instead of
+/// Siegfried: every file is `x-fmt/111` (Plain Text File, text/plain), except zip files,
+/// which are `x-fmt/263` (Zip File, application/zip). Use it to replay Vitam's tests.
+///
+/// ```
+/// let mock = vas_core::ingest::vitam_test_format_mock();
+/// assert_eq!(mock("Content/a.pdf", b"%PDF-1.4", 8).puid, "x-fmt/111");
+/// assert_eq!(mock("Content/a.zip", b"PK\x03\x04", 4).puid, "x-fmt/263");
+/// ```
+pub fn vitam_test_format_mock() -> FormatHook {
+    Arc::new(|name: &str, _head: &[u8], _size: u64| {
+        let zip = name.to_ascii_lowercase().ends_with(".zip");
+        let (puid, fname, mime) = if zip {
+            ("x-fmt/263", "Zip File", "application/zip")
+        } else {
+            ("x-fmt/111", "Plain Text File", "text/plain")
+        };
+        Identification {
+            puid: puid.into(),
+            name: fname.into(),
+            version: String::new(),
+            mime: mime.into(),
+            basis: "FormatIdentifierMock".into(),
+            warning: String::new(),
+            matches: Vec::new(),
+        }
+    })
+}
+
 /// Options of [`dry_run`].
 #[derive(Clone, Default)]
 pub struct DryRunOptions {
+    /// Replaces the format engine of the referentials (e.g. [`vitam_test_format_mock`]);
+    /// the format referential still decides `UNCHARTED`.
+    pub format_hook: Option<FormatHook>,
     /// The application context (Vitam's `X-Context-Id` security context) whose permissions
     /// must allow the manifest's ingest contract (`CONTRACT_NOT_IN_CONTEXT`). `None`: no
     /// context check.
@@ -40,6 +78,7 @@ impl std::fmt::Debug for DryRunOptions {
             .field("context", &self.context)
             .field("limits", &self.limits)
             .field("progress", &self.progress.is_some())
+            .field("format_hook", &self.format_hook.is_some())
             .finish()
     }
 }
@@ -263,6 +302,9 @@ pub fn dry_run(sip: &Path, refs: &Referentials, opts: &DryRunOptions) -> Result<
     })
 }
 
+/// An object id and its usage.
+pub(crate) type ObjectUsage = (String, Option<String>);
+
 /// Header information the ATR needs.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AtrInfo {
@@ -271,7 +313,7 @@ pub(crate) struct AtrInfo {
     pub archival_agreement: Option<String>,
     pub archival_agency: Option<String>,
     pub transferring_agency: Option<String>,
-    pub groups: Vec<(String, Vec<(String, Option<String>)>)>,
+    pub groups: Vec<(String, Vec<ObjectUsage>)>,
     pub units: Vec<String>,
 }
 
@@ -464,6 +506,9 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
 
     // STP_OG_CHECK_AND_TRANSFORME
     rec.begin_step("STP_OG_CHECK_AND_TRANSFORME");
+    if m.groups.is_empty() {
+        rec.empty_distribution(Status::Warning);
+    }
     let platform = refs.platform();
     let streamed = match stream_objects(&mut reader, &m, refs, platform.digest_algorithm, opts) {
         Ok(s) => s,
@@ -478,7 +523,14 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
             return Some((None, info));
         }
     };
-    let objects = check_objects(rec, refs, &m, contract.as_ref(), &streamed, platform.digest_algorithm);
+    let objects = check_objects(
+        rec,
+        refs,
+        &m,
+        contract.as_ref(),
+        &streamed,
+        platform.digest_algorithm,
+    );
     rec.end_step();
     if rec.is_stopped() {
         return Some((None, info));
@@ -487,6 +539,9 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
     // STP_UNIT_CHECK_AND_PROCESS
     rec.begin_step("STP_UNIT_CHECK_AND_PROCESS");
     let order = m.parents_first();
+    if order.is_empty() {
+        rec.empty_distribution(Status::Warning);
+    }
     let computed = check_units(rec, refs, &m, &doc, &order);
     rec.end_step();
     let mut info = info;
@@ -513,10 +568,7 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
         manifest_name,
         manifest_bytes: bytes,
         manifest: doc,
-        entries: reader
-            .files()
-            .map(|e| e.name.clone())
-            .collect(),
+        entries: reader.files().map(|e| e.name.clone()).collect(),
         object_groups: m.groups.clone(),
         objects,
         units: info.units.clone(),
@@ -535,17 +587,24 @@ fn check_header(
 ) -> Option<IngestContract> {
     let mut worst = Status::Ok;
     let mut first_code: Option<String> = None;
-    let mut sub = |rec: &mut Recorder, t: &str, st: Status, code: Option<&str>, d: Option<Value>| {
-        if st > worst {
-            first_code = code.map(str::to_string);
-        }
-        worst = worst.max(st);
-        rec.subtask("CHECK_HEADER", t, st, code, d);
-        st >= Status::Ko
-    };
+    let mut sub =
+        |rec: &mut Recorder, t: &str, st: Status, code: Option<&str>, d: Option<Value>| {
+            if st > worst {
+                first_code = code.map(str::to_string);
+            }
+            worst = worst.max(st);
+            rec.subtask("CHECK_HEADER", t, st, code, d);
+            st >= Status::Ko
+        };
     // CHECK_AGENT
     let stop = match &refs.agencies {
-        None => sub(rec, "CHECK_AGENT", Status::Ok, None, skipped("agencies.csv")),
+        None => sub(
+            rec,
+            "CHECK_AGENT",
+            Status::Ok,
+            None,
+            skipped("agencies.csv"),
+        ),
         Some(ag) => match m.originating_agency.as_deref() {
             None | Some("") => sub(
                 rec,
@@ -631,7 +690,11 @@ fn check_header(
             let rel: (Status, Option<&str>, Option<Value>) = match &refs.archival_profiles {
                 None => (Status::Ok, None, skipped("archival-profiles.json")),
                 Some(_) => match refs.archival_profile(pid) {
-                    None => (Status::Ko, Some("UNKNOWN"), Some(json!({"ArchivalProfile": pid}))),
+                    None => (
+                        Status::Ko,
+                        Some("UNKNOWN"),
+                        Some(json!({"ArchivalProfile": pid})),
+                    ),
                     Some(p) if !p.is_active() => (
                         Status::Ko,
                         Some("INACTIVE"),
@@ -641,7 +704,9 @@ fn check_header(
                         Some(c) if !c.archive_profiles.iter().any(|a| a == pid) => (
                             Status::Ko,
                             Some("DIFF"),
-                            Some(json!({"ArchivalProfile": pid, "ArchivalAgreement": c.identifier})),
+                            Some(
+                                json!({"ArchivalProfile": pid, "ArchivalAgreement": c.identifier}),
+                            ),
                         ),
                         _ => (Status::Ok, None, None),
                     },
@@ -657,15 +722,18 @@ fn check_header(
                     Some(f) => match p.format {
                         ProfileFormat::Rng => RelaxNg::from_file(f).map(|r| {
                             let rep = r.validate_bytes(bytes);
-                            (rep.is_valid(), rep.findings.iter().take(10).map(|f| f.to_json()).collect())
+                            (
+                                rep.is_valid(),
+                                rep.findings.iter().take(10).map(|f| f.to_json()).collect(),
+                            )
                         }),
-                        ProfileFormat::Xsd => SchemaSet::builder()
-                            .add_file(f)
-                            .build()
-                            .map(|s| {
-                                let rep = s.validate_bytes(bytes);
-                                (rep.is_valid(), rep.findings.iter().take(10).map(|f| f.to_json()).collect())
-                            }),
+                        ProfileFormat::Xsd => SchemaSet::builder().add_file(f).build().map(|s| {
+                            let rep = s.validate_bytes(bytes);
+                            (
+                                rep.is_valid(),
+                                rep.findings.iter().take(10).map(|f| f.to_json()).collect(),
+                            )
+                        }),
                     },
                 };
                 match res {
@@ -706,7 +774,12 @@ fn check_package(
     contract: Option<&IngestContract>,
 ) {
     let mut worst = Status::Ok;
-    let sub = |rec: &mut Recorder, worst: &mut Status, t: &str, st: Status, code: Option<&str>, d: Option<Value>| {
+    let sub = |rec: &mut Recorder,
+               worst: &mut Status,
+               t: &str,
+               st: Status,
+               code: Option<&str>,
+               d: Option<Value>| {
         *worst = (*worst).max(st);
         rec.subtask("CHECK_DATAOBJECTPACKAGE", t, st, code, d);
         st >= Status::Ko
@@ -742,15 +815,34 @@ fn check_package(
         }
     }
     let stop = match ver {
-        Some((c, d)) => sub(rec, &mut worst, "CHECK_MANIFEST_DATAOBJECT_VERSION", Status::Ko, Some(c), Some(d)),
-        None => sub(rec, &mut worst, "CHECK_MANIFEST_DATAOBJECT_VERSION", Status::Ok, None, None),
+        Some((c, d)) => sub(
+            rec,
+            &mut worst,
+            "CHECK_MANIFEST_DATAOBJECT_VERSION",
+            Status::Ko,
+            Some(c),
+            Some(d),
+        ),
+        None => sub(
+            rec,
+            &mut worst,
+            "CHECK_MANIFEST_DATAOBJECT_VERSION",
+            Status::Ok,
+            None,
+            None,
+        ),
     };
     if stop {
         rec.action("CHECK_DATAOBJECTPACKAGE", worst, None, None);
         return;
     }
     // CHECK_MANIFEST_OBJECTNUMBER
-    let uris = reader.check_uris(m.objects.iter().filter(|o| o.binary).filter_map(|o| o.uri.as_deref()));
+    let uris = reader.check_uris(
+        m.objects
+            .iter()
+            .filter(|o| o.binary)
+            .filter_map(|o| o.uri.as_deref()),
+    );
     let stop = match uris.errors().next() {
         Some(v) => {
             let (_, rest, st) = split_code(v.code);
@@ -764,7 +856,14 @@ fn check_package(
                 Some(json!({"entry": v.entry, "message": v.message})),
             )
         }
-        None => sub(rec, &mut worst, "CHECK_MANIFEST_OBJECTNUMBER", Status::Ok, None, None),
+        None => sub(
+            rec,
+            &mut worst,
+            "CHECK_MANIFEST_OBJECTNUMBER",
+            Status::Ok,
+            None,
+            None,
+        ),
     };
     if stop {
         rec.action("CHECK_DATAOBJECTPACKAGE", worst, None, None);
@@ -847,7 +946,14 @@ fn check_package(
         }
     }
     let stop = match problem {
-        Some((c, d)) => sub(rec, &mut worst, "CHECK_MANIFEST", Status::Ko, Some(c), Some(d)),
+        Some((c, d)) => sub(
+            rec,
+            &mut worst,
+            "CHECK_MANIFEST",
+            Status::Ko,
+            Some(c),
+            Some(d),
+        ),
         None => sub(rec, &mut worst, "CHECK_MANIFEST", Status::Ok, None, None),
     };
     if stop {
@@ -894,7 +1000,9 @@ fn stream_objects(
 ) -> Result<HashMap<String, Streamed>> {
     let mut algs_by_entry: HashMap<String, Vec<DigestAlgorithm>> = HashMap::new();
     for o in m.objects.iter().filter(|o| o.binary) {
-        let Some(uri) = o.uri.as_deref() else { continue };
+        let Some(uri) = o.uri.as_deref() else {
+            continue;
+        };
         let e = algs_by_entry
             .entry(uri.trim_start_matches("./").to_string())
             .or_insert_with(|| vec![platform_alg]);
@@ -941,10 +1049,15 @@ fn stream_objects(
                 p(done, total);
             }
         }
-        let format = match &formats {
-            Some(f) => {
+        let format = match (&formats, &opts.format_hook) {
+            (Some(_), Some(hook)) => Some(hook(&entry.name, &head, size)),
+            (Some(f), None) => {
                 let tail: Vec<u8> = tail.into_iter().collect();
-                let tail = if size as usize <= head.len() { Vec::new() } else { tail };
+                let tail = if size as usize <= head.len() {
+                    Vec::new()
+                } else {
+                    tail
+                };
                 let sparse = Sparse {
                     head,
                     tail,
@@ -954,7 +1067,7 @@ fn stream_objects(
                 let hint = entry.name.rsplit('/').next();
                 Some(f.identify_reader(sparse, hint)?)
             }
-            None => None,
+            (None, _) => None,
         };
         out.insert(
             entry.name.clone(),
@@ -998,7 +1111,10 @@ fn check_objects(
                 group_id: g.to_string(),
                 binary: o.binary,
                 usage: o.usage.clone(),
-                entry: o.uri.as_ref().map(|u| u.trim_start_matches("./").to_string()),
+                entry: o
+                    .uri
+                    .as_ref()
+                    .map(|u| u.trim_start_matches("./").to_string()),
                 declared_digest: declared_alg
                     .zip(o.digest.as_ref().map(|d| d.trim().to_ascii_lowercase())),
                 digest: None,
@@ -1035,11 +1151,13 @@ fn check_objects(
                     && ds != s.size
                 {
                     size.0 = Status::Warning;
-                    size.1.push(json!({"object": o.id, "declared": ds, "actual": s.size}));
+                    size.1
+                        .push(json!({"object": o.id, "declared": ds, "actual": s.size}));
                 }
                 if let (Some(id), Some(reg)) = (&s.format, &refs.formats) {
                     v.format = Some(id.clone());
-                    let allowed_unknown = contract.is_some_and(|c| c.format_unidentified_authorized);
+                    let allowed_unknown =
+                        contract.is_some_and(|c| c.format_unidentified_authorized);
                     if id.is_unknown() {
                         if allowed_unknown {
                             fmt.0 = fmt.0.max(Status::Warning);
@@ -1059,14 +1177,27 @@ fn check_objects(
                         fmt.2.push(json!({"object": o.id, "FormatId": id.puid}));
                     } else if o.format_id.as_deref().is_some_and(|d| d != id.puid) {
                         fmt.0 = fmt.0.max(Status::Warning);
-                        fmt.2.push(json!({"object": o.id, "declared": o.format_id, "identified": id.puid}));
+                        fmt.2.push(
+                            json!({"object": o.id, "declared": o.format_id, "identified": id.puid}),
+                        );
                     }
                 }
             }
             validated.push(v);
         }
-        let d = |v: Vec<Value>| if v.is_empty() { None } else { Some(json!({"group": g, "objects": v})) };
-        rec.item("CHECK_DIGEST", dig.0, if dig.0 >= Status::Ko { dig.1 } else { None }, d(dig.2));
+        let d = |v: Vec<Value>| {
+            if v.is_empty() {
+                None
+            } else {
+                Some(json!({"group": g, "objects": v}))
+            }
+        };
+        rec.item(
+            "CHECK_DIGEST",
+            dig.0,
+            if dig.0 >= Status::Ko { dig.1 } else { None },
+            d(dig.2),
+        );
         rec.item("CHECK_OBJECT_SIZE", size.0, None, d(size.1));
         if refs.formats.is_some() {
             rec.item(
@@ -1080,7 +1211,12 @@ fn check_objects(
         rec.group_lifecycle(g, super::Event::new("LFC.CHECK_OBJECTS", worst, None, None));
     }
     if refs.formats.is_none() {
-        rec.action("OG_OBJECTS_FORMAT_CHECK", Status::Ok, None, skipped("formats.xml"));
+        rec.action(
+            "OG_OBJECTS_FORMAT_CHECK",
+            Status::Ok,
+            None,
+            skipped("formats.xml"),
+        );
     }
     validated
 }
@@ -1100,14 +1236,26 @@ fn check_units(
             Ok(mu) => {
                 for e in check_declared_rules(&mu.units, rr) {
                     let id = e.context().id.clone().unwrap_or_default();
-                    let code = e.context().code.clone().unwrap_or_else(|| "UNITS_RULES_COMPUTE.KO".into());
-                    rule_errors.entry(id).or_insert((code, e.message().to_string()));
+                    let code = e
+                        .context()
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| "UNITS_RULES_COMPUTE.KO".into());
+                    rule_errors
+                        .entry(id)
+                        .or_insert((code, e.message().to_string()));
                 }
                 rules_input = Some(mu);
             }
             Err(e) => {
                 let id = e.context().id.clone().unwrap_or_default();
-                rule_errors.insert(id, ("CHECK_UNIT_SCHEMA.INVALID_UNIT.KO".into(), e.message().to_string()));
+                rule_errors.insert(
+                    id,
+                    (
+                        "CHECK_UNIT_SCHEMA.INVALID_UNIT.KO".into(),
+                        e.message().to_string(),
+                    ),
+                );
             }
         }
     }
@@ -1118,17 +1266,29 @@ fn check_units(
         // CHECK_UNIT_SCHEMA
         let mut schema: (Status, Option<String>, Option<Value>) = (Status::Ok, None, None);
         if u.titles.iter().all(|t| t.is_empty()) {
-            schema = (Status::Ko, Some("INVALID_UNIT".into()), Some(json!({"unit": u.id, "error": "empty Title"})));
+            schema = (
+                Status::Ko,
+                Some("INVALID_UNIT".into()),
+                Some(json!({"unit": u.id, "error": "empty Title"})),
+            );
         }
         if schema.0 == Status::Ok {
             for (k, v) in &u.dates {
                 match year_of(v) {
                     None => {
-                        schema = (Status::Ko, Some("DATE_FORMAT".into()), Some(json!({"unit": u.id, k.as_str(): v})));
+                        schema = (
+                            Status::Ko,
+                            Some("DATE_FORMAT".into()),
+                            Some(json!({"unit": u.id, k.as_str(): v})),
+                        );
                         break;
                     }
                     Some(y) if y >= 9000 => {
-                        schema = (Status::Ko, Some("RULE_DATE_THRESHOLD".into()), Some(json!({"unit": u.id, k.as_str(): v})));
+                        schema = (
+                            Status::Ko,
+                            Some("RULE_DATE_THRESHOLD".into()),
+                            Some(json!({"unit": u.id, k.as_str(): v})),
+                        );
                         break;
                     }
                     _ => {}
@@ -1136,11 +1296,20 @@ fn check_units(
             }
         }
         if schema.0 == Status::Ok {
-            let get = |n: &str| u.dates.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+            let get = |n: &str| {
+                u.dates
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.as_str())
+            };
             if let (Some(s), Some(e)) = (get("StartDate"), get("EndDate"))
                 && e.get(..10).unwrap_or(e) < s.get(..10).unwrap_or(s)
             {
-                schema = (Status::Ko, Some("CONSISTENCY".into()), Some(json!({"unit": u.id, "StartDate": s, "EndDate": e})));
+                schema = (
+                    Status::Ko,
+                    Some("CONSISTENCY".into()),
+                    Some(json!({"unit": u.id, "StartDate": s, "EndDate": e})),
+                );
             }
         }
         if schema.0 == Status::Ok
@@ -1148,18 +1317,35 @@ fn check_units(
             && code.starts_with("CHECK_UNIT_SCHEMA.")
         {
             let (_, rest, st) = split_code(code);
-            schema = (st, rest.map(str::to_string), Some(json!({"unit": u.id, "error": msg})));
+            schema = (
+                st,
+                rest.map(str::to_string),
+                Some(json!({"unit": u.id, "error": msg})),
+            );
         }
         rec.item("CHECK_UNIT_SCHEMA", schema.0, schema.1.as_deref(), schema.2);
         // CHECK_ARCHIVE_UNIT_PROFILE
-        let aup: (Status, Option<&str>, Option<Value>) = match (&u.aup, &refs.archive_unit_profiles) {
+        let aup: (Status, Option<&str>, Option<Value>) = match (&u.aup, &refs.archive_unit_profiles)
+        {
             (None, _) => (Status::Ok, None, None),
             (Some(_), None) => (Status::Ok, None, skipped("archive-unit-profiles.json")),
             (Some(p), Some(_)) => match refs.archive_unit_profile(p) {
-                None => (Status::Ko, Some("PROFILE_NOT_FOUND"), Some(json!({"unit": u.id, "ArchiveUnitProfile": p}))),
-                Some(a) if !a.is_active() => (Status::Ko, Some("INACTIVE_STATUS"), Some(json!({"unit": u.id, "ArchiveUnitProfile": p}))),
+                None => (
+                    Status::Ko,
+                    Some("PROFILE_NOT_FOUND"),
+                    Some(json!({"unit": u.id, "ArchiveUnitProfile": p})),
+                ),
+                Some(a) if !a.is_active() => (
+                    Status::Ko,
+                    Some("INACTIVE_STATUS"),
+                    Some(json!({"unit": u.id, "ArchiveUnitProfile": p})),
+                ),
                 Some(a) => match &a.control_schema {
-                    None => (Status::Ko, Some("EMPTY_CONTROL_SCHEMA"), Some(json!({"unit": u.id, "ArchiveUnitProfile": p}))),
+                    None => (
+                        Status::Ko,
+                        Some("EMPTY_CONTROL_SCHEMA"),
+                        Some(json!({"unit": u.id, "ArchiveUnitProfile": p})),
+                    ),
                     Some(s) => {
                         let missing: Vec<&str> = s
                             .get("required")
@@ -1174,7 +1360,11 @@ fn check_units(
                         if missing.is_empty() {
                             (Status::Ok, None, None)
                         } else {
-                            (Status::Ko, Some("NOT_AU_JSON_VALID"), Some(json!({"unit": u.id, "missing": missing})))
+                            (
+                                Status::Ko,
+                                Some("NOT_AU_JSON_VALID"),
+                                Some(json!({"unit": u.id, "missing": missing})),
+                            )
                         }
                     }
                 },
@@ -1182,15 +1372,27 @@ fn check_units(
         };
         rec.item("CHECK_ARCHIVE_UNIT_PROFILE", aup.0, aup.1, aup.2);
         // CHECK_CLASSIFICATION_LEVEL
-        let levels = if u.classification_levels.is_empty() { mm_levels } else { &u.classification_levels };
-        let bad = levels.iter().find(|l| !platform.classification_list.iter().any(|a| a == *l));
+        let levels = if u.classification_levels.is_empty() {
+            mm_levels
+        } else {
+            &u.classification_levels
+        };
+        let bad = levels
+            .iter()
+            .find(|l| !platform.classification_list.iter().any(|a| a == *l));
         let cl = match bad {
-            Some(l) => (Status::Ko, Some(json!({"unit": u.id, "ClassificationLevel": l}))),
+            Some(l) => (
+                Status::Ko,
+                Some(json!({"unit": u.id, "ClassificationLevel": l})),
+            ),
             None if !platform.classification_level_optional
                 && (u.has_classification_rule || m.mm_has_classification_rule)
                 && levels.is_empty() =>
             {
-                (Status::Ko, Some(json!({"unit": u.id, "missing": "ClassificationLevel"})))
+                (
+                    Status::Ko,
+                    Some(json!({"unit": u.id, "missing": "ClassificationLevel"})),
+                )
             }
             None => (Status::Ok, None),
         };
@@ -1200,16 +1402,29 @@ fn check_units(
             match rule_errors.get(&u.id) {
                 Some((code, msg)) if code.starts_with("UNITS_RULES_COMPUTE.") => {
                     let (_, rest, st) = split_code(code);
-                    rec.item("UNITS_RULES_COMPUTE", st, rest, Some(json!({"unit": u.id, "error": msg})));
+                    rec.item(
+                        "UNITS_RULES_COMPUTE",
+                        st,
+                        rest,
+                        Some(json!({"unit": u.id, "error": msg})),
+                    );
                 }
                 _ => rec.item("UNITS_RULES_COMPUTE", Status::Ok, None, None),
             }
         }
         let worst = schema.0.max(aup.0).max(cl.0);
-        rec.unit_lifecycle(&u.id, super::Event::new("LFC.CHECK_UNIT", worst, None, None));
+        rec.unit_lifecycle(
+            &u.id,
+            super::Event::new("LFC.CHECK_UNIT", worst, None, None),
+        );
     }
     if refs.rules.is_none() {
-        rec.action("UNITS_RULES_COMPUTE", Status::Ok, None, skipped("rules.csv"));
+        rec.action(
+            "UNITS_RULES_COMPUTE",
+            Status::Ok,
+            None,
+            skipped("rules.csv"),
+        );
     }
     match (&refs.rules, rules_input) {
         (Some(rr), Some(mu)) if !rec.is_stopped() => compute_inherited_rules(&mu.units, rr).ok(),

@@ -126,7 +126,11 @@ fn unit(e: &RawElement, out: &mut Vec<MUnit>) -> String {
     };
     u.aup = text(e, "ArchiveUnitProfile").filter(|s| !s.is_empty());
     if let Some(m) = child(e, "Management") {
-        management_classification(m, &mut u.classification_levels, &mut u.has_classification_rule);
+        management_classification(
+            m,
+            &mut u.classification_levels,
+            &mut u.has_classification_rule,
+        );
     }
     if let Some(c) = child(e, "Content") {
         for t in kids(c, "Title") {
@@ -188,9 +192,7 @@ impl Manifest {
                     for o in e.elements() {
                         match o.local_name() {
                             "BinaryDataObject" => m.objects.push(object(o, gid.clone(), true)),
-                            "PhysicalDataObject" => {
-                                m.objects.push(object(o, gid.clone(), false))
-                            }
+                            "PhysicalDataObject" => m.objects.push(object(o, gid.clone(), false)),
                             _ => {}
                         }
                     }
@@ -208,7 +210,8 @@ impl Manifest {
             }
         }
         if let Some(dm) = child(pkg, "DescriptiveMetadata") {
-            for u in kids(dm, "ArchiveUnit") {
+            // A top-level `ArchiveUnitRefId` stub declares nothing new.
+            for u in kids(dm, "ArchiveUnit").filter(|u| child(u, "ArchiveUnitRefId").is_none()) {
                 unit(u, &mut m.units);
             }
         }
@@ -261,8 +264,10 @@ impl Manifest {
                             }
                             1 => {
                                 let pos = path.iter().position(|&p| p == c).unwrap_or(0);
-                                let mut cyc: Vec<String> =
-                                    path[pos..].iter().map(|&i| self.units[i].id.clone()).collect();
+                                let mut cyc: Vec<String> = path[pos..]
+                                    .iter()
+                                    .map(|&i| self.units[i].id.clone())
+                                    .collect();
                                 cyc.push(self.units[c].id.clone());
                                 return Some(cyc);
                             }

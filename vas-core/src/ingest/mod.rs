@@ -21,7 +21,10 @@ mod dry_run;
 mod manifest;
 mod status;
 
-pub use dry_run::{DryRun, DryRunOptions, Progress, ValidatedObject, ValidatedSip, dry_run};
+pub use dry_run::{
+    DryRun, DryRunOptions, FormatHook, Progress, ValidatedObject, ValidatedSip, dry_run,
+    vitam_test_format_mock,
+};
 
 pub use report::{Event, Recorder, Report};
 pub use status::Status;

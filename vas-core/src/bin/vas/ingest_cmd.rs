@@ -96,8 +96,7 @@ pub fn run(a: IngestArgs) -> Result<ExitCode> {
     }
     let json = run.report.to_json();
     if let Some(p) = &a.report {
-        let text = serde_json::to_vec_pretty(&json)
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let text = serde_json::to_vec_pretty(&json).map_err(|e| Error::internal(e.to_string()))?;
         write(p, &text)?;
     }
     if let Some(p) = &a.atr {
@@ -108,7 +107,11 @@ pub fn run(a: IngestArgs) -> Result<ExitCode> {
     } else {
         println!("{}", run.report.out_detail);
         for e in run.report.problems() {
-            println!("  {}  {}", e.out_detail, crate::util::one_line(&e.out_messg));
+            println!(
+                "  {}  {}",
+                e.out_detail,
+                crate::util::one_line(&e.out_messg)
+            );
         }
     }
     Ok(match run.report.outcome {
