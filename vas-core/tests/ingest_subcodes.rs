@@ -273,7 +273,8 @@ fn container_and_seda_codes() {
     let run = dry_run(&d, &r, &o).unwrap();
     assert_code("no manifest", &run, "CHECK_SEDA.NO_FILE.KO", Status::Ko);
 
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str)> = vec![
+    type Mutate = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Mutate, &str)> = vec![
         (
             "not xml",
             Box::new(|p: &Path| std::fs::write(p.join("manifest.xml"), b"<a><b></a>").unwrap()),

@@ -58,8 +58,13 @@ pub(crate) fn build_atr(report: &Report, info: Option<&AtrInfo>, test: bool) -> 
         for (g, objects) in &info.groups {
             let gsys = ids.generate(IdKind::ObjectGroup);
             let _ = writeln!(x, "    <DataObjectGroup id=\"{}\">", escape_attr(g));
-            for (o, usage) in objects {
-                let _ = writeln!(x, "      <BinaryDataObject id=\"{}\">", escape_attr(o));
+            for (o, usage, binary) in objects {
+                let tag = if *binary {
+                    "BinaryDataObject"
+                } else {
+                    "PhysicalDataObject"
+                };
+                let _ = writeln!(x, "      <{tag} id=\"{}\">", escape_attr(o));
                 leaf(
                     &mut x,
                     "        ",
@@ -70,9 +75,12 @@ pub(crate) fn build_atr(report: &Report, info: Option<&AtrInfo>, test: bool) -> 
                 if let Some(u) = usage {
                     leaf(&mut x, "        ", "DataObjectVersion", u);
                 }
-                x.push_str("        <Uri/>\n");
-                x.push_str("        <MessageDigest algorithm=\"SHA-512\"/>\n");
-                x.push_str("      </BinaryDataObject>\n");
+                if *binary {
+                    // required by the official XSD; Vitam's own ATR schema omits them
+                    x.push_str("        <Uri/>\n");
+                    x.push_str("        <MessageDigest algorithm=\"SHA-512\"/>\n");
+                }
+                let _ = writeln!(x, "      </{tag}>");
             }
             x.push_str("    </DataObjectGroup>\n");
         }

@@ -302,8 +302,8 @@ pub fn dry_run(sip: &Path, refs: &Referentials, opts: &DryRunOptions) -> Result<
     })
 }
 
-/// An object id and its usage.
-pub(crate) type ObjectUsage = (String, Option<String>);
+/// An object id, its usage, and whether it is binary.
+pub(crate) type ObjectUsage = (String, Option<String>, bool);
 
 /// Header information the ATR needs.
 #[derive(Debug, Clone, Default)]
@@ -554,7 +554,7 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
                 .objects
                 .iter()
                 .filter(|o| &o.group == g)
-                .map(|o| (o.id.clone(), o.usage.clone()))
+                .map(|o| (o.id.clone(), o.usage.clone(), o.binary))
                 .collect();
             (g.clone(), objs)
         })
