@@ -36,7 +36,7 @@ fn sip(name: &str) -> std::path::PathBuf {
 fn referential_directories_load() {
     for d in ["integration-processing", "integration-ingest-internal"] {
         let r = Referentials::load_dir(Path::new(FIX).join("referentials").join(d)).unwrap();
-        assert!(r.agencies.as_ref().unwrap().len() > 0);
+        assert!(!r.agencies.as_ref().unwrap().is_empty());
         assert!(r.rules.as_ref().unwrap().len() > 10);
         assert!(r.formats.is_some());
         assert!(r.ingest_contract("ArchivalAgreement0").is_some());
