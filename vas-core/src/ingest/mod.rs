@@ -10,7 +10,10 @@
 //! - [`report`]: the operation report shaped like Vitam's operation logbook, and the
 //!   [`report::Recorder`] that checks write their events into while enforcing the status rules
 //!   (a step's status is the worst of its actions; a blocking KO/FATAL stops the run; the
-//!   `FINALLY` step always runs).
+//!   `FINALLY` step always runs);
+//! - [`dry_run`]: every control step of Vitam's ingest on a SIP, nothing stored, giving the
+//!   [`Report`], the ArchiveTransferReply and, when accepted, the [`ValidatedSip`] a real
+//!   ingest continues from (see `docs/vitam-compatibility.md`).
 
 pub mod codes;
 pub mod report;
