@@ -10,13 +10,24 @@
 //! - [`report`]: the operation report shaped like Vitam's operation logbook, and the
 //!   [`report::Recorder`] that checks write their events into while enforcing the status rules
 //!   (a step's status is the worst of its actions; a blocking KO/FATAL stops the run; the
-//!   `FINALLY` step always runs).
+//!   `FINALLY` step always runs);
+//! - [`dry_run`]: every control step of Vitam's ingest on a SIP, nothing stored, giving the
+//!   [`Report`], the ArchiveTransferReply and, when accepted, the [`ValidatedSip`] a real
+//!   ingest continues from (see `docs/vitam-compatibility.md`).
 
 pub mod codes;
 pub mod report;
 pub mod workflow;
 
+mod atr;
+mod dry_run;
+mod manifest;
 mod status;
+
+pub use dry_run::{
+    DryRun, DryRunOptions, FormatHook, Progress, ValidatedObject, ValidatedSip, dry_run,
+    vitam_test_format_mock,
+};
 
 pub use report::{Event, Recorder, Report};
 pub use status::Status;

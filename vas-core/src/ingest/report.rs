@@ -312,6 +312,16 @@ impl Recorder {
             .push(event);
     }
 
+    /// Raises the current step's status without an action event, as Vitam's engine does for
+    /// a distributed step whose distribution is empty (`statusOnEmptyDistribution`,
+    /// WARNING by default).
+    pub fn empty_distribution(&mut self, status: Status) {
+        if let Some((_, s)) = &mut self.step {
+            *s = (*s).max(status);
+        }
+        self.worst = self.worst.max(status);
+    }
+
     /// Closes the current step: emits the distributed actions' events, then the step's event.
     /// Returns the step's status.
     pub fn end_step(&mut self) -> Status {

@@ -31,3 +31,13 @@ pub use rules::{
     CsvCheckReport, RuleCategory, RuleDefinition, RuleDuration, RuleMeasurement, RulesCsvErrorCode,
     RulesCsvLineError, RulesReferential,
 };
+
+mod contracts;
+mod dir;
+mod platform;
+mod profiles;
+
+pub use contracts::{CheckParentLink, Context, ContextPermission, IngestContract};
+pub use dir::{Referentials, ReferentialsBuilder};
+pub use platform::PlatformConfig;
+pub use profiles::{ArchivalProfile, ArchiveUnitProfile, ProfileFormat};

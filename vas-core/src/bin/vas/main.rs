@@ -12,6 +12,7 @@ mod group_manifest;
 mod group_offer;
 mod group_rules;
 mod group_sip;
+mod ingest_cmd;
 mod manifest_check;
 mod manifest_model;
 mod offer_cmd;
@@ -48,6 +49,8 @@ enum Command {
     /// Storage offers: check, put, get, audit.
     #[command(subcommand)]
     Offer(group_offer::Cmd),
+    /// Ingest a SIP with Vitam's controls (`--dry-run`: controls only, nothing stored).
+    Ingest(ingest_cmd::IngestArgs),
     /// Print the error kinds and their codes in every binding.
     Errors(util::ErrorsArgs),
 }
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Format(c) => group_format::run(c),
         Command::Rules(c) => group_rules::run(c),
         Command::Offer(c) => group_offer::run(c),
+        Command::Ingest(a) => ingest_cmd::run(a),
         Command::Errors(a) => util::errors(a),
     };
     match result {

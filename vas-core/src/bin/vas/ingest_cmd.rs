@@ -1,0 +1,122 @@
+//! `vas ingest`: Vitam's ingest controls on a SIP (`--dry-run`), or an ingest into an
+//! archive (`--archive DIR`, issue 9).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use vas_core::ingest::{DryRunOptions, Status, dry_run};
+use vas_core::referential::Referentials;
+use vas_core::{Error, ErrorKind, Result};
+
+/// Arguments of `vas ingest`.
+#[derive(clap::Args)]
+pub struct IngestArgs {
+    /// Run every control of Vitam's ingest workflow without storing anything.
+    #[arg(long)]
+    dry_run: bool,
+    /// The referentials directory (agencies.csv, rules.csv, formats.xml,
+    /// ingest-contracts.json, …; see docs/referentials.md).
+    #[arg(long, value_name = "DIR")]
+    referentials: Option<PathBuf>,
+    /// The application context whose permissions must allow the ingest contract.
+    #[arg(long, value_name = "ID")]
+    context: Option<String>,
+    /// The archive directory to ingest into (without --dry-run).
+    #[arg(long, value_name = "DIR")]
+    archive: Option<PathBuf>,
+    /// Write the operation report (JSON) here.
+    #[arg(long, value_name = "REPORT.json")]
+    report: Option<PathBuf>,
+    /// Write the ArchiveTransferReply (XML) here.
+    #[arg(long, value_name = "ATR.xml")]
+    atr: Option<PathBuf>,
+    /// Print the report on stdout as JSON.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// The SIP: zip, tar, tar.gz, tar.bz2 or a directory.
+    sip: PathBuf,
+}
+
+fn write(path: &PathBuf, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| Error::from(e).with_path(path))
+}
+
+/// Runs `vas ingest`.
+pub fn run(a: IngestArgs) -> Result<ExitCode> {
+    if !a.dry_run {
+        if a.archive.is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "give --dry-run, or --archive DIR to ingest into an archive",
+            ));
+        }
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            "ingest into an archive needs `--archive` support (issue 9)",
+        ));
+    }
+    let refs = match &a.referentials {
+        Some(d) => Referentials::load_dir(d)?,
+        None => Referentials::default(),
+    };
+    let mut opts = DryRunOptions {
+        context: a.context.clone(),
+        ..Default::default()
+    };
+    let bar = {
+        use std::io::IsTerminal;
+        let big = std::fs::metadata(&a.sip)
+            .map(|m| m.len() > 64 << 20)
+            .unwrap_or(false);
+        if !a.quiet && big && std::io::stderr().is_terminal() {
+            let pb = indicatif::ProgressBar::new(0);
+            pb.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let p2 = pb.clone();
+            opts.progress = Some(Arc::new(move |done, total| {
+                p2.set_length(total);
+                p2.set_position(done);
+            }));
+            Some(pb)
+        } else {
+            None
+        }
+    };
+    let run = dry_run(&a.sip, &refs, &opts)?;
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    let json = run.report.to_json();
+    if let Some(p) = &a.report {
+        let text = serde_json::to_vec_pretty(&json).map_err(|e| Error::internal(e.to_string()))?;
+        write(p, &text)?;
+    }
+    if let Some(p) = &a.atr {
+        write(p, run.atr.as_bytes())?;
+    }
+    if a.json {
+        crate::util::print_json(&json)?;
+    } else {
+        println!("{}", run.report.out_detail);
+        for e in run.report.problems() {
+            println!(
+                "  {}  {}",
+                e.out_detail,
+                crate::util::one_line(&e.out_messg)
+            );
+        }
+    }
+    Ok(match run.report.outcome {
+        Status::Ok | Status::Warning => ExitCode::SUCCESS,
+        Status::Ko => ExitCode::from(crate::util::EXIT_INVALID),
+        Status::Fatal => ExitCode::from(crate::util::EXIT_ERROR),
+    })
+}

@@ -1,0 +1,153 @@
+//! Replays Vitam's own test SIPs (`tests/fixtures/vitam/sips/EXPECTED.json`) through
+//! `ingest::dry_run` with the referentials Vitam's test loaded, and compares the final
+//! status and the asserted outcome codes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use vas_core::ingest::{DryRunOptions, Status, dry_run};
+use vas_core::referential::Referentials;
+
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
+
+/// Entries where vas deliberately or knowingly differs from Vitam; each one is explained
+/// in docs/vitam-compatibility.md.
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "integration-test_integration-processing/SIP_UNKNOWN_FIELD_SEDA_GOT.zip",
+        "ontology type check of object-group metadata (no ontology referential in vas)",
+    ),
+    (
+        "integration-test_integration-processing/SIP-2182-KO.zip",
+        "Vitam's unit JSON schema refuses this unit; the rule is not identified",
+    ),
+    (
+        "integration-test_integration-ingest-internal/OK_OBJECT.zip",
+        "the asserted code belongs to a follow-up SIP attaching to this one",
+    ),
+    (
+        "integration-test_integration-ingest-internal/OK_SIPwithProfilRNG.zip",
+        "the Vitam test unsets the profile file first; vas's fixture keeps it",
+    ),
+    (
+        "integration-test_integration-ingest-internal/sip_with_malformed_logbook.zip",
+        "object-group LogBook events are not validated against Vitam's schema",
+    ),
+    (
+        "integration-test_Signature/KO_SEDA_2.3_Signature.zip",
+        "the obsolete Signature element in SEDA 2.3 is accepted by the lax wildcard",
+    ),
+    (
+        "integration-test_Signature/KO_SEDA_2.1_SigningInformationAsExtensionWithGps.zip",
+        "ontology type check of extension metadata (no ontology referential in vas)",
+    ),
+    (
+        "integration-test_Signature/KO_SEDA_2.2_SigningInformationAsExtensionWithGps.zip",
+        "ontology type check of extension metadata (no ontology referential in vas)",
+    ),
+];
+
+/// Keys (event types) the dry run executes: expected codes about other steps (storage,
+/// indexation, accession register) are not comparable.
+fn comparable(code: &str) -> bool {
+    const KEYS: &[&str] = &[
+        "STP_SANITY_CHECK_SIP",
+        "CHECK_CONTAINER",
+        "MANIFEST_FILE_NAME_CHECK",
+        "STP_UPLOAD_SIP",
+        "UPLOAD_SIP",
+        "STP_INGEST_CONTROL_SIP",
+        "CHECK_SEDA",
+        "CHECK_HEADER",
+        "CHECK_DATAOBJECTPACKAGE",
+        "STP_OG_CHECK_AND_TRANSFORME",
+        "CHECK_DIGEST",
+        "CHECK_OBJECT_SIZE",
+        "OG_OBJECTS_FORMAT_CHECK",
+        "STP_UNIT_CHECK_AND_PROCESS",
+        "CHECK_UNIT_SCHEMA",
+        "CHECK_ARCHIVE_UNIT_PROFILE",
+        "CHECK_CLASSIFICATION_LEVEL",
+        "UNITS_RULES_COMPUTE",
+        "PROCESS_SIP_UNITARY",
+    ];
+    let key = code.split('.').next().unwrap_or("");
+    KEYS.contains(&key)
+}
+
+fn refs_for(entry: &Value) -> Option<PathBuf> {
+    let first = entry["referentials"].as_array()?.first()?.as_str()?;
+    let folder = first.split('/').next()?;
+    let p = Path::new(FIX).join("referentials").join(folder);
+    p.is_dir().then_some(p)
+}
+
+#[test]
+fn vitam_expected_outcomes() {
+    let expected: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(format!("{FIX}/vitam/sips/EXPECTED.json")).unwrap())
+            .unwrap();
+    let mut cache: std::collections::HashMap<PathBuf, Referentials> = Default::default();
+    let (mut applicable, mut agree) = (0, 0);
+    let mut unexpected = Vec::new();
+    for e in &expected {
+        let wf = e["workflow"].as_str().unwrap_or("");
+        if !wf.starts_with("DEFAULT_WORKFLOW (PROCESS_SIP_UNITARY)") {
+            continue;
+        }
+        let Some(rdir) = refs_for(e) else { continue };
+        let sip_name = e["sip"].as_str().unwrap();
+        let sip = Path::new(FIX).join("vitam/sips").join(sip_name);
+        if !sip.exists() {
+            continue;
+        }
+        let refs = cache
+            .entry(rdir.clone())
+            .or_insert_with(|| Referentials::load_dir(&rdir).unwrap());
+        let notes = e["notes"].as_str().unwrap_or("");
+        let opts = DryRunOptions {
+            context: notes
+                .contains("Context_IT")
+                .then(|| "Context_IT".to_string()),
+            format_hook: Some(vas_core::ingest::vitam_test_format_mock()),
+            ..Default::default()
+        };
+        applicable += 1;
+        let run = dry_run(&sip, refs, &opts).unwrap();
+        let got: BTreeSet<&str> = run.report.out_details().into_iter().collect();
+        let mut why = Vec::new();
+        if let Some(f) = e["final"].as_str() {
+            let f: Status = f.parse().unwrap();
+            if f != run.report.outcome {
+                why.push(format!("final {} != expected {f}", run.report.outcome));
+            }
+        }
+        for c in e["outDetails"].as_array().into_iter().flatten() {
+            let c = c.as_str().unwrap();
+            if comparable(c) && !got.contains(c) {
+                why.push(format!("missing {c}"));
+            }
+        }
+        if why.is_empty() {
+            agree += 1;
+        } else {
+            let problems: Vec<&str> = run
+                .report
+                .problems()
+                .map(|e| e.out_detail.as_str())
+                .collect();
+            println!("DIFF {sip_name}: {} (got {:?})", why.join("; "), problems);
+            if !KNOWN_DIFFERENCES.iter().any(|(s, _)| *s == sip_name) {
+                unexpected.push(sip_name.to_string());
+            }
+        }
+    }
+    println!("Vitam conformance: {agree} agree / {applicable} applicable");
+    assert!(applicable >= 70, "{applicable}");
+    assert!(
+        unexpected.is_empty(),
+        "{} undocumented differences: {unexpected:?}",
+        unexpected.len()
+    );
+}
