@@ -734,3 +734,36 @@ fn an_identification_hook_fills_format_information() {
         assert!(xmllint_ok(&m, "2.1"));
     }
 }
+
+#[cfg(feature = "cli")]
+#[test]
+fn cli_build_from_a_csv_tree_in_windows_1252() {
+    let vas = env!("CARGO_BIN_EXE_vas");
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("a.txt"), b"A").unwrap();
+    let csv = dir.path().join("meta.csv");
+    // "Pièce" in Windows-1252, comma-separated.
+    std::fs::write(&csv, b"ID,ParentID,File,Title\n1,,,Fonds\n2,1,a.txt,Pi\xe8ce\n").unwrap();
+    let out = dir.path().join("o.zip");
+    let o = Command::new(vas)
+        .args(["sip", "build"])
+        .arg(&files)
+        .arg("-o")
+        .arg(&out)
+        .arg("--csv")
+        .arg(&csv)
+        .args(["--csv-separator", ",", "--csv-encoding", "windows-1252", "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["units"], 2);
+    assert_eq!(j["objects"], 1);
+    let m = SipReader::open(&out, Limits::default())
+        .unwrap()
+        .manifest_bytes()
+        .unwrap();
+    assert!(String::from_utf8(m).unwrap().contains("<Title>Pièce</Title>"));
+}

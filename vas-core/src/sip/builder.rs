@@ -459,6 +459,9 @@ impl SipBuilder {
         if let Some(p) = parent {
             self.check_unit(p)?;
         }
+        if title.trim().is_empty() {
+            return Err(Error::invalid("a unit needs a non-empty title").with_id(id));
+        }
         if !ncname_ok(id) {
             return Err(
                 Error::invalid(format!("{id:?} is not a valid XML identifier")).with_id(id),

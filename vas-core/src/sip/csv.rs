@@ -296,6 +296,25 @@ fn norm_path(p: &str) -> String {
         .to_string()
 }
 
+/// True when a ReSIP CSV defines its own tree (an `ID` column): build it with
+/// [`SipBuilder::import_csv`]; otherwise apply it to a folder import with
+/// [`SipBuilder::apply_csv`].
+///
+/// ```
+/// use vas_core::sip::{csv_defines_tree, CsvOptions};
+/// assert!(csv_defines_tree(b"Id;File;ParentId\n", &CsvOptions::default()).unwrap());
+/// assert!(!csv_defines_tree(b"File;Title\n", &CsvOptions::default()).unwrap());
+/// ```
+pub fn csv_defines_tree(csv: &[u8], opts: &CsvOptions) -> Result<bool> {
+    let text = decode(csv, opts.encoding)?;
+    let first = text.lines().next().unwrap_or("");
+    let recs = parse_records(first, opts.separator)?;
+    let Some((_, head)) = recs.first() else {
+        return Err(Error::invalid("empty CSV"));
+    };
+    Ok(parse_header(head)?.id.is_some())
+}
+
 impl SipBuilder {
     fn apply_row(&mut self, u: UnitId, h: &Header, rec: &[String]) -> Result<()> {
         let data = self.unit_mut(u)?;

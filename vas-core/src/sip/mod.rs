@@ -67,7 +67,7 @@ pub use builder::{
     BuildOptions, BuildReport, BuiltObject, FormatGuess, IdentifyFn, ObjectInput, Progress,
     ProgressFn, SipBuilder, UnitData, UnitId,
 };
-pub use csv::{CsvEncoding, CsvOptions};
+pub use csv::{CsvEncoding, CsvOptions, csv_defines_tree};
 pub use folder::{FolderImport, FolderImportOptions};
 pub use limits::Limits;
 pub use names::{is_valid_manifest_name, is_vitam_safe_component};

@@ -11,7 +11,7 @@ use vas_core::digest::DigestAlgorithm;
 use vas_core::seda::SedaVersion;
 use vas_core::sip::{
     BuildOptions, Compression, CsvEncoding, CsvOptions, FolderImportOptions, Limits, PackageFormat,
-    Progress, SipBuilder, SipReader, SipReport, WriterOptions,
+    Progress, SipBuilder, SipReader, SipReport, WriterOptions, csv_defines_tree,
 };
 use vas_core::{Error, ErrorKind, Result};
 
@@ -56,7 +56,9 @@ pub struct SipBuildArgs {
     /// (.zip, .tar, .tar.gz/.tgz) unless --format is given.
     #[arg(short, long)]
     output: PathBuf,
-    /// ReSIP metadata CSV (`ID;ParentID;File;Content.Title;…`) applied to the imported units.
+    /// ReSIP metadata CSV: with an ID column (`ID;ParentID;File;Content.Title;…`) it defines
+    /// the tree (File paths relative to DIR); with only File it is applied to the units
+    /// imported from DIR.
     #[arg(long)]
     csv: Option<PathBuf>,
     /// CSV separator.
@@ -146,14 +148,26 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
         skip_hidden: !a.include_hidden,
         ..FolderImportOptions::default()
     };
-    let imported = b.import_folder(&a.dir, None, &fopts)?;
-    if let Some(csv) = &a.csv {
-        let enc = CsvEncoding::from_name(&a.csv_encoding)?;
-        let opts = CsvOptions {
-            separator: a.csv_separator,
-            encoding: enc,
-        };
-        b.apply_csv_file(csv, &imported, &opts)?;
+    match &a.csv {
+        None => {
+            b.import_folder(&a.dir, None, &fopts)?;
+        }
+        Some(csv) => {
+            let opts = CsvOptions {
+                separator: a.csv_separator,
+                encoding: CsvEncoding::from_name(&a.csv_encoding)?,
+            };
+            let bytes = std::fs::read(csv).map_err(|e| Error::from(e).with_path(csv))?;
+            if csv_defines_tree(&bytes, &opts).map_err(|e| e.or_path(csv))? {
+                // ID/ParentID form: the CSV is the tree, files are relative to DIR.
+                b.import_csv(&bytes[..], &a.dir, &opts)
+                    .map_err(|e| e.or_path(csv))?;
+            } else {
+                let imported = b.import_folder(&a.dir, None, &fopts)?;
+                b.apply_csv(&bytes[..], &imported, &opts)
+                    .map_err(|e| e.or_path(csv))?;
+            }
+        }
     }
     let mut wopts = WriterOptions::new(format)
         .algorithm(algorithm)
