@@ -745,7 +745,11 @@ fn cli_build_from_a_csv_tree_in_windows_1252() {
     std::fs::write(files.join("a.txt"), b"A").unwrap();
     let csv = dir.path().join("meta.csv");
     // "Pièce" in Windows-1252, comma-separated.
-    std::fs::write(&csv, b"ID,ParentID,File,Title\n1,,,Fonds\n2,1,a.txt,Pi\xe8ce\n").unwrap();
+    std::fs::write(
+        &csv,
+        b"ID,ParentID,File,Title\n1,,,Fonds\n2,1,a.txt,Pi\xe8ce\n",
+    )
+    .unwrap();
     let out = dir.path().join("o.zip");
     let o = Command::new(vas)
         .args(["sip", "build"])
@@ -754,7 +758,13 @@ fn cli_build_from_a_csv_tree_in_windows_1252() {
         .arg(&out)
         .arg("--csv")
         .arg(&csv)
-        .args(["--csv-separator", ",", "--csv-encoding", "windows-1252", "--json"])
+        .args([
+            "--csv-separator",
+            ",",
+            "--csv-encoding",
+            "windows-1252",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -765,5 +775,9 @@ fn cli_build_from_a_csv_tree_in_windows_1252() {
         .unwrap()
         .manifest_bytes()
         .unwrap();
-    assert!(String::from_utf8(m).unwrap().contains("<Title>Pièce</Title>"));
+    assert!(
+        String::from_utf8(m)
+            .unwrap()
+            .contains("<Title>Pièce</Title>")
+    );
 }

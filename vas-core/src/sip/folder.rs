@@ -87,7 +87,9 @@ fn sorted_entries(dir: &Path) -> Result<Vec<(String, fs::Metadata, std::path::Pa
 
 impl SipBuilder {
     /// Imports `dir`: its folders and files become units under `parent` (or top-level
-    /// units), following ReSIP's conventions (see the [module docs](self)).
+    /// units), following ReSIP's conventions: folders become `RecordGrp` units, files
+    /// `Item` units with one `BinaryMaster_1` object, `__USAGE_N__name` files and `##name##`
+    /// folders objects of the enclosing unit, `__ArchiveUnitMetadata.xml` the unit's metadata.
     ///
     /// ```
     /// use vas_core::seda::SedaVersion;

@@ -26,6 +26,22 @@
 //! [`SipReader::check_container`] and [`SipReader::check_uris`] as a list of
 //! [`Violation`]s carrying Vitam's codes.
 //!
+//! Zip local headers must agree with the central directory (streaming readers such as
+//! Vitam's trust local headers), and no local entry may hide outside it.
+//! [`SipReader::verify`] runs every package-level check Vitam makes before storing
+//! anything — container rules, manifest well-formedness and SEDA version, object usages,
+//! declared vs present files, each digest and size — without extracting the package.
+//!
+//! # Building
+//!
+//! [`SipBuilder`] holds a header, a DAG of archive units (descriptive metadata, dotted
+//! ReSIP-style fields, management rules, raw sidecars) and objects from files, bytes or
+//! readers. [`SipBuilder::import_folder`] follows ReSIP's on-disk conventions;
+//! [`SipBuilder::import_csv`], [`SipBuilder::apply_csv`] and [`SipBuilder::export_csv`]
+//! speak ReSIP's metadata CSV. Building hashes every object first (in parallel), writes the
+//! manifest first, then streams the objects, re-hashing them to catch files changed in
+//! between (see the `builder` notes on [`SipBuilder`]).
+//!
 //! # Writing
 //!
 //! [`PackageWriter`] streams entries into a zip (zip64 when needed) or a tar, hashing each
