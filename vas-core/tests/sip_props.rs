@@ -26,7 +26,7 @@ fn name_strategy() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     /// Random bytes (possibly starting with an archive magic) never panic the reader.
     #[test]
@@ -47,6 +47,37 @@ proptest! {
         if let Ok(mut r) = SipReader::open(&p, Limits::default()) {
             let _ = r.hash_all(DigestAlgorithm::Md5);
             let _ = r.verify();
+        }
+    }
+
+    /// Valid packages with random bytes flipped never panic the reader, and whatever it
+    /// accepts it reads within the limits.
+    #[test]
+    fn damaged_packages_never_panic(
+        fmt in prop_oneof![Just(PackageFormat::Zip), Just(PackageFormat::Tar), Just(PackageFormat::TarGz)],
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+    ) {
+        let mut w = PackageWriter::new(Cursor::new(Vec::new()), WriterOptions::new(fmt)).unwrap();
+        w.add_bytes("manifest.xml", b"<ArchiveTransfer xmlns=\"fr:gouv:culture:archivesdefrance:seda:v2.1\"><DataObjectPackage><BinaryDataObject id=\"B\"><Uri>Content/a.txt</Uri><MessageDigest algorithm=\"SHA-512\">00</MessageDigest></BinaryDataObject></DataObjectPackage></ArchiveTransfer>").unwrap();
+        w.add_bytes("Content/a.txt", &[b'a'; 3000]).unwrap();
+        w.add_bytes("Content/b/c.txt", b"c").unwrap();
+        let mut bytes = w.finish().unwrap().into_inner();
+        for (i, v) in flips {
+            let at = i.index(bytes.len());
+            bytes[at] ^= v | 1;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x");
+        std::fs::write(&p, &bytes).unwrap();
+        if let Ok(mut r) = SipReader::open(&p, Limits::default()) {
+            let _ = r.hash_all(DigestAlgorithm::Sha512);
+            let _ = r.verify();
+            let _ = r.extract_to(dir.path().join("out"));
+        }
+        // Nothing was written outside the temporary directory's own subfolders.
+        for e in std::fs::read_dir(dir.path()).unwrap() {
+            let n = e.unwrap().file_name();
+            prop_assert!(n == "x" || n == "out", "{:?}", n);
         }
     }
 
