@@ -810,3 +810,35 @@ fn every_vitam_sip_opens_or_is_refused_with_a_code() {
     }
     assert!(n >= 130, "{n}");
 }
+
+#[test]
+fn manifest_digest_matches_the_one_vitam_tests_send() {
+    // IngestExternalImplTest uploads toto_manifest.xml_OK.zip with the manifest's SHA-512;
+    // EXPECTED.json records it as "fcfa0fdd...4efa".
+    let exp: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(SIPS).join("EXPECTED.json")).unwrap())
+            .unwrap();
+    let item = exp
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| {
+            x["sip"]
+                .as_str()
+                .unwrap()
+                .ends_with("/toto_manifest.xml_OK.zip")
+        })
+        .unwrap();
+    let notes = item["notes"].as_str().unwrap();
+    let re = regex::Regex::new(r"SHA-512 digest ([0-9a-f]+)\.\.\.([0-9a-f]+)").unwrap();
+    let c = re.captures(notes).unwrap();
+    let mut r = open(&Path::new(SIPS).join(item["sip"].as_str().unwrap())).unwrap();
+    let name = r.manifest_name().unwrap().to_string();
+    let d = r.hash_all(DigestAlgorithm::Sha512).unwrap();
+    let m = d.iter().find(|x| x.name == name).unwrap();
+    assert!(
+        m.digest.starts_with(&c[1]) && m.digest.ends_with(&c[2]),
+        "{}",
+        m.digest
+    );
+}

@@ -331,6 +331,11 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
     } else {
         None
     };
+    // What Vitam's MANIFEST_DIGEST_CHECK compares with the digest sent alongside the SIP.
+    let manifest_digest = r
+        .manifest_bytes()
+        .ok()
+        .map(|b| vas_core::digest::digest_bytes(DigestAlgorithm::Sha512, &b));
     let files: Vec<_> = r.files().collect();
     let total: u64 = files.iter().map(|e| e.size).sum();
     let verdict = if !report.check.is_ok() {
@@ -349,6 +354,7 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
             "files": files.len(),
             "size": total,
             "manifest": r.manifest_name(),
+            "manifest_sha512": manifest_digest,
             "header": s.map(|s| json!({
                 "seda_version": s.seda_version,
                 "namespace": s.namespace,
@@ -403,6 +409,9 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
             total
         );
         println!("manifest: {}", r.manifest_name().unwrap_or("(none)"));
+        if let Some(d) = &manifest_digest {
+            println!("  SHA-512: {d}");
+        }
         if let Some(s) = &report.summary {
             let show = |k: &str, v: &Option<String>| {
                 if let Some(v) = v {
