@@ -781,3 +781,78 @@ fn cli_build_from_a_csv_tree_in_windows_1252() {
             .contains("<Title>Pièce</Title>")
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_become_multi_parent_references() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("Fonds/A")).unwrap();
+    std::fs::create_dir_all(src.join("Fonds/B")).unwrap();
+    std::fs::write(src.join("Fonds/A/x.txt"), b"x").unwrap();
+    symlink("../A/x.txt", src.join("Fonds/B/x-link")).unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    b.archival_agency("A").transferring_agency("T");
+    let imp = b
+        .import_folder(&src, None, &FolderImportOptions::default())
+        .unwrap();
+    assert_eq!(
+        b.unit_count(),
+        4,
+        "Fonds, A, B, x.txt — the link adds no unit"
+    );
+    assert_eq!(imp.objects, 1);
+    let out = dir.path().join("dag.zip");
+    b.write_to_file(
+        &out,
+        BuildOptions::new(WriterOptions::new(PackageFormat::Zip)),
+    )
+    .unwrap();
+    let m = SipReader::open(&out, Limits::default())
+        .unwrap()
+        .manifest_bytes()
+        .unwrap();
+    let doc = Document::from_slice(&m).unwrap();
+    assert!(doc.check_references().is_empty());
+    let g = doc.unit_graph();
+    let x = (0..g.len())
+        .find(|i| g.unit(*i).title() == Some("x.txt"))
+        .unwrap();
+    assert_eq!(g.parents(x).len(), 2, "x.txt is under A and under B");
+    if have("xmllint") {
+        assert!(xmllint_ok(&m, "2.1"));
+    }
+    // Outside the folder, dangling, or a cycle: refused.
+    for (name, target) in [
+        ("out", "/etc"),
+        ("dangling", "nope"),
+        ("root", ".."),
+        ("cycle", "."),
+    ] {
+        let s2 = dir.path().join(format!("src-{name}"));
+        std::fs::create_dir_all(s2.join("F")).unwrap();
+        symlink(target, s2.join("F/l")).unwrap();
+        let mut b = SipBuilder::new(SedaVersion::V2_1);
+        let e = b
+            .import_folder(&s2, None, &FolderImportOptions::default())
+            .unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Unsafe | ErrorKind::InvalidInput),
+            "{name}: {e}"
+        );
+    }
+    // And with links off, any link is refused.
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    let e = b
+        .import_folder(
+            &src,
+            None,
+            &FolderImportOptions {
+                links_as_references: false,
+                ..FolderImportOptions::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsafe);
+}
