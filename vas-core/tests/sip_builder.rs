@@ -856,3 +856,57 @@ fn symbolic_links_become_multi_parent_references() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsafe);
 }
+
+#[test]
+fn folder_import_exported_to_csv_rebuilds_the_same_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("Dossier/##objets##")).unwrap();
+    std::fs::create_dir_all(src.join("Dossier/Sous-dossier")).unwrap();
+    std::fs::write(src.join("Dossier/##objets##/scan.tif"), b"TIFF").unwrap();
+    std::fs::write(src.join("Dossier/__Dissemination_1__scan.pdf"), b"%PDF").unwrap();
+    std::fs::write(src.join("Dossier/Sous-dossier/note.txt"), b"note").unwrap();
+    std::fs::write(src.join("Dossier/lettre.odt"), b"odt").unwrap();
+    let header = |b: &mut SipBuilder| {
+        b.archival_agency("A")
+            .transferring_agency("T")
+            .message_identifier("M")
+            .date("2024-01-01T00:00:00");
+    };
+    let opts = || BuildOptions::new(WriterOptions::new(PackageFormat::Zip).deterministic(true));
+    let mut b1 = SipBuilder::new(SedaVersion::V2_2);
+    header(&mut b1);
+    b1.import_folder(&src, None, &FolderImportOptions::default())
+        .unwrap();
+    b1.unit_mut(b1.unit_by_id("AU1").unwrap()).unwrap().rule(
+        "AccessRule",
+        "ACC-00003",
+        Some("2024-01-01"),
+    );
+    let mut csv = Vec::new();
+    b1.export_csv(&mut csv, &src, &CsvOptions::default())
+        .unwrap();
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(text.starts_with("ID;ParentID;File;ObjectFiles;"), "{text}");
+    assert!(text.contains("Dossier/##objets##/scan.tif|Dossier/__Dissemination_1__scan.pdf"));
+    let out1 = dir.path().join("1.zip");
+    b1.write_to_file(&out1, opts()).unwrap();
+
+    let mut b2 = SipBuilder::new(SedaVersion::V2_2);
+    header(&mut b2);
+    b2.import_csv(&csv[..], &src, &CsvOptions::default())
+        .unwrap();
+    let out2 = dir.path().join("2.zip");
+    b2.write_to_file(&out2, opts()).unwrap();
+    let m = |p: &Path| {
+        SipReader::open(p, Limits::default())
+            .unwrap()
+            .manifest_bytes()
+            .unwrap()
+    };
+    assert_eq!(
+        String::from_utf8(m(&out1)).unwrap(),
+        String::from_utf8(m(&out2)).unwrap()
+    );
+    assert_eq!(std::fs::read(&out1).unwrap(), std::fs::read(&out2).unwrap());
+}

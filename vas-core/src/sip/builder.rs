@@ -562,7 +562,7 @@ impl SipBuilder {
         Ok(())
     }
 
-    /// Rows for the CSV export: (ID, ParentID, File, DescriptionLevel, Title) and the
+    /// Rows for the CSV export: (ID, ParentID, File, ObjectFiles, DescriptionLevel, Title) and the
     /// other metadata as (column, value).
     #[allow(clippy::type_complexity)]
     pub(crate) fn csv_rows(&self, base: &Path) -> Vec<(Vec<String>, Vec<(String, String)>)> {
@@ -574,21 +574,28 @@ impl SipBuilder {
                     .first()
                     .map(|p| self.units[*p].id.clone())
                     .unwrap_or_default();
-                let file = u
+                let paths: Vec<String> = u
                     .objects
                     .iter()
-                    .find_map(|o| match &o.source {
+                    .filter_map(|o| match &o.source {
                         Source::Path(p) => p
                             .strip_prefix(base)
                             .ok()
                             .map(|r| r.to_string_lossy().replace('\\', "/")),
                         _ => None,
                     })
-                    .unwrap_or_default();
+                    .collect();
+                // One object: `File`; several: `ObjectFiles` (`|`-joined).
+                let (file, object_files) = match paths.len() {
+                    0 => (String::new(), String::new()),
+                    1 => (paths[0].clone(), String::new()),
+                    _ => (String::new(), paths.join("|")),
+                };
                 let fixed = vec![
                     u.id.clone(),
                     parent,
                     file,
+                    object_files,
                     u.description_level.clone().unwrap_or_default(),
                     u.title.clone(),
                 ];

@@ -508,9 +508,11 @@ impl SipBuilder {
         Ok(by_id)
     }
 
-    /// Exports the units as a ReSIP CSV (`ID;ParentID;File;…` then one column per
-    /// metadata path used); the reverse of [`SipBuilder::import_csv`]. `File` is the first
-    /// object file's path relative to `base` when it lies under it.
+    /// Exports the units as a ReSIP CSV (`ID;ParentID;File;ObjectFiles;…` then one column
+    /// per metadata path used); the reverse of [`SipBuilder::import_csv`]. A unit's object
+    /// file (relative to `base`) goes to `File`, several go to `ObjectFiles` (`|`-joined);
+    /// objects from bytes or readers, extra parents of a DAG and `attr` cells are not
+    /// exported.
     pub fn export_csv<W: Write>(
         &self,
         mut w: W,
@@ -523,6 +525,7 @@ impl SipBuilder {
             "ID".into(),
             "ParentID".into(),
             "File".into(),
+            "ObjectFiles".into(),
             "Content.DescriptionLevel".into(),
             "Content.Title".into(),
         ];
@@ -552,7 +555,7 @@ impl SipBuilder {
         out.push('\n');
         for (fixed, meta) in &rows {
             let mut line: Vec<String> = fixed.iter().map(|s| quote(s)).collect();
-            for c in &cols[5..] {
+            for c in &cols[6..] {
                 let v = meta
                     .iter()
                     .find(|(k, _)| k == c)
