@@ -667,6 +667,13 @@ impl SipBuilder {
         if self.units.is_empty() {
             return Err(Error::invalid("a SIP needs at least one archive unit"));
         }
+        if !super::names::is_valid_manifest_name(&opts.manifest_name) {
+            return Err(Error::invalid(format!(
+                "manifest name {:?} does not match Vitam's rule",
+                opts.manifest_name
+            ))
+            .with_code(super::codes::MANIFEST_FILE_NAME_CHECK_KO));
+        }
         // Pass 0: spool readers to temporary files (hashing happens in pass 1).
         let mut spooled: Vec<tempfile::NamedTempFile> = Vec::new();
         for u in &mut self.units {

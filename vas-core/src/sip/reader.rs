@@ -703,7 +703,20 @@ impl SipReader {
         let limits = self.limits.clone();
         let mut found: Vec<Entry> = Vec::new();
         let mut manifest: Option<(usize, Vec<u8>)> = None;
+        let mut total = 0u64;
         walk_tar(&path, kind, &limits, |e, r| {
+            // Refuse as soon as the declared sizes exceed the limit, before reading on.
+            total = total.saturating_add(e.size);
+            if total > limits.max_total_size {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!(
+                        "the package's uncompressed size exceeds {} bytes",
+                        limits.max_total_size
+                    ),
+                )
+                .with_path(&e.name));
+            }
             if found.len() as u64 >= limits.max_entries {
                 return Err(Error::new(
                     ErrorKind::LimitExceeded,
