@@ -633,6 +633,63 @@ impl<T: Walkable> Walkable for Box<T> {
     }
 }
 
+/// A small name -> index map with a cheap hash, for child-element dispatch.
+#[doc(hidden)]
+pub struct TagMap {
+    slots: Vec<Option<(&'static str, usize)>>,
+    mask: usize,
+}
+
+impl TagMap {
+    /// Builds the map of `tags` (open addressing, load factor <= 1/4).
+    pub fn new(tags: &[&'static str]) -> Self {
+        let mut cap = 16;
+        while cap < tags.len() * 4 {
+            cap *= 2;
+        }
+        let mut m = TagMap {
+            slots: vec![None; cap],
+            mask: cap - 1,
+        };
+        for (i, t) in tags.iter().enumerate() {
+            let mut h = Self::hash(t) & m.mask;
+            while m.slots[h].is_some() {
+                h = (h + 1) & m.mask;
+            }
+            m.slots[h] = Some((t, i));
+        }
+        m
+    }
+
+    #[inline]
+    fn hash(s: &str) -> usize {
+        let b = s.as_bytes();
+        let n = b.len();
+        if n == 0 {
+            return 0;
+        }
+        let x = (n as u64)
+            ^ ((b[0] as u64) << 8)
+            ^ ((b[n - 1] as u64) << 16)
+            ^ ((b[n / 2] as u64) << 24)
+            ^ ((b[n / 3] as u64) << 32);
+        (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize
+    }
+
+    /// Index of `s`.
+    #[inline]
+    pub fn get(&self, s: &str) -> Option<usize> {
+        let mut h = Self::hash(s) & self.mask;
+        loop {
+            match self.slots[h] {
+                None => return None,
+                Some((t, i)) if t == s => return Some(i),
+                _ => h = (h + 1) & self.mask,
+            }
+        }
+    }
+}
+
 /// Generates a complex element type as an ordered list of typed children: the struct,
 /// its item enum, parse, write (with version gating), canonical-order insertion and
 /// generic accessors. One line per child: `Variant: Type = (order, "Tag", since, until)`.
@@ -745,6 +802,19 @@ macro_rules! seda_complex {
             /// The schema tags of this type's children, in schema order.
             pub const TAGS: &'static [&'static str] = &[$($tag),*];
 
+            const VERSIONS: &'static [($crate::seda::SedaVersion, $crate::seda::SedaVersion)] =
+                &[$(($crate::seda::SedaVersion::$since, $crate::seda::SedaVersion::$until)),*];
+
+            #[allow(clippy::type_complexity)]
+            const PARSERS: &'static [for<'x, 'y, 'z> fn(&'x mut $crate::seda::SedaReader<'y>, &'x $crate::xml::StartTag<'z>) -> $crate::Result<$item>] =
+                &[$(|r, s| Ok($item::$var(<$ty as $crate::seda::Element>::parse(r, s)?))),*];
+
+            /// Index of a child tag in [`TAGS`](Self::TAGS).
+            fn lookup(local: &str) -> Option<usize> {
+                static MAP: std::sync::OnceLock<$crate::seda::core::TagMap> = std::sync::OnceLock::new();
+                MAP.get_or_init(|| $crate::seda::core::TagMap::new(Self::TAGS)).get(local)
+            }
+
             /// Inserts a child at its schema-canonical position (after every child whose
             /// order index is lower or equal), so that builders produce valid order.
             pub fn insert(&mut self, item: $item) -> &mut Self {
@@ -819,14 +889,17 @@ macro_rules! seda_complex {
                     match r.xml.next()? {
                         $crate::xml::XEvent::Start(s) => {
                             let v = r.version;
-                            let item = if s.in_target_ns {
-                                match s.local_name() {
-                                    $( $tag if v.between($crate::seda::SedaVersion::$since, $crate::seda::SedaVersion::$until) =>
-                                        $item::$var(<$ty as $crate::seda::Element>::parse(r, &s)?), )*
-                                    _ => $item::Other($crate::xml::RawElement::capture(&mut r.xml, &s)?),
-                                }
+                            let known = if s.in_target_ns {
+                                $name::lookup(s.local_name()).filter(|&i| {
+                                    let (since, until) = $name::VERSIONS[i];
+                                    v.between(since, until)
+                                })
                             } else {
-                                $item::Other($crate::xml::RawElement::capture(&mut r.xml, &s)?)
+                                None
+                            };
+                            let item = match known {
+                                Some(i) => ($name::PARSERS[i])(r, &s)?,
+                                None => $item::Other($crate::xml::RawElement::capture(&mut r.xml, &s)?),
                             };
                             items.push(item);
                         }

@@ -97,11 +97,18 @@ struct Use {
     col: u32,
 }
 
-fn seg(tag: &str, id: Option<&str>) -> String {
-    match id {
-        Some(i) => format!("{tag}[@id='{i}']"),
-        None => tag.to_string(),
+fn render_path(path: &[(&str, Option<&str>)]) -> String {
+    let mut s = String::new();
+    for (tag, id) in path {
+        s.push('/');
+        s.push_str(tag);
+        if let Some(i) = id {
+            s.push_str("[@id='");
+            s.push_str(i);
+            s.push_str("']");
+        }
     }
+    s
 }
 
 impl Document {
@@ -131,15 +138,12 @@ impl Document {
         let mut findings = Vec::new();
         let mut decls: HashMap<String, Decl> = HashMap::new();
         let mut uses: Vec<Use> = Vec::new();
-        let mut path: Vec<String> = Vec::new();
-        let mut tags: Vec<&'static str> = Vec::new();
+        let mut path: Vec<(&'static str, Option<&str>)> = Vec::new();
         self.message.walk(self.kind.as_str(), &mut |w| match w {
             Walk::Enter { tag, meta, text } => {
                 let id = meta.id();
-                path.push(seg(tag, id));
-                let parent = tags.last().copied();
-                tags.push(tag);
-                let here = || format!("/{}", path.join("/"));
+                path.push((tag, id));
+                let here = || render_path(&path);
                 if let Some(id) = id {
                     let kind = match tag {
                         "ArchiveUnit" => IdKind::Unit,
@@ -151,12 +155,12 @@ impl Document {
                 }
                 if let Some(t) = text {
                     let v = t.value.trim();
-                    let expect = match (tag, parent) {
-                        ("ArchiveUnitRefId", _) => Some(Some(IdKind::Unit)),
-                        ("DataObjectReferenceId", _) => Some(Some(IdKind::Object)),
-                        ("DataObjectGroupReferenceId", _) => Some(Some(IdKind::Group)),
-                        ("SignedObjectId", _) | ("SignedDocumentReferenceId", _) => Some(None),
-                        ("DataObjectGroupId", _) => {
+                    let expect = match tag {
+                        "ArchiveUnitRefId" => Some(Some(IdKind::Unit)),
+                        "DataObjectReferenceId" => Some(Some(IdKind::Object)),
+                        "DataObjectGroupReferenceId" => Some(Some(IdKind::Group)),
+                        "SignedObjectId" | "SignedDocumentReferenceId" => Some(None),
+                        "DataObjectGroupId" => {
                             // a loose object declaring its group (the group element is implicit)
                             declare(
                                 &mut decls,
@@ -194,7 +198,6 @@ impl Document {
             }
             Walk::Leave { .. } => {
                 path.pop();
-                tags.pop();
             }
         });
         for u in uses {

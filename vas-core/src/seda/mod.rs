@@ -44,7 +44,7 @@
 //! ```
 
 mod builder;
-mod core;
+pub(crate) mod core;
 mod document;
 mod graph;
 mod model;

@@ -415,11 +415,10 @@ impl<'a> XmlReader<'a> {
             self.lc_line = 1;
             self.lc_line_start = 0;
         }
-        for (i, b) in self.src[self.lc_off..off].iter().enumerate() {
-            if *b == b'\n' {
-                self.lc_line += 1;
-                self.lc_line_start = self.lc_off + i + 1;
-            }
+        let chunk = &self.src[self.lc_off..off];
+        if let Some(last) = memchr::memrchr(b'\n', chunk) {
+            self.lc_line += memchr::memchr_iter(b'\n', chunk).count() as u32;
+            self.lc_line_start = self.lc_off + last + 1;
         }
         self.lc_off = off;
         Pos {
