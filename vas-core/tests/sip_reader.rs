@@ -548,6 +548,10 @@ fn truncated_and_damaged_archives_are_corrupt() {
         e.context().path.as_deref(),
         Some(Path::new("Content/d.bin"))
     );
+    // Extracting it fails and leaves nothing behind.
+    let out = dir.path().join("crc-out");
+    assert_eq!(r.extract_to(&out).unwrap_err().kind(), ErrorKind::Corrupt);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
     // Truncated tar (mid-entry), tar.gz and tar.bz2.
     let mut b = tar::Builder::new(Vec::new());
     for (n, d) in files {

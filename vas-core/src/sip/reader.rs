@@ -429,6 +429,7 @@ impl SipReader {
     }
 
     /// Extracts the package into `dest`, which must not exist or be an empty directory.
+    /// On error (a damaged entry, a full disk) what was extracted is removed again.
     ///
     /// Nothing is ever written outside `dest`: names were checked at opening, files are
     /// created with `create_new` (an existing file or link is never followed nor
@@ -457,6 +458,24 @@ impl SipReader {
             }
             Err(e) => return Err(Error::from(e).with_path(&dest)),
         }
+        let res = self.extract_into(&dest);
+        if res.is_err() {
+            // Leave the destination as empty as it was: remove what was extracted.
+            if let Ok(rd) = fs::read_dir(&dest) {
+                for child in rd.flatten() {
+                    let p = child.path();
+                    let _ = match child.file_type() {
+                        Ok(t) if t.is_dir() => fs::remove_dir_all(&p),
+                        _ => fs::remove_file(&p),
+                    };
+                }
+            }
+        }
+        res
+    }
+
+    fn extract_into(&mut self, dest: &Path) -> Result<()> {
+        let dest = dest.to_path_buf();
         for e in self
             .entries
             .iter()
