@@ -910,3 +910,44 @@ fn folder_import_exported_to_csv_rebuilds_the_same_manifest() {
     );
     assert_eq!(std::fs::read(&out1).unwrap(), std::fs::read(&out2).unwrap());
 }
+
+#[test]
+fn physical_objects_next_to_binary_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_3);
+    b.archival_agency("A").transferring_agency("T");
+    let reg = b.add_unit(None, "Registre paroissial 1790").unwrap();
+    b.add_physical_object(reg, "PhysicalMaster_1", "GG 12")
+        .unwrap();
+    b.add_object(
+        reg,
+        ObjectInput::bytes("scan.jpg", vec![0xff, 0xd8, 0xff]).usage("Dissemination_1"),
+    )
+    .unwrap();
+    let boite = b.add_unit(None, "Boîte 3").unwrap();
+    b.add_physical_object(boite, "PhysicalMaster", "3 E 4")
+        .unwrap();
+    let out = dir.path().join("p.zip");
+    b.write_to_file(
+        &out,
+        BuildOptions::new(WriterOptions::new(PackageFormat::Zip)),
+    )
+    .unwrap();
+    let mut r = SipReader::open(&out, Limits::default()).unwrap();
+    let v = r.verify().unwrap();
+    assert!(v.check.violations.is_empty(), "{:?}", v.check);
+    let s = v.summary.unwrap();
+    assert_eq!(s.physical_objects.len(), 2);
+    assert_eq!(s.object_group_count, 2);
+    assert_eq!(s.physical_objects[1].physical_id.as_deref(), Some("3 E 4"));
+    let m = r.manifest_bytes().unwrap();
+    if have("xmllint") {
+        assert!(xmllint_ok(&m, "2.3"));
+    }
+    assert!(
+        Document::from_slice(&m)
+            .unwrap()
+            .check_references()
+            .is_empty()
+    );
+}

@@ -186,6 +186,8 @@ pub struct UnitData {
     children: Vec<usize>,
     parents: Vec<usize>,
     objects: Vec<ObjectInput>,
+    /// (usage, PhysicalId)
+    physical: Vec<(String, String)>,
 }
 
 impl UnitData {
@@ -632,6 +634,58 @@ impl SipBuilder {
             .collect()
     }
 
+    /// Adds a physical object (a paper record, a box …) to a unit's object group:
+    /// `usage` is `PhysicalMaster` or `PhysicalMaster_N`, `physical_id` its shelf mark.
+    ///
+    /// ```
+    /// use vas_core::seda::SedaVersion;
+    /// use vas_core::sip::SipBuilder;
+    /// let mut b = SipBuilder::new(SedaVersion::V2_1);
+    /// let u = b.add_unit(None, "Registre 1912").unwrap();
+    /// b.add_physical_object(u, "PhysicalMaster_1", "3 E 12/4").unwrap();
+    /// assert!(b.add_physical_object(u, "BinaryMaster_1", "x").is_err());
+    /// ```
+    pub fn add_physical_object(
+        &mut self,
+        unit: UnitId,
+        usage: &str,
+        physical_id: &str,
+    ) -> Result<()> {
+        self.check_unit(unit)?;
+        static RE: OnceLock<Regex> = OnceLock::new();
+        let re =
+            RE.get_or_init(|| Regex::new(r"^PhysicalMaster(_[0-9]+)?$").expect("static regex"));
+        if !re.is_match(usage) {
+            let code = if usage.starts_with("BinaryMaster") {
+                super::codes::PDO_BINARYMASTER_KO
+            } else {
+                super::codes::INVALID_DATAOBJECTVERSION_KO
+            };
+            return Err(Error::invalid(format!(
+                "a physical object's usage must be PhysicalMaster(_N), not {usage:?}"
+            ))
+            .with_code(code));
+        }
+        if physical_id.trim().is_empty() {
+            return Err(
+                Error::invalid("empty PhysicalId").with_code(super::codes::EMPTY_REQUIRED_FIELD_KO)
+            );
+        }
+        let u = &mut self.units[unit.0];
+        if u.physical.iter().any(|(us, _)| us == usage) {
+            return Err(
+                Error::invalid(format!("unit {} already has a {usage} object", u.id))
+                    .with_id(&u.id)
+                    .with_code(
+                        "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST.TOO_MANY_VERSION_BY_USAGE.KO",
+                    ),
+            );
+        }
+        u.physical
+            .push((usage.to_string(), physical_id.to_string()));
+        Ok(())
+    }
+
     fn check_unit(&self, u: UnitId) -> Result<()> {
         if u.0 < self.units.len() {
             Ok(())
@@ -885,15 +939,20 @@ impl SipBuilder {
         if let Some(v) = &h.submission_agency {
             b = b.submission_agency(v);
         }
-        // Objects, one group per unit that has objects.
+        // Objects, one group per unit that has objects (binary or physical).
         let mut group_of: BTreeMap<usize, String> = BTreeMap::new();
+        for (ui, u) in self.units.iter().enumerate() {
+            if !u.objects.is_empty() || !u.physical.is_empty() {
+                let n = group_of.len() + 1;
+                group_of.insert(ui, format!("GOT{n}"));
+            }
+        }
         for ((ui, oi), bo) in flat.iter().zip(objects) {
             let o = &self.units[*ui].objects[*oi];
-            let n = group_of.len() + 1;
             let g = group_of
-                .entry(*ui)
-                .or_insert_with(|| format!("GOT{n}"))
-                .clone();
+                .get(ui)
+                .cloned()
+                .ok_or_else(|| Error::internal("object group missing"))?;
             b.binary_object(
                 &g,
                 ObjectSpec {
@@ -910,6 +969,17 @@ impl SipBuilder {
                     last_modified: if det { None } else { o.last_modified.clone() },
                 },
             );
+        }
+        let mut pdo = 0usize;
+        for (ui, u) in self.units.iter().enumerate() {
+            for (usage, physical_id) in &u.physical {
+                pdo += 1;
+                let g = group_of
+                    .get(&ui)
+                    .cloned()
+                    .ok_or_else(|| Error::internal("object group missing"))?;
+                b.physical_object(&g, &format!("PDO{pdo}"), usage, physical_id);
+            }
         }
         let mut stub = 0usize;
         for (ui, u) in self.units.iter().enumerate() {
