@@ -387,6 +387,19 @@ fn names_that_are_not_utf8_are_reported() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(e.to_string().contains("UTF-8"), "{e}");
     assert!(e.context().path.is_some());
+    // A zip name in a legacy code page (no UTF-8 flag, bytes that are not UTF-8).
+    let mut z = zip_of(
+        &[("manifest.xml", MANIFEST), ("Content/cafX.txt", b"x")],
+        zip::CompressionMethod::Stored,
+    );
+    assert_eq!(
+        patch(&mut z, b"Content/cafX.txt", b"Content/caf\x82.txt"),
+        2
+    );
+    let p = save(dir.path(), "cp850.zip", &z);
+    let e = open(&p).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("UTF-8"), "{e}");
 }
 
 #[test]
