@@ -951,3 +951,44 @@ fn physical_objects_next_to_binary_ones() {
             .is_empty()
     );
 }
+
+#[test]
+fn manifest_last_gives_the_same_manifest_in_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src, 60);
+    for (fmt, ext) in [(PackageFormat::Zip, "zip"), (PackageFormat::Tar, "tar")] {
+        let make = |last: bool, out: &Path| {
+            let mut b = SipBuilder::new(SedaVersion::V2_1);
+            b.archival_agency("A").transferring_agency("T");
+            b.import_folder(&src, None, &FolderImportOptions::default())
+                .unwrap();
+            let u = b.add_unit(None, "from a reader").unwrap();
+            b.add_object(
+                u,
+                ObjectInput::reader("r.bin", Cursor::new(vec![9u8; 70_000])),
+            )
+            .unwrap();
+            let mut o = BuildOptions::new(WriterOptions::new(fmt).deterministic(true));
+            o.manifest_last = last;
+            b.write_to_file(out, o).unwrap()
+        };
+        let first = dir.path().join(format!("first.{ext}"));
+        let last = dir.path().join(format!("last.{ext}"));
+        let r1 = make(false, &first);
+        let r2 = make(true, &last);
+        assert_eq!(
+            r1.manifest_digest, r2.manifest_digest,
+            "{ext}: same manifest"
+        );
+        let mut r = SipReader::open(&last, Limits::default()).unwrap();
+        assert_eq!(
+            r.files().last().unwrap().name,
+            "manifest.xml",
+            "manifest written last"
+        );
+        let v = r.verify().unwrap();
+        assert!(v.check.violations.is_empty(), "{:?}", v.check);
+        assert_eq!(v.digests_ok, 63);
+    }
+}

@@ -1,7 +1,7 @@
 //! Building SIPs: a DAG of archive units with metadata and objects, written as a package
 //! whose manifest carries every digest and size.
 //!
-//! # Two passes
+//! # Two passes (default) or manifest last
 //!
 //! The manifest must carry the digests, and Vitam (like sedalib) expects it first in the
 //! package. [`SipBuilder`] therefore hashes every object in a first pass (in parallel, with
@@ -9,6 +9,10 @@
 //! streams the manifest and the objects into the package. Each object is hashed again
 //! while written: if a file changed between the two passes the build fails with
 //! [`ErrorKind::Conflict`] instead of producing a package whose manifest lies.
+//!
+//! With [`BuildOptions::manifest_last`], objects are streamed and hashed in one pass and
+//! the manifest is written at the end — half the reads for very large packages; the
+//! manifest is the same byte for byte.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -248,6 +252,10 @@ pub struct BuildOptions {
     /// Identifies the format of file objects that declare none (called in parallel during
     /// the hashing pass), e.g. with `vas_core::format`'s registry.
     pub identify: Option<IdentifyFn>,
+    /// Write the objects first, hashed while written, and the manifest last: one read of
+    /// each object instead of two (Vitam accepts the manifest anywhere at the root). The
+    /// default, `false`, writes the manifest first as sedalib does.
+    pub manifest_last: bool,
 }
 
 /// A format found by an [`IdentifyFn`].
@@ -281,6 +289,7 @@ impl BuildOptions {
             manifest_name: "manifest.xml".into(),
             progress: None,
             identify: None,
+            manifest_last: false,
         }
     }
 }
@@ -728,6 +737,9 @@ impl SipBuilder {
             ))
             .with_code(super::codes::MANIFEST_FILE_NAME_CHECK_KO));
         }
+        if opts.manifest_last {
+            return self.write_manifest_last(w, opts);
+        }
         // Pass 0: spool readers to temporary files (hashing happens in pass 1).
         let mut spooled: Vec<tempfile::NamedTempFile> = Vec::new();
         for u in &mut self.units {
@@ -858,6 +870,84 @@ impl SipBuilder {
         }
         let w = pw.finish()?;
         drop(spooled);
+        Ok((
+            w,
+            BuildReport {
+                manifest_name: opts.manifest_name.clone(),
+                manifest_digest: m.digest,
+                algorithm: alg,
+                units: self.units.len(),
+                total_size: objects.iter().map(|o| o.size).sum(),
+                objects,
+            },
+        ))
+    }
+
+    /// One pass: objects streamed (and hashed) first, manifest last.
+    fn write_manifest_last<W: Write + Seek>(
+        mut self,
+        w: W,
+        opts: BuildOptions,
+    ) -> Result<(W, BuildReport)> {
+        let alg = opts.writer.algorithm;
+        let flat: Vec<(usize, usize)> = self
+            .units
+            .iter()
+            .enumerate()
+            .flat_map(|(ui, u)| (0..u.objects.len()).map(move |oi| (ui, oi)))
+            .collect();
+        let total: u64 = flat
+            .iter()
+            .map(|(ui, oi)| match &self.units[*ui].objects[*oi].source {
+                Source::Path(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+                Source::Bytes(b) => b.len() as u64,
+                Source::Reader(_) => 0,
+            })
+            .sum();
+        let mut pw = PackageWriter::new(w, opts.writer.clone())?;
+        let mut objects: Vec<BuiltObject> = Vec::with_capacity(flat.len());
+        let mut done = 0u64;
+        for (n, (ui, oi)) in flat.iter().enumerate() {
+            let id = format!("BDO{}", n + 1);
+            let o = &mut self.units[*ui].objects[*oi];
+            let uri = format!("Content/{id}{}", safe_extension(&o.filename));
+            let written = match &mut o.source {
+                Source::Path(p) => {
+                    let p = p.clone();
+                    if let Some(f) = &opts.identify
+                        && o.format_id.is_none()
+                        && o.mime_type.is_none()
+                        && o.format_litteral.is_none()
+                        && let Some(g) = f(&p)
+                    {
+                        o.format_id = g.puid;
+                        o.mime_type = g.mime_type;
+                        o.format_litteral = g.name;
+                    }
+                    pw.add_file(&uri, &p)?
+                }
+                Source::Bytes(b) => pw.add_bytes(&uri, b)?,
+                Source::Reader(r) => pw.add_reader(&uri, r, None)?,
+            };
+            done += written.size;
+            if let Some(p) = &opts.progress {
+                p(Progress {
+                    phase: 1,
+                    done,
+                    total: total.max(done),
+                });
+            }
+            objects.push(BuiltObject {
+                id,
+                uri,
+                digest: written.digest,
+                size: written.size,
+            });
+        }
+        let doc = self.document(&flat, &objects, &opts)?;
+        let manifest = doc.to_string()?.into_bytes();
+        let m = pw.add_bytes(&opts.manifest_name, &manifest)?;
+        let w = pw.finish()?;
         Ok((
             w,
             BuildReport {

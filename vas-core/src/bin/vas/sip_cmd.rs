@@ -88,6 +88,9 @@ pub struct SipBuildArgs {
     /// Include hidden files (names starting with a dot).
     #[arg(long)]
     include_hidden: bool,
+    /// Write the objects first and the manifest last (one read of each file instead of two).
+    #[arg(long)]
+    manifest_last: bool,
     /// Print one JSON document.
     #[arg(long)]
     json: bool,
@@ -176,6 +179,7 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
         wopts = wopts.compression(Compression::Stored);
     }
     let mut bopts = BuildOptions::new(wopts);
+    bopts.manifest_last = a.manifest_last;
     let bar = if std::io::stderr().is_terminal() && !a.json {
         let pb = indicatif::ProgressBar::new(0);
         pb.set_style(
