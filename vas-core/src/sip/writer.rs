@@ -492,7 +492,7 @@ impl<R: Read> Read for Exact<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let cap = match self.expected {
             Some(n) => {
-                let left = n - self.got;
+                let left = n.saturating_sub(self.got);
                 if left == 0 {
                     return Ok(0);
                 }
