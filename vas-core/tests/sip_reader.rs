@@ -522,6 +522,11 @@ fn overlapping_zip_entries_are_refused() {
     let p = save(dir.path(), "overlap.zip", &out);
     let e = refused(&p, Limits::default());
     assert_eq!(e.kind(), ErrorKind::Unsafe, "{e:?}");
+    let named = e.context().path.as_deref().unwrap();
+    assert!(
+        named == Path::new("Content/a.txt") || named == Path::new("Content/b.txt"),
+        "{named:?}"
+    );
 }
 
 #[test]

@@ -695,11 +695,13 @@ impl SipReader {
             self.zip_index.push(i);
         }
         if ar.has_overlapping_files().map_err(|e| zip_err(e, None))? {
+            let which = overlapping_zip_entry(&mut ar);
             return Err(Error::new(
                 ErrorKind::Unsafe,
                 "zip entries share compressed data (overlapping-entry zip bomb)",
             )
-            .with_path(&self.path));
+            .with_path(which.unwrap_or_else(|| self.path.display().to_string()))
+            .with_code(codes::UPLOAD_SIP_KO));
         }
         // Streaming readers (Vitam's among them) trust local headers: they must agree with
         // the central directory, and no local entry may hide outside it.
@@ -1008,6 +1010,25 @@ fn read_zip_entry<R: Read + Seek>(
     f(&mut g).map_err(|e| e.or_path(&entry.name))?;
     drain(&mut g, &entry.name)?;
     g.finish()
+}
+
+/// The name of an entry whose compressed data overlaps another's (for the error message).
+fn overlapping_zip_entry<R: Read + Seek>(ar: &mut ZipArchive<R>) -> Option<String> {
+    let mut ranges: Vec<(u64, u64, String)> = Vec::new();
+    for i in 0..ar.len() {
+        let f = ar.by_index_raw(i).ok()?;
+        let start = f.data_start()?;
+        if f.compressed_size() == 0 {
+            continue;
+        }
+        let name = String::from_utf8_lossy(f.name_raw()).into_owned();
+        ranges.push((start, start.saturating_add(f.compressed_size()), name));
+    }
+    ranges.sort();
+    ranges
+        .windows(2)
+        .find(|w| w[1].0 < w[0].1)
+        .map(|w| w[1].2.clone())
 }
 
 /// Scans the central directory for the first repeated name (for the error message).
