@@ -260,6 +260,11 @@ fn local_headers_must_agree_with_the_central_directory() {
     let p = save(dir.path(), "mismatch.zip", &z);
     let e = open(&p).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsafe, "{e}");
+    assert_eq!(
+        e.context().path.as_deref(),
+        Some(Path::new("Content/a.txt")),
+        "the central-directory name of the disagreeing entry"
+    );
     // A local entry hidden outside the central directory.
     let hidden = zip_of(
         &[("hidden.sh", b"echo pwned")],

@@ -706,11 +706,18 @@ impl SipReader {
         // Streaming readers (Vitam's among them) trust local headers: they must agree with
         // the central directory, and no local entry may hide outside it.
         if let Err(e) = ar.validate_header_consistency() {
+            // Name the first entry whose local header disagrees, when there is one.
+            let entry = (0..ar.len()).find_map(|i| {
+                let name =
+                    String::from_utf8_lossy(ar.by_index_data(i).ok()?.name_raw()).into_owned();
+                let opts = zip::ZipReadOptions::new().enforce_header_consistency(true);
+                ar.by_index_with_options(i, opts).err().map(|_| name)
+            });
             return Err(Error::new(
                 ErrorKind::Unsafe,
                 format!("zip local headers disagree with the central directory: {e}"),
             )
-            .with_path(&self.path)
+            .with_path(entry.unwrap_or_else(|| self.path.display().to_string()))
             .with_code(codes::UPLOAD_SIP_KO));
         }
         self.zip = Some(ar);
