@@ -765,9 +765,15 @@ fn cli_build_from_a_csv_tree_in_windows_1252() {
             "windows-1252",
             "--json",
         ])
+        .arg("--export-csv")
+        .arg(dir.path().join("back.csv"))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The exported CSV speaks the same dialect: comma-separated Windows-1252.
+    let back = std::fs::read(dir.path().join("back.csv")).unwrap();
+    assert!(back.starts_with(b"ID,ParentID,File,ObjectFiles,"));
+    assert!(back.windows(5).any(|w| w == b"Pi\xe8ce"), "{back:?}");
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["units"], 2);
     assert_eq!(j["objects"], 1);

@@ -61,6 +61,10 @@ pub struct SipBuildArgs {
     /// imported from DIR.
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Also write the units' metadata as a ReSIP CSV (ID;ParentID;File;ObjectFiles;…), to
+    /// edit and feed back with --csv.
+    #[arg(long)]
+    export_csv: Option<PathBuf>,
     /// CSV separator.
     #[arg(long, default_value = ";")]
     csv_separator: char,
@@ -171,6 +175,19 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
                     .map_err(|e| e.or_path(csv))?;
             }
         }
+    }
+    if let Some(path) = &a.export_csv {
+        let opts = CsvOptions {
+            separator: a.csv_separator,
+            encoding: CsvEncoding::from_name(&a.csv_encoding)?,
+        };
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::from(e).with_path(path))?;
+        b.export_csv(std::io::BufWriter::new(f), &a.dir, &opts)
+            .map_err(|e| e.or_path(path))?;
     }
     let mut wopts = WriterOptions::new(format)
         .algorithm(algorithm)
