@@ -583,6 +583,7 @@ fn cli_build_and_inspect() {
         .arg("-o")
         .arg(&out)
         .args([
+            "--verify",
             "--agency",
             "AG",
             "--contract",
@@ -599,6 +600,8 @@ fn cli_build_and_inspect() {
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["objects"], 27);
     assert_eq!(j["algorithm"], "SHA-256");
+    assert_eq!(j["verified"]["digests_ok"], 27);
+    assert_eq!(j["verified"]["ok"], true);
     let o = Command::new(vas)
         .args(["sip", "inspect", "--json", "--tree"])
         .arg(&out)

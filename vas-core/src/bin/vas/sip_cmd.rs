@@ -95,6 +95,9 @@ pub struct SipBuildArgs {
     /// Write the objects first and the manifest last (one read of each file instead of two).
     #[arg(long)]
     manifest_last: bool,
+    /// Read the package back and check every container rule, digest and size.
+    #[arg(long)]
+    verify: bool,
     /// Print one JSON document.
     #[arg(long)]
     json: bool,
@@ -221,6 +224,13 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
+    let verified = if a.verify {
+        let mut r = SipReader::open(&a.output, Limits::unlimited())?;
+        let rep = r.verify()?;
+        Some((rep.digests_ok, rep.check))
+    } else {
+        None
+    };
     if a.json {
         print_json(&json!({
             "output": a.output.display().to_string(),
@@ -232,6 +242,13 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
             "total_size": report.total_size,
             "manifest": report.manifest_name,
             "manifest_digest": report.manifest_digest,
+            "verified": verified.as_ref().map(|(n, c)| json!({
+                "digests_ok": n,
+                "ok": c.is_ok(),
+                "violations": c.violations.iter().map(|v| json!({
+                    "code": v.code, "entry": v.entry, "message": v.message,
+                })).collect::<Vec<_>>(),
+            })),
         }))?;
     } else {
         println!(
@@ -244,6 +261,17 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
             report.algorithm.seda_name(),
             format!("{format:?}").to_lowercase()
         );
+    }
+    if let Some((n, c)) = &verified {
+        if !a.json {
+            println!("verified: {n} digests; {} violations", c.violations.len());
+            for v in &c.violations {
+                println!("  {} {}", v.code, v.message);
+            }
+        }
+        if !c.is_ok() {
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
