@@ -1029,55 +1029,70 @@ impl SipBuilder {
         if let Some(v) = &h.submission_agency {
             b = b.submission_agency(v);
         }
-        // Objects, one group per unit that has objects (binary or physical).
-        let mut group_of: BTreeMap<usize, String> = BTreeMap::new();
+        // Objects, one group per unit that has objects (binary or physical). Groups and
+        // units are assembled here and spliced into the package in one go: inserting them
+        // one by one through the generic builder costs a scan per insertion (quadratic).
+        use crate::seda::{
+            DataObjectGroup, DataObjectGroupItem, DataObjectPackageItem, DescriptiveMetadataItem,
+            PhysicalDataObject, Text, UnitBuilder,
+        };
+        let mut group_of: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut groups: Vec<DataObjectGroup> = Vec::new();
         for (ui, u) in self.units.iter().enumerate() {
             if !u.objects.is_empty() || !u.physical.is_empty() {
-                let n = group_of.len() + 1;
-                group_of.insert(ui, format!("GOT{n}"));
+                let mut g = DataObjectGroup::default();
+                g.meta.set_attr("id", format!("GOT{}", groups.len() + 1));
+                group_of.insert(ui, groups.len());
+                groups.push(g);
             }
         }
         for ((ui, oi), bo) in flat.iter().zip(objects) {
             let o = &self.units[*ui].objects[*oi];
-            let g = group_of
+            let gi = *group_of
                 .get(ui)
-                .cloned()
                 .ok_or_else(|| Error::internal("object group missing"))?;
-            b.binary_object(
-                &g,
-                ObjectSpec {
-                    id: bo.id.clone(),
-                    version: Some(o.usage.clone()),
-                    uri: Some(bo.uri.clone()),
-                    digest: Some((bo.digest.clone(), opts.writer.algorithm.seda_name().into())),
-                    // SEDA's Size is a positiveInteger: left out for empty files.
-                    size: (bo.size > 0).then_some(bo.size),
-                    format_litteral: o.format_litteral.clone(),
-                    mime_type: o.mime_type.clone(),
-                    format_id: o.format_id.clone(),
-                    filename: Some(o.filename.clone()),
-                    last_modified: if det { None } else { o.last_modified.clone() },
-                },
-            );
+            let spec = ObjectSpec {
+                id: bo.id.clone(),
+                version: Some(o.usage.clone()),
+                uri: Some(bo.uri.clone()),
+                digest: Some((bo.digest.clone(), opts.writer.algorithm.seda_name().into())),
+                // SEDA's Size is a positiveInteger: left out for empty files.
+                size: (bo.size > 0).then_some(bo.size),
+                format_litteral: o.format_litteral.clone(),
+                mime_type: o.mime_type.clone(),
+                format_id: o.format_id.clone(),
+                filename: Some(o.filename.clone()),
+                last_modified: if det { None } else { o.last_modified.clone() },
+            };
+            groups[gi].insert(DataObjectGroupItem::BinaryDataObject(spec.into_binary()));
         }
         let mut pdo = 0usize;
         for (ui, u) in self.units.iter().enumerate() {
             for (usage, physical_id) in &u.physical {
                 pdo += 1;
-                let g = group_of
+                let gi = *group_of
                     .get(&ui)
-                    .cloned()
                     .ok_or_else(|| Error::internal("object group missing"))?;
-                b.physical_object(&g, &format!("PDO{pdo}"), usage, physical_id);
+                let mut p = PhysicalDataObject::default();
+                p.meta.set_attr("id", format!("PDO{pdo}"));
+                p.add_text("DataObjectVersion", Text::new(usage.clone()));
+                p.add_text("PhysicalId", Text::new(physical_id.clone()));
+                groups[gi].insert(DataObjectGroupItem::PhysicalDataObject(p));
             }
         }
         let mut stub = 0usize;
+        let mut units: Vec<ArchiveUnit> = Vec::with_capacity(self.units.len());
         for (ui, u) in self.units.iter().enumerate() {
-            let parsed = unit_from_fields(self.version, u)?;
-            let mut ub = b.unit(&u.id);
-            if let Some(p) = parsed {
-                *ub.unit() = p;
-            }
+            let mut unit = match unit_from_fields(self.version, u)? {
+                Some(p) => p,
+                None => {
+                    let mut a = ArchiveUnit::default();
+                    a.meta.set_attr("id", u.id.clone());
+                    a.content_mut();
+                    a
+                }
+            };
+            let mut ub = UnitBuilder::new(&mut unit);
             {
                 let has_title = ub.unit().content_mut().text("Title").is_some();
                 let has_level = ub.unit().content_mut().text("DescriptionLevel").is_some();
@@ -1134,11 +1149,28 @@ impl SipBuilder {
                 stub += 1;
                 ub.child_ref(&format!("{}_REF{stub}", u.id), &self.units[*c].id);
             }
-            if let Some(g) = group_of.get(&ui) {
-                ub.object_group(g);
+            if let Some(gi) = group_of.get(&ui) {
+                ub.object_group(&format!("GOT{}", gi + 1));
             }
+            units.push(unit);
         }
-        b.build()
+        let mut doc = b.build()?;
+        let pkg = doc.message.package_mut();
+        let pos = pkg
+            .items
+            .iter()
+            .position(|i| matches!(i, DataObjectPackageItem::DescriptiveMetadata(_)))
+            .unwrap_or(pkg.items.len());
+        pkg.items.splice(
+            pos..pos,
+            groups
+                .into_iter()
+                .map(DataObjectPackageItem::DataObjectGroup),
+        );
+        pkg.descriptive_metadata_mut()
+            .items
+            .extend(units.into_iter().map(DescriptiveMetadataItem::ArchiveUnit));
+        Ok(doc)
     }
 }
 
