@@ -583,6 +583,7 @@ fn cli_build_and_inspect() {
         .arg("-o")
         .arg(&out)
         .args([
+            "--verify",
             "--agency",
             "AG",
             "--contract",
@@ -599,6 +600,8 @@ fn cli_build_and_inspect() {
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["objects"], 27);
     assert_eq!(j["algorithm"], "SHA-256");
+    assert_eq!(j["verified"]["digests_ok"], 27);
+    assert_eq!(j["verified"]["ok"], true);
     let o = Command::new(vas)
         .args(["sip", "inspect", "--json", "--tree"])
         .arg(&out)
@@ -732,5 +735,269 @@ fn an_identification_hook_fills_format_information() {
     assert!(t.contains("<MimeType>application/pdf</MimeType>"));
     if have("xmllint") {
         assert!(xmllint_ok(&m, "2.1"));
+    }
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn cli_build_from_a_csv_tree_in_windows_1252() {
+    let vas = env!("CARGO_BIN_EXE_vas");
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("a.txt"), b"A").unwrap();
+    let csv = dir.path().join("meta.csv");
+    // "Pièce" in Windows-1252, comma-separated.
+    std::fs::write(
+        &csv,
+        b"ID,ParentID,File,Title\n1,,,Fonds\n2,1,a.txt,Pi\xe8ce\n",
+    )
+    .unwrap();
+    let out = dir.path().join("o.zip");
+    let o = Command::new(vas)
+        .args(["sip", "build"])
+        .arg(&files)
+        .arg("-o")
+        .arg(&out)
+        .arg("--csv")
+        .arg(&csv)
+        .args([
+            "--csv-separator",
+            ",",
+            "--csv-encoding",
+            "windows-1252",
+            "--json",
+        ])
+        .arg("--export-csv")
+        .arg(dir.path().join("back.csv"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The exported CSV speaks the same dialect: comma-separated Windows-1252.
+    let back = std::fs::read(dir.path().join("back.csv")).unwrap();
+    assert!(back.starts_with(b"ID,ParentID,File,ObjectFiles,"));
+    assert!(back.windows(5).any(|w| w == b"Pi\xe8ce"), "{back:?}");
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["units"], 2);
+    assert_eq!(j["objects"], 1);
+    let m = SipReader::open(&out, Limits::default())
+        .unwrap()
+        .manifest_bytes()
+        .unwrap();
+    assert!(
+        String::from_utf8(m)
+            .unwrap()
+            .contains("<Title>Pièce</Title>")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_become_multi_parent_references() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("Fonds/A")).unwrap();
+    std::fs::create_dir_all(src.join("Fonds/B")).unwrap();
+    std::fs::write(src.join("Fonds/A/x.txt"), b"x").unwrap();
+    symlink("../A/x.txt", src.join("Fonds/B/x-link")).unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    b.archival_agency("A").transferring_agency("T");
+    let imp = b
+        .import_folder(&src, None, &FolderImportOptions::default())
+        .unwrap();
+    assert_eq!(
+        b.unit_count(),
+        4,
+        "Fonds, A, B, x.txt — the link adds no unit"
+    );
+    assert_eq!(imp.objects, 1);
+    let out = dir.path().join("dag.zip");
+    b.write_to_file(
+        &out,
+        BuildOptions::new(WriterOptions::new(PackageFormat::Zip)),
+    )
+    .unwrap();
+    let m = SipReader::open(&out, Limits::default())
+        .unwrap()
+        .manifest_bytes()
+        .unwrap();
+    let doc = Document::from_slice(&m).unwrap();
+    assert!(doc.check_references().is_empty());
+    let g = doc.unit_graph();
+    let x = (0..g.len())
+        .find(|i| g.unit(*i).title() == Some("x.txt"))
+        .unwrap();
+    assert_eq!(g.parents(x).len(), 2, "x.txt is under A and under B");
+    if have("xmllint") {
+        assert!(xmllint_ok(&m, "2.1"));
+    }
+    // Outside the folder, dangling, or a cycle: refused.
+    for (name, target) in [
+        ("out", "/etc"),
+        ("dangling", "nope"),
+        ("root", ".."),
+        ("cycle", "."),
+    ] {
+        let s2 = dir.path().join(format!("src-{name}"));
+        std::fs::create_dir_all(s2.join("F")).unwrap();
+        symlink(target, s2.join("F/l")).unwrap();
+        let mut b = SipBuilder::new(SedaVersion::V2_1);
+        let e = b
+            .import_folder(&s2, None, &FolderImportOptions::default())
+            .unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Unsafe | ErrorKind::InvalidInput),
+            "{name}: {e}"
+        );
+    }
+    // And with links off, any link is refused.
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    let e = b
+        .import_folder(
+            &src,
+            None,
+            &FolderImportOptions {
+                links_as_references: false,
+                ..FolderImportOptions::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsafe);
+}
+
+#[test]
+fn folder_import_exported_to_csv_rebuilds_the_same_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("Dossier/##objets##")).unwrap();
+    std::fs::create_dir_all(src.join("Dossier/Sous-dossier")).unwrap();
+    std::fs::write(src.join("Dossier/##objets##/scan.tif"), b"TIFF").unwrap();
+    std::fs::write(src.join("Dossier/__Dissemination_1__scan.pdf"), b"%PDF").unwrap();
+    std::fs::write(src.join("Dossier/Sous-dossier/note.txt"), b"note").unwrap();
+    std::fs::write(src.join("Dossier/lettre.odt"), b"odt").unwrap();
+    let header = |b: &mut SipBuilder| {
+        b.archival_agency("A")
+            .transferring_agency("T")
+            .message_identifier("M")
+            .date("2024-01-01T00:00:00");
+    };
+    let opts = || BuildOptions::new(WriterOptions::new(PackageFormat::Zip).deterministic(true));
+    let mut b1 = SipBuilder::new(SedaVersion::V2_2);
+    header(&mut b1);
+    b1.import_folder(&src, None, &FolderImportOptions::default())
+        .unwrap();
+    b1.unit_mut(b1.unit_by_id("AU1").unwrap()).unwrap().rule(
+        "AccessRule",
+        "ACC-00003",
+        Some("2024-01-01"),
+    );
+    let mut csv = Vec::new();
+    b1.export_csv(&mut csv, &src, &CsvOptions::default())
+        .unwrap();
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(text.starts_with("ID;ParentID;File;ObjectFiles;"), "{text}");
+    assert!(text.contains("Dossier/##objets##/scan.tif|Dossier/__Dissemination_1__scan.pdf"));
+    let out1 = dir.path().join("1.zip");
+    b1.write_to_file(&out1, opts()).unwrap();
+
+    let mut b2 = SipBuilder::new(SedaVersion::V2_2);
+    header(&mut b2);
+    b2.import_csv(&csv[..], &src, &CsvOptions::default())
+        .unwrap();
+    let out2 = dir.path().join("2.zip");
+    b2.write_to_file(&out2, opts()).unwrap();
+    let m = |p: &Path| {
+        SipReader::open(p, Limits::default())
+            .unwrap()
+            .manifest_bytes()
+            .unwrap()
+    };
+    assert_eq!(
+        String::from_utf8(m(&out1)).unwrap(),
+        String::from_utf8(m(&out2)).unwrap()
+    );
+    assert_eq!(std::fs::read(&out1).unwrap(), std::fs::read(&out2).unwrap());
+}
+
+#[test]
+fn physical_objects_next_to_binary_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_3);
+    b.archival_agency("A").transferring_agency("T");
+    let reg = b.add_unit(None, "Registre paroissial 1790").unwrap();
+    b.add_physical_object(reg, "PhysicalMaster_1", "GG 12")
+        .unwrap();
+    b.add_object(
+        reg,
+        ObjectInput::bytes("scan.jpg", vec![0xff, 0xd8, 0xff]).usage("Dissemination_1"),
+    )
+    .unwrap();
+    let boite = b.add_unit(None, "Boîte 3").unwrap();
+    b.add_physical_object(boite, "PhysicalMaster", "3 E 4")
+        .unwrap();
+    let out = dir.path().join("p.zip");
+    b.write_to_file(
+        &out,
+        BuildOptions::new(WriterOptions::new(PackageFormat::Zip)),
+    )
+    .unwrap();
+    let mut r = SipReader::open(&out, Limits::default()).unwrap();
+    let v = r.verify().unwrap();
+    assert!(v.check.violations.is_empty(), "{:?}", v.check);
+    let s = v.summary.unwrap();
+    assert_eq!(s.physical_objects.len(), 2);
+    assert_eq!(s.object_group_count, 2);
+    assert_eq!(s.physical_objects[1].physical_id.as_deref(), Some("3 E 4"));
+    let m = r.manifest_bytes().unwrap();
+    if have("xmllint") {
+        assert!(xmllint_ok(&m, "2.3"));
+    }
+    assert!(
+        Document::from_slice(&m)
+            .unwrap()
+            .check_references()
+            .is_empty()
+    );
+}
+
+#[test]
+fn manifest_last_gives_the_same_manifest_in_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src, 60);
+    for (fmt, ext) in [(PackageFormat::Zip, "zip"), (PackageFormat::Tar, "tar")] {
+        let make = |last: bool, out: &Path| {
+            let mut b = SipBuilder::new(SedaVersion::V2_1);
+            b.archival_agency("A").transferring_agency("T");
+            b.import_folder(&src, None, &FolderImportOptions::default())
+                .unwrap();
+            let u = b.add_unit(None, "from a reader").unwrap();
+            b.add_object(
+                u,
+                ObjectInput::reader("r.bin", Cursor::new(vec![9u8; 70_000])),
+            )
+            .unwrap();
+            let mut o = BuildOptions::new(WriterOptions::new(fmt).deterministic(true));
+            o.manifest_last = last;
+            b.write_to_file(out, o).unwrap()
+        };
+        let first = dir.path().join(format!("first.{ext}"));
+        let last = dir.path().join(format!("last.{ext}"));
+        let r1 = make(false, &first);
+        let r2 = make(true, &last);
+        assert_eq!(
+            r1.manifest_digest, r2.manifest_digest,
+            "{ext}: same manifest"
+        );
+        let mut r = SipReader::open(&last, Limits::default()).unwrap();
+        assert_eq!(
+            r.files().last().unwrap().name,
+            "manifest.xml",
+            "manifest written last"
+        );
+        let v = r.verify().unwrap();
+        assert!(v.check.violations.is_empty(), "{:?}", v.check);
+        assert_eq!(v.digests_ok, 63);
     }
 }

@@ -260,6 +260,11 @@ fn local_headers_must_agree_with_the_central_directory() {
     let p = save(dir.path(), "mismatch.zip", &z);
     let e = open(&p).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsafe, "{e}");
+    assert_eq!(
+        e.context().path.as_deref(),
+        Some(Path::new("Content/a.txt")),
+        "the central-directory name of the disagreeing entry"
+    );
     // A local entry hidden outside the central directory.
     let hidden = zip_of(
         &[("hidden.sh", b"echo pwned")],
@@ -387,6 +392,19 @@ fn names_that_are_not_utf8_are_reported() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(e.to_string().contains("UTF-8"), "{e}");
     assert!(e.context().path.is_some());
+    // A zip name in a legacy code page (no UTF-8 flag, bytes that are not UTF-8).
+    let mut z = zip_of(
+        &[("manifest.xml", MANIFEST), ("Content/cafX.txt", b"x")],
+        zip::CompressionMethod::Stored,
+    );
+    assert_eq!(
+        patch(&mut z, b"Content/cafX.txt", b"Content/caf\x82.txt"),
+        2
+    );
+    let p = save(dir.path(), "cp850.zip", &z);
+    let e = open(&p).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("UTF-8"), "{e}");
 }
 
 #[test]
@@ -509,6 +527,11 @@ fn overlapping_zip_entries_are_refused() {
     let p = save(dir.path(), "overlap.zip", &out);
     let e = refused(&p, Limits::default());
     assert_eq!(e.kind(), ErrorKind::Unsafe, "{e:?}");
+    let named = e.context().path.as_deref().unwrap();
+    assert!(
+        named == Path::new("Content/a.txt") || named == Path::new("Content/b.txt"),
+        "{named:?}"
+    );
 }
 
 #[test]
@@ -548,6 +571,10 @@ fn truncated_and_damaged_archives_are_corrupt() {
         e.context().path.as_deref(),
         Some(Path::new("Content/d.bin"))
     );
+    // Extracting it fails and leaves nothing behind.
+    let out = dir.path().join("crc-out");
+    assert_eq!(r.extract_to(&out).unwrap_err().kind(), ErrorKind::Corrupt);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
     // Truncated tar (mid-entry), tar.gz and tar.bz2.
     let mut b = tar::Builder::new(Vec::new());
     for (n, d) in files {
@@ -809,4 +836,36 @@ fn every_vitam_sip_opens_or_is_refused_with_a_code() {
         }
     }
     assert!(n >= 130, "{n}");
+}
+
+#[test]
+fn manifest_digest_matches_the_one_vitam_tests_send() {
+    // IngestExternalImplTest uploads toto_manifest.xml_OK.zip with the manifest's SHA-512;
+    // EXPECTED.json records it as "fcfa0fdd...4efa".
+    let exp: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(SIPS).join("EXPECTED.json")).unwrap())
+            .unwrap();
+    let item = exp
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| {
+            x["sip"]
+                .as_str()
+                .unwrap()
+                .ends_with("/toto_manifest.xml_OK.zip")
+        })
+        .unwrap();
+    let notes = item["notes"].as_str().unwrap();
+    let re = regex::Regex::new(r"SHA-512 digest ([0-9a-f]+)\.\.\.([0-9a-f]+)").unwrap();
+    let c = re.captures(notes).unwrap();
+    let mut r = open(&Path::new(SIPS).join(item["sip"].as_str().unwrap())).unwrap();
+    let name = r.manifest_name().unwrap().to_string();
+    let d = r.hash_all(DigestAlgorithm::Sha512).unwrap();
+    let m = d.iter().find(|x| x.name == name).unwrap();
+    assert!(
+        m.digest.starts_with(&c[1]) && m.digest.ends_with(&c[2]),
+        "{}",
+        m.digest
+    );
 }

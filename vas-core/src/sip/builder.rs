@@ -1,7 +1,7 @@
 //! Building SIPs: a DAG of archive units with metadata and objects, written as a package
 //! whose manifest carries every digest and size.
 //!
-//! # Two passes
+//! # Two passes (default) or manifest last
 //!
 //! The manifest must carry the digests, and Vitam (like sedalib) expects it first in the
 //! package. [`SipBuilder`] therefore hashes every object in a first pass (in parallel, with
@@ -9,6 +9,10 @@
 //! streams the manifest and the objects into the package. Each object is hashed again
 //! while written: if a file changed between the two passes the build fails with
 //! [`ErrorKind::Conflict`] instead of producing a package whose manifest lies.
+//!
+//! With [`BuildOptions::manifest_last`], objects are streamed and hashed in one pass and
+//! the manifest is written at the end — half the reads for very large packages; the
+//! manifest is the same byte for byte.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -186,6 +190,8 @@ pub struct UnitData {
     children: Vec<usize>,
     parents: Vec<usize>,
     objects: Vec<ObjectInput>,
+    /// (usage, PhysicalId)
+    physical: Vec<(String, String)>,
 }
 
 impl UnitData {
@@ -246,6 +252,10 @@ pub struct BuildOptions {
     /// Identifies the format of file objects that declare none (called in parallel during
     /// the hashing pass), e.g. with `vas_core::format`'s registry.
     pub identify: Option<IdentifyFn>,
+    /// Write the objects first, hashed while written, and the manifest last: one read of
+    /// each object instead of two (Vitam accepts the manifest anywhere at the root). The
+    /// default, `false`, writes the manifest first as sedalib does.
+    pub manifest_last: bool,
 }
 
 /// A format found by an [`IdentifyFn`].
@@ -279,6 +289,7 @@ impl BuildOptions {
             manifest_name: "manifest.xml".into(),
             progress: None,
             identify: None,
+            manifest_last: false,
         }
     }
 }
@@ -459,6 +470,9 @@ impl SipBuilder {
         if let Some(p) = parent {
             self.check_unit(p)?;
         }
+        if title.trim().is_empty() {
+            return Err(Error::invalid("a unit needs a non-empty title").with_id(id));
+        }
         if !ncname_ok(id) {
             return Err(
                 Error::invalid(format!("{id:?} is not a valid XML identifier")).with_id(id),
@@ -559,7 +573,7 @@ impl SipBuilder {
         Ok(())
     }
 
-    /// Rows for the CSV export: (ID, ParentID, File, DescriptionLevel, Title) and the
+    /// Rows for the CSV export: (ID, ParentID, File, ObjectFiles, DescriptionLevel, Title) and the
     /// other metadata as (column, value).
     #[allow(clippy::type_complexity)]
     pub(crate) fn csv_rows(&self, base: &Path) -> Vec<(Vec<String>, Vec<(String, String)>)> {
@@ -571,21 +585,28 @@ impl SipBuilder {
                     .first()
                     .map(|p| self.units[*p].id.clone())
                     .unwrap_or_default();
-                let file = u
+                let paths: Vec<String> = u
                     .objects
                     .iter()
-                    .find_map(|o| match &o.source {
+                    .filter_map(|o| match &o.source {
                         Source::Path(p) => p
                             .strip_prefix(base)
                             .ok()
                             .map(|r| r.to_string_lossy().replace('\\', "/")),
                         _ => None,
                     })
-                    .unwrap_or_default();
+                    .collect();
+                // One object: `File`; several: `ObjectFiles` (`|`-joined).
+                let (file, object_files) = match paths.len() {
+                    0 => (String::new(), String::new()),
+                    1 => (paths[0].clone(), String::new()),
+                    _ => (String::new(), paths.join("|")),
+                };
                 let fixed = vec![
                     u.id.clone(),
                     parent,
                     file,
+                    object_files,
                     u.description_level.clone().unwrap_or_default(),
                     u.title.clone(),
                 ];
@@ -622,6 +643,58 @@ impl SipBuilder {
             .collect()
     }
 
+    /// Adds a physical object (a paper record, a box …) to a unit's object group:
+    /// `usage` is `PhysicalMaster` or `PhysicalMaster_N`, `physical_id` its shelf mark.
+    ///
+    /// ```
+    /// use vas_core::seda::SedaVersion;
+    /// use vas_core::sip::SipBuilder;
+    /// let mut b = SipBuilder::new(SedaVersion::V2_1);
+    /// let u = b.add_unit(None, "Registre 1912").unwrap();
+    /// b.add_physical_object(u, "PhysicalMaster_1", "3 E 12/4").unwrap();
+    /// assert!(b.add_physical_object(u, "BinaryMaster_1", "x").is_err());
+    /// ```
+    pub fn add_physical_object(
+        &mut self,
+        unit: UnitId,
+        usage: &str,
+        physical_id: &str,
+    ) -> Result<()> {
+        self.check_unit(unit)?;
+        static RE: OnceLock<Regex> = OnceLock::new();
+        let re =
+            RE.get_or_init(|| Regex::new(r"^PhysicalMaster(_[0-9]+)?$").expect("static regex"));
+        if !re.is_match(usage) {
+            let code = if usage.starts_with("BinaryMaster") {
+                super::codes::PDO_BINARYMASTER_KO
+            } else {
+                super::codes::INVALID_DATAOBJECTVERSION_KO
+            };
+            return Err(Error::invalid(format!(
+                "a physical object's usage must be PhysicalMaster(_N), not {usage:?}"
+            ))
+            .with_code(code));
+        }
+        if physical_id.trim().is_empty() {
+            return Err(
+                Error::invalid("empty PhysicalId").with_code(super::codes::EMPTY_REQUIRED_FIELD_KO)
+            );
+        }
+        let u = &mut self.units[unit.0];
+        if u.physical.iter().any(|(us, _)| us == usage) {
+            return Err(
+                Error::invalid(format!("unit {} already has a {usage} object", u.id))
+                    .with_id(&u.id)
+                    .with_code(
+                        "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST.TOO_MANY_VERSION_BY_USAGE.KO",
+                    ),
+            );
+        }
+        u.physical
+            .push((usage.to_string(), physical_id.to_string()));
+        Ok(())
+    }
+
     fn check_unit(&self, u: UnitId) -> Result<()> {
         if u.0 < self.units.len() {
             Ok(())
@@ -656,6 +729,16 @@ impl SipBuilder {
         let alg = opts.writer.algorithm;
         if self.units.is_empty() {
             return Err(Error::invalid("a SIP needs at least one archive unit"));
+        }
+        if !super::names::is_valid_manifest_name(&opts.manifest_name) {
+            return Err(Error::invalid(format!(
+                "manifest name {:?} does not match Vitam's rule",
+                opts.manifest_name
+            ))
+            .with_code(super::codes::MANIFEST_FILE_NAME_CHECK_KO));
+        }
+        if opts.manifest_last {
+            return self.write_manifest_last(w, opts);
         }
         // Pass 0: spool readers to temporary files (hashing happens in pass 1).
         let mut spooled: Vec<tempfile::NamedTempFile> = Vec::new();
@@ -800,6 +883,84 @@ impl SipBuilder {
         ))
     }
 
+    /// One pass: objects streamed (and hashed) first, manifest last.
+    fn write_manifest_last<W: Write + Seek>(
+        mut self,
+        w: W,
+        opts: BuildOptions,
+    ) -> Result<(W, BuildReport)> {
+        let alg = opts.writer.algorithm;
+        let flat: Vec<(usize, usize)> = self
+            .units
+            .iter()
+            .enumerate()
+            .flat_map(|(ui, u)| (0..u.objects.len()).map(move |oi| (ui, oi)))
+            .collect();
+        let total: u64 = flat
+            .iter()
+            .map(|(ui, oi)| match &self.units[*ui].objects[*oi].source {
+                Source::Path(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+                Source::Bytes(b) => b.len() as u64,
+                Source::Reader(_) => 0,
+            })
+            .sum();
+        let mut pw = PackageWriter::new(w, opts.writer.clone())?;
+        let mut objects: Vec<BuiltObject> = Vec::with_capacity(flat.len());
+        let mut done = 0u64;
+        for (n, (ui, oi)) in flat.iter().enumerate() {
+            let id = format!("BDO{}", n + 1);
+            let o = &mut self.units[*ui].objects[*oi];
+            let uri = format!("Content/{id}{}", safe_extension(&o.filename));
+            let written = match &mut o.source {
+                Source::Path(p) => {
+                    let p = p.clone();
+                    if let Some(f) = &opts.identify
+                        && o.format_id.is_none()
+                        && o.mime_type.is_none()
+                        && o.format_litteral.is_none()
+                        && let Some(g) = f(&p)
+                    {
+                        o.format_id = g.puid;
+                        o.mime_type = g.mime_type;
+                        o.format_litteral = g.name;
+                    }
+                    pw.add_file(&uri, &p)?
+                }
+                Source::Bytes(b) => pw.add_bytes(&uri, b)?,
+                Source::Reader(r) => pw.add_reader(&uri, r, None)?,
+            };
+            done += written.size;
+            if let Some(p) = &opts.progress {
+                p(Progress {
+                    phase: 1,
+                    done,
+                    total: total.max(done),
+                });
+            }
+            objects.push(BuiltObject {
+                id,
+                uri,
+                digest: written.digest,
+                size: written.size,
+            });
+        }
+        let doc = self.document(&flat, &objects, &opts)?;
+        let manifest = doc.to_string()?.into_bytes();
+        let m = pw.add_bytes(&opts.manifest_name, &manifest)?;
+        let w = pw.finish()?;
+        Ok((
+            w,
+            BuildReport {
+                manifest_name: opts.manifest_name.clone(),
+                manifest_digest: m.digest,
+                algorithm: alg,
+                units: self.units.len(),
+                total_size: objects.iter().map(|o| o.size).sum(),
+                objects,
+            },
+        ))
+    }
+
     /// Builds the manifest document (flat form: every unit in `DescriptiveMetadata`,
     /// parents pointing at children with `ArchiveUnitRefId`).
     fn document(
@@ -868,39 +1029,70 @@ impl SipBuilder {
         if let Some(v) = &h.submission_agency {
             b = b.submission_agency(v);
         }
-        // Objects, one group per unit that has objects.
-        let mut group_of: BTreeMap<usize, String> = BTreeMap::new();
+        // Objects, one group per unit that has objects (binary or physical). Groups and
+        // units are assembled here and spliced into the package in one go: inserting them
+        // one by one through the generic builder costs a scan per insertion (quadratic).
+        use crate::seda::{
+            DataObjectGroup, DataObjectGroupItem, DataObjectPackageItem, DescriptiveMetadataItem,
+            PhysicalDataObject, Text, UnitBuilder,
+        };
+        let mut group_of: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut groups: Vec<DataObjectGroup> = Vec::new();
+        for (ui, u) in self.units.iter().enumerate() {
+            if !u.objects.is_empty() || !u.physical.is_empty() {
+                let mut g = DataObjectGroup::default();
+                g.meta.set_attr("id", format!("GOT{}", groups.len() + 1));
+                group_of.insert(ui, groups.len());
+                groups.push(g);
+            }
+        }
         for ((ui, oi), bo) in flat.iter().zip(objects) {
             let o = &self.units[*ui].objects[*oi];
-            let n = group_of.len() + 1;
-            let g = group_of
-                .entry(*ui)
-                .or_insert_with(|| format!("GOT{n}"))
-                .clone();
-            b.binary_object(
-                &g,
-                ObjectSpec {
-                    id: bo.id.clone(),
-                    version: Some(o.usage.clone()),
-                    uri: Some(bo.uri.clone()),
-                    digest: Some((bo.digest.clone(), opts.writer.algorithm.seda_name().into())),
-                    // SEDA's Size is a positiveInteger: left out for empty files.
-                    size: (bo.size > 0).then_some(bo.size),
-                    format_litteral: o.format_litteral.clone(),
-                    mime_type: o.mime_type.clone(),
-                    format_id: o.format_id.clone(),
-                    filename: Some(o.filename.clone()),
-                    last_modified: if det { None } else { o.last_modified.clone() },
-                },
-            );
+            let gi = *group_of
+                .get(ui)
+                .ok_or_else(|| Error::internal("object group missing"))?;
+            let spec = ObjectSpec {
+                id: bo.id.clone(),
+                version: Some(o.usage.clone()),
+                uri: Some(bo.uri.clone()),
+                digest: Some((bo.digest.clone(), opts.writer.algorithm.seda_name().into())),
+                // SEDA's Size is a positiveInteger: left out for empty files.
+                size: (bo.size > 0).then_some(bo.size),
+                format_litteral: o.format_litteral.clone(),
+                mime_type: o.mime_type.clone(),
+                format_id: o.format_id.clone(),
+                filename: Some(o.filename.clone()),
+                last_modified: if det { None } else { o.last_modified.clone() },
+            };
+            groups[gi].insert(DataObjectGroupItem::BinaryDataObject(spec.into_binary()));
+        }
+        let mut pdo = 0usize;
+        for (ui, u) in self.units.iter().enumerate() {
+            for (usage, physical_id) in &u.physical {
+                pdo += 1;
+                let gi = *group_of
+                    .get(&ui)
+                    .ok_or_else(|| Error::internal("object group missing"))?;
+                let mut p = PhysicalDataObject::default();
+                p.meta.set_attr("id", format!("PDO{pdo}"));
+                p.add_text("DataObjectVersion", Text::new(usage.clone()));
+                p.add_text("PhysicalId", Text::new(physical_id.clone()));
+                groups[gi].insert(DataObjectGroupItem::PhysicalDataObject(p));
+            }
         }
         let mut stub = 0usize;
+        let mut units: Vec<ArchiveUnit> = Vec::with_capacity(self.units.len());
         for (ui, u) in self.units.iter().enumerate() {
-            let parsed = unit_from_fields(self.version, u)?;
-            let mut ub = b.unit(&u.id);
-            if let Some(p) = parsed {
-                *ub.unit() = p;
-            }
+            let mut unit = match unit_from_fields(self.version, u)? {
+                Some(p) => p,
+                None => {
+                    let mut a = ArchiveUnit::default();
+                    a.meta.set_attr("id", u.id.clone());
+                    a.content_mut();
+                    a
+                }
+            };
+            let mut ub = UnitBuilder::new(&mut unit);
             {
                 let has_title = ub.unit().content_mut().text("Title").is_some();
                 let has_level = ub.unit().content_mut().text("DescriptionLevel").is_some();
@@ -957,11 +1149,28 @@ impl SipBuilder {
                 stub += 1;
                 ub.child_ref(&format!("{}_REF{stub}", u.id), &self.units[*c].id);
             }
-            if let Some(g) = group_of.get(&ui) {
-                ub.object_group(g);
+            if let Some(gi) = group_of.get(&ui) {
+                ub.object_group(&format!("GOT{}", gi + 1));
             }
+            units.push(unit);
         }
-        b.build()
+        let mut doc = b.build()?;
+        let pkg = doc.message.package_mut();
+        let pos = pkg
+            .items
+            .iter()
+            .position(|i| matches!(i, DataObjectPackageItem::DescriptiveMetadata(_)))
+            .unwrap_or(pkg.items.len());
+        pkg.items.splice(
+            pos..pos,
+            groups
+                .into_iter()
+                .map(DataObjectPackageItem::DataObjectGroup),
+        );
+        pkg.descriptive_metadata_mut()
+            .items
+            .extend(units.into_iter().map(DescriptiveMetadataItem::ArchiveUnit));
+        Ok(doc)
     }
 }
 

@@ -296,6 +296,25 @@ fn norm_path(p: &str) -> String {
         .to_string()
 }
 
+/// True when a ReSIP CSV defines its own tree (an `ID` column): build it with
+/// [`SipBuilder::import_csv`]; otherwise apply it to a folder import with
+/// [`SipBuilder::apply_csv`].
+///
+/// ```
+/// use vas_core::sip::{csv_defines_tree, CsvOptions};
+/// assert!(csv_defines_tree(b"Id;File;ParentId\n", &CsvOptions::default()).unwrap());
+/// assert!(!csv_defines_tree(b"File;Title\n", &CsvOptions::default()).unwrap());
+/// ```
+pub fn csv_defines_tree(csv: &[u8], opts: &CsvOptions) -> Result<bool> {
+    let text = decode(csv, opts.encoding)?;
+    let first = text.lines().next().unwrap_or("");
+    let recs = parse_records(first, opts.separator)?;
+    let Some((_, head)) = recs.first() else {
+        return Err(Error::invalid("empty CSV"));
+    };
+    Ok(parse_header(head)?.id.is_some())
+}
+
 impl SipBuilder {
     fn apply_row(&mut self, u: UnitId, h: &Header, rec: &[String]) -> Result<()> {
         let data = self.unit_mut(u)?;
@@ -489,9 +508,11 @@ impl SipBuilder {
         Ok(by_id)
     }
 
-    /// Exports the units as a ReSIP CSV (`ID;ParentID;File;…` then one column per
-    /// metadata path used); the reverse of [`SipBuilder::import_csv`]. `File` is the first
-    /// object file's path relative to `base` when it lies under it.
+    /// Exports the units as a ReSIP CSV (`ID;ParentID;File;ObjectFiles;…` then one column
+    /// per metadata path used); the reverse of [`SipBuilder::import_csv`]. A unit's object
+    /// file (relative to `base`) goes to `File`, several go to `ObjectFiles` (`|`-joined);
+    /// objects from bytes or readers, extra parents of a DAG and `attr` cells are not
+    /// exported.
     pub fn export_csv<W: Write>(
         &self,
         mut w: W,
@@ -504,6 +525,7 @@ impl SipBuilder {
             "ID".into(),
             "ParentID".into(),
             "File".into(),
+            "ObjectFiles".into(),
             "Content.DescriptionLevel".into(),
             "Content.Title".into(),
         ];
@@ -533,7 +555,7 @@ impl SipBuilder {
         out.push('\n');
         for (fixed, meta) in &rows {
             let mut line: Vec<String> = fixed.iter().map(|s| quote(s)).collect();
-            for c in &cols[5..] {
+            for c in &cols[6..] {
                 let v = meta
                     .iter()
                     .find(|(k, _)| k == c)

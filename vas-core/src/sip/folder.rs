@@ -9,8 +9,12 @@
 //! - `__ArchiveUnitMetadata.xml` in a folder gives that unit's `ArchiveUnitProfile`,
 //!   `Management` and `Content` (ReSIP "model V2"); its `Title` wins over the folder name;
 //! - `__USAGE_N__BinaryDataObjectMetadata.xml` files are skipped (not imported);
-//! - symbolic links are refused ([`ErrorKind::Unsafe`]); hidden files (`.name`) are
-//!   skipped unless asked for.
+//! - a symbolic link to a folder or file inside the imported folder makes the enclosing
+//!   unit one more parent of the target's unit (ReSIP's multi-parent references; the units
+//!   form a DAG); a link pointing outside, dangling, or creating a cycle is refused
+//!   ([`ErrorKind::Unsafe`] / [`ErrorKind::InvalidInput`]); with
+//!   [`FolderImportOptions::links_as_references`] off, every link is refused;
+//! - hidden files (`.name`) are skipped unless asked for.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -29,6 +33,9 @@ pub struct FolderImportOptions {
     pub skip_hidden: bool,
     /// Maximum folder depth (default 256).
     pub max_depth: usize,
+    /// Symbolic links inside the folder become extra parent links (default true); when
+    /// false, links are refused.
+    pub links_as_references: bool,
 }
 
 impl Default for FolderImportOptions {
@@ -36,6 +43,7 @@ impl Default for FolderImportOptions {
         FolderImportOptions {
             skip_hidden: true,
             max_depth: 256,
+            links_as_references: true,
         }
     }
 }
@@ -53,6 +61,13 @@ pub struct FolderImport {
 fn usage_file() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"^__([A-Za-z]+)_([0-9]+)__(.+)$").expect("static regex"))
+}
+
+struct Ctx<'a> {
+    opts: &'a FolderImportOptions,
+    root: &'a Path,
+    /// (enclosing unit, target path relative to the root, link path)
+    links: &'a mut Vec<(UnitId, String, std::path::PathBuf)>,
 }
 
 /// `("BinaryMaster_1", "x.pdf")` for `__BinaryMaster_1__x.pdf`.
@@ -74,11 +89,6 @@ fn sorted_entries(dir: &Path) -> Result<Vec<(String, fs::Metadata, std::path::Pa
             Error::new(ErrorKind::InvalidInput, "file name is not valid UTF-8").with_path(&path)
         })?;
         let md = fs::symlink_metadata(&path).map_err(|e| Error::from(e).with_path(&path))?;
-        if md.file_type().is_symlink() {
-            return Err(
-                Error::new(ErrorKind::Unsafe, "symbolic links are not imported").with_path(&path),
-            );
-        }
         v.push((name, md, path));
     }
     v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -87,7 +97,9 @@ fn sorted_entries(dir: &Path) -> Result<Vec<(String, fs::Metadata, std::path::Pa
 
 impl SipBuilder {
     /// Imports `dir`: its folders and files become units under `parent` (or top-level
-    /// units), following ReSIP's conventions (see the [module docs](self)).
+    /// units), following ReSIP's conventions: folders become `RecordGrp` units, files
+    /// `Item` units with one `BinaryMaster_1` object, `__USAGE_N__name` files and `##name##`
+    /// folders objects of the enclosing unit, `__ArchiveUnitMetadata.xml` the unit's metadata.
     ///
     /// ```
     /// use vas_core::seda::SedaVersion;
@@ -117,7 +129,23 @@ impl SipBuilder {
             return Err(Error::invalid("not a folder").with_path(dir));
         }
         let mut out = FolderImport::default();
-        self.import_dir(dir, "", parent, opts, 0, &mut out)?;
+        let root = fs::canonicalize(dir).map_err(|e| Error::from(e).with_path(dir))?;
+        let mut links = Vec::new();
+        let mut ctx = Ctx {
+            opts,
+            root: &root,
+            links: &mut links,
+        };
+        self.import_dir(dir, "", parent, &mut ctx, 0, &mut out)?;
+        for (parent, target, link) in links {
+            let child = *out.units.get(&target).ok_or_else(|| {
+                Error::invalid(format!(
+                    "link target {target:?} is not an imported unit (hidden, object or group file?)"
+                ))
+                .with_path(&link)
+            })?;
+            self.link(parent, child).map_err(|e| e.or_path(&link))?;
+        }
         Ok(out)
     }
 
@@ -126,10 +154,11 @@ impl SipBuilder {
         abs: &Path,
         rel: &str,
         unit: Option<UnitId>,
-        opts: &FolderImportOptions,
+        ctx: &mut Ctx<'_>,
         depth: usize,
         out: &mut FolderImport,
     ) -> Result<()> {
+        let opts = ctx.opts;
         if depth > opts.max_depth {
             return Err(Error::new(
                 ErrorKind::LimitExceeded,
@@ -159,6 +188,38 @@ impl SipBuilder {
                 data.sidecar_xml = Some(xml);
                 continue;
             }
+            if md.file_type().is_symlink() {
+                if !opts.links_as_references {
+                    return Err(
+                        Error::new(ErrorKind::Unsafe, "symbolic links are not imported")
+                            .with_path(&path),
+                    );
+                }
+                let Some(u) = unit else {
+                    return Err(Error::invalid(
+                        "a link at the top of the imported folder has no enclosing unit",
+                    )
+                    .with_path(&path));
+                };
+                let target = fs::canonicalize(&path).map_err(|e| {
+                    Error::new(ErrorKind::InvalidInput, format!("dangling link: {e}"))
+                        .with_path(&path)
+                })?;
+                let Ok(inside) = target.strip_prefix(ctx.root) else {
+                    return Err(Error::new(
+                        ErrorKind::Unsafe,
+                        "link points outside the imported folder",
+                    )
+                    .with_path(&path));
+                };
+                let rel_target = inside
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                ctx.links.push((u, rel_target, path.clone()));
+                continue;
+            }
             if md.is_dir() {
                 if group_folder(&name) {
                     let u = unit.ok_or_else(|| {
@@ -167,6 +228,13 @@ impl SipBuilder {
                     })?;
                     let mut n = 0;
                     for (fname, fmd, fpath) in sorted_entries(&path)? {
+                        if fmd.file_type().is_symlink() {
+                            return Err(Error::new(
+                                ErrorKind::Unsafe,
+                                "symbolic links are not imported in ##group## folders",
+                            )
+                            .with_path(&fpath));
+                        }
                         if !fmd.is_file() || (opts.skip_hidden && fname.starts_with('.')) {
                             continue;
                         }
@@ -191,7 +259,7 @@ impl SipBuilder {
                 self.unit_mut(child)?.description_level = Some("RecordGrp".into());
                 let r = join(&name);
                 out.units.insert(r.clone(), child);
-                self.import_dir(&path, &r, Some(child), opts, depth + 1, out)?;
+                self.import_dir(&path, &r, Some(child), ctx, depth + 1, out)?;
             } else if md.is_file() {
                 if let Some((usage, real)) = split_usage(&name) {
                     if real.ends_with("DataObjectMetadata.xml") {

@@ -26,6 +26,22 @@
 //! [`SipReader::check_container`] and [`SipReader::check_uris`] as a list of
 //! [`Violation`]s carrying Vitam's codes.
 //!
+//! Zip local headers must agree with the central directory (streaming readers such as
+//! Vitam's trust local headers), and no local entry may hide outside it.
+//! [`SipReader::verify`] runs every package-level check Vitam makes before storing
+//! anything — container rules, manifest well-formedness and SEDA version, object usages,
+//! declared vs present files, each digest and size — without extracting the package.
+//!
+//! # Building
+//!
+//! [`SipBuilder`] holds a header, a DAG of archive units (descriptive metadata, dotted
+//! ReSIP-style fields, management rules, raw sidecars) and objects from files, bytes or
+//! readers. [`SipBuilder::import_folder`] follows ReSIP's on-disk conventions;
+//! [`SipBuilder::import_csv`], [`SipBuilder::apply_csv`] and [`SipBuilder::export_csv`]
+//! speak ReSIP's metadata CSV. Building hashes every object first (in parallel), writes the
+//! manifest first, then streams the objects, re-hashing them to catch files changed in
+//! between (see the `builder` notes on [`SipBuilder`]).
+//!
 //! # Writing
 //!
 //! [`PackageWriter`] streams entries into a zip (zip64 when needed) or a tar, hashing each
@@ -67,7 +83,7 @@ pub use builder::{
     BuildOptions, BuildReport, BuiltObject, FormatGuess, IdentifyFn, ObjectInput, Progress,
     ProgressFn, SipBuilder, UnitData, UnitId,
 };
-pub use csv::{CsvEncoding, CsvOptions};
+pub use csv::{CsvEncoding, CsvOptions, csv_defines_tree};
 pub use folder::{FolderImport, FolderImportOptions};
 pub use limits::Limits;
 pub use names::{is_valid_manifest_name, is_vitam_safe_component};

@@ -429,6 +429,7 @@ impl SipReader {
     }
 
     /// Extracts the package into `dest`, which must not exist or be an empty directory.
+    /// On error (a damaged entry, a full disk) what was extracted is removed again.
     ///
     /// Nothing is ever written outside `dest`: names were checked at opening, files are
     /// created with `create_new` (an existing file or link is never followed nor
@@ -457,6 +458,24 @@ impl SipReader {
             }
             Err(e) => return Err(Error::from(e).with_path(&dest)),
         }
+        let res = self.extract_into(&dest);
+        if res.is_err() {
+            // Leave the destination as empty as it was: remove what was extracted.
+            if let Ok(rd) = fs::read_dir(&dest) {
+                for child in rd.flatten() {
+                    let p = child.path();
+                    let _ = match child.file_type() {
+                        Ok(t) if t.is_dir() => fs::remove_dir_all(&p),
+                        _ => fs::remove_file(&p),
+                    };
+                }
+            }
+        }
+        res
+    }
+
+    fn extract_into(&mut self, dest: &Path) -> Result<()> {
+        let dest = dest.to_path_buf();
         for e in self
             .entries
             .iter()
@@ -676,20 +695,29 @@ impl SipReader {
             self.zip_index.push(i);
         }
         if ar.has_overlapping_files().map_err(|e| zip_err(e, None))? {
+            let which = overlapping_zip_entry(&mut ar);
             return Err(Error::new(
                 ErrorKind::Unsafe,
                 "zip entries share compressed data (overlapping-entry zip bomb)",
             )
-            .with_path(&self.path));
+            .with_path(which.unwrap_or_else(|| self.path.display().to_string()))
+            .with_code(codes::UPLOAD_SIP_KO));
         }
         // Streaming readers (Vitam's among them) trust local headers: they must agree with
         // the central directory, and no local entry may hide outside it.
         if let Err(e) = ar.validate_header_consistency() {
+            // Name the first entry whose local header disagrees, when there is one.
+            let entry = (0..ar.len()).find_map(|i| {
+                let name =
+                    String::from_utf8_lossy(ar.by_index_data(i).ok()?.name_raw()).into_owned();
+                let opts = zip::ZipReadOptions::new().enforce_header_consistency(true);
+                ar.by_index_with_options(i, opts).err().map(|_| name)
+            });
             return Err(Error::new(
                 ErrorKind::Unsafe,
                 format!("zip local headers disagree with the central directory: {e}"),
             )
-            .with_path(&self.path)
+            .with_path(entry.unwrap_or_else(|| self.path.display().to_string()))
             .with_code(codes::UPLOAD_SIP_KO));
         }
         self.zip = Some(ar);
@@ -703,7 +731,20 @@ impl SipReader {
         let limits = self.limits.clone();
         let mut found: Vec<Entry> = Vec::new();
         let mut manifest: Option<(usize, Vec<u8>)> = None;
+        let mut total = 0u64;
         walk_tar(&path, kind, &limits, |e, r| {
+            // Refuse as soon as the declared sizes exceed the limit, before reading on.
+            total = total.saturating_add(e.size);
+            if total > limits.max_total_size {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!(
+                        "the package's uncompressed size exceeds {} bytes",
+                        limits.max_total_size
+                    ),
+                )
+                .with_path(&e.name));
+            }
             if found.len() as u64 >= limits.max_entries {
                 return Err(Error::new(
                     ErrorKind::LimitExceeded,
@@ -976,6 +1017,25 @@ fn read_zip_entry<R: Read + Seek>(
     f(&mut g).map_err(|e| e.or_path(&entry.name))?;
     drain(&mut g, &entry.name)?;
     g.finish()
+}
+
+/// The name of an entry whose compressed data overlaps another's (for the error message).
+fn overlapping_zip_entry<R: Read + Seek>(ar: &mut ZipArchive<R>) -> Option<String> {
+    let mut ranges: Vec<(u64, u64, String)> = Vec::new();
+    for i in 0..ar.len() {
+        let f = ar.by_index_raw(i).ok()?;
+        let start = f.data_start()?;
+        if f.compressed_size() == 0 {
+            continue;
+        }
+        let name = String::from_utf8_lossy(f.name_raw()).into_owned();
+        ranges.push((start, start.saturating_add(f.compressed_size()), name));
+    }
+    ranges.sort();
+    ranges
+        .windows(2)
+        .find(|w| w[1].0 < w[0].1)
+        .map(|w| w[1].2.clone())
 }
 
 /// Scans the central directory for the first repeated name (for the error message).

@@ -311,8 +311,10 @@ impl SipReader {
     pub fn check_uris<'a>(&self, uris: impl IntoIterator<Item = &'a str>) -> ContainerCheck {
         let mut c = ContainerCheck::default();
         let manifest = self.manifest_name().map(str::to_string);
+        // Files in the package's folders (extra root files are CONTAINER_FORMAT.FILE).
         let present: BTreeSet<&str> = self
             .files()
+            .filter(|e| !e.is_root())
             .map(|e| e.name.as_str())
             .filter(|n| Some(*n) != manifest.as_deref())
             .collect();

@@ -266,7 +266,7 @@ impl<W: Write + Seek> PackageWriter<W> {
         size: Option<u64>,
         compression: Compression,
     ) -> Result<WrittenEntry> {
-        self.check_name(name)?;
+        self.check_name(name, false)?;
         let alg = self.opts.algorithm;
         let mut src = HashingReader::new(Exact::new(reader, size), alg);
         match &mut self.inner {
@@ -313,7 +313,7 @@ impl<W: Write + Seek> PackageWriter<W> {
 
     /// Adds an explicit directory entry (not needed for files: readers create parents).
     pub fn add_dir(&mut self, name: &str) -> Result<()> {
-        self.check_name(name)?;
+        self.check_name(name, true)?;
         match &mut self.inner {
             Inner::Zip(z) => {
                 let o = SimpleFileOptions::default()
@@ -344,7 +344,14 @@ impl<W: Write + Seek> PackageWriter<W> {
         Ok(w)
     }
 
-    fn check_name(&mut self, name: &str) -> Result<()> {
+    fn check_name(&mut self, name: &str, dir: bool) -> Result<()> {
+        if !dir && name.ends_with('/') {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "a file entry name cannot end with `/`",
+            )
+            .with_path(name));
+        }
         let checked = check_entry_name(name.as_bytes(), &Limits::default())?;
         match checked {
             Some(c) if c.name == name.trim_end_matches('/') && !name.starts_with("./") => {}
@@ -485,7 +492,7 @@ impl<R: Read> Read for Exact<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let cap = match self.expected {
             Some(n) => {
-                let left = n - self.got;
+                let left = n.saturating_sub(self.got);
                 if left == 0 {
                     return Ok(0);
                 }
@@ -523,7 +530,7 @@ mod tests {
             WriterOptions::new(PackageFormat::Zip),
         )
         .unwrap();
-        for bad in ["../x", "/abs", "a\\b", "./a", "a//b", ""] {
+        for bad in ["../x", "/abs", "a\\b", "./a", "a//b", "", "dir/"] {
             assert!(w.add_bytes(bad, b"x").is_err(), "{bad}");
         }
         w.add_bytes("a", b"x").unwrap();

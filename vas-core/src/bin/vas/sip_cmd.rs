@@ -11,7 +11,7 @@ use vas_core::digest::DigestAlgorithm;
 use vas_core::seda::SedaVersion;
 use vas_core::sip::{
     BuildOptions, Compression, CsvEncoding, CsvOptions, FolderImportOptions, Limits, PackageFormat,
-    Progress, SipBuilder, SipReader, SipReport, WriterOptions,
+    Progress, SipBuilder, SipReader, SipReport, WriterOptions, csv_defines_tree,
 };
 use vas_core::{Error, ErrorKind, Result};
 
@@ -56,9 +56,15 @@ pub struct SipBuildArgs {
     /// (.zip, .tar, .tar.gz/.tgz) unless --format is given.
     #[arg(short, long)]
     output: PathBuf,
-    /// ReSIP metadata CSV (`ID;ParentID;File;Content.Title;…`) applied to the imported units.
+    /// ReSIP metadata CSV: with an ID column (`ID;ParentID;File;Content.Title;…`) it defines
+    /// the tree (File paths relative to DIR); with only File it is applied to the units
+    /// imported from DIR.
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Also write the units' metadata as a ReSIP CSV (ID;ParentID;File;ObjectFiles;…), to
+    /// edit and feed back with --csv.
+    #[arg(long)]
+    export_csv: Option<PathBuf>,
     /// CSV separator.
     #[arg(long, default_value = ";")]
     csv_separator: char,
@@ -86,6 +92,12 @@ pub struct SipBuildArgs {
     /// Include hidden files (names starting with a dot).
     #[arg(long)]
     include_hidden: bool,
+    /// Write the objects first and the manifest last (one read of each file instead of two).
+    #[arg(long)]
+    manifest_last: bool,
+    /// Read the package back and check every container rule, digest and size.
+    #[arg(long)]
+    verify: bool,
     /// Print one JSON document.
     #[arg(long)]
     json: bool,
@@ -146,14 +158,39 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
         skip_hidden: !a.include_hidden,
         ..FolderImportOptions::default()
     };
-    let imported = b.import_folder(&a.dir, None, &fopts)?;
-    if let Some(csv) = &a.csv {
-        let enc = CsvEncoding::from_name(&a.csv_encoding)?;
+    match &a.csv {
+        None => {
+            b.import_folder(&a.dir, None, &fopts)?;
+        }
+        Some(csv) => {
+            let opts = CsvOptions {
+                separator: a.csv_separator,
+                encoding: CsvEncoding::from_name(&a.csv_encoding)?,
+            };
+            let bytes = std::fs::read(csv).map_err(|e| Error::from(e).with_path(csv))?;
+            if csv_defines_tree(&bytes, &opts).map_err(|e| e.or_path(csv))? {
+                // ID/ParentID form: the CSV is the tree, files are relative to DIR.
+                b.import_csv(&bytes[..], &a.dir, &opts)
+                    .map_err(|e| e.or_path(csv))?;
+            } else {
+                let imported = b.import_folder(&a.dir, None, &fopts)?;
+                b.apply_csv(&bytes[..], &imported, &opts)
+                    .map_err(|e| e.or_path(csv))?;
+            }
+        }
+    }
+    if let Some(path) = &a.export_csv {
         let opts = CsvOptions {
             separator: a.csv_separator,
-            encoding: enc,
+            encoding: CsvEncoding::from_name(&a.csv_encoding)?,
         };
-        b.apply_csv_file(csv, &imported, &opts)?;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::from(e).with_path(path))?;
+        b.export_csv(std::io::BufWriter::new(f), &a.dir, &opts)
+            .map_err(|e| e.or_path(path))?;
     }
     let mut wopts = WriterOptions::new(format)
         .algorithm(algorithm)
@@ -162,6 +199,7 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
         wopts = wopts.compression(Compression::Stored);
     }
     let mut bopts = BuildOptions::new(wopts);
+    bopts.manifest_last = a.manifest_last;
     let bar = if std::io::stderr().is_terminal() && !a.json {
         let pb = indicatif::ProgressBar::new(0);
         pb.set_style(
@@ -186,6 +224,13 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
+    let verified = if a.verify {
+        let mut r = SipReader::open(&a.output, Limits::unlimited())?;
+        let rep = r.verify()?;
+        Some((rep.digests_ok, rep.check))
+    } else {
+        None
+    };
     if a.json {
         print_json(&json!({
             "output": a.output.display().to_string(),
@@ -197,6 +242,13 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
             "total_size": report.total_size,
             "manifest": report.manifest_name,
             "manifest_digest": report.manifest_digest,
+            "verified": verified.as_ref().map(|(n, c)| json!({
+                "digests_ok": n,
+                "ok": c.is_ok(),
+                "violations": c.violations.iter().map(|v| json!({
+                    "code": v.code, "entry": v.entry, "message": v.message,
+                })).collect::<Vec<_>>(),
+            })),
         }))?;
     } else {
         println!(
@@ -209,6 +261,17 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
             report.algorithm.seda_name(),
             format!("{format:?}").to_lowercase()
         );
+    }
+    if let Some((n, c)) = &verified {
+        if !a.json {
+            println!("verified: {n} digests; {} violations", c.violations.len());
+            for v in &c.violations {
+                println!("  {} {}", v.code, v.message);
+            }
+        }
+        if !c.is_ok() {
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -317,6 +380,11 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
     } else {
         None
     };
+    // What Vitam's MANIFEST_DIGEST_CHECK compares with the digest sent alongside the SIP.
+    let manifest_digest = r
+        .manifest_bytes()
+        .ok()
+        .map(|b| vas_core::digest::digest_bytes(DigestAlgorithm::Sha512, &b));
     let files: Vec<_> = r.files().collect();
     let total: u64 = files.iter().map(|e| e.size).sum();
     let verdict = if !report.check.is_ok() {
@@ -335,6 +403,7 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
             "files": files.len(),
             "size": total,
             "manifest": r.manifest_name(),
+            "manifest_sha512": manifest_digest,
             "header": s.map(|s| json!({
                 "seda_version": s.seda_version,
                 "namespace": s.namespace,
@@ -389,6 +458,9 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
             total
         );
         println!("manifest: {}", r.manifest_name().unwrap_or("(none)"));
+        if let Some(d) = &manifest_digest {
+            println!("  SHA-512: {d}");
+        }
         if let Some(s) = &report.summary {
             let show = |k: &str, v: &Option<String>| {
                 if let Some(v) = v {
