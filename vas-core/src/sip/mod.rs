@@ -81,7 +81,7 @@ mod writer;
 
 pub use builder::{
     BuildOptions, BuildReport, BuiltObject, FormatGuess, IdentifyFn, ObjectInput, Progress,
-    ProgressFn, SipBuilder, UnitData, UnitId,
+    ProgressFn, SipBuilder, UnitData, UnitId, bundled_format_identifier,
 };
 pub use csv::{CsvEncoding, CsvOptions, csv_defines_tree};
 pub use folder::{FolderImport, FolderImportOptions};

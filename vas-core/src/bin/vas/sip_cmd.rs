@@ -76,8 +76,8 @@ pub struct SipBuildArgs {
     /// Digest algorithm: md5, sha-1, sha-256, sha-384, sha-512.
     #[arg(long, default_value = "sha-512")]
     algorithm: String,
-    /// SEDA version: 2.1, 2.2 or 2.3.
-    #[arg(long, default_value = "2.1")]
+    /// SEDA version: 2.1, 2.2 or 2.3 (default 2.3, the current version).
+    #[arg(long, default_value = "2.3")]
     seda: String,
     /// Container: zip, tar or tar.gz.
     #[arg(long)]
@@ -89,6 +89,10 @@ pub struct SipBuildArgs {
     /// unless given).
     #[arg(long)]
     deterministic: bool,
+    /// Do not identify formats (by default each object's PRONOM format, MIME type and name
+    /// are identified with the bundled DROID signatures and written in the manifest).
+    #[arg(long)]
+    no_identify: bool,
     /// Include hidden files (names starting with a dot).
     #[arg(long)]
     include_hidden: bool,
@@ -200,6 +204,9 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
     }
     let mut bopts = BuildOptions::new(wopts);
     bopts.manifest_last = a.manifest_last;
+    if !a.no_identify {
+        bopts.identify = Some(vas_core::sip::bundled_format_identifier()?);
+    }
     let bar = if std::io::stderr().is_terminal() && !a.json {
         let pb = indicatif::ProgressBar::new(0);
         pb.set_style(
