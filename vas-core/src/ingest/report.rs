@@ -325,7 +325,22 @@ impl Recorder {
     /// Closes the current step: emits the distributed actions' events, then the step's event.
     /// Returns the step's status.
     pub fn end_step(&mut self) -> Status {
-        for (action, t) in std::mem::take(&mut self.tallies) {
+        // Distributed actions are reported in the workflow's action order, whatever order
+        // the checks recorded their items in.
+        let mut tallies = std::mem::take(&mut self.tallies);
+        if let Some(step) = self
+            .step
+            .as_ref()
+            .and_then(|(name, _)| self.workflow.step(name))
+        {
+            tallies.sort_by_key(|(a, _)| {
+                step.actions
+                    .iter()
+                    .position(|x| &x.key == a)
+                    .unwrap_or(usize::MAX)
+            });
+        }
+        for (action, t) in tallies {
             let mut ev = Event::new(&action, t.worst, t.subcode.as_deref(), None);
             let counts: Vec<String> = t
                 .counts
