@@ -30,6 +30,12 @@ export declare class Hasher {
 }
 
 /**
+ * Panics on purpose (synchronously, or in the worker of the returned promise when
+ * `asynchronous`): for the tests of the panic boundary. Not part of the public API.
+ */
+export declare function _panicForTest(asynchronous: boolean): Promise<void> | void
+
+/**
  * Throws the vas error described by the arguments: for the tests of the error mapping
  * (every kind, every context field). Not part of the public API.
  */

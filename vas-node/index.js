@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Hasher = nativeBinding.Hasher
+module.exports._panicForTest = nativeBinding._panicForTest
 module.exports._raiseError = nativeBinding._raiseError
 module.exports.digest = nativeBinding.digest
 module.exports.digestAlgorithms = nativeBinding.digestAlgorithms

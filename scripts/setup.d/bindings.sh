@@ -12,7 +12,7 @@ $PY -c 'import pytest' 2>/dev/null || missing+=("pytest>=7")
 $PY -c 'import mypy' 2>/dev/null || missing+=("mypy>=1.10")
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bindings setup: pip install ${missing[*]}"
-  $PY -m pip install --quiet --disable-pip-version-check "${missing[@]}"
+  $PY -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${missing[@]}"
 fi
 
 need_apt=()

@@ -26,6 +26,11 @@ NATIVE=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 gcc -std=c11 -Wall -Wextra -Werror -g -DVAS_TEST_PANIC -Ivas-ffi/include \
   vas-ffi/tests/c/test_vas.c "$OUT/libvas.a" "${NATIVE[@]}" -o "$WORK/test_vas"
 "${VALGRIND[@]}" "$WORK/test_vas"
+if command -v g++ >/dev/null 2>&1; then
+  g++ -std=c++17 -Wall -Wextra -Werror -Ivas-ffi/include vas-ffi/tests/c/test_cpp.cpp \
+    "$OUT/libvas.a" "${NATIVE[@]}" -o "$WORK/test_cpp"
+  "$WORK/test_cpp"
+fi
 
 echo "== bindings: C example of docs/bindings.md, via the installed pkg-config file"
 vas-ffi/install.sh "$WORK/prefix" --debug --target "$HOST" >/dev/null

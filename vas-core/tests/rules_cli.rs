@@ -199,6 +199,36 @@ fn import_check_exit_codes() {
     let (code, out, _) = vas(&["rules", "import-check", &ok]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("valid rules referential (25 rules)"));
+    // tenant minimum durations (Vitam's listMinimumRuleDuration)
+    let (code, out, _) = vas(&[
+        "rules",
+        "import-check",
+        &ok,
+        "--minimum",
+        "AppraisalRule=7YEAR",
+        "--json",
+    ]);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let lines: Vec<u64> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [4, 10]); // APP-00002 (5 years) and APP-00005 (6 years)
+    assert_eq!(
+        v["errors"][0]["code"],
+        "STP_IMPORT_RULES_RULEDURATION_EXCEED"
+    );
+    let (code, _, _) = vas(&[
+        "rules",
+        "import-check",
+        &ok,
+        "--minimum",
+        "AppraisalRule=5YEAR",
+    ]);
+    assert_eq!(code, 0);
     let ko = format!(
         "{FIX}/referentials/rules/jeu_donnees_KO_regles_CSV_HoldRuleWithMeasureAndNoDuration.csv"
     );
@@ -216,4 +246,50 @@ fn import_check_exit_codes() {
     let (code, _, err) = vas(&["rules", "import-check", "/nonexistent.csv"]);
     assert_eq!(code, 2);
     assert!(err.starts_with("vas: error: "));
+}
+
+#[test]
+fn compute_accepts_json_units_and_tar_sips() {
+    let dir = referentials("integration-processing");
+    let input = dir.path().join("units.json");
+    std::fs::write(
+        &input,
+        r#"{"originatingAgency":"SP","managementMetadata":{"AccessRule":{"Rules":[{"Rule":"ACC-00002","StartDate":"2000-01-01"}]}},
+            "units":[{"id":"root","title":"Root"},
+                     {"id":"leaf","parents":["root"],"management":{"AccessRule":{"RefNonRuleId":["ACC-00002"]}}}]}"#,
+    )
+    .unwrap();
+    let (code, out, err) = vas(&[
+        "rules",
+        "compute",
+        "--referentials",
+        dir.path().to_str().unwrap(),
+        input.to_str().unwrap(),
+        "--json",
+        "--at",
+        "2026-01-01",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let root = &v["units"][0];
+    assert_eq!(
+        root["inheritedRules"]["AccessRule"]["Rules"][0]["EndDate"],
+        "2025-01-01"
+    );
+    assert_eq!(root["decisions"]["Communicable"], true);
+    assert_eq!(
+        v["units"][1]["inheritedRules"]["AccessRule"]["Rules"],
+        serde_json::json!([])
+    );
+
+    let tar = format!("{FIX}/sips/integration-test_integration-processing/SIP.tar");
+    let (code, out, err) = vas(&[
+        "rules",
+        "compute",
+        "--referentials",
+        dir.path().to_str().unwrap(),
+        &tar,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("unit "), "{out}");
 }

@@ -179,3 +179,47 @@ fn agencies_files() {
         (3, AgenciesCsvErrorCode::IdDuplication)
     );
 }
+
+mod no_panic {
+    use proptest::prelude::*;
+    use vas_core::referential::{AgenciesReferential, RulesReferential};
+
+    const H: &str = "RuleId,RuleType,RuleValue,RuleDescription,RuleDuration,RuleMeasurement\n";
+
+    proptest! {
+        /// Bad input never panics: arbitrary bytes, and CSV-like lines from a small alphabet.
+        #[test]
+        fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = RulesReferential::check_csv(&bytes);
+            let _ = RulesReferential::from_csv_bytes(&bytes);
+            let _ = AgenciesReferential::check_csv(&bytes);
+            let _ = vas_core::rules::read_manifest_units_bytes(&bytes);
+            let _ = vas_core::rules::read_units_json(&bytes);
+        }
+
+        #[test]
+        fn csv_like(body in "([A-Z0-9\",\\r\\n -]|Rule|YEAR|unlimited|HoldRule|AccessRule|999|\"\"){0,60}") {
+            let text = format!("{H}{body}");
+            if let Ok(report) = RulesReferential::check_csv(text.as_bytes()) {
+                // a file is accepted exactly when the check reports nothing
+                prop_assert_eq!(report.is_valid(), RulesReferential::from_csv_bytes(text.as_bytes()).is_ok());
+            }
+        }
+
+        #[test]
+        fn manifest_like(body in "(<ArchiveUnit id=\"[AB]\">|</ArchiveUnit>|<ArchiveUnitRefId>[AB]</ArchiveUnitRefId>|<Management>|</Management>|<AccessRule>|</AccessRule>|<Rule>R</Rule>|<StartDate>2000-0[1-2]-3[01]</StartDate>|<Title>t</Title>|&amp;|&x;){0,30}") {
+            let xml = format!("<ArchiveTransfer><DataObjectPackage><DescriptiveMetadata>{body}</DescriptiveMetadata></DataObjectPackage></ArchiveTransfer>");
+            if let Ok(m) = vas_core::rules::read_manifest_units_bytes(xml.as_bytes()) {
+                let r = RulesReferential::from_csv_bytes(format!("{H}R,AccessRule,v,,1,YEAR\n").as_bytes()).unwrap();
+                if let Ok(c) = vas_core::rules::compute_inherited_rules(&m.units, &r) {
+                    let at = vas_core::rules::parse_date("2001-01-01").unwrap();
+                    let _ = c.elimination_action(&c.analyze_elimination(at));
+                    for u in &m.units {
+                        let _ = c.unit(&u.id).unwrap().summary();
+                        let _ = c.decisions(&u.id, at).unwrap();
+                    }
+                }
+            }
+        }
+    }
+}

@@ -482,7 +482,8 @@ unsafe fn write_out(
     }
 }
 
-/// Writes a string NUL-terminated into `(buf, len)`; see [`write_out`].
+/// Writes a string NUL-terminated into `(buf, len)` and its length (NUL excluded) into
+/// `written`; a size query (`buf == NULL`, `len == 0`) stores the size needed instead.
 ///
 /// # Safety
 /// `buf` is NULL or valid for writing `len` bytes; `written` is NULL or writable.

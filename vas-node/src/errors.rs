@@ -108,7 +108,7 @@ pub struct ErrorKindInfo {
 }
 
 /// The error table: one row per error kind, in the order of the C codes.
-#[napi]
+#[napi(catch_unwind)]
 pub fn error_kinds() -> Vec<ErrorKindInfo> {
     ErrorKind::ALL
         .iter()
@@ -165,7 +165,7 @@ pub struct ErrorContextForTest {
 
 /// Throws the vas error described by the arguments: for the tests of the error mapping
 /// (every kind, every context field). Not part of the public API.
-#[napi(js_name = "_raiseError")]
+#[napi(js_name = "_raiseError", catch_unwind)]
 pub fn raise_error(
     env: Env,
     kind: String,

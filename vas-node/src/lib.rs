@@ -20,13 +20,13 @@ use crate::errors::IntoJsResult;
 use crate::task::VasTask;
 
 /// The version of vas.
-#[napi]
+#[napi(catch_unwind)]
 pub fn version() -> String {
     vas_core::VERSION.to_string()
 }
 
 /// The digest algorithms, by SEDA name: `MD5`, `SHA-1`, `SHA-256`, `SHA-384`, `SHA-512`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn digest_algorithms() -> Vec<String> {
     DigestAlgorithm::ALL
         .iter()
@@ -64,7 +64,7 @@ fn file_digest(alg: DigestAlgorithm, path: &str) -> vas_core::Result<FileDigest>
 
 /// Lower-case hex digest of a Buffer (default algorithm SHA-512), computed off the
 /// event loop.
-#[napi(ts_return_type = "Promise<string>")]
+#[napi(ts_return_type = "Promise<string>", catch_unwind)]
 pub fn digest(
     env: Env,
     data: Buffer,
@@ -77,14 +77,14 @@ pub fn digest(
 }
 
 /// Lower-case hex digest of a Buffer, on the calling thread.
-#[napi]
+#[napi(catch_unwind)]
 pub fn digest_sync(env: Env, data: Buffer, algorithm: Option<String>) -> Result<String> {
     let alg = crate::algorithm(&env, algorithm)?;
     Ok(core_digest::digest_bytes(alg, &data))
 }
 
 /// Digest and size of a file, computed off the event loop.
-#[napi(ts_return_type = "Promise<FileDigest>")]
+#[napi(ts_return_type = "Promise<FileDigest>", catch_unwind)]
 pub fn digest_file(
     env: Env,
     path: String,
@@ -97,10 +97,27 @@ pub fn digest_file(
 }
 
 /// Digest and size of a file, on the calling thread.
-#[napi]
+#[napi(catch_unwind)]
 pub fn digest_file_sync(env: Env, path: String, algorithm: Option<String>) -> Result<FileDigest> {
     let alg = crate::algorithm(&env, algorithm)?;
     file_digest(alg, &path).js_err(&env)
+}
+
+/// Panics on purpose (synchronously, or in the worker of the returned promise when
+/// `asynchronous`): for the tests of the panic boundary. Not part of the public API.
+#[napi(
+    js_name = "_panicForTest",
+    catch_unwind,
+    ts_return_type = "Promise<void> | void"
+)]
+pub fn panic_for_test(asynchronous: bool) -> Option<AsyncTask<VasTask<()>>> {
+    if asynchronous {
+        Some(AsyncTask::new(VasTask::new(|| {
+            panic!("deliberate panic in a worker")
+        })))
+    } else {
+        panic!("deliberate panic on the JS thread")
+    }
 }
 
 /// A streaming hasher: `update()` then `hexdigest()`.
@@ -112,7 +129,7 @@ pub struct Hasher {
 #[napi]
 impl Hasher {
     /// A hasher for `algorithm` (default SHA-512).
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, algorithm: Option<String>) -> Result<Self> {
         Ok(Hasher {
             inner: core_digest::Hasher::new(crate::algorithm(&env, algorithm)?),
@@ -120,25 +137,25 @@ impl Hasher {
     }
 
     /// Feeds bytes.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn update(&mut self, data: Buffer) {
         self.inner.update(&data);
     }
 
     /// Lower-case hex digest of everything fed so far (the hasher stays usable).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn hexdigest(&self) -> String {
         self.inner.clone().finalize_hex()
     }
 
     /// Raw digest of everything fed so far (the hasher stays usable).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn digest(&self) -> Buffer {
         self.inner.clone().finalize_bytes().into()
     }
 
     /// An independent copy of the hasher's state.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn copy(&self) -> Hasher {
         Hasher {
             inner: self.inner.clone(),
@@ -146,19 +163,19 @@ impl Hasher {
     }
 
     /// SEDA name of the algorithm.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn algorithm(&self) -> String {
         self.inner.algorithm().seda_name().to_string()
     }
 
     /// Size of the digest in bytes.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn digest_size(&self) -> u32 {
         self.inner.algorithm().output_len() as u32
     }
 
     /// Number of bytes fed so far.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn size(&self) -> f64 {
         self.inner.len() as f64
     }

@@ -38,7 +38,19 @@ where
             .job
             .take()
             .ok_or_else(|| Error::from_reason("vas task run twice"))?;
-        job().map_err(|e| {
+        // A panic in vas must not abort the process: it becomes an Internal error.
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).unwrap_or_else(|p| {
+                let what = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic payload".into());
+                Err(vas_core::Error::internal(format!(
+                    "vas panicked (this is a bug, please report it): {what}"
+                )))
+            });
+        result.map_err(|e| {
             let reason = e.to_string();
             self.error = Some(e);
             Error::from_reason(reason)

@@ -88,5 +88,5 @@ test('async work runs off the event loop', async () => {
   clearInterval(timer)
   assert.deepEqual(results, [ref('SHA-512', data), ref('SHA-512', data)])
   // A blocked loop could not tick at all while the digests ran.
-  if (ms > 100) assert.ok(ticks > 5, `ticks=${ticks} in ${ms} ms`)
+  if (ms > 300) assert.ok(ticks > 5, `ticks=${ticks} in ${ms} ms`)
 })

@@ -90,3 +90,19 @@ test('every kind maps to its code, with the full context', () => {
     })
   }
 })
+
+test('a panic in vas is an error, never an abort', async () => {
+  assert.throws(() => vas._panicForTest(false), (e) => {
+    assert.ok(e instanceof Error)
+    assert.match(e.message, /deliberate panic on the JS thread/)
+    return true
+  })
+  await assert.rejects(vas._panicForTest(true), (e) => {
+    assert.ok(e instanceof Error)
+    assert.equal(e.code, 'VAS_INTERNAL')
+    assert.match(e.message, /deliberate panic in a worker/)
+    return true
+  })
+  // Still alive and working.
+  assert.equal(vas.digestSync(Buffer.from('abc'), 'MD5'), '900150983cd24fb0d6963f7d28e17f72')
+})

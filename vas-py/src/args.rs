@@ -76,7 +76,7 @@ pub fn bytes<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     }
     if obj.is_instance_of::<PyString>() {
         return Err(pyo3::exceptions::PyTypeError::new_err(
-            "expected a bytes-like object, got str (encode it first)",
+            "expected a bytes-like object, got str (encode it first; for a path use digest_file)",
         ));
     }
     let py = obj.py();

@@ -121,7 +121,7 @@ def test_digest_releases_the_gil(rng):
     t.join()
     elapsed = time.perf_counter() - start
     assert result == [hashlib.sha512(data).hexdigest()] * 3
-    if elapsed > 0.1:  # too fast to tell otherwise
+    if elapsed > 0.5:  # too fast to tell otherwise
         # With the GIL held for each whole digest, the loop could only tick between digests.
         assert ticks > 10, (ticks, elapsed)
 

@@ -1,4 +1,5 @@
-//! The agencies referential (Vitam's `Agencies`): `Identifier,Name,Description`.
+//! The agencies referential (Vitam's `Agencies`): `Identifier,Name,Description` (extra
+//! columns, as newer Vitam versions allow, are accepted and ignored).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -151,7 +152,8 @@ impl AgenciesReferential {
 }
 
 fn parse(bytes: &[u8]) -> Result<(Vec<Agency>, Vec<AgencyCsvLineError>)> {
-    let table = csv_read::read_table(bytes, &HEADER)?;
+    // newer Vitam versions accept optional extra columns (EntityType, AlternativeForm …)
+    let table = csv_read::read_table(bytes, &HEADER, true)?;
     let mut errors: Vec<AgencyCsvLineError> = table
         .errors
         .iter()

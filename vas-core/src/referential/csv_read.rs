@@ -81,8 +81,9 @@ fn blank_lines(text: &str) -> Vec<u64> {
     out
 }
 
-/// Reads a CSV table whose header must be exactly the set `expected` (any order).
-pub(crate) fn read_table(bytes: &[u8], expected: &[&str]) -> Result<CsvTable> {
+/// Reads a CSV table whose header must hold every column of `expected` (any order); other
+/// columns are refused unless `allow_extra`.
+pub(crate) fn read_table(bytes: &[u8], expected: &[&str], allow_extra: bool) -> Result<CsvTable> {
     let text = decode(bytes)?;
     let mut errors = Vec::new();
     for line in blank_lines(text) {
@@ -135,7 +136,7 @@ pub(crate) fn read_table(bytes: &[u8], expected: &[&str]) -> Result<CsvTable> {
         }
     }
     for h in &header {
-        if !expected.contains(&h.as_str()) {
+        if !allow_extra && !expected.contains(&h.as_str()) {
             errors.push(StructuralError {
                 line: 1,
                 column: Some(h.clone()),

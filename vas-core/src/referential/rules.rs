@@ -220,7 +220,8 @@ pub enum RulesCsvErrorCode {
     NotCsvFormat,
     /// The same `RuleId` appears twice.
     RuleIdDuplication,
-    /// `RuleId` holds characters other than letters, digits, `_` and `-`.
+    /// `RuleId` holds characters other than letters, digits, `_` and `-` (vas's own
+    /// code `STP_IMPORT_RULES_WRONG_RULEID`: Vitam's report has no dedicated one).
     InvalidRuleId,
     /// `RuleType` is not one of the seven categories (exact spelling).
     UnknownRuleType,
@@ -230,10 +231,13 @@ pub enum RulesCsvErrorCode {
     WrongRuleMeasurement,
     /// The duration exceeds 999 years.
     WrongTotalDuration,
+    /// The duration is below the tenant's minimum for the category.
+    DurationBelowMinimum,
 }
 
 impl RulesCsvErrorCode {
-    /// Vitam's code in the import report (`FileRulesErrorCode`).
+    /// Vitam's code in the import report (`FileRulesErrorCode`); see
+    /// [`RulesCsvErrorCode::InvalidRuleId`] for the one vas addition.
     pub fn vitam_code(self) -> &'static str {
         match self {
             RulesCsvErrorCode::NotCsvFormat => "STP_IMPORT_RULES_NOT_CSV_FORMAT",
@@ -243,6 +247,7 @@ impl RulesCsvErrorCode {
             RulesCsvErrorCode::WrongRuleDuration => "STP_IMPORT_RULES_WRONG_RULEDURATION",
             RulesCsvErrorCode::WrongRuleMeasurement => "STP_IMPORT_RULES_WRONG_RULEMEASUREMENT",
             RulesCsvErrorCode::WrongTotalDuration => "STP_IMPORT_RULES_WRONG_TOTALDURATION",
+            RulesCsvErrorCode::DurationBelowMinimum => "STP_IMPORT_RULES_RULEDURATION_EXCEED",
         }
     }
 }
@@ -388,6 +393,73 @@ impl RulesReferential {
         Ok(CsvCheckReport { records, errors })
     }
 
+    /// [`RulesReferential::check_csv`] plus the tenant's minimum durations per category
+    /// (Vitam's `listMinimumRuleDuration`): a rule shorter than its category's minimum is
+    /// a `STP_IMPORT_RULES_RULEDURATION_EXCEED` error. Durations compare as Vitam does,
+    /// in days with a year of 365 days and a month of 30; `unlimited` is never too short.
+    ///
+    /// ```
+    /// use vas_core::referential::{RulesReferential, RuleCategory, RuleDuration, RuleMeasurement};
+    ///
+    /// let csv = b"RuleId,RuleType,RuleValue,RuleDescription,RuleDuration,RuleMeasurement\n\
+    ///             APP-1,AppraisalRule,v,,5,DAY\nAPP-2,AppraisalRule,v,,6,DAY\n";
+    /// let six_days = RuleDuration::Finite { value: 6, unit: RuleMeasurement::Day };
+    /// let report = RulesReferential::check_csv_with_minimums(csv, &[(RuleCategory::Appraisal, six_days)])?;
+    /// assert_eq!(report.errors.len(), 1);
+    /// assert_eq!(report.errors[0].line, 2);
+    /// # Ok::<(), vas_core::Error>(())
+    /// ```
+    pub fn check_csv_with_minimums(
+        bytes: &[u8],
+        minimums: &[(RuleCategory, RuleDuration)],
+    ) -> Result<CsvCheckReport> {
+        let (rules, mut errors, records) = parse(bytes)?;
+        let days = |d: &RuleDuration| -> u64 {
+            match *d {
+                RuleDuration::Unlimited => u64::MAX,
+                RuleDuration::Finite { value, unit } => {
+                    u64::from(value)
+                        * match unit {
+                            RuleMeasurement::Year => 365,
+                            RuleMeasurement::Month => 30,
+                            RuleMeasurement::Day => 1,
+                        }
+                }
+            }
+        };
+        let table = csv_read::read_table(bytes, &HEADER, false)?;
+        for r in &rules {
+            let (Some(d), Some((_, min))) =
+                (&r.duration, minimums.iter().find(|(c, _)| *c == r.category))
+            else {
+                continue;
+            };
+            if days(d) < days(min) {
+                let line = table
+                    .column("RuleId")
+                    .and_then(|c| {
+                        table
+                            .records
+                            .iter()
+                            .find(|rec| rec.fields.get(c).map(|f| f.trim()) == Some(r.id.as_str()))
+                    })
+                    .map_or(0, |rec| rec.line);
+                errors.push(RulesCsvLineError {
+                    line,
+                    column: Some("RuleDuration".into()),
+                    value: d.to_string(),
+                    code: RulesCsvErrorCode::DurationBelowMinimum,
+                    message: format!(
+                        "{} of rule {} is below the minimum {} for {}",
+                        d, r.id, min, r.category
+                    ),
+                });
+            }
+        }
+        errors.sort_by_key(|e| e.line);
+        Ok(CsvCheckReport { records, errors })
+    }
+
     /// The rule with this id.
     pub fn get(&self, id: &str) -> Option<&RuleDefinition> {
         self.index.get(id).map(|&i| &self.rules[i])
@@ -412,7 +484,7 @@ impl RulesReferential {
 type Parsed = (Vec<RuleDefinition>, Vec<RulesCsvLineError>, usize);
 
 fn parse(bytes: &[u8]) -> Result<Parsed> {
-    let table: CsvTable = csv_read::read_table(bytes, &HEADER)?;
+    let table: CsvTable = csv_read::read_table(bytes, &HEADER, false)?;
     let mut errors: Vec<RulesCsvLineError> = table
         .errors
         .iter()

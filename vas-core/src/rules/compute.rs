@@ -582,8 +582,8 @@ impl InheritedRules {
     fn inherit(&mut self, keep: u32, final_action: u32) {
         let order = std::mem::take(&mut self.order);
         // scratch buffers: (origin, item, path node) and grouping
-        let mut scratch: Vec<(u32, u32, u32)> = Vec::new();
-        let mut keys: Vec<(u32, u32)> = Vec::new();
+        let mut scratch: Vec<(u32, u32, u32, u32)> = Vec::new();
+        let mut keys: Vec<(u32, u32, u32)> = Vec::new();
         for &u in &order {
             let ui = u as usize;
             let self_node = self.path_nodes.len() as u32;
@@ -644,7 +644,7 @@ impl InheritedRules {
                                     let node = self.path_lists[(entry.paths_start + k) as usize];
                                     let new_node = self.path_nodes.len() as u32;
                                     self.path_nodes.push((u, node));
-                                    scratch.push((entry.origin, entry.item, new_node));
+                                    scratch.push((entry.origin, rid, entry.item, new_node));
                                 }
                             }
                         }
@@ -680,7 +680,7 @@ impl InheritedRules {
                                 let node = self.path_lists[(entry.paths_start + k) as usize];
                                 let new_node = self.path_nodes.len() as u32;
                                 self.path_nodes.push((u, node));
-                                scratch.push((entry.origin, entry.item, new_node));
+                                scratch.push((entry.origin, lprop.name, entry.item, new_node));
                             }
                         }
                     }
@@ -737,22 +737,25 @@ impl InheritedRules {
 
     /// Groups `(origin, item, node)` triples by (origin, item) in first-appearance order
     /// and pushes one entry per group with all its paths.
+    /// Groups `(origin, key, item, node)` by (origin, key) — key = rule id or property
+    /// name, as Vitam's merge — in first-appearance order, and pushes one entry per group
+    /// (the first item) with all its paths.
     fn flush_merged(
         &mut self,
-        scratch: &[(u32, u32, u32)],
-        keys: &mut Vec<(u32, u32)>,
+        scratch: &[(u32, u32, u32, u32)],
+        keys: &mut Vec<(u32, u32, u32)>,
         rules: bool,
     ) {
         keys.clear();
-        for &(o, i, _) in scratch {
-            if !keys.contains(&(o, i)) {
-                keys.push((o, i));
+        for &(o, k, i, _) in scratch {
+            if !keys.iter().any(|&(o2, k2, _)| (o2, k2) == (o, k)) {
+                keys.push((o, k, i));
             }
         }
-        for &(o, i) in keys.iter() {
+        for &(o, k, i) in keys.iter() {
             let start = self.path_lists.len() as u32;
-            for &(o2, i2, node) in scratch {
-                if (o2, i2) == (o, i) {
+            for &(o2, k2, _, node) in scratch {
+                if (o2, k2) == (o, k) {
                     self.path_lists.push(node);
                 }
             }

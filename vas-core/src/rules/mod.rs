@@ -20,6 +20,27 @@
 //! [`read_manifest_units`] reads it straight from a manifest or SIP (a light reader of
 //! the rules-relevant elements), and [`read_units_json`] from a JSON document.
 
+//! # Fidelity to Vitam
+//!
+//! Checked against Vitam's own answers (see `vas-core/tests/rules_vitam.rs`): the three
+//! expected `_computedInheritedRules` of `OK_RULES_COMPLEXE_COMPLETE_V2`, every assertion
+//! of `IngestInternalIT` on Buttes-Chaumont and on the elimination analysis at 2018-01-01,
+//! the stored management of `SIP_OK_HoldRules`, the example answer
+//! `accessUnitWithInheritedRulesResponse.json`, the outcome of the HoldRule KO SIPs and
+//! of the 44 SIPs Vitam accepts. Choices where Vitam's sources were not conclusive:
+//!
+//! - `ManagementMetadata` rules reach root units like inherited ones: `PreventInheritance`
+//!   and `RefNonRuleId` on the root unit block them (`6_Pré Saint Gervais` in
+//!   `OK_RULES_COMPLEXE_COMPLETE_V2` relies on it);
+//! - in the indexed summary, `InheritedRuleIds` are sorted and deduplicated, `MaxEndDate`
+//!   ignores rules without an end date, and `HoldRule` also lists its `Rules`
+//!   (`Rule` + `EndDate`);
+//! - a declared date at or after 9000-01-01 is `CHECK_UNIT_SCHEMA.RULE_DATE_THRESHOLD.KO`;
+//!   a computed end date at or after it is `UNITS_RULES_COMPUTE.UNKNOWN.KO` (whose Vitam
+//!   message covers that case);
+//! - rules and properties of a unit come local first, then inherited in the order of the
+//!   parents (Vitam's order comes from a hash map and is unspecified).
+
 mod compute;
 mod dates;
 mod decisions;

@@ -53,6 +53,10 @@ pub struct RulesImportCheckArgs {
     /// The referential CSV to check (rules; an agencies CSV is recognised by its header).
     #[arg(value_name = "RULES.csv")]
     file: PathBuf,
+    /// A tenant minimum duration, e.g. `AppraisalRule=6DAY` (repeatable; Vitam's
+    /// `listMinimumRuleDuration`).
+    #[arg(long = "minimum", value_name = "CATEGORY=DURATION")]
+    minimums: Vec<String>,
     /// Print one JSON document.
     #[arg(long)]
     json: bool,
@@ -298,6 +302,27 @@ pub fn rules_eliminable(args: RulesEliminableArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Parses `AppraisalRule=6DAY` / `AccessRule=5 year` / `HoldRule=unlimited`.
+fn parse_minimum(s: &str) -> Result<(RuleCategory, vas_core::referential::RuleDuration)> {
+    let bad = || {
+        Error::invalid(format!(
+            "--minimum {s:?}: expected CATEGORY=<n>YEAR|MONTH|DAY"
+        ))
+    };
+    let (c, d) = s.split_once('=').ok_or_else(bad)?;
+    let category: RuleCategory = c.trim().parse().map_err(|_| bad())?;
+    let d = d.trim();
+    let split = d.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(d.len());
+    let (n, unit) = d.split_at(split);
+    let duration = if n.is_empty() {
+        vas_core::referential::RuleDuration::parse(unit.trim(), None)
+    } else {
+        vas_core::referential::RuleDuration::parse(n, Some(unit.trim()))
+    }
+    .map_err(|_| bad())?;
+    Ok((category, duration))
+}
+
 /// One reported line error: line, column, value, code, message.
 type LineError = (u64, Option<String>, String, String, String);
 
@@ -337,7 +362,12 @@ pub fn rules_import_check(args: RulesImportCheckArgs) -> Result<ExitCode> {
             Err(e) => return Err(e.or_path(&args.file)),
         }
     } else {
-        match RulesReferential::check_csv(&bytes) {
+        let minimums = args
+            .minimums
+            .iter()
+            .map(|m| parse_minimum(m))
+            .collect::<Result<Vec<_>>>()?;
+        match RulesReferential::check_csv_with_minimums(&bytes, &minimums) {
             Ok(r) => (
                 "rules",
                 Some(r.records),
