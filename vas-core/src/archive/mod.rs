@@ -720,7 +720,11 @@ impl Archive {
             }
             let size = h.len();
             let out = h.finalize();
-            let sha = out[0].1.clone();
+            let sha = out
+                .iter()
+                .find(|(a, _)| *a == DigestAlgorithm::Sha512)
+                .map(|x| x.1.clone())
+                .unwrap_or_default();
             fixities.insert(
                 o.id.clone(),
                 Fixity::new(DigestAlgorithm::Sha512, &sha, size)?,
@@ -870,8 +874,18 @@ impl Archive {
             &jpath,
             &serde_json::to_vec(&journal).map_err(|e| Error::internal(e.to_string()))?,
         )?;
-        let result = self.store_and_index(sip, &v, &sys, &op, &mut rec);
+        let mut stage = "STORAGE_AVAILABILITY_CHECK";
+        let result = self.store_and_index(sip, &v, &sys, &op, &mut rec, &mut stage);
         if let Err(e) = &result {
+            if rec.status() < Status::Ko {
+                rec.action(
+                    stage,
+                    Status::Fatal,
+                    None,
+                    Some(json!({"Error": e.to_string()})),
+                );
+            }
+            rec.end_step();
             // Undo what was written; the journal is removed only once that succeeded.
             let mut clean = true;
             for k in &journal.keys {
@@ -934,6 +948,7 @@ impl Archive {
         sys: &BTreeMap<String, String>,
         op: &str,
         rec: &mut Recorder,
+        stage: &mut &'static str,
     ) -> Result<Vec<Lifecycle>> {
         let m = &v.manifest;
         let tenant = self.tenant();
@@ -953,6 +968,7 @@ impl Archive {
         rec.end_step();
         // Objects.
         rec.begin_step("STP_OBJ_STORING");
+        *stage = "OBJ_STORAGE";
         let by_uri: BTreeMap<&str, &manifest::MObject> = m
             .objects
             .iter()
@@ -976,6 +992,7 @@ impl Archive {
             rec.item("OBJ_STORAGE", Status::Ok, None, None);
         }
         // Documents.
+        *stage = "OG_METADATA_INDEXATION";
         let mut groups: Vec<ObjectGroupRecord> = Vec::new();
         let mut lifecycles: Vec<Lifecycle> = Vec::new();
         for g in &m.groups {
@@ -1014,7 +1031,6 @@ impl Archive {
                     storage_key: (!o.physical).then(|| object_key(&sys[&o.id])),
                 });
             }
-            rec_g.metadata.insert("#manifestId".into(), json!(g));
             let events = vec![
                 self.lfc(op, gid, "CHECK_DIGEST"),
                 self.lfc(op, gid, "OBJ_STORAGE"),
@@ -1031,6 +1047,8 @@ impl Archive {
             groups.push(rec_g);
         }
         rec.end_step();
+        rec.begin_step("STP_UNIT_METADATA");
+        *stage = "UNIT_METADATA_INDEXATION";
         let mut units: Vec<UnitRecord> = Vec::new();
         for u in &m.units {
             let uid = &sys[&u.id];
@@ -1041,7 +1059,6 @@ impl Archive {
             r.operation_id = Some(op.to_string());
             r.object_group_id = u.group.as_ref().map(|g| sys[g].clone());
             r.metadata = u.content.clone();
-            r.metadata.insert("#manifestId".into(), json!(u.id));
             r.management = u.management.clone();
             r.validate()?;
             let events = vec![
@@ -1058,7 +1075,6 @@ impl Archive {
             units.push(r);
         }
         // The commit point.
-        rec.begin_step("STP_UNIT_METADATA");
         let batch = IndexBatch {
             units,
             object_groups: groups,
