@@ -146,9 +146,9 @@ pub(crate) fn atr(
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "unknown".into())
     };
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<ArchivalAgency><Identifier>{}</Identifier></ArchivalAgency><TransferringAgency><Identifier>{}</Identifier></TransferringAgency></ArchiveTransferReply>\n",
+        "<ArchivalAgency><Identifier>{}</Identifier></ArchivalAgency><TransferringAgency><Identifier>{}</Identifier></TransferringAgency></ArchiveTransferReply>",
         esc(&agency(m.and_then(|m| m.archival_agency.as_ref()))),
         esc(&agency(m.and_then(|m| m.transferring_agency.as_ref())))
     );
@@ -261,7 +261,19 @@ pub(crate) fn export(a: &Archive, contract: &str, query: &Value, out: &Path) -> 
     }
     let _ = write!(
         x,
-        "</DescriptiveMetadata><ManagementMetadata/></DataObjectPackage>\n<ReplyCode>OK</ReplyCode><MessageRequestIdentifier>{}</MessageRequestIdentifier><ArchivalAgency><Identifier>vas</Identifier></ArchivalAgency></ArchiveDeliveryRequestReply>\n",
+        "</DescriptiveMetadata><ManagementMetadata/></DataObjectPackage>\n<ReplyCode>OK</ReplyCode><MessageRequestIdentifier>{}</MessageRequestIdentifier>",
+        esc(contract)
+    );
+    for u in &results {
+        let _ = write!(
+            x,
+            "<UnitIdentifier>{}</UnitIdentifier>",
+            esc(u["#id"].as_str().unwrap_or_default())
+        );
+    }
+    let _ = writeln!(
+        x,
+        "<ArchivalAgency><Identifier>vas</Identifier></ArchivalAgency><Requester><Identifier>{}</Identifier></Requester></ArchiveDeliveryRequestReply>",
         esc(contract)
     );
     w.add_bytes("manifest.xml", x.as_bytes())?;

@@ -6,6 +6,7 @@
 //! - on failure, one line `vas: error: <reason>` on stderr;
 //! - `--json` prints one machine-readable JSON document on stdout.
 
+mod archive_cmd;
 mod format_cmd;
 mod group_format;
 mod group_manifest;
@@ -48,6 +49,9 @@ enum Command {
     /// Storage offers: check, put, get, audit.
     #[command(subcommand)]
     Offer(group_offer::Cmd),
+    /// The embedded archive: init, ingest, search, get, DIP, logbook, verify, audit, rebuild.
+    #[command(subcommand)]
+    Archive(archive_cmd::Cmd),
     /// Print the error kinds and their codes in every binding.
     Errors(util::ErrorsArgs),
 }
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Format(c) => group_format::run(c),
         Command::Rules(c) => group_rules::run(c),
         Command::Offer(c) => group_offer::run(c),
+        Command::Archive(c) => archive_cmd::run(c),
         Command::Errors(a) => util::errors(a),
     };
     match result {
