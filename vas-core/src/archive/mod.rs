@@ -1310,6 +1310,7 @@ impl Archive {
                     }
                 }
             }
+            self.check_doc_copies(&group_key(&g.id), &mut v.problems);
             match self.read_doc(&group_key(&g.id)) {
                 Ok(d) => match ObjectGroupRecord::from_document(&d["document"]) {
                     Ok(stored) if stored == *g => {}
@@ -1335,6 +1336,7 @@ impl Archive {
         for doc in self.all_unit_docs()? {
             v.units += 1;
             let rec = UnitRecord::from_document(&doc)?;
+            self.check_doc_copies(&unit_key(&rec.id), &mut v.problems);
             match self.read_doc(&unit_key(&rec.id)) {
                 Ok(d) => match UnitRecord::from_document(&d["document"]) {
                     Ok(stored) if stored == rec => {}
@@ -1357,6 +1359,29 @@ impl Archive {
             }
         }
         Ok(v)
+    }
+
+    /// Every offer holds the document, its content matching its recorded fixity, and all
+    /// offers record the same fixity.
+    fn check_doc_copies(&self, k: &str, problems: &mut Vec<String>) {
+        let Ok(key) = key(k) else {
+            problems.push(format!("{k}: not a valid key"));
+            return;
+        };
+        let mut seen: Option<Fixity> = None;
+        for off in self.strategy.offers() {
+            match off.verify(&key, None) {
+                Ok(f) => {
+                    if let Some(s) = &seen
+                        && s != &f
+                    {
+                        problems.push(format!("{k}: offer {} holds another version", off.id()));
+                    }
+                    seen = Some(f);
+                }
+                Err(e) => problems.push(format!("{k} on offer {}: {}", off.id(), e.message())),
+            }
+        }
     }
 
     /// Audits every copy the catalog expects (objects and documents) on every offer,
