@@ -244,6 +244,7 @@ fn ko_leaves_only_the_logbook_entry_and_damage_is_found_and_repaired() {
     assert_eq!(last.event.ev_id_proc, r.operation_id);
     assert_eq!(last.event.outcome, "KO");
     assert!(r.atr.contains("<ReplyCode>KO</ReplyCode>"));
+    assert!(xmllint_ok(&r.atr, dir.path()), "KO ATR invalid: {}", r.atr);
     assert!(a.verify().unwrap().is_ok());
 
     // Corrupt the master's copy on fs-2 and delete a unit document on fs-1.
