@@ -229,6 +229,10 @@ fn ko_leaves_only_the_logbook_entry_and_damage_is_found_and_repaired() {
     let dir = tempfile::tempdir().unwrap();
     let (a, ua, _) = setup(dir.path());
     let root = dir.path().join("archive");
+    assert_eq!(
+        Archive::open(&root).unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
     let objects_before = a.strategy().referent().list("").unwrap().len();
     let counts = a.counts().unwrap();
     let sip = dir.path().join("bad.zip");

@@ -9,7 +9,9 @@
 //! - `catalog.sqlite`: the [catalog](crate::catalog) (WAL mode);
 //! - `logbook/`: the operation and lifecycle [logbooks](crate::logbook);
 //! - `access-contracts.json`: the access contracts every read is checked against;
-//! - `journal/`: one file per ingest in progress (crash recovery).
+//! - `journal/`: one file per ingest in progress (crash recovery);
+//! - `lock`: locked by the process that has the archive open (a second [`Archive::open`]
+//!   answers `Conflict`).
 //!
 //! # Ingest, all or nothing
 //! [`Archive::ingest`] validates the SIP (container, manifest, declared digests streamed from
@@ -210,6 +212,9 @@ pub struct Archive {
     contracts: Vec<AccessContract>,
     ids: IdGenerator,
     lock: Mutex<()>,
+    /// Held (exclusive OS lock on `DIR/lock`) while the archive is open, so that a second
+    /// process never mistakes an ingest in progress for a crashed one.
+    _process_lock: std::fs::File,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -407,6 +412,24 @@ impl Archive {
         let strategy = StorageConfig::from_toml_str(&offers_text, &base)
             .map_err(|e| e.with_path(&offers_path))?
             .build_strategy()?;
+        let lock_path = dir.join("lock");
+        let process_lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io_at(e, &lock_path))?;
+        match process_lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    "the archive is open in another process",
+                )
+                .with_path(&dir));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_at(e, &lock_path)),
+        }
         let contracts_path = dir.join(CONTRACTS_FILE);
         let contracts = AccessContract::load_all(&contracts_path)?;
         let catalog = Catalog::open(dir.join("catalog.sqlite"))?;
@@ -423,6 +446,7 @@ impl Archive {
             ids: IdGenerator::new(tenant),
             config,
             lock: Mutex::new(()),
+            _process_lock: process_lock,
         };
         a.recover()?;
         Ok(a)
