@@ -57,7 +57,24 @@ fn all_units(a: &Archive) -> Vec<Value> {
 fn vitam_sips_ingest_search_get_dip_verify_rebuild() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("archive");
-    let a = Archive::create(&root, &InitOptions::default()).unwrap();
+    // Two filesystem offers without fsync (speed; durability is the crash test's business),
+    // through an --offers file, as an application would configure them.
+    let offers = dir.path().join("offers.toml");
+    std::fs::write(
+        &offers,
+        "[[offer]]\nid = \"fs-1\"\nkind = \"filesystem\"\npath = \"o1\"\nfsync = false\n\
+         [[offer]]\nid = \"fs-2\"\nkind = \"filesystem\"\npath = \"o2\"\nfsync = false\n",
+    )
+    .unwrap();
+    let a = Archive::create(
+        &root,
+        &InitOptions {
+            offers: Some(offers),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(a.strategy().offers().len(), 2);
     let exp = expected();
     let (mut accepted, mut refused, mut agree, mut compared) = (0, 0, 0, 0);
     let mut total_units = 0u64;
