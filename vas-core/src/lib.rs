@@ -22,10 +22,12 @@
 //! - [`storage`]: storage offers, strategies, audit and repair;
 //! - [`ids`]: sortable typed system identifiers from injectable clock and randomness;
 //! - [`logbook`]: operation and lifecycle logbooks, hash-chained, verified and secured;
-//! - [`catalog`]: the SQLite metadata index, Vitam's query DSL and access-contract filters.
+//! - [`catalog`]: the SQLite metadata index, Vitam's query DSL and access-contract filters;
+//! - [`archive`]: the embedded archive: ingest into offers, catalog and logbooks, access, DIP, verify, audit, rebuild.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod catalog;
 pub mod digest;
 pub mod error;

@@ -6,6 +6,7 @@
 //! - on failure, one line `vas: error: <reason>` on stderr;
 //! - `--json` prints one machine-readable JSON document on stdout.
 
+mod archive_cmd;
 mod format_cmd;
 mod group_format;
 mod group_manifest;
@@ -51,6 +52,9 @@ enum Command {
     Offer(group_offer::Cmd),
     /// Ingest a SIP with Vitam's controls (`--dry-run`: controls only, nothing stored).
     Ingest(ingest_cmd::IngestArgs),
+    /// The embedded archive: init, ingest, search, get, DIP, logbook, verify, audit, rebuild.
+    #[command(subcommand)]
+    Archive(archive_cmd::Cmd),
     /// Print the error kinds and their codes in every binding.
     Errors(util::ErrorsArgs),
 }
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Rules(c) => group_rules::run(c),
         Command::Offer(c) => group_offer::run(c),
         Command::Ingest(a) => ingest_cmd::run(a),
+        Command::Archive(c) => archive_cmd::run(c),
         Command::Errors(a) => util::errors(a),
     };
     match result {

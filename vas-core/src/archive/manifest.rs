@@ -1,0 +1,330 @@
+//! The part of a SIP manifest the archive stores: units (with their `Content` as JSON,
+//! `Management`, parents and object group), object groups and their objects.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::xml::{Limits, RawElement, XEvent, XmlReader};
+
+/// A unit of the manifest.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MUnit {
+    pub id: String,
+    pub parents: Vec<String>,
+    pub content: Map<String, Value>,
+    pub management: Option<Value>,
+    pub group: Option<String>,
+}
+
+/// An object of the manifest.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MObject {
+    pub id: String,
+    pub group: String,
+    pub version: String,
+    pub uri: Option<String>,
+    pub digest: Option<String>,
+    pub algorithm: Option<String>,
+    pub size: Option<u64>,
+    pub format_id: Option<String>,
+    pub physical: bool,
+}
+
+/// The extracted manifest.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Manifest {
+    pub message_identifier: Option<String>,
+    pub originating_agency: Option<String>,
+    pub submission_agency: Option<String>,
+    pub archival_agreement: Option<String>,
+    pub archival_agency: Option<String>,
+    pub transferring_agency: Option<String>,
+    pub units: Vec<MUnit>,
+    pub objects: Vec<MObject>,
+    /// Group ids in document order.
+    pub groups: Vec<String>,
+}
+
+fn child<'a>(e: &'a RawElement, name: &str) -> Option<&'a RawElement> {
+    e.elements().find(|c| c.local_name() == name)
+}
+
+fn child_text(e: &RawElement, name: &str) -> Option<String> {
+    child(e, name)
+        .map(|c| c.text().trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn id_of(e: &RawElement) -> Option<String> {
+    e.attrs
+        .iter()
+        .find(|a| a.name.rsplit(':').next() == Some("id"))
+        .map(|a| a.value.trim().to_string())
+}
+
+/// An element as JSON: text for a leaf, an object of children otherwise (repeated names
+/// become arrays); `xml:lang` variants of a leaf become `Name_: {lang: text}` as in Vitam.
+pub(crate) fn to_json(e: &RawElement) -> Value {
+    let kids: Vec<&RawElement> = e.elements().collect();
+    if kids.is_empty() {
+        return Value::String(e.text().trim().to_string());
+    }
+    let mut m = Map::new();
+    for k in kids {
+        let name = k.local_name().to_string();
+        let v = to_json(k);
+        let lang = k
+            .attrs
+            .iter()
+            .find(|a| a.name == "xml:lang")
+            .map(|a| a.value.clone());
+        if let (Some(lang), Value::String(_)) = (lang, &v) {
+            let entry = m
+                .entry(format!("{name}_"))
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(o) = entry {
+                o.entry(lang).or_insert(v.clone());
+            }
+            if m.contains_key(&name) {
+                continue;
+            }
+        }
+        match m.get_mut(&name) {
+            None => {
+                m.insert(name, v);
+            }
+            Some(Value::Array(a)) => a.push(v),
+            Some(old) => {
+                let prev = old.take();
+                *old = Value::Array(vec![prev, v]);
+            }
+        }
+    }
+    Value::Object(m)
+}
+
+fn parse_root(bytes: &[u8]) -> Result<RawElement> {
+    let mut r = XmlReader::new(bytes, Limits { max_depth: 200 });
+    loop {
+        match r.next()? {
+            XEvent::Start(s) => return RawElement::capture(&mut r, &s),
+            XEvent::Eof => {
+                return Err(Error::new(
+                    ErrorKind::Xml,
+                    "the manifest has no root element",
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reads the manifest. Errors carry Vitam's codes where one applies.
+pub(crate) fn read(bytes: &[u8]) -> Result<Manifest> {
+    let root = parse_root(bytes).map_err(|e| e.with_code("CHECK_SEDA.NOT_XML_FILE.KO"))?;
+    if root.local_name() != "ArchiveTransfer" {
+        return Err(Error::new(
+            ErrorKind::Schema,
+            format!(
+                "the manifest root is {}, not ArchiveTransfer",
+                root.local_name()
+            ),
+        )
+        .with_code("CHECK_SEDA.NOT_XSD_VALID.KO"));
+    }
+    let mut m = Manifest {
+        message_identifier: child_text(&root, "MessageIdentifier"),
+        archival_agreement: child_text(&root, "ArchivalAgreement"),
+        archival_agency: child(&root, "ArchivalAgency").and_then(|a| child_text(a, "Identifier")),
+        transferring_agency: child(&root, "TransferringAgency")
+            .and_then(|a| child_text(a, "Identifier")),
+        ..Default::default()
+    };
+    let pkg = child(&root, "DataObjectPackage").ok_or_else(|| {
+        Error::new(ErrorKind::Schema, "the manifest has no DataObjectPackage")
+            .with_code("CHECK_SEDA.NOT_XSD_VALID.KO")
+    })?;
+    if let Some(mm) = child(pkg, "ManagementMetadata") {
+        m.originating_agency = child_text(mm, "OriginatingAgencyIdentifier");
+        m.submission_agency = child_text(mm, "SubmissionAgencyIdentifier");
+    }
+    // Objects and groups.
+    let mut object_group: HashMap<String, String> = HashMap::new();
+    let mut push_object = |m: &mut Manifest, o: &RawElement, group: Option<String>| -> Result<()> {
+        let id = id_of(o).ok_or_else(|| {
+            Error::new(ErrorKind::Schema, "a data object has no id").with_element(o.name.clone())
+        })?;
+        let group = group
+            .or_else(|| child_text(o, "DataObjectGroupId"))
+            .or_else(|| child_text(o, "DataObjectGroupReferenceId"))
+            .unwrap_or_else(|| format!("GOT_{id}"));
+        if !m.groups.contains(&group) {
+            m.groups.push(group.clone());
+        }
+        let digest_el = child(o, "MessageDigest");
+        let obj = MObject {
+            id: id.clone(),
+            group: group.clone(),
+            version: child_text(o, "DataObjectVersion").unwrap_or_else(|| {
+                if o.local_name() == "PhysicalDataObject" {
+                    "PhysicalMaster_1".into()
+                } else {
+                    "BinaryMaster_1".into()
+                }
+            }),
+            uri: child_text(o, "Uri"),
+            digest: digest_el.map(|d| d.text().trim().to_string()),
+            algorithm: digest_el.and_then(|d| d.attr("algorithm").map(str::to_string)),
+            size: match child_text(o, "Size") {
+                Some(s) => Some(s.parse::<u64>().map_err(|_| {
+                    Error::new(
+                        ErrorKind::Schema,
+                        format!("object {id}: Size {s:?} is not a number"),
+                    )
+                    .with_id(id.clone())
+                })?),
+                None => None,
+            },
+            format_id: child(o, "FormatIdentification").and_then(|f| child_text(f, "FormatId")),
+            physical: o.local_name() == "PhysicalDataObject",
+        };
+        object_group.insert(id, group);
+        m.objects.push(obj);
+        Ok(())
+    };
+    for e in pkg.elements() {
+        match e.local_name() {
+            "DataObjectGroup" => {
+                let gid = id_of(e)
+                    .ok_or_else(|| Error::new(ErrorKind::Schema, "a DataObjectGroup has no id"))?;
+                for o in e.elements() {
+                    if matches!(o.local_name(), "BinaryDataObject" | "PhysicalDataObject") {
+                        push_object(&mut m, o, Some(gid.clone()))?;
+                    }
+                }
+                if !m.groups.contains(&gid) {
+                    m.groups.push(gid);
+                }
+            }
+            "BinaryDataObject" | "PhysicalDataObject" => push_object(&mut m, e, None)?,
+            _ => {}
+        }
+    }
+    // Units.
+    let mut refs: Vec<(String, String)> = Vec::new();
+    if let Some(dm) = child(pkg, "DescriptiveMetadata") {
+        let mut stack: Vec<(&RawElement, Option<String>)> = dm
+            .elements()
+            .filter(|e| e.local_name() == "ArchiveUnit")
+            .map(|e| (e, None))
+            .collect();
+        stack.reverse();
+        while let Some((u, parent)) = stack.pop() {
+            if let Some(target) = child_text(u, "ArchiveUnitRefId") {
+                if let Some(p) = parent {
+                    refs.push((target, p));
+                }
+                continue;
+            }
+            let id = id_of(u).ok_or_else(|| {
+                Error::new(ErrorKind::Schema, "an ArchiveUnit has no id")
+                    .with_code("CHECK_SEDA.NOT_XSD_VALID.KO")
+            })?;
+            let content = match child(u, "Content").map(to_json) {
+                Some(Value::Object(o)) => o,
+                _ => Map::new(),
+            };
+            let group = child(u, "DataObjectReference").and_then(|r| {
+                child_text(r, "DataObjectGroupReferenceId").or_else(|| {
+                    child_text(r, "DataObjectReferenceId")
+                        .and_then(|oid| object_group.get(&oid).cloned())
+                })
+            });
+            let management = child(u, "Management").map(to_json);
+            let mut kids: Vec<(&RawElement, Option<String>)> = u
+                .elements()
+                .filter(|e| e.local_name() == "ArchiveUnit")
+                .map(|e| (e, Some(id.clone())))
+                .collect();
+            kids.reverse();
+            stack.extend(kids);
+            m.units.push(MUnit {
+                id,
+                parents: parent.into_iter().collect(),
+                content,
+                management: management.filter(|v| v.is_object()),
+                group,
+            });
+        }
+    }
+    let index: BTreeMap<String, usize> = m
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.id.clone(), i))
+        .collect();
+    if index.len() != m.units.len() {
+        return Err(Error::new(ErrorKind::Schema, "duplicated ArchiveUnit id")
+            .with_code("CHECK_SEDA.NOT_XSD_VALID.KO"));
+    }
+    for (target, parent) in refs {
+        let i = *index.get(&target).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("ArchiveUnitRefId {target:?} names no unit of the manifest"),
+            )
+            .with_id(target.clone())
+            .with_code("CHECK_DATAOBJECTPACKAGE.KO")
+        })?;
+        if !m.units[i].parents.contains(&parent) {
+            m.units[i].parents.push(parent);
+        }
+    }
+    for u in &m.units {
+        if let Some(g) = &u.group
+            && !m.groups.contains(g)
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("unit {} references the unknown object group {g:?}", u.id),
+            )
+            .with_id(u.id.clone())
+            .with_code("CHECK_DATAOBJECTPACKAGE.KO"));
+        }
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_units_groups_and_refs() {
+        let xml = br#"<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1">
+  <MessageIdentifier>M</MessageIdentifier>
+  <DataObjectPackage>
+    <BinaryDataObject id="B1"><DataObjectGroupId>G1</DataObjectGroupId><DataObjectVersion>BinaryMaster_1</DataObjectVersion><Uri>Content/a</Uri><MessageDigest algorithm="SHA-512">ab</MessageDigest><Size>3</Size></BinaryDataObject>
+    <DescriptiveMetadata>
+      <ArchiveUnit id="U1"><Content><Title>Root</Title><Title xml:lang="en">Root en</Title></Content>
+        <ArchiveUnit id="U2"><Content><Title>Child</Title></Content><DataObjectReference><DataObjectReferenceId>B1</DataObjectReferenceId></DataObjectReference></ArchiveUnit>
+      </ArchiveUnit>
+      <ArchiveUnit id="U3"><Content><Title>Other</Title></Content><ArchiveUnit id="R"><ArchiveUnitRefId>U2</ArchiveUnitRefId></ArchiveUnit></ArchiveUnit>
+    </DescriptiveMetadata>
+    <ManagementMetadata><OriginatingAgencyIdentifier>FR_A</OriginatingAgencyIdentifier></ManagementMetadata>
+  </DataObjectPackage></ArchiveTransfer>"#;
+        let m = read(xml).unwrap();
+        assert_eq!(m.units.len(), 3);
+        assert_eq!(m.units[0].content["Title"], "Root");
+        assert_eq!(m.units[0].content["Title_"]["en"], "Root en");
+        let u2 = m.units.iter().find(|u| u.id == "U2").unwrap();
+        assert_eq!(u2.parents, vec!["U1".to_string(), "U3".to_string()]);
+        assert_eq!(u2.group.as_deref(), Some("G1"));
+        assert_eq!(m.originating_agency.as_deref(), Some("FR_A"));
+        assert_eq!(m.objects[0].size, Some(3));
+        assert!(read(b"<a>").is_err());
+        assert!(read(b"<ArchiveTransfer/>").is_err());
+    }
+}

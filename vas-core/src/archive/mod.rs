@@ -1,0 +1,1562 @@
+//! The embedded archive: a folder holding a configuration, storage offers, a SQLite catalog
+//! and hash-chained logbooks, with Vitam's ingest, access, verification, audit and rebuild.
+//!
+//! # Layout of an archive folder
+//! - `vas-archive.toml`: `tenant`, `offers` (a [storage configuration](crate::storage::config)
+//!   file, relative to the folder), optional `referentials` (a folder);
+//! - `offers.toml` and `offers/fs-1`, `offers/fs-2`: the default strategy of two filesystem
+//!   offers (an `--offers` file may name S3 offers instead);
+//! - `catalog.sqlite`: the [catalog](crate::catalog) (WAL mode);
+//! - `logbook/`: the operation and lifecycle [logbooks](crate::logbook);
+//! - `access-contracts.json`: the access contracts every read is checked against;
+//! - `journal/`: one file per ingest in progress (crash recovery);
+//! - `lock`: locked by the process that has the archive open (a second [`Archive::open`]
+//!   answers `Conflict`).
+//!
+//! # Ingest, all or nothing
+//! [`Archive::ingest`] validates the SIP (container, manifest, declared digests streamed from
+//! the package); only when every check passes does it write, in this order: the objects to
+//! every offer (`objects/<object id>`, fixity verified by each offer), the object-group and
+//! unit documents *with their lifecycles* (`objectgroups/<id>.json`, `units/<id>.json`, so
+//! the catalog can be rebuilt from the offers alone), then the catalog in one transaction —
+//! the commit point — then the operation and lifecycles in the logbook. An operation
+//! journal written before the first byte lets [`Archive::open`] finish or undo an ingest
+//! interrupted by a crash: committed ones get their logbook entry, the others have their
+//! offer objects deleted and a `FATAL` operation logged. A KO leaves only its logbook entry.
+//!
+//! # Reads
+//! Every read path (search, unit, object, DIP) takes an access-contract identifier and goes
+//! through a [`CatalogView`](crate::catalog::CatalogView) of that contract: a unit outside
+//! the contract answers `NotFound` exactly like a missing one. Objects are streamed from the
+//! strategy with their digest verified.
+//!
+//! ```
+//! use vas_core::archive::{Archive, InitOptions, IngestOptions};
+//! use vas_core::sip::{PackageFormat, PackageWriter, WriterOptions};
+//! use vas_core::digest::{digest_bytes, DigestAlgorithm};
+//! use serde_json::json;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let sip = dir.path().join("sip.zip");
+//! let data = b"hello";
+//! let manifest = format!(r#"<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1">
+//!  <MessageIdentifier>M1</MessageIdentifier><DataObjectPackage>
+//!  <DataObjectGroup id="G"><BinaryDataObject id="B"><DataObjectVersion>BinaryMaster_1</DataObjectVersion>
+//!  <Uri>Content/a.txt</Uri><MessageDigest algorithm="SHA-512">{}</MessageDigest><Size>5</Size>
+//!  </BinaryDataObject></DataObjectGroup>
+//!  <DescriptiveMetadata><ArchiveUnit id="U"><Content><DescriptionLevel>Item</DescriptionLevel>
+//!  <Title>Bonjour</Title></Content><DataObjectReference><DataObjectGroupReferenceId>G</DataObjectGroupReferenceId>
+//!  </DataObjectReference></ArchiveUnit></DescriptiveMetadata>
+//!  <ManagementMetadata><OriginatingAgencyIdentifier>FR_X</OriginatingAgencyIdentifier></ManagementMetadata>
+//!  </DataObjectPackage></ArchiveTransfer>"#, digest_bytes(DigestAlgorithm::Sha512, data));
+//! let mut w = PackageWriter::create(&sip, WriterOptions::new(PackageFormat::Zip)).unwrap();
+//! w.add_bytes("manifest.xml", manifest.as_bytes()).unwrap();
+//! w.add_bytes("Content/a.txt", data).unwrap();
+//! w.finish().unwrap();
+//!
+//! let archive = Archive::create(dir.path().join("archive"), &InitOptions::default()).unwrap();
+//! let result = archive.ingest(&sip, &IngestOptions::default()).unwrap();
+//! assert!(result.report.outcome.is_accepted());
+//! let hits = archive.search("FULL_ACCESS", &json!({"$query": {"$match": {"Title": "bonjour"}}})).unwrap();
+//! assert_eq!(hits["$hits"]["total"], 1);
+//! let unit = hits["$results"][0]["#id"].as_str().unwrap();
+//! assert_eq!(archive.read_object("FULL_ACCESS", unit, "BinaryMaster").unwrap().1, data);
+//! assert!(archive.verify().unwrap().is_ok());
+//! ```
+
+mod dip;
+mod manifest;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::catalog::{
+    AccessContract, Catalog, IndexBatch, ObjectGroupRecord, ObjectRecord, UnitRecord, UnitType,
+};
+use crate::digest::{DigestAlgorithm, MultiHasher};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::{IdGenerator, IdKind, format_ms};
+use crate::ingest::workflow::Workflow;
+use crate::ingest::{Event, Recorder, Report, Status};
+use crate::logbook::{
+    Lifecycle, LifecycleKind, Logbook, LogbookEvent, LogbookOperation, OperationContext,
+};
+use crate::sip::{Limits, SipReader};
+use crate::storage::config::StorageConfig;
+use crate::storage::{Fixity, ObjectKey, StorageOfferExt, Strategy};
+
+pub use dip::DipSummary;
+
+const CONFIG_FILE: &str = "vas-archive.toml";
+const CONTRACTS_FILE: &str = "access-contracts.json";
+/// The access contract an archive created without referentials holds: every agency, every
+/// usage.
+pub const FULL_ACCESS: &str = "FULL_ACCESS";
+
+/// The stored configuration of an archive (`vas-archive.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ArchiveConfig {
+    /// Configuration format version (1).
+    pub format: u32,
+    /// The tenant ingests and reads use.
+    pub tenant: u32,
+    /// The storage configuration file, relative to the archive folder.
+    pub offers: String,
+    /// A referentials folder (informational; checks against it belong to the ingest
+    /// validation).
+    #[serde(default)]
+    pub referentials: Option<String>,
+}
+
+/// Options of [`Archive::create`].
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// A storage configuration (TOML) to copy into the archive; default: two filesystem
+    /// offers inside the archive folder.
+    pub offers: Option<PathBuf>,
+    /// A referentials folder: its access-contract files (`*access_contract*.json`) become
+    /// the archive's contracts.
+    pub referentials: Option<PathBuf>,
+    /// The tenant (default 0).
+    pub tenant: u32,
+}
+
+/// Options of [`Archive::ingest`].
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// `evTypeProc` of the operation (default `INGEST`).
+    pub type_proc: Option<String>,
+}
+
+/// What [`Archive::ingest`] returns: the report (Vitam's operation, storage and indexation
+/// steps included) and the ArchiveTransferReply.
+#[derive(Debug, Clone)]
+pub struct IngestResult {
+    /// The operation report.
+    pub report: Report,
+    /// The ArchiveTransferReply (XML).
+    pub atr: String,
+    /// The operation's system id.
+    pub operation_id: String,
+    /// Manifest id → system id, for units, object groups and objects (empty on KO).
+    pub system_ids: BTreeMap<String, String>,
+}
+
+/// The outcome of [`Archive::verify`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verification {
+    /// Units checked.
+    pub units: u64,
+    /// Object groups checked.
+    pub object_groups: u64,
+    /// Object copies checked (objects × offers).
+    pub object_copies: u64,
+    /// Logbook operations read.
+    pub operations: u64,
+    /// Every problem found, one sentence each.
+    pub problems: Vec<String>,
+}
+
+impl Verification {
+    /// True when nothing is wrong.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// The outcome of [`Archive::audit`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditSummary {
+    /// Copies expected (keys × offers).
+    pub checked: usize,
+    /// Problems found: `(offer, key, problem)`.
+    pub findings: Vec<(String, String, String)>,
+    /// Copies repaired (with `repair`).
+    pub repaired: usize,
+    /// True when every finding was repaired (or there was none).
+    pub all_repaired: bool,
+}
+
+/// The outcome of [`Archive::rebuild`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RebuildReport {
+    /// Units indexed from the offers.
+    pub units: u64,
+    /// Object groups indexed from the offers.
+    pub object_groups: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    operation: String,
+    keys: Vec<String>,
+    units: Vec<String>,
+    groups: Vec<String>,
+    #[serde(default)]
+    message_identifier: Option<String>,
+}
+
+/// An archive opened from its folder.
+#[derive(Debug)]
+pub struct Archive {
+    dir: PathBuf,
+    config: ArchiveConfig,
+    strategy: Strategy,
+    catalog: Mutex<Catalog>,
+    logbook: Mutex<Logbook>,
+    contracts: Vec<AccessContract>,
+    ids: IdGenerator,
+    lock: Mutex<()>,
+    /// Held (exclusive OS lock on `DIR/lock`) while the archive is open, so that a second
+    /// process never mistakes an ingest in progress for a crashed one.
+    _process_lock: std::fs::File,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn io_at(e: std::io::Error, p: &Path) -> Error {
+    Error::from(e).with_path(p)
+}
+
+fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(|e| io_at(e, &tmp))?;
+        f.write_all(data).map_err(|e| io_at(e, &tmp))?;
+        f.sync_all().map_err(|e| io_at(e, &tmp))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| io_at(e, path))?;
+    if let Some(d) = path.parent()
+        && let Ok(f) = std::fs::File::open(d)
+    {
+        let _ = f.sync_all();
+    }
+    Ok(())
+}
+
+const DEFAULT_OFFERS: &str = r#"# The default strategy: two filesystem offers inside the archive folder.
+[[offer]]
+id = "fs-1"
+kind = "filesystem"
+path = "offers/fs-1"
+
+[[offer]]
+id = "fs-2"
+kind = "filesystem"
+path = "offers/fs-2"
+
+[strategy]
+offers = ["fs-1", "fs-2"]
+referent = "fs-1"
+"#;
+
+fn key(s: &str) -> Result<ObjectKey> {
+    ObjectKey::new(s)
+}
+
+fn unit_key(id: &str) -> String {
+    format!("units/{id}.json")
+}
+fn group_key(id: &str) -> String {
+    format!("objectgroups/{id}.json")
+}
+fn object_key(id: &str) -> String {
+    format!("objects/{id}")
+}
+
+/// `ACTION.SUB.KO` → `SUB` for `action`.
+fn subcode<'a>(code: &'a str, action: &str) -> Option<&'a str> {
+    let rest = code.strip_prefix(action)?.strip_prefix('.')?;
+    let rest = rest
+        .strip_suffix(".KO")
+        .or_else(|| rest.strip_suffix(".WARNING"))
+        .or_else(|| rest.strip_suffix(".FATAL"))
+        .unwrap_or(rest);
+    if rest.is_empty() || rest == "KO" {
+        None
+    } else {
+        Some(rest)
+    }
+}
+
+struct Validated {
+    manifest: manifest::Manifest,
+    /// Object id → (sha-512 fixity).
+    fixities: BTreeMap<String, Fixity>,
+}
+
+impl Archive {
+    /// Creates an archive in `dir` (which must not exist or be empty) and opens it.
+    pub fn create(dir: impl AsRef<Path>, opts: &InitOptions) -> Result<Archive> {
+        let dir = dir.as_ref();
+        if dir.exists() {
+            let mut it = std::fs::read_dir(dir).map_err(|e| io_at(e, dir))?;
+            if it.next().is_some() {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    "the archive folder exists and is not empty",
+                )
+                .with_path(dir));
+            }
+        }
+        std::fs::create_dir_all(dir).map_err(|e| io_at(e, dir))?;
+        let offers_text = match &opts.offers {
+            Some(p) => std::fs::read_to_string(p).map_err(|e| io_at(e, p))?,
+            None => DEFAULT_OFFERS.to_string(),
+        };
+        // Relative offer paths of a given file stay relative to *its* folder: check it
+        // parses there, then store it with its base made absolute through `base_dir`.
+        let base = match &opts.offers {
+            Some(p) => p
+                .parent()
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .unwrap_or(Path::new("."))
+                .canonicalize()
+                .map_err(|e| io_at(e, p))?,
+            None => dir.to_path_buf(),
+        };
+        StorageConfig::from_toml_str(&offers_text, &base)?;
+        let mut contracts = Vec::new();
+        if let Some(refs) = &opts.referentials {
+            for e in std::fs::read_dir(refs).map_err(|e| io_at(e, refs))? {
+                let p = e.map_err(|e| io_at(e, refs))?.path();
+                let name = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                if name.contains("access_contract") && name.ends_with(".json") {
+                    contracts.extend(AccessContract::load_all(&p)?);
+                }
+            }
+        }
+        if contracts.is_empty() {
+            contracts.push(AccessContract::full_access(FULL_ACCESS));
+        }
+        let offers_name = "offers.toml";
+        let stored_offers = match &opts.offers {
+            Some(_) => format!(
+                "# copied from the --offers file; relative paths resolve against:\n# base = {:?}\n{offers_text}",
+                base
+            ),
+            None => offers_text,
+        };
+        write_atomic(&dir.join(offers_name), stored_offers.as_bytes())?;
+        if opts.offers.is_some() {
+            write_atomic(&dir.join("offers.base"), base.to_string_lossy().as_bytes())?;
+        }
+        let cfg = ArchiveConfig {
+            format: 1,
+            tenant: opts.tenant,
+            offers: offers_name.into(),
+            referentials: opts
+                .referentials
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned()),
+        };
+        let cfg_text = toml::to_string(&cfg).map_err(|e| Error::internal(e.to_string()))?;
+        write_atomic(
+            &dir.join(CONTRACTS_FILE),
+            &serde_json::to_vec_pretty(&contracts).map_err(|e| Error::internal(e.to_string()))?,
+        )?;
+        write_atomic(&dir.join(CONFIG_FILE), cfg_text.as_bytes())?;
+        Archive::open(dir)
+    }
+
+    /// Opens the archive in `dir`, finishing or undoing any ingest a crash interrupted.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Archive> {
+        let dir = dir.as_ref().to_path_buf();
+        let cfg_path = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&cfg_path).map_err(|e| {
+            let kind = if e.kind() == std::io::ErrorKind::NotFound {
+                ErrorKind::NotFound
+            } else {
+                ErrorKind::Io
+            };
+            Error::new(kind, format!("not an archive folder: {e}")).with_path(&cfg_path)
+        })?;
+        let config: ArchiveConfig = toml::from_str(&text).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("bad archive configuration: {e}"),
+            )
+            .with_path(&cfg_path)
+        })?;
+        if config.format != 1 {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("archive format {} is not supported", config.format),
+            )
+            .with_path(&cfg_path));
+        }
+        let offers_path = dir.join(&config.offers);
+        let offers_text =
+            std::fs::read_to_string(&offers_path).map_err(|e| io_at(e, &offers_path))?;
+        let base = match std::fs::read_to_string(dir.join("offers.base")) {
+            Ok(b) => PathBuf::from(b.trim()),
+            Err(_) => dir.clone(),
+        };
+        let strategy = StorageConfig::from_toml_str(&offers_text, &base)
+            .map_err(|e| e.with_path(&offers_path))?
+            .build_strategy()?;
+        let lock_path = dir.join("lock");
+        let process_lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io_at(e, &lock_path))?;
+        match process_lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    "the archive is open in another process",
+                )
+                .with_path(&dir));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_at(e, &lock_path)),
+        }
+        let contracts_path = dir.join(CONTRACTS_FILE);
+        let contracts = AccessContract::load_all(&contracts_path)?;
+        let catalog = Catalog::open(dir.join("catalog.sqlite"))?;
+        let logbook = Logbook::open(dir.join("logbook"))?;
+        std::fs::create_dir_all(dir.join("journal")).map_err(|e| io_at(e, &dir))?;
+        let tenant = u16::try_from(config.tenant)
+            .map_err(|_| Error::invalid(format!("tenant {} is out of range", config.tenant)))?;
+        let a = Archive {
+            dir,
+            strategy,
+            catalog: Mutex::new(catalog),
+            logbook: Mutex::new(logbook),
+            contracts,
+            ids: IdGenerator::new(tenant),
+            config,
+            lock: Mutex::new(()),
+            _process_lock: process_lock,
+        };
+        a.recover()?;
+        Ok(a)
+    }
+
+    /// The archive folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ArchiveConfig {
+        &self.config
+    }
+
+    /// The storage strategy.
+    pub fn strategy(&self) -> &Strategy {
+        &self.strategy
+    }
+
+    /// The access contracts.
+    pub fn contracts(&self) -> &[AccessContract] {
+        &self.contracts
+    }
+
+    /// The access contract `id`: `NotFound` if unknown.
+    pub fn contract(&self, id: &str) -> Result<&AccessContract> {
+        self.contracts
+            .iter()
+            .find(|c| c.identifier == id)
+            .ok_or_else(|| {
+                Error::new(ErrorKind::NotFound, format!("no access contract {id:?}")).with_id(id)
+            })
+    }
+
+    fn tenant(&self) -> u32 {
+        self.config.tenant
+    }
+
+    fn committed(&self, op: &str) -> Result<bool> {
+        let cat = lock(&self.catalog);
+        cat.connection()
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM unit WHERE opi = ?1) OR EXISTS(SELECT 1 FROM object_group WHERE opi = ?1)",
+                [op],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(|e| Error::new(ErrorKind::Io, format!("catalog: {e}")))
+    }
+
+    fn recover(&self) -> Result<()> {
+        let jdir = self.dir.join("journal");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&jdir)
+            .map_err(|e| io_at(e, &jdir))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        for p in files {
+            if p.extension().and_then(|e| e.to_str()) != Some("json") {
+                let _ = std::fs::remove_file(&p);
+                continue;
+            }
+            let j: Journal = match std::fs::read(&p)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+            {
+                Some(j) => j,
+                None => {
+                    // Torn journal: written before any offer write, nothing to undo.
+                    let _ = std::fs::remove_file(&p);
+                    continue;
+                }
+            };
+            let has_op = lock(&self.logbook).operation(&j.operation).is_ok();
+            if self.committed(&j.operation)? {
+                if !has_op {
+                    let mut lb = lock(&self.logbook);
+                    for (kind, ids, k) in [
+                        (
+                            LifecycleKind::ObjectGroup,
+                            &j.groups,
+                            group_key as fn(&str) -> String,
+                        ),
+                        (
+                            LifecycleKind::Unit,
+                            &j.units,
+                            unit_key as fn(&str) -> String,
+                        ),
+                    ] {
+                        for id in ids {
+                            if let Ok(doc) = self.strategy.get_bytes(&key(&k(id))?, None)
+                                && let Ok(v) = serde_json::from_slice::<Value>(&doc)
+                                && let Ok(events) = serde_json::from_value::<Vec<LogbookEvent>>(
+                                    v["lifecycle"].clone(),
+                                )
+                            {
+                                lb.append_lifecycle(&Lifecycle {
+                                    id: id.clone(),
+                                    kind,
+                                    events,
+                                })?;
+                            }
+                        }
+                    }
+                    let op = self.simple_operation(
+                        &j.operation,
+                        Status::Ok,
+                        "Ingest committed; its logbook entry was written when the archive was reopened after an interruption",
+                        j.message_identifier.clone(),
+                    );
+                    lb.append_operation(&op)?;
+                }
+            } else {
+                for k in &j.keys {
+                    let k = key(k)?;
+                    for o in self.strategy.offers() {
+                        o.delete(&k)?;
+                    }
+                }
+                if !has_op {
+                    let op = self.simple_operation(
+                        &j.operation,
+                        Status::Fatal,
+                        "Ingest interrupted before its commit; its stored objects were removed when the archive was reopened",
+                        j.message_identifier.clone(),
+                    );
+                    lock(&self.logbook).append_operation(&op)?;
+                }
+            }
+            std::fs::remove_file(&p).map_err(|e| io_at(e, &p))?;
+        }
+        Ok(())
+    }
+
+    fn simple_operation(
+        &self,
+        op: &str,
+        status: Status,
+        msg: &str,
+        ob_id_in: Option<String>,
+    ) -> LogbookOperation {
+        let ev = LogbookEvent {
+            ev_id: op.to_string(),
+            ev_type: "PROCESS_SIP_UNITARY".into(),
+            ev_date_time: format_ms(self.ids.clock().now_ms()),
+            ev_id_proc: op.to_string(),
+            ev_type_proc: "INGEST".into(),
+            outcome: status.as_str().into(),
+            out_detail: format!("PROCESS_SIP_UNITARY.{}", status.as_str()),
+            out_messg: msg.into(),
+            ob_id_in,
+            ag_id: Some(json!({"Name": "vas", "Version": crate::VERSION})),
+            ..Default::default()
+        };
+        LogbookOperation {
+            event: ev,
+            events: Vec::new(),
+            tenant: self.tenant(),
+        }
+    }
+
+    fn lfc(&self, op: &str, ob_id: &str, ev_type: &str) -> LogbookEvent {
+        LogbookEvent {
+            ev_id: self.ids.generate_string(IdKind::Event),
+            ev_type: format!("LFC.{ev_type}"),
+            ev_date_time: format_ms(self.ids.clock().now_ms()),
+            ev_id_proc: op.to_string(),
+            ev_type_proc: "INGEST".into(),
+            outcome: "OK".into(),
+            out_detail: format!("LFC.{ev_type}.OK"),
+            out_messg: crate::ingest::report::out_detail(ev_type, None, Status::Ok),
+            ob_id: Some(ob_id.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// The minimal validation run until the ingest engineer's `dry_run` lands: container
+    /// rules, manifest, declared objects present, every declared digest verified while
+    /// streaming from the package.
+    fn validate(&self, sip: &Path, rec: &mut Recorder) -> Option<Validated> {
+        rec.begin_step("STP_SANITY_CHECK_SIP");
+        rec.action("SANITY_CHECK_SIP", Status::Ok, None, None);
+        let mut reader = match SipReader::open(sip, Limits::default()) {
+            Ok(r) => r,
+            Err(e) => {
+                let code = e.context().code.clone().unwrap_or_default();
+                rec.action(
+                    "CHECK_CONTAINER",
+                    Status::Ko,
+                    subcode(&code, "CHECK_CONTAINER"),
+                    Some(json!({"Error": e.to_string()})),
+                );
+                rec.end_step();
+                return None;
+            }
+        };
+        rec.action("CHECK_CONTAINER", Status::Ok, None, None);
+        let cc = reader.check_container();
+        if let Some(v) = cc.errors().next() {
+            let action = if v.code.starts_with("MANIFEST_FILE_NAME_CHECK") {
+                "MANIFEST_FILE_NAME_CHECK"
+            } else {
+                "CHECK_CONTAINER"
+            };
+            rec.action(
+                action,
+                Status::Ko,
+                subcode(v.code, action),
+                Some(json!({"Error": v.message, "Code": v.code})),
+            );
+            rec.end_step();
+            return None;
+        }
+        rec.action("MANIFEST_FILE_NAME_CHECK", Status::Ok, None, None);
+        rec.end_step();
+        rec.begin_step("STP_UPLOAD_SIP");
+        rec.action("UPLOAD_SIP", Status::Ok, None, None);
+        rec.end_step();
+        rec.begin_step("STP_INGEST_CONTROL_SIP");
+        let parsed = reader.manifest_bytes().and_then(|b| manifest::read(&b));
+        let m = match parsed {
+            Ok(m) => m,
+            Err(e) => {
+                let code = e.context().code.clone().unwrap_or_default();
+                rec.action(
+                    "CHECK_SEDA",
+                    Status::Ko,
+                    subcode(&code, "CHECK_SEDA").or(Some("NOT_XSD_VALID")),
+                    Some(json!({"Error": e.to_string()})),
+                );
+                rec.end_step();
+                return None;
+            }
+        };
+        rec.action("CHECK_SEDA", Status::Ok, None, None);
+        rec.action("CHECK_HEADER", Status::Ok, None, None);
+        let uris: Vec<&str> = m.objects.iter().filter_map(|o| o.uri.as_deref()).collect();
+        let cu = reader.check_uris(uris.iter().copied());
+        let bad_binary = m.objects.iter().find(|o| !o.physical && o.uri.is_none());
+        if let Some(v) = cu.errors().next() {
+            rec.action(
+                "CHECK_DATAOBJECTPACKAGE",
+                Status::Ko,
+                subcode(v.code, "CHECK_DATAOBJECTPACKAGE"),
+                Some(json!({"Error": v.message, "Code": v.code})),
+            );
+            rec.end_step();
+            return None;
+        }
+        if let Some(o) = bad_binary {
+            rec.action(
+                "CHECK_DATAOBJECTPACKAGE",
+                Status::Ko,
+                Some("CHECK_MANIFEST_DATAOBJECT_VERSION.EMPTY_REQUIRED_FIELD"),
+                Some(json!({"Error": format!("binary object {} has no Uri", o.id)})),
+            );
+            rec.end_step();
+            return None;
+        }
+        rec.action("CHECK_DATAOBJECTPACKAGE", Status::Ok, None, None);
+        rec.end_step();
+        // Digests, streamed.
+        rec.begin_step("STP_OG_CHECK_AND_TRANSFORME");
+        let by_uri: BTreeMap<&str, &manifest::MObject> = m
+            .objects
+            .iter()
+            .filter_map(|o| o.uri.as_deref().map(|u| (u, o)))
+            .collect();
+        let mut fixities = BTreeMap::new();
+        let mut problems: Vec<(String, Status, &'static str, String)> = Vec::new();
+        let res = reader.for_each_object(|entry, r| {
+            let Some(o) = by_uri.get(entry.name.as_str()) else {
+                return Ok(());
+            };
+            let declared = o
+                .algorithm
+                .as_deref()
+                .and_then(|a| a.parse::<DigestAlgorithm>().ok());
+            let mut algs = vec![DigestAlgorithm::Sha512];
+            if let Some(d) = declared
+                && d != DigestAlgorithm::Sha512
+            {
+                algs.push(d);
+            }
+            let mut h = MultiHasher::new(&algs);
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let n = r
+                    .read(&mut buf)
+                    .map_err(|e| Error::from(e).with_path(&entry.name))?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+            let size = h.len();
+            let out = h.finalize();
+            let sha = out
+                .iter()
+                .find(|(a, _)| *a == DigestAlgorithm::Sha512)
+                .map(|x| x.1.clone())
+                .unwrap_or_default();
+            fixities.insert(
+                o.id.clone(),
+                Fixity::new(DigestAlgorithm::Sha512, &sha, size)?,
+            );
+            match (declared, o.digest.as_deref()) {
+                (_, None) | (_, Some("")) => problems.push((
+                    o.id.clone(),
+                    Status::Ko,
+                    "EMPTY",
+                    "no digest declared".into(),
+                )),
+                (None, Some(_)) => problems.push((
+                    o.id.clone(),
+                    Status::Ko,
+                    "INVALID",
+                    format!("unsupported algorithm {:?}", o.algorithm),
+                )),
+                (Some(d), Some(dg)) => {
+                    let got = &out
+                        .iter()
+                        .find(|(a, _)| *a == d)
+                        .map(|x| x.1.clone())
+                        .unwrap_or_default();
+                    if !got.eq_ignore_ascii_case(dg.trim()) {
+                        problems.push((
+                            o.id.clone(),
+                            Status::Ko,
+                            "INVALID",
+                            format!("declared {dg}, computed {got}"),
+                        ));
+                    }
+                }
+            }
+            if let Some(s) = o.size
+                && s != size
+            {
+                problems.push((
+                    o.id.clone(),
+                    Status::Warning,
+                    "SIZE",
+                    format!("declared size {s}, actual {size}"),
+                ));
+            }
+            Ok(())
+        });
+        if let Err(e) = res {
+            rec.action(
+                "CHECK_DIGEST",
+                Status::Ko,
+                None,
+                Some(json!({"Error": e.to_string()})),
+            );
+            rec.end_step();
+            return None;
+        }
+        for o in m.objects.iter().filter(|o| !o.physical) {
+            let mine: Vec<_> = problems.iter().filter(|p| p.0 == o.id).collect();
+            match mine.iter().find(|p| p.2 != "SIZE") {
+                Some(p) => rec.item(
+                    "CHECK_DIGEST",
+                    p.1,
+                    Some(p.2),
+                    Some(json!({"Object": o.id, "Error": p.3})),
+                ),
+                None => rec.item("CHECK_DIGEST", Status::Ok, None, None),
+            }
+            match mine.iter().find(|p| p.2 == "SIZE") {
+                Some(p) => rec.item(
+                    "CHECK_OBJECT_SIZE",
+                    Status::Warning,
+                    None,
+                    Some(json!({"Object": o.id, "Error": p.3})),
+                ),
+                None => rec.item("CHECK_OBJECT_SIZE", Status::Ok, None, None),
+            }
+        }
+        if rec.end_step() >= Status::Ko {
+            return None;
+        }
+        rec.begin_step("STP_UNIT_CHECK_AND_PROCESS");
+        for _ in &m.units {
+            rec.item("CHECK_UNIT_SCHEMA", Status::Ok, None, None);
+        }
+        rec.end_step();
+        Some(Validated {
+            manifest: m,
+            fixities,
+        })
+    }
+
+    /// Ingests the SIP at `sip`: validation, then (only if accepted) storage on every offer,
+    /// metadata and lifecycles on the offers, indexation (the commit point) and the
+    /// logbook. A refused SIP leaves only its logbook operation.
+    pub fn ingest(&self, sip: &Path, opts: &IngestOptions) -> Result<IngestResult> {
+        let _guard = lock(&self.lock);
+        let op = self.ids.generate_string(IdKind::Operation);
+        let type_proc = opts.type_proc.clone().unwrap_or_else(|| "INGEST".into());
+        let mut rec = Recorder::new(Workflow::default_ingest());
+        let validated = self.validate(sip, &mut rec);
+        let Some(v) = validated else {
+            rec.begin_step("STP_INGEST_FINALISATION");
+            rec.action("ATR_NOTIFICATION", Status::Ok, None, None);
+            rec.end_step();
+            let report = rec.finish();
+            let mut ctx = OperationContext::new(&self.ids, type_proc);
+            ctx.operation_id = Some(op.clone());
+            lock(&self.logbook).record_report(&report, &ctx)?;
+            let atr = dip::atr(None, &report, &op, &BTreeMap::new(), &[]);
+            return Ok(IngestResult {
+                report,
+                atr,
+                operation_id: op,
+                system_ids: BTreeMap::new(),
+            });
+        };
+        let m = &v.manifest;
+        // System ids.
+        let mut sys: BTreeMap<String, String> = BTreeMap::new();
+        for u in &m.units {
+            sys.insert(u.id.clone(), self.ids.generate_string(IdKind::Unit));
+        }
+        for g in &m.groups {
+            sys.insert(g.clone(), self.ids.generate_string(IdKind::ObjectGroup));
+        }
+        for o in &m.objects {
+            sys.insert(o.id.clone(), self.ids.generate_string(IdKind::Object));
+        }
+        let mut keys: Vec<String> = Vec::new();
+        for o in m.objects.iter().filter(|o| !o.physical) {
+            keys.push(object_key(&sys[&o.id]));
+        }
+        for g in &m.groups {
+            keys.push(group_key(&sys[g]));
+        }
+        for u in &m.units {
+            keys.push(unit_key(&sys[&u.id]));
+        }
+        let journal = Journal {
+            operation: op.clone(),
+            keys,
+            units: m.units.iter().map(|u| sys[&u.id].clone()).collect(),
+            groups: m.groups.iter().map(|g| sys[g].clone()).collect(),
+            message_identifier: m.message_identifier.clone(),
+        };
+        let jpath = self.dir.join("journal").join(format!("{op}.json"));
+        write_atomic(
+            &jpath,
+            &serde_json::to_vec(&journal).map_err(|e| Error::internal(e.to_string()))?,
+        )?;
+        let mut stage = "STORAGE_AVAILABILITY_CHECK";
+        let result = self.store_and_index(sip, &v, &sys, &op, &mut rec, &mut stage);
+        if let Err(e) = &result {
+            if rec.status() < Status::Ko {
+                rec.action(
+                    stage,
+                    Status::Fatal,
+                    None,
+                    Some(json!({"Error": e.to_string()})),
+                );
+            }
+            rec.end_step();
+            // Undo what was written; the journal is removed only once that succeeded.
+            let mut clean = true;
+            for k in &journal.keys {
+                if let Ok(k) = key(k) {
+                    for o in self.strategy.offers() {
+                        if o.delete(&k).is_err() {
+                            clean = false;
+                        }
+                    }
+                }
+            }
+            rec.action(
+                "ROLL_BACK",
+                if clean { Status::Ok } else { Status::Fatal },
+                None,
+                Some(json!({"Error": e.to_string()})),
+            );
+        }
+        rec.begin_step("STP_INGEST_FINALISATION");
+        rec.action("ATR_NOTIFICATION", Status::Ok, None, None);
+        rec.end_step();
+        let report = rec.finish();
+        let mut ctx = OperationContext::new(&self.ids, type_proc);
+        ctx.operation_id = Some(op.clone());
+        ctx.ob_id_in = m.message_identifier.clone();
+        ctx.ag_id_ext = Some(json!({
+            "originatingAgency": m.originating_agency,
+            "submissionAgency": m.submission_agency,
+            "TransferringAgency": m.transferring_agency,
+            "ArchivalAgency": m.archival_agency,
+        }));
+        ctx.rights_statement_identifier = m
+            .archival_agreement
+            .as_ref()
+            .map(|a| json!({"ArchivalAgreement": a}));
+        {
+            let mut lb = lock(&self.logbook);
+            if let Ok(lcs) = &result {
+                for lc in lcs {
+                    lb.append_lifecycle(lc)?;
+                }
+            }
+            lb.append_operation(&crate::logbook::from_report(&report, &ctx).0)?;
+        }
+        std::fs::remove_file(&jpath).map_err(|e| io_at(e, &jpath))?;
+        let ok = result.is_ok();
+        let atr = dip::atr(Some(m), &report, &op, &sys, &m.units);
+        Ok(IngestResult {
+            report,
+            atr,
+            operation_id: op,
+            system_ids: if ok { sys } else { BTreeMap::new() },
+        })
+    }
+
+    fn store_and_index(
+        &self,
+        sip: &Path,
+        v: &Validated,
+        sys: &BTreeMap<String, String>,
+        op: &str,
+        rec: &mut Recorder,
+        stage: &mut &'static str,
+    ) -> Result<Vec<Lifecycle>> {
+        let m = &v.manifest;
+        let tenant = self.tenant();
+        rec.begin_step("STP_STORAGE_AVAILABILITY_CHECK");
+        for o in self.strategy.offers() {
+            let st = o.status()?;
+            if !st.available {
+                rec.action("STORAGE_AVAILABILITY_CHECK", Status::Fatal, None, None);
+                rec.end_step();
+                return Err(Error::new(
+                    ErrorKind::Unavailable,
+                    format!("offer {} is unavailable", o.id()),
+                ));
+            }
+        }
+        rec.action("STORAGE_AVAILABILITY_CHECK", Status::Ok, None, None);
+        rec.end_step();
+        // Objects.
+        rec.begin_step("STP_OBJ_STORING");
+        *stage = "OBJ_STORAGE";
+        let by_uri: BTreeMap<&str, &manifest::MObject> = m
+            .objects
+            .iter()
+            .filter(|o| !o.physical)
+            .filter_map(|o| o.uri.as_deref().map(|u| (u, o)))
+            .collect();
+        let mut reader = SipReader::open(sip, Limits::default())?;
+        let mut stored = 0usize;
+        reader.for_each_object(|entry, r| {
+            let Some(o) = by_uri.get(entry.name.as_str()) else {
+                return Ok(());
+            };
+            let fx = v.fixities.get(&o.id).ok_or_else(|| {
+                Error::internal(format!("no fixity computed for object {}", o.id))
+            })?;
+            self.strategy.put(&key(&object_key(&sys[&o.id]))?, r, fx)?;
+            stored += 1;
+            Ok(())
+        })?;
+        for _ in 0..stored {
+            rec.item("OBJ_STORAGE", Status::Ok, None, None);
+        }
+        // Documents.
+        *stage = "OG_METADATA_INDEXATION";
+        let mut groups: Vec<ObjectGroupRecord> = Vec::new();
+        let mut lifecycles: Vec<Lifecycle> = Vec::new();
+        for g in &m.groups {
+            let gid = &sys[g];
+            let mut rec_g = ObjectGroupRecord {
+                id: gid.clone(),
+                tenant,
+                originating_agency: m.originating_agency.clone(),
+                operation_id: Some(op.to_string()),
+                objects: Vec::new(),
+                metadata: Default::default(),
+            };
+            for o in m.objects.iter().filter(|o| &o.group == g) {
+                let (usage, version) = match o.version.rsplit_once('_') {
+                    Some((u, n)) if n.parse::<u32>().is_ok() => {
+                        (u.to_string(), n.parse().unwrap_or(1))
+                    }
+                    _ => (o.version.clone(), 1),
+                };
+                let (size, digest) = match v.fixities.get(&o.id) {
+                    Some(f) => (f.size, f.digest.clone()),
+                    None => (0, String::new()),
+                };
+                rec_g.objects.push(ObjectRecord {
+                    id: sys[&o.id].clone(),
+                    usage,
+                    version,
+                    size,
+                    digest,
+                    algorithm: if o.physical {
+                        String::new()
+                    } else {
+                        "SHA-512".into()
+                    },
+                    format_id: o.format_id.clone(),
+                    storage_key: (!o.physical).then(|| object_key(&sys[&o.id])),
+                });
+            }
+            let events = vec![
+                self.lfc(op, gid, "CHECK_DIGEST"),
+                self.lfc(op, gid, "OBJ_STORAGE"),
+                self.lfc(op, gid, "OG_METADATA_STORAGE"),
+            ];
+            let doc = json!({"document": rec_g.to_document(), "lifecycle": events});
+            self.put_doc(&group_key(gid), &doc)?;
+            lifecycles.push(Lifecycle {
+                id: gid.clone(),
+                kind: LifecycleKind::ObjectGroup,
+                events,
+            });
+            rec.item("OG_METADATA_INDEXATION", Status::Ok, None, None);
+            groups.push(rec_g);
+        }
+        rec.end_step();
+        rec.begin_step("STP_UNIT_METADATA");
+        *stage = "UNIT_METADATA_INDEXATION";
+        let mut units: Vec<UnitRecord> = Vec::new();
+        for u in &m.units {
+            let uid = &sys[&u.id];
+            let mut r = UnitRecord::new(uid.clone(), tenant);
+            r.unit_type = UnitType::default();
+            r.originating_agency = m.originating_agency.clone();
+            r.parents = u.parents.iter().map(|p| sys[p].clone()).collect();
+            r.operation_id = Some(op.to_string());
+            r.object_group_id = u.group.as_ref().map(|g| sys[g].clone());
+            r.metadata = u.content.clone();
+            r.management = u.management.clone();
+            r.validate()?;
+            let events = vec![
+                self.lfc(op, uid, "CHECK_UNIT_SCHEMA"),
+                self.lfc(op, uid, "UNIT_METADATA_STORAGE"),
+            ];
+            let doc = json!({"document": r.to_document(), "lifecycle": events});
+            self.put_doc(&unit_key(uid), &doc)?;
+            lifecycles.push(Lifecycle {
+                id: uid.clone(),
+                kind: LifecycleKind::Unit,
+                events,
+            });
+            units.push(r);
+        }
+        // The commit point.
+        let batch = IndexBatch {
+            units,
+            object_groups: groups,
+        };
+        if let Err(e) = lock(&self.catalog).index(&batch) {
+            rec.action(
+                "UNIT_METADATA_INDEXATION",
+                Status::Ko,
+                None,
+                Some(json!({"Error": e.to_string()})),
+            );
+            rec.end_step();
+            return Err(e);
+        }
+        for _ in &batch.units {
+            rec.item("UNIT_METADATA_INDEXATION", Status::Ok, None, None);
+        }
+        rec.end_step();
+        rec.begin_step("STP_OG_STORING");
+        for _ in &batch.object_groups {
+            rec.item("COMMIT_LIFE_CYCLE_OBJECT_GROUP", Status::Ok, None, None);
+            rec.item("OG_METADATA_STORAGE", Status::Ok, None, None);
+        }
+        rec.end_step();
+        rec.begin_step("STP_UNIT_STORING");
+        for _ in &batch.units {
+            rec.item("COMMIT_LIFE_CYCLE_UNIT", Status::Ok, None, None);
+            rec.item("UNIT_METADATA_STORAGE", Status::Ok, None, None);
+        }
+        rec.end_step();
+        rec.begin_step("STP_ACCESSION_REGISTRATION");
+        rec.action("ACCESSION_REGISTRATION", Status::Ok, None, None);
+        rec.end_step();
+        Ok(lifecycles)
+    }
+
+    fn put_doc(&self, k: &str, doc: &Value) -> Result<()> {
+        let bytes = serde_json::to_vec(doc).map_err(|e| Error::internal(e.to_string()))?;
+        let fx = Fixity::of_bytes(DigestAlgorithm::Sha512, &bytes);
+        self.strategy.put(&key(k)?, &mut &bytes[..], &fx)?;
+        Ok(())
+    }
+
+    fn read_doc(&self, k: &str) -> Result<Value> {
+        let bytes = self.strategy.get_bytes(&key(k)?, None)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::new(ErrorKind::Corrupt, format!("{k}: not JSON: {e}")).with_id(k))
+    }
+
+    /// Searches the units with Vitam's DSL under the access contract `contract`.
+    pub fn search(&self, contract: &str, query: &Value) -> Result<Value> {
+        let c = self.contract(contract)?;
+        let cat = lock(&self.catalog);
+        cat.view(self.tenant(), c)?.search(query)
+    }
+
+    /// A unit's document, `NotFound` when it does not exist or is outside the contract.
+    pub fn get_unit(&self, contract: &str, unit: &str) -> Result<Value> {
+        let c = self.contract(contract)?;
+        let cat = lock(&self.catalog);
+        cat.view(self.tenant(), c)?.get_unit(unit)
+    }
+
+    /// The object of `unit` for `usage` (latest version) as the catalog records it, checked
+    /// against the contract.
+    pub fn object_of(&self, contract: &str, unit: &str, usage: &str) -> Result<ObjectRecord> {
+        let c = self.contract(contract)?;
+        let cat = lock(&self.catalog);
+        let view = cat.view(self.tenant(), c)?;
+        let doc = view.get_unit(unit)?;
+        let g = doc["#object"].as_str().ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("unit {unit:?} has no object group"),
+            )
+            .with_id(unit)
+        })?;
+        view.object_for_read(g, usage)
+    }
+
+    fn fixity_of(o: &ObjectRecord) -> Result<(ObjectKey, Fixity)> {
+        let k = o.storage_key.as_deref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("object {} is not stored (physical)", o.id),
+            )
+            .with_id(o.id.clone())
+        })?;
+        let alg: DigestAlgorithm = o.algorithm.parse()?;
+        Ok((key(k)?, Fixity::new(alg, &o.digest, o.size)?))
+    }
+
+    /// Reads the object of `unit` for `usage` into memory, digest verified.
+    pub fn read_object(
+        &self,
+        contract: &str,
+        unit: &str,
+        usage: &str,
+    ) -> Result<(ObjectRecord, Vec<u8>)> {
+        let o = self.object_of(contract, unit, usage)?;
+        let (k, fx) = Self::fixity_of(&o)?;
+        let bytes = self.strategy.get_bytes(&k, Some(&fx))?;
+        Ok((o, bytes))
+    }
+
+    /// Streams the object of `unit` for `usage`; the stream fails with `Integrity` at its
+    /// end if the digest does not match.
+    pub fn open_object(
+        &self,
+        contract: &str,
+        unit: &str,
+        usage: &str,
+    ) -> Result<(ObjectRecord, Box<dyn Read + Send>)> {
+        let o = self.object_of(contract, unit, usage)?;
+        let (k, fx) = Self::fixity_of(&o)?;
+        let r = self.strategy.get(&k, Some(&fx))?;
+        Ok((o, Box::new(r)))
+    }
+
+    /// Writes the object of `unit` for `usage` to `dest` (verified before `dest` appears).
+    pub fn export_object(
+        &self,
+        contract: &str,
+        unit: &str,
+        usage: &str,
+        dest: &Path,
+    ) -> Result<ObjectRecord> {
+        let o = self.object_of(contract, unit, usage)?;
+        let (k, fx) = Self::fixity_of(&o)?;
+        self.strategy.get_to_path(&k, Some(&fx), dest)?;
+        Ok(o)
+    }
+
+    /// Exports the units matching `query` (under the contract) as a SEDA
+    /// `ArchiveDeliveryRequestReply` zip: manifest plus `Content/` with, for each unit's
+    /// group, the latest version of each usage the contract allows.
+    pub fn dip(&self, contract: &str, query: &Value, out: &Path) -> Result<DipSummary> {
+        dip::export(self, contract, query, out)
+    }
+
+    /// Every operation of the logbook, oldest first.
+    pub fn operations(&self) -> Result<Vec<LogbookOperation>> {
+        lock(&self.logbook).operations()
+    }
+
+    /// One operation.
+    pub fn operation(&self, id: &str) -> Result<LogbookOperation> {
+        lock(&self.logbook).operation(id)
+    }
+
+    /// The lifecycle events of a unit or object group.
+    pub fn lifecycle(&self, kind: LifecycleKind, id: &str) -> Result<Vec<LogbookEvent>> {
+        lock(&self.logbook).lifecycle(kind, id)
+    }
+
+    fn all_groups(&self) -> Result<Vec<ObjectGroupRecord>> {
+        let cat = lock(&self.catalog);
+        let mut st = cat
+            .connection()
+            .prepare("SELECT doc FROM object_group WHERE tenant = ?1 ORDER BY id")
+            .map_err(|e| Error::new(ErrorKind::Io, format!("catalog: {e}")))?;
+        let docs: Vec<String> = st
+            .query_map([self.tenant()], |r| r.get(0))
+            .and_then(|it| it.collect())
+            .map_err(|e| Error::new(ErrorKind::Io, format!("catalog: {e}")))?;
+        docs.iter()
+            .map(|d| {
+                let v: Value = serde_json::from_str(d)
+                    .map_err(|e| Error::new(ErrorKind::Corrupt, e.to_string()))?;
+                ObjectGroupRecord::from_document(&v)
+            })
+            .collect()
+    }
+
+    fn all_unit_docs(&self) -> Result<Vec<Value>> {
+        let cat = lock(&self.catalog);
+        let mut st = cat
+            .connection()
+            .prepare("SELECT doc FROM unit WHERE tenant = ?1 ORDER BY id")
+            .map_err(|e| Error::new(ErrorKind::Io, format!("catalog: {e}")))?;
+        let docs: Vec<String> = st
+            .query_map([self.tenant()], |r| r.get(0))
+            .and_then(|it| it.collect())
+            .map_err(|e| Error::new(ErrorKind::Io, format!("catalog: {e}")))?;
+        docs.iter()
+            .map(|d| {
+                serde_json::from_str(d).map_err(|e| Error::new(ErrorKind::Corrupt, e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Re-checks the logbook chains, every object's digest on every offer, and the
+    /// agreement between the catalog, the documents on the offers and the logbook.
+    pub fn verify(&self) -> Result<Verification> {
+        let mut v = Verification::default();
+        let lbv = lock(&self.logbook).verify()?;
+        if !lbv.is_ok() {
+            for (name, r) in &lbv.chains {
+                for i in &r.issues {
+                    v.problems.push(format!(
+                        "logbook {name}: {:?} at {}: {}",
+                        i.kind, i.position, i.detail
+                    ));
+                }
+            }
+            for (name, i) in &lbv.seals {
+                v.problems
+                    .push(format!("logbook seal {name}: {}", i.detail));
+            }
+        }
+        let ops = self.operations()?;
+        v.operations = ops.len() as u64;
+        let accepted: BTreeSet<&str> = ops
+            .iter()
+            .filter(|o| o.event.outcome == "OK" || o.event.outcome == "WARNING")
+            .map(|o| o.event.ev_id_proc.as_str())
+            .collect();
+        let groups = self.all_groups()?;
+        for g in &groups {
+            v.object_groups += 1;
+            for o in &g.objects {
+                let Some(_) = &o.storage_key else { continue };
+                let (k, fx) = Self::fixity_of(o)?;
+                for off in self.strategy.offers() {
+                    v.object_copies += 1;
+                    if let Err(e) = off.verify(&k, Some(&fx)) {
+                        v.problems.push(format!(
+                            "object {} on offer {}: {}",
+                            o.id,
+                            off.id(),
+                            e.message()
+                        ));
+                    }
+                }
+            }
+            self.check_doc_copies(&group_key(&g.id), &mut v.problems);
+            match self.read_doc(&group_key(&g.id)) {
+                Ok(d) => match ObjectGroupRecord::from_document(&d["document"]) {
+                    Ok(stored) if stored == *g => {}
+                    _ => v.problems.push(format!(
+                        "object group {}: the offers' document differs from the catalog",
+                        g.id
+                    )),
+                },
+                Err(e) => {
+                    v.problems
+                        .push(format!("object group {}: document: {}", g.id, e.message()))
+                }
+            }
+            if let Some(op) = &g.operation_id
+                && !accepted.contains(op.as_str())
+            {
+                v.problems.push(format!(
+                    "object group {}: operation {op} is not an accepted operation of the logbook",
+                    g.id
+                ));
+            }
+        }
+        for doc in self.all_unit_docs()? {
+            v.units += 1;
+            let rec = UnitRecord::from_document(&doc)?;
+            self.check_doc_copies(&unit_key(&rec.id), &mut v.problems);
+            match self.read_doc(&unit_key(&rec.id)) {
+                Ok(d) => match UnitRecord::from_document(&d["document"]) {
+                    Ok(stored) if stored == rec => {}
+                    _ => v.problems.push(format!(
+                        "unit {}: the offers' document differs from the catalog",
+                        rec.id
+                    )),
+                },
+                Err(e) => v
+                    .problems
+                    .push(format!("unit {}: document: {}", rec.id, e.message())),
+            }
+            if let Some(op) = &rec.operation_id
+                && !accepted.contains(op.as_str())
+            {
+                v.problems.push(format!(
+                    "unit {}: operation {op} is not an accepted operation of the logbook",
+                    rec.id
+                ));
+            }
+        }
+        Ok(v)
+    }
+
+    /// Every offer holds the document, its content matching its recorded fixity, and all
+    /// offers record the same fixity.
+    fn check_doc_copies(&self, k: &str, problems: &mut Vec<String>) {
+        let Ok(key) = key(k) else {
+            problems.push(format!("{k}: not a valid key"));
+            return;
+        };
+        let mut seen: Option<Fixity> = None;
+        for off in self.strategy.offers() {
+            match off.verify(&key, None) {
+                Ok(f) => {
+                    if let Some(s) = &seen
+                        && s != &f
+                    {
+                        problems.push(format!("{k}: offer {} holds another version", off.id()));
+                    }
+                    seen = Some(f);
+                }
+                Err(e) => problems.push(format!("{k} on offer {}: {}", off.id(), e.message())),
+            }
+        }
+    }
+
+    /// Audits every copy the catalog expects (objects and documents) on every offer,
+    /// re-reading and hashing each; with `repair`, copies missing or corrupt are restored
+    /// from a good one.
+    pub fn audit(&self, repair: bool) -> Result<AuditSummary> {
+        let mut expected: Vec<(ObjectKey, Fixity)> = Vec::new();
+        for g in self.all_groups()? {
+            for o in &g.objects {
+                if o.storage_key.is_some() {
+                    expected.push(Self::fixity_of(o)?);
+                }
+            }
+            let k = key(&group_key(&g.id))?;
+            if let Some(f) = self.doc_fixity(&k)? {
+                expected.push((k, f));
+            }
+        }
+        for d in self.all_unit_docs()? {
+            let id = d["#id"].as_str().unwrap_or_default().to_string();
+            let k = key(&unit_key(&id))?;
+            if let Some(f) = self.doc_fixity(&k)? {
+                expected.push((k, f));
+            }
+        }
+        let report = self.strategy.audit(Some(&expected), true)?;
+        let mut s = AuditSummary {
+            checked: expected.len() * self.strategy.offers().len(),
+            findings: report
+                .findings
+                .iter()
+                .map(|f| {
+                    (
+                        f.offer.clone(),
+                        f.key
+                            .as_ref()
+                            .map(|k| k.as_str().to_string())
+                            .unwrap_or_default(),
+                        format!("{:?}", f.problem),
+                    )
+                })
+                .collect(),
+            repaired: 0,
+            all_repaired: report.is_clean(),
+        };
+        if repair && !report.is_clean() {
+            let r = self.strategy.repair(&report)?;
+            s.repaired = r.repaired();
+            s.all_repaired = r.all_repaired();
+        }
+        Ok(s)
+    }
+
+    /// The fixity most offers record for a document.
+    fn doc_fixity(&self, k: &ObjectKey) -> Result<Option<Fixity>> {
+        let mut votes: BTreeMap<(String, u64), usize> = BTreeMap::new();
+        let mut by: BTreeMap<(String, u64), Fixity> = BTreeMap::new();
+        for o in self.strategy.offers() {
+            if let Ok(Some(m)) = o.head(k) {
+                let kk = (m.fixity.digest.clone(), m.fixity.size);
+                *votes.entry(kk.clone()).or_default() += 1;
+                by.insert(kk, m.fixity);
+            }
+        }
+        Ok(votes
+            .into_iter()
+            .max_by_key(|(_, n)| *n)
+            .and_then(|(k, _)| by.remove(&k)))
+    }
+
+    /// Rebuilds the catalog from the documents on the offers alone (the accession
+    /// register is recomputed by the catalog from the documents).
+    pub fn rebuild(&self) -> Result<RebuildReport> {
+        let _guard = lock(&self.lock);
+        let referent = self.strategy.referent().clone();
+        let mut batch = IndexBatch::default();
+        for meta in referent.list("objectgroups/")? {
+            let d = self.read_doc(meta.key.as_str())?;
+            batch
+                .object_groups
+                .push(ObjectGroupRecord::from_document(&d["document"])?);
+        }
+        for meta in referent.list("units/")? {
+            let d = self.read_doc(meta.key.as_str())?;
+            batch.units.push(UnitRecord::from_document(&d["document"])?);
+        }
+        let path = self.dir.join("catalog.sqlite");
+        let tmp = self.dir.join("catalog.rebuild.sqlite");
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", tmp.display()));
+        }
+        // Catalog::index takes one operation's batch; index per operation so the
+        // accession register lines are per operation as at ingest.
+        let fresh = Catalog::open(&tmp)?;
+        let mut by_op: BTreeMap<String, IndexBatch> = BTreeMap::new();
+        for g in batch.object_groups.drain(..) {
+            by_op
+                .entry(g.operation_id.clone().unwrap_or_default())
+                .or_default()
+                .object_groups
+                .push(g);
+        }
+        for u in batch.units.drain(..) {
+            by_op
+                .entry(u.operation_id.clone().unwrap_or_default())
+                .or_default()
+                .units
+                .push(u);
+        }
+        let mut rep = RebuildReport::default();
+        for (_, b) in by_op {
+            rep.units += b.units.len() as u64;
+            rep.object_groups += b.object_groups.len() as u64;
+            fresh.index(&b)?;
+        }
+        drop(fresh);
+        let mut cat = lock(&self.catalog);
+        let placeholder = Catalog::open_in_memory()?;
+        drop(std::mem::replace(&mut *cat, placeholder));
+        for ext in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| io_at(e, &path))?;
+        *cat = Catalog::open(&path)?;
+        Ok(rep)
+    }
+
+    /// Catalog counts `(units, object groups)`.
+    pub fn counts(&self) -> Result<(u64, u64)> {
+        lock(&self.catalog).counts()
+    }
+
+    /// The accession register (every line of this tenant the contract's agencies allow).
+    pub fn accession_register(
+        &self,
+        contract: &str,
+    ) -> Result<Vec<crate::catalog::AccessionRegisterLine>> {
+        let c = self.contract(contract)?;
+        let cat = lock(&self.catalog);
+        cat.view(self.tenant(), c)?.accession_register()
+    }
+
+    pub(crate) fn ids(&self) -> &IdGenerator {
+        &self.ids
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Archive>();
+    let _ = Arc::new(0);
+    let _ = Event::new("X", Status::Ok, None, None);
+}

@@ -1,0 +1,149 @@
+//! Crash test: `vas archive ingest` is killed (SIGKILL) at random points over several runs;
+//! after each kill the archive reopens, verifies clean, holds no partial ingest (every
+//! operation has all of its units or none) and loses no committed one; the same SIP is then
+//! ingested again successfully.
+#![cfg(feature = "cli")]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use vas_core::archive::{Archive, FULL_ACCESS, IngestOptions, InitOptions};
+use vas_core::digest::{DigestAlgorithm, digest_bytes};
+use vas_core::sip::{PackageFormat, PackageWriter, WriterOptions};
+
+const UNITS: usize = 40;
+
+fn make_sip(path: &Path) {
+    let mut objs = String::new();
+    let mut units = String::new();
+    let mut files = Vec::new();
+    for i in 0..UNITS {
+        let data: Vec<u8> = (0..20_000u32)
+            .map(|x| (x.wrapping_mul(31).wrapping_add(i as u32)) as u8)
+            .collect();
+        objs.push_str(&format!(
+            r#"<DataObjectGroup id="G{i}"><BinaryDataObject id="B{i}"><DataObjectVersion>BinaryMaster_1</DataObjectVersion><Uri>Content/f{i}.bin</Uri><MessageDigest algorithm="SHA-512">{}</MessageDigest><Size>{}</Size></BinaryDataObject></DataObjectGroup>"#,
+            digest_bytes(DigestAlgorithm::Sha512, &data),
+            data.len()
+        ));
+        units.push_str(&format!(
+            r#"<ArchiveUnit id="U{i}"><Content><DescriptionLevel>Item</DescriptionLevel><Title>Item {i}</Title></Content><DataObjectReference><DataObjectGroupReferenceId>G{i}</DataObjectGroupReferenceId></DataObjectReference></ArchiveUnit>"#
+        ));
+        files.push((format!("Content/f{i}.bin"), data));
+    }
+    let manifest = format!(
+        r#"<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1"><MessageIdentifier>CRASH</MessageIdentifier><DataObjectPackage>{objs}<DescriptiveMetadata><ArchiveUnit id="ROOT"><Content><DescriptionLevel>Fonds</DescriptionLevel><Title>Root</Title></Content>{units}</ArchiveUnit></DescriptiveMetadata><ManagementMetadata><OriginatingAgencyIdentifier>FR_C</OriginatingAgencyIdentifier></ManagementMetadata></DataObjectPackage></ArchiveTransfer>"#
+    );
+    let mut w = PackageWriter::create(path, WriterOptions::new(PackageFormat::Zip)).unwrap();
+    w.add_bytes("manifest.xml", manifest.as_bytes()).unwrap();
+    for (n, d) in files {
+        w.add_bytes(&n, &d).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// Units per operation id.
+fn units_by_op(a: &Archive) -> BTreeMap<String, usize> {
+    let r = a
+        .search(
+            FULL_ACCESS,
+            &json!({"$query": {"$exists": "#id"}, "$filter": {"$limit": 10000}}),
+        )
+        .unwrap();
+    let mut m = BTreeMap::new();
+    for u in r["$results"].as_array().unwrap() {
+        *m.entry(u["#opi"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    m
+}
+
+#[test]
+fn kill_minus_nine_at_random_points() {
+    let vas = env!("CARGO_BIN_EXE_vas");
+    let dir = tempfile::tempdir().unwrap();
+    let sip = dir.path().join("sip.zip");
+    make_sip(&sip);
+    let root = dir.path().join("archive");
+    drop(Archive::create(&root, &InitOptions::default()).unwrap());
+    // One uninterrupted run to time an ingest.
+    let t = Instant::now();
+    let st = Command::new(vas)
+        .args(["archive", "ingest"])
+        .arg(&root)
+        .arg(&sip)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let full = t.elapsed();
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut committed = 1usize;
+    let runs = 8;
+    let mut killed_midway = 0;
+    for run in 0..runs {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_micros(seed % (full.as_micros() as u64 + 1));
+        let mut child = Command::new(vas)
+            .args(["archive", "ingest"])
+            .arg(&root)
+            .arg(&sip)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL on Unix
+        let status = child.wait().unwrap();
+        if status.success() {
+            committed += 1;
+        } else {
+            killed_midway += 1;
+        }
+        let a = Archive::open(&root).unwrap();
+        let v = a.verify().unwrap();
+        assert!(
+            v.is_ok(),
+            "run {run} (killed after {delay:?}): {:?}",
+            v.problems
+        );
+        let by_op = units_by_op(&a);
+        for (op, n) in &by_op {
+            assert_eq!(*n, UNITS + 1, "run {run}: operation {op} is partial");
+        }
+        // A killed ingest may have committed just before the kill: never fewer than the
+        // ones that reported success.
+        assert!(
+            by_op.len() >= committed,
+            "run {run}: a committed ingest was lost"
+        );
+        committed = by_op.len();
+        assert!(
+            std::fs::read_dir(root.join("journal"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "journal left behind"
+        );
+        // Every object on the offers belongs to a committed unit: orphans were removed.
+        let objects = a.strategy().referent().list("objects/").unwrap().len();
+        assert_eq!(objects, committed * UNITS, "run {run}: orphan objects");
+    }
+    eprintln!(
+        "crash test: {runs} runs, {killed_midway} killed before completion, {committed} ingests committed"
+    );
+    let a = Archive::open(&root).unwrap();
+    let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
+    assert!(r.report.outcome.is_accepted());
+    assert_eq!(units_by_op(&a).len(), committed + 1);
+    assert!(a.verify().unwrap().is_ok());
+}
