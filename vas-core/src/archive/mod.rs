@@ -94,6 +94,23 @@ pub use dip::DipSummary;
 
 const CONFIG_FILE: &str = "vas-archive.toml";
 const CONTRACTS_FILE: &str = "access-contracts.json";
+const REFERENTIALS_DIR: &str = "referentials";
+
+fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
+    std::fs::create_dir_all(dst).map_err(|e| io_at(e, dst))?;
+    for e in std::fs::read_dir(src).map_err(|e| io_at(e, src))? {
+        let e = e.map_err(|e| io_at(e, src))?;
+        let from = e.path();
+        let to = dst.join(e.file_name());
+        let ft = e.file_type().map_err(|e| io_at(e, &from))?;
+        if ft.is_dir() {
+            copy_dir(&from, &to)?;
+        } else if ft.is_file() {
+            std::fs::copy(&from, &to).map_err(|e| io_at(e, &from))?;
+        }
+    }
+    Ok(())
+}
 /// The access contract an archive created without referentials holds: every agency, every
 /// usage.
 pub const FULL_ACCESS: &str = "FULL_ACCESS";
@@ -338,7 +355,9 @@ impl Archive {
                     .and_then(|n| n.to_str())
                     .unwrap_or("")
                     .to_ascii_lowercase();
-                if name.contains("access_contract") && name.ends_with(".json") {
+                let is_contract =
+                    name.contains("access_contract") || name.contains("access-contract");
+                if is_contract && name.ends_with(".json") {
                     contracts.extend(AccessContract::load_all(&p)?);
                 }
             }
@@ -362,10 +381,16 @@ impl Archive {
             format: 1,
             tenant: opts.tenant,
             offers: offers_name.into(),
-            referentials: opts
-                .referentials
-                .as_ref()
-                .map(|p| p.to_string_lossy().into_owned()),
+            referentials: match &opts.referentials {
+                // The archive keeps its own copy, so that it stays self-contained.
+                Some(src) => {
+                    // Loading first refuses an invalid referential before anything is copied.
+                    crate::referential::Referentials::load_dir(src)?;
+                    copy_dir(src, &dir.join(REFERENTIALS_DIR))?;
+                    Some(REFERENTIALS_DIR.to_string())
+                }
+                None => None,
+            },
         };
         let cfg_text = toml::to_string(&cfg).map_err(|e| Error::internal(e.to_string()))?;
         write_atomic(
@@ -623,9 +648,9 @@ impl Archive {
         }
     }
 
-    /// The minimal validation run until the ingest engineer's `dry_run` lands: container
-    /// rules, manifest, declared objects present, every declared digest verified while
-    /// streaming from the package.
+    /// The archive's own pass over an accepted package (after [`crate::ingest::dry_run`]):
+    /// container rules, manifest in the archive's shape, declared objects present, every
+    /// declared digest re-verified and the SHA-512 fixity each offer will check.
     fn validate(&self, sip: &Path, rec: &mut Recorder) -> Option<Validated> {
         rec.begin_step("STP_SANITY_CHECK_SIP");
         rec.action("SANITY_CHECK_SIP", Status::Ok, None, None);
@@ -847,8 +872,60 @@ impl Archive {
         let op = self.ids.generate_string(IdKind::Operation);
         let type_proc = opts.type_proc.clone().unwrap_or_else(|| "INGEST".into());
         let mut rec = Recorder::new(Workflow::default_ingest());
-        let validated = self.validate(sip, &mut rec);
+        // Every check of Vitam's ingest workflow (ingest::dry_run) decides first; the
+        // archive's own pass then re-reads the package for what storage needs (SHA-512 of
+        // each object, manifest in the archive's shape) and re-verifies every digest.
+        let refs = match &self.config.referentials {
+            Some(r) => crate::referential::Referentials::load_dir(self.dir.join(r))?,
+            None => crate::referential::Referentials::default(),
+        };
+        let dry = crate::ingest::dry_run(sip, &refs, &crate::ingest::DryRunOptions::default())?;
+        let controls: Vec<_> = dry
+            .report
+            .events
+            .iter()
+            .take_while(|e| !is_finalisation_event(&e.ev_type))
+            .cloned()
+            .collect();
+        rec.replay(&controls);
+        rec.replay_lifecycles(&dry.report.lifecycles);
+        let validated = if dry.report.outcome.is_accepted() {
+            let mut scratch = Recorder::new(Workflow::default_ingest());
+            let v = self.validate(sip, &mut scratch);
+            if v.is_none() {
+                // The archive's own re-verification disagrees with the controls (e.g. the
+                // package changed in between): its events explain why.
+                rec.replay(
+                    &scratch
+                        .finish()
+                        .events
+                        .into_iter()
+                        .filter(|e| e.outcome > Status::Ok)
+                        .collect::<Vec<_>>(),
+                );
+            }
+            v
+        } else {
+            None
+        };
         let Some(v) = validated else {
+            if !dry.report.outcome.is_accepted() {
+                // Refused by the controls: the dry run's report and ATR are Vitam's answer.
+                rec.begin_step("STP_INGEST_FINALISATION");
+                rec.action("ATR_NOTIFICATION", Status::Ok, None, None);
+                rec.action("ROLL_BACK", Status::Ok, None, None);
+                rec.end_step();
+                let report = rec.finish();
+                let mut ctx = OperationContext::new(&self.ids, type_proc);
+                ctx.operation_id = Some(op.clone());
+                lock(&self.logbook).record_report(&report, &ctx)?;
+                return Ok(IngestResult {
+                    report,
+                    atr: dry.atr,
+                    operation_id: op,
+                    system_ids: BTreeMap::new(),
+                });
+            }
             rec.begin_step("STP_INGEST_FINALISATION");
             rec.action("ATR_NOTIFICATION", Status::Ok, None, None);
             rec.end_step();
@@ -1277,7 +1354,7 @@ impl Archive {
         let cat = lock(&self.catalog);
         let mut st = cat
             .connection()
-            .prepare("SELECT doc FROM unit WHERE tenant = ?1 ORDER BY id")
+            .prepare("SELECT d.doc FROM unit u JOIN unit_doc d ON d.rid = u.rid WHERE u.tenant = ?1 ORDER BY u.id")
             .map_err(|e| Error::new(ErrorKind::Io, format!("catalog: {e}")))?;
         let docs: Vec<String> = st
             .query_map([self.tenant()], |r| r.get(0))
@@ -1559,4 +1636,11 @@ fn _assert_send_sync() {
     is::<Archive>();
     let _ = Arc::new(0);
     let _ = Event::new("X", Status::Ok, None, None);
+}
+
+fn is_finalisation_event(ev_type: &str) -> bool {
+    matches!(
+        ev_type,
+        "ATR_NOTIFICATION" | "ROLL_BACK" | "STP_INGEST_FINALISATION"
+    )
 }

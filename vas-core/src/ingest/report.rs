@@ -294,6 +294,38 @@ impl Recorder {
         self.note(action, outcome);
     }
 
+    /// Appends events recorded elsewhere (e.g. the control steps of a [`dry_run`] that a real
+    /// ingest continues), applying their outcomes to this recorder's status.
+    ///
+    /// [`dry_run`]: crate::ingest::dry_run
+    pub fn replay(&mut self, events: &[Event]) {
+        for e in events {
+            self.worst = self.worst.max(e.outcome);
+            if e.outcome >= Status::Ko {
+                self.stopped = true;
+            }
+            self.events.push(e.clone());
+        }
+    }
+
+    /// Adds lifecycle events recorded elsewhere.
+    pub fn replay_lifecycles(&mut self, lifecycles: &Lifecycles) {
+        for (id, evs) in &lifecycles.units {
+            self.lifecycles
+                .units
+                .entry(id.clone())
+                .or_default()
+                .extend(evs.iter().cloned());
+        }
+        for (id, evs) in &lifecycles.object_groups {
+            self.lifecycles
+                .object_groups
+                .entry(id.clone())
+                .or_default()
+                .extend(evs.iter().cloned());
+        }
+    }
+
     /// Adds a lifecycle event for a unit.
     pub fn unit_lifecycle(&mut self, unit_id: &str, event: Event) {
         self.lifecycles

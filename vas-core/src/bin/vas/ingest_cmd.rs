@@ -54,10 +54,16 @@ pub fn run(a: IngestArgs) -> Result<ExitCode> {
                 "give --dry-run, or --archive DIR to ingest into an archive",
             ));
         }
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            "ingest into an archive needs `--archive` support (issue 9)",
-        ));
+        let dir = a.archive.as_ref().expect("checked above");
+        if a.referentials.is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "--referentials goes with --dry-run; an archive uses the referentials it was initialised with",
+            ));
+        }
+        let archive = vas_core::archive::Archive::open(dir)?;
+        let res = archive.ingest(&a.sip, &vas_core::archive::IngestOptions::default())?;
+        return finish(&a, &res.report, &res.atr);
     }
     let refs = match &a.referentials {
         Some(d) => Referentials::load_dir(d)?,
@@ -94,19 +100,24 @@ pub fn run(a: IngestArgs) -> Result<ExitCode> {
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
-    let json = run.report.to_json();
+    finish(&a, &run.report, &run.atr)
+}
+
+/// Writes the report and ATR where asked, prints the verdict, and maps it to the exit code.
+fn finish(a: &IngestArgs, report: &vas_core::ingest::Report, atr: &str) -> Result<ExitCode> {
+    let json = report.to_json();
     if let Some(p) = &a.report {
         let text = serde_json::to_vec_pretty(&json).map_err(|e| Error::internal(e.to_string()))?;
         write(p, &text)?;
     }
     if let Some(p) = &a.atr {
-        write(p, run.atr.as_bytes())?;
+        write(p, atr.as_bytes())?;
     }
     if a.json {
         crate::util::print_json(&json)?;
     } else {
-        println!("{}", run.report.out_detail);
-        for e in run.report.problems() {
+        println!("{}", report.out_detail);
+        for e in report.problems() {
             println!(
                 "  {}  {}",
                 e.out_detail,
@@ -114,7 +125,7 @@ pub fn run(a: IngestArgs) -> Result<ExitCode> {
             );
         }
     }
-    Ok(match run.report.outcome {
+    Ok(match report.outcome {
         Status::Ok | Status::Warning => ExitCode::SUCCESS,
         Status::Ko => ExitCode::from(crate::util::EXIT_INVALID),
         Status::Fatal => ExitCode::from(crate::util::EXIT_ERROR),
