@@ -25,7 +25,7 @@ fn make_sip(path: &Path, agency: &str, title: &str, master: &[u8], bad_digest: b
     let manifest = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1">
-<Date>2024-01-01T00:00:00</Date><MessageIdentifier>{title}</MessageIdentifier><CodeListVersions/>
+<Date>2024-01-01T00:00:00</Date><MessageIdentifier>{title}</MessageIdentifier><ArchivalAgreement>IC-TEST</ArchivalAgreement><CodeListVersions/>
 <DataObjectPackage>
 <DataObjectGroup id="G1">
 <BinaryDataObject id="B1"><DataObjectVersion>BinaryMaster_1</DataObjectVersion><Uri>Content/master.txt</Uri><MessageDigest algorithm="SHA-512">{dm}</MessageDigest><Size>{}</Size></BinaryDataObject>

@@ -35,7 +35,7 @@ fn archive_cli_end_to_end() {
     // A second init on a non-empty folder is refused as a usage error.
     assert_eq!(vas(&["archive", "init", p(&root)]).status.code(), Some(2));
 
-    let ok = format!("{SIPS}/integration-test_integration-processing/SIP_arbor_OK.zip");
+    let ok = format!("{SIPS}/integration-test_integration-processing/OK_ARBO_complexe.zip");
     let o = vas(&["archive", "ingest", p(&root), &ok, "--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     let r = json(&o);

@@ -35,7 +35,7 @@ fn make_sip(path: &Path) {
         files.push((format!("Content/f{i}.bin"), data));
     }
     let manifest = format!(
-        r#"<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1"><MessageIdentifier>CRASH</MessageIdentifier><DataObjectPackage>{objs}<DescriptiveMetadata><ArchiveUnit id="ROOT"><Content><DescriptionLevel>Fonds</DescriptionLevel><Title>Root</Title></Content>{units}</ArchiveUnit></DescriptiveMetadata><ManagementMetadata><OriginatingAgencyIdentifier>FR_C</OriginatingAgencyIdentifier></ManagementMetadata></DataObjectPackage></ArchiveTransfer>"#
+        r#"<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1"><Date>2024-01-01T00:00:00</Date><MessageIdentifier>CRASH</MessageIdentifier><ArchivalAgreement>IC-CRASH</ArchivalAgreement><CodeListVersions/><DataObjectPackage>{objs}<DescriptiveMetadata><ArchiveUnit id="ROOT"><Content><DescriptionLevel>Fonds</DescriptionLevel><Title>Root</Title></Content>{units}</ArchiveUnit></DescriptiveMetadata><ManagementMetadata><OriginatingAgencyIdentifier>FR_C</OriginatingAgencyIdentifier></ManagementMetadata></DataObjectPackage><ArchivalAgency><Identifier>AA</Identifier></ArchivalAgency><TransferringAgency><Identifier>TA</Identifier></TransferringAgency></ArchiveTransfer>"#
     );
     let mut w = PackageWriter::create(path, WriterOptions::new(PackageFormat::Zip)).unwrap();
     w.add_bytes("manifest.xml", manifest.as_bytes()).unwrap();
