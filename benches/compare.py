@@ -320,8 +320,9 @@ def run_timed(argvs, cwd=None, env=None, ok_codes=(0,)):
 
 class Row:
     def __init__(self, label, tool, cmds, is_vas=False, setup=None, cleanup=None, ok_codes=(0,), env=None,
-                 missing=None, shown=None):
+                 missing=None, shown=None, vs=None):
         self.label = label
+        self.vs = vs  # label of the vas row this peer is compared with (default: the group's first vas row)
         self.tool = tool
         self.cmds = cmds  # function(run_index) -> list of argv
         self.is_vas = is_vas
@@ -383,7 +384,8 @@ def render_group(g):
     out.append("| command | tool | runs | wall (median) | CPU user+sys (median) | peak RSS | throughput | vas/peer wall | vas/peer CPU |")
     out.append("|---|---|---|---|---|---|---|---|---|")
     vas_rows = [r for r in g.rows if r.is_vas and r.samples]
-    ref = vas_rows[0] if vas_rows else None
+    ref = next((r for r in g.rows if r.is_vas), None)
+    ref = ref if ref is not None and ref.samples else None
     for row in g.rows:
         shown = "`%s`" % row.shown if row.shown else row.label
         if row.missing:
@@ -395,15 +397,28 @@ def render_group(g):
         w, c = med(row, 0), med(row, 1)
         rss = max(s[2] for s in row.samples)
         ratio_w = ratio_c = ""
-        if ref is not None and not row.is_vas:
-            ratio_w = "%.2f" % (med(ref, 0) / w) if w > 0 else "-"
-            ratio_c = "%.2f" % (med(ref, 1) / c) if c > 0 else "-"
+        cmp_row = ref
+        if row.vs:
+            cmp_row = next((x for x in g.rows if x.label == row.vs and x.samples), None)
+        if cmp_row is not None and not row.is_vas:
+            ratio_w = "%.2f" % (med(cmp_row, 0) / w) if w > 0 else "-"
+            ratio_c = "%.2f" % (med(cmp_row, 1) / c) if c > 0 else "-"
         note = " (failed once: %s)" % row.error[:80] if row.error else ""
         out.append("| %s%s | %s | %d | %.3f s | %.3f s | %.1f MiB | %s | %s | %s |" % (
             shown, note, row.tool, len(row.samples), w, c, rss / 1024, fmt_rate(g, w), ratio_w, ratio_c))
     if ref is not None:
         out.append("")
-        out.append("Ratios compare each peer with `%s` (below 1: vas is faster)." % ref.label)
+        others = sorted({"`%s` with `%s`" % (r.label, r.vs) for r in g.rows if r.vs})
+        out.append("Ratios compare each peer with `%s`%s (below 1: vas is faster)." % (
+            ref.label, "".join(", except " + o for o in others)))
+        for row in vas_rows:
+            c = med(row, 1)
+            if c > 0 and g.unit == "MB/s":
+                out.append("`%s`: %.1f MB/s wall, %.1f MB per CPU-second." % (row.label, g.nbytes / med(row, 0) / 1e6,
+                                                                           g.nbytes / c / 1e6))
+            elif c > 0:
+                out.append("`%s`: %.0f files/s wall, %.0f files per CPU-second." % (row.label, g.nitems / med(row, 0),
+                                                                                  g.nitems / c))
     out.append("")
     return out
 
@@ -581,6 +596,11 @@ def main():
                                                              "--algorithm", "sha-512", "--seda", "2.3"]],
                 is_vas=True, setup=rm(out_zip), cleanup=rm(out_zip),
                 shown="vas sip build DIR -o sip.zip --stored --algorithm sha-512 --seda 2.3"),
+            Row("vas sip build --stored, 1 thread", "vas",
+                lambda r: [[vas, "sip", "build", big, "-o", out_zip, "--stored", "--algorithm", "sha-512", "--seda",
+                            "2.3"]], is_vas=True, setup=rm(out_zip), cleanup=rm(out_zip),
+                env=dict(os.environ, RAYON_NUM_THREADS="1"),
+                shown="RAYON_NUM_THREADS=1 vas sip build DIR -o sip.zip --stored --algorithm sha-512 --seda 2.3"),
             Row("vas sip build (deflate)", "vas", lambda r: [[vas, "sip", "build", big, "-o", out_zip,
                                                               "--algorithm", "sha-512", "--seda", "2.3"]],
                 is_vas=True, setup=rm(out_zip), cleanup=rm(out_zip),
@@ -655,9 +675,10 @@ def main():
                 missing=None if has_xmllint else NI,
                 shown="xmllint --nonet --noout --huge --schema seda-2.3-main.xsd manifest.xml"),
             Row("vas manifest stats (parse floor)", "vas", lambda r: [[vas, "manifest", "stats", manifest, "--json"]],
-                shown="vas manifest stats manifest.xml --json"),
+                is_vas=True, shown="vas manifest stats manifest.xml --json"),
             Row("xmllint (parse only)", "xmllint", lambda r: [["xmllint", "--nonet", "--noout", "--huge", manifest]],
-                missing=None if has_xmllint else NI, shown="xmllint --nonet --noout --huge manifest.xml"),
+                missing=None if has_xmllint else NI, shown="xmllint --nonet --noout --huge manifest.xml",
+                vs="vas manifest stats (parse floor)"),
         ]
         groups.append(Group("SEDA 2.3 manifest validation against the official XSD",
                             "%d archive units, %.1f MB" % (units, msize / 1e6), msize, units,
@@ -690,6 +711,10 @@ def main():
         rows = [
             Row("vas format identify", "vas", lambda r: [[vas, "format", "identify", "--json"] + b for b in sb],
                 is_vas=True, shown="vas format identify --json FILES… (1 000 per call)"),
+            Row("vas format identify, 1 thread", "vas",
+                lambda r: [[vas, "format", "identify", "--json"] + b for b in sb], is_vas=True,
+                env=dict(os.environ, RAYON_NUM_THREADS="1"),
+                shown="RAYON_NUM_THREADS=1 vas format identify --json FILES…"),
             Row("fido", "fido", lambda r: [["fido", "-q", "-input", listing]], missing=None if has_fido else NI,
                 shown="fido -q -input LIST"),
             Row("pygfried (siegfried)", "pygfried",

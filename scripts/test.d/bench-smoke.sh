@@ -16,12 +16,14 @@ python3 benches/compare.py --scale 0.0005 --repeat 1 --work "$work/w" --out "$ou
 fail=0
 for row in \
   'vas sip build DIR -o sip.zip --stored' \
+  'RAYON_NUM_THREADS=1 vas sip build' \
   'vas sip build DIR -o sip.zip --algorithm' \
   'vas sip inspect sip.zip --json' \
   'vas manifest check manifest.xml' \
   'vas manifest stats manifest.xml --json' \
   'vas manifest check --profile Profil20.rng' \
   'vas format identify --json' \
+  'RAYON_NUM_THREADS=1 vas format identify' \
   'vas offer put storage.toml'; do
   line="$(grep -F -- "| \`$row" "$out" || true)"
   if [ -z "$line" ]; then
