@@ -17,6 +17,7 @@ fail=0
 for row in \
   'vas sip build DIR -o sip.zip --stored' \
   'RAYON_NUM_THREADS=1 vas sip build' \
+  'vas sip build DIR -o sip.zip --stored --manifest-last' \
   'vas sip build DIR -o sip.zip --algorithm' \
   'vas sip inspect sip.zip --json' \
   'vas manifest check manifest.xml' \
