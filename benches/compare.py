@@ -448,6 +448,7 @@ def version_of(argv):
 def install_peers():
     steps = [
         [sys.executable, "-m", "pip", "install", "-q", "bagit", "opf-fido", "pygfried"],
+        ["apt-get", "update", "-q"],
         ["apt-get", "install", "-y", "-q", "libxml2-utils", "hyperfine"],
         ["cargo", "install", "rocfl", "--locked"],
     ]
