@@ -1,0 +1,817 @@
+#!/usr/bin/env python3
+"""Whole-process comparison of the `vas` CLI with the tools archivists use today.
+
+Python 3 standard library only. Generates seeded corpora, runs vas and each peer on the same
+data in the same run, alternating, `--repeat` times, and reports per command the median wall
+time, the median CPU time (user+sys of the child, from os.wait4), the peak RSS and the ratio
+vas/peer. Peers that are not installed are reported as skipped. See benches/README.md.
+"""
+
+import argparse
+import hashlib
+import io
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GIB = 1 << 30
+SEED = 20261128
+
+# ----------------------------------------------------------------------------------------
+# Corpora (deterministic: same seed and scale give byte-identical files)
+# ----------------------------------------------------------------------------------------
+
+
+def _stamp_ok(d, stamp):
+    p = os.path.join(d, ".stamp-" + stamp.split()[0])
+    try:
+        with open(p) as f:
+            return f.read() == stamp
+    except OSError:
+        return False
+
+
+def _write_stamp(d, stamp):
+    with open(os.path.join(d, ".stamp-" + stamp.split()[0]), "w") as f:
+        f.write(stamp)
+
+
+def gen_big(work, scale):
+    """10 000 files / 1 GiB of random bytes (scaled), 100 files per sub-folder."""
+    n = max(3, round(10000 * scale))
+    total = max(n * 1024, round(GIB * scale))
+    d = os.path.join(work, "big")
+    stamp = "big %d %d %d" % (SEED, n, total)
+    if _stamp_ok(work, stamp + " big"):
+        return d, n, total
+    shutil.rmtree(d, ignore_errors=True)
+    rng = random.Random(SEED)
+    mean = total // n
+    sizes = [max(1, int(mean * rng.uniform(0.5, 1.5))) for _ in range(n - 1)]
+    sizes.append(max(1, total - sum(sizes)))
+    total = sum(sizes)
+    for i, size in enumerate(sizes):
+        sub = os.path.join(d, "dir%03d" % (i // 100))
+        os.makedirs(sub, exist_ok=True)
+        with open(os.path.join(sub, "file%05d.bin" % i), "wb") as f:
+            left = size
+            while left:
+                k = min(left, 8 << 20)
+                f.write(rng.randbytes(k))
+                left -= k
+    _write_stamp(work, stamp + " big")
+    return d, n, total
+
+
+def _png(rng):
+    import struct
+    import zlib
+
+    def chunk(t, data):
+        c = struct.pack(">I", len(data)) + t + data
+        return c + struct.pack(">I", zlib.crc32(t + data) & 0xFFFFFFFF)
+
+    w, h = 32, 32
+    raw = b"".join(b"\x00" + rng.randbytes(w * 3) for _ in range(h))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 1))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _small_file(kind, rng, size=4096):
+    if kind == "pdf":
+        head = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+        tail = b"\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+        body = b"%" + bytes(rng.choice(b"abcdefghij ") for _ in range(size - len(head) - len(tail) - 1))
+        return head + body + tail
+    if kind == "png":
+        return _png(rng)
+    if kind == "jpg":
+        head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        body = rng.randbytes(size - len(head) - 2).replace(b"\xff", b"\x00")
+        return head + body + b"\xff\xd9"
+    if kind == "gif":
+        return b"GIF89a" + rng.randbytes(size - 7) + b";"
+    if kind == "zip":
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+            z.writestr(zipfile.ZipInfo("data.txt", (2020, 1, 1, 0, 0, 0)), rng.randbytes(size - 200).hex()[: size - 200])
+        return buf.getvalue()
+    if kind == "xml":
+        items = "".join("<item n=\"%d\">%s</item>\n" % (i, rng.random()) for i in range(size // 40))
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n<root>\n%s</root>\n' % items).encode()
+    if kind == "html":
+        p = "".join("<p>%s</p>\n" % rng.random() for _ in range(size // 30))
+        return ("<!DOCTYPE html>\n<html><head><title>t</title></head><body>\n%s</body></html>\n" % p).encode()
+    words = ["archive", "record", "fonds", "series", "file", "item", "retention", "access"]
+    return (" ".join(rng.choice(words) for _ in range(size // 7)) + "\n").encode()
+
+
+SMALL_KINDS = ["pdf", "png", "jpg", "gif", "zip", "xml", "html", "txt"]
+
+
+def gen_small(work, scale):
+    """20 000 files of ~4 KiB with real format headers (scaled)."""
+    n = max(len(SMALL_KINDS), round(20000 * scale))
+    d = os.path.join(work, "small")
+    stamp = "small %d %d" % (SEED, n)
+    if not _stamp_ok(work, stamp + " small"):
+        shutil.rmtree(d, ignore_errors=True)
+        rng = random.Random(SEED + 1)
+        for i in range(n):
+            kind = SMALL_KINDS[i % len(SMALL_KINDS)]
+            sub = os.path.join(d, "d%03d" % (i // 1000))
+            os.makedirs(sub, exist_ok=True)
+            with open(os.path.join(sub, "f%05d.%s" % (i, kind)), "wb") as f:
+                f.write(_small_file(kind, rng))
+        _write_stamp(work, stamp + " small")
+    files = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(d) for f in fs)
+    return d, files
+
+
+SEDA_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.3" xmlns:xlink="http://www.w3.org/1999/xlink">
+  <Comment>vas benchmark corpus</Comment>
+  <Date>2026-01-01T00:00:00</Date>
+  <MessageIdentifier>BENCH-%d</MessageIdentifier>
+  <ArchivalAgreement>IC-000001</ArchivalAgreement>
+  <CodeListVersions>
+    <ReplyCodeListVersion>ReplyCodeListVersion0</ReplyCodeListVersion>
+    <MessageDigestAlgorithmCodeListVersion>MessageDigestAlgorithmCodeListVersion0</MessageDigestAlgorithmCodeListVersion>
+    <MimeTypeCodeListVersion>MimeTypeCodeListVersion0</MimeTypeCodeListVersion>
+    <EncodingCodeListVersion>EncodingCodeListVersion0</EncodingCodeListVersion>
+    <FileFormatCodeListVersion>FileFormatCodeListVersion0</FileFormatCodeListVersion>
+    <CompressionAlgorithmCodeListVersion>CompressionAlgorithmCodeListVersion0</CompressionAlgorithmCodeListVersion>
+    <DataObjectVersionCodeListVersion>DataObjectVersionCodeListVersion0</DataObjectVersionCodeListVersion>
+    <StorageRuleCodeListVersion>StorageRuleCodeListVersion0</StorageRuleCodeListVersion>
+    <AppraisalRuleCodeListVersion>AppraisalRuleCodeListVersion0</AppraisalRuleCodeListVersion>
+    <AccessRuleCodeListVersion>AccessRuleCodeListVersion0</AccessRuleCodeListVersion>
+    <DisseminationRuleCodeListVersion>DisseminationRuleCodeListVersion0</DisseminationRuleCodeListVersion>
+    <ReuseRuleCodeListVersion>ReuseRuleCodeListVersion0</ReuseRuleCodeListVersion>
+    <ClassificationRuleCodeListVersion>ClassificationRuleCodeListVersion0</ClassificationRuleCodeListVersion>
+    <AuthorizationReasonCodeListVersion>AuthorizationReasonCodeListVersion0</AuthorizationReasonCodeListVersion>
+    <RelationshipCodeListVersion>RelationshipCodeListVersion0</RelationshipCodeListVersion>
+  </CodeListVersions>
+  <DataObjectPackage>
+"""
+
+SEDA_TAIL = """    <ManagementMetadata>
+      <AcquisitionInformation>Versement</AcquisitionInformation>
+      <LegalStatus>Public Archive</LegalStatus>
+      <OriginatingAgencyIdentifier>FRAN_NP_009913</OriginatingAgencyIdentifier>
+      <SubmissionAgencyIdentifier>FRAN_NP_005061</SubmissionAgencyIdentifier>
+    </ManagementMetadata>
+  </DataObjectPackage>
+  <ArchivalAgency><Identifier>FRAN_NP_009915</Identifier></ArchivalAgency>
+  <TransferringAgency><Identifier>FRAN_NP_005761</Identifier></TransferringAgency>
+</ArchiveTransfer>
+"""
+
+
+def gen_manifest(work, scale):
+    """A SEDA 2.3 manifest of 100 000 archive units (scaled), written as XML text:
+    series of 100 units (1 RecordGrp + 99 Items), one item in 4 referencing an object group."""
+    units = max(10, round(100000 * scale))
+    path = os.path.join(work, "manifest-%d.xml" % units)
+    if os.path.exists(path):
+        return path, units
+    rng = random.Random(SEED + 2)
+    groups = 100
+    n_series = (units + groups - 1) // groups
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", buffering=1 << 20) as f:
+        f.write(SEDA_HEAD % SEED)
+        got = []
+        for s in range(n_series):
+            for i in range(1, min(groups, units - s * groups)):
+                if i % 4 == 0:
+                    got.append((s, i))
+        for s, i in got:
+            digest = hashlib.sha512(b"%d-%d" % (s, i)).hexdigest()
+            f.write(
+                '    <DataObjectGroup id="GOT-%d-%d"><BinaryDataObject id="BDO-%d-%d">'
+                "<DataObjectVersion>BinaryMaster_1</DataObjectVersion>"
+                "<Uri>Content/s%d/i%d.pdf</Uri>"
+                '<MessageDigest algorithm="SHA-512">%s</MessageDigest><Size>%d</Size>'
+                "<FormatIdentification><FormatLitteral>Acrobat PDF 1.4</FormatLitteral>"
+                "<MimeType>application/pdf</MimeType><FormatId>fmt/18</FormatId></FormatIdentification>"
+                "<FileInfo><Filename>i%d.pdf</Filename><LastModified>2020-01-01T00:00:00</LastModified></FileInfo>"
+                "</BinaryDataObject></DataObjectGroup>\n"
+                % (s, i, s, i, s, i, digest, rng.randint(1000, 10**7), i)
+            )
+        f.write("    <DescriptiveMetadata>\n")
+        for s in range(n_series):
+            y = 1900 + s % 120
+            f.write(
+                '      <ArchiveUnit id="AU-%d"><Management><AppraisalRule><Rule>APP-00001</Rule>'
+                "<StartDate>%d-01-01</StartDate><FinalAction>Keep</FinalAction></AppraisalRule>"
+                "<AccessRule><Rule>ACC-00002</Rule><StartDate>%d-01-01</StartDate></AccessRule></Management>"
+                "<Content><DescriptionLevel>RecordGrp</DescriptionLevel><Title>Series %d</Title>"
+                "<Description>Benchmark series %d</Description><StartDate>%d-01-01</StartDate>"
+                "<EndDate>%d-12-31</EndDate></Content>\n" % (s, y, y, s, s, y, y)
+            )
+            for i in range(1, min(groups, units - s * groups)):
+                ref = (
+                    "<DataObjectReference><DataObjectGroupReferenceId>GOT-%d-%d</DataObjectGroupReferenceId>"
+                    "</DataObjectReference>" % (s, i)
+                    if i % 4 == 0
+                    else ""
+                )
+                mgmt = (
+                    "<Management><AccessRule><Rule>ACC-00003</Rule><StartDate>%d-06-01</StartDate>"
+                    "</AccessRule></Management>" % y
+                    if i % 10 == 0
+                    else ""
+                )
+                f.write(
+                    '        <ArchiveUnit id="AU-%d-%d">%s<Content><DescriptionLevel>Item</DescriptionLevel>'
+                    '<Title xml:lang="fr">Document %d de la série %d</Title>'
+                    "<Description>%s</Description>"
+                    "<Keyword><KeywordContent>k%d</KeywordContent><KeywordType>subject</KeywordType></Keyword>"
+                    "<StartDate>%d-03-%02d</StartDate></Content>%s</ArchiveUnit>\n"
+                    % (s, i, mgmt, i, s, "%.12f" % rng.random(), rng.randint(0, 999), y, 1 + i % 28, ref)
+                )
+            f.write("      </ArchiveUnit>\n")
+        f.write("    </DescriptiveMetadata>\n")
+        f.write(SEDA_TAIL)
+    os.replace(tmp, path)
+    return path, units
+
+
+def gen_blob(work, scale):
+    """One file of 1 GiB (scaled) for the storage-offer put."""
+    size = max(64 * 1024, round(GIB * scale))
+    path = os.path.join(work, "blob-%d.bin" % size)
+    if not os.path.exists(path):
+        rng = random.Random(SEED + 3)
+        with open(path + ".tmp", "wb") as f:
+            left = size
+            while left:
+                k = min(left, 8 << 20)
+                f.write(rng.randbytes(k))
+                left -= k
+        os.replace(path + ".tmp", path)
+    return path, size
+
+
+# ----------------------------------------------------------------------------------------
+# Measurement
+# ----------------------------------------------------------------------------------------
+
+
+def _gnu_time():
+    for t in ("/usr/bin/time",):
+        try:
+            p = subprocess.run([t, "-q", "-f", "%M", "true"], capture_output=True, text=True, timeout=10)
+            if p.returncode == 0 and p.stderr.strip().isdigit():
+                return t
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return None
+
+
+GNU_TIME = _gnu_time()
+
+
+class Failed(Exception):
+    pass
+
+
+def run_timed(argvs, cwd=None, env=None, ok_codes=(0,)):
+    """Runs the commands one after the other; returns (wall s, cpu s, peak rss KiB)."""
+    wall = cpu = 0.0
+    rss = 0
+    for argv in argvs:
+        with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rssf:
+            # Linux keeps the parent's high-water RSS across fork+exec, so ru_maxrss of a child of
+            # this Python process is never below Python's own RSS (~20 MiB). GNU time forks the
+            # command from a small process and reports its true peak RSS; wait4 still gives the CPU.
+            full = [GNU_TIME, "-q", "-f", "%M", "-o", rssf.name] + argv if GNU_TIME else argv
+            t0 = time.perf_counter()
+            p = subprocess.Popen(full, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, ru = os.wait4(p.pid, 0)
+            wall += time.perf_counter() - t0
+            p.returncode = os.waitstatus_to_exitcode(status)
+            cpu += ru.ru_utime + ru.ru_stime
+            peak = ru.ru_maxrss
+            if GNU_TIME:
+                try:
+                    peak = int(rssf.read().strip().splitlines()[-1])
+                except (ValueError, IndexError):
+                    pass
+            rss = max(rss, peak)
+            if p.returncode not in ok_codes:
+                err.seek(0)
+                msg = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+                raise Failed("%s exited %d: %s" % (argv[0], p.returncode, " | ".join(msg)))
+    return wall, cpu, rss
+
+
+class Row:
+    def __init__(self, label, tool, cmds, is_vas=False, setup=None, cleanup=None, ok_codes=(0,), env=None,
+                 missing=None, shown=None, vs=None):
+        self.label = label
+        self.vs = vs  # label of the vas row this peer is compared with (default: the group's first vas row)
+        self.tool = tool
+        self.cmds = cmds  # function(run_index) -> list of argv
+        self.is_vas = is_vas
+        self.setup = setup  # function(run_index), not timed
+        self.cleanup = cleanup
+        self.ok_codes = ok_codes
+        self.env = env
+        self.missing = missing  # reason the row is skipped
+        self.shown = shown  # command shown in the table
+        self.samples = []
+        self.error = None
+
+
+class Group:
+    def __init__(self, title, data, nbytes, nitems, goal, rows, unit="MB/s"):
+        self.title = title
+        self.data = data
+        self.nbytes = nbytes
+        self.nitems = nitems
+        self.goal = goal
+        self.rows = rows
+        self.unit = unit
+
+
+def run_group(g, repeat, verbose):
+    for r in range(repeat):
+        # Alternate: every row once per round, the order rotated each round.
+        rows = [x for x in g.rows if not x.missing and not x.error]
+        k = r % len(rows) if rows else 0
+        for row in rows[k:] + rows[:k]:
+            try:
+                if row.setup:
+                    row.setup(r)
+                s = run_timed(row.cmds(r), env=row.env, ok_codes=row.ok_codes)
+                row.samples.append(s)
+                if verbose:
+                    print("  %-40s run %d: %.3f s wall, %.3f s cpu, %d MiB" % (row.label, r + 1, s[0], s[1], s[2] // 1024),
+                          file=sys.stderr)
+            except (Failed, OSError) as e:
+                row.error = str(e)
+                print("  %s: FAILED: %s" % (row.label, e), file=sys.stderr)
+            finally:
+                if row.cleanup:
+                    row.cleanup(r)
+
+
+def med(row, i):
+    return statistics.median(s[i] for s in row.samples)
+
+
+def fmt_rate(g, wall):
+    if g.unit == "files/s":
+        return "%.0f files/s" % (g.nitems / wall) if wall > 0 else "-"
+    return "%.1f MB/s" % (g.nbytes / wall / 1e6) if wall > 0 else "-"
+
+
+def render_group(g):
+    out = ["### %s" % g.title, "", "Data: %s. Goal: %s." % (g.data, g.goal), ""]
+    out.append("| command | tool | runs | wall (median) | CPU user+sys (median) | peak RSS | throughput | vas/peer wall | vas/peer CPU |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    vas_rows = [r for r in g.rows if r.is_vas and r.samples]
+    ref = next((r for r in g.rows if r.is_vas), None)
+    ref = ref if ref is not None and ref.samples else None
+    for row in g.rows:
+        shown = "`%s`" % row.shown if row.shown else row.label
+        if row.missing:
+            out.append("| %s | %s | 0 | skipped (%s) | | | | | |" % (shown, row.tool, row.missing))
+            continue
+        if not row.samples:
+            out.append("| %s | %s | 0 | failed: %s | | | | | |" % (shown, row.tool, (row.error or "?").replace("|", "/")[:160]))
+            continue
+        w, c = med(row, 0), med(row, 1)
+        rss = max(s[2] for s in row.samples)
+        ratio_w = ratio_c = ""
+        cmp_row = ref
+        if row.vs:
+            cmp_row = next((x for x in g.rows if x.label == row.vs and x.samples), None)
+        if cmp_row is not None and not row.is_vas:
+            ratio_w = "%.2f" % (med(cmp_row, 0) / w) if w > 0 else "-"
+            ratio_c = "%.2f" % (med(cmp_row, 1) / c) if c > 0 else "-"
+        note = " (failed once: %s)" % row.error[:80] if row.error else ""
+        out.append("| %s%s | %s | %d | %.3f s | %.3f s | %.1f MiB | %s | %s | %s |" % (
+            shown, note, row.tool, len(row.samples), w, c, rss / 1024, fmt_rate(g, w), ratio_w, ratio_c))
+    if ref is not None:
+        out.append("")
+        others = sorted({"`%s` with `%s`" % (r.label, r.vs) for r in g.rows if r.vs})
+        out.append("Ratios compare each peer with `%s`%s (below 1: vas is faster)." % (
+            ref.label, "".join(", except " + o for o in others)))
+        for row in vas_rows:
+            c = med(row, 1)
+            if c > 0 and g.unit == "MB/s":
+                out.append("`%s`: %.1f MB/s wall, %.1f MB per CPU-second." % (row.label, g.nbytes / med(row, 0) / 1e6,
+                                                                           g.nbytes / c / 1e6))
+            elif c > 0:
+                out.append("`%s`: %.0f files/s wall, %.0f files per CPU-second." % (row.label, g.nitems / med(row, 0),
+                                                                                  g.nitems / c))
+    out.append("")
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Tools
+# ----------------------------------------------------------------------------------------
+
+
+def have(cmd):
+    return shutil.which(cmd) is not None
+
+
+def py_has(mod):
+    return subprocess.run([sys.executable, "-c", "import " + mod], capture_output=True).returncode == 0
+
+
+def version_of(argv):
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        s = (p.stdout.strip() or p.stderr.strip()).splitlines()
+        return s[0].strip() if s else "?"
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def install_peers():
+    steps = [
+        [sys.executable, "-m", "pip", "install", "-q", "bagit", "opf-fido", "pygfried"],
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "libxml2-utils", "hyperfine"],
+        ["cargo", "install", "rocfl", "--locked"],
+    ]
+    for s in steps:
+        if not have(s[0]) and s[0] != sys.executable:
+            print("install: %s not available, skipped" % s[0], file=sys.stderr)
+            continue
+        print("install: %s" % " ".join(s), file=sys.stderr)
+        if subprocess.run(s).returncode != 0:
+            print("install: failed (continuing): %s" % " ".join(s), file=sys.stderr)
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    mem = "%.1f GiB" % (int(line.split()[1]) / (1 << 20))
+    except OSError:
+        pass
+    return model, mem
+
+
+def loadavg():
+    try:
+        return " / ".join("%.2f" % x for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def chunks(lst, n):
+    return [lst[i:i + n] for i in range(0, len(lst), n)]
+
+
+# ----------------------------------------------------------------------------------------
+# Main
+# ----------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=1.0, help="shrink every corpus (1.0: 10 000 files / 1 GiB …)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per command (median reported)")
+    ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench-work"), help="work dir (corpora are kept)")
+    ap.add_argument("--out", default=None, help="also write the Markdown report to this file")
+    ap.add_argument("--vas", default=os.path.join(ROOT, "target", "release", "vas"), help="the vas binary")
+    ap.add_argument("--install-peers", action="store_true", help="pip/apt/cargo install the peers first")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated groups: hash,verify,schema,profile,format,offer (default: all)")
+    ap.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
+    a = ap.parse_args()
+
+    if a.repeat < 1 or a.scale <= 0:
+        ap.error("--repeat must be ≥ 1 and --scale > 0")
+    if not os.access(a.vas, os.X_OK):
+        print("compare.py: error: %s not found; build it: cargo build --release -p vas-core --features cli" % a.vas,
+              file=sys.stderr)
+        return 2
+    if a.install_peers:
+        install_peers()
+    only = set(a.only.split(",")) if a.only else None
+    want = lambda k: only is None or k in only  # noqa: E731
+    vas = os.path.abspath(a.vas)
+    work = os.path.abspath(a.work)
+    os.makedirs(work, exist_ok=True)
+    scratch = os.path.join(work, "scratch")
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.makedirs(scratch)
+    load_start = loadavg()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    log = (lambda *x: None) if a.quiet else (lambda *x: print(*x, file=sys.stderr))
+
+    versions = {"vas": version_of([vas, "--version"])}
+    has_openssl, has_coreutils = have("openssl"), have("sha512sum")
+    has_xmllint = have("xmllint")
+    has_bagit = have("bagit.py") and py_has("bagit")
+    has_fido = have("fido")
+    has_pygfried = py_has("pygfried")
+    has_sf = have("sf")
+    has_rocfl = have("rocfl")
+    if has_openssl:
+        versions["openssl"] = version_of(["openssl", "version"])
+    if has_coreutils:
+        versions["coreutils"] = version_of(["sha512sum", "--version"])
+    if has_xmllint:
+        versions["xmllint"] = version_of(["xmllint", "--version"])
+    if has_bagit:
+        versions["bagit.py"] = version_of(["bagit.py", "--version"])
+    if has_fido:
+        versions["fido"] = version_of(["fido", "-v"])
+    if has_pygfried:
+        versions["pygfried"] = version_of([sys.executable, "-c", "import pygfried; print('pygfried', pygfried.version())"])
+    if has_sf:
+        versions["siegfried (sf)"] = version_of(["sf", "-version"])
+    if has_rocfl:
+        versions["rocfl"] = version_of(["rocfl", "--version"])
+    versions["dd/cp"] = version_of(["cp", "--version"])
+    versions["python"] = sys.version.split()[0]
+
+    NI = "not installed"
+    groups = []
+    t_gen = time.perf_counter()
+
+    # -- 1. SIP build vs the hashing floor, bagit and rocfl ------------------------------
+    if want("hash") or want("verify"):
+        log("corpus: big files …")
+        big, nbig, big_bytes = gen_big(work, a.scale)
+        files = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(big) for f in fs)
+        batches = chunks(files, 1000)
+        out_zip = os.path.join(scratch, "sip.zip")
+
+        def rm(p):
+            def f(_r):
+                if os.path.isdir(p):
+                    shutil.rmtree(p)
+                elif os.path.exists(p):
+                    os.remove(p)
+            return f
+
+        bagdir = os.path.join(scratch, "bag")
+
+        def bag_setup(_r):
+            rm(bagdir)(0)
+            shutil.copytree(big, bagdir)
+
+        ocfl_root = os.path.join(scratch, "ocfl")
+
+        def ocfl_setup(_r):
+            rm(ocfl_root)(0)
+            os.makedirs(ocfl_root)
+            subprocess.run(["rocfl", "-r", ocfl_root, "init"], check=True, capture_output=True)
+
+    if want("hash"):
+        rows = [
+            Row("vas sip build --stored", "vas", lambda r: [[vas, "sip", "build", big, "-o", out_zip, "--stored",
+                                                             "--algorithm", "sha-512", "--seda", "2.3"]],
+                is_vas=True, setup=rm(out_zip), cleanup=rm(out_zip),
+                shown="vas sip build DIR -o sip.zip --stored --algorithm sha-512 --seda 2.3"),
+            Row("vas sip build --stored, 1 thread", "vas",
+                lambda r: [[vas, "sip", "build", big, "-o", out_zip, "--stored", "--algorithm", "sha-512", "--seda",
+                            "2.3"]], is_vas=True, setup=rm(out_zip), cleanup=rm(out_zip),
+                env=dict(os.environ, RAYON_NUM_THREADS="1"),
+                shown="RAYON_NUM_THREADS=1 vas sip build DIR -o sip.zip --stored --algorithm sha-512 --seda 2.3"),
+            Row("vas sip build --stored --manifest-last", "vas",
+                lambda r: [[vas, "sip", "build", big, "-o", out_zip, "--stored", "--manifest-last", "--algorithm",
+                            "sha-512", "--seda", "2.3"]], is_vas=True, setup=rm(out_zip), cleanup=rm(out_zip),
+                shown="vas sip build DIR -o sip.zip --stored --manifest-last --algorithm sha-512 --seda 2.3"),
+            Row("vas sip build (deflate)", "vas", lambda r: [[vas, "sip", "build", big, "-o", out_zip,
+                                                              "--algorithm", "sha-512", "--seda", "2.3"]],
+                is_vas=True, setup=rm(out_zip), cleanup=rm(out_zip),
+                shown="vas sip build DIR -o sip.zip --algorithm sha-512 --seda 2.3"),
+        ]
+        for alg in ("sha512", "sha256", "md5"):
+            rows.append(Row("openssl dgst -" + alg, "openssl",
+                            (lambda alg: lambda r: [["openssl", "dgst", "-" + alg] + b for b in batches])(alg),
+                            missing=None if has_openssl else NI, shown="openssl dgst -%s FILES…" % alg))
+        for tool in ("sha512sum", "sha256sum", "md5sum"):
+            rows.append(Row(tool, "coreutils", (lambda tool: lambda r: [[tool] + b for b in batches])(tool),
+                            missing=None if has_coreutils else NI, shown="%s FILES…" % tool))
+        for n in (1, 2):
+            rows.append(Row("bagit.py create, %d process(es)" % n, "bagit.py",
+                            (lambda n: lambda r: [["bagit.py", "--sha512", "--processes", str(n), bagdir]])(n),
+                            setup=bag_setup, cleanup=rm(bagdir), missing=None if has_bagit else NI,
+                            shown="bagit.py --sha512 --processes %d COPY_OF_DIR" % n))
+        rows.append(Row("rocfl create (OCFL object)", "rocfl",
+                        lambda r: [["rocfl", "-r", ocfl_root, "new", "obj"],
+                                   ["rocfl", "-r", ocfl_root, "cp", "-r", "obj", big, "/"],
+                                   ["rocfl", "-r", ocfl_root, "commit", "obj"]],
+                        setup=ocfl_setup, cleanup=rm(ocfl_root), missing=None if has_rocfl else NI,
+                        shown="rocfl new obj; rocfl cp -r obj DIR /; rocfl commit obj"))
+        groups.append(Group("Packaging and hashing floor (vas sip build vs bagit.py, rocfl, openssl, coreutils)",
+                            "%d files, %.1f MiB of random bytes" % (nbig, big_bytes / (1 << 20)), big_bytes, nbig,
+                            "sip build ≥2× faster than bagit; within 1.2× of `openssl dgst -sha512` on one core, "
+                            "faster on two", rows))
+
+    if want("verify"):
+        # Fixed inputs, made once (not timed): a zip SIP and a bag of the same files.
+        ref_zip = os.path.join(scratch, "ref-sip.zip")
+        ref_bag = os.path.join(scratch, "ref-bag")
+        subprocess.run([vas, "sip", "build", big, "-o", ref_zip, "--stored", "--algorithm", "sha-512", "--seda", "2.3"],
+                       check=True, capture_output=True)
+        if has_bagit:
+            shutil.copytree(big, ref_bag)
+            subprocess.run(["bagit.py", "--sha512", "--processes", "1", ref_bag], check=True, capture_output=True)
+        ref_ocfl = os.path.join(scratch, "ref-ocfl")
+        if has_rocfl:
+            try:
+                os.makedirs(ref_ocfl)
+                subprocess.run(["rocfl", "-r", ref_ocfl, "init"], check=True, capture_output=True)
+                subprocess.run(["rocfl", "-r", ref_ocfl, "new", "obj"], check=True, capture_output=True)
+                subprocess.run(["rocfl", "-r", ref_ocfl, "cp", "-r", "obj", big, "/"], check=True, capture_output=True)
+                subprocess.run(["rocfl", "-r", ref_ocfl, "commit", "obj"], check=True, capture_output=True)
+            except subprocess.CalledProcessError as e:
+                log("rocfl: could not prepare the reference object: %s" % e)
+        rows = [
+            Row("vas sip inspect", "vas", lambda r: [[vas, "sip", "inspect", ref_zip, "--json"]], is_vas=True,
+                shown="vas sip inspect sip.zip --json"),
+            Row("bagit.py --validate", "bagit.py", lambda r: [["bagit.py", "--validate", ref_bag]],
+                missing=None if has_bagit else NI, shown="bagit.py --validate BAG"),
+            Row("rocfl validate", "rocfl", lambda r: [["rocfl", "-r", ref_ocfl, "validate", "obj"]],
+                missing=None if has_rocfl else NI, shown="rocfl validate obj"),
+        ]
+        groups.append(Group("Package verification (every digest re-computed)",
+                            "the same %d files, %.1f MiB" % (nbig, big_bytes / (1 << 20)), big_bytes, nbig,
+                            "vas faster than the peers (no figure in the issues)", rows))
+
+    # -- 2. Manifest validation ----------------------------------------------------------
+    if want("schema"):
+        log("corpus: manifest …")
+        manifest, units = gen_manifest(work, a.scale)
+        msize = os.path.getsize(manifest)
+        xsd = os.path.join(ROOT, "vas-core", "schemas", "2.3", "seda-2.3-main.xsd")
+        env = dict(os.environ, XML_CATALOG_FILES=os.path.join(ROOT, "vas-core", "schemas", "catalog.xml"))
+        rows = [
+            Row("vas manifest check", "vas", lambda r: [[vas, "manifest", "check", manifest]], is_vas=True,
+                shown="vas manifest check manifest.xml"),
+            Row("xmllint --schema", "xmllint",
+                lambda r: [["xmllint", "--nonet", "--noout", "--huge", "--schema", xsd, manifest]], env=env,
+                missing=None if has_xmllint else NI,
+                shown="xmllint --nonet --noout --huge --schema seda-2.3-main.xsd manifest.xml"),
+            Row("vas manifest stats (parse floor)", "vas", lambda r: [[vas, "manifest", "stats", manifest, "--json"]],
+                is_vas=True, shown="vas manifest stats manifest.xml --json"),
+            Row("xmllint (parse only)", "xmllint", lambda r: [["xmllint", "--nonet", "--noout", "--huge", manifest]],
+                missing=None if has_xmllint else NI, shown="xmllint --nonet --noout --huge manifest.xml",
+                vs="vas manifest stats (parse floor)"),
+        ]
+        groups.append(Group("SEDA 2.3 manifest validation against the official XSD",
+                            "%d archive units, %.1f MB" % (units, msize / 1e6), msize, units,
+                            "validation ≥3× faster than xmllint; manifest parse ≥150 MB/s", rows))
+
+    if want("profile"):
+        pdir = os.path.join(ROOT, "tests", "fixtures", "profiles", "vitam-checkProfil")
+        rng_f, ok = os.path.join(pdir, "Profil20.rng"), os.path.join(pdir, "manifest_ok.xml")
+        rows = [
+            Row("vas manifest check --profile", "vas", lambda r: [[vas, "manifest", "check", "--profile", rng_f, ok]],
+                is_vas=True, shown="vas manifest check --profile Profil20.rng manifest_ok.xml"),
+            Row("xmllint --relaxng", "xmllint", lambda r: [["xmllint", "--nonet", "--noout", "--relaxng", rng_f, ok]],
+                missing=None if has_xmllint else NI,
+                shown="xmllint --nonet --noout --relaxng Profil20.rng manifest_ok.xml"),
+        ]
+        groups.append(Group("Archival-profile (RelaxNG) validation",
+                            "tests/fixtures/profiles/vitam-checkProfil (one small SIP manifest; vas also validates "
+                            "against the SEDA XSD, xmllint only the profile)", os.path.getsize(ok), 1,
+                            "validation ≥3× faster than xmllint", rows))
+
+    # -- 3. Format identification --------------------------------------------------------
+    if want("format"):
+        log("corpus: small files …")
+        sdir, sfiles = gen_small(work, a.scale)
+        sbytes = sum(os.path.getsize(f) for f in sfiles)
+        listing = os.path.join(work, "small-files.txt")
+        with open(listing, "w") as f:
+            f.write("\n".join(sfiles) + "\n")
+        sb = chunks(sfiles, 1000)
+        rows = [
+            Row("vas format identify", "vas", lambda r: [[vas, "format", "identify", "--json"] + b for b in sb],
+                is_vas=True, shown="vas format identify --json FILES… (1 000 per call)"),
+            Row("vas format identify, 1 thread", "vas",
+                lambda r: [[vas, "format", "identify", "--json"] + b for b in sb], is_vas=True,
+                env=dict(os.environ, RAYON_NUM_THREADS="1"),
+                shown="RAYON_NUM_THREADS=1 vas format identify --json FILES…"),
+            Row("fido", "fido", lambda r: [["fido", "-q", "-input", listing]], missing=None if has_fido else NI,
+                shown="fido -q -input LIST"),
+            Row("pygfried (siegfried)", "pygfried",
+                lambda r: [[sys.executable, "-c", "import pygfried, sys; pygfried.identify_dir(sys.argv[1])", sdir]],
+                missing=None if has_pygfried else NI, shown="python -c 'pygfried.identify_dir(DIR)'"),
+            Row("sf (siegfried)", "sf", lambda r: [["sf", "-json", sdir]],
+                missing=None if has_sf else NI, shown="sf -json DIR"),
+        ]
+        groups.append(Group("Format identification (PRONOM)",
+                            "%d files of ~4 KiB (PDF, PNG, JPEG, GIF, ZIP, XML, HTML, text)" % len(sfiles),
+                            sbytes, len(sfiles), "≥10× fido and ≥ siegfried", rows, unit="files/s"))
+
+    # -- 4. Storage offer put ------------------------------------------------------------
+    if want("offer"):
+        log("corpus: blob …")
+        blob, bsize = gen_blob(work, a.scale)
+        odir = os.path.join(scratch, "offer")
+        cfg = os.path.join(scratch, "storage.toml")
+        with open(cfg, "w") as f:
+            f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "offer/fs-1"\n')
+        dst = os.path.join(scratch, "copy.bin")
+
+        def clean_offer(_r):
+            shutil.rmtree(odir, ignore_errors=True)
+            os.makedirs(os.path.join(odir, "fs-1"))
+
+        def rm_dst(_r):
+            if os.path.exists(dst):
+                os.remove(dst)
+
+        rows = [
+            Row("vas offer put", "vas", lambda r: [[vas, "offer", "put", cfg, "0_OBJECT/blob-%d.bin" % r, blob]],
+                is_vas=True, setup=clean_offer, cleanup=lambda r: shutil.rmtree(odir, ignore_errors=True),
+                shown="vas offer put storage.toml KEY blob (filesystem offer, fsync, SHA-512)"),
+            Row("dd conv=fsync", "dd", lambda r: [["dd", "if=" + blob, "of=" + dst, "bs=4M", "conv=fsync",
+                                                   "status=none"]], setup=rm_dst, cleanup=rm_dst,
+                shown="dd if=blob of=copy bs=4M conv=fsync"),
+            Row("cp (no fsync)", "cp", lambda r: [["cp", blob, dst]], setup=rm_dst, cleanup=rm_dst,
+                shown="cp blob copy"),
+        ]
+        groups.append(Group("Storage offer put (filesystem offer)", "one file of %.1f MiB" % (bsize / (1 << 20)),
+                            bsize, 1, "offer put ≥90% of `dd conv=fsync` throughput (vas/peer wall ≤ 1.11)", rows))
+
+    gen_s = time.perf_counter() - t_gen
+
+    for g in groups:
+        log("== %s" % g.title)
+        run_group(g, a.repeat, not a.quiet)
+
+    model, mem = machine()
+    lines = [
+        "## vas vs peers — %s" % started,
+        "",
+        "| machine | |",
+        "|---|---|",
+        "| CPU | %s |" % model,
+        "| nproc | %d |" % os.cpu_count(),
+        "| memory | %s |" % mem,
+        "| OS | %s %s |" % (platform.system(), platform.release()),
+        "| load average (1/5/15 min) at start | %s |" % load_start,
+        "| load average (1/5/15 min) at end | %s |" % loadavg(),
+        "| date | %s |" % started,
+        "| scale / repeat | %g / %d (corpora prepared in %.1f s, not timed) |" % (a.scale, a.repeat, gen_s),
+        "",
+        "| tool | version |",
+        "|---|---|",
+    ]
+    for k, v in versions.items():
+        lines.append("| %s | %s |" % (k, v or "?"))
+    for k, present in (("bagit.py", has_bagit), ("fido", has_fido), ("pygfried", has_pygfried),
+                       ("siegfried (sf)", has_sf), ("rocfl", has_rocfl), ("xmllint", has_xmllint)):
+        if not present:
+            lines.append("| %s | not installed (rows skipped) |" % k)
+    lines.append("")
+    lines.append("Wall and CPU are medians over the runs; CPU is user+sys of the command and its children "
+                 "(os.wait4); peak RSS is the largest seen (%s). vas/peer below 1 means vas is faster." % (
+                     "GNU time %M" if GNU_TIME else "ru_maxrss from wait4, floored at the launcher's own RSS"))
+    lines.append("")
+    for g in groups:
+        lines += render_group(g)
+    report = "\n".join(lines)
+    print(report)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(report)
+    shutil.rmtree(scratch, ignore_errors=True)
+    failed = [r.label for g in groups for r in g.rows if r.is_vas and not r.samples]
+    if failed:
+        print("compare.py: vas rows failed: %s" % ", ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Smoke run of the whole-process comparison harness (benches/compare.py) on tiny corpora,
+# with only the peers already installed, so the harness cannot rot. Usage: scripts/test.d/bench-smoke.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+cargo build --release -p vas-core --features cli -q
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+out="$work/report.md"
+
+python3 benches/compare.py --scale 0.0005 --repeat 1 --work "$work/w" --out "$out" --quiet >/dev/null
+
+# Every vas row must be present with a measured time (not "failed" or "skipped").
+fail=0
+for row in \
+  'vas sip build DIR -o sip.zip --stored' \
+  'RAYON_NUM_THREADS=1 vas sip build' \
+  'vas sip build DIR -o sip.zip --stored --manifest-last' \
+  'vas sip build DIR -o sip.zip --algorithm' \
+  'vas sip inspect sip.zip --json' \
+  'vas manifest check manifest.xml' \
+  'vas manifest stats manifest.xml --json' \
+  'vas manifest check --profile Profil20.rng' \
+  'vas format identify --json' \
+  'RAYON_NUM_THREADS=1 vas format identify' \
+  'vas offer put storage.toml'; do
+  line="$(grep -F -- "| \`$row" "$out" || true)"
+  if [ -z "$line" ]; then
+    echo "bench-smoke: missing row: $row" >&2; fail=1
+  elif ! printf '%s\n' "$line" | grep -Eq '\| [0-9]+\.[0-9]{3} s \|'; then
+    echo "bench-smoke: row without a measured time: $line" >&2; fail=1
+  fi
+done
+grep -q '^| nproc | [0-9]' "$out" || { echo "bench-smoke: no machine description" >&2; fail=1; }
+[ "$fail" = 0 ] && echo "bench-smoke: ok ($(grep -c '^| `' "$out") command rows)"
+exit "$fail"
