@@ -7,4 +7,4 @@ if ! command -v xmllint >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libxml2-utils >/dev/null
 fi
-xmllint --version 2>&1 | head -1
+xmllint --version 2>&1 | sed -n 1p
