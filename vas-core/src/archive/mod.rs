@@ -890,8 +890,14 @@ impl Archive {
         rec.replay(&controls);
         rec.replay_lifecycles(&dry.report.lifecycles);
         let validated = if dry.report.outcome.is_accepted() {
+            // The dry run already streamed and hashed every object: reuse its SHA-512
+            // fixities (each offer re-verifies them on put). Re-read the package only if the
+            // dry run could not give them.
             let mut scratch = Recorder::new(Workflow::default_ingest());
-            let v = self.validate(sip, &mut scratch);
+            let v = match dry.validated.as_ref().and_then(|d| from_dry_run(d).ok()) {
+                Some(v) => Some(v),
+                None => self.validate(sip, &mut scratch),
+            };
             if v.is_none() {
                 // The archive's own re-verification disagrees with the controls (e.g. the
                 // package changed in between): its events explain why.
@@ -1643,4 +1649,32 @@ fn is_finalisation_event(ev_type: &str) -> bool {
         ev_type,
         "ATR_NOTIFICATION" | "ROLL_BACK" | "STP_INGEST_FINALISATION"
     )
+}
+
+/// The archive's view of a package the ingest controls accepted, without reading it again:
+/// the manifest in the archive's shape and the SHA-512 fixity of every binary object.
+fn from_dry_run(d: &crate::ingest::ValidatedSip) -> Result<Validated> {
+    let manifest = manifest::read(&d.manifest_bytes)?;
+    let mut fixities = BTreeMap::new();
+    for o in d.objects.iter().filter(|o| o.binary) {
+        let (Some((DigestAlgorithm::Sha512, hex)), Some(size)) = (&o.digest, o.size) else {
+            return Err(Error::internal(format!(
+                "object {} has no SHA-512 digest from the controls",
+                o.id
+            )));
+        };
+        fixities.insert(
+            o.id.clone(),
+            Fixity::new(DigestAlgorithm::Sha512, hex, size)?,
+        );
+    }
+    let binaries = manifest.objects.iter().filter(|o| !o.physical).count();
+    if binaries != fixities.len() {
+        return Err(Error::internal(format!(
+            "{} binary objects in the manifest, {} verified by the controls",
+            binaries,
+            fixities.len()
+        )));
+    }
+    Ok(Validated { manifest, fixities })
 }
