@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use vas_core::seda::Document;
 
 /// A 2.3 manifest with `n` units (each with management rules, keywords, dates) and `n`
@@ -105,4 +105,85 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+/// CPU seconds (user + system) of this process, from /proc/self/stat (Linux).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// `SEDA_BENCH_CPU=1 cargo bench --bench seda_parse`: CPU-time throughput (robust on a
+/// loaded machine, where wall-clock numbers mostly measure the scheduler).
+fn cpu_report() {
+    let xml = generate(100_000);
+    let bytes = xml.as_bytes();
+    let mb = bytes.len() as f64 / (1024.0 * 1024.0);
+    let reps = 5;
+    let only = std::env::var("SEDA_BENCH_CPU").unwrap_or_default();
+    let measure = |name: &str, f: &dyn Fn()| {
+        if !only.is_empty() && only != "1" && !name.contains(only.as_str()) {
+            return;
+        }
+        f();
+        let t0 = cpu_seconds().unwrap_or(0.0);
+        let w0 = std::time::Instant::now();
+        for _ in 0..reps {
+            f();
+        }
+        let cpu = (cpu_seconds().unwrap_or(0.0) - t0) / reps as f64;
+        let wall = w0.elapsed().as_secs_f64() / reps as f64;
+        println!(
+            "{name:<28} cpu {cpu:>7.3} s  {:>8.1} MiB/s   (wall {wall:.3} s)",
+            mb / cpu.max(1e-9)
+        );
+    };
+    println!("input: {mb:.1} MiB, 100000 units, 100000 binary objects");
+    println!(
+        "sizes: Text {} ElementMeta {} ContentItem {} BinaryDataObjectItem {} ArchiveUnitItem {}",
+        std::mem::size_of::<vas_core::seda::Text>(),
+        std::mem::size_of::<vas_core::seda::ElementMeta>(),
+        std::mem::size_of::<vas_core::seda::ContentItem>(),
+        std::mem::size_of::<vas_core::seda::BinaryDataObjectItem>(),
+        std::mem::size_of::<vas_core::seda::ArchiveUnitItem>()
+    );
+    let rss = || {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS"))
+                    .map(|l| l.to_string())
+            })
+            .unwrap_or_default()
+    };
+    let before = rss();
+    let d = Document::from_slice(bytes).unwrap();
+    println!("memory: before parse {before}; with the model {}", rss());
+    drop(d);
+    measure("quick_xml_raw_event_loop", &|| {
+        black_box(raw_event_loop(bytes));
+    });
+    measure("parse_typed_model", &|| {
+        black_box(Document::from_slice(bytes).unwrap());
+    });
+    let doc = Document::from_slice(bytes).unwrap();
+    measure("serialize", &|| {
+        black_box(doc.write_as(doc.version).unwrap());
+    });
+    measure("check_references", &|| {
+        black_box(doc.check_references());
+    });
+}
+
+fn main() {
+    if std::env::var_os("SEDA_BENCH_CPU").is_some() {
+        cpu_report();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -119,14 +119,13 @@ impl TransferBuilder {
     /// A builder for `version` with the defaults above.
     pub fn new(version: SedaVersion) -> Self {
         let mut header = Message {
-            meta: ElementMeta {
-                prefix: None,
-                attrs: vec![
+            meta: ElementMeta::new(
+                None,
+                vec![
                     Attr::new("xmlns", version.namespace()),
                     Attr::new("xmlns:xlink", "http://www.w3.org/1999/xlink"),
                 ],
-                pos: Default::default(),
-            },
+            ),
             items: Vec::new(),
         };
         header.add_text("Date", Text::new(now_datetime()));

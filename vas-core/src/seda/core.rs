@@ -82,44 +82,98 @@ impl std::str::FromStr for SedaVersion {
 /// the prefix it was written with, and all its attributes in order (namespace
 /// declarations, `xsi:schemaLocation`, `id`, `xml:lang`, `schemeID`, …).
 ///
-/// `prefix`: `None` = same prefix as the parent element (the usual case, and what
-/// builders produce), `Some("")` = unprefixed under a prefixed parent, `Some("seda")` =
-/// `seda:Name` under a parent with another prefix. The position is ignored by `==`.
+/// Prefix ([`prefix`](Self::prefix)): `None` = same prefix as the parent element (the
+/// usual case, and what builders produce), `Some("")` = unprefixed under a prefixed
+/// parent, `Some("seda")` = `seda:Name` under a parent with another prefix.
+/// The position is ignored by `==`. Compact: 16 bytes when there is no attribute and
+/// no prefix change (the common case), so large manifests stay small in memory.
+///
+/// ```
+/// use vas_core::seda::ElementMeta;
+/// let mut m = ElementMeta::default();
+/// m.set_attr("id", "AU1");
+/// m.set_attr("xml:lang", "fr");
+/// assert_eq!(m.id(), Some("AU1"));
+/// assert_eq!(m.attrs().len(), 2);
+/// assert_eq!(m.prefix(), None);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct ElementMeta {
-    /// Prefix as written (see the type docs).
-    pub prefix: Option<String>,
-    /// Attributes in order.
-    pub attrs: Vec<Attr>,
+    extra: Option<Box<MetaExtra>>,
     /// Position of the start tag in the source (0:0 when built from code).
     pub pos: Pos,
 }
 
+#[derive(Debug, Clone, Default, PartialEq)]
+struct MetaExtra {
+    prefix: Option<String>,
+    attrs: Vec<Attr>,
+}
+
 impl PartialEq for ElementMeta {
     fn eq(&self, o: &Self) -> bool {
-        self.prefix == o.prefix && self.attrs == o.attrs
+        self.prefix() == o.prefix() && self.attrs() == o.attrs()
     }
 }
 
 impl ElementMeta {
+    /// Metadata with a prefix and attributes.
+    pub fn new(prefix: Option<String>, attrs: Vec<Attr>) -> Self {
+        let extra = if prefix.is_none() && attrs.is_empty() {
+            None
+        } else {
+            Some(Box::new(MetaExtra { prefix, attrs }))
+        };
+        ElementMeta {
+            extra,
+            pos: Pos::default(),
+        }
+    }
+
     /// Reads the prefix and attributes of a start tag; the prefix is stored as `None`
     /// when it equals `parent_prefix` (the normal form, equal to elements built from code).
     pub fn from_start(s: &StartTag<'_>, parent_prefix: &str) -> Result<Self> {
         let p = s.prefix();
-        Ok(ElementMeta {
-            prefix: if p == parent_prefix {
-                None
-            } else {
-                Some(p.to_string())
-            },
-            attrs: s.attrs()?,
-            pos: s.pos,
-        })
+        let prefix = if p.len() == parent_prefix.len() && (p.is_empty() || p == parent_prefix) {
+            None
+        } else {
+            Some(p.to_string())
+        };
+        let mut m = ElementMeta::new(prefix, s.attrs()?);
+        m.pos = s.pos;
+        Ok(m)
+    }
+
+    /// The prefix (see the type docs).
+    pub fn prefix(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|e| e.prefix.as_deref())
+    }
+
+    /// Sets the prefix.
+    pub fn set_prefix(&mut self, prefix: Option<String>) {
+        self.extra_mut().prefix = prefix;
+    }
+
+    /// Attributes in document order.
+    pub fn attrs(&self) -> &[Attr] {
+        self.extra
+            .as_ref()
+            .map(|e| e.attrs.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Mutable attributes.
+    pub fn attrs_mut(&mut self) -> &mut Vec<Attr> {
+        &mut self.extra_mut().attrs
+    }
+
+    fn extra_mut(&mut self) -> &mut MetaExtra {
+        self.extra.get_or_insert_with(Box::default)
     }
 
     /// Value of an attribute (qualified name).
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
+        self.attrs()
             .iter()
             .find(|a| a.name == name)
             .map(|a| a.value.as_str())
@@ -128,10 +182,18 @@ impl ElementMeta {
     /// Sets (replaces in place, or appends) an attribute.
     pub fn set_attr(&mut self, name: &str, value: impl Into<String>) {
         let value = value.into();
-        match self.attrs.iter_mut().find(|a| a.name == name) {
+        let attrs = self.attrs_mut();
+        match attrs.iter_mut().find(|a| a.name == name) {
             Some(a) => a.value = value,
-            None => self.attrs.push(Attr::new(name, value)),
+            None => attrs.push(Attr::new(name, value)),
         }
+    }
+
+    /// Removes an attribute; returns its value.
+    pub fn remove_attr(&mut self, name: &str) -> Option<String> {
+        let attrs = self.attrs_mut();
+        let i = attrs.iter().position(|a| a.name == name)?;
+        Some(attrs.remove(i).value)
     }
 
     /// `@id`, or `@xml:id` when there is no `@id`.
@@ -342,7 +404,7 @@ pub struct SedaWriter<'m, W: Write> {
     /// The version written.
     pub version: SedaVersion,
     prefixes: Vec<&'m str>,
-    path: Vec<&'static str>,
+    path: Vec<(&'static str, Option<&'m str>)>,
 }
 
 impl<'m, W: Write> SedaWriter<'m, W> {
@@ -359,9 +421,14 @@ impl<'m, W: Write> SedaWriter<'m, W> {
     /// The current element path (for errors).
     pub fn path(&self) -> String {
         let mut s = String::new();
-        for p in &self.path {
+        for (p, id) in &self.path {
             s.push('/');
             s.push_str(p);
+            if let Some(id) = id {
+                s.push_str("[@id='");
+                s.push_str(id);
+                s.push_str("']");
+            }
         }
         s
     }
@@ -416,8 +483,8 @@ impl<'m, W: Write> SedaWriter<'m, W> {
 
     /// Starts a typed element: newline, indentation, `<prefix:tag attrs`.
     pub fn begin(&mut self, meta: &'m ElementMeta, tag: &'static str) -> Result<()> {
-        let prefix: &'m str = match &meta.prefix {
-            Some(p) => p.as_str(),
+        let prefix: &'m str = match meta.prefix() {
+            Some(p) => p,
             None => self.prefixes.last().copied().unwrap_or(""),
         };
         if !self.path.is_empty() {
@@ -425,9 +492,9 @@ impl<'m, W: Write> SedaWriter<'m, W> {
         }
         self.xml.raw_str("<")?;
         self.write_qname(prefix, tag)?;
-        self.write_attrs(&meta.attrs)?;
+        self.write_attrs(meta.attrs())?;
         self.prefixes.push(prefix);
-        self.path.push(tag);
+        self.path.push((tag, meta.attr("id")));
         Ok(())
     }
 
@@ -716,7 +783,7 @@ macro_rules! seda_complex {
         pub enum $item {
             $( $var($ty), )*
             /// An unknown, extension or version-foreign element, kept verbatim.
-            Other($crate::xml::RawElement),
+            Other(Box<$crate::xml::RawElement>),
             /// A comment, processing instruction or stray text at this position.
             Misc($crate::xml::Misc),
         }
@@ -872,7 +939,7 @@ macro_rules! seda_complex {
 
             /// Unknown/extension children kept verbatim.
             pub fn others(&self) -> impl Iterator<Item = &$crate::xml::RawElement> {
-                self.items.iter().filter_map(|i| match i { $item::Other(r) => Some(r), _ => None })
+                self.items.iter().filter_map(|i| match i { $item::Other(r) => Some(&**r), _ => None })
             }
 
             /// `@id` (or `@xml:id`).
@@ -899,7 +966,7 @@ macro_rules! seda_complex {
                             };
                             let item = match known {
                                 Some(i) => ($name::PARSERS[i])(r, &s)?,
-                                None => $item::Other($crate::xml::RawElement::capture(&mut r.xml, &s)?),
+                                None => $item::Other(Box::new($crate::xml::RawElement::capture(&mut r.xml, &s)?)),
                             };
                             items.push(item);
                         }
@@ -944,3 +1011,101 @@ macro_rules! seda_complex {
 }
 
 pub(crate) use seda_complex;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seda::model::{Content, ContentItem, RuleGroup, RuleItem};
+
+    #[test]
+    fn tag_map_finds_every_tag_and_nothing_else() {
+        let m = TagMap::new(Content::TAGS);
+        for (i, t) in Content::TAGS.iter().enumerate() {
+            assert_eq!(m.get(t), Some(i), "{t}");
+        }
+        for t in ["", "title", "Titl", "Titles", "DescriptionLevelX", "X"] {
+            assert_eq!(m.get(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn insert_uses_canonical_order_and_keeps_interleaving() {
+        let mut c = Content::default();
+        c.add_text("EndDate", Text::new("2020"));
+        c.add_text("Title", Text::new("b"));
+        c.add_text("DescriptionLevel", Text::new("Item"));
+        c.add_text("Title", Text::new("c"));
+        c.insert(ContentItem::Misc(crate::xml::Misc::Comment("x".into())));
+        let tags: Vec<Option<&str>> = c.items.iter().map(|i| i.tag()).collect();
+        assert_eq!(
+            tags,
+            vec![
+                Some("DescriptionLevel"),
+                Some("Title"),
+                Some("Title"),
+                Some("EndDate"),
+                None
+            ]
+        );
+        assert_eq!(
+            c.texts("Title").map(|t| t.as_str()).collect::<Vec<_>>(),
+            ["b", "c"]
+        );
+        assert!(c.set_text("Title", "a"));
+        assert_eq!(c.text("Title"), Some("a"));
+        assert!(!c.add_text("NoSuchElement", Text::new("x")));
+        assert_eq!(c.remove("Title"), 2);
+
+        let mut r = RuleGroup::default();
+        r.add_rule("R1", Some("2020-01-01")).add_rule("R2", None);
+        r.set_text("FinalAction", "Keep");
+        r.add_rule("R3", Some("2021-01-01"));
+        let seq: Vec<&str> = r
+            .items
+            .iter()
+            .map(|i| i.as_text().unwrap().as_str())
+            .collect();
+        assert_eq!(seq, ["R1", "2020-01-01", "R2", "R3", "2021-01-01", "Keep"]);
+        assert!(matches!(r.items.last(), Some(RuleItem::FinalAction(_))));
+    }
+
+    #[test]
+    fn dates_keep_their_lexical_kind() {
+        for (s, k) in [
+            ("2019", DateKind::Year),
+            ("2019+01:00", DateKind::Year),
+            ("2019-05", DateKind::YearMonth),
+            ("2019-05-02", DateKind::Date),
+            ("2019-05-02Z", DateKind::Date),
+            ("2019-05-02T10:11:12", DateKind::DateTime),
+            ("2019-05-02T10:11:12.5-05:00", DateKind::DateTime),
+        ] {
+            let d = SedaDate::parse(s).unwrap_or_else(|| panic!("{s}"));
+            assert_eq!(d.kind, k, "{s}");
+            assert_eq!(d.lexical, s);
+        }
+        for s in [
+            "",
+            "19",
+            "2019-00",
+            "2019-13-01",
+            "2019-05-32",
+            "hier",
+            "2019/05/02",
+        ] {
+            assert!(SedaDate::parse(s).is_none(), "{s}");
+        }
+    }
+
+    #[test]
+    fn versions_parse_and_compare() {
+        assert!(SedaVersion::V2_1 < SedaVersion::V2_3);
+        assert_eq!("2.2".parse::<SedaVersion>().unwrap(), SedaVersion::V2_2);
+        assert_eq!(
+            "2.0".parse::<SedaVersion>().unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
+        assert!(SedaVersion::V2_2.between(SedaVersion::V2_2, SedaVersion::V2_3));
+        assert!(!SedaVersion::V2_1.between(SedaVersion::V2_2, SedaVersion::V2_3));
+    }
+}

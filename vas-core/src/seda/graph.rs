@@ -544,3 +544,90 @@ impl<'a> UnitGraph<'a> {
         best
     }
 }
+
+/// Lookup by id of units (nested ones included), groups and objects of a document.
+///
+/// ```
+/// use vas_core::seda::{ArchiveTransfer, SedaVersion, ObjectSpec};
+/// let mut b = ArchiveTransfer::builder(SedaVersion::V2_3).archival_agency("AG").transferring_agency("TA");
+/// b.binary_object("G1", ObjectSpec { id: "B1".into(), ..ObjectSpec::default() });
+/// b.unit("U1").child("U2").object_group("G1");
+/// let doc = b.build()?;
+/// let idx = doc.index();
+/// assert_eq!(idx.unit("U2").and_then(|u| u.object_references().next()).and_then(|r| r.target()), Some("G1"));
+/// assert!(idx.group("G1").is_some());
+/// assert_eq!(idx.binary_object("B1").and_then(|b| b.data_object_version()), Some("BinaryMaster_1"));
+/// # Ok::<(), vas_core::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct DocIndex<'a> {
+    units: HashMap<&'a str, &'a ArchiveUnit>,
+    groups: HashMap<&'a str, &'a DataObjectGroup>,
+    binaries: HashMap<&'a str, &'a BinaryDataObject>,
+    physicals: HashMap<&'a str, &'a PhysicalDataObject>,
+}
+
+impl<'a> DocIndex<'a> {
+    /// A full unit (not a reference stub) by id.
+    pub fn unit(&self, id: &str) -> Option<&'a ArchiveUnit> {
+        self.units.get(id).copied()
+    }
+    /// A `DataObjectGroup` by id.
+    pub fn group(&self, id: &str) -> Option<&'a DataObjectGroup> {
+        self.groups.get(id).copied()
+    }
+    /// A `BinaryDataObject` by id.
+    pub fn binary_object(&self, id: &str) -> Option<&'a BinaryDataObject> {
+        self.binaries.get(id).copied()
+    }
+    /// A `PhysicalDataObject` by id.
+    pub fn physical_object(&self, id: &str) -> Option<&'a PhysicalDataObject> {
+        self.physicals.get(id).copied()
+    }
+}
+
+impl Document {
+    /// Builds the id index (first occurrence wins on duplicates; see
+    /// [`check_references`](Self::check_references)).
+    pub fn index(&self) -> DocIndex<'_> {
+        let mut idx = DocIndex::default();
+        let Some(p) = self.package() else {
+            return idx;
+        };
+        for item in &p.items {
+            match item {
+                DataObjectPackageItem::DataObjectGroup(g) => {
+                    if let Some(id) = g.id() {
+                        idx.groups.entry(id).or_insert(g);
+                    }
+                    for b in g.binary_objects() {
+                        if let Some(id) = b.id() {
+                            idx.binaries.entry(id).or_insert(b);
+                        }
+                    }
+                    for o in g.physical_objects() {
+                        if let Some(id) = o.id() {
+                            idx.physicals.entry(id).or_insert(o);
+                        }
+                    }
+                }
+                DataObjectPackageItem::BinaryDataObject(b) => {
+                    if let Some(id) = b.id() {
+                        idx.binaries.entry(id).or_insert(b);
+                    }
+                }
+                DataObjectPackageItem::PhysicalDataObject(o) => {
+                    if let Some(id) = o.id() {
+                        idx.physicals.entry(id).or_insert(o);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let g = self.unit_graph();
+        for i in 0..g.len() {
+            idx.units.entry(g.id(i)).or_insert(g.unit(i));
+        }
+        idx
+    }
+}

@@ -55,5 +55,5 @@ pub use self::core::{
     Walk, Walkable,
 };
 pub use self::document::{ArchiveTransfer, Document, MessageKind, ReadOptions, read};
-pub use self::graph::{Finding, FindingKind, Stats, UnitGraph};
+pub use self::graph::{DocIndex, Finding, FindingKind, Stats, UnitGraph};
 pub use self::model::*;

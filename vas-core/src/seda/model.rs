@@ -21,14 +21,14 @@ seda_complex! {
         Comment: Text = (0, "Comment", V2_1, V2_3),
         Date: Text = (1, "Date", V2_1, V2_3),
         MessageIdentifier: Text = (2, "MessageIdentifier", V2_1, V2_3),
-        Signature: RawElement = (3, "Signature", V2_1, V2_3),
+        Signature: Box<RawElement> = (3, "Signature", V2_1, V2_3),
         ArchivalAgreement: Text = (4, "ArchivalAgreement", V2_1, V2_3),
         CodeListVersions: CodeListVersions = (5, "CodeListVersions", V2_1, V2_3),
         DataObjectPackage: DataObjectPackage = (6, "DataObjectPackage", V2_1, V2_3),
         ReplyCode: Text = (7, "ReplyCode", V2_1, V2_3),
         Operation: Operation = (8, "Operation", V2_1, V2_3),
         MessageRequestIdentifier: Text = (9, "MessageRequestIdentifier", V2_1, V2_3),
-        AuthorizationRequestContent: RawElement = (10, "AuthorizationRequestContent", V2_1, V2_3),
+        AuthorizationRequestContent: Box<RawElement> = (10, "AuthorizationRequestContent", V2_1, V2_3),
         RelatedTransferReference: Text = (11, "RelatedTransferReference", V2_1, V2_3),
         TransferRequestReplyIdentifier: Text = (12, "TransferRequestReplyIdentifier", V2_1, V2_3),
         TransferDate: Text = (13, "TransferDate", V2_1, V2_3),
@@ -51,7 +51,7 @@ seda_complex! {
     /// An organisation (`OrganizationWithIdType` / `OrganizationType`).
     Organization, OrganizationItem {
         Identifier: Text = (0, "Identifier", V2_1, V2_3),
-        OrganizationDescriptiveMetadata: RawElement = (1, "OrganizationDescriptiveMetadata", V2_1, V2_3),
+        OrganizationDescriptiveMetadata: Box<RawElement> = (1, "OrganizationDescriptiveMetadata", V2_1, V2_3),
     }
 }
 
@@ -133,8 +133,8 @@ seda_complex! {
         Compressed: Text = (12, "Compressed", V2_1, V2_3),
         FormatIdentification: FormatIdentification = (13, "FormatIdentification", V2_1, V2_3),
         FileInfo: FileInfo = (14, "FileInfo", V2_1, V2_3),
-        Metadata: RawElement = (15, "Metadata", V2_1, V2_3),
-        OtherMetadata: RawElement = (16, "OtherMetadata", V2_1, V2_3),
+        Metadata: Box<RawElement> = (15, "Metadata", V2_1, V2_3),
+        OtherMetadata: Box<RawElement> = (16, "OtherMetadata", V2_1, V2_3),
     }
 }
 
@@ -483,7 +483,7 @@ seda_complex! {
         SignatureDescription: SignatureDescription = (3, "SignatureDescription", V2_3, V2_3),
         TimestampingInformation: TimestampingInformation = (4, "TimestampingInformation", V2_3, V2_3),
         AdditionalProof: AdditionalProof = (5, "AdditionalProof", V2_3, V2_3),
-        Extended: RawElement = (6, "Extended", V2_3, V2_3),
+        Extended: Box<RawElement> = (6, "Extended", V2_3, V2_3),
     }
 }
 

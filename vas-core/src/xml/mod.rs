@@ -283,6 +283,9 @@ impl StartTag<'_> {
     /// Attributes in order, unescaped. Malformed attributes are an [`ErrorKind::Xml`] error.
     pub fn attrs(&self) -> Result<Vec<Attr>> {
         let mut out = Vec::new();
+        if self.tag.attributes_raw().trim_ascii().is_empty() {
+            return Ok(out);
+        }
         for a in self.tag.attributes() {
             let a = a.map_err(|e| {
                 Error::new(ErrorKind::Xml, format!("malformed attribute: {e}"))
