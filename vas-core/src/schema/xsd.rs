@@ -1,0 +1,1549 @@
+//! XSD 1.0 schema compiler: schema documents → components → content-model automata.
+
+use std::collections::HashMap;
+
+use regex::Regex;
+
+use super::dom::Doc;
+use super::types::{Builtin, Facets, SimpleType, SimpleTypes, TypeId, Variety, Ws};
+use crate::{Error, ErrorKind, Result};
+
+/// The XML Schema namespace.
+pub(crate) const XS: &str = "http://www.w3.org/2001/XMLSchema";
+/// `maxOccurs="unbounded"`.
+pub(crate) const UNBOUNDED: u32 = u32::MAX;
+/// Counted repetitions above this are approximated (min copies, then unbounded).
+const MAX_EXPANSION: u32 = 256;
+
+/// Index of an element declaration.
+pub(crate) type ElemId = usize;
+
+/// Two-level name map usable with borrowed `&str` keys.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct NameMap<T>(HashMap<String, HashMap<String, T>>);
+
+impl<T: Clone> NameMap<T> {
+    pub fn get(&self, ns: &str, local: &str) -> Option<&T> {
+        self.0.get(ns).and_then(|m| m.get(local))
+    }
+    pub fn insert(&mut self, ns: &str, local: &str, v: T) -> Option<T> {
+        self.0
+            .entry(ns.to_string())
+            .or_default()
+            .insert(local.to_string(), v)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str, &T)> {
+        self.0
+            .iter()
+            .flat_map(|(ns, m)| m.iter().map(move |(l, v)| (ns.as_str(), l.as_str(), v)))
+    }
+}
+
+/// Namespace constraint of a wildcard.
+#[derive(Debug, Clone)]
+pub(crate) enum NsSet {
+    Any,
+    /// `##other`: any namespace except these (the target namespace and "no namespace").
+    Not(Vec<String>),
+    List(Vec<String>),
+}
+
+/// How a wildcard's matches are validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Process {
+    Strict,
+    Lax,
+    Skip,
+}
+
+/// An `xsd:any` / `xsd:anyAttribute`.
+#[derive(Debug, Clone)]
+pub(crate) struct Wildcard {
+    pub ns: NsSet,
+    pub process: Process,
+}
+
+impl Wildcard {
+    pub fn allows(&self, ns: &str) -> bool {
+        match &self.ns {
+            NsSet::Any => true,
+            NsSet::Not(v) => !v.iter().any(|x| x == ns),
+            NsSet::List(v) => v.iter().any(|x| x == ns),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let p = match self.process {
+            Process::Strict => "strict",
+            Process::Lax => "lax",
+            Process::Skip => "skip",
+        };
+        match &self.ns {
+            NsSet::Any => format!("any element ({p})"),
+            NsSet::Not(v) => {
+                let named: Vec<String> = v
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| format!("'{s}'"))
+                    .collect();
+                let unqualified = if v.iter().any(|s| s.is_empty()) {
+                    ", nor unqualified"
+                } else {
+                    ""
+                };
+                format!(
+                    "any element from a namespace other than {}{unqualified} ({p})",
+                    named.join(" or ")
+                )
+            }
+            NsSet::List(v) => format!("any element in namespace {} ({p})", v.join(" or ")),
+        }
+    }
+}
+
+/// An element declaration.
+#[derive(Debug, Clone)]
+pub(crate) struct ElemDecl {
+    pub ns: String,
+    pub local: String,
+    pub ty: TypeId,
+    pub abstract_: bool,
+    pub nillable: bool,
+    pub fixed: Option<String>,
+    pub subst_head: Option<ElemId>,
+}
+
+/// An attribute use.
+#[derive(Debug, Clone)]
+pub(crate) struct AttrUse {
+    pub ns: String,
+    pub local: String,
+    pub ty: TypeId,
+    pub required: bool,
+    pub fixed: Option<String>,
+}
+
+/// Content type of a complex type.
+#[derive(Debug, Clone)]
+pub(crate) enum Content {
+    Empty,
+    Simple(TypeId),
+    Model {
+        model: usize,
+        mixed: bool,
+    },
+    /// `xsd:anyType`: any attributes, any content, validated laxly.
+    Any,
+}
+
+/// A complex type.
+#[derive(Debug, Clone)]
+pub(crate) struct ComplexType {
+    pub display: String,
+    pub abstract_: bool,
+    pub base: Option<TypeId>,
+    pub attrs: Vec<AttrUse>,
+    pub attr_wc: Option<Wildcard>,
+    pub content: Content,
+    particle: Option<Particle>,
+    mixed: bool,
+}
+
+/// A compiled type.
+#[derive(Debug, Clone)]
+pub(crate) enum TypeDef {
+    Simple(SimpleType),
+    Complex(ComplexType),
+}
+
+/// A particle of a content model, before automaton construction.
+#[derive(Debug, Clone)]
+pub(crate) struct Particle {
+    term: Term,
+    min: u32,
+    max: u32,
+}
+
+#[derive(Debug, Clone)]
+enum Term {
+    Elem(ElemId),
+    Any(Wildcard),
+    Seq(Vec<Particle>),
+    Choice(Vec<Particle>),
+    All(Vec<Particle>),
+}
+
+/// A leaf of an automaton: what one child element may be.
+#[derive(Debug, Clone)]
+pub(crate) enum Leaf {
+    /// An element declaration (head) and the declarations it stands for, keyed by name
+    /// (itself unless abstract, plus its substitution-group members).
+    Elem {
+        head: ElemId,
+        cands: Vec<ElemId>,
+    },
+    Any(Wildcard),
+}
+
+/// A content-model automaton (Glushkov positions; non-deterministic models allowed).
+#[derive(Debug, Clone)]
+pub(crate) struct Model {
+    pub leaves: Vec<Leaf>,
+    pub follow: Vec<Vec<u32>>,
+    pub first: Vec<u32>,
+    pub last: Vec<bool>,
+    pub nullable: bool,
+    /// `Some(required flags)` for an `xsd:all` model: leaves in any order, each at most once.
+    pub all: Option<Vec<bool>>,
+}
+
+/// A compiled schema set.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub types: Vec<TypeDef>,
+    pub elements: Vec<ElemDecl>,
+    pub models: Vec<Model>,
+    pub global_elems: NameMap<ElemId>,
+    pub global_types: NameMap<TypeId>,
+    pub any_type: TypeId,
+    pub target_namespaces: Vec<String>,
+}
+
+impl SimpleTypes for Compiled {
+    fn simple(&self, id: TypeId) -> Option<&SimpleType> {
+        match self.types.get(id) {
+            Some(TypeDef::Simple(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl Compiled {
+    /// The type `id` is derived from (one step), following built-in derivations.
+    pub fn parent(&self, id: TypeId) -> Option<TypeId> {
+        match &self.types[id] {
+            TypeDef::Complex(c) => c.base,
+            TypeDef::Simple(s) => {
+                if let Some(b) = s.base {
+                    return Some(b);
+                }
+                match &s.variety {
+                    Variety::Atomic(Builtin::AnySimple) => Some(self.any_type),
+                    Variety::Atomic(b) => Some(b.base().map(builtin_id).unwrap_or(0)),
+                    _ => Some(builtin_id(Builtin::AnySimple)),
+                }
+            }
+        }
+    }
+
+    /// Whether `derived` is `base` or derived from it.
+    pub fn derives_from(&self, derived: TypeId, base: TypeId) -> bool {
+        let mut t = Some(derived);
+        for _ in 0..128 {
+            match t {
+                Some(x) if x == base => return true,
+                Some(x) => {
+                    if x == self.any_type {
+                        return base == self.any_type;
+                    }
+                    t = self.parent(x)
+                }
+                None => return false,
+            }
+        }
+        false
+    }
+
+    pub fn type_display(&self, id: TypeId) -> String {
+        match &self.types[id] {
+            TypeDef::Simple(s) => s.display.clone(),
+            TypeDef::Complex(c) => c.display.clone(),
+        }
+    }
+}
+
+fn builtin_id(b: Builtin) -> TypeId {
+    Builtin::ALL.iter().position(|x| *x == b).unwrap_or(0)
+}
+
+/// Options of the compiler.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CompileOptions {
+    /// Vitam-lenient transformation (see the module docs of `schema`).
+    pub lenient: bool,
+}
+
+struct SchemaDoc {
+    doc: Doc,
+    tns: String,
+    chameleon: bool,
+    efd_qualified: bool,
+    afd_qualified: bool,
+}
+
+type NodeRef = (usize, usize);
+
+struct Compiler {
+    docs: Vec<SchemaDoc>,
+    elem_nodes: NameMap<NodeRef>,
+    type_nodes: NameMap<NodeRef>,
+    group_nodes: NameMap<NodeRef>,
+    agroup_nodes: NameMap<NodeRef>,
+    attr_nodes: NameMap<NodeRef>,
+    types: Vec<Option<TypeDef>>,
+    type_src: Vec<Option<NodeRef>>,
+    type_busy: Vec<bool>,
+    global_types: NameMap<TypeId>,
+    elements: Vec<Option<ElemDecl>>,
+    elem_src: Vec<Option<NodeRef>>,
+    global_elems: NameMap<ElemId>,
+    any_type: TypeId,
+    depth: usize,
+}
+
+/// A schema source: a location (used to resolve includes/imports by file name) and text.
+pub(crate) struct Source {
+    pub location: String,
+    pub text: String,
+}
+
+fn basename(s: &str) -> &str {
+    s.rsplit(['/', '\\']).next().unwrap_or(s)
+}
+
+/// Compiles schema sources. `resolve` is asked for include/import locations that are
+/// not among `sources` (matched by file name).
+pub(crate) fn compile(
+    sources: Vec<Source>,
+    resolve: &dyn Fn(&str, &str) -> Option<Source>,
+    opts: CompileOptions,
+) -> Result<Compiled> {
+    let mut c = Compiler {
+        docs: Vec::new(),
+        elem_nodes: NameMap::default(),
+        type_nodes: NameMap::default(),
+        group_nodes: NameMap::default(),
+        agroup_nodes: NameMap::default(),
+        attr_nodes: NameMap::default(),
+        types: Vec::new(),
+        type_src: Vec::new(),
+        type_busy: Vec::new(),
+        global_types: NameMap::default(),
+        elements: Vec::new(),
+        elem_src: Vec::new(),
+        global_elems: NameMap::default(),
+        any_type: 0,
+        depth: 0,
+    };
+    // Built-in types.
+    for b in Builtin::ALL {
+        let id = c.push_type(Some(TypeDef::Simple(SimpleType {
+            display: format!("xsd:{}", b.name()),
+            base: None,
+            variety: Variety::Atomic(*b),
+            facets: Facets::default(),
+            ws: b.ws(),
+        })));
+        c.global_types.insert(XS, b.name(), id);
+    }
+    c.any_type = c.push_type(Some(TypeDef::Complex(ComplexType {
+        display: "xsd:anyType".into(),
+        abstract_: false,
+        base: None,
+        attrs: Vec::new(),
+        attr_wc: Some(Wildcard {
+            ns: NsSet::Any,
+            process: Process::Lax,
+        }),
+        content: Content::Any,
+        particle: None,
+        mixed: true,
+    })));
+    c.global_types.insert(XS, "anyType", c.any_type);
+
+    // Load documents (and what they include/import), breadth first.
+    let mut queue: Vec<(Source, Option<String>)> = sources.into_iter().map(|s| (s, None)).collect();
+    let mut loaded: Vec<String> = Vec::new();
+    let mut qi = 0;
+    while qi < queue.len() {
+        let (src, chameleon_tns) = {
+            let (s, t) = &queue[qi];
+            (
+                Source {
+                    location: s.location.clone(),
+                    text: String::new(),
+                },
+                t.clone(),
+            )
+        };
+        let text = std::mem::take(&mut queue[qi].0.text);
+        qi += 1;
+        let key = basename(&src.location).to_string();
+        if loaded.contains(&key) {
+            continue;
+        }
+        loaded.push(key);
+        let doc = Doc::parse(text.as_bytes(), &src.location)?;
+        let root = doc.root();
+        if doc.nodes[root].ns != XS || doc.nodes[root].local != "schema" {
+            return Err(Error::new(
+                ErrorKind::Schema,
+                format!("{}: the root element is not xsd:schema", src.location),
+            ));
+        }
+        let declared_tns = doc.attr(root, "targetNamespace").map(|s| s.to_string());
+        let chameleon = declared_tns.is_none() && chameleon_tns.is_some();
+        let tns = declared_tns.or(chameleon_tns).unwrap_or_default();
+        let efd = doc.attr(root, "elementFormDefault") == Some("qualified");
+        let afd = doc.attr(root, "attributeFormDefault") == Some("qualified");
+        let di = c.docs.len();
+        let children: Vec<usize> = doc.children_in(root, XS).collect();
+        for n in children {
+            let local = doc.nodes[n].local.clone();
+            match local.as_str() {
+                "include" | "import" => {
+                    let loc = doc.attr(n, "schemaLocation").unwrap_or("").to_string();
+                    let ns = doc.attr(n, "namespace").unwrap_or("").to_string();
+                    if loc.is_empty() && ns.is_empty() {
+                        continue;
+                    }
+                    let bn = basename(&loc).to_string();
+                    if loaded.contains(&bn)
+                        || queue[qi..].iter().any(|(s, _)| basename(&s.location) == bn)
+                    {
+                        continue;
+                    }
+                    match resolve(&loc, &ns) {
+                        Some(s) => {
+                            let cham = if local == "include" {
+                                Some(tns.clone())
+                            } else {
+                                None
+                            };
+                            queue.push((s, cham));
+                        }
+                        None => {
+                            if local == "import" && loc.is_empty() {
+                                continue; // namespace-only import: components may come from elsewhere
+                            }
+                            return Err(Error::new(
+                                ErrorKind::NotFound,
+                                format!(
+                                    "{}: cannot find the schema '{loc}' (add it to the schema set; nothing is downloaded)",
+                                    doc.at(n)
+                                ),
+                            ));
+                        }
+                    }
+                }
+                "redefine" | "override" => {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        format!("{}: xsd:{local} is not supported", doc.at(n)),
+                    ));
+                }
+                "element" | "complexType" | "simpleType" | "group" | "attributeGroup"
+                | "attribute" => {
+                    let Some(name) = doc.attr(n, "name") else {
+                        return Err(Error::new(
+                            ErrorKind::Schema,
+                            format!("{}: top-level xsd:{local} without a name", doc.at(n)),
+                        ));
+                    };
+                    let name = name.to_string();
+                    let map = match local.as_str() {
+                        "element" => &mut c.elem_nodes,
+                        "complexType" | "simpleType" => &mut c.type_nodes,
+                        "group" => &mut c.group_nodes,
+                        "attributeGroup" => &mut c.agroup_nodes,
+                        _ => &mut c.attr_nodes,
+                    };
+                    if map.insert(&tns, &name, (di, n)).is_some() {
+                        return Err(Error::new(
+                            ErrorKind::Schema,
+                            format!("{}: {local} '{name}' is declared twice", doc.at(n)),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        c.docs.push(SchemaDoc {
+            doc,
+            tns,
+            chameleon,
+            efd_qualified: efd,
+            afd_qualified: afd,
+        });
+    }
+
+    // Allocate ids for global types and elements.
+    let tnodes: Vec<(String, String, NodeRef)> = c
+        .type_nodes
+        .iter()
+        .map(|(a, b, r)| (a.to_string(), b.to_string(), *r))
+        .collect();
+    for (ns, l, r) in tnodes {
+        let id = c.push_type(None);
+        c.type_src[id] = Some(r);
+        c.global_types.insert(&ns, &l, id);
+    }
+    let enodes: Vec<(String, String, NodeRef)> = c
+        .elem_nodes
+        .iter()
+        .map(|(a, b, r)| (a.to_string(), b.to_string(), *r))
+        .collect();
+    for (ns, l, r) in enodes {
+        let id = c.elements.len();
+        c.elements.push(None);
+        c.elem_src.push(Some(r));
+        c.global_elems.insert(&ns, &l, id);
+    }
+    // Compile everything.
+    for id in 0..c.types.len() {
+        c.ensure_type(id)?;
+    }
+    for id in 0..c.elements.len() {
+        c.ensure_elem(id)?;
+    }
+    // Types created while compiling elements (anonymous) are compiled eagerly; check again.
+    for id in 0..c.types.len() {
+        c.ensure_type(id)?;
+    }
+    let types: Vec<TypeDef> = c
+        .types
+        .into_iter()
+        .map(|t| t.ok_or_else(|| Error::internal("uncompiled type")))
+        .collect::<Result<_>>()?;
+    let elements: Vec<ElemDecl> = c
+        .elements
+        .into_iter()
+        .map(|t| t.ok_or_else(|| Error::internal("uncompiled element")))
+        .collect::<Result<_>>()?;
+    let mut compiled = Compiled {
+        types,
+        elements,
+        models: Vec::new(),
+        global_elems: c.global_elems,
+        global_types: c.global_types,
+        any_type: c.any_type,
+        target_namespaces: c.docs.iter().map(|d| d.tns.clone()).collect(),
+    };
+    build_models(&mut compiled, opts)?;
+    Ok(compiled)
+}
+
+fn truthy(v: Option<&str>) -> bool {
+    matches!(v, Some("true") | Some("1"))
+}
+
+fn occurs(doc: &Doc, n: usize) -> Result<(u32, u32)> {
+    let parse = |a: &str, d: u32| -> Result<u32> {
+        match doc.attr(n, a) {
+            None => Ok(d),
+            Some("unbounded") if a == "maxOccurs" => Ok(UNBOUNDED),
+            Some(v) => v.trim().parse::<u32>().map_err(|_| {
+                Error::new(
+                    ErrorKind::Schema,
+                    format!("{}: bad {a} value '{v}'", doc.at(n)),
+                )
+            }),
+        }
+    };
+    let min = parse("minOccurs", 1)?;
+    let max = parse("maxOccurs", 1)?;
+    if max < min {
+        return Err(Error::new(
+            ErrorKind::Schema,
+            format!("{}: maxOccurs is smaller than minOccurs", doc.at(n)),
+        ));
+    }
+    Ok((min, max))
+}
+
+impl Compiler {
+    fn push_type(&mut self, t: Option<TypeDef>) -> TypeId {
+        self.types.push(t);
+        self.type_src.push(None);
+        self.type_busy.push(false);
+        self.types.len() - 1
+    }
+
+    fn sd(&self, d: usize) -> &SchemaDoc {
+        &self.docs[d]
+    }
+
+    fn err(&self, r: NodeRef, msg: impl std::fmt::Display) -> Error {
+        Error::new(
+            ErrorKind::Schema,
+            format!("{}: {msg}", self.docs[r.0].doc.at(r.1)),
+        )
+    }
+
+    /// Resolves a QName attribute value of node `r`.
+    fn qname(&self, r: NodeRef, v: &str) -> Result<(String, String)> {
+        let sd = self.sd(r.0);
+        let (ns, l) = sd
+            .doc
+            .resolve_qname(r.1, v)
+            .ok_or_else(|| self.err(r, format!("undeclared prefix in '{v}'")))?;
+        if ns.is_empty() && sd.chameleon {
+            return Ok((sd.tns.clone(), l));
+        }
+        Ok((ns, l))
+    }
+
+    fn type_ref(&self, r: NodeRef, v: &str) -> Result<TypeId> {
+        let (ns, l) = self.qname(r, v)?;
+        self.global_types
+            .get(&ns, &l)
+            .copied()
+            .ok_or_else(|| self.err(r, format!("type '{v}' is not declared")))
+    }
+
+    fn ensure_type(&mut self, id: TypeId) -> Result<()> {
+        if self.types[id].is_some() {
+            return Ok(());
+        }
+        let Some(r) = self.type_src[id] else {
+            return Err(Error::internal("type without source"));
+        };
+        if self.type_busy[id] {
+            return Err(self.err(r, "circular type derivation"));
+        }
+        self.type_busy[id] = true;
+        self.depth += 1;
+        if self.depth > 200 {
+            return Err(self.err(r, "schema nesting too deep"));
+        }
+        let name = self.sd(r.0).doc.attr(r.1, "name").unwrap_or("").to_string();
+        let local = self.sd(r.0).doc.nodes[r.1].local.clone();
+        let def = if local == "complexType" {
+            TypeDef::Complex(self.complex(r, name)?)
+        } else {
+            TypeDef::Simple(self.simple(r, name)?)
+        };
+        self.depth -= 1;
+        self.types[id] = Some(def);
+        self.type_busy[id] = false;
+        Ok(())
+    }
+
+    fn ensure_elem(&mut self, id: ElemId) -> Result<()> {
+        if self.elements[id].is_some() {
+            return Ok(());
+        }
+        let Some(r) = self.elem_src[id].take() else {
+            return Err(Error::internal("circular substitution group"));
+        };
+        let decl = self.element_decl(r, true)?;
+        self.elements[id] = Some(decl);
+        Ok(())
+    }
+
+    /// Compiles a (global or local, non-ref) element declaration.
+    fn element_decl(&mut self, r: NodeRef, global: bool) -> Result<ElemDecl> {
+        let doc = &self.sd(r.0).doc;
+        let name = doc
+            .attr(r.1, "name")
+            .ok_or_else(|| self.err(r, "element without name or ref"))?
+            .to_string();
+        let qualified = global
+            || match doc.attr(r.1, "form") {
+                Some(f) => f == "qualified",
+                None => self.sd(r.0).efd_qualified,
+            };
+        let ns = if qualified {
+            self.sd(r.0).tns.clone()
+        } else {
+            String::new()
+        };
+        let abstract_ = truthy(doc.attr(r.1, "abstract"));
+        let nillable = truthy(doc.attr(r.1, "nillable"));
+        let fixed = doc.attr(r.1, "fixed").map(|s| s.to_string());
+        let type_attr = doc.attr(r.1, "type").map(|s| s.to_string());
+        let subst = doc.attr(r.1, "substitutionGroup").map(|s| s.to_string());
+        let inline: Option<usize> = doc
+            .children_in(r.1, XS)
+            .find(|&c| matches!(doc.nodes[c].local.as_str(), "complexType" | "simpleType"));
+        let subst_head = match &subst {
+            Some(s) if global => {
+                let (hns, hl) = self.qname(r, s)?;
+                Some(*self.global_elems.get(&hns, &hl).ok_or_else(|| {
+                    self.err(r, format!("substitution group head '{s}' is not declared"))
+                })?)
+            }
+            _ => None,
+        };
+        let ty = if let Some(t) = type_attr {
+            self.type_ref(r, &t)?
+        } else if let Some(n) = inline {
+            self.anonymous_type((r.0, n), &format!("type of element '{name}'"))?
+        } else if let Some(h) = subst_head {
+            self.ensure_elem(h)?;
+            self.elements[h]
+                .as_ref()
+                .map(|e| e.ty)
+                .unwrap_or(self.any_type)
+        } else {
+            self.any_type
+        };
+        Ok(ElemDecl {
+            ns,
+            local: name,
+            ty,
+            abstract_,
+            nillable,
+            fixed,
+            subst_head,
+        })
+    }
+
+    fn anonymous_type(&mut self, r: NodeRef, display: &str) -> Result<TypeId> {
+        let local = self.sd(r.0).doc.nodes[r.1].local.clone();
+        let id = self.push_type(None);
+        self.type_busy[id] = true;
+        let def = if local == "complexType" {
+            TypeDef::Complex(self.complex(r, display.to_string())?)
+        } else {
+            TypeDef::Simple(self.simple(r, display.to_string())?)
+        };
+        self.types[id] = Some(def);
+        self.type_busy[id] = false;
+        Ok(id)
+    }
+
+    fn simple(&mut self, r: NodeRef, name: String) -> Result<SimpleType> {
+        let doc = &self.sd(r.0).doc;
+        let Some(body) = doc.children_in(r.1, XS).find(|&c| {
+            matches!(
+                doc.nodes[c].local.as_str(),
+                "restriction" | "list" | "union"
+            )
+        }) else {
+            return Err(self.err(r, "simpleType without restriction, list or union"));
+        };
+        let kind = doc.nodes[body].local.clone();
+        let display = if name.is_empty() {
+            "anonymous simple type".to_string()
+        } else {
+            name
+        };
+        let br = (r.0, body);
+        match kind.as_str() {
+            "restriction" => {
+                let base = self.restriction_base(br)?;
+                self.restrict(br, base, display)
+            }
+            "list" => {
+                let doc = &self.sd(r.0).doc;
+                let item = match doc.attr(body, "itemType") {
+                    Some(t) => {
+                        let t = t.to_string();
+                        self.type_ref(br, &t)?
+                    }
+                    None => {
+                        let inner = doc
+                            .children_in(body, XS)
+                            .find(|&c| doc.nodes[c].local == "simpleType")
+                            .ok_or_else(|| self.err(br, "list without item type"))?;
+                        self.anonymous_type((r.0, inner), "list item type")?
+                    }
+                };
+                Ok(SimpleType {
+                    display,
+                    base: None,
+                    variety: Variety::List(item),
+                    facets: Facets::default(),
+                    ws: Ws::Collapse,
+                })
+            }
+            _ => {
+                let doc = &self.sd(r.0).doc;
+                let mut members = Vec::new();
+                let names: Vec<String> = doc
+                    .attr(body, "memberTypes")
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .map(|s| s.to_string())
+                    .collect();
+                let inner: Vec<usize> = doc
+                    .children_in(body, XS)
+                    .filter(|&c| doc.nodes[c].local == "simpleType")
+                    .collect();
+                for n in names {
+                    members.push(self.type_ref(br, &n)?);
+                }
+                for n in inner {
+                    members.push(self.anonymous_type((r.0, n), "union member type")?);
+                }
+                for m in &members {
+                    self.ensure_type(*m)?;
+                    if !matches!(self.types[*m], Some(TypeDef::Simple(_))) {
+                        return Err(self.err(br, "union member is not a simple type"));
+                    }
+                }
+                Ok(SimpleType {
+                    display,
+                    base: None,
+                    variety: Variety::Union(members),
+                    facets: Facets::default(),
+                    ws: Ws::Collapse,
+                })
+            }
+        }
+    }
+
+    /// Base type of a restriction/extension node: `base` attribute or inline simpleType.
+    fn restriction_base(&mut self, br: NodeRef) -> Result<TypeId> {
+        let doc = &self.sd(br.0).doc;
+        if let Some(b) = doc.attr(br.1, "base") {
+            let b = b.to_string();
+            let id = self.type_ref(br, &b)?;
+            self.ensure_type(id)?;
+            return Ok(id);
+        }
+        let inner = doc
+            .children_in(br.1, XS)
+            .find(|&c| doc.nodes[c].local == "simpleType")
+            .ok_or_else(|| self.err(br, "restriction without base"))?;
+        self.anonymous_type((br.0, inner), "anonymous base type")
+    }
+
+    /// Builds a simple type restricting simple type `base` with the facets under `br`.
+    fn restrict(&mut self, br: NodeRef, base: TypeId, display: String) -> Result<SimpleType> {
+        let Some(TypeDef::Simple(bst)) = &self.types[base] else {
+            return Err(self.err(
+                br,
+                "the base of a simple type restriction is not a simple type",
+            ));
+        };
+        let variety = bst.variety.clone();
+        let mut ws = bst.ws;
+        let mut f = Facets::default();
+        let doc = &self.sd(br.0).doc;
+        for c in doc.children_in(br.1, XS) {
+            let n = &doc.nodes[c];
+            let val = doc.attr(c, "value").map(|s| s.to_string());
+            let num = |v: &Option<String>| -> Result<usize> {
+                v.as_deref()
+                    .and_then(|s| s.trim().parse::<usize>().ok())
+                    .ok_or_else(|| self.err((br.0, c), format!("bad {} value", n.local)))
+            };
+            match n.local.as_str() {
+                "enumeration" => f
+                    .enumeration
+                    .get_or_insert_with(Vec::new)
+                    .push(val.unwrap_or_default()),
+                "pattern" => {
+                    let p = val.unwrap_or_default();
+                    let t = super::regex_xsd::translate(&p)
+                        .map_err(|e| self.err((br.0, c), e.message()))?;
+                    let re = Regex::new(&t)
+                        .map_err(|e| self.err((br.0, c), format!("pattern '{p}': {e}")))?;
+                    f.patterns.push((re, p));
+                }
+                "length" => f.length = Some(num(&val)?),
+                "minLength" => f.min_length = Some(num(&val)?),
+                "maxLength" => f.max_length = Some(num(&val)?),
+                "totalDigits" => f.total_digits = Some(num(&val)?),
+                "fractionDigits" => f.fraction_digits = Some(num(&val)?),
+                "minInclusive" => f.min_inclusive = val,
+                "maxInclusive" => f.max_inclusive = val,
+                "minExclusive" => f.min_exclusive = val,
+                "maxExclusive" => f.max_exclusive = val,
+                "whiteSpace" => {
+                    ws = match val.as_deref() {
+                        Some("preserve") => Ws::Preserve,
+                        Some("replace") => Ws::Replace,
+                        _ => Ws::Collapse,
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(SimpleType {
+            display,
+            base: Some(base),
+            variety,
+            facets: f,
+            ws,
+        })
+    }
+
+    fn complex(&mut self, r: NodeRef, name: String) -> Result<ComplexType> {
+        let doc = &self.sd(r.0).doc;
+        let abstract_ = truthy(doc.attr(r.1, "abstract"));
+        let mixed_attr = truthy(doc.attr(r.1, "mixed"));
+        let display = if name.is_empty() {
+            "anonymous complex type".to_string()
+        } else {
+            name
+        };
+        let children: Vec<usize> = doc.children_in(r.1, XS).collect();
+        let mut ct = ComplexType {
+            display,
+            abstract_,
+            base: Some(self.any_type),
+            attrs: Vec::new(),
+            attr_wc: None,
+            content: Content::Empty,
+            particle: None,
+            mixed: mixed_attr,
+        };
+        for c in children {
+            let local = self.sd(r.0).doc.nodes[c].local.clone();
+            let cr = (r.0, c);
+            match local.as_str() {
+                "simpleContent" => self.simple_content(cr, &mut ct)?,
+                "complexContent" => self.complex_content(cr, &mut ct, mixed_attr)?,
+                "sequence" | "choice" | "all" | "group" => {
+                    ct.particle = self.particle(cr)?;
+                }
+                "attribute" | "attributeGroup" | "anyAttribute" => {
+                    let mut prohibited = Vec::new();
+                    self.attribute_item(cr, &mut ct.attrs, &mut ct.attr_wc, &mut prohibited, 0)?;
+                }
+                _ => {}
+            }
+        }
+        if !matches!(ct.content, Content::Simple(_)) && ct.particle.is_some() || ct.mixed {
+            ct.content = Content::Model {
+                model: usize::MAX,
+                mixed: ct.mixed,
+            };
+        }
+        Ok(ct)
+    }
+
+    fn simple_content(&mut self, r: NodeRef, ct: &mut ComplexType) -> Result<()> {
+        let doc = &self.sd(r.0).doc;
+        let Some(d) = doc
+            .children_in(r.1, XS)
+            .find(|&c| matches!(doc.nodes[c].local.as_str(), "extension" | "restriction"))
+        else {
+            return Err(self.err(r, "simpleContent without extension or restriction"));
+        };
+        let is_ext = doc.nodes[d].local == "extension";
+        let dr = (r.0, d);
+        let base_name = doc
+            .attr(d, "base")
+            .ok_or_else(|| self.err(dr, "missing base"))?
+            .to_string();
+        let base = self.type_ref(dr, &base_name)?;
+        self.ensure_type(base)?;
+        ct.base = Some(base);
+        let (simple, base_attrs, base_wc) = match &self.types[base] {
+            Some(TypeDef::Simple(_)) => (base, Vec::new(), None),
+            Some(TypeDef::Complex(b)) => match b.content {
+                Content::Simple(s) => (s, b.attrs.clone(), b.attr_wc.clone()),
+                _ => {
+                    if is_ext {
+                        return Err(
+                            self.err(dr, format!("base type '{base_name}' has no simple content"))
+                        );
+                    }
+                    // restriction of a mixed/any type: needs an inline simpleType
+                    (
+                        builtin_id(Builtin::AnySimple),
+                        b.attrs.clone(),
+                        b.attr_wc.clone(),
+                    )
+                }
+            },
+            None => return Err(self.err(dr, "unresolved base type")),
+        };
+        ct.attrs = base_attrs;
+        ct.attr_wc = base_wc;
+        let content_type = if is_ext {
+            simple
+        } else {
+            let doc = &self.sd(r.0).doc;
+            let inline = doc
+                .children_in(d, XS)
+                .find(|&c| doc.nodes[c].local == "simpleType");
+            let b = match inline {
+                Some(n) => self.anonymous_type((r.0, n), "anonymous simple content")?,
+                None => simple,
+            };
+            let st = self.restrict(dr, b, format!("{} content", ct.display))?;
+
+            self.push_type(Some(TypeDef::Simple(st)))
+        };
+        ct.content = Content::Simple(content_type);
+        let items: Vec<usize> = self.sd(r.0).doc.children_in(d, XS).collect();
+        let mut prohibited = Vec::new();
+        for c in items {
+            let l = self.sd(r.0).doc.nodes[c].local.clone();
+            if matches!(l.as_str(), "attribute" | "attributeGroup" | "anyAttribute") {
+                self.attribute_item((r.0, c), &mut ct.attrs, &mut ct.attr_wc, &mut prohibited, 0)?;
+            }
+        }
+        ct.attrs.retain(|a| {
+            !prohibited
+                .iter()
+                .any(|(ns, l)| *ns == a.ns && *l == a.local)
+        });
+        Ok(())
+    }
+
+    fn complex_content(
+        &mut self,
+        r: NodeRef,
+        ct: &mut ComplexType,
+        mixed_attr: bool,
+    ) -> Result<()> {
+        let doc = &self.sd(r.0).doc;
+        if let Some(m) = doc.attr(r.1, "mixed") {
+            ct.mixed = m == "true" || m == "1";
+        } else {
+            ct.mixed = mixed_attr;
+        }
+        let Some(d) = doc
+            .children_in(r.1, XS)
+            .find(|&c| matches!(doc.nodes[c].local.as_str(), "extension" | "restriction"))
+        else {
+            return Err(self.err(r, "complexContent without extension or restriction"));
+        };
+        let is_ext = doc.nodes[d].local == "extension";
+        let dr = (r.0, d);
+        let base_name = doc
+            .attr(d, "base")
+            .ok_or_else(|| self.err(dr, "missing base"))?
+            .to_string();
+        let base = self.type_ref(dr, &base_name)?;
+        self.ensure_type(base)?;
+        ct.base = Some(base);
+        let Some(TypeDef::Complex(b)) = &self.types[base] else {
+            return Err(self.err(
+                dr,
+                format!("complexContent base '{base_name}' is a simple type"),
+            ));
+        };
+        let (base_particle, base_mixed, base_attrs, base_wc) = (
+            b.particle.clone(),
+            b.mixed,
+            b.attrs.clone(),
+            b.attr_wc.clone(),
+        );
+        let base_simple = match b.content {
+            Content::Simple(s) => Some(s),
+            _ => None,
+        };
+        ct.attrs = base_attrs;
+        ct.attr_wc = base_wc;
+        let items: Vec<usize> = self.sd(r.0).doc.children_in(d, XS).collect();
+        let mut own = None;
+        let mut prohibited = Vec::new();
+        for c in items {
+            let l = self.sd(r.0).doc.nodes[c].local.clone();
+            let cr = (r.0, c);
+            match l.as_str() {
+                "sequence" | "choice" | "all" | "group" => own = self.particle(cr)?,
+                "attribute" | "attributeGroup" | "anyAttribute" => {
+                    self.attribute_item(cr, &mut ct.attrs, &mut ct.attr_wc, &mut prohibited, 0)?
+                }
+                _ => {}
+            }
+        }
+        if let (Some(s), true, None) = (base_simple, is_ext, &own) {
+            // complexContent extending a simple-content type without adding
+            // particles (not allowed by XSD 1.0, accepted by libxml2 and Xerces, used by
+            // SEDA's CustodialHistoryItemType): keep the simple content.
+            ct.content = Content::Simple(s);
+            return Ok(());
+        }
+        if is_ext {
+            ct.mixed = ct.mixed || base_mixed;
+            ct.particle = match (base_particle, own) {
+                (Some(a), Some(b)) => Some(Particle {
+                    term: Term::Seq(vec![a, b]),
+                    min: 1,
+                    max: 1,
+                }),
+                (a, b) => a.or(b),
+            };
+        } else {
+            ct.particle = own;
+            ct.attrs.retain(|a| {
+                !prohibited
+                    .iter()
+                    .any(|(ns, l)| *ns == a.ns && *l == a.local)
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds the attribute uses of an attribute / attributeGroup / anyAttribute node.
+    fn attribute_item(
+        &mut self,
+        r: NodeRef,
+        attrs: &mut Vec<AttrUse>,
+        wc: &mut Option<Wildcard>,
+        prohibited: &mut Vec<(String, String)>,
+        depth: usize,
+    ) -> Result<()> {
+        if depth > 32 {
+            return Err(self.err(r, "attribute groups nested too deeply (circular?)"));
+        }
+        let doc = &self.sd(r.0).doc;
+        let local = doc.nodes[r.1].local.clone();
+        match local.as_str() {
+            "anyAttribute" => {
+                *wc = Some(self.wildcard(r));
+            }
+            "attributeGroup" => {
+                let rf = doc
+                    .attr(r.1, "ref")
+                    .ok_or_else(|| self.err(r, "attributeGroup without ref"))?
+                    .to_string();
+                let (ns, l) = self.qname(r, &rf)?;
+                let g = *self.agroup_nodes.get(&ns, &l).ok_or_else(|| {
+                    self.err(r, format!("attribute group '{rf}' is not declared"))
+                })?;
+                let items: Vec<usize> = self.sd(g.0).doc.children_in(g.1, XS).collect();
+                for c in items {
+                    self.attribute_item((g.0, c), attrs, wc, prohibited, depth + 1)?;
+                }
+            }
+            "attribute" => {
+                let use_ = doc.attr(r.1, "use").unwrap_or("optional").to_string();
+                let mut au = if let Some(rf) = doc.attr(r.1, "ref") {
+                    let rf = rf.to_string();
+                    let (ns, l) = self.qname(r, &rf)?;
+                    let g = *self
+                        .attr_nodes
+                        .get(&ns, &l)
+                        .ok_or_else(|| self.err(r, format!("attribute '{rf}' is not declared")))?;
+                    self.attribute_decl(g, true)?
+                } else {
+                    self.attribute_decl(r, false)?
+                };
+                let doc = &self.sd(r.0).doc;
+                if let Some(f) = doc.attr(r.1, "fixed") {
+                    au.fixed = Some(f.to_string());
+                }
+                au.required = use_ == "required";
+                if use_ == "prohibited" {
+                    prohibited.push((au.ns.clone(), au.local.clone()));
+                    return Ok(());
+                }
+                attrs.retain(|a| !(a.ns == au.ns && a.local == au.local));
+                attrs.push(au);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn attribute_decl(&mut self, r: NodeRef, global: bool) -> Result<AttrUse> {
+        let doc = &self.sd(r.0).doc;
+        let name = doc
+            .attr(r.1, "name")
+            .ok_or_else(|| self.err(r, "attribute without name"))?
+            .to_string();
+        let qualified = global
+            || match doc.attr(r.1, "form") {
+                Some(f) => f == "qualified",
+                None => self.sd(r.0).afd_qualified,
+            };
+        let ns = if qualified {
+            self.sd(r.0).tns.clone()
+        } else {
+            String::new()
+        };
+        let fixed = doc.attr(r.1, "fixed").map(|s| s.to_string());
+        let inline = doc
+            .children_in(r.1, XS)
+            .find(|&c| doc.nodes[c].local == "simpleType");
+        let ty = if let Some(t) = doc.attr(r.1, "type") {
+            let t = t.to_string();
+            let id = self.type_ref(r, &t)?;
+            self.ensure_type(id)?;
+            id
+        } else if let Some(n) = inline {
+            self.anonymous_type((r.0, n), &format!("type of attribute '{name}'"))?
+        } else {
+            builtin_id(Builtin::AnySimple)
+        };
+        if !matches!(self.types[ty], Some(TypeDef::Simple(_))) {
+            return Err(self.err(r, format!("attribute '{name}' has a complex type")));
+        }
+        Ok(AttrUse {
+            ns,
+            local: name,
+            ty,
+            required: false,
+            fixed,
+        })
+    }
+
+    fn wildcard(&self, r: NodeRef) -> Wildcard {
+        let sd = self.sd(r.0);
+        let tns = sd.tns.clone();
+        let ns = match sd.doc.attr(r.1, "namespace").unwrap_or("##any").trim() {
+            "##any" => NsSet::Any,
+            "##other" => NsSet::Not(vec![tns, String::new()]),
+            list => NsSet::List(
+                list.split_whitespace()
+                    .map(|s| match s {
+                        "##targetNamespace" => tns.clone(),
+                        "##local" => String::new(),
+                        other => other.to_string(),
+                    })
+                    .collect(),
+            ),
+        };
+        let process = match sd.doc.attr(r.1, "processContents") {
+            Some("lax") => Process::Lax,
+            Some("skip") => Process::Skip,
+            _ => Process::Strict,
+        };
+        Wildcard { ns, process }
+    }
+
+    /// Compiles a particle node (sequence, choice, all, group ref, element, any).
+    fn particle(&mut self, r: NodeRef) -> Result<Option<Particle>> {
+        self.depth += 1;
+        if self.depth > 200 {
+            return Err(self.err(r, "content model nesting too deep (circular group?)"));
+        }
+        let res = self.particle_inner(r);
+        self.depth -= 1;
+        res
+    }
+
+    fn particle_inner(&mut self, r: NodeRef) -> Result<Option<Particle>> {
+        let doc = &self.sd(r.0).doc;
+        let local = doc.nodes[r.1].local.clone();
+        let (min, max) = occurs(doc, r.1)?;
+        let term =
+            match local.as_str() {
+                "sequence" | "choice" | "all" => {
+                    let kids: Vec<usize> = doc.children_in(r.1, XS).collect();
+                    let mut parts = Vec::new();
+                    for k in kids {
+                        if let Some(p) = self.particle((r.0, k))? {
+                            parts.push(p);
+                        }
+                    }
+                    match local.as_str() {
+                        "sequence" => Term::Seq(parts),
+                        "choice" => Term::Choice(parts),
+                        _ => Term::All(parts),
+                    }
+                }
+                "group" => {
+                    let rf = doc
+                        .attr(r.1, "ref")
+                        .ok_or_else(|| self.err(r, "local group without ref"))?
+                        .to_string();
+                    let (ns, l) = self.qname(r, &rf)?;
+                    let g = *self
+                        .group_nodes
+                        .get(&ns, &l)
+                        .ok_or_else(|| self.err(r, format!("group '{rf}' is not declared")))?;
+                    let gdoc = &self.sd(g.0).doc;
+                    let Some(body) = gdoc.children_in(g.1, XS).find(|&c| {
+                        matches!(gdoc.nodes[c].local.as_str(), "sequence" | "choice" | "all")
+                    }) else {
+                        return Ok(None);
+                    };
+                    match self.particle((g.0, body))? {
+                        Some(p) => {
+                            if min == 1 && max == 1 {
+                                return Ok(Some(p));
+                            }
+                            Term::Seq(vec![p])
+                        }
+                        None => return Ok(None),
+                    }
+                }
+                "element" => {
+                    if let Some(rf) = doc.attr(r.1, "ref") {
+                        let rf = rf.to_string();
+                        let (ns, l) = self.qname(r, &rf)?;
+                        Term::Elem(*self.global_elems.get(&ns, &l).ok_or_else(|| {
+                            self.err(r, format!("element '{rf}' is not declared"))
+                        })?)
+                    } else {
+                        let decl = self.element_decl(r, false)?;
+                        let id = self.elements.len();
+                        self.elements.push(Some(decl));
+                        self.elem_src.push(None);
+                        Term::Elem(id)
+                    }
+                }
+                "any" => Term::Any(self.wildcard(r)),
+                _ => return Ok(None),
+            };
+        if max == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Particle { term, min, max }))
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Automata
+
+enum Rx {
+    Pos(u32),
+    Seq(Vec<Rx>),
+    Alt(Vec<Rx>),
+    Star(Box<Rx>),
+    Opt(Box<Rx>),
+}
+
+struct Builder<'a> {
+    c: &'a Compiled,
+    members: &'a HashMap<ElemId, Vec<ElemId>>,
+    leaves: Vec<Leaf>,
+    lenient: bool,
+}
+
+impl Builder<'_> {
+    fn leaf_for_elem(&self, e: ElemId) -> Leaf {
+        let mut cands = Vec::new();
+        let mut stack = vec![e];
+        let mut seen = vec![e];
+        while let Some(x) = stack.pop() {
+            if !self.c.elements[x].abstract_ {
+                cands.push(x);
+            }
+            if let Some(ms) = self.members.get(&x) {
+                for m in ms {
+                    if !seen.contains(m) {
+                        seen.push(*m);
+                        stack.push(*m);
+                    }
+                }
+            }
+        }
+        if self.lenient && cands.is_empty() && self.c.elements[e].abstract_ {
+            // Vitam: abstract extension points accept any element, laxly.
+            return Leaf::Any(Wildcard {
+                ns: NsSet::Any,
+                process: Process::Lax,
+            });
+        }
+        Leaf::Elem { head: e, cands }
+    }
+
+    fn lower_term(&mut self, t: &Term) -> Rx {
+        match t {
+            Term::Elem(e) => {
+                let l = self.leaf_for_elem(*e);
+                self.leaves.push(l);
+                Rx::Pos(self.leaves.len() as u32 - 1)
+            }
+            Term::Any(w) => {
+                let mut w = w.clone();
+                if self.lenient && matches!(w.ns, NsSet::Not(_)) {
+                    w.ns = NsSet::Any;
+                }
+                self.leaves.push(Leaf::Any(w));
+                Rx::Pos(self.leaves.len() as u32 - 1)
+            }
+            Term::Seq(ps) => Rx::Seq(ps.iter().map(|p| self.lower(p)).collect()),
+            Term::Choice(ps) => Rx::Alt(ps.iter().map(|p| self.lower(p)).collect()),
+            // `all` below the top level (not valid XSD 1.0): approximated as (a|b|…)*
+            Term::All(ps) => Rx::Star(Box::new(Rx::Alt(
+                ps.iter().map(|p| self.lower(p)).collect(),
+            ))),
+        }
+    }
+
+    fn lower(&mut self, p: &Particle) -> Rx {
+        let min = p.min.min(MAX_EXPANSION);
+        let mut parts = Vec::new();
+        for _ in 0..min {
+            parts.push(self.lower_term(&p.term));
+        }
+        if p.max == UNBOUNDED || p.max - p.min > MAX_EXPANSION || p.min > MAX_EXPANSION {
+            parts.push(Rx::Star(Box::new(self.lower_term(&p.term))));
+        } else {
+            let extra = p.max - p.min;
+            let mut tail: Option<Rx> = None;
+            for _ in 0..extra {
+                let one = self.lower_term(&p.term);
+                let inner = match tail.take() {
+                    Some(t) => Rx::Seq(vec![one, t]),
+                    None => one,
+                };
+                tail = Some(Rx::Opt(Box::new(inner)));
+            }
+            if let Some(t) = tail {
+                parts.push(t);
+            }
+        }
+        if parts.len() == 1 {
+            parts.pop().unwrap_or(Rx::Seq(vec![]))
+        } else {
+            Rx::Seq(parts)
+        }
+    }
+}
+
+fn glushkov(rx: &Rx, follow: &mut Vec<Vec<u32>>) -> (bool, Vec<u32>, Vec<u32>) {
+    match rx {
+        Rx::Pos(p) => (false, vec![*p], vec![*p]),
+        Rx::Seq(parts) => {
+            let mut nullable = true;
+            let mut first = Vec::new();
+            let mut last: Vec<u32> = Vec::new();
+            for part in parts {
+                let (n, f, l) = glushkov(part, follow);
+                for x in &last {
+                    follow[*x as usize].extend_from_slice(&f);
+                }
+                if nullable {
+                    first.extend_from_slice(&f);
+                }
+                if n {
+                    last.extend_from_slice(&l);
+                } else {
+                    last = l;
+                }
+                nullable &= n;
+            }
+            (nullable, first, last)
+        }
+        Rx::Alt(parts) => {
+            let mut nullable = parts.is_empty();
+            let mut first = Vec::new();
+            let mut last = Vec::new();
+            for part in parts {
+                let (n, f, l) = glushkov(part, follow);
+                nullable |= n;
+                first.extend(f);
+                last.extend(l);
+            }
+            (nullable, first, last)
+        }
+        Rx::Star(x) => {
+            let (_, f, l) = glushkov(x, follow);
+            for p in &l {
+                follow[*p as usize].extend_from_slice(&f);
+            }
+            (true, f, l)
+        }
+        Rx::Opt(x) => {
+            let (_, f, l) = glushkov(x, follow);
+            (true, f, l)
+        }
+    }
+}
+
+fn dedup(v: &mut Vec<u32>) {
+    v.sort_unstable();
+    v.dedup();
+}
+
+fn build_models(c: &mut Compiled, opts: CompileOptions) -> Result<()> {
+    let mut members: HashMap<ElemId, Vec<ElemId>> = HashMap::new();
+    for (i, e) in c.elements.iter().enumerate() {
+        if let Some(h) = e.subst_head {
+            members.entry(h).or_default().push(i);
+        }
+    }
+    let mut models = Vec::new();
+    let mut updates = Vec::new();
+    for (tid, t) in c.types.iter().enumerate() {
+        let TypeDef::Complex(ct) = t else { continue };
+        if !matches!(ct.content, Content::Model { .. }) {
+            continue;
+        }
+        let mut b = Builder {
+            c,
+            members: &members,
+            leaves: Vec::new(),
+            lenient: opts.lenient,
+        };
+        let model = match &ct.particle {
+            Some(Particle {
+                term: Term::All(items),
+                min,
+                ..
+            }) => {
+                let mut req = Vec::new();
+                for it in items {
+                    let leaf = match &it.term {
+                        Term::Elem(e) => b.leaf_for_elem(*e),
+                        Term::Any(w) => Leaf::Any(w.clone()),
+                        _ => continue,
+                    };
+                    b.leaves.push(leaf);
+                    req.push(it.min > 0 && *min > 0);
+                }
+                let n = b.leaves.len();
+                Model {
+                    leaves: b.leaves,
+                    follow: vec![Vec::new(); n],
+                    first: Vec::new(),
+                    last: vec![false; n],
+                    nullable: *min == 0 || req.iter().all(|r| !r),
+                    all: Some(req),
+                }
+            }
+            Some(p) => {
+                let rx = b.lower(p);
+                let n = b.leaves.len();
+                let mut follow = vec![Vec::new(); n];
+                let (nullable, mut first, last_l) = glushkov(&rx, &mut follow);
+                for f in follow.iter_mut() {
+                    dedup(f);
+                }
+                dedup(&mut first);
+                let mut last = vec![false; n];
+                for l in last_l {
+                    last[l as usize] = true;
+                }
+                Model {
+                    leaves: b.leaves,
+                    follow,
+                    first,
+                    last,
+                    nullable,
+                    all: None,
+                }
+            }
+            None => Model {
+                leaves: Vec::new(),
+                follow: Vec::new(),
+                first: Vec::new(),
+                last: Vec::new(),
+                nullable: true,
+                all: None,
+            },
+        };
+        models.push(model);
+        updates.push((tid, models.len() - 1));
+    }
+    for (tid, m) in updates {
+        if let TypeDef::Complex(ct) = &mut c.types[tid] {
+            if let Content::Model { model, .. } = &mut ct.content {
+                *model = m;
+            }
+            ct.particle = None;
+        }
+    }
+    if opts.lenient {
+        // Vitam: abstract types whose content is only a wildcard (OpenType) are usable
+        // directly, without xsi:type.
+        for t in c.types.iter_mut() {
+            if let TypeDef::Complex(ct) = t
+                && ct.abstract_
+                && let Content::Model { model, .. } = ct.content
+                && models[model]
+                    .leaves
+                    .iter()
+                    .all(|l| matches!(l, Leaf::Any(_)))
+            {
+                ct.abstract_ = false;
+            }
+        }
+    }
+    c.models = models;
+    Ok(())
+}

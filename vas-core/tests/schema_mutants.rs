@@ -1,0 +1,497 @@
+//! Mutation testing against libxml2: valid sample manifests are mutated (elements
+//! deleted, duplicated, swapped, renamed, nested; values and attributes corrupted;
+//! the SEDA version changed) by proptest-generated edit scripts; each mutant is
+//! validated by vas (strict) and by `xmllint --schema` (in one batch per version), and
+//! the verdicts must be equal.
+//!
+//! `VAS_MUTANTS` sets the number of mutants (default 400); the generator is
+//! deterministic (proptest's deterministic runner) so a failure is reproducible.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, TestRunner};
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use vas_core::schema::{SchemaSet, SedaVersion, ValidationOptions};
+
+const SAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/seda/samples"
+);
+const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
+
+#[derive(Clone, Debug)]
+enum Node {
+    El(El),
+    Raw(String),
+}
+
+#[derive(Clone, Debug)]
+struct El {
+    name: String,
+    attrs: Vec<(String, String)>,
+    kids: Vec<Node>,
+}
+
+fn parse(bytes: &[u8]) -> El {
+    let mut r = Reader::from_reader(bytes);
+    let mut stack: Vec<El> = vec![El {
+        name: String::new(),
+        attrs: vec![],
+        kids: vec![],
+    }];
+    let mut buf = Vec::new();
+    loop {
+        let ev = r.read_event_into(&mut buf).expect("seed is well-formed");
+        let empty = matches!(ev, Event::Empty(_));
+        match ev {
+            Event::Start(s) | Event::Empty(s) => {
+                let qn = s.name();
+                let name: &str = qn.as_ref();
+                let el = El {
+                    name: name.to_string(),
+                    attrs: s
+                        .attributes()
+                        .map(|a| {
+                            let a = a.expect("attr");
+                            let k: &str = a.key.as_ref();
+                            (k.to_string(), a.value.to_string())
+                        })
+                        .collect(),
+                    kids: vec![],
+                };
+                if empty {
+                    stack.last_mut().expect("parent").kids.push(Node::El(el));
+                } else {
+                    stack.push(el);
+                }
+            }
+            Event::End(_) => {
+                let el = stack.pop().expect("open");
+                stack.last_mut().expect("parent").kids.push(Node::El(el));
+            }
+            Event::Text(t) => {
+                let s: &str = &t;
+                stack
+                    .last_mut()
+                    .expect("parent")
+                    .kids
+                    .push(Node::Raw(s.to_string()));
+            }
+            Event::GeneralRef(g) => {
+                let s: &str = &g;
+                stack
+                    .last_mut()
+                    .expect("parent")
+                    .kids
+                    .push(Node::Raw(format!("&{s};")));
+            }
+            Event::CData(c) => {
+                let s: &str = &c;
+                stack
+                    .last_mut()
+                    .expect("parent")
+                    .kids
+                    .push(Node::Raw(format!("<![CDATA[{s}]]>")));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    let doc = stack.pop().expect("doc");
+    doc.kids
+        .into_iter()
+        .find_map(|n| match n {
+            Node::El(e) => Some(e),
+            _ => None,
+        })
+        .expect("root")
+}
+
+fn write(e: &El, out: &mut String) {
+    out.push('<');
+    out.push_str(&e.name);
+    for (k, v) in &e.attrs {
+        out.push_str(&format!(" {k}=\"{v}\""));
+    }
+    out.push('>');
+    for k in &e.kids {
+        match k {
+            Node::El(c) => write(c, out),
+            Node::Raw(s) => out.push_str(s),
+        }
+    }
+    out.push_str(&format!("</{}>", e.name));
+}
+
+/// Paths (child-index lists) of all elements except the root, in document order.
+fn element_paths(e: &El, prefix: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+    for (i, k) in e.kids.iter().enumerate() {
+        if let Node::El(c) = k {
+            prefix.push(i);
+            out.push(prefix.clone());
+            element_paths(c, prefix, out);
+            prefix.pop();
+        }
+    }
+}
+
+fn get_mut<'a>(root: &'a mut El, path: &[usize]) -> Option<&'a mut El> {
+    let mut cur = root;
+    for &i in path {
+        cur = match cur.kids.get_mut(i) {
+            Some(Node::El(e)) => e,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn all_names(e: &El, out: &mut Vec<String>) {
+    if !out.contains(&e.name) {
+        out.push(e.name.clone());
+    }
+    for k in &e.kids {
+        if let Node::El(c) = k {
+            all_names(c, out);
+        }
+    }
+}
+
+const BAD_VALUES: &[&str] = &[
+    "",
+    " ",
+    "x y",
+    "0",
+    "-1",
+    "1.5",
+    "2024-02-30",
+    "2024-06-01T25:00:00",
+    "2024-06-01",
+    "true",
+    "Fonds",
+    "Item",
+    "abc",
+    "99999999999999999999",
+    "--05",
+    "2024",
+    "AU1",
+    "#x",
+    "Keep",
+    "SHA-512",
+    "2020-01-01T00:00:00Z",
+    "fr",
+    "en-GB",
+    "P1Y",
+];
+
+#[derive(Clone, Debug)]
+struct Mutation {
+    op: u8,
+    target: usize,
+    aux: usize,
+}
+
+fn apply(root: &mut El, m: &Mutation) {
+    let mut paths = Vec::new();
+    element_paths(root, &mut Vec::new(), &mut paths);
+    if paths.is_empty() {
+        return;
+    }
+    let path = paths[m.target % paths.len()].clone();
+    let (parent_path, idx) = path.split_at(path.len() - 1);
+    let idx = idx[0];
+    let mut names = Vec::new();
+    all_names(root, &mut names);
+    match m.op % 10 {
+        0 => {
+            if let Some(p) = get_mut(root, parent_path) {
+                p.kids.remove(idx);
+            }
+        }
+        1 => {
+            if let Some(p) = get_mut(root, parent_path) {
+                let c = p.kids[idx].clone();
+                p.kids.insert(idx + 1, c);
+            }
+        }
+        2 => {
+            if let Some(p) = get_mut(root, parent_path)
+                && let Some(j) = (idx + 1..p.kids.len()).find(|j| matches!(p.kids[*j], Node::El(_)))
+            {
+                p.kids.swap(idx, j);
+            }
+        }
+        3 => {
+            if let Some(e) = get_mut(root, &path) {
+                e.name = names[m.aux % names.len()].clone();
+            }
+        }
+        4 => {
+            if let Some(e) = get_mut(root, &path)
+                && e.kids.iter().all(|k| matches!(k, Node::Raw(_)))
+            {
+                e.kids = vec![Node::Raw(BAD_VALUES[m.aux % BAD_VALUES.len()].to_string())];
+            }
+        }
+        5 => {
+            let v = ["v2.1", "v2.2", "v2.3"][m.aux % 3];
+            for (k, val) in root.attrs.iter_mut() {
+                if k == "xmlns" && val.starts_with("fr:gouv:culture:archivesdefrance:seda:") {
+                    *val = format!("fr:gouv:culture:archivesdefrance:seda:{v}");
+                }
+            }
+        }
+        6 => {
+            if let Some(e) = get_mut(root, &path)
+                && !e.attrs.is_empty()
+            {
+                let i = m.aux % e.attrs.len();
+                e.attrs.remove(i);
+            }
+        }
+        7 => {
+            if let Some(e) = get_mut(root, &path)
+                && !e.attrs.is_empty()
+            {
+                let i = m.aux % e.attrs.len();
+                e.attrs[i].1 = BAD_VALUES[(m.aux / 7) % BAD_VALUES.len()].to_string();
+            }
+        }
+        8 => {
+            if let Some(e) = get_mut(root, &path)
+                && !e.attrs.iter().any(|(k, _)| k == "foo")
+            {
+                e.attrs.push(("foo".into(), "bar".into()));
+            }
+        }
+        _ => {
+            // nest the element into its previous element sibling
+            if let Some(p) = get_mut(root, parent_path)
+                && let Some(j) = (0..idx).rev().find(|j| matches!(p.kids[*j], Node::El(_)))
+            {
+                let c = p.kids.remove(idx);
+                if let Node::El(prev) = &mut p.kids[j] {
+                    prev.kids.push(c);
+                }
+            }
+        }
+    }
+}
+
+fn seeds() -> Vec<(SedaVersion, String)> {
+    let text = std::fs::read_to_string(Path::new(SAMPLES).join("RESULTS.txt")).expect("RESULTS");
+    let mut out = Vec::new();
+    for l in text.lines().filter(|l| l.starts_with("PASS")) {
+        let mut it = l.split_whitespace().skip(1);
+        let v: SedaVersion = it.next().expect("v").parse().expect("version");
+        let f = it.next().expect("file");
+        let bytes = std::fs::read(Path::new(SAMPLES).join(f)).expect("read");
+        let mut s = String::new();
+        write(&parse(&bytes), &mut s);
+        out.push((v, s));
+    }
+    out
+}
+
+fn version_of(doc: &str, fallback: SedaVersion) -> SedaVersion {
+    for v in SedaVersion::ALL {
+        if doc[..doc.find('>').unwrap_or(0)].contains(v.namespace()) {
+            return v;
+        }
+    }
+    fallback
+}
+
+#[test]
+fn mutants_agree_with_xmllint() {
+    if Command::new("xmllint").arg("--version").output().is_err() {
+        eprintln!("xmllint not installed: mutant comparison skipped");
+        return;
+    }
+    let n: usize = std::env::var("VAS_MUTANTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(400);
+    let seeds = seeds();
+    assert!(seeds.len() > 30);
+    let strategy = (
+        0..seeds.len(),
+        prop::collection::vec((0u8..10, 0usize..10_000, 0usize..10_000), 1..4),
+    );
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut cases: Vec<(SedaVersion, PathBuf, String)> = Vec::new();
+    for i in 0..n {
+        let (seed, muts) = strategy.new_tree(&mut runner).expect("generate").current();
+        let (v0, text) = &seeds[seed];
+        let mut root = parse(text.as_bytes());
+        for (op, target, aux) in &muts {
+            apply(
+                &mut root,
+                &Mutation {
+                    op: *op,
+                    target: *target,
+                    aux: *aux,
+                },
+            );
+        }
+        let mut s = String::new();
+        write(&root, &mut s);
+        let v = version_of(&s, *v0);
+        let p = tmp.path().join(format!("mutant{i}.xml"));
+        std::fs::write(&p, &s).expect("write");
+        cases.push((v, p, format!("seed {seed} {muts:?}")));
+    }
+    let mut agree = 0;
+    let mut invalid = 0;
+    let mut disagreements = Vec::new();
+    for v in SedaVersion::ALL {
+        let group: Vec<&(SedaVersion, PathBuf, String)> =
+            cases.iter().filter(|c| c.0 == v).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let main = format!("{SCHEMAS}/{v}/seda-{v}-main.xsd", v = v.as_str());
+        let mut stderr = String::new();
+        for chunk in group.chunks(200) {
+            let out = Command::new("xmllint")
+                .env("XML_CATALOG_FILES", format!("{SCHEMAS}/catalog.xml"))
+                .args(["--noout", "--nonet", "--schema", &main])
+                .args(chunk.iter().map(|g| &g.1))
+                .output()
+                .expect("xmllint runs");
+            stderr.push_str(&String::from_utf8_lossy(&out.stderr));
+        }
+        let set = SchemaSet::seda(v).expect("compile");
+        for (_, p, label) in group {
+            let lint_ok = stderr.contains(&format!("{} validates\n", p.display()));
+            let r = set
+                .validate_file(p, &ValidationOptions::default())
+                .expect("read");
+            if !lint_ok {
+                invalid += 1;
+            }
+            if r.is_valid() == lint_ok {
+                agree += 1;
+            } else {
+                let lint: Vec<&str> = stderr
+                    .lines()
+                    .filter(|l| l.starts_with(&p.display().to_string()))
+                    .take(2)
+                    .collect();
+                disagreements.push(format!(
+                    "{label} v{v}: xmllint {lint_ok} vas {}\n  vas: {:?}\n  xmllint: {lint:?}\n  doc: {}",
+                    r.is_valid(),
+                    r.findings.iter().take(2).map(|f| f.to_string()).collect::<Vec<_>>(),
+                    std::fs::read_to_string(p).unwrap_or_default().chars().take(300).collect::<String>()
+                ));
+            }
+        }
+    }
+    eprintln!("mutants: {n}, invalid per xmllint: {invalid}, agreement: {agree}/{n}");
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}
+
+/// The same mutations applied to Vitam's checkProfil manifest, checked against its
+/// RelaxNG profile: vas's RelaxNG verdict equals `xmllint --relaxng`.
+#[test]
+fn profile_mutants_agree_with_xmllint_relaxng() {
+    if Command::new("xmllint").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("VAS_ALLOW_NO_XMLLINT").is_some(),
+            "xmllint is required (scripts/setup installs it); set VAS_ALLOW_NO_XMLLINT=1 to skip"
+        );
+        return;
+    }
+    let profiles = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/profiles/vitam-checkProfil"
+    );
+    let rng_path = Path::new(profiles).join("Profil20.rng");
+    let rng = vas_core::schema::RelaxNg::from_file(&rng_path).expect("profile");
+    let seed = std::fs::read(Path::new(profiles).join("manifest_ok.xml")).expect("seed");
+    let n: usize = std::env::var("VAS_MUTANTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(400)
+        / 2;
+    let strategy = prop::collection::vec((0u8..10, 0usize..10_000, 0usize..10_000), 1..3);
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut files = Vec::new();
+    for i in 0..n {
+        let muts = strategy.new_tree(&mut runner).expect("generate").current();
+        let mut root = parse(&seed);
+        for (op, target, aux) in &muts {
+            apply(
+                &mut root,
+                &Mutation {
+                    op: *op,
+                    target: *target,
+                    aux: *aux,
+                },
+            );
+        }
+        let mut s = String::new();
+        write(&root, &mut s);
+        let p = tmp.path().join(format!("pm{i}.xml"));
+        std::fs::write(&p, &s).expect("write");
+        files.push((p, format!("{muts:?}")));
+    }
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--relaxng")
+        .arg(&rng_path)
+        .args(files.iter().map(|f| &f.0))
+        .output()
+        .expect("xmllint");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut bad = Vec::new();
+    let mut valid = 0;
+    for (p, label) in &files {
+        let lint = stderr.contains(&format!("{} validates\n", p.display()));
+        if lint {
+            valid += 1;
+        }
+        let r = rng
+            .validate_file(p, &ValidationOptions::default())
+            .expect("read");
+        if r.is_valid() != lint {
+            let lint_msg: Vec<&str> = stderr
+                .lines()
+                .filter(|l| l.starts_with(&p.display().to_string()))
+                .take(2)
+                .collect();
+            bad.push(format!(
+                "{label}: xmllint {lint} vas {} {:?} / xmllint: {lint_msg:?}",
+                r.is_valid(),
+                r.findings.first().map(|f| f.to_string())
+            ));
+        }
+    }
+    eprintln!(
+        "profile mutants: {n}, valid per xmllint: {valid}, disagreements: {}",
+        bad.len()
+    );
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
