@@ -1,0 +1,71 @@
+//! SIP build and read benchmarks.
+//!
+//! Default sizes keep `cargo bench` short on a shared machine: 2 000 files × 4 KiB and
+//! 64 files × 1 MiB. Set `VAS_BENCH_FULL=1` for the sizes (20 000 × 4 KiB and
+//! 10 000 files / 1 GiB), to compare with `bagit.py --sha512 --processes 2` and
+//! `openssl dgst -sha512` on the same trees.
+
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use vas_core::digest::DigestAlgorithm;
+use vas_core::seda::SedaVersion;
+use vas_core::sip::{
+    BuildOptions, Compression, FolderImportOptions, Limits, PackageFormat, SipBuilder, SipReader,
+    WriterOptions,
+};
+
+fn make_tree(root: &Path, files: usize, size: usize) {
+    for i in 0..files {
+        let d = root.join(format!("d{}", i % 100));
+        std::fs::create_dir_all(&d).unwrap();
+        let data: Vec<u8> = (0..size).map(|j| ((i * 31 + j * 7) % 251) as u8).collect();
+        std::fs::write(d.join(format!("f{i}.bin")), data).unwrap();
+    }
+}
+
+fn build(src: &Path, out: &Path) {
+    let _ = std::fs::remove_file(out);
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    b.archival_agency("A").transferring_agency("T");
+    b.import_folder(src, None, &FolderImportOptions::default())
+        .unwrap();
+    let w = WriterOptions::new(PackageFormat::Zip)
+        .algorithm(DigestAlgorithm::Sha512)
+        .compression(Compression::Stored);
+    b.write_to_file(out, BuildOptions::new(w)).unwrap();
+}
+
+fn bench(c: &mut Criterion) {
+    let full = std::env::var_os("VAS_BENCH_FULL").is_some();
+    let cases: &[(&str, usize, usize)] = if full {
+        &[
+            ("20000x4KiB", 20_000, 4096),
+            ("10000x100KiB", 10_000, 107_374),
+        ]
+    } else {
+        &[("2000x4KiB", 2_000, 4096), ("64x1MiB", 64, 1 << 20)]
+    };
+    let mut g = c.benchmark_group("sip");
+    g.sample_size(10);
+    for (name, files, size) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        make_tree(&src, *files, *size);
+        let out = dir.path().join("sip.zip");
+        g.throughput(Throughput::Bytes((*files * *size) as u64));
+        g.bench_function(format!("build/{name}"), |b| b.iter(|| build(&src, &out)));
+        build(&src, &out);
+        g.bench_function(format!("verify/{name}"), |b| {
+            b.iter(|| {
+                let mut r = SipReader::open(&out, Limits::default()).unwrap();
+                let v = r.verify().unwrap();
+                assert_eq!(v.digests_ok, *files);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,1513 @@
+//! Building SIPs: a DAG of archive units with metadata and objects, written as a package
+//! whose manifest carries every digest and size.
+//!
+//! # Two passes (default) or manifest last
+//!
+//! The manifest must carry the digests, and Vitam (like sedalib) expects it first in the
+//! package. [`SipBuilder`] therefore hashes every object in a first pass (in parallel, with
+//! rayon; readers are spooled to temporary files while hashed), builds the manifest, then
+//! streams the manifest and the objects into the package. Each object is hashed again
+//! while written: if a file changed between the two passes the build fails with
+//! [`ErrorKind::Conflict`] instead of producing a package whose manifest lies.
+//!
+//! With [`BuildOptions::manifest_last`], objects are streamed and hashed in one pass and
+//! the manifest is written at the end — half the reads for very large packages; the
+//! manifest is the same byte for byte.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use rayon::prelude::*;
+use regex::Regex;
+
+use super::writer::{PackageWriter, WriterOptions};
+use crate::digest::{DigestAlgorithm, Hasher, digest_bytes};
+use crate::error::{Error, ErrorKind, Result};
+use crate::seda::{ArchiveTransfer, ArchiveUnit, Document, ObjectSpec, SedaVersion};
+
+/// A unit of a [`SipBuilder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnitId(usize);
+
+enum Source {
+    Path(PathBuf),
+    Bytes(Arc<Vec<u8>>),
+    Reader(Box<dyn Read + Send>),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Path(p) => write!(f, "Path({})", p.display()),
+            Source::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            Source::Reader(_) => f.write_str("Reader"),
+        }
+    }
+}
+
+/// An object to add to a unit: its data (a file, bytes or a reader), its usage and
+/// version, and what is known of its format.
+///
+/// ```
+/// use vas_core::sip::ObjectInput;
+/// let o = ObjectInput::bytes("note.txt", b"hello".to_vec())
+///     .usage("Dissemination_1")
+///     .format(Some("x-fmt/111"), Some("text/plain"));
+/// assert_eq!(o.usage_name(), "Dissemination_1");
+/// ```
+#[derive(Debug)]
+pub struct ObjectInput {
+    source: Source,
+    usage: String,
+    filename: String,
+    format_id: Option<String>,
+    mime_type: Option<String>,
+    format_litteral: Option<String>,
+    last_modified: Option<String>,
+}
+
+impl ObjectInput {
+    fn new(source: Source, filename: String) -> Self {
+        ObjectInput {
+            source,
+            usage: "BinaryMaster_1".into(),
+            filename,
+            format_id: None,
+            mime_type: None,
+            format_litteral: None,
+            last_modified: None,
+        }
+    }
+
+    /// A file on disk (streamed, never loaded in memory). `FileInfo/Filename` is its name
+    /// and `FileInfo/LastModified` its modification time.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut o = ObjectInput::new(Source::Path(path.clone()), name);
+        o.last_modified = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(|t| {
+                let t: time::OffsetDateTime = t.into();
+                format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                    t.year(),
+                    t.month() as u8,
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second()
+                )
+            });
+        o
+    }
+
+    /// Bytes in memory, with the file name to declare.
+    pub fn bytes(filename: &str, data: Vec<u8>) -> Self {
+        ObjectInput::new(Source::Bytes(Arc::new(data)), filename.to_string())
+    }
+
+    /// Any reader (spooled to a temporary file during the hashing pass).
+    pub fn reader(filename: &str, reader: impl Read + Send + 'static) -> Self {
+        ObjectInput::new(Source::Reader(Box::new(reader)), filename.to_string())
+    }
+
+    /// Sets the usage and version (`BinaryMaster_1` by default; `Dissemination_1`,
+    /// `Thumbnail_1`, `TextContent_1` …).
+    pub fn usage(mut self, usage: &str) -> Self {
+        self.usage = usage.to_string();
+        self
+    }
+
+    /// The usage and version.
+    pub fn usage_name(&self) -> &str {
+        &self.usage
+    }
+
+    /// Sets the format: PRONOM identifier and MIME type, when known.
+    pub fn format(mut self, puid: Option<&str>, mime_type: Option<&str>) -> Self {
+        self.format_id = puid.map(str::to_string);
+        self.mime_type = mime_type.map(str::to_string);
+        self
+    }
+
+    /// Sets `FormatIdentification/FormatLitteral`.
+    pub fn format_litteral(mut self, name: &str) -> Self {
+        self.format_litteral = Some(name.to_string());
+        self
+    }
+
+    /// Sets the declared file name (`FileInfo/Filename`).
+    pub fn filename(mut self, name: &str) -> Self {
+        self.filename = name.to_string();
+        self
+    }
+
+    /// Sets `FileInfo/LastModified` (`xsd:dateTime`), or removes it.
+    pub fn last_modified(mut self, date_time: Option<&str>) -> Self {
+        self.last_modified = date_time.map(str::to_string);
+        self
+    }
+}
+
+/// The metadata of one unit, editable through [`SipBuilder::unit_mut`].
+#[derive(Debug, Default)]
+pub struct UnitData {
+    id: String,
+    /// `Content/Title`.
+    pub title: String,
+    /// `Content/DescriptionLevel` (`Item`, `File`, `RecordGrp` …).
+    pub description_level: Option<String>,
+    /// `Content/Description`.
+    pub description: Option<String>,
+    /// `Content/StartDate`.
+    pub start_date: Option<String>,
+    /// `Content/EndDate`.
+    pub end_date: Option<String>,
+    /// Further `Content` fields as ReSIP dotted paths relative to `Content`
+    /// (`Writer.0.FullName`, `Keyword.1.KeywordContent`, `OriginatingAgencyArchiveUnitIdentifier`),
+    /// with optional raw attributes (`xml:lang="fr"`).
+    pub content_fields: Vec<(String, String, Option<String>)>,
+    /// Further `Management` fields as dotted paths relative to `Management`
+    /// (`AppraisalRule.Rule`, `AppraisalRule.FinalAction`).
+    pub management_fields: Vec<(String, String, Option<String>)>,
+    /// Management rules: (category, rule id, start date).
+    pub rules: Vec<(String, String, Option<String>)>,
+    /// `FinalAction` per category (`StorageRule`: `RestrictAccess`, `Transfer`, `Copy`;
+    /// `AppraisalRule`: `Keep`, `Destroy`); required by SEDA for those two categories.
+    pub final_actions: Vec<(String, String)>,
+    /// A raw XML sidecar (ReSIP `__ArchiveUnitMetadata.xml`): `ArchiveUnitProfile`,
+    /// `Management` and `Content` elements, or a whole `ArchiveUnit`.
+    pub sidecar_xml: Option<String>,
+    children: Vec<usize>,
+    parents: Vec<usize>,
+    objects: Vec<ObjectInput>,
+    /// (usage, PhysicalId)
+    physical: Vec<(String, String)>,
+}
+
+impl UnitData {
+    /// The unit's `id` in the manifest.
+    pub fn xml_id(&self) -> &str {
+        &self.id
+    }
+
+    /// Adds a management rule, e.g. `("AccessRule", "ACC-00002", Some("2020-01-01"))`.
+    pub fn rule(&mut self, category: &str, rule_id: &str, start_date: Option<&str>) -> &mut Self {
+        self.rules.push((
+            category.to_string(),
+            rule_id.to_string(),
+            start_date.map(str::to_string),
+        ));
+        self
+    }
+
+    /// Sets the `FinalAction` of a `StorageRule` or `AppraisalRule`.
+    pub fn final_action(&mut self, category: &str, action: &str) -> &mut Self {
+        self.final_actions.retain(|(c, _)| c != category);
+        self.final_actions
+            .push((category.to_string(), action.to_string()));
+        self
+    }
+
+    /// Adds a `Content` field by dotted path (see [`UnitData::content_fields`]).
+    pub fn field(&mut self, path: &str, value: &str) -> &mut Self {
+        self.content_fields
+            .push((path.to_string(), value.to_string(), None));
+        self
+    }
+}
+
+/// Progress of a build, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// `0` while hashing (first pass), `1` while writing (second pass).
+    pub phase: u8,
+    /// Bytes done in this phase.
+    pub done: u64,
+    /// Bytes to do in this phase.
+    pub total: u64,
+}
+
+/// A progress callback.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Options of [`SipBuilder::write_to_file`] / [`SipBuilder::write`].
+#[derive(Clone)]
+pub struct BuildOptions {
+    /// Container, digest algorithm, compression, determinism.
+    pub writer: WriterOptions,
+    /// The manifest's entry name (`manifest.xml`).
+    pub manifest_name: String,
+    /// Called as bytes are hashed and written.
+    pub progress: Option<ProgressFn>,
+    /// Identifies the format of file objects that declare none (called in parallel during
+    /// the hashing pass), e.g. with `vas_core::format`'s registry.
+    pub identify: Option<IdentifyFn>,
+    /// Write the objects first, hashed while written, and the manifest last: one read of
+    /// each object instead of two (Vitam accepts the manifest anywhere at the root). The
+    /// default, `false`, writes the manifest first as sedalib does.
+    pub manifest_last: bool,
+}
+
+/// A format found by an [`IdentifyFn`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormatGuess {
+    /// PRONOM identifier (`FormatId`), e.g. `fmt/18`.
+    pub puid: Option<String>,
+    /// `MimeType`.
+    pub mime_type: Option<String>,
+    /// `FormatLitteral`, e.g. `Acrobat PDF 1.4 - Portable Document Format`.
+    pub name: Option<String>,
+}
+
+/// A format-identification callback for [`BuildOptions::identify`].
+pub type IdentifyFn = Arc<dyn Fn(&Path) -> Option<FormatGuess> + Send + Sync>;
+
+impl std::fmt::Debug for BuildOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildOptions")
+            .field("writer", &self.writer)
+            .field("manifest_name", &self.manifest_name)
+            .finish()
+    }
+}
+
+impl BuildOptions {
+    /// Defaults: `writer`, `manifest.xml`, no progress.
+    pub fn new(writer: WriterOptions) -> Self {
+        BuildOptions {
+            writer,
+            manifest_name: "manifest.xml".into(),
+            progress: None,
+            identify: None,
+            manifest_last: false,
+        }
+    }
+}
+
+/// One object as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltObject {
+    /// `BinaryDataObject/@id`.
+    pub id: String,
+    /// `Uri` (the entry name in the package).
+    pub uri: String,
+    /// Lower-case hex digest.
+    pub digest: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// What a build produced.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    /// The manifest entry name.
+    pub manifest_name: String,
+    /// Digest of the manifest (same algorithm as the objects).
+    pub manifest_digest: String,
+    /// The digest algorithm.
+    pub algorithm: DigestAlgorithm,
+    /// Number of units.
+    pub units: usize,
+    /// The objects, in package order.
+    pub objects: Vec<BuiltObject>,
+    /// Sum of the object sizes.
+    pub total_size: u64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Header {
+    archival_agency: Option<String>,
+    transferring_agency: Option<String>,
+    archival_agreement: Option<String>,
+    comment: Option<String>,
+    message_identifier: Option<String>,
+    date: Option<String>,
+    originating_agency: Option<String>,
+    submission_agency: Option<String>,
+    archival_profile: Option<String>,
+}
+
+fn usage_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(BinaryMaster|Dissemination|Thumbnail|TextContent)(_[0-9]+)?$")
+            .expect("static regex")
+    })
+}
+
+fn ncname_ok(s: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_.\-]*$").expect("static regex"))
+        .is_match(s)
+}
+
+/// Builds a SIP: header, a DAG of archive units with descriptive metadata and management
+/// rules, objects from files, bytes or readers; then writes the package.
+///
+/// ```
+/// use vas_core::seda::SedaVersion;
+/// use vas_core::sip::{BuildOptions, Limits, ObjectInput, PackageFormat, SipBuilder, SipReader, WriterOptions};
+///
+/// let mut b = SipBuilder::new(SedaVersion::V2_1);
+/// b.archival_agency("Vitam").transferring_agency("Producer").archival_agreement("IC-000001");
+/// let folder = b.add_unit(None, "Correspondence").unwrap();
+/// let letter = b.add_unit(Some(folder), "Letter to the mayor").unwrap();
+/// b.unit_mut(letter).unwrap().rule("AccessRule", "ACC-00002", Some("2020-01-01"));
+/// b.add_object(letter, ObjectInput::bytes("letter.txt", b"Dear mayor".to_vec())).unwrap();
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("sip.zip");
+/// let report = b.write_to_file(&out, BuildOptions::new(WriterOptions::new(PackageFormat::Zip))).unwrap();
+/// assert_eq!(report.objects.len(), 1);
+///
+/// let mut r = SipReader::open(&out, Limits::default()).unwrap();
+/// let check = r.verify().unwrap();
+/// assert!(check.check.is_ok(), "{:?}", check.check);
+/// assert_eq!(check.digests_ok, 1);
+/// ```
+#[derive(Debug)]
+pub struct SipBuilder {
+    version: SedaVersion,
+    header: Header,
+    units: Vec<UnitData>,
+    ids: HashSet<String>,
+}
+
+impl SipBuilder {
+    /// An empty builder for SEDA `version`.
+    pub fn new(version: SedaVersion) -> Self {
+        SipBuilder {
+            version,
+            header: Header::default(),
+            units: Vec::new(),
+            ids: HashSet::new(),
+        }
+    }
+
+    /// The SEDA version written.
+    pub fn version(&self) -> SedaVersion {
+        self.version
+    }
+
+    /// `ArchivalAgency/Identifier` (required).
+    pub fn archival_agency(&mut self, id: &str) -> &mut Self {
+        self.header.archival_agency = Some(id.to_string());
+        self
+    }
+
+    /// `TransferringAgency/Identifier` (required).
+    pub fn transferring_agency(&mut self, id: &str) -> &mut Self {
+        self.header.transferring_agency = Some(id.to_string());
+        self
+    }
+
+    /// `ArchivalAgreement` (Vitam's ingest contract).
+    pub fn archival_agreement(&mut self, id: &str) -> &mut Self {
+        self.header.archival_agreement = Some(id.to_string());
+        self
+    }
+
+    /// `Comment`.
+    pub fn comment(&mut self, text: &str) -> &mut Self {
+        self.header.comment = Some(text.to_string());
+        self
+    }
+
+    /// `MessageIdentifier` (default: time-based, or content-based when deterministic).
+    pub fn message_identifier(&mut self, id: &str) -> &mut Self {
+        self.header.message_identifier = Some(id.to_string());
+        self
+    }
+
+    /// `Date` (`xsd:dateTime`; default now, or the writer's fixed time when deterministic).
+    pub fn date(&mut self, date_time: &str) -> &mut Self {
+        self.header.date = Some(date_time.to_string());
+        self
+    }
+
+    /// `ManagementMetadata/OriginatingAgencyIdentifier`.
+    pub fn originating_agency(&mut self, id: &str) -> &mut Self {
+        self.header.originating_agency = Some(id.to_string());
+        self
+    }
+
+    /// `ManagementMetadata/SubmissionAgencyIdentifier`.
+    pub fn submission_agency(&mut self, id: &str) -> &mut Self {
+        self.header.submission_agency = Some(id.to_string());
+        self
+    }
+
+    /// `ManagementMetadata/ArchivalProfile`.
+    pub fn archival_profile(&mut self, id: &str) -> &mut Self {
+        self.header.archival_profile = Some(id.to_string());
+        self
+    }
+
+    /// Adds a unit under `parent` (or at the top when `None`) with its title; its id is
+    /// `AU<n>`.
+    pub fn add_unit(&mut self, parent: Option<UnitId>, title: &str) -> Result<UnitId> {
+        let id = format!("AU{}", self.units.len() + 1);
+        self.add_unit_with_id(parent, &id, title)
+    }
+
+    /// Adds a unit with an explicit manifest id (an NCName, unique in the package).
+    pub fn add_unit_with_id(
+        &mut self,
+        parent: Option<UnitId>,
+        id: &str,
+        title: &str,
+    ) -> Result<UnitId> {
+        if let Some(p) = parent {
+            self.check_unit(p)?;
+        }
+        if title.trim().is_empty() {
+            return Err(Error::invalid("a unit needs a non-empty title").with_id(id));
+        }
+        if !ncname_ok(id) {
+            return Err(
+                Error::invalid(format!("{id:?} is not a valid XML identifier")).with_id(id),
+            );
+        }
+        if !self.ids.insert(id.to_string()) {
+            return Err(Error::new(ErrorKind::AlreadyExists, "duplicate unit id").with_id(id));
+        }
+        let n = self.units.len();
+        self.units.push(UnitData {
+            id: id.to_string(),
+            title: title.to_string(),
+            ..UnitData::default()
+        });
+        if let Some(p) = parent {
+            self.units[p.0].children.push(n);
+            self.units[n].parents.push(p.0);
+        }
+        Ok(UnitId(n))
+    }
+
+    /// Makes `child` also a child of `parent` (the units form a DAG); cycles are refused.
+    pub fn link(&mut self, parent: UnitId, child: UnitId) -> Result<()> {
+        self.check_unit(parent)?;
+        self.check_unit(child)?;
+        if self.units[parent.0].children.contains(&child.0) {
+            return Ok(());
+        }
+        // Refuse a cycle: `parent` must not be reachable from `child`.
+        let mut stack = vec![child.0];
+        let mut seen = HashSet::new();
+        while let Some(u) = stack.pop() {
+            if u == parent.0 {
+                return Err(Error::invalid(format!(
+                    "linking {} under {} would create a cycle",
+                    self.units[child.0].id, self.units[parent.0].id
+                ))
+                .with_id(&self.units[child.0].id)
+                .with_code("CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST.CHECK_MANIFEST_LOOP.KO"));
+            }
+            if seen.insert(u) {
+                stack.extend(self.units[u].children.iter().copied());
+            }
+        }
+        self.units[parent.0].children.push(child.0);
+        self.units[child.0].parents.push(parent.0);
+        Ok(())
+    }
+
+    /// The metadata of a unit, for editing.
+    pub fn unit_mut(&mut self, unit: UnitId) -> Result<&mut UnitData> {
+        self.check_unit(unit)?;
+        Ok(&mut self.units[unit.0])
+    }
+
+    /// Finds a unit by manifest id.
+    pub fn unit_by_id(&self, id: &str) -> Option<UnitId> {
+        self.units.iter().position(|u| u.id == id).map(UnitId)
+    }
+
+    /// Number of units.
+    pub fn unit_count(&self) -> usize {
+        self.units.len()
+    }
+
+    /// Number of objects.
+    pub fn object_count(&self) -> usize {
+        self.units.iter().map(|u| u.objects.len()).sum()
+    }
+
+    /// Adds an object to a unit (all objects of a unit form its one object group). The
+    /// usage must be one Vitam accepts and not already used in this unit.
+    pub fn add_object(&mut self, unit: UnitId, object: ObjectInput) -> Result<()> {
+        self.check_unit(unit)?;
+        if !usage_re().is_match(&object.usage) {
+            return Err(Error::invalid(format!(
+                "usage {:?} is not BinaryMaster, Dissemination, Thumbnail or TextContent (_N)",
+                object.usage
+            ))
+            .with_code("CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.INVALID_DATAOBJECTVERSION.KO"));
+        }
+        let u = &mut self.units[unit.0];
+        if u.objects.iter().any(|o| o.usage == object.usage) {
+            return Err(Error::invalid(format!(
+                "unit {} already has a {} object",
+                u.id, object.usage
+            ))
+            .with_id(&u.id)
+            .with_code("CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST.TOO_MANY_VERSION_BY_USAGE.KO"));
+        }
+        if let Source::Path(p) = &object.source {
+            let md = std::fs::metadata(p).map_err(|e| Error::from(e).with_path(p))?;
+            if !md.is_file() {
+                return Err(Error::invalid("object source is not a regular file").with_path(p));
+            }
+        }
+        u.objects.push(object);
+        Ok(())
+    }
+
+    /// Rows for the CSV export: (ID, ParentID, File, ObjectFiles, DescriptionLevel, Title) and the
+    /// other metadata as (column, value).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn csv_rows(&self, base: &Path) -> Vec<(Vec<String>, Vec<(String, String)>)> {
+        self.units
+            .iter()
+            .map(|u| {
+                let parent = u
+                    .parents
+                    .first()
+                    .map(|p| self.units[*p].id.clone())
+                    .unwrap_or_default();
+                let paths: Vec<String> = u
+                    .objects
+                    .iter()
+                    .filter_map(|o| match &o.source {
+                        Source::Path(p) => p
+                            .strip_prefix(base)
+                            .ok()
+                            .map(|r| r.to_string_lossy().replace('\\', "/")),
+                        _ => None,
+                    })
+                    .collect();
+                // One object: `File`; several: `ObjectFiles` (`|`-joined).
+                let (file, object_files) = match paths.len() {
+                    0 => (String::new(), String::new()),
+                    1 => (paths[0].clone(), String::new()),
+                    _ => (String::new(), paths.join("|")),
+                };
+                let fixed = vec![
+                    u.id.clone(),
+                    parent,
+                    file,
+                    object_files,
+                    u.description_level.clone().unwrap_or_default(),
+                    u.title.clone(),
+                ];
+                let mut meta: Vec<(String, String)> = Vec::new();
+                if let Some(d) = &u.description {
+                    meta.push(("Content.Description".into(), d.clone()));
+                }
+                if let Some(d) = &u.start_date {
+                    meta.push(("Content.StartDate".into(), d.clone()));
+                }
+                if let Some(d) = &u.end_date {
+                    meta.push(("Content.EndDate".into(), d.clone()));
+                }
+                for (k, v, _) in u.content_fields.iter().filter(|f| f.0 != "Title") {
+                    meta.push((format!("Content.{k}"), v.clone()));
+                }
+                for (k, v, _) in &u.management_fields {
+                    meta.push((format!("Management.{k}"), v.clone()));
+                }
+                let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+                for (cat, rule, start) in &u.rules {
+                    let k = count.entry(cat.as_str()).or_insert(0);
+                    meta.push((format!("Management.{cat}.Rule.{k}"), rule.clone()));
+                    if let Some(sd) = start {
+                        meta.push((format!("Management.{cat}.StartDate.{k}"), sd.clone()));
+                    }
+                    *k += 1;
+                }
+                for (cat, action) in &u.final_actions {
+                    meta.push((format!("Management.{cat}.FinalAction"), action.clone()));
+                }
+                (fixed, meta)
+            })
+            .collect()
+    }
+
+    /// Adds a physical object (a paper record, a box …) to a unit's object group:
+    /// `usage` is `PhysicalMaster` or `PhysicalMaster_N`, `physical_id` its shelf mark.
+    ///
+    /// ```
+    /// use vas_core::seda::SedaVersion;
+    /// use vas_core::sip::SipBuilder;
+    /// let mut b = SipBuilder::new(SedaVersion::V2_1);
+    /// let u = b.add_unit(None, "Registre 1912").unwrap();
+    /// b.add_physical_object(u, "PhysicalMaster_1", "3 E 12/4").unwrap();
+    /// assert!(b.add_physical_object(u, "BinaryMaster_1", "x").is_err());
+    /// ```
+    pub fn add_physical_object(
+        &mut self,
+        unit: UnitId,
+        usage: &str,
+        physical_id: &str,
+    ) -> Result<()> {
+        self.check_unit(unit)?;
+        static RE: OnceLock<Regex> = OnceLock::new();
+        let re =
+            RE.get_or_init(|| Regex::new(r"^PhysicalMaster(_[0-9]+)?$").expect("static regex"));
+        if !re.is_match(usage) {
+            let code = if usage.starts_with("BinaryMaster") {
+                super::codes::PDO_BINARYMASTER_KO
+            } else {
+                super::codes::INVALID_DATAOBJECTVERSION_KO
+            };
+            return Err(Error::invalid(format!(
+                "a physical object's usage must be PhysicalMaster(_N), not {usage:?}"
+            ))
+            .with_code(code));
+        }
+        if physical_id.trim().is_empty() {
+            return Err(
+                Error::invalid("empty PhysicalId").with_code(super::codes::EMPTY_REQUIRED_FIELD_KO)
+            );
+        }
+        let u = &mut self.units[unit.0];
+        if u.physical.iter().any(|(us, _)| us == usage) {
+            return Err(
+                Error::invalid(format!("unit {} already has a {usage} object", u.id))
+                    .with_id(&u.id)
+                    .with_code(
+                        "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST.TOO_MANY_VERSION_BY_USAGE.KO",
+                    ),
+            );
+        }
+        u.physical
+            .push((usage.to_string(), physical_id.to_string()));
+        Ok(())
+    }
+
+    fn check_unit(&self, u: UnitId) -> Result<()> {
+        if u.0 < self.units.len() {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::NotFound,
+                format!("unknown unit #{}", u.0),
+            ))
+        }
+    }
+
+    /// Builds the package into a new file (which must not exist).
+    pub fn write_to_file(self, path: impl AsRef<Path>, opts: BuildOptions) -> Result<BuildReport> {
+        let path = path.as_ref();
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::from(e).with_path(path))?;
+        let res = self.write(BufWriter::with_capacity(256 * 1024, f), opts);
+        match res {
+            Ok((_, r)) => Ok(r),
+            Err(e) => {
+                let _ = std::fs::remove_file(path);
+                Err(e)
+            }
+        }
+    }
+
+    /// Builds the package into `w`; returns `w` and the report.
+    pub fn write<W: Write + Seek>(mut self, w: W, opts: BuildOptions) -> Result<(W, BuildReport)> {
+        let alg = opts.writer.algorithm;
+        if self.units.is_empty() {
+            return Err(Error::invalid("a SIP needs at least one archive unit"));
+        }
+        if !super::names::is_valid_manifest_name(&opts.manifest_name) {
+            return Err(Error::invalid(format!(
+                "manifest name {:?} does not match Vitam's rule",
+                opts.manifest_name
+            ))
+            .with_code(super::codes::MANIFEST_FILE_NAME_CHECK_KO));
+        }
+        if opts.manifest_last {
+            return self.write_manifest_last(w, opts);
+        }
+        // Pass 0: spool readers to temporary files (hashing happens in pass 1).
+        let mut spooled: Vec<tempfile::NamedTempFile> = Vec::new();
+        for u in &mut self.units {
+            for o in &mut u.objects {
+                if let Source::Reader(r) = &mut o.source {
+                    let mut tmp = tempfile::NamedTempFile::new()?;
+                    std::io::copy(r, tmp.as_file_mut())?;
+                    tmp.as_file_mut().flush()?;
+                    o.source = Source::Path(tmp.path().to_path_buf());
+                    spooled.push(tmp);
+                }
+            }
+        }
+        // Pass 1: hash every object in parallel.
+        let flat: Vec<(usize, usize)> = self
+            .units
+            .iter()
+            .enumerate()
+            .flat_map(|(ui, u)| (0..u.objects.len()).map(move |oi| (ui, oi)))
+            .collect();
+        let sizes: Vec<u64> = flat
+            .iter()
+            .map(|(ui, oi)| match &self.units[*ui].objects[*oi].source {
+                Source::Path(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+                Source::Bytes(b) => b.len() as u64,
+                Source::Reader(_) => 0,
+            })
+            .collect();
+        let total: u64 = sizes.iter().sum();
+        let done = AtomicU64::new(0);
+        let progress = opts.progress.clone();
+        let jobs: Vec<Option<Job<'_>>> = flat
+            .iter()
+            .map(|(ui, oi)| match &self.units[*ui].objects[*oi].source {
+                Source::Path(p) => Some(Job::Path(p)),
+                Source::Bytes(b) => Some(Job::Bytes(b)),
+                Source::Reader(_) => None,
+            })
+            .collect();
+        let wants_format: Vec<bool> = flat
+            .iter()
+            .map(|(ui, oi)| {
+                let o = &self.units[*ui].objects[*oi];
+                o.format_id.is_none() && o.mime_type.is_none() && o.format_litteral.is_none()
+            })
+            .collect();
+        let identify = opts.identify.clone();
+        let hashed: Vec<(String, u64, Option<FormatGuess>)> = jobs
+            .par_iter()
+            .zip(wants_format.par_iter())
+            .map(|(job, wants)| {
+                let r = match job {
+                    Some(Job::Path(p)) => {
+                        let (d, n) = hash_path(alg, p)?;
+                        let g = match (&identify, wants) {
+                            (Some(f), true) => f(p),
+                            _ => None,
+                        };
+                        Ok((d, n, g))
+                    }
+                    Some(Job::Bytes(b)) => Ok((digest_bytes(alg, b), b.len() as u64, None)),
+                    None => Err(Error::internal("reader not spooled")),
+                }?;
+                let d = done.fetch_add(r.1, Ordering::Relaxed) + r.1;
+                if let Some(p) = &progress {
+                    p(Progress {
+                        phase: 0,
+                        done: d,
+                        total,
+                    });
+                }
+                Ok(r)
+            })
+            .collect::<Result<_>>()?;
+
+        // Object ids and URIs.
+        let mut objects: Vec<BuiltObject> = Vec::with_capacity(flat.len());
+        for (n, ((ui, oi), (digest, size, guess))) in flat.iter().zip(&hashed).enumerate() {
+            if let Some(g) = guess {
+                let o = &mut self.units[*ui].objects[*oi];
+                o.format_id = g.puid.clone();
+                o.mime_type = g.mime_type.clone();
+                o.format_litteral = g.name.clone();
+            }
+            let o = &self.units[*ui].objects[*oi];
+            let id = format!("BDO{}", n + 1);
+            let uri = format!("Content/{id}{}", safe_extension(&o.filename));
+            objects.push(BuiltObject {
+                id,
+                uri,
+                digest: digest.clone(),
+                size: *size,
+            });
+        }
+        let doc = self.document(&flat, &objects, &opts)?;
+        let manifest = doc.to_string()?.into_bytes();
+
+        // Pass 2: write the manifest, then stream the objects, re-hashing them.
+        let mut pw = PackageWriter::new(w, opts.writer.clone())?;
+        let m = pw.add_bytes(&opts.manifest_name, &manifest)?;
+        let done = AtomicU64::new(0);
+        for ((ui, oi), bo) in flat.iter().zip(&objects) {
+            let o = &self.units[*ui].objects[*oi];
+            let written = match &o.source {
+                Source::Path(p) => pw.add_file(&bo.uri, p)?,
+                Source::Bytes(b) => pw.add_bytes(&bo.uri, b)?,
+                Source::Reader(_) => return Err(Error::internal("reader not spooled")),
+            };
+            if written.digest != bo.digest || written.size != bo.size {
+                let mut e = Error::new(
+                    ErrorKind::Conflict,
+                    "object changed between hashing and writing",
+                )
+                .with_id(&bo.id);
+                if let Source::Path(p) = &o.source {
+                    e = e.with_path(p);
+                }
+                return Err(e);
+            }
+            let d = done.fetch_add(bo.size, Ordering::Relaxed) + bo.size;
+            if let Some(p) = &opts.progress {
+                p(Progress {
+                    phase: 1,
+                    done: d,
+                    total,
+                });
+            }
+        }
+        let w = pw.finish()?;
+        drop(spooled);
+        Ok((
+            w,
+            BuildReport {
+                manifest_name: opts.manifest_name.clone(),
+                manifest_digest: m.digest,
+                algorithm: alg,
+                units: self.units.len(),
+                total_size: objects.iter().map(|o| o.size).sum(),
+                objects,
+            },
+        ))
+    }
+
+    /// One pass: objects streamed (and hashed) first, manifest last.
+    fn write_manifest_last<W: Write + Seek>(
+        mut self,
+        w: W,
+        opts: BuildOptions,
+    ) -> Result<(W, BuildReport)> {
+        let alg = opts.writer.algorithm;
+        let flat: Vec<(usize, usize)> = self
+            .units
+            .iter()
+            .enumerate()
+            .flat_map(|(ui, u)| (0..u.objects.len()).map(move |oi| (ui, oi)))
+            .collect();
+        let total: u64 = flat
+            .iter()
+            .map(|(ui, oi)| match &self.units[*ui].objects[*oi].source {
+                Source::Path(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+                Source::Bytes(b) => b.len() as u64,
+                Source::Reader(_) => 0,
+            })
+            .sum();
+        let mut pw = PackageWriter::new(w, opts.writer.clone())?;
+        let mut objects: Vec<BuiltObject> = Vec::with_capacity(flat.len());
+        let mut done = 0u64;
+        for (n, (ui, oi)) in flat.iter().enumerate() {
+            let id = format!("BDO{}", n + 1);
+            let o = &mut self.units[*ui].objects[*oi];
+            let uri = format!("Content/{id}{}", safe_extension(&o.filename));
+            let written = match &mut o.source {
+                Source::Path(p) => {
+                    let p = p.clone();
+                    if let Some(f) = &opts.identify
+                        && o.format_id.is_none()
+                        && o.mime_type.is_none()
+                        && o.format_litteral.is_none()
+                        && let Some(g) = f(&p)
+                    {
+                        o.format_id = g.puid;
+                        o.mime_type = g.mime_type;
+                        o.format_litteral = g.name;
+                    }
+                    pw.add_file(&uri, &p)?
+                }
+                Source::Bytes(b) => pw.add_bytes(&uri, b)?,
+                Source::Reader(r) => pw.add_reader(&uri, r, None)?,
+            };
+            done += written.size;
+            if let Some(p) = &opts.progress {
+                p(Progress {
+                    phase: 1,
+                    done,
+                    total: total.max(done),
+                });
+            }
+            objects.push(BuiltObject {
+                id,
+                uri,
+                digest: written.digest,
+                size: written.size,
+            });
+        }
+        let doc = self.document(&flat, &objects, &opts)?;
+        let manifest = doc.to_string()?.into_bytes();
+        let m = pw.add_bytes(&opts.manifest_name, &manifest)?;
+        let w = pw.finish()?;
+        Ok((
+            w,
+            BuildReport {
+                manifest_name: opts.manifest_name.clone(),
+                manifest_digest: m.digest,
+                algorithm: alg,
+                units: self.units.len(),
+                total_size: objects.iter().map(|o| o.size).sum(),
+                objects,
+            },
+        ))
+    }
+
+    /// Builds the manifest document (flat form: every unit in `DescriptiveMetadata`,
+    /// parents pointing at children with `ArchiveUnitRefId`).
+    fn document(
+        &self,
+        flat: &[(usize, usize)],
+        objects: &[BuiltObject],
+        opts: &BuildOptions,
+    ) -> Result<Document> {
+        let h = &self.header;
+        let aa = h.archival_agency.as_deref().ok_or_else(|| {
+            Error::invalid("the SIP needs an archival agency (ArchivalAgency/Identifier)")
+        })?;
+        let ta = h.transferring_agency.as_deref().ok_or_else(|| {
+            Error::invalid("the SIP needs a transferring agency (TransferringAgency/Identifier)")
+        })?;
+        let mut b = ArchiveTransfer::builder(self.version)
+            .archival_agency(aa)
+            .transferring_agency(ta);
+        if let Some(v) = &h.comment {
+            b = b.comment(v);
+        }
+        let det = opts.writer.deterministic;
+        match (&h.date, det) {
+            (Some(d), _) => b = b.date(d),
+            (None, true) => {
+                let t = time::OffsetDateTime::from_unix_timestamp(
+                    opts.writer.mtime.unwrap_or(315_532_800),
+                )
+                .map_err(|e| Error::invalid(format!("bad mtime: {e}")))?;
+                b = b.date(&format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                    t.year(),
+                    t.month() as u8,
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second()
+                ));
+            }
+            (None, false) => {}
+        }
+        match (&h.message_identifier, det) {
+            (Some(m), _) => b = b.message_identifier(m),
+            (None, true) => {
+                let mut hs = Hasher::new(DigestAlgorithm::Sha256);
+                for o in objects {
+                    hs.update(o.digest.as_bytes());
+                }
+                for u in &self.units {
+                    hs.update(u.id.as_bytes());
+                    hs.update(u.title.as_bytes());
+                }
+                b = b.message_identifier(&format!("SIP-{}", &hs.finalize_hex()[..16]));
+            }
+            (None, false) => {}
+        }
+        if let Some(v) = &h.archival_agreement {
+            b = b.archival_agreement(v);
+        }
+        if let Some(v) = &h.archival_profile {
+            b = b.archival_profile(v);
+        }
+        if let Some(v) = &h.originating_agency {
+            b = b.originating_agency(v);
+        }
+        if let Some(v) = &h.submission_agency {
+            b = b.submission_agency(v);
+        }
+        // Objects, one group per unit that has objects (binary or physical).
+        let mut group_of: BTreeMap<usize, String> = BTreeMap::new();
+        for (ui, u) in self.units.iter().enumerate() {
+            if !u.objects.is_empty() || !u.physical.is_empty() {
+                let n = group_of.len() + 1;
+                group_of.insert(ui, format!("GOT{n}"));
+            }
+        }
+        for ((ui, oi), bo) in flat.iter().zip(objects) {
+            let o = &self.units[*ui].objects[*oi];
+            let g = group_of
+                .get(ui)
+                .cloned()
+                .ok_or_else(|| Error::internal("object group missing"))?;
+            b.binary_object(
+                &g,
+                ObjectSpec {
+                    id: bo.id.clone(),
+                    version: Some(o.usage.clone()),
+                    uri: Some(bo.uri.clone()),
+                    digest: Some((bo.digest.clone(), opts.writer.algorithm.seda_name().into())),
+                    // SEDA's Size is a positiveInteger: left out for empty files.
+                    size: (bo.size > 0).then_some(bo.size),
+                    format_litteral: o.format_litteral.clone(),
+                    mime_type: o.mime_type.clone(),
+                    format_id: o.format_id.clone(),
+                    filename: Some(o.filename.clone()),
+                    last_modified: if det { None } else { o.last_modified.clone() },
+                },
+            );
+        }
+        let mut pdo = 0usize;
+        for (ui, u) in self.units.iter().enumerate() {
+            for (usage, physical_id) in &u.physical {
+                pdo += 1;
+                let g = group_of
+                    .get(&ui)
+                    .cloned()
+                    .ok_or_else(|| Error::internal("object group missing"))?;
+                b.physical_object(&g, &format!("PDO{pdo}"), usage, physical_id);
+            }
+        }
+        let mut stub = 0usize;
+        for (ui, u) in self.units.iter().enumerate() {
+            let parsed = unit_from_fields(self.version, u)?;
+            let mut ub = b.unit(&u.id);
+            if let Some(p) = parsed {
+                *ub.unit() = p;
+            }
+            {
+                let has_title = ub.unit().content_mut().text("Title").is_some();
+                let has_level = ub.unit().content_mut().text("DescriptionLevel").is_some();
+                let mut c = ub.content();
+                if !has_level {
+                    let lvl = u.description_level.clone().unwrap_or_else(|| {
+                        if u.children.is_empty() {
+                            "Item".into()
+                        } else {
+                            "RecordGrp".into()
+                        }
+                    });
+                    c = c.description_level(&lvl);
+                }
+                if !has_title {
+                    c = c.title(&u.title);
+                }
+                if let Some(d) = &u.description {
+                    c = c.description(d);
+                }
+                if let Some(d) = &u.start_date {
+                    c = c.start_date(d);
+                }
+                if let Some(d) = &u.end_date {
+                    let _ = c.end_date(d);
+                }
+            }
+            for (cat, rule, start) in &u.rules {
+                ub.try_rule(cat, rule, start.as_deref())
+                    .map_err(|e| e.with_id(&u.id))?;
+            }
+            for (cat, action) in &u.final_actions {
+                ub.final_action(cat, action).map_err(|e| e.with_id(&u.id))?;
+            }
+            for cat in ["StorageRule", "AppraisalRule"] {
+                let used = u.rules.iter().any(|r| r.0 == cat)
+                    || u.final_actions.iter().any(|f| f.0 == cat);
+                let has_action = u.final_actions.iter().any(|f| f.0 == cat)
+                    || u.management_fields
+                        .iter()
+                        .any(|f| f.0 == format!("{cat}.FinalAction"))
+                    || u.sidecar_xml
+                        .as_deref()
+                        .is_some_and(|x| x.contains("FinalAction"));
+                if used && !has_action {
+                    return Err(Error::invalid(format!(
+                        "{cat} of unit {} needs a FinalAction",
+                        u.id
+                    ))
+                    .with_id(&u.id));
+                }
+            }
+            for c in &u.children {
+                stub += 1;
+                ub.child_ref(&format!("{}_REF{stub}", u.id), &self.units[*c].id);
+            }
+            if let Some(g) = group_of.get(&ui) {
+                ub.object_group(g);
+            }
+        }
+        b.build()
+    }
+}
+
+enum Job<'a> {
+    Path(&'a Path),
+    Bytes(&'a [u8]),
+}
+
+fn hash_path(alg: DigestAlgorithm, p: &Path) -> Result<(String, u64)> {
+    let f = File::open(p).map_err(|e| Error::from(e).with_path(p))?;
+    crate::digest::digest_reader(alg, f).map_err(|e| e.or_path(p))
+}
+
+/// `.ext` when the file name has a short alphanumeric extension, else nothing (so URIs
+/// always pass Vitam's file-name rule).
+fn safe_extension(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext))
+            if !stem.is_empty()
+                && !ext.is_empty()
+                && ext.len() <= 10
+                && ext.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            format!(".{}", ext.to_ascii_lowercase())
+        }
+        _ => String::new(),
+    }
+}
+
+// ----- dotted paths → XML → typed unit -----
+
+#[derive(Debug, Default)]
+struct Node {
+    tag: String,
+    idx: usize,
+    text: Option<String>,
+    attrs: Option<String>,
+    children: Vec<Node>,
+}
+
+impl Node {
+    fn insert(&mut self, segs: &[&str], value: &str, attrs: Option<&str>) -> Result<()> {
+        let Some((tag, rest)) = segs.split_first() else {
+            self.text = Some(value.to_string());
+            self.attrs = attrs.map(str::to_string);
+            return Ok(());
+        };
+        if !ncname_ok(tag) || tag.contains('.') {
+            return Err(Error::invalid(format!("{tag:?} is not an element name")));
+        }
+        let (idx, rest) = match rest.first().and_then(|s| s.parse::<usize>().ok()) {
+            Some(i) => (i, &rest[1..]),
+            None => (0, rest),
+        };
+        let pos = self
+            .children
+            .iter()
+            .position(|c| c.tag == *tag && c.idx == idx);
+        let child = match pos {
+            Some(p) => &mut self.children[p],
+            None => {
+                self.children.push(Node {
+                    tag: tag.to_string(),
+                    idx,
+                    ..Node::default()
+                });
+                self.children.last_mut().expect("just pushed")
+            }
+        };
+        child.insert(rest, value, attrs)
+    }
+
+    fn write(&self, out: &mut String) -> Result<()> {
+        // ReSIP exports extension elements as raw XML in the cell: keep them when the cell
+        // is exactly one well-formed element of this name.
+        if let Some(t) = &self.text {
+            let t = t.trim();
+            if self.children.is_empty() && self.attrs.is_none() && single_element(t, &self.tag) {
+                out.push_str(t);
+                return Ok(());
+            }
+        }
+        out.push('<');
+        out.push_str(&self.tag);
+        if let Some(a) = &self.attrs {
+            out.push_str(&safe_attrs(a)?);
+        }
+        out.push('>');
+        if let Some(t) = &self.text {
+            out.push_str(&crate::xml::escape_text(t));
+        }
+        for c in &self.children {
+            c.write(out)?;
+        }
+        out.push_str("</");
+        out.push_str(&self.tag);
+        out.push('>');
+        Ok(())
+    }
+}
+
+/// True when `s` is exactly one well-formed XML element named `tag` (no DTD, no PI, no
+/// entity other than the predefined ones and character references).
+fn single_element(s: &str, tag: &str) -> bool {
+    use quick_xml::events::Event;
+    if !s.starts_with('<') {
+        return false;
+    }
+    let mut r = quick_xml::Reader::from_str(s);
+    let mut depth = 0usize;
+    let mut closed = false;
+    loop {
+        let ev = match r.read_event() {
+            Ok(ev) => ev,
+            Err(_) => return false,
+        };
+        match ev {
+            Event::Start(e) | Event::Empty(e) if closed => {
+                let _ = e;
+                return false;
+            }
+            Event::Start(e) => {
+                if depth == 0 && e.name().as_ref() != tag {
+                    return false;
+                }
+                depth += 1;
+            }
+            Event::Empty(e) if depth == 0 => {
+                if e.name().as_ref() != tag {
+                    return false;
+                }
+                closed = true;
+            }
+            Event::End(_) => {
+                if depth == 0 {
+                    return false;
+                }
+                depth -= 1;
+                if depth == 0 {
+                    closed = true;
+                }
+            }
+            Event::Text(t) if depth == 0 && !t.xml10_content().trim().is_empty() => {
+                return false;
+            }
+            Event::CData(_) if depth == 0 => return false,
+            Event::GeneralRef(g) => {
+                let n = g.xml10_content();
+                let ok = matches!(n.as_ref(), "lt" | "gt" | "amp" | "quot" | "apos")
+                    || g.resolve_char_ref().ok().flatten().is_some();
+                if !ok || depth == 0 {
+                    return false;
+                }
+            }
+            Event::DocType(_) | Event::PI(_) | Event::Decl(_) => return false,
+            Event::Eof => return closed && depth == 0,
+            _ => {}
+        }
+    }
+}
+
+/// Re-serialises ReSIP's raw `attr` cells (`xml:lang="fr" a='b'`) safely.
+fn safe_attrs(raw: &str) -> Result<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"\s*([A-Za-z_][A-Za-z0-9_.:\-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')"#)
+            .expect("static regex")
+    });
+    let mut out = String::new();
+    let mut end = 0;
+    for c in re.captures_iter(raw) {
+        let m = c.get(0).expect("group 0");
+        if raw[end..m.start()].trim().is_empty() {
+            end = m.end();
+        } else {
+            break;
+        }
+        let v = c
+            .get(2)
+            .or_else(|| c.get(3))
+            .map(|m| m.as_str())
+            .unwrap_or("");
+        out.push_str(&format!(" {}=\"{}\"", &c[1], crate::xml::escape_attr(v)));
+    }
+    if !raw[end..].trim().is_empty() {
+        return Err(Error::invalid(format!("cannot read attributes {raw:?}")));
+    }
+    Ok(out)
+}
+
+fn fields_xml(
+    wrapper: &str,
+    fields: &[(String, String, Option<String>)],
+    order: impl Fn(&str) -> Option<u16>,
+) -> Result<String> {
+    let mut root = Node::default();
+    for (path, value, attrs) in fields {
+        let segs: Vec<&str> = path.split('.').collect();
+        root.insert(&segs, value, attrs.as_deref())
+            .map_err(|e| e.with_element(path.clone()))?;
+    }
+    // Top-level children in schema order (stable; unknown names last).
+    root.children
+        .sort_by_key(|c| (order(&c.tag).unwrap_or(u16::MAX), c.idx));
+    let mut out = format!("<{wrapper}>");
+    for c in &root.children {
+        c.write(&mut out)?;
+    }
+    out.push_str(&format!("</{wrapper}>"));
+    Ok(out)
+}
+
+fn strip_decl(s: &str) -> &str {
+    let t = s.trim_start_matches('\u{feff}').trim();
+    if t.starts_with("<?xml") {
+        match t.find("?>") {
+            Some(i) => t[i + 2..].trim(),
+            None => t,
+        }
+    } else {
+        t
+    }
+}
+
+/// Builds the typed unit from sidecar XML and dotted fields, when there are any.
+fn unit_from_fields(version: SedaVersion, u: &UnitData) -> Result<Option<ArchiveUnit>> {
+    if u.sidecar_xml.is_none() && u.content_fields.is_empty() && u.management_fields.is_empty() {
+        return Ok(None);
+    }
+    let mut inner = String::new();
+    if let Some(s) = &u.sidecar_xml {
+        let s = strip_decl(s);
+        if s.starts_with("<ArchiveUnit") {
+            // A whole unit: keep its children.
+            let open_end = s.find('>').ok_or_else(|| Error::invalid("bad sidecar"))?;
+            let close = s
+                .rfind("</ArchiveUnit>")
+                .ok_or_else(|| Error::invalid("sidecar ArchiveUnit is not closed"))?;
+            inner.push_str(&s[open_end + 1..close]);
+        } else {
+            inner.push_str(s);
+        }
+    }
+    if !u.management_fields.is_empty() {
+        if inner.contains("<Management") {
+            return Err(
+                Error::invalid("Management given both by a sidecar and by fields").with_id(&u.id),
+            );
+        }
+        inner.push_str(&fields_xml(
+            "Management",
+            &u.management_fields,
+            crate::seda::ManagementItem::order_of,
+        )?);
+    }
+    if !u.content_fields.is_empty() {
+        if inner.contains("<Content") {
+            return Err(
+                Error::invalid("Content given both by a sidecar and by fields").with_id(&u.id),
+            );
+        }
+        inner.push_str(&fields_xml(
+            "Content",
+            &u.content_fields,
+            crate::seda::ContentItem::order_of,
+        )?);
+    }
+    let xml = format!(
+        "<ArchiveTransfer xmlns=\"{}\"><DataObjectPackage><DescriptiveMetadata><ArchiveUnit id=\"{}\">{}</ArchiveUnit></DescriptiveMetadata></DataObjectPackage></ArchiveTransfer>",
+        version.namespace(),
+        u.id,
+        inner
+    );
+    let doc = Document::from_str(&xml).map_err(|e| e.with_id(&u.id))?;
+    let unit = doc
+        .package()
+        .and_then(|p| p.top_units().into_iter().next().cloned())
+        .ok_or_else(|| Error::internal("unit vanished while parsing metadata"))?;
+    Ok(Some(unit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_and_attrs() {
+        assert_eq!(safe_extension("a.PDF"), ".pdf");
+        assert_eq!(safe_extension("archive.tar.gz"), ".gz");
+        assert_eq!(safe_extension(".bashrc"), "");
+        assert_eq!(safe_extension("a.b c"), "");
+        assert_eq!(safe_extension("noext"), "");
+        assert_eq!(safe_attrs(r#"xml:lang="fr""#).unwrap(), r#" xml:lang="fr""#);
+        assert_eq!(safe_attrs("a='<&'").unwrap(), " a=\"&lt;&amp;\"");
+        assert!(safe_attrs("a=\"x\" junk").is_err());
+        assert!(safe_attrs("\"><evil/>").is_err());
+    }
+
+    #[test]
+    fn fields_in_schema_order() {
+        let f = |p: &str, v: &str| (p.to_string(), v.to_string(), None);
+        let xml = fields_xml(
+            "Content",
+            &[
+                f("Description", "d"),
+                f("Writer.1.FullName", "B"),
+                f("Title", "t"),
+                f("Writer.0.FullName", "A"),
+                f("DescriptionLevel", "Item"),
+            ],
+            crate::seda::ContentItem::order_of,
+        )
+        .unwrap();
+        assert_eq!(
+            xml,
+            "<Content><DescriptionLevel>Item</DescriptionLevel><Title>t</Title><Description>d</Description><Writer><FullName>A</FullName></Writer><Writer><FullName>B</FullName></Writer></Content>"
+        );
+        assert!(fields_xml("Content", &[f("Bad Name", "x")], |_| None).is_err());
+        // Raw extension elements are kept only when they are one well-formed element.
+        assert!(single_element("<Ext><A>1</A><B/></Ext>", "Ext"));
+        assert!(single_element("<Ext/>", "Ext"));
+        assert!(!single_element(
+            "<Ext></Ext></Content><Content><Ext/>",
+            "Ext"
+        ));
+        assert!(!single_element("<Ext>&xxe;</Ext>", "Ext"));
+        assert!(!single_element("<Other/>", "Ext"));
+        assert!(!single_element("<Ext>", "Ext"));
+        assert!(!single_element("plain text", "Ext"));
+        let xml = fields_xml(
+            "Content",
+            &[f("Ext", "<Ext><A>1</A></Ext>"), f("Title", "a <b> & c")],
+            crate::seda::ContentItem::order_of,
+        )
+        .unwrap();
+        assert_eq!(
+            xml,
+            "<Content><Title>a &lt;b&gt; &amp; c</Title><Ext><A>1</A></Ext></Content>"
+        );
+    }
+
+    #[test]
+    fn refuses_bad_usage_cycles_unknown_units() {
+        let mut b = SipBuilder::new(SedaVersion::V2_1);
+        let a = b.add_unit(None, "a").unwrap();
+        let c = b.add_unit(Some(a), "c").unwrap();
+        assert!(b.link(c, a).is_err());
+        assert!(b.link(c, c).is_err());
+        assert_eq!(
+            b.add_unit(Some(UnitId(99)), "x").unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        assert!(
+            b.add_object(a, ObjectInput::bytes("x", vec![1]).usage("Master_1"))
+                .is_err()
+        );
+        b.add_object(a, ObjectInput::bytes("x", vec![1])).unwrap();
+        assert!(b.add_object(a, ObjectInput::bytes("y", vec![2])).is_err());
+        assert!(b.add_unit_with_id(None, "AU1", "dup").is_err());
+        assert!(b.add_unit_with_id(None, "1bad", "x").is_err());
+        // SEDA requires a FinalAction for appraisal and storage rules.
+        b.unit_mut(c).unwrap().rule("AppraisalRule", "APP-1", None);
+        b.archival_agency("A").transferring_agency("T");
+        let e = b
+            .write(
+                std::io::Cursor::new(Vec::new()),
+                BuildOptions::new(WriterOptions::new(super::super::PackageFormat::Zip)),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("FinalAction"), "{e}");
+    }
+}

@@ -1,0 +1,994 @@
+//! Integration tests of the package writer and the SIP builder, with external oracles:
+//! xmllint and the official SEDA XSDs for manifests, Python's zipfile/tarfile and unzip
+//! for containers, and our own reader for digests and sizes.
+
+use std::io::{Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use vas_core::ErrorKind;
+use vas_core::digest::{DigestAlgorithm, digest_bytes};
+use vas_core::seda::{Document, SedaVersion};
+use vas_core::sip::{
+    BuildOptions, Compression, CsvEncoding, CsvOptions, FolderImportOptions, Limits, ObjectInput,
+    PackageFormat, PackageWriter, Progress, SipBuilder, SipReader, WriterOptions,
+};
+
+const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success() || !o.stderr.is_empty() || !o.stdout.is_empty())
+        .unwrap_or(false)
+}
+
+/// Validates a manifest with xmllint against the official XSD of its version.
+fn xmllint_ok(manifest: &[u8], version: &str) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("manifest.xml");
+    std::fs::write(&p, manifest).unwrap();
+    let out = Command::new("xmllint")
+        .env("XML_CATALOG_FILES", format!("{SCHEMAS}/catalog.xml"))
+        .args(["--nonet", "--noout", "--schema"])
+        .arg(format!("{SCHEMAS}/{version}/seda-{version}-main.xsd"))
+        .arg(&p)
+        .output()
+        .expect("xmllint runs");
+    if !out.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    out.status.success()
+}
+
+fn python(script: &str, arg: &Path) -> String {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(arg)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A tree of `n` files in nested folders, with a few ReSIP conventions.
+fn make_tree(root: &Path, n: usize) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for i in 0..n {
+        let dir = root
+            .join(format!("Serie {}", i % 7))
+            .join(format!("dossier-{}", i % 23));
+        std::fs::create_dir_all(&dir).unwrap();
+        let data: Vec<u8> = format!("file {i} ").repeat(i % 50 + 1).into_bytes();
+        let p = dir.join(format!("piece {i}.txt"));
+        std::fs::write(&p, &data).unwrap();
+        files.push((p, data));
+    }
+    // An empty file (no Size in the manifest), a usage file, a sidecar.
+    let d = root.join("Serie 0");
+    std::fs::write(d.join("empty.bin"), b"").unwrap();
+    std::fs::write(
+        d.join("__Dissemination_1__serie0.pdf"),
+        b"%PDF-1.4 dissemination",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("__ArchiveUnitMetadata.xml"),
+        "<?xml version=\"1.0\"?>\n<Content><DescriptionLevel>Series</DescriptionLevel><Title>Série zéro</Title><StartDate>2001-01-01T00:00:00</StartDate></Content>",
+    )
+    .unwrap();
+    files
+}
+
+fn build(
+    src: &Path,
+    out: &Path,
+    version: SedaVersion,
+    writer: WriterOptions,
+) -> vas_core::sip::BuildReport {
+    let mut b = SipBuilder::new(version);
+    b.archival_agency("AG-1")
+        .transferring_agency("TA-1")
+        .archival_agreement("IC-000001")
+        .originating_agency("OA-1")
+        .submission_agency("SA-1")
+        .comment("built by the sip tests");
+    b.import_folder(src, None, &FolderImportOptions::default())
+        .unwrap();
+    b.write_to_file(out, BuildOptions::new(writer)).unwrap()
+}
+
+#[test]
+fn a_few_thousand_files_round_trip_with_every_digest_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let files = make_tree(&src, 2500);
+    let out = dir.path().join("big.zip");
+    let rep = build(
+        &src,
+        &out,
+        SedaVersion::V2_1,
+        WriterOptions::new(PackageFormat::Zip),
+    );
+    assert_eq!(rep.objects.len(), files.len() + 2);
+    let mut r = SipReader::open(&out, Limits::default()).unwrap();
+    let v = r.verify().unwrap();
+    assert!(v.check.violations.is_empty(), "{:?}", v.check.violations);
+    assert_eq!(v.digests_ok, files.len() + 2, "every digest verified");
+    let s = v.summary.unwrap();
+    assert_eq!(s.objects.len(), files.len() + 2);
+    assert!(s.message_identifier.is_some());
+    // Each source file's own digest is the one declared.
+    let declared: std::collections::HashMap<_, _> = s
+        .objects
+        .iter()
+        .map(|o| (o.filename.clone().unwrap(), o.digest.clone().unwrap()))
+        .collect();
+    for (p, data) in files.iter().step_by(97) {
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert_eq!(
+            declared[name],
+            digest_bytes(DigestAlgorithm::Sha512, data),
+            "{name}"
+        );
+    }
+    if have("xmllint") {
+        assert!(xmllint_ok(&r.manifest_bytes().unwrap(), "2.1"));
+    } else {
+        eprintln!("xmllint missing: XSD oracle skipped");
+    }
+    if have("python3") {
+        let n = python(
+            "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.namelist()))",
+            &out,
+        );
+        assert_eq!(n, (files.len() + 3).to_string());
+    }
+    // The SEDA model reads it back with consistent references.
+    let doc = Document::from_slice(&r.manifest_bytes().unwrap()).unwrap();
+    assert!(doc.check_references().is_empty());
+}
+
+#[test]
+fn every_seda_version_and_container_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src, 40);
+    for (version, vs) in [
+        (SedaVersion::V2_1, "2.1"),
+        (SedaVersion::V2_2, "2.2"),
+        (SedaVersion::V2_3, "2.3"),
+    ] {
+        for (fmt, ext) in [
+            (PackageFormat::Zip, "zip"),
+            (PackageFormat::Tar, "tar"),
+            (PackageFormat::TarGz, "tar.gz"),
+        ] {
+            for alg in [DigestAlgorithm::Sha256, DigestAlgorithm::Md5] {
+                let out = dir.path().join(format!("{vs}-{ext}-{alg:?}.{ext}"));
+                build(&src, &out, version, WriterOptions::new(fmt).algorithm(alg));
+                let mut r = SipReader::open(&out, Limits::default()).unwrap();
+                let v = r.verify().unwrap();
+                assert!(v.check.violations.is_empty(), "{vs} {ext}: {:?}", v.check);
+                assert_eq!(v.digests_ok, 42);
+                if have("xmllint") {
+                    assert!(xmllint_ok(&r.manifest_bytes().unwrap(), vs), "{vs} {ext}");
+                }
+            }
+        }
+        if have("python3") {
+            let out = dir.path().join(format!("{vs}-tar.gz-Sha256.tar.gz"));
+            let n = python(
+                "import sys,tarfile; t=tarfile.open(sys.argv[1]); print(len([m for m in t.getmembers() if m.isfile()]))",
+                &out,
+            );
+            assert_eq!(n, "43");
+        }
+    }
+}
+
+#[test]
+fn deterministic_output_is_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src, 30);
+    for (fmt, ext) in [(PackageFormat::Zip, "zip"), (PackageFormat::TarGz, "tgz")] {
+        let opts = WriterOptions::new(fmt).deterministic(true);
+        let a = dir.path().join(format!("a.{ext}"));
+        let b = dir.path().join(format!("b.{ext}"));
+        build(&src, &a, SedaVersion::V2_2, opts.clone());
+        // Touch the sources: modification times must not leak into the output.
+        for e in std::fs::read_dir(src.join("Serie 1")).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                continue;
+            }
+            let d = std::fs::read(&p).unwrap();
+            std::fs::write(&p, d).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        build(&src, &b, SedaVersion::V2_2, opts);
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            std::fs::read(&b).unwrap(),
+            "{ext}"
+        );
+    }
+    // And a non-deterministic build differs (its Date and MessageIdentifier are new).
+    let c = dir.path().join("c.zip");
+    let d = dir.path().join("d.zip");
+    build(
+        &src,
+        &c,
+        SedaVersion::V2_2,
+        WriterOptions::new(PackageFormat::Zip),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    build(
+        &src,
+        &d,
+        SedaVersion::V2_2,
+        WriterOptions::new(PackageFormat::Zip),
+    );
+    assert_ne!(std::fs::read(&c).unwrap(), std::fs::read(&d).unwrap());
+}
+
+#[test]
+fn a_file_changed_between_the_passes_is_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("a.txt");
+    std::fs::write(&f, b"original").unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    b.archival_agency("A").transferring_agency("T");
+    let u = b.add_unit(None, "a").unwrap();
+    b.add_object(u, ObjectInput::path(&f)).unwrap();
+    let f2 = f.clone();
+    let mut opts = BuildOptions::new(WriterOptions::new(PackageFormat::Zip));
+    opts.progress = Some(Arc::new(move |p: Progress| {
+        if p.phase == 0 && p.done == p.total {
+            std::fs::write(&f2, b"tampered").unwrap(); // same size, other bytes
+        }
+    }));
+    let out = dir.path().join("x.zip");
+    let e = b.write_to_file(&out, opts).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(!out.exists(), "no half-written package is left behind");
+}
+
+#[test]
+fn objects_from_readers_and_bytes_and_a_dag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_3);
+    b.archival_agency("A")
+        .transferring_agency("T")
+        .message_identifier("MSG-DAG")
+        .date("2024-05-01T10:00:00");
+    let fonds = b.add_unit(None, "Fonds").unwrap();
+    let s1 = b.add_unit(Some(fonds), "Série 1").unwrap();
+    let s2 = b.add_unit(Some(fonds), "Série 2").unwrap();
+    let shared = b.add_unit(Some(s1), "Pièce partagée").unwrap();
+    b.link(s2, shared).unwrap();
+    assert!(b.link(shared, fonds).is_err(), "cycle refused");
+    {
+        let u = b.unit_mut(shared).unwrap();
+        u.description = Some("shared by two series".into());
+        u.start_date = Some("2001-02-03".into());
+        u.rule("AccessRule", "ACC-00002", Some("2001-02-03"))
+            .rule("AppraisalRule", "APP-00001", Some("2001-02-03"))
+            .final_action("AppraisalRule", "Keep")
+            .field("Writer.0.FullName", "Jeanne Martin")
+            .field("Keyword.0.KeywordContent", "budget")
+            .field("OriginatingAgencyArchiveUnitIdentifier", "X-1");
+    }
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    b.add_object(
+        shared,
+        ObjectInput::reader("stream.bin", Cursor::new(big.clone())),
+    )
+    .unwrap();
+    b.add_object(
+        shared,
+        ObjectInput::bytes("small.txt", b"text".to_vec())
+            .usage("TextContent_1")
+            .format(Some("x-fmt/111"), Some("text/plain")),
+    )
+    .unwrap();
+    let out = dir.path().join("dag.tar");
+    let rep = b
+        .write_to_file(
+            &out,
+            BuildOptions::new(WriterOptions::new(PackageFormat::Tar)),
+        )
+        .unwrap();
+    assert_eq!(
+        rep.objects[0].digest,
+        digest_bytes(DigestAlgorithm::Sha512, &big)
+    );
+    let mut r = SipReader::open(&out, Limits::default()).unwrap();
+    let v = r.verify().unwrap();
+    assert!(v.check.violations.is_empty(), "{:?}", v.check);
+    assert_eq!(v.digests_ok, 2);
+    let m = r.manifest_bytes().unwrap();
+    if have("xmllint") {
+        assert!(xmllint_ok(&m, "2.3"));
+    }
+    let doc = Document::from_slice(&m).unwrap();
+    assert!(doc.check_references().is_empty());
+    let text = String::from_utf8(m).unwrap();
+    assert!(text.contains("<FullName>Jeanne Martin</FullName>"));
+    assert!(text.contains("<Rule>ACC-00002</Rule>"));
+    assert_eq!(
+        text.matches("<ArchiveUnitRefId>AU4</ArchiveUnitRefId>")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn csv_import_export_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("files");
+    std::fs::create_dir_all(base.join("sub")).unwrap();
+    std::fs::write(base.join("sub/a.txt"), b"A").unwrap();
+    std::fs::write(base.join("b.txt"), b"B").unwrap();
+    // Windows-1252, as ReSIP's own test files.
+    let csv = "ID;ParentID;File;Content.DescriptionLevel;Content.Title;attr;Content.Description;Writer.0.FullName;Management.AccessRule.Rule;Management.AccessRule.StartDate\n\
+               1;;;RecordGrp;Fonds de l'\u{e9}t\u{e9};xml:lang=\"fr\";\"Un; deux\";;;\n\
+               2;1;sub/a.txt;Item;Pi\u{e8}ce A;;;\u{c9}mile Zola;ACC-00002;2000-01-01\n\
+               3;1;b.txt;Item;Pi\u{e8}ce B;;;;;\n";
+    let cp1252: Vec<u8> = csv
+        .chars()
+        .map(|c| u8::try_from(c as u32).expect("latin-1 sample"))
+        .collect();
+    let opts = CsvOptions {
+        separator: ';',
+        encoding: CsvEncoding::Windows1252,
+    };
+    let build_from = |csv: &[u8], o: &CsvOptions, out: &Path| -> Vec<u8> {
+        let mut b = SipBuilder::new(SedaVersion::V2_1);
+        b.archival_agency("A")
+            .transferring_agency("T")
+            .message_identifier("M")
+            .date("2020-01-01T00:00:00");
+        let ids = b.import_csv(csv, &base, o).unwrap();
+        assert_eq!(ids.len(), 3);
+        let mut exported = Vec::new();
+        b.export_csv(&mut exported, &base, &CsvOptions::default())
+            .unwrap();
+        b.write_to_file(
+            out,
+            BuildOptions::new(WriterOptions::new(PackageFormat::Zip).deterministic(true)),
+        )
+        .unwrap();
+        exported
+    };
+    let out1 = dir.path().join("one.zip");
+    let exported = build_from(&cp1252, &opts, &out1);
+    let mut r = SipReader::open(&out1, Limits::default()).unwrap();
+    let v = r.verify().unwrap();
+    assert!(v.check.violations.is_empty(), "{:?}", v.check);
+    let m1 = r.manifest_bytes().unwrap();
+    let t = String::from_utf8(m1.clone()).unwrap();
+    assert!(
+        t.contains("<Title xml:lang=\"fr\">Fonds de l'été</Title>"),
+        "{t}"
+    );
+    assert!(t.contains("<Description>Un; deux</Description>"));
+    assert!(t.contains("<FullName>Émile Zola</FullName>"));
+    assert!(t.contains("<Rule>ACC-00002</Rule>"));
+    if have("xmllint") {
+        assert!(xmllint_ok(&m1, "2.1"));
+    }
+    // Export, re-import: the same manifest.
+    let out2 = dir.path().join("two.zip");
+    let exported2 = build_from(&exported, &CsvOptions::default(), &out2);
+    assert_eq!(exported, exported2, "export is stable");
+    let m2 = SipReader::open(&out2, Limits::default())
+        .unwrap()
+        .manifest_bytes()
+        .unwrap();
+    // The attr cell is not exported: only the xml:lang attribute may differ.
+    let t2 = String::from_utf8(m2).unwrap();
+    assert_eq!(
+        t.replace("<Title xml:lang=\"fr\">", "<Title>"),
+        t2.replace("<Title xml:lang=\"fr\">", "<Title>")
+    );
+    // Errors name the line.
+    let e = SipBuilder::new(SedaVersion::V2_1)
+        .import_csv(
+            &b"ID;ParentID;File\n1;9;\n"[..],
+            &base,
+            &CsvOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert_eq!(e.context().line, Some(2));
+}
+
+#[test]
+fn csv_applied_to_a_folder_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("Lettres")).unwrap();
+    std::fs::write(src.join("Lettres/l1.txt"), b"1").unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_2);
+    b.archival_agency("A").transferring_agency("T");
+    let imp = b
+        .import_folder(&src, None, &FolderImportOptions::default())
+        .unwrap();
+    let csv = "File;Title;Description;Management.AppraisalRule.Rule;Management.AppraisalRule.FinalAction\nLettres;Correspondance;Lettres reçues;APP-00001;Keep\nLettres\\l1.txt;Lettre 1;;;\n";
+    assert_eq!(
+        b.apply_csv(csv.as_bytes(), &imp, &CsvOptions::default())
+            .unwrap(),
+        2
+    );
+    let bad = "File;Title\nnope.txt;x\n";
+    assert_eq!(
+        b.apply_csv(bad.as_bytes(), &imp, &CsvOptions::default())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    let out = dir.path().join("x.zip");
+    b.write_to_file(
+        &out,
+        BuildOptions::new(WriterOptions::new(PackageFormat::Zip)),
+    )
+    .unwrap();
+    let m = SipReader::open(&out, Limits::default())
+        .unwrap()
+        .manifest_bytes()
+        .unwrap();
+    let t = String::from_utf8(m.clone()).unwrap();
+    assert!(t.contains("<Title>Correspondance</Title>"));
+    assert!(t.contains("<Title>Lettre 1</Title>"));
+    assert!(t.contains("<FinalAction>Keep</FinalAction>"));
+    if have("xmllint") {
+        assert!(xmllint_ok(&m, "2.2"));
+    }
+}
+
+#[test]
+fn zip64_for_more_than_65535_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("many.zip");
+    let mut w = PackageWriter::create(
+        &out,
+        WriterOptions::new(PackageFormat::Zip)
+            .compression(Compression::Stored)
+            .deterministic(true),
+    )
+    .unwrap();
+    w.add_bytes("manifest.xml", b"<ArchiveTransfer/>").unwrap();
+    let n = 70_000;
+    for i in 0..n {
+        w.add_bytes(&format!("Content/{i}.txt"), i.to_string().as_bytes())
+            .unwrap();
+    }
+    w.finish().unwrap().into_inner().unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(
+        bytes.windows(4).any(|x| x == b"PK\x06\x06"),
+        "zip64 end of central directory"
+    );
+    let mut r = SipReader::open(&out, Limits::default()).unwrap();
+    assert_eq!(r.files().count(), n + 1);
+    let d = r.hash_all(DigestAlgorithm::Md5).unwrap();
+    assert_eq!(
+        d[n].digest,
+        digest_bytes(DigestAlgorithm::Md5, (n - 1).to_string().as_bytes())
+    );
+    if have("python3") {
+        let c = python(
+            "import sys,zipfile; print(len(zipfile.ZipFile(sys.argv[1]).namelist()))",
+            &out,
+        );
+        assert_eq!(c, (n + 1).to_string());
+    }
+}
+
+#[test]
+fn writer_formats_are_read_by_peer_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 7) as u8).collect();
+    for (fmt, name) in [
+        (PackageFormat::Zip, "p.zip"),
+        (PackageFormat::Tar, "p.tar"),
+        (PackageFormat::TarGz, "p.tgz"),
+    ] {
+        let out = dir.path().join(name);
+        let mut w = PackageWriter::create(&out, WriterOptions::new(fmt)).unwrap();
+        w.add_bytes("manifest.xml", b"<x/>").unwrap();
+        let long = format!("Content/{}/f.bin", "d".repeat(120));
+        let e = w
+            .add_reader(&long, Cursor::new(data.clone()), None)
+            .unwrap();
+        assert_eq!(e.size, data.len() as u64);
+        w.add_reader_with(
+            "Content/stored.bin",
+            &data[..1000],
+            Some(1000),
+            Compression::Stored,
+        )
+        .unwrap();
+        w.finish().unwrap();
+        let mut r = SipReader::open(&out, Limits::default()).unwrap();
+        let got = r.hash_all(DigestAlgorithm::Sha512).unwrap();
+        assert_eq!(got[1].name, long);
+        assert_eq!(got[1].digest, e.digest);
+        if have("python3") {
+            let s = python(
+                "import sys,zipfile,tarfile,hashlib\np=sys.argv[1]\nif zipfile.is_zipfile(p):\n z=zipfile.ZipFile(p); n=[i for i in z.namelist() if i.endswith('f.bin')][0]; d=z.read(n)\nelse:\n t=tarfile.open(p); n=[m for m in t.getmembers() if m.name.endswith('f.bin')][0]; d=t.extractfile(n).read()\nprint(hashlib.sha512(d).hexdigest())",
+                &out,
+            );
+            assert_eq!(s, e.digest, "{name}");
+        }
+    }
+    if have("unzip") {
+        let st = Command::new("unzip")
+            .arg("-tq")
+            .arg(dir.path().join("p.zip"))
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stdout)
+        );
+    }
+}
+
+/// Writes a zip entry over 4 GiB (zip64 sizes) and reads it back. Slow and needs ~4 GiB
+/// of disk: run with `cargo test -- --ignored`.
+#[test]
+#[ignore]
+fn zip64_for_an_entry_over_4_gib() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.zip");
+    let size: u64 = (4 << 30) + 12345;
+    let mut w = PackageWriter::create(
+        &out,
+        WriterOptions::new(PackageFormat::Zip).compression(Compression::Stored),
+    )
+    .unwrap();
+    w.add_bytes("manifest.xml", b"<x/>").unwrap();
+    let e = w
+        .add_reader("Content/big.bin", std::io::repeat(7).take(size), Some(size))
+        .unwrap();
+    w.finish().unwrap();
+    let mut r = SipReader::open(&out, Limits::default()).unwrap();
+    let d = r.hash_all(DigestAlgorithm::Sha512).unwrap();
+    assert_eq!(d[1].size, size);
+    assert_eq!(d[1].digest, e.digest);
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn cli_build_and_inspect() {
+    let vas = env!("CARGO_BIN_EXE_vas");
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src, 25);
+    let out = dir.path().join("cli.tar.gz");
+    let o = Command::new(vas)
+        .args(["sip", "build"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .args([
+            "--agency",
+            "AG",
+            "--contract",
+            "IC-1",
+            "--algorithm",
+            "sha-256",
+            "--seda",
+            "2.2",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["objects"], 27);
+    assert_eq!(j["algorithm"], "SHA-256");
+    let o = Command::new(vas)
+        .args(["sip", "inspect", "--json", "--tree"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tree = j["tree"].as_array().unwrap();
+    assert_eq!(tree[0]["title"], "Série zéro", "the sidecar's title");
+    assert_eq!(tree[0]["depth"], 0);
+    assert!(
+        tree.iter()
+            .any(|n| n["title"] == "piece 0.txt" && n["depth"] == 2)
+    );
+    assert_eq!(j["verdict"], "OK");
+    assert_eq!(j["container"], "tar.gz");
+    assert_eq!(j["digests_ok"], 27);
+    assert_eq!(j["header"]["archival_agreement"], "IC-1");
+    // A refused package: exit code 1 and the Vitam code.
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/vitam/sips/workspace_workspace-common/SIP_KO_PathTraversalInFileName.zip");
+    let o = Command::new(vas)
+        .args(["sip", "inspect", "--json"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["verdict"], "REFUSED");
+    assert_eq!(j["error"]["code"], "STP_UPLOAD_SIP.KO");
+    // An existing output is never overwritten.
+    let o = Command::new(vas)
+        .args(["sip", "build"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::io::stdout().flush();
+}
+
+#[test]
+fn resip_style_csv_with_ids_escapes_and_raw_extensions() {
+    // The shapes ReSIP exports: `Id;File;ParentId` in any order, a root listing itself as
+    // parent, `__USAGE_N__` object files, XML-escaped cells, an `attr` column, raw XML
+    // extension elements, repeated rules with their start dates.
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path();
+    std::fs::create_dir_all(base.join("Root/Node A")).unwrap();
+    std::fs::write(base.join("Root/Node A/__BinaryMaster_1__doc.ods"), b"ods").unwrap();
+    let csv = "Id;File;ParentId;Content.DescriptionLevel;Content.Title;Content.Description;attr;Content.Writer.0.FullName;Content.ExtensionX;Management.AccessRule.Rule.0;Management.AccessRule.StartDate.0;Management.AccessRule.Rule.1;Management.AccessRule.StartDate.1;Management.AccessRule.PreventInheritance\n\
+        1;Root;1;RecordGrp;Root;;;;;;;;;\n\
+        2;Root/Node A;1;RecordGrp;Node A;\"L&apos;été &lt;2016&gt;\";\"xml:lang=\"\"fr\"\"\";Jean Dupont;<ExtensionX><Tag1>v</Tag1></ExtensionX>;ACC-00001;2015-11-19;ACC-00002;2016-01-01;true\n\
+        3;Root/Node A/__BinaryMaster_1__doc.ods;2;Item;doc.ods;;;;;;;;;\n";
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    b.archival_agency("A").transferring_agency("T");
+    let ids = b
+        .import_csv(csv.as_bytes(), base, &CsvOptions::default())
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(b.object_count(), 1);
+    let out = dir.path().join("resip.zip");
+    b.write_to_file(
+        &out,
+        BuildOptions::new(WriterOptions::new(PackageFormat::Zip)),
+    )
+    .unwrap();
+    let mut r = SipReader::open(&out, Limits::default()).unwrap();
+    let v = r.verify().unwrap();
+    assert!(v.check.violations.is_empty(), "{:?}", v.check);
+    let m = r.manifest_bytes().unwrap();
+    let t = String::from_utf8(m.clone()).unwrap();
+    assert!(
+        t.contains("<Description xml:lang=\"fr\">L'été &lt;2016&gt;</Description>"),
+        "{t}"
+    );
+    assert!(t.contains("<ExtensionX>"), "{t}");
+    assert!(t.contains("<Tag1>v</Tag1>"), "{t}");
+    assert!(t.contains("<Filename>doc.ods</Filename>"));
+    let ar = t.find("<AccessRule>").unwrap();
+    let seq: Vec<_> = [
+        "ACC-00001",
+        "2015-11-19",
+        "ACC-00002",
+        "2016-01-01",
+        "PreventInheritance",
+    ]
+    .iter()
+    .map(|x| t[ar..].find(x).unwrap())
+    .collect();
+    assert!(
+        seq.windows(2).all(|w| w[0] < w[1]),
+        "rule order kept: {seq:?}"
+    );
+    // The root is a root: one top-level unit has no parent.
+    let doc = Document::from_slice(&m).unwrap();
+    assert!(doc.check_references().is_empty());
+    assert_eq!(doc.unit_graph().roots().len(), 1);
+}
+
+#[test]
+fn an_identification_hook_fills_format_information() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.pdf"), b"%PDF-1.4\n").unwrap();
+    std::fs::write(src.join("b.txt"), b"plain").unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    b.archival_agency("A").transferring_agency("T");
+    b.import_folder(&src, None, &FolderImportOptions::default())
+        .unwrap();
+    let mut opts = BuildOptions::new(WriterOptions::new(PackageFormat::Zip));
+    opts.identify = Some(Arc::new(|p: &Path| {
+        let head = std::fs::read(p).ok()?;
+        head.starts_with(b"%PDF-1.4")
+            .then(|| vas_core::sip::FormatGuess {
+                puid: Some("fmt/18".into()),
+                mime_type: Some("application/pdf".into()),
+                name: Some("Acrobat PDF 1.4 - Portable Document Format".into()),
+            })
+    }));
+    let out = dir.path().join("f.zip");
+    b.write_to_file(&out, opts).unwrap();
+    let m = SipReader::open(&out, Limits::default())
+        .unwrap()
+        .manifest_bytes()
+        .unwrap();
+    let t = String::from_utf8(m.clone()).unwrap();
+    assert_eq!(t.matches("<FormatId>fmt/18</FormatId>").count(), 1);
+    assert!(t.contains("<MimeType>application/pdf</MimeType>"));
+    if have("xmllint") {
+        assert!(xmllint_ok(&m, "2.1"));
+    }
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn cli_build_from_a_csv_tree_in_windows_1252() {
+    let vas = env!("CARGO_BIN_EXE_vas");
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("a.txt"), b"A").unwrap();
+    let csv = dir.path().join("meta.csv");
+    // "Pièce" in Windows-1252, comma-separated.
+    std::fs::write(
+        &csv,
+        b"ID,ParentID,File,Title\n1,,,Fonds\n2,1,a.txt,Pi\xe8ce\n",
+    )
+    .unwrap();
+    let out = dir.path().join("o.zip");
+    let o = Command::new(vas)
+        .args(["sip", "build"])
+        .arg(&files)
+        .arg("-o")
+        .arg(&out)
+        .arg("--csv")
+        .arg(&csv)
+        .args([
+            "--csv-separator",
+            ",",
+            "--csv-encoding",
+            "windows-1252",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["units"], 2);
+    assert_eq!(j["objects"], 1);
+    let m = SipReader::open(&out, Limits::default())
+        .unwrap()
+        .manifest_bytes()
+        .unwrap();
+    assert!(
+        String::from_utf8(m)
+            .unwrap()
+            .contains("<Title>Pièce</Title>")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_become_multi_parent_references() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("Fonds/A")).unwrap();
+    std::fs::create_dir_all(src.join("Fonds/B")).unwrap();
+    std::fs::write(src.join("Fonds/A/x.txt"), b"x").unwrap();
+    symlink("../A/x.txt", src.join("Fonds/B/x-link")).unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    b.archival_agency("A").transferring_agency("T");
+    let imp = b
+        .import_folder(&src, None, &FolderImportOptions::default())
+        .unwrap();
+    assert_eq!(
+        b.unit_count(),
+        4,
+        "Fonds, A, B, x.txt — the link adds no unit"
+    );
+    assert_eq!(imp.objects, 1);
+    let out = dir.path().join("dag.zip");
+    b.write_to_file(
+        &out,
+        BuildOptions::new(WriterOptions::new(PackageFormat::Zip)),
+    )
+    .unwrap();
+    let m = SipReader::open(&out, Limits::default())
+        .unwrap()
+        .manifest_bytes()
+        .unwrap();
+    let doc = Document::from_slice(&m).unwrap();
+    assert!(doc.check_references().is_empty());
+    let g = doc.unit_graph();
+    let x = (0..g.len())
+        .find(|i| g.unit(*i).title() == Some("x.txt"))
+        .unwrap();
+    assert_eq!(g.parents(x).len(), 2, "x.txt is under A and under B");
+    if have("xmllint") {
+        assert!(xmllint_ok(&m, "2.1"));
+    }
+    // Outside the folder, dangling, or a cycle: refused.
+    for (name, target) in [
+        ("out", "/etc"),
+        ("dangling", "nope"),
+        ("root", ".."),
+        ("cycle", "."),
+    ] {
+        let s2 = dir.path().join(format!("src-{name}"));
+        std::fs::create_dir_all(s2.join("F")).unwrap();
+        symlink(target, s2.join("F/l")).unwrap();
+        let mut b = SipBuilder::new(SedaVersion::V2_1);
+        let e = b
+            .import_folder(&s2, None, &FolderImportOptions::default())
+            .unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Unsafe | ErrorKind::InvalidInput),
+            "{name}: {e}"
+        );
+    }
+    // And with links off, any link is refused.
+    let mut b = SipBuilder::new(SedaVersion::V2_1);
+    let e = b
+        .import_folder(
+            &src,
+            None,
+            &FolderImportOptions {
+                links_as_references: false,
+                ..FolderImportOptions::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsafe);
+}
+
+#[test]
+fn folder_import_exported_to_csv_rebuilds_the_same_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("Dossier/##objets##")).unwrap();
+    std::fs::create_dir_all(src.join("Dossier/Sous-dossier")).unwrap();
+    std::fs::write(src.join("Dossier/##objets##/scan.tif"), b"TIFF").unwrap();
+    std::fs::write(src.join("Dossier/__Dissemination_1__scan.pdf"), b"%PDF").unwrap();
+    std::fs::write(src.join("Dossier/Sous-dossier/note.txt"), b"note").unwrap();
+    std::fs::write(src.join("Dossier/lettre.odt"), b"odt").unwrap();
+    let header = |b: &mut SipBuilder| {
+        b.archival_agency("A")
+            .transferring_agency("T")
+            .message_identifier("M")
+            .date("2024-01-01T00:00:00");
+    };
+    let opts = || BuildOptions::new(WriterOptions::new(PackageFormat::Zip).deterministic(true));
+    let mut b1 = SipBuilder::new(SedaVersion::V2_2);
+    header(&mut b1);
+    b1.import_folder(&src, None, &FolderImportOptions::default())
+        .unwrap();
+    b1.unit_mut(b1.unit_by_id("AU1").unwrap()).unwrap().rule(
+        "AccessRule",
+        "ACC-00003",
+        Some("2024-01-01"),
+    );
+    let mut csv = Vec::new();
+    b1.export_csv(&mut csv, &src, &CsvOptions::default())
+        .unwrap();
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(text.starts_with("ID;ParentID;File;ObjectFiles;"), "{text}");
+    assert!(text.contains("Dossier/##objets##/scan.tif|Dossier/__Dissemination_1__scan.pdf"));
+    let out1 = dir.path().join("1.zip");
+    b1.write_to_file(&out1, opts()).unwrap();
+
+    let mut b2 = SipBuilder::new(SedaVersion::V2_2);
+    header(&mut b2);
+    b2.import_csv(&csv[..], &src, &CsvOptions::default())
+        .unwrap();
+    let out2 = dir.path().join("2.zip");
+    b2.write_to_file(&out2, opts()).unwrap();
+    let m = |p: &Path| {
+        SipReader::open(p, Limits::default())
+            .unwrap()
+            .manifest_bytes()
+            .unwrap()
+    };
+    assert_eq!(
+        String::from_utf8(m(&out1)).unwrap(),
+        String::from_utf8(m(&out2)).unwrap()
+    );
+    assert_eq!(std::fs::read(&out1).unwrap(), std::fs::read(&out2).unwrap());
+}
+
+#[test]
+fn physical_objects_next_to_binary_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = SipBuilder::new(SedaVersion::V2_3);
+    b.archival_agency("A").transferring_agency("T");
+    let reg = b.add_unit(None, "Registre paroissial 1790").unwrap();
+    b.add_physical_object(reg, "PhysicalMaster_1", "GG 12")
+        .unwrap();
+    b.add_object(
+        reg,
+        ObjectInput::bytes("scan.jpg", vec![0xff, 0xd8, 0xff]).usage("Dissemination_1"),
+    )
+    .unwrap();
+    let boite = b.add_unit(None, "Boîte 3").unwrap();
+    b.add_physical_object(boite, "PhysicalMaster", "3 E 4")
+        .unwrap();
+    let out = dir.path().join("p.zip");
+    b.write_to_file(
+        &out,
+        BuildOptions::new(WriterOptions::new(PackageFormat::Zip)),
+    )
+    .unwrap();
+    let mut r = SipReader::open(&out, Limits::default()).unwrap();
+    let v = r.verify().unwrap();
+    assert!(v.check.violations.is_empty(), "{:?}", v.check);
+    let s = v.summary.unwrap();
+    assert_eq!(s.physical_objects.len(), 2);
+    assert_eq!(s.object_group_count, 2);
+    assert_eq!(s.physical_objects[1].physical_id.as_deref(), Some("3 E 4"));
+    let m = r.manifest_bytes().unwrap();
+    if have("xmllint") {
+        assert!(xmllint_ok(&m, "2.3"));
+    }
+    assert!(
+        Document::from_slice(&m)
+            .unwrap()
+            .check_references()
+            .is_empty()
+    );
+}
+
+#[test]
+fn manifest_last_gives_the_same_manifest_in_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src, 60);
+    for (fmt, ext) in [(PackageFormat::Zip, "zip"), (PackageFormat::Tar, "tar")] {
+        let make = |last: bool, out: &Path| {
+            let mut b = SipBuilder::new(SedaVersion::V2_1);
+            b.archival_agency("A").transferring_agency("T");
+            b.import_folder(&src, None, &FolderImportOptions::default())
+                .unwrap();
+            let u = b.add_unit(None, "from a reader").unwrap();
+            b.add_object(
+                u,
+                ObjectInput::reader("r.bin", Cursor::new(vec![9u8; 70_000])),
+            )
+            .unwrap();
+            let mut o = BuildOptions::new(WriterOptions::new(fmt).deterministic(true));
+            o.manifest_last = last;
+            b.write_to_file(out, o).unwrap()
+        };
+        let first = dir.path().join(format!("first.{ext}"));
+        let last = dir.path().join(format!("last.{ext}"));
+        let r1 = make(false, &first);
+        let r2 = make(true, &last);
+        assert_eq!(
+            r1.manifest_digest, r2.manifest_digest,
+            "{ext}: same manifest"
+        );
+        let mut r = SipReader::open(&last, Limits::default()).unwrap();
+        assert_eq!(
+            r.files().last().unwrap().name,
+            "manifest.xml",
+            "manifest written last"
+        );
+        let v = r.verify().unwrap();
+        assert!(v.check.violations.is_empty(), "{:?}", v.check);
+        assert_eq!(v.digests_ok, 63);
+    }
+}
