@@ -19,14 +19,20 @@
 //! - [`referential`]: Vitam's referentials (rules, agencies, contracts …);
 //! - [`rules`]: end dates, inheritance, communicability, elimination;
 //! - [`ingest`]: Vitam's ingest workflow: statuses, outcome codes, the report;
-//! - [`storage`]: storage offers, strategies, audit and repair.
+//! - [`storage`]: storage offers, strategies, audit and repair;
+//! - [`ids`]: sortable typed system identifiers from injectable clock and randomness;
+//! - [`logbook`]: operation and lifecycle logbooks, hash-chained, verified and secured;
+//! - [`catalog`]: the SQLite metadata index, Vitam's query DSL and access-contract filters.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod catalog;
 pub mod digest;
 pub mod error;
 pub mod format;
+pub mod ids;
 pub mod ingest;
+pub mod logbook;
 pub mod referential;
 pub mod rules;
 pub mod schema;
