@@ -498,3 +498,48 @@ fn bad_records_are_refused_with_their_id() {
     assert_eq!(e.kind(), ErrorKind::NotFound);
     assert_eq!(cat.counts().unwrap(), (0, 0));
 }
+
+#[test]
+fn computed_rules_updates_are_atomic_and_survive_rebuild() {
+    let cat = Catalog::open_in_memory().unwrap();
+    cat.index(&sample()).unwrap();
+    let mut c = AccessContract::full_access("f");
+    c.rule_category_to_filter = vec!["AccessRule".into()];
+    let visible = |cat: &Catalog| {
+        ids(&cat
+            .view(0, &c)
+            .unwrap()
+            .at_date("2026-01-01")
+            .search(&json!({}))
+            .unwrap())
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    assert!(visible(&cat).is_empty());
+    let ended = json!({"AccessRule": {"Rules": [{"Rule": "ACC-00001", "EndDate": "2020-01-01"}]}});
+    // The second update is invalid: nothing is applied.
+    let e = cat
+        .update_computed_inherited_rules(&[
+            ("a".into(), ended.clone()),
+            ("zz".into(), ended.clone()),
+        ])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert!(visible(&cat).is_empty());
+    let e = cat
+        .update_computed_inherited_rules(&[("a".into(), json!([1]))])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    cat.update_computed_inherited_rules(&[("a".into(), ended.clone()), ("b".into(), ended)])
+        .unwrap();
+    assert_eq!(visible(&cat), ["a", "b"]);
+    let all = AccessContract::full_access("all");
+    assert_eq!(
+        cat.view(0, &all).unwrap().get_unit("a").unwrap()["#computedInheritedRules"]["AccessRule"]
+            ["Rules"][0]["Rule"],
+        "ACC-00001"
+    );
+    cat.rebuild().unwrap();
+    assert_eq!(visible(&cat), ["a", "b"]);
+}

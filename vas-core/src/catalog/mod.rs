@@ -917,6 +917,76 @@ impl Catalog {
         tx.commit().map_err(db_err)
     }
 
+    /// Replaces the computed inherited rules of units (after the rules engine recomputed
+    /// them), all or nothing: the stored document, the rule end dates used by
+    /// `RuleCategoryToFilter`, and the rebuild source change together. An unknown id is
+    /// `NotFound`; a value that is not a JSON object is `InvalidInput`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use vas_core::catalog::{AccessContract, Catalog, IndexBatch, UnitRecord};
+    ///
+    /// let cat = Catalog::open_in_memory().unwrap();
+    /// cat.index(&IndexBatch { units: vec![UnitRecord::new("u1", 0)], ..Default::default() }).unwrap();
+    /// let mut c = AccessContract::full_access("c");
+    /// c.rule_category_to_filter = vec!["AccessRule".into()];
+    /// assert!(cat.view(0, &c).unwrap().get_unit("u1").is_err());
+    /// cat.update_computed_inherited_rules(&[("u1".into(),
+    ///     json!({"AccessRule": {"Rules": [{"Rule": "ACC-00001", "EndDate": "2000-01-01"}]}}))]).unwrap();
+    /// assert!(cat.view(0, &c).unwrap().get_unit("u1").is_ok());
+    /// ```
+    pub fn update_computed_inherited_rules(&self, updates: &[(String, Value)]) -> Result<()> {
+        let tx = self.conn.unchecked_transaction().map_err(db_err)?;
+        for (id, rules) in updates {
+            if !rules.is_object() {
+                return Err(
+                    Error::invalid("#computedInheritedRules must be an object").with_id(id.clone())
+                );
+            }
+            let row: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT u.rid, d.doc FROM unit u JOIN unit_doc d ON d.rid = u.rid WHERE u.id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db_err)?;
+            let Some((rid, doc)) = row else {
+                return Err(
+                    Error::new(ErrorKind::NotFound, format!("no unit {id:?}")).with_id(id.clone())
+                );
+            };
+            let mut doc: Value = serde_json::from_str(&doc).map_err(|e| {
+                Error::new(ErrorKind::Corrupt, format!("stored unit is not JSON: {e}"))
+                    .with_id(id.clone())
+            })?;
+            doc["#computedInheritedRules"] = rules.clone();
+            let mut rec = UnitRecord::from_document(&doc)?;
+            rec.computed_inherited_rules = Some(rules.clone());
+            tx.execute(
+                "UPDATE unit SET rules = ?1 WHERE rid = ?2",
+                params![rules.to_string(), rid],
+            )
+            .map_err(db_err)?;
+            tx.execute(
+                "UPDATE unit_doc SET doc = ?1 WHERE rid = ?2",
+                params![doc.to_string(), rid],
+            )
+            .map_err(db_err)?;
+            tx.execute("DELETE FROM unit_rule WHERE unit = ?1", params![rid])
+                .map_err(db_err)?;
+            for (cat, end) in rec.rule_end_dates() {
+                tx.prepare_cached(
+                    "INSERT INTO unit_rule(unit, category, max_end_date) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(db_err)?
+                .execute(params![rid, cat, end])
+                .map_err(db_err)?;
+            }
+        }
+        tx.commit().map_err(db_err)
+    }
+
     /// Deletes object groups, all or nothing; one still referenced by a unit is a `Conflict`.
     pub fn delete_object_groups(&self, ids: &[String]) -> Result<()> {
         let tx = self.conn.unchecked_transaction().map_err(db_err)?;
