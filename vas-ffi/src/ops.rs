@@ -59,6 +59,8 @@ pub struct ValidateOptions {
     pub seda_version: Option<String>,
     /// Stop after this many findings (default 1000).
     pub max_findings: Option<usize>,
+    /// Do not check that ID references (IDREF) resolve (libxml2 does not either).
+    pub no_references: bool,
 }
 
 /// The verdict on a manifest.
@@ -66,8 +68,8 @@ pub struct ValidateOptions {
 pub struct Validation {
     /// No finding.
     pub valid: bool,
-    /// The SEDA version validated against (`None` when the document is not SEDA or not
-    /// well-formed enough to tell).
+    /// The SEDA version validated against (`None` when the root element is not SEDA or
+    /// not well-formed).
     pub seda_version: Option<String>,
     /// `"strict"` or `"vitam"`.
     pub mode: &'static str,
@@ -127,6 +129,7 @@ pub fn validate_manifest(input: Input<'_>, opts: &ValidateOptions) -> Result<Val
     let set = SchemaSet::seda_mode(version, mode)?;
     let vopts = ValidationOptions {
         max_findings: opts.max_findings.unwrap_or(1000),
+        check_references: !opts.no_references,
         ..ValidationOptions::default()
     };
     let report = set.validate_reader(input.open()?, &vopts);
