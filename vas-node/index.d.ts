@@ -102,6 +102,125 @@ export interface FileDigest {
   algorithm: string
 }
 
+/** One validation finding. */
+export interface Finding {
+  /** 1-based line (0 when unknown). */
+  line: number
+  /** 1-based column (0 when unknown). */
+  column: number
+  /** Element path, e.g. `/ArchiveTransfer/…/Title` (empty when unknown). */
+  path: string
+  /** What was expected and what was found. */
+  message: string
+  /** `xml`, `unsafe`, `limit`, `schema`, `profile` or `reference`. */
+  kind: string
+}
+
+/** The PRONOM identification of a file or of bytes. */
+export interface Identification {
+  /** PRONOM identifier, e.g. `"fmt/18"`, or `"UNKNOWN"`. */
+  puid: string
+  /** Format name. */
+  name: string
+  /** Format version. */
+  version: string
+  /** MIME type. */
+  mime: string
+  /** Why this format (signature offsets, extension match). */
+  basis: string
+  /** Warning (e.g. extension mismatch), empty when none. */
+  warning: string
+}
+
+/**
+ * Identifies the format of a file (path) or a Buffer with the bundled PRONOM
+ * signatures; `nameHint` (a file name) enables extension matching for a Buffer.
+ */
+export declare function identify(source: string | Buffer, nameHint?: string | undefined | null): Promise<Identification>
+
+/** `identify` on the calling thread. */
+export declare function identifySync(source: string | Buffer, nameHint?: string | undefined | null): Identification
+
+/**
+ * Parses a manifest (path or Buffer) and returns its statistics. Malformed XML rejects
+ * with `VAS_XML`, a non-SEDA document with `VAS_UNSUPPORTED`.
+ */
+export declare function manifestStats(source: string | Buffer): Promise<ManifestStats>
+
+/** Statistics of a manifest. */
+export interface ManifestStats {
+  /** `"2.1"`, `"2.2"` or `"2.3"`. */
+  version: string
+  /** Root element, e.g. `"ArchiveTransfer"`. */
+  kind: string
+  /** Full archive units (reference stubs excluded). */
+  units: number
+  /** `ArchiveUnitRefId` stubs. */
+  unitReferences: number
+  /** `DataObjectGroup` elements. */
+  groups: number
+  /** Binary objects. */
+  binaryObjects: number
+  /** Physical objects. */
+  physicalObjects: number
+  /** Units without parent. */
+  roots: number
+  /** Longest root-to-leaf chain of units. */
+  maxDepth: number
+  /** Whether the units form a cycle. */
+  hasCycle: boolean
+}
+
+/** `manifestStats` on the calling thread. */
+export declare function manifestStatsSync(source: string | Buffer): ManifestStats
+
+/** The verdict on a manifest. */
+export interface ManifestValidation {
+  /** No finding. */
+  valid: boolean
+  /** `"2.1"`, `"2.2"` or `"2.3"`; absent when the root is not SEDA or not well-formed. */
+  sedaVersion?: string
+  /** `"strict"` or `"vitam"`. */
+  mode: string
+  /** Whether findings were dropped (`maxFindings`). */
+  truncated: boolean
+  /** The findings, in document order. */
+  findings: Array<Finding>
+}
+
+/**
+ * Parses a manifest and serializes it again (lossless round-trip), in its own SEDA
+ * version or in `sedaVersion`; resolves to a Buffer.
+ */
+export declare function rewriteManifest(source: string | Buffer, sedaVersion?: string | undefined | null): Promise<Buffer>
+
+/** `rewriteManifest` on the calling thread. */
+export declare function rewriteManifestSync(source: string | Buffer, sedaVersion?: string | undefined | null): Buffer
+
+/**
+ * Validates a SEDA 2.1/2.2/2.3 manifest (a path, or its content as a Buffer). A
+ * malformed or non-SEDA document is a verdict (`valid: false`), not a rejection; a
+ * missing file rejects with `code: 'VAS_NOT_FOUND'`.
+ */
+export declare function validateManifest(source: string | Buffer, options?: ValidateOptions | undefined | null): Promise<ManifestValidation>
+
+/** `validateManifest` on the calling thread. */
+export declare function validateManifestSync(source: string | Buffer, options?: ValidateOptions | undefined | null): ManifestValidation
+
+/** Options of `validateManifest`. */
+export interface ValidateOptions {
+  /** `"strict"` (default: the official schemas, the verdict of xmllint) or `"vitam"`. */
+  mode?: string
+  /** Path of a RelaxNG archival profile to check too. */
+  profile?: string
+  /** Force the SEDA version (`"2.1"`, `"2.2"`, `"2.3"`) instead of detecting it. */
+  sedaVersion?: string
+  /** Stop after this many findings (default 1000). */
+  maxFindings?: number
+  /** Check that ID references resolve (default true; xmllint does not). */
+  checkReferences?: boolean
+}
+
 /**
  * The properties vas sets on the `Error`s it throws (for TypeScript:
  * `catch (e) { const v = e as Error & VasErrorFields }`). Never returned by a function.

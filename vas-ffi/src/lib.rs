@@ -34,6 +34,8 @@ use std::sync::LazyLock;
 use vas_core::digest::{DigestAlgorithm, Hasher, digest_bytes, digest_file};
 use vas_core::{Error, ErrorKind};
 
+pub mod ops;
+
 /// The result of every fallible function of libvas.
 ///
 /// `VAS_RESULT_OK` is 0; the values 1 to 999 are exactly the C codes of
@@ -822,6 +824,394 @@ pub unsafe extern "C" fn vas_hasher_free(hasher: *mut vas_hasher) {
             // SAFETY: created by Box::into_raw in vas_hasher_new, freed once per contract.
             drop(unsafe { Box::from_raw(hasher) });
         }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Manifests: validation, statistics, round-trip; format identification.
+// ---------------------------------------------------------------------------------------
+
+/// An optional NUL-terminated string argument (NULL means "not given").
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string valid for the call.
+unsafe fn opt_c_str(p: *const c_char, name: &'static str) -> Result<Option<String>, Failure> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: forwarded contract.
+    unsafe { c_str(p, name) }.map(|s| Some(s.to_string()))
+}
+
+/// The verdict on a manifest (opaque): create with `vas_validate_manifest_file` or
+/// `vas_validate_manifest_bytes`, read with the `vas_validation_*` accessors, release
+/// with `vas_validation_free`.
+pub struct vas_validation {
+    inner: ops::Validation,
+}
+
+/// Builds the options of a validation from the C arguments.
+///
+/// # Safety
+/// Each pointer is NULL or NUL-terminated.
+unsafe fn validate_options(
+    mode: *const c_char,
+    profile: *const c_char,
+) -> Result<ops::ValidateOptions, Failure> {
+    // SAFETY: forwarded contract.
+    let mode = unsafe { opt_c_str(mode, "mode") }?;
+    let profile = if profile.is_null() {
+        None
+    } else {
+        // SAFETY: forwarded contract.
+        Some(unsafe { c_path(profile, "profile") }?)
+    };
+    Ok(ops::ValidateOptions {
+        mode,
+        profile,
+        ..ops::ValidateOptions::default()
+    })
+}
+
+/// Stores a validation into `*out_validation`.
+///
+/// # Safety
+/// `out_validation` is NULL or writable.
+unsafe fn store_validation(
+    out_validation: *mut *mut vas_validation,
+    v: ops::Validation,
+) -> Result<(), Failure> {
+    let v = Box::into_raw(Box::new(vas_validation { inner: v }));
+    // SAFETY: checked by the caller (non-NULL), writable per the contract.
+    unsafe { out(out_validation, "out_validation", v) }
+}
+
+/// Validates the SEDA manifest at `path` (SEDA 2.1/2.2/2.3, detected from the root
+/// namespace) against the official schemas (`mode` NULL or `"strict"`, the verdict of
+/// xmllint) or what Vitam accepts (`"vitam"`), and against the RelaxNG profile at
+/// `profile` when not NULL. A malformed or non-SEDA document is a verdict (not valid,
+/// one finding), not an error; a missing file is `VAS_RESULT_NOT_FOUND`.
+///
+/// # Safety
+/// `path` is NULL or NUL-terminated; `mode` and `profile` are NULL or NUL-terminated;
+/// `out_validation` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_validate_manifest_file(
+    path: *const c_char,
+    mode: *const c_char,
+    profile: *const c_char,
+    out_validation: *mut *mut vas_validation,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let path = unsafe { c_path(path, "path") }?;
+        // SAFETY: caller's contract.
+        let opts = unsafe { validate_options(mode, profile) }?;
+        if out_validation.is_null() {
+            return Err(Failure::NullParameter("out_validation"));
+        }
+        let v = ops::validate_manifest(ops::Input::Path(&path), &opts)?;
+        // SAFETY: caller's contract.
+        unsafe { store_validation(out_validation, v) }
+    })
+}
+
+/// Like `vas_validate_manifest_file`, for a manifest in memory `(data, len)`.
+///
+/// # Safety
+/// `data` is NULL or valid for `len` bytes; `mode` and `profile` are NULL or
+/// NUL-terminated; `out_validation` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_validate_manifest_bytes(
+    data: *const u8,
+    len: usize,
+    mode: *const c_char,
+    profile: *const c_char,
+    out_validation: *mut *mut vas_validation,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let data = unsafe { in_bytes(data, len, "data") }?;
+        // SAFETY: caller's contract.
+        let opts = unsafe { validate_options(mode, profile) }?;
+        if out_validation.is_null() {
+            return Err(Failure::NullParameter("out_validation"));
+        }
+        let v = ops::validate_manifest(ops::Input::Bytes(data), &opts)?;
+        // SAFETY: caller's contract.
+        unsafe { store_validation(out_validation, v) }
+    })
+}
+
+/// Whether the manifest is valid (no finding). NULL gives false.
+///
+/// # Safety
+/// `validation` is NULL or a live validation.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_validation_valid(validation: *const vas_validation) -> bool {
+    infallible(false, || {
+        // SAFETY: caller's contract.
+        unsafe { validation.as_ref() }.is_some_and(|v| v.inner.valid)
+    })
+}
+
+/// The number of findings. NULL gives 0.
+///
+/// # Safety
+/// `validation` is NULL or a live validation.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_validation_finding_count(validation: *const vas_validation) -> usize {
+    infallible(0, || {
+        // SAFETY: caller's contract.
+        unsafe { validation.as_ref() }.map_or(0, |v| v.inner.findings.len())
+    })
+}
+
+/// The finding at `index` (`index` out of range is `VAS_RESULT_INVALID_INPUT`).
+///
+/// # Safety
+/// `validation` is NULL or a live validation that outlives `'a`.
+unsafe fn finding<'a>(
+    validation: *const vas_validation,
+    index: usize,
+) -> Result<&'a vas_core::schema::Finding, Failure> {
+    // SAFETY: caller's contract (a live validation, outliving the call).
+    let v = unsafe { validation.as_ref() }.ok_or(Failure::NullParameter("validation"))?;
+    v.inner.findings.get(index).ok_or_else(|| {
+        Failure::from(Error::invalid(format!(
+            "finding index {index} out of range (there are {})",
+            v.inner.findings.len()
+        )))
+    })
+}
+
+/// The 1-based line and column of finding `index` into `*out_line` and `*out_column`
+/// (0 when unknown).
+///
+/// # Safety
+/// `validation` is NULL or a live validation; `out_line` and `out_column` are NULL or
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_validation_finding_position(
+    validation: *const vas_validation,
+    index: usize,
+    out_line: *mut u64,
+    out_column: *mut u64,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let f = unsafe { finding(validation, index) }?;
+        if out_column.is_null() {
+            return Err(Failure::NullParameter("out_column"));
+        }
+        // SAFETY: caller's contract.
+        unsafe { out(out_line, "out_line", f.line) }?;
+        // SAFETY: caller's contract.
+        unsafe { out(out_column, "out_column", f.column) }
+    })
+}
+
+/// Which text of a finding `vas_validation_finding_text` returns.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum vas_finding_field {
+    /// What was expected and what was found.
+    Message = 0,
+    /// The element path, e.g. `/ArchiveTransfer/…/Title` (empty when unknown).
+    Path = 1,
+    /// The kind: `xml`, `unsafe`, `limit`, `schema`, `profile` or `reference`.
+    Kind = 2,
+}
+
+/// Writes a text of finding `index` (`field`: 0 message, 1 path, 2 kind; see
+/// `vas_finding_field`) NUL-terminated into `(buf, len)`.
+///
+/// # Safety
+/// `validation` is NULL or a live validation; `buf` is NULL or valid for writing `len`
+/// bytes; `written` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_validation_finding_text(
+    validation: *const vas_validation,
+    index: usize,
+    field: i32,
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let f = unsafe { finding(validation, index) }?;
+        let text = match field {
+            0 => f.message.as_str(),
+            1 => f.path.as_str(),
+            2 => f.kind.name(),
+            _ => {
+                return Err(Error::invalid(format!("unknown finding field {field}")).into());
+            }
+        };
+        // SAFETY: caller's contract.
+        unsafe { write_str(text, buf, len, written) }
+    })
+}
+
+/// Writes the whole verdict as JSON, NUL-terminated, into `(buf, len)`:
+/// `{"valid", "seda_version", "mode", "truncated", "findings": [{"line", "column",
+/// "path", "message", "kind"}]}`.
+///
+/// # Safety
+/// `validation` is NULL or a live validation; `buf` is NULL or valid for writing `len`
+/// bytes; `written` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_validation_json(
+    validation: *const vas_validation,
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let v = unsafe { validation.as_ref() }.ok_or(Failure::NullParameter("validation"))?;
+        let v = &v.inner;
+        let json = serde_json::json!({
+            "valid": v.valid,
+            "seda_version": v.seda_version,
+            "mode": v.mode,
+            "truncated": v.truncated,
+            "findings": v.findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
+        });
+        // SAFETY: caller's contract.
+        unsafe { write_str(&json.to_string(), buf, len, written) }
+    })
+}
+
+/// Releases a validation. NULL is accepted and ignored.
+///
+/// # Safety
+/// `validation` is NULL or a live validation, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_validation_free(validation: *mut vas_validation) {
+    infallible((), || {
+        if !validation.is_null() {
+            // SAFETY: created by Box::into_raw, freed once per contract.
+            drop(unsafe { Box::from_raw(validation) });
+        }
+    })
+}
+
+/// Writes the statistics of the manifest at `path` as JSON, NUL-terminated, into
+/// `(buf, len)`: `{"version", "kind", "units", "unit_references", "groups",
+/// "binary_objects", "physical_objects", "roots", "max_depth", "has_cycle"}`. Malformed
+/// XML is `VAS_RESULT_XML`, a non-SEDA root `VAS_RESULT_UNSUPPORTED`.
+///
+/// # Safety
+/// `path` is NULL or NUL-terminated; `buf` is NULL or valid for writing `len` bytes;
+/// `written` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_manifest_stats_json(
+    path: *const c_char,
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let path = unsafe { c_path(path, "path") }?;
+        check_out_buf(buf, len, written)?;
+        let stats = ops::manifest_stats(ops::Input::Path(&path))?;
+        let json = serde_json::to_string(&stats).map_err(|e| Error::internal(e.to_string()))?;
+        // SAFETY: caller's contract.
+        unsafe { write_str(&json, buf, len, written) }
+    })
+}
+
+/// Parses the manifest at `path` and serializes it again (lossless round-trip) into
+/// `(buf, len)` (not NUL-terminated; `*written` receives the size), in its own SEDA
+/// version or in `seda_version` (`"2.1"`, `"2.2"`, `"2.3"`) when not NULL. Use a size
+/// query (`buf == NULL`, `len == 0`) first.
+///
+/// # Safety
+/// `path` is NULL or NUL-terminated; `seda_version` is NULL or NUL-terminated; `buf` is
+/// NULL or valid for writing `len` bytes; `written` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_manifest_rewrite(
+    path: *const c_char,
+    seda_version: *const c_char,
+    buf: *mut u8,
+    len: usize,
+    written: *mut usize,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let path = unsafe { c_path(path, "path") }?;
+        // SAFETY: caller's contract.
+        let version = unsafe { opt_c_str(seda_version, "seda_version") }?;
+        check_out_buf(buf, len, written)?;
+        let bytes = ops::rewrite_manifest(ops::Input::Path(&path), version.as_deref())?;
+        // SAFETY: caller's contract.
+        unsafe { write_out(&bytes, false, buf, len, written) }
+    })
+}
+
+fn identification_json(id: &vas_core::format::Identification) -> String {
+    serde_json::json!({
+        "puid": id.puid,
+        "name": id.name,
+        "version": id.version,
+        "mime": id.mime,
+        "basis": id.basis,
+        "warning": id.warning,
+    })
+    .to_string()
+}
+
+/// Identifies the format of the file at `path` (bundled PRONOM signatures) and writes
+/// `{"puid", "name", "version", "mime", "basis", "warning"}` as JSON, NUL-terminated,
+/// into `(buf, len)`. An unidentified file has the PUID `"UNKNOWN"`.
+///
+/// # Safety
+/// `path` is NULL or NUL-terminated; `buf` is NULL or valid for writing `len` bytes;
+/// `written` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_identify_file_json(
+    path: *const c_char,
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let path = unsafe { c_path(path, "path") }?;
+        check_out_buf(buf, len, written)?;
+        let id = ops::identify(ops::Input::Path(&path), None)?;
+        // SAFETY: caller's contract.
+        unsafe { write_str(&identification_json(&id), buf, len, written) }
+    })
+}
+
+/// Like `vas_identify_file_json`, for bytes `(data, data_len)`; `name_hint` (a file name,
+/// may be NULL) enables matching on the extension.
+///
+/// # Safety
+/// `data` is NULL or valid for `data_len` bytes; `name_hint` is NULL or NUL-terminated;
+/// `buf` is NULL or valid for writing `len` bytes; `written` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_identify_bytes_json(
+    data: *const u8,
+    data_len: usize,
+    name_hint: *const c_char,
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let data = unsafe { in_bytes(data, data_len, "data") }?;
+        // SAFETY: caller's contract.
+        let hint = unsafe { opt_c_str(name_hint, "name_hint") }?;
+        check_out_buf(buf, len, written)?;
+        let id = ops::identify(ops::Input::Bytes(data), hint.as_deref())?;
+        // SAFETY: caller's contract.
+        unsafe { write_str(&identification_json(&id), buf, len, written) }
     })
 }
 

@@ -10,6 +10,9 @@
 extern crate napi_derive;
 
 pub mod errors;
+pub mod manifest;
+#[path = "../../vas-ffi/src/ops.rs"]
+pub mod ops;
 pub mod task;
 
 use napi::Env;

@@ -11,7 +11,7 @@ test('the JavaScript example of docs/bindings.md runs', () => {
   const m = doc.match(/```js example\n([\s\S]*?)```/)
   assert.ok(m, 'no js example')
   const code = m[1].replace("require('vas')", `require(${JSON.stringify(path.join(__dirname, '..'))})`)
-  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 60000 })
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 60000, cwd: path.join(__dirname, '..', '..') })
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /VAS_NOT_FOUND: /)
 })

@@ -1,6 +1,6 @@
 // Type-checked (not run) against the generated index.d.ts: `npm run typecheck`.
-import { Hasher, digest, digestFile, digestFileSync, digestSync, errorKinds, version } from '..'
-import type { ErrorKindInfo, FileDigest, VasErrorFields } from '..'
+import { Hasher, digest, digestFile, digestFileSync, digestSync, errorKinds, identify, identifySync, manifestStats, rewriteManifestSync, validateManifest, validateManifestSync, version } from '..'
+import type { ErrorKindInfo, FileDigest, Finding, Identification, ManifestStats, ManifestValidation, VasErrorFields } from '..'
 
 declare const data: Buffer
 
@@ -26,6 +26,13 @@ async function main(): Promise<void> {
     const fields: [string, string, string | undefined, number | undefined] = [err.code, err.message, err.path, err.line]
     void fields
   }
-  void [v, hex, hex2, size, d, s, n, code, builtin]
+  const mv: ManifestValidation = await validateManifest('m.xml', { mode: 'vitam', profile: 'p.rng' })
+  const mv2: ManifestValidation = validateManifestSync(data)
+  const fi: Finding[] = mv.findings.concat(mv2.findings)
+  const st: ManifestStats = await manifestStats('m.xml')
+  const rw: Buffer = rewriteManifestSync(data, '2.2')
+  const id: Identification = await identify('x.pdf')
+  const id2: string = identifySync(data, 'x.pdf').puid
+  void [v, hex, hex2, size, d, s, n, code, builtin, fi, st.maxDepth, rw, id.puid, id2]
 }
 void main

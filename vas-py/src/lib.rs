@@ -17,6 +17,9 @@
 
 pub mod args;
 pub mod errors;
+pub mod manifest;
+#[path = "../../vas-ffi/src/ops.rs"]
+pub mod ops;
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -205,6 +208,7 @@ fn _vas(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(digest, m)?)?;
     m.add_function(wrap_pyfunction!(digest_file, m)?)?;
     m.add_class::<Hasher>()?;
+    manifest::register(m)?;
     m.add_function(wrap_pyfunction!(_raise_error, m)?)?;
     Ok(())
 }

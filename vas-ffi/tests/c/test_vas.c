@@ -273,6 +273,130 @@ static void test_panic_boundary(void) {
 #endif
 }
 
+
+#define SAMPLES "tests/fixtures/seda/samples/"
+#define PROFIL "tests/fixtures/profiles/vitam-checkProfil/"
+
+static void test_validate_manifest(void) {
+  vas_validation *v = NULL;
+  /* xmllint: PASS. */
+  CHECK_RESULT(vas_validate_manifest_file(SAMPLES "f22-agent-2.3.xml", NULL, NULL, &v), VAS_RESULT_OK);
+  CHECK(vas_validation_valid(v));
+  CHECK(vas_validation_finding_count(v) == 0);
+  char json[65536];
+  size_t n = 0;
+  CHECK_RESULT(vas_validation_json(v, json, sizeof json, &n), VAS_RESULT_OK);
+  CHECK(strstr(json, "\"valid\":true") != NULL && strstr(json, "\"seda_version\":\"2.3\"") != NULL);
+  vas_validation_free(v);
+
+  /* xmllint: FAIL. */
+  v = NULL;
+  CHECK_RESULT(vas_validate_manifest_file(SAMPLES "f21-signature-2.3.xml", "strict", NULL, &v), VAS_RESULT_OK);
+  CHECK(!vas_validation_valid(v));
+  CHECK(vas_validation_finding_count(v) >= 1);
+  uint64_t line = 0, col = 0;
+  CHECK_RESULT(vas_validation_finding_position(v, 0, &line, &col), VAS_RESULT_OK);
+  CHECK(line > 0 && col > 0);
+  char text[4096];
+  CHECK_RESULT(vas_validation_finding_text(v, 0, VAS_FINDING_FIELD_KIND, text, sizeof text, &n), VAS_RESULT_OK);
+  CHECK(strcmp(text, "schema") == 0);
+  CHECK_RESULT(vas_validation_finding_text(v, 0, VAS_FINDING_FIELD_PATH, text, sizeof text, &n), VAS_RESULT_OK);
+  CHECK(strncmp(text, "/ArchiveTransfer", 16) == 0);
+  /* Size query, then too small, then an index out of range. */
+  CHECK_RESULT(vas_validation_finding_text(v, 0, VAS_FINDING_FIELD_MESSAGE, NULL, 0, &n), VAS_RESULT_OK);
+  CHECK(n > 1);
+  CHECK_RESULT(vas_validation_finding_text(v, 0, VAS_FINDING_FIELD_MESSAGE, text, 1, &n), VAS_RESULT_BUFFER_TOO_SMALL);
+  size_t count = vas_validation_finding_count(v);
+  CHECK_RESULT(vas_validation_finding_position(v, count, &line, &col), VAS_RESULT_INVALID_INPUT);
+  CHECK_RESULT(vas_validation_finding_text(v, 0, 7, text, sizeof text, &n), VAS_RESULT_INVALID_INPUT);
+  vas_validation_free(v);
+
+  /* Malformed XML in memory: a verdict, not an error. */
+  v = NULL;
+  const char *bad = "<ArchiveTransfer xmlns=\"fr:gouv:culture:archivesdefrance:seda:v2.2\"><Date>";
+  CHECK_RESULT(vas_validate_manifest_bytes((const uint8_t *)bad, strlen(bad), NULL, NULL, &v), VAS_RESULT_OK);
+  CHECK(!vas_validation_valid(v));
+  CHECK(vas_validation_finding_count(v) >= 1);
+  CHECK_RESULT(vas_validation_finding_text(v, 0, VAS_FINDING_FIELD_KIND, text, sizeof text, &n), VAS_RESULT_OK);
+  CHECK(strcmp(text, "xml") == 0);
+  vas_validation_free(v);
+
+  /* A RelaxNG profile (Vitam's checkProfil test). */
+  v = NULL;
+  CHECK_RESULT(vas_validate_manifest_file(PROFIL "manifest_ok.xml", "vitam", PROFIL "Profil20.rng", &v), VAS_RESULT_OK);
+  CHECK(vas_validation_valid(v));
+  vas_validation_free(v);
+  v = NULL;
+  CHECK_RESULT(vas_validate_manifest_file(PROFIL "manifest_ko.xml", "vitam", PROFIL "Profil20.rng", &v), VAS_RESULT_OK);
+  CHECK(!vas_validation_valid(v));
+  vas_validation_free(v);
+
+  /* Errors: missing file, bad mode, NULLs; no output is written on failure. */
+  v = NULL;
+  CHECK_RESULT(vas_validate_manifest_file("no/such/manifest.xml", NULL, NULL, &v), VAS_RESULT_NOT_FOUND);
+  CHECK(v == NULL);
+  CHECK_RESULT(vas_validate_manifest_file(SAMPLES "f22-agent-2.3.xml", "lax", NULL, &v), VAS_RESULT_INVALID_INPUT);
+  CHECK(v == NULL);
+  CHECK_RESULT(vas_validate_manifest_file(SAMPLES "f22-agent-2.3.xml", NULL, NULL, NULL), VAS_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(vas_validate_manifest_file(NULL, NULL, NULL, &v), VAS_RESULT_NULL_PARAMETER);
+  CHECK(!vas_validation_valid(NULL));
+  CHECK(vas_validation_finding_count(NULL) == 0);
+  vas_validation_free(NULL);
+}
+
+static void test_manifest_stats_and_rewrite(void) {
+  char json[4096];
+  size_t n = 0;
+  CHECK_RESULT(vas_manifest_stats_json(SAMPLES "f22-agent-2.3.xml", json, sizeof json, &n), VAS_RESULT_OK);
+  CHECK(strstr(json, "\"version\":\"2.3\"") != NULL);
+  CHECK(strstr(json, "\"units\":") != NULL && strstr(json, "\"max_depth\":") != NULL);
+  CHECK_RESULT(vas_manifest_stats_json("no/such/manifest.xml", json, sizeof json, &n), VAS_RESULT_NOT_FOUND);
+  /* Not SEDA (a RelaxNG schema): Unsupported. */
+  CHECK_RESULT(vas_manifest_stats_json(PROFIL "Profil20.rng", json, sizeof json, &n), VAS_RESULT_UNSUPPORTED);
+  /* Malformed XML: Xml. */
+  char tmp[] = "/tmp/vas-test-XXXXXX";
+  int fd = mkstemp(tmp);
+  CHECK(fd >= 0);
+  if (fd >= 0) {
+    const char *bad = "<ArchiveTransfer xmlns=\"fr:gouv:culture:archivesdefrance:seda:v2.2\"><Date>";
+    CHECK(write(fd, bad, strlen(bad)) == (ssize_t)strlen(bad));
+    close(fd);
+    CHECK_RESULT(vas_manifest_stats_json(tmp, json, sizeof json, &n), VAS_RESULT_XML);
+    unlink(tmp);
+  }
+
+  /* Round trip: size query, write, and the result is still valid and says 2.2 when asked. */
+  size_t need = 0;
+  CHECK_RESULT(vas_manifest_rewrite(SAMPLES "f22-agent-2.3.xml", NULL, NULL, 0, &need), VAS_RESULT_OK);
+  CHECK(need > 100);
+  uint8_t *out = malloc(need);
+  CHECK_RESULT(vas_manifest_rewrite(SAMPLES "f22-agent-2.3.xml", NULL, out, need, &n), VAS_RESULT_OK);
+  CHECK(n == need);
+  vas_validation *v = NULL;
+  CHECK_RESULT(vas_validate_manifest_bytes(out, n, NULL, NULL, &v), VAS_RESULT_OK);
+  CHECK(vas_validation_valid(v));
+  vas_validation_free(v);
+  free(out);
+  CHECK_RESULT(vas_manifest_rewrite(SAMPLES "f22-agent-2.3.xml", "9.9", NULL, 0, &need), VAS_RESULT_UNSUPPORTED);
+}
+
+static void test_identify(void) {
+  char json[4096];
+  size_t n = 0;
+  CHECK_RESULT(vas_identify_file_json("examples/demo/Marché 2024-017 - Rénovation de la mairie/Pièces administratives/plan-facade.png",
+                                      json, sizeof json, &n),
+               VAS_RESULT_OK);
+  CHECK(strstr(json, "\"puid\":\"fmt/11\"") != NULL || strstr(json, "\"puid\":\"fmt/12\"") != NULL ||
+        strstr(json, "\"puid\":\"fmt/13\"") != NULL);
+  CHECK(strstr(json, "image/png") != NULL);
+  static const uint8_t pdf[] = "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n";
+  CHECK_RESULT(vas_identify_bytes_json(pdf, sizeof pdf - 1, "a.pdf", json, sizeof json, &n), VAS_RESULT_OK);
+  CHECK(strstr(json, "\"puid\":\"fmt/18\"") != NULL);
+  CHECK_RESULT(vas_identify_bytes_json(NULL, 0, NULL, json, sizeof json, &n), VAS_RESULT_OK);
+  CHECK(strstr(json, "\"puid\":\"UNKNOWN\"") != NULL);
+  CHECK_RESULT(vas_identify_file_json("no/such/file.pdf", json, sizeof json, &n), VAS_RESULT_NOT_FOUND);
+}
+
 int main(void) {
   test_version_and_names();
   test_digest_bytes();
@@ -280,6 +404,9 @@ int main(void) {
   test_hasher();
   test_digest_file();
   test_threads();
+  test_validate_manifest();
+  test_manifest_stats_and_rewrite();
+  test_identify();
   test_panic_boundary();
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

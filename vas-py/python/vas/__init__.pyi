@@ -1,7 +1,7 @@
 # Hand-written stubs of the vas package, checked against the module by
 # `python -m mypy.stubtest vas` (scripts/test.d/bindings.sh).
 import os
-from typing import BinaryIO, NamedTuple, Optional, Protocol, Tuple, Union, final
+from typing import BinaryIO, List, NamedTuple, Optional, Protocol, Tuple, Union, final
 
 
 class _Readable(Protocol):
@@ -27,6 +27,86 @@ ERROR_KINDS: Tuple[ErrorKindInfo, ...]
 def exception_class(kind: str) -> type[VasError]: ...
 def digest(data: Union[_BytesLike, BinaryIO, _Readable], algorithm: str = "SHA-512") -> str: ...
 def digest_file(path: _Path, algorithm: str = "SHA-512") -> Tuple[str, int]: ...
+
+_Source = Union[str, os.PathLike[str], bytes, bytearray, memoryview]
+
+@final
+class Finding:
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+@final
+class ManifestValidation:
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def seda_version(self) -> Optional[str]: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def truncated(self) -> bool: ...
+    @property
+    def findings(self) -> List[Finding]: ...
+    def __bool__(self) -> bool: ...
+
+@final
+class ManifestStats:
+    @property
+    def version(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def units(self) -> int: ...
+    @property
+    def unit_references(self) -> int: ...
+    @property
+    def groups(self) -> int: ...
+    @property
+    def binary_objects(self) -> int: ...
+    @property
+    def physical_objects(self) -> int: ...
+    @property
+    def roots(self) -> int: ...
+    @property
+    def max_depth(self) -> int: ...
+    @property
+    def has_cycle(self) -> bool: ...
+
+@final
+class Identification:
+    @property
+    def puid(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def mime(self) -> str: ...
+    @property
+    def basis(self) -> str: ...
+    @property
+    def warning(self) -> str: ...
+
+def validate_manifest(
+    source: _Source,
+    mode: str = "strict",
+    profile: Optional[_Path] = None,
+    *,
+    seda_version: Optional[str] = None,
+    max_findings: int = 1000,
+    check_references: bool = True,
+) -> ManifestValidation: ...
+def manifest_stats(source: _Source) -> ManifestStats: ...
+def rewrite_manifest(source: _Source, seda_version: Optional[str] = None) -> bytes: ...
+def identify(source: _Source, name_hint: Optional[str] = None) -> Identification: ...
 
 @final
 class Hasher:
@@ -73,13 +153,21 @@ __all__ = [
     "DIGEST_ALGORITHMS",
     "ERROR_KINDS",
     "ErrorKindInfo",
+    "Finding",
     "Hasher",
+    "Identification",
+    "ManifestStats",
+    "ManifestValidation",
     "VERSION",
     "VasError",
     "__version__",
     "digest",
     "digest_file",
     "exception_class",
+    "identify",
+    "manifest_stats",
+    "rewrite_manifest",
+    "validate_manifest",
     "InvalidInputError",
     "XmlError",
     "SchemaError",

@@ -1,0 +1,191 @@
+//! The compositions of vas-core calls shared by the three bindings (C, Python, Node).
+//!
+//! Each function here is what the matching `vas` CLI command does, minus the printing:
+//! the bindings call these and only convert arguments and results. This file is
+//! compiled into vas-ffi (`vas::ops`) and included by path into vas-py and vas-node, so
+//! the three bindings cannot drift apart.
+//!
+//! (These belong in vas-core; they live here until vas-core grows the equivalent
+//! one-call entry points.)
+#![allow(dead_code)]
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use vas_core::format::{FormatRegistry, Identification};
+use vas_core::schema::{
+    Finding, FindingKind, Mode, RelaxNg, SchemaSet, SedaVersion, ValidationOptions,
+    detect_seda_version,
+};
+use vas_core::seda::{Document, Stats};
+use vas_core::{Error, ErrorKind, Result};
+
+/// A document to read: a file or bytes in memory.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// A file path.
+    Path(&'a Path),
+    /// Bytes in memory.
+    Bytes(&'a [u8]),
+}
+
+impl Input<'_> {
+    fn open(&self) -> Result<Box<dyn BufRead + '_>> {
+        match self {
+            Input::Path(p) => {
+                let f = std::fs::File::open(p).map_err(|e| Error::from(e).with_path(p))?;
+                Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, f)))
+            }
+            Input::Bytes(b) => Ok(Box::new(*b)),
+        }
+    }
+
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            Input::Path(p) => Some(p.to_path_buf()),
+            Input::Bytes(_) => None,
+        }
+    }
+}
+
+/// Options of [`validate_manifest`] (those of `vas manifest check`).
+#[derive(Debug, Clone, Default)]
+pub struct ValidateOptions {
+    /// `"strict"` (default: the official schemas, agrees with xmllint) or `"vitam"`.
+    pub mode: Option<String>,
+    /// A RelaxNG archival profile to check too.
+    pub profile: Option<PathBuf>,
+    /// Force the SEDA version (`"2.1"`, `"2.2"`, `"2.3"`) instead of detecting it.
+    pub seda_version: Option<String>,
+    /// Stop after this many findings (default 1000).
+    pub max_findings: Option<usize>,
+    /// Do not check that ID references (IDREF) resolve (libxml2 does not either).
+    pub no_references: bool,
+}
+
+/// The verdict on a manifest.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    /// No finding.
+    pub valid: bool,
+    /// The SEDA version validated against (`None` when the root element is not SEDA or
+    /// not well-formed).
+    pub seda_version: Option<String>,
+    /// `"strict"` or `"vitam"`.
+    pub mode: &'static str,
+    /// Every finding (schema, references, profile, XML).
+    pub findings: Vec<Finding>,
+    /// Whether findings were dropped because of `max_findings`.
+    pub truncated: bool,
+}
+
+/// Validates a SEDA manifest as `vas manifest check` does: an unreadable file or a bad
+/// option or profile is an error; a malformed or non-SEDA document is a verdict
+/// (`valid == false` with one finding).
+pub fn validate_manifest(input: Input<'_>, opts: &ValidateOptions) -> Result<Validation> {
+    let mode: Mode = opts.mode.as_deref().unwrap_or("strict").parse()?;
+    let mode_name = if mode == Mode::Strict {
+        "strict"
+    } else {
+        "vitam"
+    };
+    let profile = match &opts.profile {
+        Some(p) => Some(RelaxNg::from_file(p)?),
+        None => None,
+    };
+    let version = match &opts.seda_version {
+        Some(v) => v.parse::<SedaVersion>()?,
+        None => match detect_seda_version(input.open()?) {
+            Ok(v) => v,
+            Err(e) if e.kind() == ErrorKind::Io => {
+                return Err(match input.path() {
+                    Some(p) => e.with_path(p),
+                    None => e,
+                });
+            }
+            Err(e) => {
+                let finding = Finding {
+                    line: e.context().line.unwrap_or(0),
+                    column: e.context().column.unwrap_or(0),
+                    path: String::new(),
+                    message: e.message().to_string(),
+                    kind: match e.kind() {
+                        ErrorKind::Unsafe => FindingKind::Unsafe,
+                        ErrorKind::LimitExceeded => FindingKind::Limit,
+                        ErrorKind::Unsupported => FindingKind::Schema,
+                        _ => FindingKind::Xml,
+                    },
+                };
+                return Ok(Validation {
+                    valid: false,
+                    seda_version: None,
+                    mode: mode_name,
+                    findings: vec![finding],
+                    truncated: false,
+                });
+            }
+        },
+    };
+    let set = SchemaSet::seda_mode(version, mode)?;
+    let vopts = ValidationOptions {
+        max_findings: opts.max_findings.unwrap_or(1000),
+        check_references: !opts.no_references,
+        ..ValidationOptions::default()
+    };
+    let report = set.validate_reader(input.open()?, &vopts);
+    let mut findings: Vec<Finding> = report.all_findings().cloned().collect();
+    let mut truncated = report.truncated;
+    if let Some(p) = &profile
+        && report.complete
+    {
+        let pr = p.validate_reader(input.open()?, &vopts);
+        truncated |= pr.truncated;
+        findings.extend(pr.findings);
+    }
+    Ok(Validation {
+        valid: findings.is_empty() && !truncated,
+        seda_version: Some(version.to_string()),
+        mode: mode_name,
+        findings,
+        truncated,
+    })
+}
+
+/// Parses a manifest (SEDA 2.1/2.2/2.3).
+pub fn parse_manifest(input: Input<'_>) -> Result<Document> {
+    match input {
+        Input::Path(p) => Document::from_file(p),
+        Input::Bytes(b) => Document::from_slice(b),
+    }
+}
+
+/// Statistics of a manifest (`vas manifest stats`): version, root element, counts of
+/// units / references / groups / objects, roots, max depth, cycle.
+pub fn manifest_stats(input: Input<'_>) -> Result<Stats> {
+    Ok(parse_manifest(input)?.stats())
+}
+
+/// Parses a manifest and serializes it again (`vas manifest rewrite`), in its own SEDA
+/// version or in `seda_version`.
+pub fn rewrite_manifest(input: Input<'_>, seda_version: Option<&str>) -> Result<Vec<u8>> {
+    let doc = parse_manifest(input)?;
+    let version = match seda_version {
+        Some(v) => v.parse::<vas_core::seda::SedaVersion>()?,
+        None => doc.version,
+    };
+    doc.write_as(version).map_err(|e| match input.path() {
+        Some(p) => e.or_path(p),
+        None => e,
+    })
+}
+
+/// Identifies the format of a file or of bytes with the bundled PRONOM signatures
+/// (`vas format identify`). `name_hint` (a file name) enables extension matching for
+/// bytes.
+pub fn identify(input: Input<'_>, name_hint: Option<&str>) -> Result<Identification> {
+    let reg = FormatRegistry::bundled()?;
+    match input {
+        Input::Path(p) => reg.identify_path(p),
+        Input::Bytes(b) => Ok(reg.identify_bytes(b, name_hint)),
+    }
+}
