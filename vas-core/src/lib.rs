@@ -10,6 +10,7 @@
 //!
 //! Modules, from the bottom up (arrows point downwards only):
 //! - [`error`]: the one error type;
+//! - [`api`]: one-call entry points shared by the CLI and the bindings;
 //! - [`digest`]: digest algorithms and streaming hashers;
 //! - [`xml`]: helpers over quick-xml (positions, raw-node capture, escaping);
 //! - [`seda`]: the typed SEDA model, read/write, identifiers and the unit DAG;
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod archive;
 pub mod catalog;
 pub mod digest;

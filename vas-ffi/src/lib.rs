@@ -34,7 +34,7 @@ use std::sync::LazyLock;
 use vas_core::digest::{DigestAlgorithm, Hasher, digest_bytes, digest_file};
 use vas_core::{Error, ErrorKind};
 
-pub mod ops;
+pub use vas_core::api as ops;
 
 /// The result of every fallible function of libvas.
 ///

@@ -11,8 +11,7 @@ extern crate napi_derive;
 
 pub mod errors;
 pub mod manifest;
-#[path = "../../vas-ffi/src/ops.rs"]
-pub mod ops;
+pub use vas_core::api as ops;
 pub mod task;
 
 use napi::Env;

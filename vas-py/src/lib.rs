@@ -18,8 +18,7 @@
 pub mod args;
 pub mod errors;
 pub mod manifest;
-#[path = "../../vas-ffi/src/ops.rs"]
-pub mod ops;
+pub use vas_core::api as ops;
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -1452,6 +1452,35 @@ fn unit_from_fields(version: SedaVersion, u: &UnitData) -> Result<Option<Archive
     Ok(Some(unit))
 }
 
+/// A format-identification callback backed by the bundled PRONOM registry
+/// ([`crate::format::FormatRegistry::bundled`]), for [`BuildOptions::identify`]: each object
+/// gets its `FormatId` (PUID), `MimeType` and `FormatLitteral`; files nothing matches get no
+/// `FormatIdentification`.
+///
+/// ```
+/// let identify = vas_core::sip::bundled_format_identifier().unwrap();
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("a.pdf");
+/// std::fs::write(&p, b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n").unwrap();
+/// let guess = identify(&p).unwrap();
+/// assert_eq!(guess.puid.as_deref(), Some("fmt/18"));
+/// assert_eq!(guess.mime_type.as_deref(), Some("application/pdf"));
+/// ```
+pub fn bundled_format_identifier() -> crate::Result<IdentifyFn> {
+    let registry = crate::format::FormatRegistry::bundled()?;
+    Ok(Arc::new(move |path: &Path| {
+        let id = registry.identify_path(path).ok()?;
+        if id.is_unknown() {
+            return None;
+        }
+        Some(FormatGuess {
+            puid: Some(id.puid.clone()),
+            mime_type: (!id.mime.is_empty()).then(|| id.mime.clone()),
+            name: Some(id.name.clone()),
+        })
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1542,33 +1571,4 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("FinalAction"), "{e}");
     }
-}
-
-/// A format-identification callback backed by the bundled PRONOM registry
-/// ([`crate::format::FormatRegistry::bundled`]), for [`BuildOptions::identify`]: each object
-/// gets its `FormatId` (PUID), `MimeType` and `FormatLitteral`; files nothing matches get no
-/// `FormatIdentification`.
-///
-/// ```
-/// let identify = vas_core::sip::bundled_format_identifier().unwrap();
-/// let dir = tempfile::tempdir().unwrap();
-/// let p = dir.path().join("a.pdf");
-/// std::fs::write(&p, b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n").unwrap();
-/// let guess = identify(&p).unwrap();
-/// assert_eq!(guess.puid.as_deref(), Some("fmt/18"));
-/// assert_eq!(guess.mime_type.as_deref(), Some("application/pdf"));
-/// ```
-pub fn bundled_format_identifier() -> crate::Result<IdentifyFn> {
-    let registry = crate::format::FormatRegistry::bundled()?;
-    Ok(Arc::new(move |path: &Path| {
-        let id = registry.identify_path(path).ok()?;
-        if id.is_unknown() {
-            return None;
-        }
-        Some(FormatGuess {
-            puid: Some(id.puid.clone()),
-            mime_type: (!id.mime.is_empty()).then(|| id.mime.clone()),
-            name: Some(id.name.clone()),
-        })
-    }))
 }

@@ -1,24 +1,28 @@
-//! The compositions of vas-core calls shared by the three bindings (C, Python, Node).
+//! One-call entry points: what the `vas` commands do, minus the printing.
 //!
-//! Each function here is what the matching `vas` CLI command does, minus the printing:
-//! the bindings call these and only convert arguments and results. This file is
-//! compiled into vas-ffi (`vas::ops`) and included by path into vas-py and vas-node, so
-//! the three bindings cannot drift apart.
+//! Applications and the three bindings (C, Python, Node) call these and only convert
+//! arguments and results, so every language gets the same behaviour as the command line:
+//! validate a manifest (strict or Vitam-lenient schema, optional RelaxNG profile), read its
+//! statistics, rewrite it (optionally into another SEDA version), identify a format.
 //!
-//! (These belong in vas-core; they live here until vas-core grows the equivalent
-//! one-call entry points.)
-#![allow(dead_code)]
+//! ```
+//! use vas_core::api::{Input, ValidateOptions, validate_manifest};
+//! let xml = br#"<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.3"/>"#;
+//! let v = validate_manifest(Input::Bytes(xml), &ValidateOptions::default()).unwrap();
+//! assert!(!v.valid); // the header is missing
+//! assert!(!v.findings.is_empty());
+//! ```
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use vas_core::format::{FormatRegistry, Identification};
-use vas_core::schema::{
+use crate::format::{FormatRegistry, Identification};
+use crate::schema::{
     Finding, FindingKind, Mode, RelaxNg, SchemaSet, SedaVersion, ValidationOptions,
     detect_seda_version,
 };
-use vas_core::seda::{Document, Stats};
-use vas_core::{Error, ErrorKind, Result};
+use crate::seda::{Document, Stats};
+use crate::{Error, ErrorKind, Result};
 
 /// A document to read: a file or bytes in memory.
 #[derive(Debug, Clone, Copy)]
@@ -170,7 +174,7 @@ pub fn manifest_stats(input: Input<'_>) -> Result<Stats> {
 pub fn rewrite_manifest(input: Input<'_>, seda_version: Option<&str>) -> Result<Vec<u8>> {
     let doc = parse_manifest(input)?;
     let version = match seda_version {
-        Some(v) => v.parse::<vas_core::seda::SedaVersion>()?,
+        Some(v) => v.parse::<crate::seda::SedaVersion>()?,
         None => doc.version,
     };
     doc.write_as(version).map_err(|e| match input.path() {
