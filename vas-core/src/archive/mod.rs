@@ -40,7 +40,8 @@
 //! let sip = dir.path().join("sip.zip");
 //! let data = b"hello";
 //! let manifest = format!(r#"<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1">
-//!  <MessageIdentifier>M1</MessageIdentifier><DataObjectPackage>
+//!  <Date>2024-01-01T00:00:00</Date><MessageIdentifier>M1</MessageIdentifier>
+//!  <ArchivalAgreement>IC-1</ArchivalAgreement><CodeListVersions/><DataObjectPackage>
 //!  <DataObjectGroup id="G"><BinaryDataObject id="B"><DataObjectVersion>BinaryMaster_1</DataObjectVersion>
 //!  <Uri>Content/a.txt</Uri><MessageDigest algorithm="SHA-512">{}</MessageDigest><Size>5</Size>
 //!  </BinaryDataObject></DataObjectGroup>
@@ -48,7 +49,9 @@
 //!  <Title>Bonjour</Title></Content><DataObjectReference><DataObjectGroupReferenceId>G</DataObjectGroupReferenceId>
 //!  </DataObjectReference></ArchiveUnit></DescriptiveMetadata>
 //!  <ManagementMetadata><OriginatingAgencyIdentifier>FR_X</OriginatingAgencyIdentifier></ManagementMetadata>
-//!  </DataObjectPackage></ArchiveTransfer>"#, digest_bytes(DigestAlgorithm::Sha512, data));
+//!  </DataObjectPackage><ArchivalAgency><Identifier>AA</Identifier></ArchivalAgency>
+//!  <TransferringAgency><Identifier>TA</Identifier></TransferringAgency></ArchiveTransfer>"#,
+//!  digest_bytes(DigestAlgorithm::Sha512, data));
 //! let mut w = PackageWriter::create(&sip, WriterOptions::new(PackageFormat::Zip)).unwrap();
 //! w.add_bytes("manifest.xml", manifest.as_bytes()).unwrap();
 //! w.add_bytes("Content/a.txt", data).unwrap();
