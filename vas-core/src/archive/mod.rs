@@ -1341,39 +1341,15 @@ impl Archive {
     }
 
     fn all_groups(&self) -> Result<Vec<ObjectGroupRecord>> {
-        let cat = lock(&self.catalog);
-        let mut st = cat
-            .connection()
-            .prepare("SELECT doc FROM object_group WHERE tenant = ?1 ORDER BY id")
-            .map_err(|e| Error::new(ErrorKind::Io, format!("catalog: {e}")))?;
-        let docs: Vec<String> = st
-            .query_map([self.tenant()], |r| r.get(0))
-            .and_then(|it| it.collect())
-            .map_err(|e| Error::new(ErrorKind::Io, format!("catalog: {e}")))?;
-        docs.iter()
-            .map(|d| {
-                let v: Value = serde_json::from_str(d)
-                    .map_err(|e| Error::new(ErrorKind::Corrupt, e.to_string()))?;
-                ObjectGroupRecord::from_document(&v)
-            })
+        lock(&self.catalog)
+            .object_group_documents(self.tenant())?
+            .iter()
+            .map(ObjectGroupRecord::from_document)
             .collect()
     }
 
     fn all_unit_docs(&self) -> Result<Vec<Value>> {
-        let cat = lock(&self.catalog);
-        let mut st = cat
-            .connection()
-            .prepare("SELECT d.doc FROM unit u JOIN unit_doc d ON d.rid = u.rid WHERE u.tenant = ?1 ORDER BY u.id")
-            .map_err(|e| Error::new(ErrorKind::Io, format!("catalog: {e}")))?;
-        let docs: Vec<String> = st
-            .query_map([self.tenant()], |r| r.get(0))
-            .and_then(|it| it.collect())
-            .map_err(|e| Error::new(ErrorKind::Io, format!("catalog: {e}")))?;
-        docs.iter()
-            .map(|d| {
-                serde_json::from_str(d).map_err(|e| Error::new(ErrorKind::Corrupt, e.to_string()))
-            })
-            .collect()
+        lock(&self.catalog).unit_documents(self.tenant())
     }
 
     /// Re-checks the logbook chains, every object's digest on every offer, and the

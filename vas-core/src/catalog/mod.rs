@@ -1116,6 +1116,38 @@ impl Catalog {
         })
     }
 
+    /// Every stored unit document of `tenant`, by id, bypassing access contracts: for the
+    /// archive's own verification, audit and rebuild, never for a reader.
+    pub fn unit_documents(&self, tenant: u32) -> Result<Vec<serde_json::Value>> {
+        self.documents(
+            "SELECT d.doc FROM unit u JOIN unit_doc d ON d.rid = u.rid WHERE u.tenant = ?1 ORDER BY u.id",
+            tenant,
+        )
+    }
+
+    /// Every stored object-group document of `tenant`, by id, bypassing access contracts
+    /// (see [`Catalog::unit_documents`]).
+    pub fn object_group_documents(&self, tenant: u32) -> Result<Vec<serde_json::Value>> {
+        self.documents(
+            "SELECT doc FROM object_group WHERE tenant = ?1 ORDER BY id",
+            tenant,
+        )
+    }
+
+    fn documents(&self, sql: &str, tenant: u32) -> Result<Vec<serde_json::Value>> {
+        let mut st = self.conn.prepare(sql).map_err(db_err)?;
+        let docs: Vec<String> = st
+            .query_map([tenant], |r| r.get(0))
+            .and_then(|it| it.collect())
+            .map_err(db_err)?;
+        docs.iter()
+            .map(|d| {
+                serde_json::from_str(d)
+                    .map_err(|e| Error::new(ErrorKind::Corrupt, format!("catalog document: {e}")))
+            })
+            .collect()
+    }
+
     /// The raw connection, for diagnostics only (`PRAGMA`, `EXPLAIN QUERY PLAN` …): it
     /// bypasses access contracts, so it is hidden from the documentation.
     #[doc(hidden)]
