@@ -317,19 +317,18 @@ impl Error {
         self
     }
 
-    /// The message followed by the whole cause chain, separated by `: `.
+    /// The message (with its context) followed by the cause chain, each cause once: a cause
+    /// whose text is already said (an I/O error wrapped with its own text) is not repeated.
+    /// This is the message every binding shows.
     pub fn chain(&self) -> String {
         let mut s = self.to_string();
-        let mut last = self.message.clone();
         let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(self);
         while let Some(e) = cur {
             let text = e.to_string();
-            // An error built from its source (e.g. from an io::Error) already says it.
-            if text != last {
+            if !text.is_empty() && !s.contains(&text) {
                 s.push_str(": ");
                 s.push_str(&text);
             }
-            last = text;
             cur = e.source();
         }
         s

@@ -269,7 +269,7 @@ impl Failure {
                 if let Some(n) = os_errno(&e) {
                     detail.insert("errno".into(), n.into());
                 }
-                message_chain(&e)
+                e.chain()
             }
             Failure::NullParameter(name) => {
                 detail.insert("parameter".into(), name.into());
@@ -289,22 +289,6 @@ impl Failure {
             detail: serde_json::Value::Object(detail).to_string(),
         }
     }
-}
-
-/// The error's message and context followed by its causes, each once: a cause whose text
-/// is already in the message (an I/O error wrapped with its own text) is not repeated.
-fn message_chain(e: &Error) -> String {
-    let mut s = e.to_string();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(err) = cur {
-        let text = err.to_string();
-        if !text.is_empty() && !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        cur = err.source();
-    }
-    s
 }
 
 /// The OS error number of the I/O error behind `e`, if any.

@@ -8,21 +8,6 @@ use napi::bindgen_prelude::*;
 use napi::{Env, JsValue, Status};
 use vas_core::{Error as VasError, ErrorKind};
 
-/// The error's message and context followed by its causes, each once.
-pub fn message_chain(e: &VasError) -> String {
-    let mut s = e.to_string();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(err) = cur {
-        let text = err.to_string();
-        if !text.is_empty() && !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        cur = err.source();
-    }
-    s
-}
-
 /// The OS error number of the I/O error behind `e`, if any.
 fn os_errno(e: &VasError) -> Option<i32> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
@@ -45,13 +30,13 @@ pub fn to_js_error(env: &Env, e: &VasError) -> napi::Error {
         // Could not build the object (exception pending …): a plain error with the code.
         Err(_) => napi::Error::new(
             Status::GenericFailure,
-            format!("{}: {}", e.kind().js_code(), message_chain(e)),
+            format!("{}: {}", e.kind().js_code(), e.chain()),
         ),
     }
 }
 
 fn build(env: &Env, e: &VasError) -> Result<napi::Error> {
-    let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, message_chain(e)))?;
+    let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.chain()))?;
     obj.set("code", e.kind().js_code())?;
     obj.set("kind", e.kind().name())?;
     let c = e.context();

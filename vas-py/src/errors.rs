@@ -132,22 +132,6 @@ pub fn python_cause(py: Python<'_>, e: &Error) -> Option<PyErr> {
     None
 }
 
-/// The error's message and context followed by its causes, each once: a cause whose text
-/// is already in the message (an I/O error wrapped with its own text) is not repeated.
-pub fn message_chain(e: &Error) -> String {
-    let mut s = e.to_string();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(err) = cur {
-        let text = err.to_string();
-        if !text.is_empty() && !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        cur = err.source();
-    }
-    s
-}
-
 /// The OS error number of the I/O error behind `e`, if any.
 fn os_errno(e: &Error) -> Option<i32> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
@@ -169,7 +153,7 @@ pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
         Ok(err) => err,
         // Building the exception failed (out of memory …): still raise something useful.
         Err(fallback) => {
-            let err = PyRuntimeError::new_err(message_chain(&e));
+            let err = PyRuntimeError::new_err(e.chain());
             err.set_cause(py, Some(fallback));
             err
         }
@@ -186,7 +170,7 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
         .or_else(|| classes.iter().find(|(k, _)| *k == ErrorKind::Internal))
         .map(|(_, c)| c.bind(py))
         .ok_or_else(|| PyValueError::new_err("unknown error kind"))?;
-    let inst = cls.call1((message_chain(e),))?;
+    let inst = cls.call1((e.chain(),))?;
     let c = e.context();
     let path = c.path.as_ref().map(|p| p.to_string_lossy().into_owned());
     inst.setattr("message", e.message())?;
