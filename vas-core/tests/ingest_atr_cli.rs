@@ -196,5 +196,9 @@ fn cli_dry_run_writes_report_and_atr() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("issue 9"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not an archive folder") && err.contains("/nonexistent"),
+        "{err}"
+    );
 }
