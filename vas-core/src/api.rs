@@ -3,7 +3,8 @@
 //! Applications and the three bindings (C, Python, Node) call these and only convert
 //! arguments and results, so every language gets the same behaviour as the command line:
 //! validate a manifest (strict or Vitam-lenient schema, optional RelaxNG profile), read its
-//! statistics, rewrite it (optionally into another SEDA version), identify a format.
+//! statistics, rewrite it (optionally into another SEDA version), identify a format,
+//! compute inherited rules, run the ingest controls (dry run).
 //!
 //! ```
 //! use vas_core::api::{Input, ValidateOptions, validate_manifest};
@@ -13,7 +14,7 @@
 //! assert!(!v.findings.is_empty());
 //! ```
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use crate::format::{FormatRegistry, Identification};
@@ -192,4 +193,136 @@ pub fn identify(input: Input<'_>, name_hint: Option<&str>) -> Result<Identificat
         Input::Path(p) => reg.identify_path(p),
         Input::Bytes(b) => Ok(reg.identify_bytes(b, name_hint)),
     }
+}
+
+/// Options of [`compute_rules`] (those of `vas rules compute --json`).
+#[derive(Debug, Clone, Default)]
+pub struct RulesOptions {
+    /// Only this unit (its manifest `id`); `None`: every unit.
+    pub unit: Option<String>,
+    /// Also give the decisions at this date (`YYYY-MM-DD`): communicable, disseminable,
+    /// reusable, under hold, classification.
+    pub at: Option<String>,
+}
+
+/// Computes the inherited rules of every unit of a manifest (or of a units JSON file,
+/// `Input::Path` ending in `.json`) against `REFDIR/rules.csv`, as
+/// `vas rules compute --json` prints them: `{"units":[{"id","title","inheritedRules",
+/// "management","computedInheritedRules","decisions"?}…]}`. A rules error (unknown rule,
+/// wrong category …) is an [`ErrorKind::Invalid`] error carrying Vitam's outcome code.
+pub fn compute_rules(
+    referentials: &Path,
+    input: Input<'_>,
+    opts: &RulesOptions,
+) -> Result<serde_json::Value> {
+    use crate::referential::RulesReferential;
+    use crate::rules;
+    use serde_json::{Value, json};
+    if !referentials.is_dir() {
+        return Err(
+            Error::new(ErrorKind::NotFound, "referentials directory not found")
+                .with_path(referentials),
+        );
+    }
+    let at = opts
+        .at
+        .as_deref()
+        .map(|a| {
+            rules::parse_date(a)
+                .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("at: {}", e.message())))
+        })
+        .transpose()?;
+    let referential = RulesReferential::from_csv_path(referentials.join("rules.csv"))?;
+    let with_path = |e: Error| match input.path() {
+        Some(p) => e.or_path(p),
+        None => e,
+    };
+    let is_json = input
+        .path()
+        .and_then(|p| p.extension().map(|e| e.eq_ignore_ascii_case("json")))
+        .unwrap_or(false);
+    let units = if is_json {
+        let mut bytes = Vec::new();
+        input
+            .open()?
+            .read_to_end(&mut bytes)
+            .map_err(|e| with_path(Error::from(e)))?;
+        rules::read_units_json(&bytes).map_err(with_path)?
+    } else {
+        let bytes = match input {
+            Input::Path(p) => rules::manifest_bytes(p)?,
+            Input::Bytes(b) => b.to_vec(),
+        };
+        let doc = Document::from_slice(&bytes).map_err(with_path)?;
+        rules::units_from_seda(&doc).map_err(with_path)?
+    };
+    let computed = rules::compute_inherited_rules(&units.units, &referential).map_err(with_path)?;
+    let selected: Vec<&str> = match &opts.unit {
+        Some(id) => {
+            if computed.unit(id).is_none() {
+                return Err(
+                    Error::new(ErrorKind::NotFound, format!("no unit {id} in the input"))
+                        .with_id(id.clone()),
+                );
+            }
+            vec![id.as_str()]
+        }
+        None => units.units.iter().map(|u| u.id.as_str()).collect(),
+    };
+    let mut out = Vec::with_capacity(selected.len());
+    for id in &selected {
+        let Some(r) = computed.unit(id) else { continue };
+        let mut o = serde_json::Map::new();
+        o.insert("id".into(), json!(id));
+        o.insert("title".into(), json!(computed.title(id)));
+        o.insert("inheritedRules".into(), r.to_json());
+        o.insert(
+            "management".into(),
+            computed.management_json(id).unwrap_or_default(),
+        );
+        o.insert("computedInheritedRules".into(), r.summary());
+        if let Some(at) = at
+            && let Some(d) = computed.decisions(id, at)
+        {
+            o.insert("decisions".into(), d.to_json());
+        }
+        out.push(Value::Object(o));
+    }
+    Ok(json!({ "units": out }))
+}
+
+/// The result of [`dry_run_ingest`].
+#[derive(Debug, Clone)]
+pub struct IngestCheck {
+    /// `true` when the SIP is accepted (OK or WARNING).
+    pub accepted: bool,
+    /// The operation report, as `vas ingest --dry-run --report` writes it.
+    pub report: serde_json::Value,
+    /// The ArchiveTransferReply (XML, in the SIP's SEDA version).
+    pub atr: String,
+}
+
+/// Runs Vitam's ingest controls on a SIP without storing anything
+/// (`vas ingest --dry-run --referentials DIR [--context ID]`). `referentials` is a
+/// referentials directory (see [`crate::referential::Referentials::load_dir`]); `None`
+/// skips the checks that need one.
+pub fn dry_run_ingest(
+    sip: &Path,
+    referentials: Option<&Path>,
+    context: Option<&str>,
+) -> Result<IngestCheck> {
+    let refs = match referentials {
+        Some(d) => crate::referential::Referentials::load_dir(d)?,
+        None => crate::referential::Referentials::default(),
+    };
+    let opts = crate::ingest::DryRunOptions {
+        context: context.map(str::to_string),
+        ..Default::default()
+    };
+    let run = crate::ingest::dry_run(sip, &refs, &opts)?;
+    Ok(IngestCheck {
+        accepted: run.validated.is_some(),
+        report: run.report.to_json(),
+        atr: run.atr,
+    })
 }

@@ -136,6 +136,27 @@ fn date_str(d: Option<time::Date>) -> String {
 
 /// `vas rules compute`.
 pub fn rules_compute(args: RulesComputeArgs) -> Result<ExitCode> {
+    if args.json {
+        // the same JSON as the bindings' `compute_rules`, from the one entry point
+        let opts = vas_core::api::RulesOptions {
+            unit: args.unit.clone(),
+            at: args.at.clone(),
+        };
+        let v = match vas_core::api::compute_rules(
+            &args.referentials,
+            vas_core::api::Input::Path(&args.input),
+            &opts,
+        ) {
+            Ok(v) => v,
+            Err(e) if e.context().code.is_some() => {
+                eprintln!("vas: error: {}", util::one_line(&e.chain()));
+                return Ok(ExitCode::from(EXIT_INVALID));
+            }
+            Err(e) => return Err(e),
+        };
+        util::print_json(&v)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let at = args.at.as_deref().map(parse_at).transpose()?;
     let (units, computed) = match compute(&args.referentials, &args.input)? {
         Ok(x) => x,
@@ -153,29 +174,6 @@ pub fn rules_compute(args: RulesComputeArgs) -> Result<ExitCode> {
         }
         None => units.units.iter().map(|u| u.id.as_str()).collect(),
     };
-    if args.json {
-        let mut out = Vec::with_capacity(selected.len());
-        for id in &selected {
-            let Some(r) = computed.unit(id) else { continue };
-            let mut o = serde_json::Map::new();
-            o.insert("id".into(), json!(id));
-            o.insert("title".into(), json!(computed.title(id)));
-            o.insert("inheritedRules".into(), r.to_json());
-            o.insert(
-                "management".into(),
-                computed.management_json(id).unwrap_or_default(),
-            );
-            o.insert("computedInheritedRules".into(), r.summary());
-            if let Some(at) = at
-                && let Some(d) = computed.decisions(id, at)
-            {
-                o.insert("decisions".into(), d.to_json());
-            }
-            out.push(Value::Object(o));
-        }
-        util::print_json(&json!({ "units": out }))?;
-        return Ok(ExitCode::SUCCESS);
-    }
     for id in &selected {
         let Some(r) = computed.unit(id) else { continue };
         println!("unit {id}  {}", computed.title(id).unwrap_or(""));
