@@ -10,6 +10,7 @@ vas/peer. Peers that are not installed are reported as skipped. See benches/READ
 import argparse
 import hashlib
 import io
+import json
 import os
 import platform
 import random
@@ -249,6 +250,73 @@ def gen_manifest(work, scale):
     return path, units
 
 
+def gen_rules_dag(work, scale):
+    """A rules-inheritance DAG of 1 000 000 units (scaled), in the units JSON of
+    `vas rules compute` (`vas_core::rules::read_units_json`), and its rules referential.
+    Trees of depth 5 under 1 000 roots (scaled); one unit in 16 has a second parent in
+    the previous level (a DAG, not a forest); one in 8 declares its own rule; one in 64
+    blocks inheritance of a category."""
+    units = max(50, round(1000000 * scale))
+    path = os.path.join(work, "rules-dag-%d.json" % units)
+    refs = os.path.join(work, "rules-refs")
+    os.makedirs(refs, exist_ok=True)
+    with open(os.path.join(refs, "rules.csv"), "w", encoding="utf-8") as f:
+        f.write("RuleId,RuleType,RuleValue,RuleDescription,RuleDuration,RuleMeasurement\n"
+                "APP-00001,AppraisalRule,DUA 10 ans,,10,YEAR\n"
+                "APP-00002,AppraisalRule,DUA 30 ans,,30,YEAR\n"
+                "ACC-00002,AccessRule,Communicable 25 ans,,25,YEAR\n"
+                "ACC-00003,AccessRule,Communicable 50 ans,,50,YEAR\n"
+                "STO-00001,StorageRule,Deux copies,,1,YEAR\n"
+                "DIS-00001,DisseminationRule,Diffusion restreinte,,20,YEAR\n")
+    if os.path.exists(path):
+        return path, refs, units
+    rng = random.Random(SEED + 4)
+    roots = max(1, units // 1000)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", buffering=1 << 20) as f:
+        f.write('{"originatingAgency":"SP","units":[\n')
+        levels = [[]]
+        n = 0
+        first = True
+        while n < units:
+            depth = 0 if n < roots else min(4, 1 + (n - roots) * 4 // max(1, units - roots))
+            while len(levels) <= depth:
+                levels.append([])
+            uid = "U%d" % n
+            parents = []
+            if depth > 0:
+                prev = levels[depth - 1]
+                parents.append(prev[rng.randrange(len(prev))])
+                if n % 16 == 0 and len(prev) > 1:
+                    other = prev[rng.randrange(len(prev))]
+                    if other != parents[0]:
+                        parents.append(other)
+            mgmt = {}
+            if depth == 0:
+                y = 1950 + n % 70
+                mgmt["AppraisalRule"] = {"Rules": [{"Rule": "APP-00001", "StartDate": "%d-01-01" % y}],
+                                         "FinalAction": "Destroy"}
+                mgmt["AccessRule"] = {"Rules": [{"Rule": "ACC-00002", "StartDate": "%d-01-01" % y}]}
+                mgmt["StorageRule"] = {"Rules": [{"Rule": "STO-00001", "StartDate": "%d-01-01" % y}],
+                                       "FinalAction": "Copy"}
+            elif n % 8 == 0:
+                mgmt["AccessRule"] = {"Rules": [{"Rule": "ACC-00003", "StartDate": "%d-06-01" % (1960 + n % 60)}]}
+            elif n % 8 == 1:
+                mgmt["DisseminationRule"] = {"Rules": [{"Rule": "DIS-00001", "StartDate": "2000-01-01"}]}
+            if depth > 0 and n % 64 == 3:
+                mgmt["AppraisalRule"] = {"Rules": [{"Rule": "APP-00002", "StartDate": "1990-01-01"}],
+                                         "FinalAction": "Keep", "PreventInheritance": True}
+            f.write(("" if first else ",\n") + json.dumps(
+                {"id": uid, "parents": parents, "title": "Unit %d" % n, "management": mgmt},
+                separators=(",", ":")))
+            first = False
+            levels[depth].append(uid)
+            n += 1
+        f.write("\n]}\n")
+    os.replace(tmp, path)
+    return path, refs, units
+
+
 def gen_blob(work, scale):
     """One file of 1 GiB (scaled) for the storage-offer put."""
     size = max(64 * 1024, round(GIB * scale))
@@ -374,8 +442,8 @@ def med(row, i):
 
 
 def fmt_rate(g, wall):
-    if g.unit == "files/s":
-        return "%.0f files/s" % (g.nitems / wall) if wall > 0 else "-"
+    if g.unit != "MB/s":
+        return "%.0f %s" % (g.nitems / wall, g.unit) if wall > 0 else "-"
     return "%.1f MB/s" % (g.nbytes / wall / 1e6) if wall > 0 else "-"
 
 
@@ -417,8 +485,9 @@ def render_group(g):
                 out.append("`%s`: %.1f MB/s wall, %.1f MB per CPU-second." % (row.label, g.nbytes / med(row, 0) / 1e6,
                                                                            g.nbytes / c / 1e6))
             elif c > 0:
-                out.append("`%s`: %.0f files/s wall, %.0f files per CPU-second." % (row.label, g.nitems / med(row, 0),
-                                                                                  g.nitems / c))
+                what = g.unit.split("/")[0]
+                out.append("`%s`: %.0f %s/s wall, %.0f %s per CPU-second." % (row.label, g.nitems / med(row, 0),
+                                                                            what, g.nitems / c, what))
     out.append("")
     return out
 
@@ -507,7 +576,7 @@ def main():
     ap.add_argument("--vas", default=os.path.join(ROOT, "target", "release", "vas"), help="the vas binary")
     ap.add_argument("--install-peers", action="store_true", help="pip/apt/cargo install the peers first")
     ap.add_argument("--only", default=None,
-                    help="comma-separated groups: hash,verify,schema,profile,format,offer (default: all)")
+                    help="comma-separated groups: hash,verify,schema,profile,format,offer,rules (default: all)")
     ap.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
     a = ap.parse_args()
 
@@ -762,6 +831,22 @@ def main():
         ]
         groups.append(Group("Storage offer put (filesystem offer)", "one file of %.1f MiB" % (bsize / (1 << 20)),
                             bsize, 1, "offer put ≥90% of `dd conv=fsync` throughput (vas/peer wall ≤ 1.11)", rows))
+
+    # -- 5. Rules inheritance over a large DAG (no peer: Vitam is a cluster) ---------------
+    if want("rules"):
+        log("corpus: rules DAG …")
+        dag, rrefs, nunits = gen_rules_dag(work, a.scale)
+        dsize = os.path.getsize(dag)
+        rows = [
+            Row("vas rules eliminable", "vas",
+                lambda r: [[vas, "rules", "eliminable", "--referentials", rrefs, "--at", "2030-01-01", dag]],
+                is_vas=True, shown="vas rules eliminable --referentials R --at 2030-01-01 DAG.json"),
+        ]
+        groups.append(Group("Rules inheritance and elimination analysis (units JSON DAG)",
+                            "%d units, depth 5, one in 16 with two parents (%.1f MiB of JSON)" % (
+                                nunits, dsize / (1 << 20)),
+                            dsize, nunits, "no peer (Vitam computes this inside its cluster); reported as units/s",
+                            rows, unit="units/s"))
 
     gen_s = time.perf_counter() - t_gen
 

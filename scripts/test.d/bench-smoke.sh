@@ -27,7 +27,8 @@ for row in \
   'vas manifest check --profile Profil20.rng' \
   'vas format identify --json' \
   'RAYON_NUM_THREADS=1 vas format identify' \
-  'vas offer put storage.toml'; do
+  'vas offer put storage.toml' \
+  'vas rules eliminable --referentials'; do
   line="$(grep -F -- "| \`$row" "$out" || true)"
   if [ -z "$line" ]; then
     echo "bench-smoke: missing row: $row" >&2; fail=1

@@ -209,7 +209,7 @@ pub struct RulesOptions {
 /// `Input::Path` ending in `.json`) against `REFDIR/rules.csv`, as
 /// `vas rules compute --json` prints them: `{"units":[{"id","title","inheritedRules",
 /// "management","computedInheritedRules","decisions"?}…]}`. A rules error (unknown rule,
-/// wrong category …) is an [`ErrorKind::Invalid`] error carrying Vitam's outcome code.
+/// wrong category …) is an [`ErrorKind::InvalidInput`] error carrying Vitam's outcome code.
 pub fn compute_rules(
     referentials: &Path,
     input: Input<'_>,

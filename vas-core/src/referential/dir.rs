@@ -78,7 +78,7 @@ impl Referentials {
         ReferentialsBuilder::default()
     }
 
-    /// Loads a referentials directory (see the [module documentation](self)).
+    /// Loads a referentials directory (layout in [`crate::referential`]).
     pub fn load_dir(dir: impl AsRef<Path>) -> Result<Referentials> {
         let dir = dir.as_ref();
         if !dir.is_dir() {
