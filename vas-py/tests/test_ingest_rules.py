@@ -111,3 +111,20 @@ def zipfile_manifest(data: bytes) -> bytes:
     import io
 
     return zipfile.ZipFile(io.BytesIO(data)).read("manifest.xml")
+
+
+def test_dry_run_context_is_checked(tmp_path):
+    """`context=` is Vitam's security context: unknown, or not allowing the contract, is a KO."""
+    b = vas.SipBuilder("2.3", archival_agency="Identifier0", transferring_agency="Identifier0",
+                       archival_agreement="ArchivalAgreement0", originating_agency="Identifier0")
+    b.add_unit("U", description_level="Item").add_object(b"x", filename="x.txt")
+    sip = tmp_path / "ctx.zip"
+    b.write(sip)
+
+    def contract_step(context):
+        report = vas.dry_run_ingest(sip, KO_REFS, context=context).report
+        return [e["outDetail"] for e in report["events"] if e["evType"] == "CHECK_HEADER.CHECK_CONTRACT_INGEST"]
+
+    assert contract_step(None) == ["CHECK_HEADER.CHECK_CONTRACT_INGEST.OK"]
+    assert contract_step("Context_IT") == ["CHECK_HEADER.CHECK_CONTRACT_INGEST.OK"]
+    assert contract_step("NOPE") == ["CHECK_HEADER.CHECK_CONTRACT_INGEST.CONTEXT_UNKNOWN.KO"]
