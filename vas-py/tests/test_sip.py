@@ -259,6 +259,16 @@ def test_exception_of_a_file_object_propagates_unchanged():
         b.to_bytes()
 
 
+def test_text_mode_file_object_is_refused(tmp_path):
+    p = tmp_path / "t.txt"
+    p.write_text("du texte")
+    b = small_builder()
+    with open(p, "r") as f:
+        b.add_unit("U").add_object(f)  # type: ignore[arg-type]
+        with pytest.raises(vas.VasError, match="binary mode"):
+            b.to_bytes()
+
+
 def test_write_releases_the_gil(tmp_path, rng):
     data = rng.randbytes(8 << 20)
     b = small_builder()
