@@ -167,3 +167,47 @@ impl Read for PyReader {
         })
     }
 }
+
+/// A date argument as ISO 8601 text: a `datetime.date` or `datetime.datetime` (through
+/// `isoformat()`) or a `str`, passed as is (vas-core checks it where it is used).
+pub fn date_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return s.extract::<String>();
+    }
+    let py = obj.py();
+    let date_type = py.import("datetime")?.getattr("date")?;
+    if obj.is_instance(&date_type)? {
+        return obj.call_method0("isoformat")?.extract();
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(format!(
+        "expected a date (datetime.date, datetime.datetime or an ISO 8601 str), got {}",
+        type_name(obj)
+    )))
+}
+
+/// [`date_text`] of an optional argument.
+pub fn opt_date_text(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    obj.filter(|o| !o.is_none()).map(date_text).transpose()
+}
+
+/// A date read back from vas: a `datetime.date` when the text is a plain `YYYY-MM-DD`
+/// date, the text itself otherwise (a `dateTime`, or a value vas will refuse at build).
+pub fn date_out<'py>(py: Python<'py>, text: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    let Some(t) = text else {
+        return Ok(py.None().into_bound(py));
+    };
+    if t.len() == 10
+        && let Ok(d) = py
+            .import("datetime")?
+            .getattr("date")?
+            .call_method1("fromisoformat", (t,))
+    {
+        return Ok(d);
+    }
+    Ok(PyString::new(py, t).into_any())
+}
+
+/// True when `obj` is a path (`str` or `os.PathLike`) rather than content.
+pub fn is_path(obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_instance_of::<PyString>() || obj.hasattr("__fspath__").unwrap_or(false)
+}

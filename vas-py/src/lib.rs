@@ -15,9 +15,13 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod archive;
 pub mod args;
 pub mod errors;
+pub mod ingest;
+pub mod json;
 pub mod manifest;
+pub mod sip;
 pub use vas_core::api as ops;
 
 use std::sync::{Mutex, MutexGuard};
@@ -208,6 +212,9 @@ fn _vas(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(digest_file, m)?)?;
     m.add_class::<Hasher>()?;
     manifest::register(m)?;
+    sip::register(m)?;
+    ingest::register(m)?;
+    archive::register(m)?;
     m.add_function(wrap_pyfunction!(_raise_error, m)?)?;
     Ok(())
 }
