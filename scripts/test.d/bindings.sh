@@ -26,6 +26,13 @@ NATIVE=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 gcc -std=c11 -Wall -Wextra -Werror -g -DVAS_TEST_PANIC -Ivas-ffi/include \
   vas-ffi/tests/c/test_vas.c "$OUT/libvas.a" "${NATIVE[@]}" -o "$WORK/test_vas"
 "${VALGRIND[@]}" "$WORK/test_vas"
+# The SIP/ingest/rules/archive suite and the cross-language interop fixture (json.h: the
+# tests' own JSON reader), run from the repository root.
+for t in test_api test_interop; do
+  gcc -std=c11 -Wall -Wextra -Werror -g -Ivas-ffi/include -Ivas-ffi/tests/c \
+    "vas-ffi/tests/c/$t.c" "$OUT/libvas.a" "${NATIVE[@]}" -o "$WORK/$t"
+  "${VALGRIND[@]}" "$WORK/$t"
+done
 if command -v g++ >/dev/null 2>&1; then
   g++ -std=c++17 -Wall -Wextra -Werror -Ivas-ffi/include vas-ffi/tests/c/test_cpp.cpp \
     "$OUT/libvas.a" "${NATIVE[@]}" -o "$WORK/test_cpp"
