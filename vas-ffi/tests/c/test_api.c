@@ -8,6 +8,7 @@
 #include "check.h"
 #include "json.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,7 +277,10 @@ static void test_build_and_inspect(void) {
   CHECK_OK(vas_sip_inspect_json("tests/interop/ko/SIP_INCORRECT_ALGORITHM.zip", NULL, &out));
   v = parse_bytes(out);
   vas_bytes_free(out);
-  CHECK(v && json_str(json_get(v, "verdict")) != NULL);
+  CHECK(v && !strcmp(json_str(json_get(v, "verdict")), "KO"));
+  const jval *viol = json_at(json_get(v, "violations"), 0);
+  CHECK(viol && !strcmp(json_str(json_get(viol, "code")),
+                        "CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST_DATAOBJECT_VERSION.INVALIDE_ALGO.KO"));
   json_free(v);
   /* Not a package: a verdict REFUSED, not an error. */
   out = NULL;
@@ -479,6 +483,30 @@ static void test_dry_run_and_rules(void) {
   vas_bytes_free(from_pkg);
 }
 
+typedef struct {
+  const vas_archive *a;
+  const char *unit;
+  int ok; /* threads that succeeded (updated under the lock) */
+} shared;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *reader_thread(void *arg) {
+  shared *sh = arg;
+  int good = 1;
+  for (int i = 0; i < 3; i++) {
+    vas_bytes *out = NULL, *data = NULL;
+    good = good && vas_archive_search_json(sh->a, "AC-DEMO", "{\"$query\": {\"$match\": {\"Title\": \"budget\"}}}", &out) == VAS_RESULT_OK;
+    good = good && vas_archive_read_object(sh->a, "AC-DEMO", sh->unit, "BinaryMaster", &data, NULL) == VAS_RESULT_OK;
+    vas_bytes_free(out);
+    vas_bytes_free(data);
+  }
+  pthread_mutex_lock(&lock);
+  sh->ok += good;
+  pthread_mutex_unlock(&lock);
+  return NULL;
+}
+
 static void test_archive(void) {
   char dir[256], sip[256];
   path_in_tmp(dir, sizeof dir, "archive");
@@ -577,6 +605,15 @@ static void test_archive(void) {
   CHECK_RESULT(vas_archive_open_object(a, "AC-DEMO", pv_id, "Thumbnail", &rd), VAS_RESULT_NOT_FOUND);
   CHECK_RESULT(vas_archive_read_object(a, "AC-DEMO", "nope", "BinaryMaster", &data, NULL), VAS_RESULT_NOT_FOUND);
   CHECK_RESULT(vas_archive_read_object(a, "AC-DEMO", pv_id, "BinaryMaster", NULL, NULL), VAS_RESULT_NULL_PARAMETER);
+
+  /* One archive handle used from two threads at once. */
+  {
+    pthread_t t[2];
+    shared sh = {a, pv_id, 0};
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&t[i], NULL, reader_thread, &sh) == 0);
+    for (int i = 0; i < 2; i++) CHECK(pthread_join(t[i], NULL) == 0);
+    CHECK(sh.ok == 2);
+  }
 
   /* DIP of the whole dossier. */
   char dip[256];
