@@ -1094,8 +1094,8 @@ vas_result vas_sip_builder_apply_csv(struct vas_sip_builder *builder,
                                      size_t *out_rows);
 
 // Writes the package into a new file `path` (which must not exist:
-// `VAS_RESULT_ALREADY_EXISTS`) with `opts` (NULL: the defaults). The builder is spent
-// afterwards (further calls fail with `VAS_RESULT_INVALID_INPUT`) but must still be
+// `VAS_RESULT_ALREADY_EXISTS`, the builder stays usable) with `opts` (NULL: the
+// defaults). Once the write has started the builder is spent (further calls fail with `VAS_RESULT_INVALID_INPUT`) but must still be
 // freed. When `out_report` is not NULL it receives the build report as JSON:
 // `{"manifest_name", "manifest_digest", "algorithm", "units", "objects": [{"id", "uri",
 // "digest", "size"}], "total_size"}`. On failure no file is left behind.

@@ -1089,8 +1089,8 @@ fn report_json(r: &BuildReport) -> Vec<u8> {
 }
 
 /// Writes the package into a new file `path` (which must not exist:
-/// `VAS_RESULT_ALREADY_EXISTS`) with `opts` (NULL: the defaults). The builder is spent
-/// afterwards (further calls fail with `VAS_RESULT_INVALID_INPUT`) but must still be
+/// `VAS_RESULT_ALREADY_EXISTS`, the builder stays usable) with `opts` (NULL: the
+/// defaults). Once the write has started the builder is spent (further calls fail with `VAS_RESULT_INVALID_INPUT`) but must still be
 /// freed. When `out_report` is not NULL it receives the build report as JSON:
 /// `{"manifest_name", "manifest_digest", "algorithm", "units", "objects": [{"id", "uri",
 /// "digest", "size"}], "total_size"}`. On failure no file is left behind.
@@ -1113,6 +1113,16 @@ pub unsafe extern "C" fn vas_sip_builder_write_to_file(
         // SAFETY: caller's contract.
         let opts = unsafe { build_options(opts) }?;
         b.builder()?;
+        // Refuse an existing output before the builder is consumed, so the caller can
+        // retry with another path (the write itself still refuses to replace a file).
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Err(Error::new(
+                vas_core::ErrorKind::AlreadyExists,
+                "the output file already exists",
+            )
+            .with_path(&path)
+            .into());
+        }
         let sb = b.inner.take().expect("checked above");
         let report = sb.write_to_file(&path, opts)?;
         // SAFETY: caller's contract.

@@ -173,6 +173,8 @@ static void test_builder_errors(void) {
   CHECK(kept && !strcmp(kept, "keep"));
   free(kept);
   unlink(out);
+  /* The builder survived the refusal (a spent builder counts no unit). */
+  CHECK(vas_sip_builder_unit_count(b) == 2);
   vas_sip_builder_free(b);
 
   /* A failing read callback fails the build with an I/O error, leaving no file. */
