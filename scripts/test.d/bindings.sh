@@ -26,6 +26,13 @@ NATIVE=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 gcc -std=c11 -Wall -Wextra -Werror -g -DVAS_TEST_PANIC -Ivas-ffi/include \
   vas-ffi/tests/c/test_vas.c "$OUT/libvas.a" "${NATIVE[@]}" -o "$WORK/test_vas"
 "${VALGRIND[@]}" "$WORK/test_vas"
+# The SIP/ingest/rules/archive suite and the cross-language interop fixture (json.h: the
+# tests' own JSON reader), run from the repository root.
+for t in test_api test_interop; do
+  gcc -std=c11 -Wall -Wextra -Werror -g -Ivas-ffi/include -Ivas-ffi/tests/c \
+    "vas-ffi/tests/c/$t.c" "$OUT/libvas.a" "${NATIVE[@]}" -o "$WORK/$t"
+  "${VALGRIND[@]}" "$WORK/$t"
+done
 if command -v g++ >/dev/null 2>&1; then
   g++ -std=c++17 -Wall -Wextra -Werror -Ivas-ffi/include vas-ffi/tests/c/test_cpp.cpp \
     "$OUT/libvas.a" "${NATIVE[@]}" -o "$WORK/test_cpp"
@@ -50,6 +57,24 @@ grep -q "NotFound: " "$WORK/example.out"
 # shellcheck disable=SC2046
 gcc -std=c11 -Wall -Werror "$WORK/example.c" $(pkg-config --cflags --libs --static vas | sed 's/-lvas/-l:libvas.a/') -o "$WORK/example-static"
 "$WORK/example-static" >/dev/null
+echo "== bindings: C samples of docs/guide-c.md, in order in one folder, via pkg-config"
+mkdir -p "$WORK/guide"
+ln -s "$PWD/examples" "$WORK/guide/examples"
+ln -s "$PWD/tests" "$WORK/guide/tests"
+python3 - "$WORK/guide" <<'PY'
+import re, sys
+blocks = re.findall(r"```c run\n(.*?)```", open("docs/guide-c.md").read(), re.S)
+if len(blocks) < 5:
+    sys.exit(f"docs/guide-c.md has {len(blocks)} runnable C samples, expected at least 5")
+for i, b in enumerate(blocks):
+    open(f"{sys.argv[1]}/sample{i}.c", "w").write(b)
+PY
+for src in "$WORK"/guide/sample*.c; do
+  # shellcheck disable=SC2046
+  gcc -std=c11 -Wall -Wextra -Werror "$src" $(pkg-config --cflags --libs vas) -o "${src%.c}"
+  (cd "$WORK/guide" && LD_LIBRARY_PATH="$WORK/prefix/lib" "${src%.c}" >/dev/null) \
+    || { echo "docs/guide-c.md: sample $(basename "$src") failed" >&2; exit 1; }
+done
 echo "C: ok"
 
 echo "== bindings: Python (vas-py)"

@@ -121,14 +121,141 @@ typedef int32_t vas_finding_field;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Which descriptive field of a unit `vas_sip_builder_set_unit_text` sets.
+enum vas_unit_field
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // `Content/Title` (never empty).
+  VAS_UNIT_FIELD_TITLE = 0,
+  // `Content/DescriptionLevel` (`Item`, `File`, `RecordGrp` …).
+  VAS_UNIT_FIELD_DESCRIPTION_LEVEL = 1,
+  // `Content/Description`.
+  VAS_UNIT_FIELD_DESCRIPTION = 2,
+  // `Content/StartDate`.
+  VAS_UNIT_FIELD_START_DATE = 3,
+  // `Content/EndDate`.
+  VAS_UNIT_FIELD_END_DATE = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum vas_unit_field vas_unit_field;
+#else
+typedef int32_t vas_unit_field;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// An open archive (opaque): `vas_archive_create` or `vas_archive_open`, then the
+// `vas_archive_*` functions, then `vas_archive_free` (which releases the folder's lock).
+// Thread-safe: one handle may be used from several threads at once.
+typedef struct vas_archive vas_archive;
+
+// Bytes owned by libvas (opaque): a JSON document, an XML document, a package or an
+// object. The data is always followed by one NUL byte (not counted by `vas_bytes_len`),
+// so text results can be used directly as C strings. Release with `vas_bytes_free`.
+typedef struct vas_bytes vas_bytes;
+
 // A streaming hasher (opaque). Create with `vas_hasher_new`, release with
 // `vas_hasher_free`. Not thread-safe: use one hasher per thread at a time.
 typedef struct vas_hasher vas_hasher;
+
+// A stream over one archived object (opaque): `vas_archive_open_object`, then
+// `vas_object_reader_read` until it reads 0 bytes, then `vas_object_reader_free`. The
+// digest is verified at the end of the stream (`VAS_RESULT_INTEGRITY` from the last read
+// if the bytes do not match). Use a reader from one thread at a time.
+typedef struct vas_object_reader vas_object_reader;
+
+// A SIP under construction (opaque): create with `vas_sip_builder_new`, fill with the
+// `vas_sip_builder_*` functions, write once with `vas_sip_builder_write_to_file` or
+// `vas_sip_builder_write_to_bytes`, release with `vas_sip_builder_free`. Units are named
+// by handles (`size_t`, from 1; 0 means "no unit", e.g. no parent). Not thread-safe: use
+// a builder from one thread at a time.
+typedef struct vas_sip_builder vas_sip_builder;
 
 // The verdict on a manifest (opaque): create with `vas_validate_manifest_file` or
 // `vas_validate_manifest_bytes`, read with the `vas_validation_*` accessors, release
 // with `vas_validation_free`.
 typedef struct vas_validation vas_validation;
+
+// Options of `vas_archive_create`. A zero-initialised struct means the defaults: two
+// filesystem offers inside the archive folder, the `FULL_ACCESS` contract, tenant 0.
+typedef struct vas_archive_init_options {
+  // A storage configuration (TOML) to copy into the archive (NULL: two filesystem
+  // offers inside the archive folder).
+  const char *offers;
+  // A referentials folder whose access-contract files become the archive's contracts
+  // (NULL: only `FULL_ACCESS`).
+  const char *referentials;
+  // The tenant.
+  uint32_t tenant;
+} vas_archive_init_options;
+
+// What is declared about an object besides its data. Every pointer may be NULL ("not
+// given"); a zero-initialised struct (`vas_object_options o = {0};`) means the defaults.
+typedef struct vas_object_options {
+  // Usage and version: `BinaryMaster_1` (NULL), `Dissemination_1`, `Thumbnail_1`,
+  // `TextContent_1` …
+  const char *usage;
+  // `FileInfo/Filename` (default: the file's name, or the name given with the data).
+  const char *filename;
+  // PRONOM identifier (`FormatId`, e.g. `fmt/18`); when NULL the format may be
+  // identified at build time (`vas_build_options.identify_formats`).
+  const char *format_id;
+  // `MimeType`.
+  const char *mime_type;
+  // `FormatLitteral`.
+  const char *format_litteral;
+  // `FileInfo/LastModified` (`xsd:dateTime`); default: the file's modification time
+  // for a path, none for data.
+  const char *last_modified;
+  // Declare no `LastModified` at all (wins over `last_modified`).
+  bool no_last_modified;
+} vas_object_options;
+
+// A read callback: fills `buf` (`len` bytes available) and writes the number of bytes
+// read into `*out_n` (0 at the end of the data); returns 0 on success, anything else on
+// failure (e.g. an `errno` value).
+typedef int32_t (*vas_read_callback)(void *userdata, uint8_t *buf, size_t len, size_t *out_n);
+
+// How to write a package. A zero-initialised struct (`vas_build_options o = {0};`) gives
+// the defaults: a zip, SHA-512, deflate level 6, manifest first, not deterministic, no
+// format identification.
+typedef struct vas_build_options {
+  // `"zip"` (NULL), `"tar"` or `"tar.gz"`.
+  const char *format;
+  // A `vas_digest_algorithm`; 0 means SHA-512.
+  int32_t digest_algorithm;
+  // Zip entries: 0 the default (deflate level 6), 1–9 a deflate level, -1 stored
+  // (no compression). For tar.gz: the gzip level.
+  int32_t compression_level;
+  // Fixed timestamps and metadata: the same input gives the same bytes.
+  bool deterministic;
+  // Write the objects first and the manifest last (one read of each object).
+  bool manifest_last;
+  // Identify the format of every object that declares none, with the bundled PRONOM
+  // signatures (what `vas sip build` does by default).
+  bool identify_formats;
+  // The manifest entry name (NULL: `manifest.xml`).
+  const char *manifest_name;
+} vas_build_options;
+
+// What `vas_sip_inspect_json` checks and lists. A zero-initialised struct means the
+// defaults of `vas sip inspect`: digests checked, default limits, no entry list, no tree.
+typedef struct vas_inspect_options {
+  // Skip the digest check (container rules and declared files only).
+  bool no_digests;
+  // Add `entry_list`: every entry with its size.
+  bool entries;
+  // Add `tree`: the archive-unit tree (`depth`, `id`, `title`).
+  bool tree;
+  // Maximum total uncompressed size in bytes (0: the default limit).
+  uint64_t max_total_size;
+  // Maximum number of entries (0: the default limit).
+  uint64_t max_entries;
+  // Maximum compression ratio (0: the default limit).
+  uint64_t max_ratio;
+} vas_inspect_options;
 
 #ifdef __cplusplus
 extern "C" {
@@ -379,6 +506,635 @@ vas_result vas_identify_bytes_json(const uint8_t *data,
 // feature (header: defined when `VAS_TEST_PANIC` is).
 vas_result vas_test_panic(void);
 #endif
+
+// Creates an archive in the folder `dir` (which must not exist or be empty:
+// `VAS_RESULT_ALREADY_EXISTS` otherwise) with `opts` (NULL: the defaults) and opens it
+// into `*out_archive`.
+//
+// # Safety
+// `dir` is NULL or NUL-terminated; `opts` is NULL or a valid
+// `vas_archive_init_options`; `out_archive` is NULL or writable.
+vas_result vas_archive_create(const char *dir,
+                              const struct vas_archive_init_options *opts,
+                              struct vas_archive **out_archive);
+
+// Opens the archive in the folder `dir` into `*out_archive`, finishing or undoing any
+// ingest a crash interrupted. A folder that is not an archive is `VAS_RESULT_NOT_FOUND`;
+// an archive another handle or process holds open is `VAS_RESULT_CONFLICT`.
+//
+// # Safety
+// `dir` is NULL or NUL-terminated; `out_archive` is NULL or writable.
+vas_result vas_archive_open(const char *dir, struct vas_archive **out_archive);
+
+// Closes an archive. NULL is accepted and ignored.
+//
+// # Safety
+// `archive` is NULL or a live archive, not used afterwards (by any thread).
+void vas_archive_free(struct vas_archive *archive);
+
+// Describes the archive as JSON into `*out_json`: `{"dir", "tenant", "offers": [ids],
+// "contracts": [ids], "units", "object_groups"}`.
+//
+// # Safety
+// `archive` is NULL or a live archive; `out_json` is NULL or writable.
+vas_result vas_archive_info_json(const struct vas_archive *archive, struct vas_bytes **out_json);
+
+// Ingests the SIP at `sip`: Vitam's controls, then (only if accepted) storage on every
+// offer, indexation and the logbook. A refused SIP is a verdict, not an error
+// (`*out_accepted` false; only its logbook operation is kept). Outputs: `*out_accepted`
+// (required); `*out_result` (may be NULL) `{"operation", "outcome", "report",
+// "systemIds": {manifest id: system id}}` as `vas archive ingest --json`; `*out_atr`
+// (may be NULL) the ArchiveTransferReply XML. `type_proc` (may be NULL) is the
+// operation's `evTypeProc` (default `INGEST`).
+//
+// # Safety
+// `archive` is NULL or a live archive; `sip` is NULL or NUL-terminated; `type_proc` is
+// NULL or NUL-terminated; the out-pointers are NULL or writable.
+vas_result vas_archive_ingest(const struct vas_archive *archive,
+                              const char *sip,
+                              const char *type_proc,
+                              bool *out_accepted,
+                              struct vas_bytes **out_result,
+                              struct vas_bytes **out_atr);
+
+// Searches the units with Vitam's DSL (`query_json`, e.g.
+// `{"$query": {"$match": {"Title": "budget"}}}`) under the access contract `contract`
+// (`VAS_RESULT_NOT_FOUND` if unknown) into `*out_json`:
+// `{"$hits": {"total" …}, "$results": [unit documents]}`. A query that is not JSON or
+// not valid DSL is `VAS_RESULT_INVALID_INPUT`.
+//
+// # Safety
+// `archive` is NULL or a live archive; `contract` and `query_json` are NULL or
+// NUL-terminated; `out_json` is NULL or writable.
+vas_result vas_archive_search_json(const struct vas_archive *archive,
+                                   const char *contract,
+                                   const char *query_json,
+                                   struct vas_bytes **out_json);
+
+// The document of the unit with system id `unit` into `*out_json`;
+// `VAS_RESULT_NOT_FOUND` when it does not exist or is outside the contract.
+//
+// # Safety
+// `archive` is NULL or a live archive; `contract` and `unit` are NULL or NUL-terminated;
+// `out_json` is NULL or writable.
+vas_result vas_archive_get_unit_json(const struct vas_archive *archive,
+                                     const char *contract,
+                                     const char *unit,
+                                     struct vas_bytes **out_json);
+
+// Reads the object of `unit` for `usage` (`BinaryMaster`, `Dissemination` …, latest
+// version) into memory, digest verified: `*out_data` the bytes, `*out_info` (may be NULL)
+// the object's record as JSON (`{"#id", "usage", "version", "Size", "MessageDigest",
+// "Algorithm", "FormatId"?, "StorageKey"?}`). An unknown unit or usage, or a unit outside
+// the contract, is `VAS_RESULT_NOT_FOUND`. Prefer `vas_archive_open_object` for large
+// objects.
+//
+// # Safety
+// `archive` is NULL or a live archive; the strings are NULL or NUL-terminated; the
+// out-pointers are NULL or writable.
+vas_result vas_archive_read_object(const struct vas_archive *archive,
+                                   const char *contract,
+                                   const char *unit,
+                                   const char *usage,
+                                   struct vas_bytes **out_data,
+                                   struct vas_bytes **out_info);
+
+// Opens a stream over the object of `unit` for `usage` into `*out_reader` (see
+// `vas_archive_read_object` for the arguments and errors). The reader does not borrow
+// the archive handle.
+//
+// # Safety
+// `archive` is NULL or a live archive; the strings are NULL or NUL-terminated;
+// `out_reader` is NULL or writable.
+vas_result vas_archive_open_object(const struct vas_archive *archive,
+                                   const char *contract,
+                                   const char *unit,
+                                   const char *usage,
+                                   struct vas_object_reader **out_reader);
+
+// Reads up to `len` bytes of the object into `buf`; `*out_n` receives the number read,
+// 0 at the end. A digest mismatch is reported at the end as `VAS_RESULT_INTEGRITY`.
+//
+// # Safety
+// `reader` is NULL or a live reader; `buf` is NULL or valid for writing `len` bytes;
+// `out_n` is NULL or writable.
+vas_result vas_object_reader_read(struct vas_object_reader *reader,
+                                  uint8_t *buf,
+                                  size_t len,
+                                  size_t *out_n);
+
+// The object's record as JSON (see `vas_archive_read_object`) into `*out_json`.
+//
+// # Safety
+// `reader` is NULL or a live reader; `out_json` is NULL or writable.
+vas_result vas_object_reader_info_json(const struct vas_object_reader *reader,
+                                       struct vas_bytes **out_json);
+
+// Releases a reader (read to the end or not). NULL is accepted and ignored.
+//
+// # Safety
+// `reader` is NULL or a live reader, not used afterwards.
+void vas_object_reader_free(struct vas_object_reader *reader);
+
+// Writes the object of `unit` for `usage` to the file `dest` (verified before `dest`
+// appears); `*out_info` (may be NULL) receives the object's record as JSON.
+//
+// # Safety
+// `archive` is NULL or a live archive; the strings are NULL or NUL-terminated;
+// `out_info` is NULL or writable.
+vas_result vas_archive_export_object(const struct vas_archive *archive,
+                                     const char *contract,
+                                     const char *unit,
+                                     const char *usage,
+                                     const char *dest,
+                                     struct vas_bytes **out_info);
+
+// Exports the units matching `query_json` (under `contract`) as a SEDA
+// ArchiveDeliveryRequestReply zip written to `out_path`; `*out_summary` (may be NULL)
+// receives `{"message_identifier", "units", "objects", "bytes"}`.
+//
+// # Safety
+// `archive` is NULL or a live archive; the strings are NULL or NUL-terminated;
+// `out_summary` is NULL or writable.
+vas_result vas_archive_dip(const struct vas_archive *archive,
+                           const char *contract,
+                           const char *query_json,
+                           const char *out_path,
+                           struct vas_bytes **out_summary);
+
+// Re-checks the logbook chains, every object on every offer, and the agreement between
+// catalog, offers and logbook. `*out_ok` (required) is true when nothing is wrong;
+// `*out_json` (may be NULL) receives `{"units", "object_groups", "object_copies",
+// "operations", "problems": [sentences], "ok"}`. A damaged archive is a verdict, not an
+// error.
+//
+// # Safety
+// `archive` is NULL or a live archive; `out_ok` is NULL or writable; `out_json` is NULL
+// or writable.
+vas_result vas_archive_verify(const struct vas_archive *archive,
+                              bool *out_ok,
+                              struct vas_bytes **out_json);
+
+// Audits every copy the catalog expects on every offer (re-reading and hashing each);
+// with `repair`, missing or corrupt copies are restored from a good one. `*out_json`
+// receives `{"checked", "findings": [[offer, key, problem]], "repaired",
+// "all_repaired"}`.
+//
+// # Safety
+// `archive` is NULL or a live archive; `out_json` is NULL or writable.
+vas_result vas_archive_audit_json(const struct vas_archive *archive,
+                                  bool repair,
+                                  struct vas_bytes **out_json);
+
+// Rebuilds the catalog from the documents on the offers alone; `*out_json` (may be
+// NULL) receives `{"units", "object_groups"}`.
+//
+// # Safety
+// `archive` is NULL or a live archive; `out_json` is NULL or writable.
+vas_result vas_archive_rebuild(const struct vas_archive *archive, struct vas_bytes **out_json);
+
+// Every operation of the logbook, oldest first, as a JSON array into `*out_json`
+// (Vitam's logbook field names: `evId`, `evType`, `evDateTime`, `outcome`, `outDetail`,
+// `outMessg`, `events` …).
+//
+// # Safety
+// `archive` is NULL or a live archive; `out_json` is NULL or writable.
+vas_result vas_archive_operations_json(const struct vas_archive *archive,
+                                       struct vas_bytes **out_json);
+
+// One logbook operation (with its events) as JSON into `*out_json`;
+// `VAS_RESULT_NOT_FOUND` for an unknown id.
+//
+// # Safety
+// `archive` is NULL or a live archive; `operation` is NULL or NUL-terminated; `out_json`
+// is NULL or writable.
+vas_result vas_archive_operation_json(const struct vas_archive *archive,
+                                      const char *operation,
+                                      struct vas_bytes **out_json);
+
+// The lifecycle events of a unit (`kind` `"UNIT"`) or object group (`"OBJECTGROUP"`)
+// with system id `id`, as a JSON array into `*out_json`.
+//
+// # Safety
+// `archive` is NULL or a live archive; `kind` and `id` are NULL or NUL-terminated;
+// `out_json` is NULL or writable.
+vas_result vas_archive_lifecycle_json(const struct vas_archive *archive,
+                                      const char *kind,
+                                      const char *id,
+                                      struct vas_bytes **out_json);
+
+// The accession register lines the contract's agencies allow, as a JSON array into
+// `*out_json`.
+//
+// # Safety
+// `archive` is NULL or a live archive; `contract` is NULL or NUL-terminated; `out_json`
+// is NULL or writable.
+vas_result vas_archive_accession_register_json(const struct vas_archive *archive,
+                                               const char *contract,
+                                               struct vas_bytes **out_json);
+
+// A pointer to the data (followed by a NUL byte), valid until `vas_bytes_free`; NULL for
+// a NULL handle.
+//
+// # Safety
+// `bytes` is NULL or a live `vas_bytes`.
+const uint8_t *vas_bytes_data(const struct vas_bytes *bytes);
+
+// The data as a NUL-terminated string (same pointer as `vas_bytes_data`), for text
+// results (JSON, XML); NULL for a NULL handle.
+//
+// # Safety
+// `bytes` is NULL or a live `vas_bytes`.
+const char *vas_bytes_str(const struct vas_bytes *bytes);
+
+// The number of bytes (the trailing NUL excluded); 0 for a NULL handle.
+//
+// # Safety
+// `bytes` is NULL or a live `vas_bytes`.
+size_t vas_bytes_len(const struct vas_bytes *bytes);
+
+// Releases bytes returned by libvas. NULL is accepted and ignored.
+//
+// # Safety
+// `bytes` is NULL or a live `vas_bytes`, not used afterwards.
+void vas_bytes_free(struct vas_bytes *bytes);
+
+// Runs Vitam's ingest controls on the SIP at `sip` without storing anything
+// (`vas ingest --dry-run`): `referentials` is a referentials folder (NULL skips the
+// checks that need one), `context` an ingest context id (may be NULL). A refused SIP is a
+// verdict, not an error: `*out_accepted` is false and the report says why. Outputs:
+// `*out_accepted` (required), `*out_report` the operation report as JSON (`{"evType",
+// "outcome", "outDetail", "outMessg", "events": [...] …}`, may be NULL: not wanted),
+// `*out_atr` the ArchiveTransferReply XML (may be NULL).
+//
+// # Safety
+// `sip` is NULL or NUL-terminated; `referentials` and `context` are NULL or
+// NUL-terminated; `out_accepted` is NULL or writable; `out_report` and `out_atr` are NULL
+// or writable.
+vas_result vas_dry_run_ingest(const char *sip,
+                              const char *referentials,
+                              const char *context,
+                              bool *out_accepted,
+                              struct vas_bytes **out_report,
+                              struct vas_bytes **out_atr);
+
+// Computes the inherited management rules of every unit of the manifest (or SIP, or
+// units JSON file ending in `.json`) at `path` against `REFERENTIALS/rules.csv`, as
+// `vas rules compute --json` prints them, into `*out_json`:
+// `{"units": [{"id", "title", "inheritedRules", "management", "computedInheritedRules",
+// "decisions"?} …]}`. `unit` (may be NULL) keeps only that unit (`VAS_RESULT_NOT_FOUND`
+// if absent); `at` (`YYYY-MM-DD`, may be NULL) adds each unit's decisions at that date
+// (communicable, disseminable, reusable, under hold, classification). An unknown rule is
+// `VAS_RESULT_INVALID_INPUT` with Vitam's outcome code in the detail.
+//
+// # Safety
+// `referentials` and `path` are NULL or NUL-terminated; `unit` and `at` are NULL or
+// NUL-terminated; `out_json` is NULL or writable.
+vas_result vas_compute_rules_json(const char *referentials,
+                                  const char *path,
+                                  const char *unit,
+                                  const char *at,
+                                  struct vas_bytes **out_json);
+
+// Like `vas_compute_rules_json`, for a manifest in memory `(data, len)`.
+//
+// # Safety
+// `referentials` is NULL or NUL-terminated; `data` is NULL or valid for `len` bytes;
+// `unit` and `at` are NULL or NUL-terminated; `out_json` is NULL or writable.
+vas_result vas_compute_rules_bytes_json(const char *referentials,
+                                        const uint8_t *data,
+                                        size_t len,
+                                        const char *unit,
+                                        const char *at,
+                                        struct vas_bytes **out_json);
+
+// Creates an empty SIP builder for SEDA `seda_version` (`"2.1"`, `"2.2"`, `"2.3"`; NULL
+// means 2.3) into `*out_builder`.
+//
+// # Safety
+// `seda_version` is NULL or NUL-terminated; `out_builder` is NULL or writable.
+vas_result vas_sip_builder_new(const char *seda_version, struct vas_sip_builder **out_builder);
+
+// Releases a builder (written or not). NULL is accepted and ignored.
+//
+// # Safety
+// `builder` is NULL or a live builder, not used afterwards.
+void vas_sip_builder_free(struct vas_sip_builder *builder);
+
+// Sets `MessageIdentifier` (default: time-based, or content-based when deterministic).
+//
+// # Safety
+// `builder` is NULL or a live builder; `value` is NULL or NUL-terminated.
+vas_result vas_sip_builder_set_message_identifier(struct vas_sip_builder *builder,
+                                                  const char *value);
+
+// Sets `Date` (`xsd:dateTime`; default now, or a fixed time when deterministic).
+//
+// # Safety
+// `builder` is NULL or a live builder; `value` is NULL or NUL-terminated.
+vas_result vas_sip_builder_set_date(struct vas_sip_builder *builder, const char *value);
+
+// Sets `Comment`.
+//
+// # Safety
+// `builder` is NULL or a live builder; `value` is NULL or NUL-terminated.
+vas_result vas_sip_builder_set_comment(struct vas_sip_builder *builder, const char *value);
+
+// Sets `ArchivalAgreement` (Vitam's ingest contract).
+//
+// # Safety
+// `builder` is NULL or a live builder; `value` is NULL or NUL-terminated.
+vas_result vas_sip_builder_set_archival_agreement(struct vas_sip_builder *builder,
+                                                  const char *value);
+
+// Sets `ArchivalAgency/Identifier` (required by SEDA).
+//
+// # Safety
+// `builder` is NULL or a live builder; `value` is NULL or NUL-terminated.
+vas_result vas_sip_builder_set_archival_agency(struct vas_sip_builder *builder, const char *value);
+
+// Sets `TransferringAgency/Identifier` (required by SEDA).
+//
+// # Safety
+// `builder` is NULL or a live builder; `value` is NULL or NUL-terminated.
+vas_result vas_sip_builder_set_transferring_agency(struct vas_sip_builder *builder,
+                                                   const char *value);
+
+// Sets `ManagementMetadata/OriginatingAgencyIdentifier`.
+//
+// # Safety
+// `builder` is NULL or a live builder; `value` is NULL or NUL-terminated.
+vas_result vas_sip_builder_set_originating_agency(struct vas_sip_builder *builder,
+                                                  const char *value);
+
+// Sets `ManagementMetadata/SubmissionAgencyIdentifier`.
+//
+// # Safety
+// `builder` is NULL or a live builder; `value` is NULL or NUL-terminated.
+vas_result vas_sip_builder_set_submission_agency(struct vas_sip_builder *builder,
+                                                 const char *value);
+
+// Sets `ManagementMetadata/ArchivalProfile`.
+//
+// # Safety
+// `builder` is NULL or a live builder; `value` is NULL or NUL-terminated.
+vas_result vas_sip_builder_set_archival_profile(struct vas_sip_builder *builder, const char *value);
+
+// Adds a unit titled `title` under the unit `parent` (0: a top-level unit); its manifest
+// id is `AU<n>`. Writes its handle into `*out_unit`. An unknown parent handle is
+// `VAS_RESULT_NOT_FOUND`, an empty title `VAS_RESULT_INVALID_INPUT`.
+//
+// # Safety
+// `builder` is NULL or a live builder; `title` is NULL or NUL-terminated; `out_unit` is
+// NULL or writable.
+vas_result vas_sip_builder_add_unit(struct vas_sip_builder *builder,
+                                    size_t parent,
+                                    const char *title,
+                                    size_t *out_unit);
+
+// Like `vas_sip_builder_add_unit`, with an explicit manifest id `id` (an XML NCName,
+// unique in the package; NULL: `AU<n>`). A duplicate id is `VAS_RESULT_ALREADY_EXISTS`.
+//
+// # Safety
+// `builder` is NULL or a live builder; `id` is NULL or NUL-terminated; `title` is NULL
+// or NUL-terminated; `out_unit` is NULL or writable.
+vas_result vas_sip_builder_add_unit_with_id(struct vas_sip_builder *builder,
+                                            size_t parent,
+                                            const char *id,
+                                            const char *title,
+                                            size_t *out_unit);
+
+// Finds the unit whose manifest id is `id` (`VAS_RESULT_NOT_FOUND` if none) and writes
+// its handle into `*out_unit`.
+//
+// # Safety
+// `builder` is NULL or a live builder; `id` is NULL or NUL-terminated; `out_unit` is NULL
+// or writable.
+vas_result vas_sip_builder_find_unit(struct vas_sip_builder *builder,
+                                     const char *id,
+                                     size_t *out_unit);
+
+// Writes the manifest id of `unit` (`AU1` …), NUL-terminated, into `(buf, len)`.
+//
+// # Safety
+// `builder` is NULL or a live builder; `buf` is NULL or valid for writing `len` bytes;
+// `written` is NULL or writable.
+vas_result vas_sip_builder_unit_id(struct vas_sip_builder *builder,
+                                   size_t unit,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *written);
+
+// Makes `child` also a child of `parent` (the units form a DAG). A link that would make
+// a cycle is `VAS_RESULT_INVALID_INPUT`.
+//
+// # Safety
+// `builder` is NULL or a live builder.
+vas_result vas_sip_builder_link(struct vas_sip_builder *builder, size_t parent, size_t child);
+
+// The number of units (0 for NULL or a written builder).
+//
+// # Safety
+// `builder` is NULL or a live builder.
+size_t vas_sip_builder_unit_count(const struct vas_sip_builder *builder);
+
+// The number of objects added so far (0 for NULL or a written builder).
+//
+// # Safety
+// `builder` is NULL or a live builder.
+size_t vas_sip_builder_object_count(const struct vas_sip_builder *builder);
+
+// Sets a descriptive field of `unit` (`field`: a `vas_unit_field`) to `value`; NULL
+// removes it (except the title, which is required).
+//
+// # Safety
+// `builder` is NULL or a live builder; `value` is NULL or NUL-terminated.
+vas_result vas_sip_builder_set_unit_text(struct vas_sip_builder *builder,
+                                         size_t unit,
+                                         int32_t field,
+                                         const char *value);
+
+// Adds a management rule to `unit`: `category` (`AccessRule`, `AppraisalRule` …),
+// `rule` (its identifier, e.g. `ACC-00002`) and `start_date` (`YYYY-MM-DD`, may be NULL).
+//
+// # Safety
+// `builder` is NULL or a live builder; the strings are NULL or NUL-terminated.
+vas_result vas_sip_builder_add_rule(struct vas_sip_builder *builder,
+                                    size_t unit,
+                                    const char *category,
+                                    const char *rule,
+                                    const char *start_date);
+
+// Sets the `FinalAction` of a category of `unit` (`AppraisalRule`: `Keep`/`Destroy`;
+// `StorageRule`: `RestrictAccess`/`Transfer`/`Copy`).
+//
+// # Safety
+// `builder` is NULL or a live builder; the strings are NULL or NUL-terminated.
+vas_result vas_sip_builder_set_final_action(struct vas_sip_builder *builder,
+                                            size_t unit,
+                                            const char *category,
+                                            const char *action);
+
+// Adds a `Content` field of `unit` by ReSIP dotted path relative to `Content`
+// (`Keyword.0.KeywordContent`, `Writer.0.FullName`,
+// `OriginatingAgencyArchiveUnitIdentifier` …).
+//
+// # Safety
+// `builder` is NULL or a live builder; the strings are NULL or NUL-terminated.
+vas_result vas_sip_builder_add_field(struct vas_sip_builder *builder,
+                                     size_t unit,
+                                     const char *path,
+                                     const char *value);
+
+// Adds a `Management` field of `unit` by dotted path relative to `Management`
+// (`AppraisalRule.Rule`, `AccessRule.PreventInheritance` …).
+//
+// # Safety
+// `builder` is NULL or a live builder; the strings are NULL or NUL-terminated.
+vas_result vas_sip_builder_add_management_field(struct vas_sip_builder *builder,
+                                                size_t unit,
+                                                const char *path,
+                                                const char *value);
+
+// Adds the file at `path` as an object of `unit` (streamed at build time, never loaded
+// in memory). A missing file is `VAS_RESULT_NOT_FOUND`; a usage Vitam refuses or already
+// used in this unit `VAS_RESULT_INVALID_INPUT` (the detail carries Vitam's code).
+//
+// # Safety
+// `builder` is NULL or a live builder; `path` is NULL or NUL-terminated; `opts` is NULL
+// or a valid `vas_object_options`.
+vas_result vas_sip_builder_add_object_path(struct vas_sip_builder *builder,
+                                           size_t unit,
+                                           const char *path,
+                                           const struct vas_object_options *opts);
+
+// Adds `(data, len)` (copied) as an object of `unit`, declared with the file name
+// `filename`.
+//
+// # Safety
+// `builder` is NULL or a live builder; `filename` is NULL or NUL-terminated; `data` is
+// NULL or valid for `len` bytes; `opts` is NULL or a valid `vas_object_options`.
+vas_result vas_sip_builder_add_object_bytes(struct vas_sip_builder *builder,
+                                            size_t unit,
+                                            const char *filename,
+                                            const uint8_t *data,
+                                            size_t len,
+                                            const struct vas_object_options *opts);
+
+// Adds an object of `unit` whose data comes from `read(userdata, buf, len, &n)`, declared
+// with the file name `filename`. The callback is called later, during
+// `vas_sip_builder_write_*` (possibly from another thread, never from two at once), until
+// it reports the end (`n == 0`): `userdata` must stay valid until the builder is written
+// or freed. A callback failure fails the build (`VAS_RESULT_IO`).
+//
+// # Safety
+// `builder` is NULL or a live builder; `filename` is NULL or NUL-terminated; `read` and
+// `userdata` follow the contract above; `opts` is NULL or a valid `vas_object_options`.
+vas_result vas_sip_builder_add_object_reader(struct vas_sip_builder *builder,
+                                             size_t unit,
+                                             const char *filename,
+                                             vas_read_callback read,
+                                             void *userdata,
+                                             const struct vas_object_options *opts);
+
+// Adds a physical object (a paper record, a box …) to `unit`: `usage` is
+// `PhysicalMaster` or `PhysicalMaster_N`, `physical_id` its shelf mark.
+//
+// # Safety
+// `builder` is NULL or a live builder; the strings are NULL or NUL-terminated.
+vas_result vas_sip_builder_add_physical_object(struct vas_sip_builder *builder,
+                                               size_t unit,
+                                               const char *usage,
+                                               const char *physical_id);
+
+// Imports the folder `dir` following ReSIP's conventions (folders become `RecordGrp`
+// units, files `Item` units with one `BinaryMaster_1` object, `__USAGE_N__name` files and
+// `##name##` folders objects of the enclosing unit, `__ArchiveUnitMetadata.xml` sidecars
+// the unit's metadata) under `parent` (0: top level). Hidden files are skipped unless
+// `include_hidden`. When `out_json` is not NULL it receives
+// `{"units": {"relative/path": unit handle …}, "objects": n}`.
+//
+// # Safety
+// `builder` is NULL or a live builder; `dir` is NULL or NUL-terminated; `out_json` is
+// NULL or writable.
+vas_result vas_sip_builder_import_folder(struct vas_sip_builder *builder,
+                                         const char *dir,
+                                         size_t parent,
+                                         bool include_hidden,
+                                         struct vas_bytes **out_json);
+
+// Builds units from a ReSIP metadata CSV with `ID` and `ParentID` columns (`File` /
+// `ObjectFiles` name object files relative to `base_dir`). `separator` (one character,
+// NULL: `;`) and `encoding` (`utf-8` (NULL) or `windows-1252`). When `out_json` is not
+// NULL it receives `{"units": {"csv id": unit handle …}, "objects": n}` (`objects`: the
+// builder's object count).
+//
+// # Safety
+// `builder` is NULL or a live builder; the strings are NULL or NUL-terminated;
+// `out_json` is NULL or writable.
+vas_result vas_sip_builder_import_csv(struct vas_sip_builder *builder,
+                                      const char *csv_path,
+                                      const char *base_dir,
+                                      const char *separator,
+                                      const char *encoding,
+                                      struct vas_bytes **out_json);
+
+// Applies a ReSIP metadata CSV (rows matched by their `File` column, relative to the
+// imported folder) to the units of the last `vas_sip_builder_import_folder` of this
+// builder (`VAS_RESULT_INVALID_INPUT` if there was none). `*out_rows` (may be NULL)
+// receives the number of rows applied.
+//
+// # Safety
+// `builder` is NULL or a live builder; the strings are NULL or NUL-terminated;
+// `out_rows` is NULL or writable.
+vas_result vas_sip_builder_apply_csv(struct vas_sip_builder *builder,
+                                     const char *csv_path,
+                                     const char *separator,
+                                     const char *encoding,
+                                     size_t *out_rows);
+
+// Writes the package into a new file `path` (which must not exist:
+// `VAS_RESULT_ALREADY_EXISTS`, the builder stays usable) with `opts` (NULL: the
+// defaults). Once the write has started the builder is spent (further calls fail with `VAS_RESULT_INVALID_INPUT`) but must still be
+// freed. When `out_report` is not NULL it receives the build report as JSON:
+// `{"manifest_name", "manifest_digest", "algorithm", "units", "objects": [{"id", "uri",
+// "digest", "size"}], "total_size"}`. On failure no file is left behind.
+//
+// # Safety
+// `builder` is NULL or a live builder; `path` is NULL or NUL-terminated; `opts` is NULL
+// or a valid `vas_build_options`; `out_report` is NULL or writable.
+vas_result vas_sip_builder_write_to_file(struct vas_sip_builder *builder,
+                                         const char *path,
+                                         const struct vas_build_options *opts,
+                                         struct vas_bytes **out_report);
+
+// Like `vas_sip_builder_write_to_file`, into memory: `*out_package` receives the whole
+// package (release it with `vas_bytes_free`).
+//
+// # Safety
+// `builder` is NULL or a live builder; `opts` is NULL or a valid `vas_build_options`;
+// `out_package` is NULL or writable; `out_report` is NULL or writable.
+vas_result vas_sip_builder_write_to_bytes(struct vas_sip_builder *builder,
+                                          const struct vas_build_options *opts,
+                                          struct vas_bytes **out_package,
+                                          struct vas_bytes **out_report);
+
+// Inspects the package at `path` (zip, tar, tar.gz, tar.bz2 or a folder) as
+// `vas sip inspect --json` does and writes that JSON document into `*out_json`:
+// `{"path", "container", "entries", "files", "size", "manifest", "manifest_sha512",
+// "header", "counts", "declared_files", "present_files", "digests_checked",
+// "digests_ok", "violations": [{"code", "kind", "entry", "id", "message", "warning"}],
+// "entry_list", "tree", "verdict"}` with `verdict` `OK`, `WARNING` or `KO`. A package
+// refused on opening (unsafe names, bombs, corrupt, not a package) is a verdict too:
+// `{"path", "verdict": "REFUSED", "error": {"kind", "message", "entry", "code"}}`. A
+// missing file is `VAS_RESULT_NOT_FOUND`.
+//
+// # Safety
+// `path` is NULL or NUL-terminated; `opts` is NULL or a valid `vas_inspect_options`;
+// `out_json` is NULL or writable.
+vas_result vas_sip_inspect_json(const char *path,
+                                const struct vas_inspect_options *opts,
+                                struct vas_bytes **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

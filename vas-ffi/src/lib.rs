@@ -36,6 +36,12 @@ use vas_core::{Error, ErrorKind};
 
 pub use vas_core::api as ops;
 
+pub mod archive;
+pub mod bytes;
+pub mod ingest;
+mod inspect;
+pub mod sip;
+
 /// The result of every fallible function of libvas.
 ///
 /// `VAS_RESULT_OK` is 0; the values 1 to 999 are exactly the C codes of
