@@ -235,3 +235,24 @@ test('a stream whose object was damaged fails with VAS_INTEGRITY', async (t) => 
   await assert.rejects(collect(archive.openObject('FULL_ACCESS', id)), { code: 'VAS_INTEGRITY' })
   await assert.rejects(archive.readObject('FULL_ACCESS', id), { code: 'VAS_INTEGRITY' })
 })
+
+test('access contracts: a forbidden usage is VAS_DENIED, another agency is VAS_NOT_FOUND', async (t) => {
+  const dir = tmpdir(t)
+  const refs = path.join(dir, 'refs')
+  fs.mkdirSync(refs)
+  fs.writeFileSync(path.join(refs, 'access-contracts.json'), JSON.stringify([
+    { Identifier: 'AC-DIFFUSION', Name: 'Diffusion', Status: 'ACTIVE', EveryOriginatingAgency: true, EveryDataObjectVersion: false, DataObjectVersion: ['Dissemination'] },
+    { Identifier: 'AC-OTHER', Name: 'Autre service', Status: 'ACTIVE', EveryOriginatingAgency: false, OriginatingAgencies: ['SRV-AUTRE'], EveryDataObjectVersion: true },
+  ]))
+  const archive = await vas.Archive.create(path.join(dir, 'archive'), { referentials: refs })
+  t.after(() => archive.close())
+  const r = await archive.ingest(buildSip(path.join(dir, 'sip.zip')))
+  assert.equal(r.accepted, true)
+  const id = r.systemIds.ANNEXE
+  assert.ok(archive.readObjectSync('AC-DIFFUSION', id, 'Dissemination').data.equals(DISSEMINATION))
+  await assert.rejects(archive.readObject('AC-DIFFUSION', id, 'BinaryMaster'), { code: 'VAS_DENIED' })
+  assert.throws(() => archive.openObject('AC-DIFFUSION', id), { code: 'VAS_DENIED' })
+  assert.throws(() => archive.objectInfo('AC-DIFFUSION', id), { code: 'VAS_DENIED' })
+  await assert.rejects(archive.getUnit('AC-OTHER', id), { code: 'VAS_NOT_FOUND' })
+  assert.equal(archive.searchSync('AC-OTHER', { $query: {} }).$hits.total, 0)
+})
