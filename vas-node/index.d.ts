@@ -135,14 +135,20 @@ export declare class Archive {
   /** `operations` on the calling thread. */
   operationsSync(): Record<string, any>[]
   /** One logbook operation; `VAS_NOT_FOUND` if unknown. */
-  operation(id: string): Record<string, any>
+  operation(id: string): Promise<Record<string, any>>
+  /** `operation` on the calling thread. */
+  operationSync(id: string): Record<string, any>
   /**
    * The lifecycle events of a unit (`kind` `unit`) or object group (`objectGroup`), by
    * system id.
    */
-  lifecycle(kind: 'unit' | 'objectGroup', id: string): Record<string, any>[]
+  lifecycle(kind: 'unit' | 'objectGroup', id: string): Promise<Record<string, any>[]>
+  /** `lifecycle` on the calling thread. */
+  lifecycleSync(kind: 'unit' | 'objectGroup', id: string): Record<string, any>[]
   /** The accession register lines the contract's agencies allow. */
-  accessionRegister(contract: string): Record<string, any>[]
+  accessionRegister(contract: string): Promise<Record<string, any>[]>
+  /** `accessionRegister` on the calling thread. */
+  accessionRegisterSync(contract: string): Record<string, any>[]
 }
 
 /** A streaming hasher: `update()` then `hexdigest()`. */

@@ -674,8 +674,14 @@ impl Archive {
     }
 
     /// One logbook operation; `VAS_NOT_FOUND` if unknown.
+    #[napi(ts_return_type = "Promise<Record<string, any>>", catch_unwind)]
+    pub fn operation(&self, env: Env, id: String) -> Result<AsyncTask<VasTask<Json>>> {
+        self.task(&env, move |a| to_value!(&a.operation(&id)?).map(Json))
+    }
+
+    /// `operation` on the calling thread.
     #[napi(ts_return_type = "Record<string, any>", catch_unwind)]
-    pub fn operation(&self, env: Env, id: String) -> Result<Value> {
+    pub fn operation_sync(&self, env: Env, id: String) -> Result<Value> {
         self.now(&env, |a| to_value!(&a.operation(&id)?))
     }
 
@@ -683,18 +689,46 @@ impl Archive {
     /// system id.
     #[napi(
         ts_args_type = "kind: 'unit' | 'objectGroup', id: string",
+        ts_return_type = "Promise<Record<string, any>[]>",
+        catch_unwind
+    )]
+    pub fn lifecycle(
+        &self,
+        env: Env,
+        kind: String,
+        id: String,
+    ) -> Result<AsyncTask<VasTask<Json>>> {
+        let kind = lifecycle_kind(&kind).js_err(&env)?;
+        self.task(&env, move |a| to_value!(&a.lifecycle(kind, &id)?).map(Json))
+    }
+
+    /// `lifecycle` on the calling thread.
+    #[napi(
+        ts_args_type = "kind: 'unit' | 'objectGroup', id: string",
         ts_return_type = "Record<string, any>[]",
         catch_unwind
     )]
-    pub fn lifecycle(&self, env: Env, kind: String, id: String) -> Result<Value> {
+    pub fn lifecycle_sync(&self, env: Env, kind: String, id: String) -> Result<Value> {
         self.now(&env, |a| {
             to_value!(&a.lifecycle(lifecycle_kind(&kind)?, &id)?)
         })
     }
 
     /// The accession register lines the contract's agencies allow.
+    #[napi(ts_return_type = "Promise<Record<string, any>[]>", catch_unwind)]
+    pub fn accession_register(
+        &self,
+        env: Env,
+        contract: String,
+    ) -> Result<AsyncTask<VasTask<Json>>> {
+        self.task(&env, move |a| {
+            to_value!(&a.accession_register(&contract)?).map(Json)
+        })
+    }
+
+    /// `accessionRegister` on the calling thread.
     #[napi(ts_return_type = "Record<string, any>[]", catch_unwind)]
-    pub fn accession_register(&self, env: Env, contract: String) -> Result<Value> {
+    pub fn accession_register_sync(&self, env: Env, contract: String) -> Result<Value> {
         self.now(&env, |a| to_value!(&a.accession_register(&contract)?))
     }
 }

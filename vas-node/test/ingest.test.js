@@ -114,5 +114,7 @@ test('rules errors', async (t) => {
     assert.match(e.message, /ACC-99999/)
     return true
   })
+  assert.throws(() => vas.computeRulesSync(42, sip))
+  assert.throws(() => vas.computeRulesSync(REFS, 42))
   assert.throws(() => vas.computeRulesSync(REFS, Buffer.from('<not-xml')), (e) => e.code === 'VAS_XML' || e.code === 'VAS_UNSUPPORTED')
 })
