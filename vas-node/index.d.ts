@@ -9,6 +9,148 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * Bytes of a stream being added to a SIP, spooled to an unlinked temporary file (used by
+ * `SipBuilder.addObjectStream` in `vas.js`). Not part of the public API.
+ */
+export declare class _ObjectSpool {
+  /** A new, empty spool. */
+  constructor()
+  /** Appends a chunk. */
+  write(chunk: Buffer): void
+}
+export type ObjectSpool = _ObjectSpool
+
+/**
+ * An archive opened from its folder (`Archive.create`, `Archive.open`). The folder is
+ * locked while open: a second open (even from another process) is `VAS_CONFLICT` until
+ * `close()` (or garbage collection) releases it.
+ *
+ * ```js
+ * const archive = await Archive.create('my-archive', { referentials: 'referentials' })
+ * const result = await archive.ingest('sip.zip')
+ * const hits = await archive.search('FULL_ACCESS', { $query: { $match: { Title: 'mairie' } } })
+ * const pdf = await archive.readObject('FULL_ACCESS', hits.$results[0]['#id'])
+ * archive.close()
+ * ```
+ */
+export declare class Archive {
+  /** Creates an archive in `dir` (which must not exist or be empty) and opens it. */
+  static create(dir: string, options?: InitOptions | undefined | null): Promise<Archive>
+  /** `Archive.create` on the calling thread. */
+  static createSync(dir: string, options?: InitOptions | undefined | null): Archive
+  /** Opens the archive in `dir`, finishing or undoing any ingest a crash interrupted. */
+  static open(dir: string): Promise<Archive>
+  /** `Archive.open` on the calling thread. */
+  static openSync(dir: string): Archive
+  /**
+   * Releases the archive (and its lock) once the operations in flight are done; any
+   * later call throws `VAS_INVALID_INPUT`.
+   */
+  close(): void
+  /** Whether `close()` was called. */
+  get closed(): boolean
+  /** The archive folder. */
+  get dir(): string
+  /** The stored configuration. */
+  get config(): ArchiveConfig
+  /**
+   * The access contracts (Vitam's JSON shape: `Identifier`, `Name`, `Status`,
+   * `OriginatingAgencies`, `DataObjectVersion` …).
+   */
+  get contracts(): Record<string, any>[]
+  /**
+   * Ingests a SIP: Vitam's controls, then (only if accepted) storage on every offer,
+   * indexation and the logbook. A refused SIP resolves with `accepted: false` and
+   * leaves only its logbook operation.
+   */
+  ingest(sip: string, options?: IngestOptions | undefined | null): Promise<IngestResult>
+  /** `ingest` on the calling thread. */
+  ingestSync(sip: string, options?: IngestOptions | undefined | null): IngestResult
+  /**
+   * Searches the units with Vitam's DSL (an object, or its JSON text) under an access
+   * contract: `{ $hits: { total, … }, $results: [unit documents] }`.
+   */
+  search(contract: string, q: Record<string, any> | string): Promise<Record<string, any>>
+  /** `search` on the calling thread. */
+  searchSync(contract: string, q: Record<string, any> | string): Record<string, any>
+  /**
+   * A unit's document (`#id`, `Title`, `#management`, `#object` …); `VAS_NOT_FOUND` when
+   * it does not exist or is outside the contract.
+   */
+  getUnit(contract: string, unit: string): Promise<Record<string, any>>
+  /** `getUnit` on the calling thread. */
+  getUnitSync(contract: string, unit: string): Record<string, any>
+  /**
+   * The catalog record of a unit's object for `usage` (default `BinaryMaster`, latest
+   * version), checked against the contract (`VAS_DENIED` if it forbids the usage).
+   */
+  objectInfo(contract: string, unit: string, usage?: string | undefined | null): StoredObject
+  /** Reads a unit's object into memory, digest verified. */
+  readObject(contract: string, unit: string, usage?: string | undefined | null): Promise<ObjectContent>
+  /** `readObject` on the calling thread. */
+  readObjectSync(contract: string, unit: string, usage?: string | undefined | null): ObjectContent
+  /**
+   * Opens a unit's object for streaming; `openObject` (in `vas.js`) wraps it in a
+   * `Readable`. The reader fails with `VAS_INTEGRITY` at its end if the digest does not
+   * match.
+   */
+  openObjectReader(contract: string, unit: string, usage?: string | undefined | null): ObjectReader
+  /** Writes a unit's object to `dest` (verified before `dest` appears). */
+  exportObject(contract: string, unit: string, usage: string, dest: string): Promise<StoredObject>
+  /** `exportObject` on the calling thread. */
+  exportObjectSync(contract: string, unit: string, usage: string, dest: string): StoredObject
+  /**
+   * Exports the units matching `query` (under the contract) as a SEDA
+   * `ArchiveDeliveryRequestReply` zip at `out` (a DIP).
+   */
+  dip(contract: string, q: Record<string, any> | string, out: string): Promise<DipSummary>
+  /** `dip` on the calling thread. */
+  dipSync(contract: string, q: Record<string, any> | string, out: string): DipSummary
+  /**
+   * Re-checks the logbook chains, every object on every offer, and the agreement
+   * between catalog, offers and logbook.
+   */
+  verify(): Promise<Verification>
+  /** `verify` on the calling thread. */
+  verifySync(): Verification
+  /**
+   * Audits every copy on every offer (re-reading and hashing each); with `repair`,
+   * missing or corrupt copies are restored from a good one.
+   */
+  audit(repair?: boolean | undefined | null): Promise<AuditSummary>
+  /** `audit` on the calling thread. */
+  auditSync(repair?: boolean | undefined | null): AuditSummary
+  /** Rebuilds the catalog from the documents on the offers. */
+  rebuild(): Promise<RebuildReport>
+  /** `rebuild` on the calling thread. */
+  rebuildSync(): RebuildReport
+  /** Catalog counts. */
+  counts(): ArchiveCounts
+  /**
+   * Every operation of the logbook, oldest first (Vitam's fields: `evId`, `evType`,
+   * `outcome`, `outDetail`, `events` …).
+   */
+  operations(): Promise<Record<string, any>[]>
+  /** `operations` on the calling thread. */
+  operationsSync(): Record<string, any>[]
+  /** One logbook operation; `VAS_NOT_FOUND` if unknown. */
+  operation(id: string): Promise<Record<string, any>>
+  /** `operation` on the calling thread. */
+  operationSync(id: string): Record<string, any>
+  /**
+   * The lifecycle events of a unit (`kind` `unit`) or object group (`objectGroup`), by
+   * system id.
+   */
+  lifecycle(kind: 'unit' | 'objectGroup', id: string): Promise<Record<string, any>[]>
+  /** `lifecycle` on the calling thread. */
+  lifecycleSync(kind: 'unit' | 'objectGroup', id: string): Record<string, any>[]
+  /** The accession register lines the contract's agencies allow. */
+  accessionRegister(contract: string): Promise<Record<string, any>[]>
+  /** `accessionRegister` on the calling thread. */
+  accessionRegisterSync(contract: string): Record<string, any>[]
+}
+
 /** A streaming hasher: `update()` then `hexdigest()`. */
 export declare class Hasher {
   /** A hasher for `algorithm` (default SHA-512). */
@@ -30,6 +172,117 @@ export declare class Hasher {
 }
 
 /**
+ * A stream of an object's bytes (`Archive.openObjectReader`); `openObject` in `vas.js`
+ * wraps it in a Node `Readable`.
+ */
+export declare class ObjectReader {
+  /** The catalog record of the object. */
+  get object(): StoredObject
+  /**
+   * The next chunk (at most `size` bytes, default 64 KiB), or `null` at the end, read
+   * off the event loop.
+   */
+  read(size?: number | undefined | null): Promise<Buffer | null>
+  /** `read` on the calling thread. */
+  readSync(size?: number | undefined | null): Buffer | null
+  /** Stops reading and releases the object. */
+  close(): void
+}
+
+/**
+ * Builds a SIP: header, a tree (or DAG) of archive units with metadata and management
+ * rules, objects from files or Buffers, then writes the package (zip, tar, tar.gz) with
+ * every digest and size in the manifest.
+ *
+ * ```js
+ * const b = new SipBuilder('2.3')
+ * b.setHeader({ archivalAgency: 'AG', transferringAgency: 'SRV', archivalAgreement: 'IC-1' })
+ * const folder = b.addUnit(null, 'Dossier', { descriptionLevel: 'File' })
+ * const doc = b.addUnit(folder, 'Lettre')
+ * b.addObject(doc, 'lettre.pdf')
+ * const report = await b.write('sip.zip', { deterministic: true })
+ * ```
+ */
+export declare class SipBuilder {
+  /** An empty builder for SEDA `sedaVersion`: `"2.1"`, `"2.2"` or `"2.3"` (default). */
+  constructor(sedaVersion?: string | undefined | null)
+  /** The SEDA version written (`"2.3"` …). */
+  get sedaVersion(): string
+  /** Number of units. */
+  get unitCount(): number
+  /** Number of objects. */
+  get objectCount(): number
+  /** Sets the header fields present in `header`. */
+  setHeader(header: SipHeader): void
+  /**
+   * Adds a unit under `parent` (a unit id, or `null` for the top level) and returns its
+   * manifest id. An empty title, a bad or duplicate `id` or an unknown parent throw.
+   */
+  addUnit(parent: string | undefined | null, title: string, options?: UnitOptions | undefined | null): string
+  /** Updates a unit's metadata (see `UnitOptions`; `id` is not allowed here). */
+  updateUnit(unit: string, options: UnitOptions): void
+  /**
+   * Adds a management rule to a unit, e.g. `addRule('AU2', 'AccessRule', 'ACC-00002',
+   * '2020-01-01')`.
+   */
+  addRule(unit: string, category: string, rule: string, startDate?: string | undefined | null): void
+  /** Sets the `FinalAction` of a category (`AppraisalRule`, `StorageRule`) of a unit. */
+  setFinalAction(unit: string, category: string, action: string): void
+  /** Adds a `Content` field by dotted path (`Writer.0.FullName`, `Keyword.1.KeywordContent`). */
+  addField(unit: string, path: string, value: string): void
+  /** Makes `child` also a child of `parent` (units form a DAG); a cycle throws. */
+  link(parent: string, child: string): void
+  /**
+   * Adds an object to a unit: a file (path, streamed at write time) or a Buffer (copied;
+   * `options.filename` required). All objects of a unit form its object group; each
+   * usage at most once per unit.
+   */
+  addObject(unit: string, source: string | Buffer, options?: ObjectOptions | undefined | null): void
+  /**
+   * Adds a physical object (a paper record …) to a unit: `usage` is `PhysicalMaster(_N)`,
+   * `physicalId` its shelf mark.
+   */
+  addPhysicalObject(unit: string, usage: string, physicalId: string): void
+  /** Adds a spooled stream (see `addObjectStream` in `vas.js`) as an object. */
+  _addObjectSpool(unit: string, spool: ObjectSpool, options: ObjectOptions): void
+  /**
+   * Imports a folder (ReSIP conventions: folders become `RecordGrp` units, files `Item`
+   * units with one `BinaryMaster_1` object, `__USAGE_N__name` files and `##name##`
+   * folders objects of the enclosing unit, `__ArchiveUnitMetadata.xml` sidecars), then
+   * applies `options.csv` if given.
+   */
+  importFolderSync(dir: string, options?: FolderImportInput | undefined | null): FolderImportResult
+  /** `importFolderSync` off the event loop (the builder is busy meanwhile). */
+  importFolder(dir: string, options?: FolderImportInput | undefined | null): Promise<FolderImportResult>
+  /**
+   * Builds units from a ReSIP CSV with `ID` and `ParentID` columns (a path or the CSV
+   * bytes); `File`/`ObjectFiles` name object files relative to `base`. Returns the unit
+   * id of each CSV `ID`.
+   */
+  importCsv(csv: string | Buffer, base: string, options?: CsvOptions | undefined | null): Record<string, string>
+  /**
+   * Writes the units' metadata as a ReSIP CSV to `path` (which must not exist); object
+   * files are written relative to `base`.
+   */
+  exportCsv(path: string, base: string, options?: CsvOptions | undefined | null): void
+  /**
+   * Writes the package to `path` (which must not exist) off the event loop; the builder
+   * is consumed. Identifies formats with the bundled signatures unless
+   * `identifyFormats: false`.
+   */
+  write(path: string, options?: BuildOptions | undefined | null): Promise<BuildReport>
+  /** `write` on the calling thread. */
+  writeSync(path: string, options?: BuildOptions | undefined | null): BuildReport
+  /**
+   * Builds the package in memory (zip unless `options.format`), off the event loop; the
+   * builder is consumed.
+   */
+  toBuffer(options?: BuildOptions | undefined | null): Promise<BuiltPackage>
+  /** `toBuffer` on the calling thread. */
+  toBufferSync(options?: BuildOptions | undefined | null): BuiltPackage
+}
+
+/**
  * Panics on purpose (synchronously, or in the worker of the returned promise when
  * `asynchronous`): for the tests of the panic boundary. Not part of the public API.
  */
@@ -40,6 +293,123 @@ export declare function _panicForTest(asynchronous: boolean): Promise<void> | vo
  * (every kind, every context field). Not part of the public API.
  */
 export declare function _raiseError(kind: string, message: string, context?: ErrorContextForTest | undefined | null): void
+
+/** The stored configuration of an archive. */
+export interface ArchiveConfig {
+  /** The tenant ingests and reads use. */
+  tenant: number
+  /** The storage configuration file, relative to the archive folder. */
+  offers: string
+  /** The referentials folder given at creation, if any. */
+  referentials?: string
+}
+
+/** Catalog counts. */
+export interface ArchiveCounts {
+  /** Units. */
+  units: number
+  /** Object groups. */
+  objectGroups: number
+}
+
+/** One problem found by `audit`. */
+export interface AuditFinding {
+  /** The storage offer. */
+  offer: string
+  /** The storage key. */
+  key: string
+  /** What is wrong. */
+  problem: string
+}
+
+/** The outcome of `audit`. */
+export interface AuditSummary {
+  /** Copies expected (keys × offers). */
+  checked: number
+  /** Problems found. */
+  findings: Array<AuditFinding>
+  /** Copies repaired (with `repair`). */
+  repaired: number
+  /** Every finding was repaired (or there was none). */
+  allRepaired: boolean
+}
+
+/** Options of `write`, `writeSync`, `toBuffer`, `toBufferSync`. */
+export interface BuildOptions {
+  /** `zip`, `tar` or `tar.gz` (default: from the output file name, zip for a Buffer). */
+  format?: string
+  /** `MD5`, `SHA-1`, `SHA-256`, `SHA-384`, `SHA-512` (default). */
+  digestAlgorithm?: string
+  /** `deflate` (default) or `stored`. */
+  compression?: string
+  /** Deflate level, 0 to 9 (default 6). */
+  compressionLevel?: number
+  /** Fixed timestamps and metadata: the same input gives the same bytes (default false). */
+  deterministic?: boolean
+  /** Write the objects first and the manifest last (one read of each file instead of two). */
+  manifestLast?: boolean
+  /** Identify each object's format with the bundled PRONOM signatures (default true). */
+  identifyFormats?: boolean
+  /** The manifest's entry name (default `manifest.xml`). */
+  manifestName?: string
+  /** Modification time of every entry, as a Unix timestamp in seconds. */
+  mtime?: number
+}
+
+/** What a build produced. */
+export interface BuildReport {
+  /** The manifest entry name. */
+  manifestName: string
+  /** Digest of the manifest (same algorithm as the objects). */
+  manifestDigest: string
+  /** SEDA name of the digest algorithm. */
+  algorithm: string
+  /** Number of units. */
+  units: number
+  /** The objects, in package order. */
+  objects: Array<BuiltObject>
+  /** Sum of the object sizes. */
+  totalSize: number
+}
+
+/** One object as written. */
+export interface BuiltObject {
+  /** `BinaryDataObject/@id`. */
+  id: string
+  /** `Uri` (the entry name in the package). */
+  uri: string
+  /** Lower-case hex digest. */
+  digest: string
+  /** Size in bytes. */
+  size: number
+}
+
+/** A package built in memory (`toBuffer`). */
+export interface BuiltPackage {
+  /** The package bytes. */
+  data: Buffer
+  /** What was built. */
+  report: BuildReport
+}
+
+/**
+ * Computes the inherited management rules of every unit of a manifest, a SIP, or a
+ * units JSON file (a path), or of a manifest's content (a Buffer), against
+ * `referentials/rules.csv` (`vas rules compute --json`). A rules error (unknown rule,
+ * wrong category …) rejects with `VAS_INVALID_INPUT` and the Vitam code in `outcomeCode`.
+ */
+export declare function computeRules(referentials: string, input: string | Buffer, options?: RulesOptions | undefined | null): Promise<RulesResult>
+
+/** `computeRules` on the calling thread. */
+export declare function computeRulesSync(referentials: string, input: string | Buffer, options?: RulesOptions | undefined | null): RulesResult
+
+/** Separator and encoding of a ReSIP CSV. */
+export interface CsvOptions {
+  /** Field separator (default `;`). */
+  separator?: string
+  /** `utf-8` (default) or `windows-1252`. */
+  encoding?: string
+}
 
 /**
  * Lower-case hex digest of a Buffer (default algorithm SHA-512), computed off the
@@ -58,6 +428,49 @@ export declare function digestFileSync(path: string, algorithm?: string | undefi
 
 /** Lower-case hex digest of a Buffer, on the calling thread. */
 export declare function digestSync(data: Buffer, algorithm?: string | undefined | null): string
+
+/** What `dip` wrote. */
+export interface DipSummary {
+  /** The DIP's `MessageIdentifier`. */
+  messageIdentifier: string
+  /** Units exported. */
+  units: number
+  /** Binary objects exported. */
+  objects: number
+  /** Bytes of objects exported. */
+  bytes: number
+}
+
+/**
+ * Runs Vitam's ingest controls on a SIP without storing anything (`vas ingest
+ * --dry-run`). A refused SIP resolves with `accepted: false` (the report says why);
+ * an unreadable file or referentials folder rejects.
+ */
+export declare function dryRunIngest(sip: string, options?: DryRunOptions | undefined | null): Promise<DryRunResult>
+
+/** `dryRunIngest` on the calling thread. */
+export declare function dryRunIngestSync(sip: string, options?: DryRunOptions | undefined | null): DryRunResult
+
+/** Options of `dryRunIngest`. */
+export interface DryRunOptions {
+  /**
+   * A referentials folder (rules, agencies, contracts, profiles …); without it the
+   * checks that need one are skipped.
+   */
+  referentials?: string
+  /** The ingest context (Vitam's `X-Context-Id`), e.g. `DEFAULT_WORKFLOW`. */
+  context?: string
+}
+
+/** The result of `dryRunIngest`. */
+export interface DryRunResult {
+  /** The SIP would be accepted (`OK` or `WARNING`). */
+  accepted: boolean
+  /** The operation report. */
+  report: OperationReport
+  /** The ArchiveTransferReply (XML, in the SIP's SEDA version). */
+  atr: string
+}
 
 /** Context of an error raised on purpose by `_raiseError`. */
 export interface ErrorContextForTest {
@@ -92,6 +505,17 @@ export interface ErrorKindInfo {
 /** The error table: one row per error kind, in the order of the C codes. */
 export declare function errorKinds(): Array<ErrorKindInfo>
 
+/**
+ * A `Content` field by ReSIP dotted path (`Keyword.0.KeywordContent`, `Writer.0.FullName`,
+ * `OriginatingAgencyArchiveUnitIdentifier` …).
+ */
+export interface FieldInput {
+  /** Dotted path relative to `Content`. */
+  path: string
+  /** The value. */
+  value: string
+}
+
 /** Digest and size of a file. */
 export interface FileDigest {
   /** Lower-case hex digest. */
@@ -100,6 +524,17 @@ export interface FileDigest {
   size: number
   /** SEDA name of the algorithm. */
   algorithm: string
+}
+
+/**
+ * The `FinalAction` of a category (`AppraisalRule`: `Keep`/`Destroy`; `StorageRule`:
+ * `RestrictAccess`/`Transfer`/`Copy`).
+ */
+export interface FinalActionInput {
+  /** `AppraisalRule` or `StorageRule`. */
+  category: string
+  /** The action. */
+  action: string
 }
 
 /** One validation finding. */
@@ -114,6 +549,41 @@ export interface Finding {
   message: string
   /** `xml`, `unsafe`, `limit`, `schema`, `profile` or `reference`. */
   kind: string
+}
+
+/** Options of `importFolder`. */
+export interface FolderImportInput {
+  /** The unit the folder's units go under (default: top level). */
+  parent?: string
+  /** Include files and folders whose name starts with `.` (default false). */
+  includeHidden?: boolean
+  /** Maximum folder depth (default 256). */
+  maxDepth?: number
+  /**
+   * Symbolic links inside the folder become extra parent links (default true); when
+   * false, links are refused.
+   */
+  linksAsReferences?: boolean
+  /**
+   * A ReSIP metadata CSV (path) applied to the imported units, matched by its `File`
+   * column (paths relative to the folder).
+   */
+  csv?: string
+  /** Separator and encoding of `csv`. */
+  csvOptions?: CsvOptions
+}
+
+/** What `importFolder` created. */
+export interface FolderImportResult {
+  /**
+   * The unit id created for each folder or file, by path relative to the folder
+   * (`/`-separated).
+   */
+  units: Record<string, string>
+  /** Number of objects added. */
+  objects: number
+  /** Number of CSV rows applied (0 without `csv`). */
+  csvRows: number
 }
 
 /** The PRONOM identification of a file or of bytes. */
@@ -140,6 +610,70 @@ export declare function identify(source: string | Buffer, nameHint?: string | un
 
 /** `identify` on the calling thread. */
 export declare function identifySync(source: string | Buffer, nameHint?: string | undefined | null): Identification
+
+/** Options of `ingest`. */
+export interface IngestOptions {
+  /** `evTypeProc` of the operation (default `INGEST`). */
+  typeProc?: string
+}
+
+/** The result of `ingest`. */
+export interface IngestResult {
+  /** The SIP was accepted and stored (`OK` or `WARNING`). */
+  accepted: boolean
+  /** The operation's system id (in the logbook). */
+  operationId: string
+  /** The operation report (Vitam's steps, storage and indexation included). */
+  report: OperationReport
+  /** The ArchiveTransferReply (XML). */
+  atr: string
+  /** Manifest id → system id for units, object groups and objects (empty when refused). */
+  systemIds: Record<string, string>
+}
+
+/** Options of `Archive.create`. */
+export interface InitOptions {
+  /**
+   * A storage configuration (TOML) to copy into the archive; default: two filesystem
+   * offers inside the archive folder.
+   */
+  offers?: string
+  /**
+   * A referentials folder: its access-contract files become the archive's contracts
+   * (default: one contract, `FULL_ACCESS`).
+   */
+  referentials?: string
+  /** The tenant (default 0). */
+  tenant?: number
+}
+
+/** Options of `inspectSip`. */
+export interface InspectOptions {
+  /** Check every declared digest and size (default true). */
+  digests?: boolean
+  /** List every entry (`entryList`). */
+  entries?: boolean
+  /** Give the archive-unit tree (`tree`). */
+  tree?: boolean
+  /** Maximum total uncompressed size in bytes. */
+  maxTotalSize?: number
+  /** Maximum number of entries. */
+  maxEntries?: number
+  /** Maximum compression ratio. */
+  maxRatio?: number
+}
+
+/**
+ * Inspects a SIP (zip, tar, tar.gz, tar.bz2 or a folder) without extracting it: header,
+ * counts, declared vs present files, container rules, every digest and size; `verdict`
+ * is `OK`, `WARNING`, `KO` (with `violations` carrying Vitam's codes) or `REFUSED` (the
+ * package could not be opened safely: `error`). A missing file rejects with
+ * `VAS_NOT_FOUND`.
+ */
+export declare function inspectSip(path: string, options?: InspectOptions | undefined | null): Promise<SipInspection>
+
+/** `inspectSip` on the calling thread. */
+export declare function inspectSipSync(path: string, options?: InspectOptions | undefined | null): SipInspection
 
 /**
  * Parses a manifest (path or Buffer) and returns its statistics. Malformed XML rejects
@@ -188,6 +722,77 @@ export interface ManifestValidation {
   findings: Array<Finding>
 }
 
+/** An object read into memory (`readObject`). */
+export interface ObjectContent {
+  /** The catalog record. */
+  object: StoredObject
+  /** The bytes, digest verified. */
+  data: Buffer
+}
+
+/** How an object is declared (`addObject`). */
+export interface ObjectOptions {
+  /**
+   * `DataObjectVersion`: `BinaryMaster_1` (default), `Dissemination_1`, `Thumbnail_1`,
+   * `TextContent_1` …
+   */
+  usage?: string
+  /** `FileInfo/Filename`; required for a Buffer, default the file's name for a path. */
+  filename?: string
+  /** PRONOM identifier (`FormatId`), when known (else identified at write time). */
+  formatId?: string
+  /** `MimeType`, when known. */
+  mimeType?: string
+  /** `FormatLitteral`. */
+  formatLitteral?: string
+  /**
+   * `FileInfo/LastModified` (`xsd:dateTime`); `false` leaves it out (a path's own
+   * modification time is declared by default).
+   */
+  lastModified?: string | boolean
+}
+
+/** An operation report, as `vas ingest --report` writes it. Type only. */
+export interface OperationReport {
+  /** `PROCESS_SIP_UNITARY` (`PROCESS_SIP_UNITARY_TEST` for a dry run). */
+  evType: string
+  /** The final status: `OK`, `WARNING`, `KO`, `FATAL`. */
+  outcome: string
+  /** `<evType>.<outcome>`. */
+  outDetail: string
+  /** Vitam's label of the final status. */
+  outMessg: string
+  /** Step and action events, in execution order. */
+  events: Array<ReportEvent>
+  /** Lifecycle events per unit and object group (by manifest id). */
+  lifecycles: { units: Record<string, ReportEvent[]>; objectGroups: Record<string, ReportEvent[]> }
+}
+
+/** The outcome of `rebuild`. */
+export interface RebuildReport {
+  /** Units indexed from the offers. */
+  units: number
+  /** Object groups indexed from the offers. */
+  objectGroups: number
+}
+
+/**
+ * One event of an operation report (Vitam's logbook fields). Type only: reports are
+ * plain objects.
+ */
+export interface ReportEvent {
+  /** Step, action or `ACTION.SUBTASK`, e.g. `CHECK_HEADER.CHECK_AGENT`. */
+  evType: string
+  /** `OK`, `WARNING`, `KO`, `FATAL`. */
+  outcome: string
+  /** `<evType>[.<subcode>].<outcome>`, e.g. `CHECK_DIGEST.INVALID.KO`. */
+  outDetail: string
+  /** Vitam's French label. */
+  outMessg: string
+  /** Technical detail, or null. */
+  evDetData: any
+}
+
 /**
  * Parses a manifest and serializes it again (lossless round-trip), in its own SEDA
  * version or in `sedaVersion`; resolves to a Buffer.
@@ -196,6 +801,174 @@ export declare function rewriteManifest(source: string | Buffer, sedaVersion?: s
 
 /** `rewriteManifest` on the calling thread. */
 export declare function rewriteManifestSync(source: string | Buffer, sedaVersion?: string | undefined | null): Buffer
+
+/** A management rule of a unit. */
+export interface RuleInput {
+  /**
+   * `AccessRule`, `AppraisalRule`, `StorageRule`, `DisseminationRule`, `ReuseRule`,
+   * `ClassificationRule`, `HoldRule`.
+   */
+  category: string
+  /** The rule identifier in the rules referential, e.g. `ACC-00002`. */
+  rule: string
+  /** `StartDate` (`YYYY-MM-DD`). */
+  startDate?: string
+}
+
+/** Options of `computeRules`. */
+export interface RulesOptions {
+  /** Only this unit (its manifest id); unknown → `VAS_NOT_FOUND`. */
+  unit?: string
+  /** Also the decisions at this date (`YYYY-MM-DD`). */
+  at?: string
+}
+
+/** The result of `computeRules`. Type only. */
+export interface RulesResult {
+  /** Every unit (or the one asked for). */
+  units: Array<UnitRules>
+}
+
+/**
+ * The header of a SIP (`ArchiveTransfer`): every field is optional in this object;
+ * `setHeader` sets the fields present and leaves the others as they are.
+ */
+export interface SipHeader {
+  /** `MessageIdentifier` (default: time-based, or content-based when deterministic). */
+  messageIdentifier?: string
+  /** `Date` (`xsd:dateTime`; default now, or a fixed time when deterministic). */
+  date?: string
+  /** `Comment`. */
+  comment?: string
+  /** `ArchivalAgreement` (Vitam's ingest contract). */
+  archivalAgreement?: string
+  /** `ArchivalAgency/Identifier` (required by SEDA). */
+  archivalAgency?: string
+  /** `TransferringAgency/Identifier` (required by SEDA). */
+  transferringAgency?: string
+  /** `ManagementMetadata/OriginatingAgencyIdentifier`. */
+  originatingAgency?: string
+  /** `ManagementMetadata/SubmissionAgencyIdentifier`. */
+  submissionAgency?: string
+  /** `ManagementMetadata/ArchivalProfile`. */
+  archivalProfile?: string
+}
+
+/** The result of `inspectSip` (what `vas sip inspect --json` prints, camelCase). Type only. */
+export interface SipInspection {
+  /** The package inspected. */
+  path: string
+  /** `OK`, `WARNING`, `KO`, or `REFUSED` (could not be opened safely: see `error`). */
+  verdict: string
+  /** Why the package was refused (`REFUSED` only). */
+  error?: { kind: string; code: string; message: string; entry?: string | null; outcomeCode?: string | null }
+  /** `zip`, `tar`, `tar.gz`, `tar.bz2` or `directory`. */
+  container?: string
+  /** Number of entries. */
+  entries?: number
+  /** Number of files. */
+  files?: number
+  /** Total uncompressed size of the files. */
+  size?: number
+  /** The manifest's entry name. */
+  manifest?: string
+  /** SHA-512 of the manifest (what Vitam's MANIFEST_DIGEST_CHECK compares). */
+  manifestSha512?: string
+  /** The manifest header. */
+  header?: { sedaVersion: string | null; namespace: string | null; messageIdentifier: string | null; archivalAgreement: string | null; archivalAgency: string | null; transferringAgency: string | null; archivalProfile: string | null; originatingAgency: string | null; submissionAgency: string | null; comment: string | null } | null
+  /** Counts declared in the manifest. */
+  counts?: { units: number; objectGroups: number; binaryObjects: number; physicalObjects: number } | null
+  /** Files the manifest declares. */
+  declaredFiles?: number
+  /** Files present besides the manifest. */
+  presentFiles?: number
+  /** Whether digests were checked. */
+  digestsChecked?: boolean
+  /** Digests and sizes found right. */
+  digestsOk?: number
+  /** Container and digest problems. */
+  violations?: Array<SipViolation>
+  /** Every entry (with `entries: true`). */
+  entryList?: Array<{ name: string; size: number; kind: string; compressedSize: number | null }> | null
+  /** The unit tree, depth-first (with `tree: true`). */
+  tree?: Array<{ depth: number; id: string; title: string }> | null
+}
+
+/** One container or digest problem found by `inspectSip`. Type only. */
+export interface SipViolation {
+  /** Vitam's outcome code, e.g. `CHECK_DIGEST.INVALID.KO`. */
+  code: string
+  /** The vas error kind, e.g. `Integrity`. */
+  kind: string
+  /** The package entry concerned. */
+  entry?: string
+  /** The manifest id concerned. */
+  id?: string
+  /** What is wrong. */
+  message: string
+  /** A warning (Vitam accepts the SIP) rather than a refusal. */
+  warning: boolean
+}
+
+/** A stored object (one version of one usage) as the catalog records it. */
+export interface StoredObject {
+  /** System id. */
+  id: string
+  /** `BinaryMaster`, `Dissemination`, `Thumbnail`, `TextContent`. */
+  usage: string
+  /** Version within the usage (1 …). */
+  version: number
+  /** Size in bytes. */
+  size: number
+  /** Lower-case hex digest. */
+  digest: string
+  /** SEDA name of the digest algorithm. */
+  algorithm: string
+  /** PRONOM format id, when identified. */
+  formatId?: string
+}
+
+/**
+ * The metadata of a unit, for `addUnit` and `updateUnit`: scalar fields present replace
+ * the unit's, `rules` and `fields` are appended, `finalActions` set their category.
+ */
+export interface UnitOptions {
+  /**
+   * The unit's manifest id (an XML NCName, unique in the SIP); only for `addUnit`
+   * (default `AU<n>`).
+   */
+  id?: string
+  /** `DescriptionLevel`: `Fonds`, `Series`, `File`, `Item`, `RecordGrp` … */
+  descriptionLevel?: string
+  /** `Description`. */
+  description?: string
+  /** `StartDate` (`YYYY-MM-DD` or a dateTime). */
+  startDate?: string
+  /** `EndDate`. */
+  endDate?: string
+  /** Management rules to add. */
+  rules?: Array<RuleInput>
+  /** Final actions to set. */
+  finalActions?: Array<FinalActionInput>
+  /** `Content` fields to add. */
+  fields?: Array<FieldInput>
+}
+
+/** The rules of one unit, as `vas rules compute --json` prints them. Type only. */
+export interface UnitRules {
+  /** The unit's manifest id. */
+  id: string
+  /** Its title. */
+  title: string
+  /** Vitam's `InheritedRules` (per category: rules with their origin and end date). */
+  inheritedRules: Record<string, any>
+  /** The unit's own `Management` block. */
+  management: Record<string, any>
+  /** Vitam's `computedInheritedRules` (max end dates, final actions …). */
+  computedInheritedRules: Record<string, any>
+  /** With `at`: communicable, disseminable, reusable, under hold, classification. */
+  decisions: Record<string, any> | undefined
+}
 
 /**
  * Validates a SEDA 2.1/2.2/2.3 manifest (a path, or its content as a Buffer). A
@@ -244,6 +1017,22 @@ export interface VasErrorFields {
   outcomeCode?: string
   /** OS error number when an OS error is the cause. */
   errno?: number
+}
+
+/** The outcome of `verify`. */
+export interface Verification {
+  /** Nothing is wrong. */
+  ok: boolean
+  /** Units checked. */
+  units: number
+  /** Object groups checked. */
+  objectGroups: number
+  /** Object copies checked (objects × offers). */
+  objectCopies: number
+  /** Logbook operations read. */
+  operations: number
+  /** Every problem found, one sentence each. */
+  problems: Array<string>
 }
 
 /** The version of vas. */

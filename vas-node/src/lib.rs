@@ -2,15 +2,20 @@
 //!
 //! Thin by design: every function converts its arguments, calls vas-core and maps the
 //! error ([`errors`]); long work runs off the event loop ([`task`]) and returns a
-//! `Promise`, with a `…Sync` twin. Bytes are `Buffer`s.
+//! `Promise`, with a `…Sync` twin. Bytes are `Buffer`s; `vas.js` adds the Node streams
+//! (`Archive#openObject` → `Readable`, `SipBuilder#addObjectStream`).
 #![warn(missing_docs)]
 #![deny(clippy::all)]
 
 #[macro_use]
 extern crate napi_derive;
 
+pub mod archive;
 pub mod errors;
+pub mod ingest;
+pub mod json;
 pub mod manifest;
+pub mod sip;
 pub use vas_core::api as ops;
 pub mod task;
 
