@@ -317,6 +317,53 @@ def gen_rules_dag(work, scale):
     return path, refs, units
 
 
+def gen_units_sip(work, scale):
+    """A SEDA 2.3 SIP directory of 100 000 archive units (scaled) and no object: series of 100
+    units (1 RecordGrp + 99 Items) with appraisal/access rules, as in gen_manifest."""
+    units = max(10, round(100000 * scale))
+    d = os.path.join(work, "units-sip-%d" % units)
+    path = os.path.join(d, "manifest.xml")
+    if os.path.exists(path):
+        return d, units
+    os.makedirs(d, exist_ok=True)
+    rng = random.Random(SEED + 4)
+    per = 100
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", buffering=1 << 20) as f:
+        f.write(SEDA_HEAD % SEED)
+        f.write("    <DescriptiveMetadata>\n")
+        for s in range((units + per - 1) // per):
+            y = 1900 + s % 120
+            f.write(
+                '      <ArchiveUnit id="AU-%d"><Management><AppraisalRule><Rule>APP-00001</Rule>'
+                "<StartDate>%d-01-01</StartDate><FinalAction>Keep</FinalAction></AppraisalRule>"
+                "<AccessRule><Rule>ACC-00002</Rule><StartDate>%d-01-01</StartDate></AccessRule></Management>"
+                "<Content><DescriptionLevel>RecordGrp</DescriptionLevel><Title>Series %d</Title>"
+                "<Description>Benchmark series %d</Description><StartDate>%d-01-01</StartDate>"
+                "<EndDate>%d-12-31</EndDate></Content>\n" % (s, y, y, s, s, y, y)
+            )
+            for i in range(1, min(per, units - s * per)):
+                mgmt = (
+                    "<Management><AccessRule><Rule>ACC-00003</Rule><StartDate>%d-06-01</StartDate>"
+                    "</AccessRule></Management>" % y
+                    if i % 10 == 0
+                    else ""
+                )
+                f.write(
+                    '        <ArchiveUnit id="AU-%d-%d">%s<Content><DescriptionLevel>Item</DescriptionLevel>'
+                    '<Title xml:lang="fr">Document %d de la série %d</Title>'
+                    "<Description>%s</Description>"
+                    "<Keyword><KeywordContent>k%d</KeywordContent><KeywordType>subject</KeywordType></Keyword>"
+                    "<StartDate>%d-03-%02d</StartDate></Content></ArchiveUnit>\n"
+                    % (s, i, mgmt, i, s, "%.12f" % rng.random(), rng.randint(0, 999), y, 1 + i % 28)
+                )
+            f.write("      </ArchiveUnit>\n")
+        f.write("    </DescriptiveMetadata>\n")
+        f.write(SEDA_TAIL)
+    os.replace(tmp, path)
+    return d, units
+
+
 def gen_blob(work, scale):
     """One file of 1 GiB (scaled) for the storage-offer put."""
     size = max(64 * 1024, round(GIB * scale))
@@ -576,7 +623,7 @@ def main():
     ap.add_argument("--vas", default=os.path.join(ROOT, "target", "release", "vas"), help="the vas binary")
     ap.add_argument("--install-peers", action="store_true", help="pip/apt/cargo install the peers first")
     ap.add_argument("--only", default=None,
-                    help="comma-separated groups: hash,verify,schema,profile,format,offer,rules (default: all)")
+                    help="comma-separated groups: hash,verify,ingest,schema,profile,format,offer,rules (default: all)")
     ap.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
     a = ap.parse_args()
 
@@ -632,7 +679,7 @@ def main():
     t_gen = time.perf_counter()
 
     # -- 1. SIP build vs the hashing floor, bagit and rocfl ------------------------------
-    if want("hash") or want("verify"):
+    if want("hash") or want("verify") or want("ingest"):
         log("corpus: big files …")
         big, nbig, big_bytes = gen_big(work, a.scale)
         files = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(big) for f in fs)
@@ -733,6 +780,66 @@ def main():
         groups.append(Group("Package verification (every digest re-computed)",
                             "the same %d files, %.1f MiB" % (nbig, big_bytes / (1 << 20)), big_bytes, nbig,
                             "vas faster than the peers (no figure in the issues)", rows))
+
+    # -- 1b. Ingest dry run (issue 7) ---------------------------------------------------
+    if want("ingest"):
+        # Fixed inputs, made once (not timed): a stored zip SIP of the big files with a header
+        # that passes the controls, the same files as a bag, and a metadata-only SIP.
+        ing_zip = os.path.join(scratch, "ingest-sip.zip")
+        subprocess.run([vas, "sip", "build", big, "-o", ing_zip, "--stored", "--algorithm", "sha-512", "--seda",
+                        "2.3", "--contract", "IC-000001", "--originating-agency", "FRAN_NP_009913"],
+                       check=True, capture_output=True)
+        ing_bag = os.path.join(scratch, "ingest-bag")
+        if has_bagit:
+            shutil.copytree(big, ing_bag)
+            subprocess.run(["bagit.py", "--sha512", "--processes", "1", ing_bag], check=True, capture_output=True)
+        units_sip, nunits = gen_units_sip(work, a.scale)
+        ing_refs = os.path.join(scratch, "ingest-refs")
+        os.makedirs(ing_refs, exist_ok=True)
+        shutil.copy(os.path.join(ROOT, "tests", "fixtures", "referentials", "integration-processing", "rules.csv"),
+                    ing_refs)
+        zsize = os.path.getsize(ing_zip)
+        report = os.path.join(scratch, "ingest-report.json")
+        rows = [
+            Row("vas ingest --dry-run", "vas",
+                lambda r: [[vas, "ingest", "--dry-run", "--quiet", "--report", report, ing_zip]], is_vas=True,
+                shown="vas ingest --dry-run --report R.json sip.zip (stored zip, SHA-512 re-computed)"),
+            Row("vas ingest --dry-run, 1 thread", "vas",
+                lambda r: [[vas, "ingest", "--dry-run", "--quiet", "--report", report, ing_zip]], is_vas=True,
+                env=dict(os.environ, RAYON_NUM_THREADS="1"),
+                shown="RAYON_NUM_THREADS=1 vas ingest --dry-run --report R.json sip.zip"),
+            Row("openssl dgst -sha512 (over sip.zip)", "openssl", lambda r: [["openssl", "dgst", "-sha512", ing_zip]],
+                missing=None if has_openssl else NI, shown="openssl dgst -sha512 sip.zip (the same bytes, one stream)"),
+            Row("openssl dgst -sha512 (files)", "openssl",
+                lambda r: [["openssl", "dgst", "-sha512"] + b for b in batches],
+                missing=None if has_openssl else NI, shown="openssl dgst -sha512 FILES…"),
+            Row("bagit.py --validate", "bagit.py", lambda r: [["bagit.py", "--validate", ing_bag]],
+                missing=None if has_bagit else NI, shown="bagit.py --validate BAG (the same files)"),
+            Row("bagit.py --validate, 2 processes", "bagit.py",
+                lambda r: [["bagit.py", "--validate", "--processes", "2", ing_bag]],
+                missing=None if has_bagit else NI, shown="bagit.py --validate --processes 2 BAG"),
+        ]
+        groups.append(Group("Ingest dry run of a SIP with objects (every control, every object re-hashed)",
+                            "stored zip of the %d files, %.1f MiB" % (nbig, zsize / (1 << 20)), zsize, nbig,
+                            "within 1.2× of `openssl dgst -sha512` over the same bytes, faster on two cores; "
+                            "≥2× faster than `bagit.py --validate`", rows))
+        rows = [
+            Row("vas ingest --dry-run (units, rules)", "vas",
+                lambda r: [[vas, "ingest", "--dry-run", "--quiet", "--referentials", ing_refs, "--report", report,
+                            units_sip]], is_vas=True,
+                shown="vas ingest --dry-run --referentials DIR(rules.csv) --report R.json SIP_DIR"),
+            Row("xmllint --schema (the same manifest)", "xmllint",
+                lambda r: [["xmllint", "--nonet", "--noout", "--huge", "--schema",
+                            os.path.join(ROOT, "vas-core", "schemas", "2.3", "seda-2.3-main.xsd"),
+                            os.path.join(units_sip, "manifest.xml")]],
+                env=dict(os.environ, XML_CATALOG_FILES=os.path.join(ROOT, "vas-core", "schemas", "catalog.xml")),
+                missing=None if has_xmllint else NI, shown="xmllint --schema seda-2.3-main.xsd manifest.xml"),
+        ]
+        groups.append(Group("Ingest dry run of a metadata-only SIP (XSD, units, rules)",
+                            "%d archive units, no object, %.1f MB manifest" % (
+                                nunits, os.path.getsize(os.path.join(units_sip, "manifest.xml")) / 1e6),
+                            os.path.getsize(os.path.join(units_sip, "manifest.xml")), nunits,
+                            "≥12 500 units/s", rows, unit="units/s"))
 
     # -- 2. Manifest validation ----------------------------------------------------------
     if want("schema"):

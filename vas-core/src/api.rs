@@ -315,10 +315,13 @@ pub fn dry_run_ingest(
         Some(d) => crate::referential::Referentials::load_dir(d)?,
         None => crate::referential::Referentials::default(),
     };
-    let opts = crate::ingest::DryRunOptions {
+    let mut opts = crate::ingest::DryRunOptions {
         context: context.map(str::to_string),
         ..Default::default()
     };
+    if let Some(d) = referentials {
+        opts.load_from_referentials_dir(d)?;
+    }
     let run = crate::ingest::dry_run(sip, &refs, &opts)?;
     Ok(IngestCheck {
         accepted: run.validated.is_some(),

@@ -1,16 +1,18 @@
 //! The dry run: every control step of Vitam's ingest workflow, without storing anything.
 
-use std::collections::{HashMap, HashSet};
-use std::io::{Read, Seek, SeekFrom};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::manifest::{Manifest, parse_tree};
+use super::attach::{ExistingUnits, check_attachments};
+use super::manifest::{Manifest, child, kids, parse_tree, text};
+use super::ontology::{Ontology, object_group_problem, unit_problem};
+use super::stream::{Streamed, stream_objects};
 use super::workflow::Workflow;
 use super::{Recorder, Report, Status};
-use crate::digest::{DigestAlgorithm, MultiHasher};
+use crate::digest::DigestAlgorithm;
 use crate::format::Identification;
 use crate::referential::{IngestContract, ProfileFormat, Referentials};
 use crate::rules::{
@@ -18,6 +20,7 @@ use crate::rules::{
 };
 use crate::schema::{Mode, RelaxNg, SchemaSet, SedaVersion};
 use crate::sip::{ContainerKind, Limits, SipReader, scan_manifest};
+use crate::xml::RawElement;
 use crate::{Error, ErrorKind, Result};
 
 /// A progress callback: `(bytes read so far, total bytes of the objects)`.
@@ -70,6 +73,30 @@ pub struct DryRunOptions {
     pub limits: Limits,
     /// Called while objects are read.
     pub progress: Option<Progress>,
+    /// Threads hashing objects (each object is hashed by one thread, several objects at
+    /// once). `None`: rayon's pool size (`RAYON_NUM_THREADS`, else one per core); `Some(1)`:
+    /// everything on the calling thread.
+    pub threads: Option<usize>,
+    /// The units of the archive the SIP may attach to (`UpdateOperation`, the contract's
+    /// `LinkParentId`). `None`: no archive, and any declared attachment is
+    /// `CHECK_MANIFEST.NOT_FOUND_ATTACHMENT.KO`, as in an archive without that unit.
+    pub existing_units: Option<Arc<dyn ExistingUnits>>,
+    /// The metadata ontology (Vitam's typed fields, e.g. a platform's external additions):
+    /// values of declared fields must convert to their type (`CHECK_UNIT_SCHEMA`,
+    /// `CHECK_OBJECT_GROUP_SCHEMA`). `None`: only the sanity checks run.
+    pub ontology: Option<Arc<Ontology>>,
+}
+
+impl DryRunOptions {
+    /// Loads what the options take from a referentials directory: the ontology
+    /// (`ontology.json`, Vitam's import format) when the file is there.
+    pub fn load_from_referentials_dir(&mut self, dir: &Path) -> Result<()> {
+        let f = dir.join("ontology.json");
+        if f.is_file() {
+            self.ontology = Some(Arc::new(Ontology::load_file(&f)?));
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for DryRunOptions {
@@ -79,6 +106,9 @@ impl std::fmt::Debug for DryRunOptions {
             .field("limits", &self.limits)
             .field("progress", &self.progress.is_some())
             .field("format_hook", &self.format_hook.is_some())
+            .field("threads", &self.threads)
+            .field("existing_units", &self.existing_units.is_some())
+            .field("ontology", &self.ontology.is_some())
             .finish()
     }
 }
@@ -134,6 +164,10 @@ pub struct ValidatedSip {
     pub rules: Option<InheritedRules>,
     /// The ingest contract used.
     pub contract: Option<IngestContract>,
+    /// Units of the manifest that stand for existing units of the archive
+    /// (`UpdateOperation`): manifest id → existing system id. They are not new units: their
+    /// children are attached under the existing one.
+    pub attachments: BTreeMap<String, String>,
 }
 
 /// The result of [`dry_run`].
@@ -145,63 +179,6 @@ pub struct DryRun {
     pub atr: String,
     /// Present when the SIP was accepted (OK or WARNING).
     pub validated: Option<ValidatedSip>,
-}
-
-/// A Read + Seek over the head and tail windows of a file, reading zeros in between: the
-/// format engine only reads those windows.
-struct Sparse {
-    head: Vec<u8>,
-    tail: Vec<u8>,
-    len: u64,
-    pos: u64,
-}
-
-impl Read for Sparse {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos >= self.len || buf.is_empty() {
-            return Ok(0);
-        }
-        let tail_start = self.len - self.tail.len() as u64;
-        let n = buf.len().min((self.len - self.pos) as usize);
-        for (i, b) in buf[..n].iter_mut().enumerate() {
-            let p = self.pos + i as u64;
-            *b = if (p as usize) < self.head.len() {
-                self.head[p as usize]
-            } else if p >= tail_start {
-                self.tail[(p - tail_start) as usize]
-            } else {
-                0
-            };
-        }
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl Seek for Sparse {
-    fn seek(&mut self, s: SeekFrom) -> std::io::Result<u64> {
-        let p = match s {
-            SeekFrom::Start(p) => p as i128,
-            SeekFrom::End(d) => self.len as i128 + d as i128,
-            SeekFrom::Current(d) => self.pos as i128 + d as i128,
-        };
-        if p < 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "seek before start",
-            ));
-        }
-        self.pos = p as u64;
-        Ok(self.pos)
-    }
-}
-
-const WINDOW: usize = 1 << 20;
-
-struct Streamed {
-    size: u64,
-    digests: Vec<(DigestAlgorithm, String)>,
-    format: Option<Identification>,
 }
 
 fn skipped(what: &str) -> Option<Value> {
@@ -498,7 +475,13 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
         return Some((None, info));
     }
     // CHECK_DATAOBJECTPACKAGE
-    check_package(rec, &reader, &m, contract.as_ref());
+    let attachments = check_package(
+        rec,
+        &reader,
+        &m,
+        contract.as_ref(),
+        opts.existing_units.as_deref(),
+    );
     rec.end_step();
     if rec.is_stopped() {
         return Some((None, info));
@@ -510,7 +493,13 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
         rec.empty_distribution(Status::Warning);
     }
     let platform = refs.platform();
-    let streamed = match stream_objects(&mut reader, &m, refs, platform.digest_algorithm, opts) {
+    let streamed = match stream_objects(
+        &mut reader,
+        &m,
+        refs.formats.as_ref(),
+        platform.digest_algorithm,
+        opts,
+    ) {
         Ok(s) => s,
         Err(e) => {
             rec.action(
@@ -523,10 +512,12 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
             return Some((None, info));
         }
     };
+    let og_problems = group_problems(&tree, opts.ontology.as_deref());
     let objects = check_objects(
         rec,
         refs,
         &m,
+        &og_problems,
         contract.as_ref(),
         &streamed,
         platform.digest_algorithm,
@@ -542,7 +533,8 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
     if order.is_empty() {
         rec.empty_distribution(Status::Warning);
     }
-    let computed = check_units(rec, refs, &m, &doc, &order);
+    let unit_problems = unit_problems(&tree, opts.ontology.as_deref());
+    let computed = check_units(rec, refs, &m, &doc, &order, &unit_problems);
     rec.end_step();
     let mut info = info;
     info.units = order.iter().map(|&i| m.units[i].id.clone()).collect();
@@ -574,6 +566,7 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
         units: info.units.clone(),
         rules: computed,
         contract,
+        attachments,
     };
     Some((Some(validated), info))
 }
@@ -772,7 +765,9 @@ fn check_package(
     reader: &SipReader,
     m: &Manifest,
     contract: Option<&IngestContract>,
-) {
+    existing: Option<&dyn ExistingUnits>,
+) -> BTreeMap<String, String> {
+    let mut attachments = BTreeMap::new();
     let mut worst = Status::Ok;
     let sub = |rec: &mut Recorder,
                worst: &mut Status,
@@ -834,7 +829,7 @@ fn check_package(
     };
     if stop {
         rec.action("CHECK_DATAOBJECTPACKAGE", worst, None, None);
-        return;
+        return attachments;
     }
     // CHECK_MANIFEST_OBJECTNUMBER
     let uris = reader.check_uris(
@@ -867,7 +862,7 @@ fn check_package(
     };
     if stop {
         rec.action("CHECK_DATAOBJECTPACKAGE", worst, None, None);
-        return;
+        return attachments;
     }
     // CHECK_MANIFEST
     let object_ids: HashMap<&str, &str> = m
@@ -945,6 +940,12 @@ fn check_package(
             }
         }
     }
+    if problem.is_none() {
+        match check_attachments(m, contract, existing) {
+            Ok(a) => attachments = a,
+            Err(p) => problem = Some(p),
+        }
+    }
     let stop = match problem {
         Some((c, d)) => sub(
             rec,
@@ -958,7 +959,7 @@ fn check_package(
     };
     if stop {
         rec.action("CHECK_DATAOBJECTPACKAGE", worst, None, None);
-        return;
+        return attachments;
     }
     // CHECK_CONSISTENCY: every group is referenced by a unit.
     let mut referenced: HashSet<&str> = HashSet::new();
@@ -989,103 +990,14 @@ fn check_package(
         );
     }
     rec.action("CHECK_DATAOBJECTPACKAGE", worst, None, None);
-}
-
-fn stream_objects(
-    reader: &mut SipReader,
-    m: &Manifest,
-    refs: &Referentials,
-    platform_alg: DigestAlgorithm,
-    opts: &DryRunOptions,
-) -> Result<HashMap<String, Streamed>> {
-    let mut algs_by_entry: HashMap<String, Vec<DigestAlgorithm>> = HashMap::new();
-    for o in m.objects.iter().filter(|o| o.binary) {
-        let Some(uri) = o.uri.as_deref() else {
-            continue;
-        };
-        let e = algs_by_entry
-            .entry(uri.trim_start_matches("./").to_string())
-            .or_insert_with(|| vec![platform_alg]);
-        if let Some(a) = DigestAlgorithm::ALL
-            .iter()
-            .find(|a| Some(a.seda_name()) == o.algorithm.as_deref())
-            && !e.contains(a)
-        {
-            e.push(*a);
-        }
-    }
-    let total: u64 = reader.files().map(|e| e.size).sum();
-    let mut done = 0u64;
-    let mut out = HashMap::new();
-    let formats = refs.formats.clone();
-    reader.for_each_object(|entry, r| {
-        let algs = algs_by_entry
-            .get(&entry.name)
-            .cloned()
-            .unwrap_or_else(|| vec![platform_alg]);
-        let mut h = MultiHasher::new(&algs);
-        let mut head: Vec<u8> = Vec::new();
-        let mut tail: std::collections::VecDeque<u8> = std::collections::VecDeque::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut size = 0u64;
-        loop {
-            let n = r.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            let chunk = &buf[..n];
-            h.update(chunk);
-            size += n as u64;
-            if formats.is_some() {
-                let take = (WINDOW - head.len()).min(n);
-                head.extend_from_slice(&chunk[..take]);
-                tail.extend(chunk.iter().copied());
-                while tail.len() > WINDOW {
-                    tail.pop_front();
-                }
-            }
-            done += n as u64;
-            if let Some(p) = &opts.progress {
-                p(done, total);
-            }
-        }
-        let format = match (&formats, &opts.format_hook) {
-            (Some(_), Some(hook)) => Some(hook(&entry.name, &head, size)),
-            (Some(f), None) => {
-                let tail: Vec<u8> = tail.into_iter().collect();
-                let tail = if size as usize <= head.len() {
-                    Vec::new()
-                } else {
-                    tail
-                };
-                let sparse = Sparse {
-                    head,
-                    tail,
-                    len: size,
-                    pos: 0,
-                };
-                let hint = entry.name.rsplit('/').next();
-                Some(f.identify_reader(sparse, hint)?)
-            }
-            (None, _) => None,
-        };
-        out.insert(
-            entry.name.clone(),
-            Streamed {
-                size,
-                digests: h.finalize(),
-                format,
-            },
-        );
-        Ok(())
-    })?;
-    Ok(out)
+    attachments
 }
 
 fn check_objects(
     rec: &mut Recorder,
     refs: &Referentials,
     m: &Manifest,
+    og_problems: &HashMap<String, Value>,
     contract: Option<&IngestContract>,
     streamed: &HashMap<String, Streamed>,
     platform_alg: DigestAlgorithm,
@@ -1207,7 +1119,22 @@ fn check_objects(
                 d(fmt.2),
             );
         }
-        let worst = dig.0.max(size.0).max(fmt.0);
+        let ogs = match og_problems.get(g) {
+            Some(d) => {
+                rec.item(
+                    "CHECK_OBJECT_GROUP_SCHEMA",
+                    Status::Ko,
+                    None,
+                    Some(d.clone()),
+                );
+                Status::Ko
+            }
+            None => {
+                rec.item("CHECK_OBJECT_GROUP_SCHEMA", Status::Ok, None, None);
+                Status::Ok
+            }
+        };
+        let worst = dig.0.max(size.0).max(fmt.0).max(ogs);
         rec.group_lifecycle(g, super::Event::new("LFC.CHECK_OBJECTS", worst, None, None));
     }
     if refs.formats.is_none() {
@@ -1221,12 +1148,77 @@ fn check_objects(
     validated
 }
 
+/// The `CHECK_OBJECT_GROUP_SCHEMA` problem of each object group that has one.
+fn group_problems(tree: &RawElement, ontology: Option<&Ontology>) -> HashMap<String, Value> {
+    let mut out = HashMap::new();
+    let Some(pkg) = child(tree, "DataObjectPackage") else {
+        return out;
+    };
+    let mut loose: Vec<(String, Vec<&RawElement>)> = Vec::new();
+    for e in pkg.elements() {
+        match e.local_name() {
+            "DataObjectGroup" => {
+                let gid = e.attr("id").unwrap_or("").to_string();
+                if let Some(p) = object_group_problem(&[e], ontology) {
+                    out.entry(gid).or_insert(p);
+                }
+            }
+            "BinaryDataObject" | "PhysicalDataObject" => {
+                let gid = text(e, "DataObjectGroupId")
+                    .or_else(|| text(e, "DataObjectGroupReferenceId"))
+                    .unwrap_or_else(|| e.attr("id").unwrap_or("").to_string());
+                match loose.iter_mut().find(|(g, _)| *g == gid) {
+                    Some((_, v)) => v.push(e),
+                    None => loose.push((gid, vec![e])),
+                }
+            }
+            _ => {}
+        }
+    }
+    for (gid, els) in loose {
+        if let Some(p) = object_group_problem(&els, ontology) {
+            out.entry(gid).or_insert(p);
+        }
+    }
+    out
+}
+
+/// The schema problem of each unit that has one (beyond its descriptive dates).
+fn unit_problems(
+    tree: &RawElement,
+    ontology: Option<&Ontology>,
+) -> HashMap<String, (&'static str, Value)> {
+    fn walk(
+        e: &RawElement,
+        ontology: Option<&Ontology>,
+        out: &mut HashMap<String, (&'static str, Value)>,
+    ) {
+        for u in kids(e, "ArchiveUnit") {
+            if child(u, "ArchiveUnitRefId").is_some() {
+                continue;
+            }
+            if let Some(p) = unit_problem(u, ontology) {
+                out.entry(u.attr("id").unwrap_or("").to_string())
+                    .or_insert(p);
+            }
+            walk(u, ontology, out);
+        }
+    }
+    let mut out = HashMap::new();
+    if let Some(dm) = child(tree, "DataObjectPackage").and_then(|p| child(p, "DescriptiveMetadata"))
+    {
+        walk(dm, ontology, &mut out);
+    }
+    out
+}
+
 fn check_units(
     rec: &mut Recorder,
     refs: &Referentials,
     m: &Manifest,
     doc: &crate::seda::Document,
     order: &[usize],
+    unit_problems: &HashMap<String, (&'static str, Value)>,
 ) -> Option<InheritedRules> {
     // Rules of every unit, checked once.
     let mut rule_errors: HashMap<String, (String, String)> = HashMap::new();
@@ -1322,6 +1314,13 @@ fn check_units(
                 rest.map(str::to_string),
                 Some(json!({"unit": u.id, "error": msg})),
             );
+        }
+        if schema.0 == Status::Ok
+            && let Some((code, d)) = unit_problems.get(&u.id)
+        {
+            let mut d = d.clone();
+            d["unit"] = json!(u.id);
+            schema = (Status::Ko, Some(code.to_string()), Some(d));
         }
         rec.item("CHECK_UNIT_SCHEMA", schema.0, schema.1.as_deref(), schema.2);
         // CHECK_ARCHIVE_UNIT_PROFILE
@@ -1446,23 +1445,6 @@ mod tests {
             split_code("CHECK_OBJECT_SIZE.WARNING"),
             ("CHECK_OBJECT_SIZE", None, Status::Warning)
         );
-    }
-
-    #[test]
-    fn sparse_reader_reads_windows() {
-        let mut s = Sparse {
-            head: b"ab".to_vec(),
-            tail: b"yz".to_vec(),
-            len: 6,
-            pos: 0,
-        };
-        let mut v = Vec::new();
-        s.read_to_end(&mut v).unwrap();
-        assert_eq!(v, b"ab\0\0yz");
-        s.seek(SeekFrom::End(-1)).unwrap();
-        let mut b = [0u8; 4];
-        assert_eq!(s.read(&mut b).unwrap(), 1);
-        assert_eq!(b[0], b'z');
     }
 
     #[test]

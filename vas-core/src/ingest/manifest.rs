@@ -45,6 +45,24 @@ pub(crate) struct MObject {
     pub format_id: Option<String>,
 }
 
+/// How a unit names the existing unit it stands for (`Management/UpdateOperation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UpdateOp {
+    /// `SystemId`.
+    SystemId(String),
+    /// `ArchiveUnitIdentifierKey` (`MetadataName`, `MetadataValue`).
+    Key(String, String),
+}
+
+impl UpdateOp {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        match self {
+            UpdateOp::SystemId(s) => serde_json::json!({ "SystemId": s }),
+            UpdateOp::Key(n, v) => serde_json::json!({ "MetadataName": n, "MetadataValue": v }),
+        }
+    }
+}
+
 /// One archive unit (not the `ArchiveUnitRefId` stubs).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MUnit {
@@ -58,6 +76,8 @@ pub(crate) struct MUnit {
     pub classification_levels: Vec<String>,
     pub has_classification_rule: bool,
     pub content_keys: Vec<String>,
+    /// `Management/UpdateOperation`: this unit is an existing unit of the archive.
+    pub update_op: Option<UpdateOp>,
 }
 
 /// What the checks need from a manifest.
@@ -131,6 +151,16 @@ fn unit(e: &RawElement, out: &mut Vec<MUnit>) -> String {
             &mut u.classification_levels,
             &mut u.has_classification_rule,
         );
+        if let Some(op) = child(m, "UpdateOperation") {
+            u.update_op = match (text(op, "SystemId"), child(op, "ArchiveUnitIdentifierKey")) {
+                (Some(id), _) => Some(UpdateOp::SystemId(id)),
+                (None, Some(k)) => Some(UpdateOp::Key(
+                    text(k, "MetadataName").unwrap_or_default(),
+                    text(k, "MetadataValue").unwrap_or_default(),
+                )),
+                (None, None) => None,
+            };
+        }
     }
     if let Some(c) = child(e, "Content") {
         for t in kids(c, "Title") {

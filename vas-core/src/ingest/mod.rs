@@ -20,14 +20,19 @@ pub mod report;
 pub mod workflow;
 
 mod atr;
+mod attach;
 mod dry_run;
 mod manifest;
+mod ontology;
 mod status;
+mod stream;
 
+pub use attach::{ExistingUnit, ExistingUnits, KnownUnits};
 pub use dry_run::{
     DryRun, DryRunOptions, FormatHook, Progress, ValidatedObject, ValidatedSip, dry_run,
     vitam_test_format_mock,
 };
+pub use ontology::{Ontology, OntologyType};
 
 pub use report::{Event, Recorder, Report};
 pub use status::Status;

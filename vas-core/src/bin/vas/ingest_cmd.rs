@@ -73,6 +73,9 @@ pub fn run(a: IngestArgs) -> Result<ExitCode> {
         context: a.context.clone(),
         ..Default::default()
     };
+    if let Some(d) = &a.referentials {
+        opts.load_from_referentials_dir(d)?;
+    }
     let bar = {
         use std::io::IsTerminal;
         let big = std::fs::metadata(&a.sip)

@@ -1,0 +1,404 @@
+//! Streaming the objects of a package once, hashing them in parallel across objects.
+//!
+//! The package is read sequentially through [`SipReader::for_each_object`] (which keeps every
+//! safety check of the reader: limits, CRCs, sizes, no link followed) and each object's
+//! bytes are handed, in fixed-size chunks taken from a bounded pool of buffers, to one of
+//! `threads` hashing workers. All the chunks of one object go to the same worker, in order
+//! (a digest is sequential); a new object goes to the worker with the fewest pending bytes.
+//! Nothing is written to disk, and the memory in use is bounded by the pool
+//! (`threads × BUFFERS_PER_WORKER × CHUNK`) plus the format windows, whatever the sizes of
+//! the objects. Results are keyed by entry name, so what the report says does not depend on
+//! thread scheduling.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use super::dry_run::{DryRunOptions, FormatHook};
+use super::manifest::Manifest;
+use crate::digest::{DigestAlgorithm, MultiHasher};
+use crate::format::{FormatRegistry, Identification};
+use crate::sip::SipReader;
+use crate::{Error, Result};
+
+/// Bytes of the beginning and of the end of an object kept for format identification.
+pub(crate) const WINDOW: usize = 1 << 20;
+/// Size of one chunk handed to a worker.
+const CHUNK: usize = 256 * 1024;
+/// Buffers in the pool per worker.
+const BUFFERS_PER_WORKER: usize = 4;
+
+/// What streaming one object gave.
+#[derive(Debug, Clone)]
+pub(crate) struct Streamed {
+    /// Bytes read.
+    pub size: u64,
+    /// Every requested digest, lower-case hex.
+    pub digests: Vec<(DigestAlgorithm, String)>,
+    /// The identification, when a format referential was given.
+    pub format: Option<Identification>,
+}
+
+/// A Read + Seek over the head and tail windows of a file, reading zeros in between: the
+/// format engine only reads those windows.
+pub(crate) struct Sparse {
+    pub head: Vec<u8>,
+    pub tail: Vec<u8>,
+    pub len: u64,
+    pub pos: u64,
+}
+
+impl Read for Sparse {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.len || buf.is_empty() {
+            return Ok(0);
+        }
+        let tail_start = self.len - self.tail.len() as u64;
+        let n = buf.len().min((self.len - self.pos) as usize);
+        for (i, b) in buf[..n].iter_mut().enumerate() {
+            let p = self.pos + i as u64;
+            *b = if (p as usize) < self.head.len() {
+                self.head[p as usize]
+            } else if p >= tail_start {
+                self.tail[(p - tail_start) as usize]
+            } else {
+                0
+            };
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Sparse {
+    fn seek(&mut self, s: SeekFrom) -> std::io::Result<u64> {
+        let p = match s {
+            SeekFrom::Start(p) => p as i128,
+            SeekFrom::End(d) => self.len as i128 + d as i128,
+            SeekFrom::Current(d) => self.pos as i128 + d as i128,
+        };
+        if p < 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "seek before start",
+            ));
+        }
+        self.pos = p as u64;
+        Ok(self.pos)
+    }
+}
+
+/// The digests, size and format windows of one object being streamed.
+struct ObjectState {
+    name: String,
+    hasher: MultiHasher,
+    windows: bool,
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl ObjectState {
+    fn new(name: String, algs: &[DigestAlgorithm], windows: bool) -> Self {
+        ObjectState {
+            name,
+            hasher: MultiHasher::new(algs),
+            windows,
+            head: Vec::new(),
+            tail: Vec::new(),
+        }
+    }
+
+    fn update(&mut self, chunk: &[u8]) {
+        self.hasher.update(chunk);
+        if self.windows {
+            let take = (WINDOW - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+            // The last WINDOW bytes: append, and trim once twice the window is held, so
+            // that every byte is copied a bounded number of times.
+            if chunk.len() >= WINDOW {
+                self.tail.clear();
+                self.tail.extend_from_slice(&chunk[chunk.len() - WINDOW..]);
+            } else {
+                self.tail.extend_from_slice(chunk);
+                if self.tail.len() >= 2 * WINDOW {
+                    let cut = self.tail.len() - WINDOW;
+                    self.tail.drain(..cut);
+                }
+            }
+        }
+    }
+
+    fn finish(
+        self,
+        formats: Option<&FormatRegistry>,
+        hook: Option<&FormatHook>,
+    ) -> Result<(String, Streamed)> {
+        let size = self.hasher.len();
+        let format = match (formats, hook) {
+            (Some(_), Some(hook)) => Some(hook(&self.name, &self.head, size)),
+            (Some(f), None) => {
+                let mut tail = self.tail;
+                if size as usize <= self.head.len() {
+                    tail = Vec::new();
+                } else if tail.len() > WINDOW {
+                    tail.drain(..tail.len() - WINDOW);
+                }
+                let sparse = Sparse {
+                    head: self.head,
+                    tail,
+                    len: size,
+                    pos: 0,
+                };
+                let hint = self.name.rsplit('/').next();
+                Some(
+                    f.identify_reader(sparse, hint)
+                        .map_err(|e| e.or_path(&self.name))?,
+                )
+            }
+            (None, _) => None,
+        };
+        Ok((
+            self.name,
+            Streamed {
+                size,
+                digests: self.hasher.finalize(),
+                format,
+            },
+        ))
+    }
+}
+
+/// Reads up to `buf.len()` bytes, fewer only at the end of the stream.
+fn fill(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The algorithms to compute for each package entry: the platform's, plus each declared one.
+fn algorithms_by_entry(
+    m: &Manifest,
+    platform_alg: DigestAlgorithm,
+) -> HashMap<String, Vec<DigestAlgorithm>> {
+    let mut algs_by_entry: HashMap<String, Vec<DigestAlgorithm>> = HashMap::new();
+    for o in m.objects.iter().filter(|o| o.binary) {
+        let Some(uri) = o.uri.as_deref() else {
+            continue;
+        };
+        let e = algs_by_entry
+            .entry(uri.trim_start_matches("./").to_string())
+            .or_insert_with(|| vec![platform_alg]);
+        if let Some(a) = DigestAlgorithm::ALL
+            .iter()
+            .find(|a| Some(a.seda_name()) == o.algorithm.as_deref())
+            && !e.contains(a)
+        {
+            e.push(*a);
+        }
+    }
+    algs_by_entry
+}
+
+/// The number of hashing threads for these options: `opts.threads`, or rayon's pool size.
+pub(crate) fn thread_count(opts: &DryRunOptions) -> usize {
+    opts.threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .clamp(1, 64)
+}
+
+/// Streams every object of the package once: size, digests (platform algorithm plus the
+/// declared one) and, when a format referential is given, the identification.
+pub(crate) fn stream_objects(
+    reader: &mut SipReader,
+    m: &Manifest,
+    formats: Option<&Arc<FormatRegistry>>,
+    platform_alg: DigestAlgorithm,
+    opts: &DryRunOptions,
+) -> Result<HashMap<String, Streamed>> {
+    let algs_by_entry = algorithms_by_entry(m, platform_alg);
+    let default_algs = vec![platform_alg];
+    let total: u64 = reader.files().map(|e| e.size).sum();
+    let formats = formats.map(|f| &**f);
+    let hook = opts.format_hook.as_ref();
+    let threads = thread_count(opts);
+    let mut done = 0u64;
+    let mut progress = |n: usize| {
+        done += n as u64;
+        if let Some(p) = &opts.progress {
+            p(done, total);
+        }
+    };
+
+    if threads == 1 {
+        let mut out = HashMap::new();
+        let mut buf = vec![0u8; CHUNK];
+        reader.for_each_object(|entry, r| {
+            let algs = algs_by_entry.get(&entry.name).unwrap_or(&default_algs);
+            let mut st = ObjectState::new(entry.name.clone(), algs, formats.is_some());
+            loop {
+                let n = fill(r, &mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                st.update(&buf[..n]);
+                progress(n);
+            }
+            let (name, s) = st.finish(formats, hook)?;
+            out.insert(name, s);
+            Ok(())
+        })?;
+        return Ok(out);
+    }
+
+    enum Msg {
+        Start(String, Vec<DigestAlgorithm>),
+        Data(Vec<u8>, usize),
+        End,
+    }
+    let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
+    for _ in 0..threads * BUFFERS_PER_WORKER {
+        let _ = pool_tx.send(vec![0u8; CHUNK]);
+    }
+    let pending: Vec<AtomicU64> = (0..threads).map(|_| AtomicU64::new(0)).collect();
+    std::thread::scope(|scope| {
+        let mut senders = Vec::with_capacity(threads);
+        let mut handles = Vec::with_capacity(threads);
+        for w in 0..threads {
+            let (tx, rx) = mpsc::channel::<Msg>();
+            senders.push(tx);
+            let pool_tx = pool_tx.clone();
+            let pending = &pending[w];
+            handles.push(scope.spawn(move || {
+                let mut out: Vec<(String, Streamed)> = Vec::new();
+                let mut err: Option<Error> = None;
+                let mut cur: Option<ObjectState> = None;
+                for msg in rx {
+                    match msg {
+                        Msg::Start(name, algs) => {
+                            cur = Some(ObjectState::new(name, &algs, formats.is_some()));
+                        }
+                        Msg::Data(buf, n) => {
+                            if let Some(st) = cur.as_mut() {
+                                st.update(&buf[..n]);
+                            }
+                            pending.fetch_sub(n as u64, Ordering::Relaxed);
+                            let _ = pool_tx.send(buf);
+                        }
+                        Msg::End => {
+                            if let Some(st) = cur.take()
+                                && err.is_none()
+                            {
+                                match st.finish(formats, hook) {
+                                    Ok(r) => out.push(r),
+                                    Err(e) => err = Some(e),
+                                }
+                            }
+                        }
+                    }
+                }
+                match err {
+                    Some(e) => Err(e),
+                    None => Ok(out),
+                }
+            }));
+        }
+        drop(pool_tx);
+        let gone = || Error::internal("a hashing worker stopped");
+        // A buffer taken from the pool but not sent (end of an object).
+        let mut spare: Option<Vec<u8>> = None;
+        let read = reader.for_each_object(|entry, r| {
+            let w = (0..threads)
+                .min_by_key(|&w| pending[w].load(Ordering::Relaxed))
+                .unwrap_or(0);
+            let algs = algs_by_entry
+                .get(&entry.name)
+                .unwrap_or(&default_algs)
+                .clone();
+            senders[w]
+                .send(Msg::Start(entry.name.clone(), algs))
+                .map_err(|_| gone())?;
+            loop {
+                let mut buf = match spare.take() {
+                    Some(b) => b,
+                    None => pool_rx.recv().map_err(|_| gone())?,
+                };
+                let n = fill(r, &mut buf)?;
+                if n == 0 {
+                    spare = Some(buf);
+                    break;
+                }
+                pending[w].fetch_add(n as u64, Ordering::Relaxed);
+                senders[w].send(Msg::Data(buf, n)).map_err(|_| gone())?;
+                progress(n);
+                if n < CHUNK {
+                    break;
+                }
+            }
+            senders[w].send(Msg::End).map_err(|_| gone())
+        });
+        drop(senders);
+        let mut out = HashMap::new();
+        let mut first_err = read.err();
+        for h in handles {
+            match h.join() {
+                Ok(Ok(v)) => out.extend(v),
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(_) => {
+                    first_err.get_or_insert_with(|| Error::internal("a hashing worker panicked"));
+                }
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparse_reader_reads_windows() {
+        let mut s = Sparse {
+            head: b"ab".to_vec(),
+            tail: b"yz".to_vec(),
+            len: 6,
+            pos: 0,
+        };
+        let mut v = Vec::new();
+        s.read_to_end(&mut v).unwrap();
+        assert_eq!(v, b"ab\0\0yz");
+        s.seek(SeekFrom::End(-1)).unwrap();
+        let mut b = [0u8; 4];
+        assert_eq!(s.read(&mut b).unwrap(), 1);
+        assert_eq!(b[0], b'z');
+    }
+
+    #[test]
+    fn windows_keep_the_first_and_last_bytes() {
+        let data: Vec<u8> = (0..(3 * WINDOW + 12345)).map(|i| (i % 251) as u8).collect();
+        for chunk in [1000, CHUNK, WINDOW, 2 * WINDOW + 7] {
+            let mut st = ObjectState::new("x".into(), &[DigestAlgorithm::Sha256], true);
+            for c in data.chunks(chunk) {
+                st.update(c);
+            }
+            assert_eq!(st.head, &data[..WINDOW], "chunk {chunk}");
+            let tail = &st.tail[st.tail.len() - WINDOW..];
+            assert_eq!(tail, &data[data.len() - WINDOW..], "chunk {chunk}");
+            assert!(st.tail.len() < 2 * WINDOW + chunk);
+        }
+    }
+}
