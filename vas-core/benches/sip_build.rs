@@ -32,7 +32,7 @@ fn make_tree(root: &Path, files: usize, size: usize) {
     }
 }
 
-fn build(src: &Path, out: &Path) {
+fn build(src: &Path, out: &Path, manifest_last: bool) {
     let _ = std::fs::remove_file(out);
     let mut b = SipBuilder::new(SedaVersion::V2_1);
     b.archival_agency("A").transferring_agency("T");
@@ -41,7 +41,9 @@ fn build(src: &Path, out: &Path) {
     let w = WriterOptions::new(PackageFormat::Zip)
         .algorithm(DigestAlgorithm::Sha512)
         .compression(Compression::Stored);
-    b.write_to_file(out, BuildOptions::new(w)).unwrap();
+    let mut o = BuildOptions::new(w);
+    o.manifest_last = manifest_last;
+    b.write_to_file(out, o).unwrap();
 }
 
 fn bench(c: &mut Criterion) {
@@ -62,8 +64,13 @@ fn bench(c: &mut Criterion) {
         make_tree(&src, *files, *size);
         let out = dir.path().join("sip.zip");
         g.throughput(Throughput::Bytes((*files * *size) as u64));
-        g.bench_function(format!("build/{name}"), |b| b.iter(|| build(&src, &out)));
-        build(&src, &out);
+        g.bench_function(format!("build/{name}"), |b| {
+            b.iter(|| build(&src, &out, false))
+        });
+        g.bench_function(format!("build-manifest-last/{name}"), |b| {
+            b.iter(|| build(&src, &out, true))
+        });
+        build(&src, &out, false);
         g.bench_function(format!("verify/{name}"), |b| {
             b.iter(|| {
                 let mut r = SipReader::open(&out, Limits::default()).unwrap();

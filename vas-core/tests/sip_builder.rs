@@ -546,7 +546,8 @@ fn writer_formats_are_read_by_peer_tools() {
 }
 
 /// Writes a zip entry over 4 GiB (zip64 sizes) and reads it back. Slow and needs ~4 GiB
-/// of disk: run with `cargo test -- --ignored`.
+/// of disk: run with `cargo test -- --ignored`. `sip_zip64.rs` runs a cheap version in the
+/// suite (a sparse file of zeros: no disk).
 #[test]
 #[ignore]
 fn zip64_for_an_entry_over_4_gib() {

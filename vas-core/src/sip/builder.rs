@@ -6,8 +6,9 @@
 //! The manifest must carry the digests, and Vitam (like sedalib) expects it first in the
 //! package. [`SipBuilder`] therefore hashes every object in a first pass (in parallel, with
 //! rayon; readers are spooled to temporary files while hashed), builds the manifest, then
-//! streams the manifest and the objects into the package. Each object is hashed again
-//! while written: if a file changed between the two passes the build fails with
+//! streams the manifest and the objects into the package. Each object is hashed once: the
+//! second pass only copies it and checks its size and CRC-32 (a cheap checksum computed in
+//! the first pass too) — if a file changed between the two passes the build fails with
 //! [`ErrorKind::Conflict`] instead of producing a package whose manifest lies.
 //!
 //! With [`BuildOptions::manifest_last`], objects are streamed and hashed in one pass and
@@ -15,7 +16,6 @@
 //! manifest is the same byte for byte.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs::File;
 use std::io::{BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use regex::Regex;
 
 use super::writer::{PackageWriter, WriterOptions};
-use crate::digest::{DigestAlgorithm, Hasher, digest_bytes};
+use crate::digest::{DigestAlgorithm, Hasher, digest_file_crc32, digest_reader_crc32};
 use crate::error::{Error, ErrorKind, Result};
 use crate::seda::{ArchiveTransfer, ArchiveUnit, Document, ObjectSpec, SedaVersion};
 
@@ -787,20 +787,23 @@ impl SipBuilder {
             })
             .collect();
         let identify = opts.identify.clone();
-        let hashed: Vec<(String, u64, Option<FormatGuess>)> = jobs
+        let hashed: Vec<(String, u64, u32, Option<FormatGuess>)> = jobs
             .par_iter()
             .zip(wants_format.par_iter())
             .map(|(job, wants)| {
                 let r = match job {
                     Some(Job::Path(p)) => {
-                        let (d, n) = hash_path(alg, p)?;
+                        let (d, n, crc) = digest_file_crc32(alg, p)?;
                         let g = match (&identify, wants) {
                             (Some(f), true) => f(p),
                             _ => None,
                         };
-                        Ok((d, n, g))
+                        Ok((d, n, crc, g))
                     }
-                    Some(Job::Bytes(b)) => Ok((digest_bytes(alg, b), b.len() as u64, None)),
+                    Some(Job::Bytes(b)) => {
+                        let (d, n, crc) = digest_reader_crc32(alg, *b)?;
+                        Ok((d, n, crc, None))
+                    }
                     None => Err(Error::internal("reader not spooled")),
                 }?;
                 let d = done.fetch_add(r.1, Ordering::Relaxed) + r.1;
@@ -817,7 +820,7 @@ impl SipBuilder {
 
         // Object ids and URIs.
         let mut objects: Vec<BuiltObject> = Vec::with_capacity(flat.len());
-        for (n, ((ui, oi), (digest, size, guess))) in flat.iter().zip(&hashed).enumerate() {
+        for (n, ((ui, oi), (digest, size, _, guess))) in flat.iter().zip(&hashed).enumerate() {
             if let Some(g) = guess {
                 let o = &mut self.units[*ui].objects[*oi];
                 o.format_id = g.puid.clone();
@@ -837,21 +840,28 @@ impl SipBuilder {
         let doc = self.document(&flat, &objects, &opts)?;
         let manifest = doc.to_string()?.into_bytes();
 
-        // Pass 2: write the manifest, then stream the objects, re-hashing them.
+        // Pass 2: write the manifest, then stream the objects. They are not hashed again:
+        // their size and CRC-32 must equal those of pass 1, else the object changed in
+        // between and the build fails instead of writing a manifest that lies.
         let mut pw = PackageWriter::new(w, opts.writer.clone())?;
         let m = pw.add_bytes(&opts.manifest_name, &manifest)?;
         let done = AtomicU64::new(0);
-        for ((ui, oi), bo) in flat.iter().zip(&objects) {
+        for (((ui, oi), bo), (_, _, crc, _)) in flat.iter().zip(&objects).zip(&hashed) {
             let o = &self.units[*ui].objects[*oi];
-            let written = match &o.source {
-                Source::Path(p) => pw.add_file(&bo.uri, p)?,
-                Source::Bytes(b) => pw.add_bytes(&bo.uri, b)?,
+            let res = match &o.source {
+                Source::Path(p) => pw.add_file_prehashed(&bo.uri, p, &bo.digest, bo.size, *crc),
+                Source::Bytes(b) => {
+                    pw.add_reader_prehashed(&bo.uri, &b[..], &bo.digest, bo.size, *crc)
+                }
                 Source::Reader(_) => return Err(Error::internal("reader not spooled")),
             };
-            if written.digest != bo.digest || written.size != bo.size {
+            if let Err(err) = res {
+                if err.kind() != ErrorKind::Conflict {
+                    return Err(err);
+                }
                 let mut e = Error::new(
                     ErrorKind::Conflict,
-                    "object changed between hashing and writing",
+                    format!("object changed between hashing and writing: {err}"),
                 )
                 .with_id(&bo.id);
                 if let Source::Path(p) = &o.source {
@@ -1177,11 +1187,6 @@ impl SipBuilder {
 enum Job<'a> {
     Path(&'a Path),
     Bytes(&'a [u8]),
-}
-
-fn hash_path(alg: DigestAlgorithm, p: &Path) -> Result<(String, u64)> {
-    let f = File::open(p).map_err(|e| Error::from(e).with_path(p))?;
-    crate::digest::digest_reader(alg, f).map_err(|e| e.or_path(p))
 }
 
 /// `.ext` when the file name has a short alphanumeric extension, else nothing (so URIs

@@ -10,7 +10,7 @@ use zip::write::SimpleFileOptions;
 
 use super::Limits;
 use super::names::check_entry_name;
-use crate::digest::{DigestAlgorithm, HashingReader};
+use crate::digest::{DigestAlgorithm, Hasher};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The container written by [`PackageWriter`].
@@ -159,6 +159,9 @@ pub struct PackageWriter<W: Write + Seek> {
     written: Vec<WrittenEntry>,
     zip_time: zip::DateTime,
     tar_mtime: u64,
+    /// The copy buffer, reused for every entry (large reads and writes: fewer syscalls
+    /// than `io::copy`'s 8 KiB).
+    buf: Vec<u8>,
 }
 
 impl PackageWriter<BufWriter<File>> {
@@ -214,6 +217,7 @@ impl<W: Write + Seek> PackageWriter<W> {
             written: Vec::new(),
             zip_time,
             tar_mtime,
+            buf: Vec::new(),
         })
     }
 
@@ -266,9 +270,109 @@ impl<W: Write + Seek> PackageWriter<W> {
         size: Option<u64>,
         compression: Compression,
     ) -> Result<WrittenEntry> {
+        let tap = Tap::new(
+            Exact::new(reader, size),
+            Some(Hasher::new(self.opts.algorithm)),
+            false,
+        );
+        self.add_entry(name, tap, size, compression)
+    }
+
+    /// Adds an entry whose digest the caller already computed (e.g. in a parallel hashing
+    /// pass, to write the manifest first): the data is copied without being hashed again,
+    /// and its size and CRC-32 must equal `size` and `crc32` (from
+    /// [`crate::digest::digest_file_crc32`]) or the entry fails with
+    /// [`ErrorKind::Conflict`] — the source changed since it was hashed, and a manifest
+    /// carrying `digest` would lie.
+    ///
+    /// ```
+    /// use vas_core::digest::{DigestAlgorithm, digest_reader_crc32};
+    /// use vas_core::sip::{PackageFormat, PackageWriter, WriterOptions};
+    ///
+    /// let mut w = PackageWriter::new(
+    ///     std::io::Cursor::new(Vec::new()),
+    ///     WriterOptions::new(PackageFormat::Zip),
+    /// )
+    /// .unwrap();
+    /// let (digest, size, crc) = digest_reader_crc32(DigestAlgorithm::Sha512, &b"hello"[..]).unwrap();
+    /// let e = w.add_reader_prehashed("Content/a", &b"hello"[..], &digest, size, crc).unwrap();
+    /// assert_eq!(e.digest, digest);
+    /// // Different bytes than those hashed: refused.
+    /// let err = w.add_reader_prehashed("Content/b", &b"hellO"[..], &digest, size, crc);
+    /// assert_eq!(err.unwrap_err().kind(), vas_core::ErrorKind::Conflict);
+    /// ```
+    pub fn add_reader_prehashed(
+        &mut self,
+        name: &str,
+        reader: impl Read,
+        digest: &str,
+        size: u64,
+        crc32: u32,
+    ) -> Result<WrittenEntry> {
+        let c = self.opts.compression;
+        let tap = Tap::new(Exact::new(reader, Some(size)), None, true);
+        let (_, got_crc) = self.add_entry_raw(name, tap, Some(size), c)?;
+        if got_crc != Some(crc32) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                "source changed between hashing and writing (CRC-32 differs)",
+            )
+            .with_path(name));
+        }
+        let w = WrittenEntry {
+            name: name.to_string(),
+            digest: digest.to_string(),
+            algorithm: self.opts.algorithm,
+            size,
+        };
+        self.written.push(w.clone());
+        Ok(w)
+    }
+
+    /// [`PackageWriter::add_reader_prehashed`] for a file on disk.
+    pub fn add_file_prehashed(
+        &mut self,
+        name: &str,
+        path: impl AsRef<Path>,
+        digest: &str,
+        size: u64,
+        crc32: u32,
+    ) -> Result<WrittenEntry> {
+        let path = path.as_ref();
+        let f = File::open(path).map_err(|e| Error::from(e).with_path(path))?;
+        self.add_reader_prehashed(name, f, digest, size, crc32)
+            .map_err(|e| e.or_path(path))
+    }
+
+    fn add_entry<R: Read>(
+        &mut self,
+        name: &str,
+        src: Tap<R>,
+        size: Option<u64>,
+        compression: Compression,
+    ) -> Result<WrittenEntry> {
+        let (hasher, _) = self.add_entry_raw(name, src, size, compression)?;
+        let hasher = hasher.ok_or_else(|| Error::internal("entry written without a hasher"))?;
+        let n = hasher.len();
+        let w = WrittenEntry {
+            name: name.to_string(),
+            digest: hasher.finalize_hex(),
+            algorithm: self.opts.algorithm,
+            size: n,
+        };
+        self.written.push(w.clone());
+        Ok(w)
+    }
+
+    /// Writes one entry from `src`; returns the tap's hasher and CRC-32 (when it had them).
+    fn add_entry_raw<R: Read>(
+        &mut self,
+        name: &str,
+        mut src: Tap<R>,
+        size: Option<u64>,
+        compression: Compression,
+    ) -> Result<(Option<Hasher>, Option<u32>)> {
         self.check_name(name, false)?;
-        let alg = self.opts.algorithm;
-        let mut src = HashingReader::new(Exact::new(reader, size), alg);
         match &mut self.inner {
             Inner::Zip(z) => {
                 let method = match compression {
@@ -289,7 +393,7 @@ impl<W: Write + Seek> PackageWriter<W> {
                     .unix_permissions(0o644)
                     .large_file(large);
                 z.start_file(name, o).map_err(|e| zip_write_err(e, name))?;
-                io::copy(&mut src, z.as_mut()).map_err(|e| copy_err(e, name))?;
+                copy_with(&mut self.buf, &mut src, z.as_mut()).map_err(|e| copy_err(e, name))?;
             }
             Inner::Tar(b) => {
                 tar_append(b, name, &mut src, size, self.tar_mtime)?;
@@ -299,16 +403,9 @@ impl<W: Write + Seek> PackageWriter<W> {
             }
             Inner::Done => return Err(Error::internal("writer already finished")),
         }
-        let (exact, digest, n) = src.finish();
+        let (exact, hasher, crc) = src.finish();
         exact.check_end().map_err(|e| e.with_path(name))?;
-        let w = WrittenEntry {
-            name: name.to_string(),
-            digest,
-            algorithm: alg,
-            size: n,
-        };
-        self.written.push(w.clone());
-        Ok(w)
+        Ok((hasher, crc))
     }
 
     /// Adds an explicit directory entry (not needed for files: readers create parents).
@@ -449,6 +546,61 @@ fn tar_dir<T: Write>(b: &mut tar::Builder<T>, name: &str, mtime: u64) -> Result<
     let n = format!("{}/", name.trim_end_matches('/'));
     b.append_data(&mut h, n, io::empty())?;
     Ok(())
+}
+
+/// Size of the copy buffer of [`PackageWriter`].
+const COPY_BUF: usize = 256 * 1024;
+
+/// `io::copy` with a large reusable buffer.
+fn copy_with(buf: &mut Vec<u8>, src: &mut impl Read, dst: &mut impl Write) -> io::Result<u64> {
+    if buf.len() < COPY_BUF {
+        buf.resize(COPY_BUF, 0);
+    }
+    let mut total = 0u64;
+    loop {
+        let n = match src.read(buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        dst.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+}
+
+/// A reader that feeds what it yields to a hasher and/or a CRC-32.
+struct Tap<R> {
+    inner: Exact<R>,
+    hasher: Option<Hasher>,
+    crc: Option<crc32fast::Hasher>,
+}
+
+impl<R: Read> Tap<R> {
+    fn new(inner: Exact<R>, hasher: Option<Hasher>, crc: bool) -> Self {
+        Tap {
+            inner,
+            hasher,
+            crc: crc.then(crc32fast::Hasher::new),
+        }
+    }
+
+    fn finish(self) -> (Exact<R>, Option<Hasher>, Option<u32>) {
+        (self.inner, self.hasher, self.crc.map(|c| c.finalize()))
+    }
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        if let Some(c) = &mut self.crc {
+            c.update(&buf[..n]);
+        }
+        Ok(n)
+    }
 }
 
 /// Makes sure a reader yields exactly the announced number of bytes.
