@@ -109,7 +109,7 @@ impl FromStr for DigestAlgorithm {
     }
 }
 
-/// The SHA-2 implementation: ring's assembly (feature `asm-sha`, the default) or the
+/// The SHA-2 implementation: ring's assembly (feature `asm-sha`, on for the `vas` command line) or the
 /// pure-Rust `sha2` crate. Both give the same digests (checked by the tests below).
 #[cfg(feature = "asm-sha")]
 type Sha2Ctx = ring::digest::Context;
