@@ -648,6 +648,15 @@ impl Archive {
             })
     }
 
+    /// Whether `k` is a key of this tenant on the offers.
+    fn owns_key(&self, k: &str) -> bool {
+        if self.prefix.is_empty() {
+            !k.starts_with(&format!("{TENANTS_DIR}/"))
+        } else {
+            k.starts_with(&self.prefix)
+        }
+    }
+
     /// The tenant this handle reads and writes.
     pub fn tenant(&self) -> u32 {
         self.tenant
@@ -1683,7 +1692,12 @@ impl Archive {
                 expected.push((k, f));
             }
         }
-        let report = self.strategy.audit(Some(&expected), true)?;
+        let mut report = self.strategy.audit(Some(&expected), true)?;
+        // The offers are shared by the tenants: another tenant's keys are not this one's
+        // business (neither superfluous nor to repair).
+        report
+            .findings
+            .retain(|f| f.key.as_ref().is_none_or(|k| self.owns_key(k.as_str())));
         let mut s = AuditSummary {
             checked: expected.len() * self.strategy.offers().len(),
             findings: report
