@@ -287,6 +287,35 @@ offers = ["fs-1", "fs-2"]
 referent = "fs-1"
 "#;
 
+/// The environment variable naming a failpoint of [`Archive::ingest`] at which the
+/// process aborts (no destructor, no flush: as abrupt as `kill -9`), so that crash tests
+/// cover every window deterministically. Points, in order: `after-journal`,
+/// `after-objects`, `after-documents` (the last before the catalog commit),
+/// `after-catalog-commit`, `after-lifecycles`, `after-logbook`.
+pub const FAILPOINT_ENV: &str = "VAS_ARCHIVE_FAILPOINT";
+
+/// The failpoints of [`FAILPOINT_ENV`], in the order an ingest passes them.
+pub const FAILPOINTS: &[&str] = &[
+    "after-journal",
+    "after-objects",
+    "after-documents",
+    "after-catalog-commit",
+    "after-lifecycles",
+    "after-logbook",
+];
+
+fn failpoint(name: &str) {
+    static WANTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if WANTED
+        .get_or_init(|| std::env::var(FAILPOINT_ENV).ok())
+        .as_deref()
+        == Some(name)
+    {
+        eprintln!("vas: failpoint {name}: aborting");
+        std::process::abort();
+    }
+}
+
 fn key(s: &str) -> Result<ObjectKey> {
     ObjectKey::new(s)
 }
@@ -1151,6 +1180,7 @@ impl Archive {
             &jpath,
             &serde_json::to_vec(&journal).map_err(|e| Error::internal(e.to_string()))?,
         )?;
+        failpoint("after-journal");
         let mut stage = "STORAGE_AVAILABILITY_CHECK";
         let result = self.store_and_index(sip, &v, &sys, &op, &mut rec, &mut stage);
         if let Err(e) = &result {
@@ -1204,8 +1234,12 @@ impl Archive {
                 for lc in lcs {
                     lb.append_lifecycle(lc)?;
                 }
+                failpoint("after-lifecycles");
             }
             lb.append_operation(&crate::logbook::from_report(&report, &ctx).0)?;
+        }
+        if result.is_ok() {
+            failpoint("after-logbook");
         }
         std::fs::remove_file(&jpath).map_err(|e| io_at(e, &jpath))?;
         let ok = result.is_ok();
@@ -1269,6 +1303,7 @@ impl Archive {
         for _ in 0..stored {
             rec.item("OBJ_STORAGE", Status::Ok, None, None);
         }
+        failpoint("after-objects");
         // Documents.
         *stage = "OG_METADATA_INDEXATION";
         let mut groups: Vec<ObjectGroupRecord> = Vec::new();
@@ -1367,6 +1402,7 @@ impl Archive {
             });
             units.push(r);
         }
+        failpoint("after-documents");
         // The commit point.
         let batch = IndexBatch {
             units,
@@ -1382,6 +1418,7 @@ impl Archive {
             rec.end_step();
             return Err(e);
         }
+        failpoint("after-catalog-commit");
         for _ in &batch.units {
             rec.item("UNIT_METADATA_INDEXATION", Status::Ok, None, None);
         }
