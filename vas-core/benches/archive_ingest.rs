@@ -8,7 +8,7 @@
 //! files to two folders with the same fsync setting — the storage floor of this layout.
 //!
 //! `cargo bench -p vas-core --bench archive_ingest` prints one JSON line per measurement.
-//! Run as a test (`cargo test --benches`), it checks itself on 300 units.
+//! Run as a test (`cargo test --benches`), it checks itself on 300 units without fsync.
 
 use std::io::Write;
 use std::path::Path;
@@ -58,7 +58,8 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(100_000)
     };
-    let fsync = !matches!(std::env::var("VAS_BENCH_FSYNC").as_deref(), Ok("0"));
+    // As a test: no fsync (a smoke check, not a measurement).
+    let fsync = !test_mode && !matches!(std::env::var("VAS_BENCH_FSYNC").as_deref(), Ok("0"));
     let dir = tempfile::tempdir().unwrap();
     let sip = dir.path().join("sip.zip");
     let units = make_sip(&sip, n);
@@ -82,11 +83,18 @@ fn main() {
     let t = Instant::now();
     let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
     let secs = t.elapsed().as_secs_f64();
-    assert!(r.report.outcome.is_accepted(), "{:?}", r.report.out_details());
+    assert!(
+        r.report.outcome.is_accepted(),
+        "{:?}",
+        r.report.out_details()
+    );
     assert_eq!(a.counts().unwrap().0, units as u64);
     // The average unit document size, for the peer.
     let hits = a
-        .search(FULL_ACCESS, &json!({"$query": {"$exists": "#id"}, "$filter": {"$limit": 50}}))
+        .search(
+            FULL_ACCESS,
+            &json!({"$query": {"$exists": "#id"}, "$filter": {"$limit": 50}}),
+        )
         .unwrap();
     let sample = hits["$results"][0]["#id"].as_str().unwrap().to_string();
     let doc_len = a
