@@ -11,7 +11,10 @@
 //! - `access-contracts.json`: the access contracts every read is checked against;
 //! - `journal/`: one file per ingest in progress (crash recovery);
 //! - `lock`: locked by the process that has the archive open (a second [`Archive::open`]
-//!   answers `Conflict`).
+//!   answers `Conflict`);
+//! - `tenants/<N>/`: an added tenant (its own contracts, referentials, catalog, logbooks,
+//!   journal and lock; its keys on the shared offers under `tenants/<N>/`), opened with
+//!   [`Archive::open_tenant`].
 //!
 //! # Ingest, all or nothing
 //! [`Archive::ingest`] validates the SIP (container, manifest, declared digests streamed from
@@ -125,7 +128,8 @@ pub const FULL_ACCESS: &str = "FULL_ACCESS";
 pub struct ArchiveConfig {
     /// Configuration format version (1).
     pub format: u32,
-    /// The tenant ingests and reads use.
+    /// The archive's own tenant (what [`Archive::open`] opens); added tenants live in
+    /// `tenants/<N>/` (see [`Archive::add_tenant`]).
     pub tenant: u32,
     /// The storage configuration file, relative to the archive folder.
     pub offers: String,
