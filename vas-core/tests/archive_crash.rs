@@ -147,3 +147,82 @@ fn kill_minus_nine_at_random_points() {
     assert_eq!(units_by_op(&a).len(), committed + 1);
     assert!(a.verify().unwrap().is_ok());
 }
+
+/// Deterministic coverage of every window: the ingest aborts at each named failpoint (the
+/// windows before *and after* the catalog commit); the archive reopens clean, the
+/// operation is all there (committed: with its logbook entry) or not at all, and the SIP
+/// can be ingested again.
+#[test]
+fn abort_at_every_failpoint() {
+    use vas_core::archive::{FAILPOINT_ENV, FAILPOINTS};
+    let vas = env!("CARGO_BIN_EXE_vas");
+    let dir = tempfile::tempdir().unwrap();
+    let sip = dir.path().join("sip.zip");
+    make_sip(&sip);
+    let root = dir.path().join("archive");
+    drop(Archive::create(&root, &InitOptions::default()).unwrap());
+    let mut committed = 0usize;
+    for (i, point) in FAILPOINTS.iter().enumerate() {
+        let out = Command::new(vas)
+            .args(["archive", "ingest", "--json"])
+            .arg(&root)
+            .arg(&sip)
+            .env(FAILPOINT_ENV, point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the ingest did not stop");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(&format!("failpoint {point}")),
+            "{point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let after_commit = i
+            >= FAILPOINTS
+                .iter()
+                .position(|p| *p == "after-catalog-commit")
+                .unwrap();
+        if after_commit {
+            committed += 1;
+        }
+        let a = Archive::open(&root).unwrap();
+        let v = a.verify().unwrap();
+        assert!(v.is_ok(), "{point}: {:?}", v.problems);
+        let by_op = units_by_op(&a);
+        assert_eq!(by_op.len(), committed, "{point}: committed operations");
+        for (op, n) in &by_op {
+            assert_eq!(*n, UNITS + 1, "{point}: operation {op} is partial");
+            // Every committed operation has its (accepted) logbook entry.
+            let o = a.operation(op).unwrap();
+            assert!(
+                matches!(o.event.outcome.as_str(), "OK" | "WARNING"),
+                "{point}: {op}"
+            );
+        }
+        // One logbook operation per attempt: refused/undone ones are FATAL.
+        let ops = a.operations().unwrap();
+        assert_eq!(ops.len(), i + 1, "{point}: logbook operations");
+        if !after_commit {
+            assert_eq!(ops.last().unwrap().event.outcome, "FATAL", "{point}");
+        }
+        assert!(
+            std::fs::read_dir(root.join("journal"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "{point}: journal left behind"
+        );
+        let objects = a.strategy().referent().list("objects/").unwrap().len();
+        assert_eq!(objects, committed * UNITS, "{point}: orphan objects");
+        let units = a.strategy().referent().list("units/").unwrap().len();
+        assert_eq!(
+            units,
+            committed * (UNITS + 1),
+            "{point}: orphan unit documents"
+        );
+    }
+    let a = Archive::open(&root).unwrap();
+    let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
+    assert!(r.report.outcome.is_accepted());
+    assert_eq!(units_by_op(&a).len(), committed + 1);
+    assert!(a.verify().unwrap().is_ok());
+}

@@ -1,7 +1,7 @@
 //! SEDA messages the archive writes: the ArchiveTransferReply of an ingest and the
 //! ArchiveDeliveryRequestReply (DIP) of an export.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -10,12 +10,19 @@ use serde_json::Value;
 
 use super::Archive;
 use super::manifest::{MUnit, Manifest};
-use crate::catalog::ObjectGroupRecord;
+use crate::catalog::{ObjectGroupRecord, ObjectRecord};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{IdKind, format_ms};
 use crate::ingest::Report;
+use crate::seda::{
+    ArchiveUnit, ArchiveUnitItem, BinaryDataObject, BinaryDataObjectItem, DataObjectGroup,
+    DataObjectGroupItem, DataObjectPackage, DataObjectPackageItem, DataObjectRef,
+    DescriptiveMetadataItem, Document, Element, ElementMeta, FormatIdentification, Message,
+    MessageItem, MessageKind, Organization, PhysicalDataObject, SedaReader, SedaVersion, Text,
+};
 use crate::sip::{PackageFormat, PackageWriter, WriterOptions};
 use crate::xml::escape_text as esc;
+use crate::xml::{Limits, XEvent, XmlReader};
 
 const NS: &str = "fr:gouv:culture:archivesdefrance:seda:v2.1";
 
@@ -44,6 +51,15 @@ pub struct DipSummary {
     pub objects: usize,
     /// Bytes of objects exported.
     pub bytes: u64,
+    /// The SEDA version of the manifest (`2.1`, `2.2`, `2.3`).
+    pub seda_version: String,
+    /// The schema the manifest was checked against before the DIP was written: `official`
+    /// (the official XSD of its version) or `vitam-lenient` (Vitam's variant, when some
+    /// unit carries what Vitam accepted at ingest but the official schema forbids, e.g. an
+    /// extension element in `Content`).
+    pub schema: String,
+    /// With `vitam-lenient`: the first element the official schema refused, and why.
+    pub official_finding: Option<String>,
 }
 
 fn first_string(v: &Value) -> Option<String> {
@@ -159,8 +175,63 @@ fn file_name(id: &str, format_ext: &str) -> String {
     format!("Content/{id}{format_ext}")
 }
 
+/// Options of [`Archive::dip_with`](super::Archive::dip_with).
+#[derive(Debug, Clone, Default)]
+pub struct DipOptions {
+    /// The SEDA version of the DIP manifest. Default: the version of the SIPs the exported
+    /// units were ingested from (the highest one when they differ; 2.1 for units ingested
+    /// before the archive kept it).
+    pub version: Option<SedaVersion>,
+    /// Refuse (`Unsupported`) rather than fall back to Vitam's lenient schema when the
+    /// content as ingested is not valid against the official XSD of any tried version.
+    pub strict: bool,
+}
+
+/// Parses a typed SEDA element from a fragment whose root declares the SEDA namespace of
+/// `version`.
+fn parse_fragment<T: Element>(xml: &str, version: SedaVersion) -> Result<T> {
+    let mut r = SedaReader {
+        xml: XmlReader::new(xml.as_bytes(), Limits { max_depth: 200 }),
+        version,
+    };
+    r.xml.set_target_namespace(version.namespace().as_bytes());
+    loop {
+        match r.xml.next()? {
+            XEvent::Start(s) => return T::parse(&mut r, &s),
+            XEvent::Eof => {
+                return Err(Error::new(ErrorKind::Corrupt, "empty stored SEDA fragment"));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A unit's stored SEDA (`seda` of its document on the offers): version and the
+/// `ArchiveUnitProfile`/`Management`/`Content` children as ingested.
+fn stored_unit(doc: &Value) -> Option<(SedaVersion, String)> {
+    let s = doc.get("seda")?;
+    let v: SedaVersion = s.get("version")?.as_str()?.parse().ok()?;
+    Some((v, s.get("xml")?.as_str()?.to_string()))
+}
+
+fn leaf(value: impl Into<String>) -> Text {
+    Text::new(value)
+}
+
+fn organization(id: &str) -> Organization {
+    let mut o = Organization::default();
+    o.set_text("Identifier", id);
+    o
+}
+
 /// Writes the DIP of the units `query` selects under `contract`.
-pub(crate) fn export(a: &Archive, contract: &str, query: &Value, out: &Path) -> Result<DipSummary> {
+pub(crate) fn export(
+    a: &Archive,
+    contract: &str,
+    query: &Value,
+    out: &Path,
+    opts: &DipOptions,
+) -> Result<DipSummary> {
     let c = a.contract(contract)?.clone();
     let answer = a.search(contract, query)?;
     let results = answer["$results"].as_array().cloned().unwrap_or_default();
@@ -170,27 +241,49 @@ pub(crate) fn export(a: &Archive, contract: &str, query: &Value, out: &Path) -> 
         units: results.len(),
         ..Default::default()
     };
+    // Each unit as ingested (from the offers, where its document is kept with its SEDA).
+    let mut stored: Vec<(SedaVersion, String)> = Vec::with_capacity(results.len());
+    for u in &results {
+        let id = u["#id"].as_str().unwrap_or_default();
+        let doc = a.read_doc(&super::unit_key(&a.prefix, id))?;
+        stored.push(match stored_unit(&doc) {
+            Some(s) => s,
+            None => {
+                // Ingested before the archive kept the SEDA: the catalog's Content.
+                let mut x = String::new();
+                content_xml(&mut x, u, None, id);
+                (SedaVersion::V2_1, x)
+            }
+        });
+    }
+    let first = opts
+        .version
+        .or_else(|| stored.iter().map(|s| s.0).max())
+        .unwrap_or(SedaVersion::V2_1);
     // Groups, read through the contract.
-    let mut groups: BTreeMap<String, ObjectGroupRecord> = BTreeMap::new();
+    let mut groups: BTreeMap<String, (ObjectGroupRecord, Value)> = BTreeMap::new();
     for u in &results {
         if let Some(g) = u["#object"].as_str()
             && !groups.contains_key(g)
         {
             let doc = {
                 let cat = super::lock(&a.catalog);
-                cat.view(a.config.tenant, &c)?.get_object_group(g)?
+                cat.view(a.tenant(), &c)?.get_object_group(g)?
             };
-            groups.insert(g.to_string(), ObjectGroupRecord::from_document(&doc)?);
+            let rec = ObjectGroupRecord::from_document(&doc)?;
+            let seda = a
+                .read_doc(&super::group_key(&a.prefix, g))
+                .map(|d| d["seda"].clone())
+                .unwrap_or(Value::Null);
+            groups.insert(g.to_string(), (rec, seda));
         }
     }
-    let tmp = out.with_extension("part");
-    let mut w = PackageWriter::create(&tmp, WriterOptions::new(PackageFormat::Zip))?;
-    let mut objects_xml = String::new();
-    for (gid, g) in &groups {
-        // Latest version of each allowed usage.
-        let mut latest: BTreeMap<&str, &crate::catalog::ObjectRecord> = BTreeMap::new();
+    // Latest version of each allowed usage, per group.
+    let mut exported: Vec<(&str, Vec<(&ObjectRecord, String)>)> = Vec::new();
+    for (gid, (g, seda)) in &groups {
+        let mut latest: BTreeMap<&str, &ObjectRecord> = BTreeMap::new();
         for o in &g.objects {
-            if !c.allows_usage(&o.usage) || o.storage_key.is_none() {
+            if !c.allows_usage(&o.usage) {
                 continue;
             }
             match latest.get(o.usage.as_str()) {
@@ -200,86 +293,244 @@ pub(crate) fn export(a: &Archive, contract: &str, query: &Value, out: &Path) -> 
                 }
             }
         }
-        if latest.is_empty() {
-            continue;
+        if !latest.is_empty() {
+            let objs = latest
+                .into_values()
+                .map(|o| {
+                    let inner = seda["objects"][&o.id]["xml"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    (o, inner)
+                })
+                .collect();
+            exported.push((gid, objs));
         }
-        let _ = write!(objects_xml, r#"<DataObjectGroup id="{gid}">"#);
-        for o in latest.values() {
+    }
+    // The manifest: in the requested version, or (by default) the units' SIP version, else
+    // the first later version in which the content as ingested is valid (Vitam accepts
+    // some later elements in older SIPs, e.g. `SigningInformation` in SEDA 2.1).
+    let candidates: Vec<SedaVersion> = match opts.version {
+        Some(v) => vec![v],
+        None => SedaVersion::ALL
+            .into_iter()
+            .filter(|v| *v >= first)
+            .collect(),
+    };
+    let mut manifest: Option<(SedaVersion, Vec<u8>)> = None;
+    let mut refusal: Option<Error> = None;
+    for v in candidates {
+        let built = build_manifest(
+            v,
+            &msg,
+            contract,
+            a.ids().clock().now_ms(),
+            &results,
+            &stored,
+            &exported,
+        )
+        .and_then(|x| check_manifest(v, &x).map(|()| x));
+        match built {
+            Ok(x) => {
+                manifest = Some((v, x));
+                break;
+            }
+            Err(e) => {
+                refusal.get_or_insert(e);
+            }
+        }
+    }
+    let (version, xml) = match manifest {
+        Some(m) => {
+            sum.schema = "official".into();
+            m
+        }
+        None if !opts.strict => {
+            // What Vitam accepted at ingest: valid against its lenient variant.
+            let v = opts.version.unwrap_or(first);
+            let x = build_manifest(
+                v,
+                &msg,
+                contract,
+                a.ids().clock().now_ms(),
+                &results,
+                &stored,
+                &exported,
+            )?;
+            check_manifest_mode(v, &x, crate::schema::Mode::VitamLenient)?;
+            sum.schema = "vitam-lenient".into();
+            sum.official_finding = refusal.map(|e| e.message().to_string());
+            (v, x)
+        }
+        None => {
+            return Err(refusal.unwrap_or_else(|| Error::internal("no SEDA version to try")));
+        }
+    };
+    sum.seda_version = version.as_str().into();
+    let tmp = out.with_extension("part");
+    let mut w = PackageWriter::create(&tmp, WriterOptions::new(PackageFormat::Zip))?;
+    for (_, objs) in &exported {
+        for (o, _) in objs {
+            if o.storage_key.is_none() {
+                continue;
+            }
             let (k, fx) = Archive::fixity_of(o)?;
-            let name = file_name(&o.id, "");
             let mut r = a.strategy.get(&k, Some(&fx))?;
-            w.add_reader(&name, &mut r, Some(o.size))?;
+            w.add_reader(&file_name(&o.id, ""), &mut r, Some(o.size))?;
             sum.objects += 1;
             sum.bytes += o.size;
-            let _ = write!(
-                objects_xml,
-                r#"<BinaryDataObject id="{}"><DataObjectVersion>{}_{}</DataObjectVersion><Uri>{name}</Uri><MessageDigest algorithm="{}">{}</MessageDigest><Size>{}</Size>"#,
-                o.id,
-                esc(&o.usage),
-                o.version,
-                esc(&o.algorithm),
-                o.digest,
-                o.size
-            );
-            if let Some(f) = &o.format_id {
-                let _ = write!(
-                    objects_xml,
-                    "<FormatIdentification><FormatId>{}</FormatId></FormatIdentification>",
-                    esc(f)
-                );
-            }
-            objects_xml.push_str("</BinaryDataObject>");
         }
-        objects_xml.push_str("</DataObjectGroup>");
     }
-    let now = format_ms(a.ids().clock().now_ms());
-    let mut x = String::new();
-    let _ = write!(
-        x,
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<ArchiveDeliveryRequestReply xmlns="{NS}">
-<Date>{now}</Date><MessageIdentifier>{msg}</MessageIdentifier><CodeListVersions/>
-<DataObjectPackage>{objects_xml}<DescriptiveMetadata>"#
-    );
-    for u in &results {
-        let id = u["#id"].as_str().unwrap_or_default();
-        let _ = write!(x, r#"<ArchiveUnit id="{id}">"#);
-        content_xml(&mut x, u, None, id);
-        if let Some(g) = u["#object"].as_str()
-            && groups.get(g).is_some_and(|gr| {
-                gr.objects
-                    .iter()
-                    .any(|o| c.allows_usage(&o.usage) && o.storage_key.is_some())
-            })
-        {
-            let _ = write!(
-                x,
-                "<DataObjectReference><DataObjectGroupReferenceId>{g}</DataObjectGroupReferenceId></DataObjectReference>"
-            );
-        }
-        x.push_str("</ArchiveUnit>");
-    }
-    let _ = write!(
-        x,
-        "</DescriptiveMetadata><ManagementMetadata/></DataObjectPackage>\n<ReplyCode>OK</ReplyCode><MessageRequestIdentifier>{}</MessageRequestIdentifier>",
-        esc(contract)
-    );
-    for u in &results {
-        let _ = write!(
-            x,
-            "<UnitIdentifier>{}</UnitIdentifier>",
-            esc(u["#id"].as_str().unwrap_or_default())
-        );
-    }
-    let _ = writeln!(
-        x,
-        "<ArchivalAgency><Identifier>vas</Identifier></ArchivalAgency><Requester><Identifier>{}</Identifier></Requester></ArchiveDeliveryRequestReply>",
-        esc(contract)
-    );
-    w.add_bytes("manifest.xml", x.as_bytes())?;
+    w.add_bytes("manifest.xml", &xml)?;
     w.finish()?;
     std::fs::rename(&tmp, out).map_err(|e| {
         Error::new(ErrorKind::Io, format!("cannot write the DIP: {e}")).with_path(out)
     })?;
     Ok(sum)
+}
+
+/// The manifest must be valid against the official XSD of its version (bundled schemas).
+fn check_manifest(v: SedaVersion, xml: &[u8]) -> Result<()> {
+    check_manifest_mode(v, xml, crate::schema::Mode::Strict)
+}
+
+fn check_manifest_mode(v: SedaVersion, xml: &[u8], mode: crate::schema::Mode) -> Result<()> {
+    let sv = match v {
+        SedaVersion::V2_1 => crate::schema::SedaVersion::V2_1,
+        SedaVersion::V2_2 => crate::schema::SedaVersion::V2_2,
+        SedaVersion::V2_3 => crate::schema::SedaVersion::V2_3,
+    };
+    let report = crate::schema::SchemaSet::seda_mode(sv, mode)?.validate_bytes(xml);
+    match report.findings.first() {
+        None if report.is_valid() => Ok(()),
+        None => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("the DIP manifest is not valid SEDA {v}"),
+        )),
+        Some(f) => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "the exported units cannot be written as valid SEDA {v}: {} ({})",
+                f.message, f.path
+            ),
+        )
+        .with_element(f.path.clone())),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_manifest(
+    version: SedaVersion,
+    msg: &str,
+    contract: &str,
+    now_ms: u64,
+    results: &[Value],
+    stored: &[(SedaVersion, String)],
+    exported: &[(&str, Vec<(&ObjectRecord, String)>)],
+) -> Result<Vec<u8>> {
+    let ns = version.namespace();
+    let mut pkg = DataObjectPackage::default();
+    let mut exported_groups: BTreeSet<&str> = BTreeSet::new();
+    for (gid, objs) in exported {
+        let mut group = DataObjectGroup::default();
+        group.meta.set_attr("id", *gid);
+        for (o, inner) in objs {
+            let dov = format!("{}_{}", o.usage, o.version);
+            if o.storage_key.is_none() {
+                let mut p: PhysicalDataObject = parse_fragment(
+                    &format!(r#"<PhysicalDataObject xmlns="{ns}">{inner}</PhysicalDataObject>"#),
+                    version,
+                )?;
+                p.meta = ElementMeta::default();
+                p.meta.set_attr("id", o.id.as_str());
+                p.set_text("DataObjectVersion", dov);
+                group.insert(DataObjectGroupItem::PhysicalDataObject(p));
+                continue;
+            }
+            let mut b: BinaryDataObject = parse_fragment(
+                &format!(r#"<BinaryDataObject xmlns="{ns}">{inner}</BinaryDataObject>"#),
+                version,
+            )?;
+            b.meta = ElementMeta::default();
+            b.meta.set_attr("id", o.id.as_str());
+            b.set_text("DataObjectVersion", dov);
+            // The Content file of the DIP, with the digest and size the archive verified.
+            for t in ["Attachment", "Uri", "MessageDigest", "Size"] {
+                b.remove(t);
+            }
+            b.add_text("Uri", leaf(file_name(&o.id, "")));
+            b.add_text(
+                "MessageDigest",
+                leaf(o.digest.clone()).with_attr("algorithm", o.algorithm.clone()),
+            );
+            b.add_text("Size", leaf(o.size.to_string()));
+            if b.format_identification().is_none()
+                && let Some(f) = &o.format_id
+            {
+                let mut fi = FormatIdentification::default();
+                fi.set_text("FormatId", f.as_str());
+                b.insert(BinaryDataObjectItem::FormatIdentification(fi));
+            }
+            group.insert(DataObjectGroupItem::BinaryDataObject(b));
+        }
+        exported_groups.insert(gid);
+        pkg.insert(DataObjectPackageItem::DataObjectGroup(group));
+    }
+    let dm = pkg.descriptive_metadata_mut();
+    for (u, (_, inner)) in results.iter().zip(stored) {
+        let id = u["#id"].as_str().unwrap_or_default();
+        let mut unit: ArchiveUnit = parse_fragment(
+            &format!(r#"<ArchiveUnit xmlns="{ns}">{inner}</ArchiveUnit>"#),
+            version,
+        )
+        .map_err(|e| e.with_id(id.to_string()))?;
+        unit.meta = ElementMeta::default();
+        unit.meta.set_attr("id", id);
+        if let Some(g) = u["#object"].as_str()
+            && exported_groups.contains(g)
+        {
+            let mut r = DataObjectRef::default();
+            r.add_text("DataObjectGroupReferenceId", leaf(g));
+            unit.insert(ArchiveUnitItem::DataObjectReference(r));
+        }
+        dm.insert(DescriptiveMetadataItem::ArchiveUnit(unit));
+    }
+    // One originating agency for the package when the units share it (as Vitam's DIP).
+    let agencies: BTreeSet<&str> = results
+        .iter()
+        .filter_map(|u| u["#originating_agency"].as_str())
+        .collect();
+    let mm = pkg.management_metadata_mut();
+    if let (1, Some(a)) = (agencies.len(), agencies.iter().next()) {
+        mm.set_text("OriginatingAgencyIdentifier", *a);
+    }
+    let mut m = Message::default();
+    m.meta.set_attr("xmlns", ns);
+    m.set_text("Date", format_ms(now_ms));
+    m.set_text("MessageIdentifier", msg);
+    m.code_list_versions_mut();
+    m.insert(MessageItem::DataObjectPackage(pkg));
+    m.set_text("ReplyCode", "OK");
+    m.set_text("MessageRequestIdentifier", contract);
+    for u in results {
+        m.add_text(
+            "UnitIdentifier",
+            leaf(u["#id"].as_str().unwrap_or_default()),
+        );
+    }
+    m.insert(MessageItem::ArchivalAgency(organization("vas")));
+    m.insert(MessageItem::Requester(organization(contract)));
+    let doc = Document {
+        version,
+        kind: MessageKind::ArchiveDeliveryRequestReply,
+        prolog: Vec::new(),
+        message: m,
+        epilog: Vec::new(),
+    };
+    doc.write_as(version).map_err(|e| {
+        Error::new(
+            e.kind(),
+            format!("cannot write the DIP in SEDA {version}: {e}"),
+        )
+    })
 }

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::xml::{Limits, RawElement, XEvent, XmlReader};
+use crate::seda::SedaVersion;
+use crate::xml::{Limits, RawElement, RawNode, XEvent, XmlReader, escape_attr, escape_text};
 
 /// A unit of the manifest.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +17,9 @@ pub(crate) struct MUnit {
     pub content: Map<String, Value>,
     pub management: Option<Value>,
     pub group: Option<String>,
+    /// The unit's `ArchiveUnitProfile`, `Management` and `Content` as ingested (XML,
+    /// unprefixed SEDA names, no namespace declaration): what a DIP gives back.
+    pub xml: String,
 }
 
 /// An object of the manifest.
@@ -30,6 +34,8 @@ pub(crate) struct MObject {
     pub size: Option<u64>,
     pub format_id: Option<String>,
     pub physical: bool,
+    /// The object's children as ingested (XML, as [`MUnit::xml`]).
+    pub xml: String,
 }
 
 /// The extracted manifest.
@@ -45,6 +51,95 @@ pub(crate) struct Manifest {
     pub objects: Vec<MObject>,
     /// Group ids in document order.
     pub groups: Vec<String>,
+    /// The SEDA version of the manifest (from its root namespace; 2.1 when unknown).
+    pub version: SedaVersion,
+}
+
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+fn is_seda_ns(ns: Option<&str>) -> bool {
+    ns.is_none_or(|n| n.is_empty() || SedaVersion::from_namespace(n).is_some())
+}
+
+/// Serialises `e` for a stand-alone fragment: SEDA elements by their local name (the
+/// fragment is re-read under the default SEDA namespace), foreign elements with their
+/// namespace declared on themselves, namespace declarations of the source dropped.
+pub(crate) fn write_fragment(e: &RawElement, out: &mut String) {
+    let seda = is_seda_ns(e.namespace.as_deref());
+    let name = if seda {
+        e.local_name()
+    } else {
+        e.name.as_str()
+    };
+    out.push('<');
+    out.push_str(name);
+    if !seda && let Some(ns) = &e.namespace {
+        match e.name.split_once(':') {
+            Some((p, _)) => out.push_str(&format!(" xmlns:{p}=\"{}\"", escape_attr(ns))),
+            None => out.push_str(&format!(" xmlns=\"{}\"", escape_attr(ns))),
+        }
+    }
+    for a in &e.attrs {
+        if a.name == "xmlns" || a.name.starts_with("xmlns:") {
+            continue;
+        }
+        if a.name.starts_with("xsi:") && !out.ends_with("XMLSchema-instance\"") {
+            out.push_str(&format!(" xmlns:xsi=\"{XSI}\""));
+        }
+        out.push_str(&format!(" {}=\"{}\"", a.name, escape_attr(&a.value)));
+    }
+    if e.children.is_empty() {
+        out.push_str("/>");
+        return;
+    }
+    out.push('>');
+    for c in &e.children {
+        match c {
+            RawNode::Element(k) => write_fragment(k, out),
+            RawNode::Text(t) | RawNode::CData(t) => out.push_str(&escape_text(t)),
+            RawNode::Comment(c) => {
+                out.push_str("<!--");
+                out.push_str(c);
+                out.push_str("-->");
+            }
+            RawNode::Pi(p) => {
+                out.push_str("<?");
+                out.push_str(p);
+                out.push_str("?>");
+            }
+        }
+    }
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+/// The children of `e` named in `keep` (or, with `keep` empty, all but those in `skip`),
+/// serialised as a fragment in document order (comments between them kept).
+fn children_fragment(e: &RawElement, keep: &[&str], skip: &[&str]) -> String {
+    let mut out = String::new();
+    for node in &e.children {
+        let k = match node {
+            RawNode::Element(k) => k,
+            RawNode::Comment(c) => {
+                out.push_str("<!--");
+                out.push_str(c);
+                out.push_str("-->");
+                continue;
+            }
+            _ => continue,
+        };
+        let n = k.local_name();
+        let wanted = if keep.is_empty() {
+            !skip.contains(&n)
+        } else {
+            keep.contains(&n)
+        };
+        if wanted && is_seda_ns(k.namespace.as_deref()) {
+            write_fragment(k, &mut out);
+        }
+    }
+    out
 }
 
 fn child<'a>(e: &'a RawElement, name: &str) -> Option<&'a RawElement> {
@@ -135,6 +230,11 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest> {
         .with_code("CHECK_SEDA.NOT_XSD_VALID.KO"));
     }
     let mut m = Manifest {
+        version: root
+            .namespace
+            .as_deref()
+            .and_then(SedaVersion::from_namespace)
+            .unwrap_or(SedaVersion::V2_1),
         message_identifier: child_text(&root, "MessageIdentifier"),
         archival_agreement: child_text(&root, "ArchivalAgreement"),
         archival_agency: child(&root, "ArchivalAgency").and_then(|a| child_text(a, "Identifier")),
@@ -189,6 +289,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest> {
             },
             format_id: child(o, "FormatIdentification").and_then(|f| child_text(f, "FormatId")),
             physical: o.local_name() == "PhysicalDataObject",
+            xml: children_fragment(o, &[], &["DataObjectGroupId", "DataObjectGroupReferenceId"]),
         };
         object_group.insert(id, group);
         m.objects.push(obj);
@@ -256,6 +357,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest> {
                 content,
                 management: management.filter(|v| v.is_object()),
                 group,
+                xml: children_fragment(u, &["ArchiveUnitProfile", "Management", "Content"], &[]),
             });
         }
     }

@@ -11,7 +11,10 @@
 //! - `access-contracts.json`: the access contracts every read is checked against;
 //! - `journal/`: one file per ingest in progress (crash recovery);
 //! - `lock`: locked by the process that has the archive open (a second [`Archive::open`]
-//!   answers `Conflict`).
+//!   answers `Conflict`);
+//! - `tenants/<N>/`: an added tenant (its own contracts, referentials, catalog, logbooks,
+//!   journal and lock; its keys on the shared offers under `tenants/<N>/`), opened with
+//!   [`Archive::open_tenant`].
 //!
 //! # Ingest, all or nothing
 //! [`Archive::ingest`] validates the SIP (container, manifest, declared digests streamed from
@@ -93,11 +96,13 @@ use crate::sip::{Limits, SipReader};
 use crate::storage::config::StorageConfig;
 use crate::storage::{Fixity, ObjectKey, StorageOfferExt, Strategy};
 
-pub use dip::DipSummary;
+pub use dip::{DipOptions, DipSummary};
 
 const CONFIG_FILE: &str = "vas-archive.toml";
 const CONTRACTS_FILE: &str = "access-contracts.json";
 const REFERENTIALS_DIR: &str = "referentials";
+const TENANTS_DIR: &str = "tenants";
+const TENANT_FILE: &str = "tenant.toml";
 
 fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
     std::fs::create_dir_all(dst).map_err(|e| io_at(e, dst))?;
@@ -123,7 +128,8 @@ pub const FULL_ACCESS: &str = "FULL_ACCESS";
 pub struct ArchiveConfig {
     /// Configuration format version (1).
     pub format: u32,
-    /// The tenant ingests and reads use.
+    /// The archive's own tenant (what [`Archive::open`] opens); added tenants live in
+    /// `tenants/<N>/` (see [`Archive::add_tenant`]).
     pub tenant: u32,
     /// The storage configuration file, relative to the archive folder.
     pub offers: String,
@@ -225,6 +231,14 @@ struct Journal {
 #[derive(Debug)]
 pub struct Archive {
     dir: PathBuf,
+    /// The folder of the opened tenant's catalog, logbook, contracts and journal: `dir`
+    /// for the archive's own tenant, `dir/tenants/<N>` for an added one.
+    home: PathBuf,
+    /// The opened tenant.
+    tenant: u32,
+    /// Prefix of this tenant's keys on the offers (`""` for the archive's own tenant,
+    /// `tenants/<N>/` for an added one).
+    prefix: String,
     config: ArchiveConfig,
     strategy: Strategy,
     catalog: Mutex<Catalog>,
@@ -277,18 +291,82 @@ offers = ["fs-1", "fs-2"]
 referent = "fs-1"
 "#;
 
+/// The environment variable naming a failpoint of [`Archive::ingest`] at which the
+/// process aborts (no destructor, no flush: as abrupt as `kill -9`), so that crash tests
+/// cover every window deterministically. Points, in order: `after-journal`,
+/// `after-objects`, `after-documents` (the last before the catalog commit),
+/// `after-catalog-commit`, `after-lifecycles`, `after-logbook`.
+pub const FAILPOINT_ENV: &str = "VAS_ARCHIVE_FAILPOINT";
+
+/// The failpoints of [`FAILPOINT_ENV`], in the order an ingest passes them.
+pub const FAILPOINTS: &[&str] = &[
+    "after-journal",
+    "after-objects",
+    "after-documents",
+    "after-catalog-commit",
+    "after-lifecycles",
+    "after-logbook",
+];
+
+fn failpoint(name: &str) {
+    static WANTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if WANTED
+        .get_or_init(|| std::env::var(FAILPOINT_ENV).ok())
+        .as_deref()
+        == Some(name)
+    {
+        eprintln!("vas: failpoint {name}: aborting");
+        std::process::abort();
+    }
+}
+
 fn key(s: &str) -> Result<ObjectKey> {
     ObjectKey::new(s)
 }
 
-fn unit_key(id: &str) -> String {
-    format!("units/{id}.json")
+fn unit_key(prefix: &str, id: &str) -> String {
+    format!("{prefix}units/{id}.json")
 }
-fn group_key(id: &str) -> String {
-    format!("objectgroups/{id}.json")
+fn group_key(prefix: &str, id: &str) -> String {
+    format!("{prefix}objectgroups/{id}.json")
 }
-fn object_key(id: &str) -> String {
-    format!("objects/{id}")
+fn object_key(prefix: &str, id: &str) -> String {
+    format!("{prefix}objects/{id}")
+}
+
+/// The folder of tenant `t` when it is not the archive's own tenant.
+fn tenant_dir(dir: &Path, t: u32) -> PathBuf {
+    dir.join(TENANTS_DIR).join(t.to_string())
+}
+
+/// The configuration of an added tenant (`tenants/<N>/tenant.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct TenantConfig {
+    tenant: u32,
+    #[serde(default)]
+    referentials: Option<String>,
+}
+
+fn access_contracts_of(referentials: Option<&Path>) -> Result<Vec<AccessContract>> {
+    let mut contracts = Vec::new();
+    if let Some(refs) = referentials {
+        for e in std::fs::read_dir(refs).map_err(|e| io_at(e, refs))? {
+            let p = e.map_err(|e| io_at(e, refs))?.path();
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let is_contract = name.contains("access_contract") || name.contains("access-contract");
+            if is_contract && name.ends_with(".json") {
+                contracts.extend(AccessContract::load_all(&p)?);
+            }
+        }
+    }
+    if contracts.is_empty() {
+        contracts.push(AccessContract::full_access(FULL_ACCESS));
+    }
+    Ok(contracts)
 }
 
 /// `ACTION.SUB.KO` → `SUB` for `action`.
@@ -310,6 +388,9 @@ struct Validated {
     manifest: manifest::Manifest,
     /// Object id → (sha-512 fixity).
     fixities: BTreeMap<String, Fixity>,
+    /// Manifest unit id → its computed inherited rules in Vitam's indexed form
+    /// (`#computedInheritedRules`); empty without a rules referential.
+    rules: BTreeMap<String, Value>,
 }
 
 impl Archive {
@@ -349,25 +430,7 @@ impl Archive {
             None => dir.to_path_buf(),
         };
         StorageConfig::from_toml_str(&offers_text, &base)?;
-        let mut contracts = Vec::new();
-        if let Some(refs) = &opts.referentials {
-            for e in std::fs::read_dir(refs).map_err(|e| io_at(e, refs))? {
-                let p = e.map_err(|e| io_at(e, refs))?.path();
-                let name = p
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                let is_contract =
-                    name.contains("access_contract") || name.contains("access-contract");
-                if is_contract && name.ends_with(".json") {
-                    contracts.extend(AccessContract::load_all(&p)?);
-                }
-            }
-        }
-        if contracts.is_empty() {
-            contracts.push(AccessContract::full_access(FULL_ACCESS));
-        }
+        let contracts = access_contracts_of(opts.referentials.as_deref())?;
         let offers_name = "offers.toml";
         let stored_offers = match &opts.offers {
             Some(_) => format!(
@@ -404,9 +467,88 @@ impl Archive {
         Archive::open(dir)
     }
 
-    /// Opens the archive in `dir`, finishing or undoing any ingest a crash interrupted.
+    /// Opens the archive in `dir` (its own tenant, `tenant` of its configuration),
+    /// finishing or undoing any ingest a crash interrupted.
     pub fn open(dir: impl AsRef<Path>) -> Result<Archive> {
-        let dir = dir.as_ref().to_path_buf();
+        Self::open_tenant(dir, None)
+    }
+
+    /// Adds tenant `tenant` to the archive in `dir`: its own catalog, logbook, access
+    /// contracts (from `referentials`, else one `FULL_ACCESS` contract), referentials and
+    /// keys on the shared offers (`tenants/<N>/…`), in `dir/tenants/<N>/`. Nothing is
+    /// shared with another tenant but the offers' storage.
+    pub fn add_tenant(
+        dir: impl AsRef<Path>,
+        tenant: u32,
+        referentials: Option<&Path>,
+    ) -> Result<()> {
+        let dir = dir.as_ref();
+        let config = Self::read_config(dir)?;
+        u16::try_from(tenant)
+            .map_err(|_| Error::invalid(format!("tenant {tenant} is out of range (0-65535)")))?;
+        let home = tenant_dir(dir, tenant);
+        if tenant == config.tenant || home.join(TENANT_FILE).exists() {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("tenant {tenant} already exists in this archive"),
+            )
+            .with_path(dir));
+        }
+        if let Some(r) = referentials {
+            crate::referential::Referentials::load_dir(r)?;
+        }
+        let contracts = access_contracts_of(referentials)?;
+        std::fs::create_dir_all(&home).map_err(|e| io_at(e, &home))?;
+        let refs = match referentials {
+            Some(src) => {
+                let dst = home.join(REFERENTIALS_DIR);
+                if dst.exists() {
+                    std::fs::remove_dir_all(&dst).map_err(|e| io_at(e, &dst))?;
+                }
+                copy_dir(src, &dst)?;
+                Some(REFERENTIALS_DIR.to_string())
+            }
+            None => None,
+        };
+        write_atomic(
+            &home.join(CONTRACTS_FILE),
+            &serde_json::to_vec_pretty(&contracts).map_err(|e| Error::internal(e.to_string()))?,
+        )?;
+        let t = TenantConfig {
+            tenant,
+            referentials: refs,
+        };
+        let text = toml::to_string(&t).map_err(|e| Error::internal(e.to_string()))?;
+        // Written last: a tenant exists once its configuration does.
+        write_atomic(&home.join(TENANT_FILE), text.as_bytes())
+    }
+
+    /// The tenants of the archive in `dir`: its own, then the added ones in order.
+    pub fn tenants(dir: impl AsRef<Path>) -> Result<Vec<u32>> {
+        let dir = dir.as_ref();
+        let config = Self::read_config(dir)?;
+        let mut out = vec![config.tenant];
+        let tdir = dir.join(TENANTS_DIR);
+        let mut added = Vec::new();
+        if tdir.is_dir() {
+            for e in std::fs::read_dir(&tdir).map_err(|e| io_at(e, &tdir))? {
+                let p = e.map_err(|e| io_at(e, &tdir))?.path();
+                if let Some(t) = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.parse::<u32>().ok())
+                    && p.join(TENANT_FILE).is_file()
+                {
+                    added.push(t);
+                }
+            }
+        }
+        added.sort_unstable();
+        out.extend(added);
+        Ok(out)
+    }
+
+    fn read_config(dir: &Path) -> Result<ArchiveConfig> {
         let cfg_path = dir.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&cfg_path).map_err(|e| {
             let kind = if e.kind() == std::io::ErrorKind::NotFound {
@@ -430,6 +572,32 @@ impl Archive {
             )
             .with_path(&cfg_path));
         }
+        Ok(config)
+    }
+
+    /// Opens tenant `tenant` of the archive in `dir` (`None`: the archive's own tenant).
+    /// Every read and write of the returned handle stays inside that tenant; an unknown
+    /// tenant is `NotFound`.
+    pub fn open_tenant(dir: impl AsRef<Path>, tenant: Option<u32>) -> Result<Archive> {
+        let dir = dir.as_ref().to_path_buf();
+        let config = Self::read_config(&dir)?;
+        let tenant = tenant.unwrap_or(config.tenant);
+        let (home, prefix) = if tenant == config.tenant {
+            (dir.clone(), String::new())
+        } else {
+            let home = tenant_dir(&dir, tenant);
+            if !home.join(TENANT_FILE).is_file() {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "tenant {tenant} does not exist in this archive (its tenant is {}; add one with `vas archive add-tenant`)",
+                        config.tenant
+                    ),
+                )
+                .with_path(&dir));
+            }
+            (home, format!("{TENANTS_DIR}/{tenant}/"))
+        };
         let offers_path = dir.join(&config.offers);
         let offers_text =
             std::fs::read_to_string(&offers_path).map_err(|e| io_at(e, &offers_path))?;
@@ -440,7 +608,7 @@ impl Archive {
         let strategy = StorageConfig::from_toml_str(&offers_text, &base)
             .map_err(|e| e.with_path(&offers_path))?
             .build_strategy()?;
-        let lock_path = dir.join("lock");
+        let lock_path = home.join("lock");
         let process_lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -458,20 +626,23 @@ impl Archive {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io_at(e, &lock_path)),
         }
-        let contracts_path = dir.join(CONTRACTS_FILE);
+        let contracts_path = home.join(CONTRACTS_FILE);
         let contracts = AccessContract::load_all(&contracts_path)?;
-        let catalog = Catalog::open(dir.join("catalog.sqlite"))?;
-        let logbook = Logbook::open(dir.join("logbook"))?;
-        std::fs::create_dir_all(dir.join("journal")).map_err(|e| io_at(e, &dir))?;
-        let tenant = u16::try_from(config.tenant)
-            .map_err(|_| Error::invalid(format!("tenant {} is out of range", config.tenant)))?;
+        let catalog = Catalog::open(home.join("catalog.sqlite"))?;
+        let logbook = Logbook::open(home.join("logbook"))?;
+        std::fs::create_dir_all(home.join("journal")).map_err(|e| io_at(e, &home))?;
+        let id_tenant = u16::try_from(tenant)
+            .map_err(|_| Error::invalid(format!("tenant {tenant} is out of range")))?;
         let a = Archive {
             dir,
+            home,
+            tenant,
+            prefix,
             strategy,
             catalog: Mutex::new(catalog),
             logbook: Mutex::new(logbook),
             contracts,
-            ids: IdGenerator::new(tenant),
+            ids: IdGenerator::new(id_tenant),
             config,
             lock: Mutex::new(()),
             _process_lock: process_lock,
@@ -510,8 +681,35 @@ impl Archive {
             })
     }
 
-    fn tenant(&self) -> u32 {
-        self.config.tenant
+    /// Whether `k` is a key of this tenant on the offers.
+    fn owns_key(&self, k: &str) -> bool {
+        if self.prefix.is_empty() {
+            !k.starts_with(&format!("{TENANTS_DIR}/"))
+        } else {
+            k.starts_with(&self.prefix)
+        }
+    }
+
+    /// The tenant this handle reads and writes.
+    pub fn tenant(&self) -> u32 {
+        self.tenant
+    }
+
+    /// The referentials folder of this tenant, if it has one.
+    fn referentials_dir(&self) -> Result<Option<PathBuf>> {
+        if self.prefix.is_empty() {
+            return Ok(self.config.referentials.as_ref().map(|r| self.dir.join(r)));
+        }
+        let p = self.home.join(TENANT_FILE);
+        let text = std::fs::read_to_string(&p).map_err(|e| io_at(e, &p))?;
+        let t: TenantConfig = toml::from_str(&text).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("bad tenant configuration: {e}"),
+            )
+            .with_path(&p)
+        })?;
+        Ok(t.referentials.map(|r| self.home.join(r)))
     }
 
     fn committed(&self, op: &str) -> Result<bool> {
@@ -526,7 +724,7 @@ impl Archive {
     }
 
     fn recover(&self) -> Result<()> {
-        let jdir = self.dir.join("journal");
+        let jdir = self.home.join("journal");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&jdir)
             .map_err(|e| io_at(e, &jdir))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -556,16 +754,17 @@ impl Archive {
                         (
                             LifecycleKind::ObjectGroup,
                             &j.groups,
-                            group_key as fn(&str) -> String,
+                            group_key as fn(&str, &str) -> String,
                         ),
                         (
                             LifecycleKind::Unit,
                             &j.units,
-                            unit_key as fn(&str) -> String,
+                            unit_key as fn(&str, &str) -> String,
                         ),
                     ] {
                         for id in ids {
-                            if let Ok(doc) = self.strategy.get_bytes(&key(&k(id))?, None)
+                            if let Ok(doc) =
+                                self.strategy.get_bytes(&key(&k(&self.prefix, id))?, None)
                                 && let Ok(v) = serde_json::from_slice::<Value>(&doc)
                                 && let Ok(events) = serde_json::from_value::<Vec<LogbookEvent>>(
                                     v["lifecycle"].clone(),
@@ -864,6 +1063,7 @@ impl Archive {
         Some(Validated {
             manifest: m,
             fixities,
+            rules: BTreeMap::new(),
         })
     }
 
@@ -878,8 +1078,8 @@ impl Archive {
         // Every check of Vitam's ingest workflow (ingest::dry_run) decides first; the
         // archive's own pass then re-reads the package for what storage needs (SHA-512 of
         // each object, manifest in the archive's shape) and re-verifies every digest.
-        let refs = match &self.config.referentials {
-            Some(r) => crate::referential::Referentials::load_dir(self.dir.join(r))?,
+        let refs = match self.referentials_dir()? {
+            Some(r) => crate::referential::Referentials::load_dir(r)?,
             None => crate::referential::Referentials::default(),
         };
         let dry = crate::ingest::dry_run(sip, &refs, &crate::ingest::DryRunOptions::default())?;
@@ -964,13 +1164,13 @@ impl Archive {
         }
         let mut keys: Vec<String> = Vec::new();
         for o in m.objects.iter().filter(|o| !o.physical) {
-            keys.push(object_key(&sys[&o.id]));
+            keys.push(object_key(&self.prefix, &sys[&o.id]));
         }
         for g in &m.groups {
-            keys.push(group_key(&sys[g]));
+            keys.push(group_key(&self.prefix, &sys[g]));
         }
         for u in &m.units {
-            keys.push(unit_key(&sys[&u.id]));
+            keys.push(unit_key(&self.prefix, &sys[&u.id]));
         }
         let journal = Journal {
             operation: op.clone(),
@@ -979,11 +1179,12 @@ impl Archive {
             groups: m.groups.iter().map(|g| sys[g].clone()).collect(),
             message_identifier: m.message_identifier.clone(),
         };
-        let jpath = self.dir.join("journal").join(format!("{op}.json"));
+        let jpath = self.home.join("journal").join(format!("{op}.json"));
         write_atomic(
             &jpath,
             &serde_json::to_vec(&journal).map_err(|e| Error::internal(e.to_string()))?,
         )?;
+        failpoint("after-journal");
         let mut stage = "STORAGE_AVAILABILITY_CHECK";
         let result = self.store_and_index(sip, &v, &sys, &op, &mut rec, &mut stage);
         if let Err(e) = &result {
@@ -1037,8 +1238,12 @@ impl Archive {
                 for lc in lcs {
                     lb.append_lifecycle(lc)?;
                 }
+                failpoint("after-lifecycles");
             }
             lb.append_operation(&crate::logbook::from_report(&report, &ctx).0)?;
+        }
+        if result.is_ok() {
+            failpoint("after-logbook");
         }
         std::fs::remove_file(&jpath).map_err(|e| io_at(e, &jpath))?;
         let ok = result.is_ok();
@@ -1094,13 +1299,15 @@ impl Archive {
             let fx = v.fixities.get(&o.id).ok_or_else(|| {
                 Error::internal(format!("no fixity computed for object {}", o.id))
             })?;
-            self.strategy.put(&key(&object_key(&sys[&o.id]))?, r, fx)?;
+            self.strategy
+                .put(&key(&object_key(&self.prefix, &sys[&o.id]))?, r, fx)?;
             stored += 1;
             Ok(())
         })?;
         for _ in 0..stored {
             rec.item("OBJ_STORAGE", Status::Ok, None, None);
         }
+        failpoint("after-objects");
         // Documents.
         *stage = "OG_METADATA_INDEXATION";
         let mut groups: Vec<ObjectGroupRecord> = Vec::new();
@@ -1138,7 +1345,7 @@ impl Archive {
                         "SHA-512".into()
                     },
                     format_id: o.format_id.clone(),
-                    storage_key: (!o.physical).then(|| object_key(&sys[&o.id])),
+                    storage_key: (!o.physical).then(|| object_key(&self.prefix, &sys[&o.id])),
                 });
             }
             let events = vec![
@@ -1146,8 +1353,18 @@ impl Archive {
                 self.lfc(op, gid, "OBJ_STORAGE"),
                 self.lfc(op, gid, "OG_METADATA_STORAGE"),
             ];
-            let doc = json!({"document": rec_g.to_document(), "lifecycle": events});
-            self.put_doc(&group_key(gid), &doc)?;
+            let kept: serde_json::Map<String, Value> = m
+                .objects
+                .iter()
+                .filter(|o| &o.group == g)
+                .map(|o| (sys[&o.id].clone(), json!({"xml": o.xml})))
+                .collect();
+            let doc = json!({
+                "document": rec_g.to_document(),
+                "lifecycle": events,
+                "seda": {"version": m.version.as_str(), "objects": kept},
+            });
+            self.put_doc(&group_key(&self.prefix, gid), &doc)?;
             lifecycles.push(Lifecycle {
                 id: gid.clone(),
                 kind: LifecycleKind::ObjectGroup,
@@ -1170,13 +1387,18 @@ impl Archive {
             r.object_group_id = u.group.as_ref().map(|g| sys[g].clone());
             r.metadata = u.content.clone();
             r.management = u.management.clone();
+            r.computed_inherited_rules = v.rules.get(&u.id).cloned();
             r.validate()?;
             let events = vec![
                 self.lfc(op, uid, "CHECK_UNIT_SCHEMA"),
                 self.lfc(op, uid, "UNIT_METADATA_STORAGE"),
             ];
-            let doc = json!({"document": r.to_document(), "lifecycle": events});
-            self.put_doc(&unit_key(uid), &doc)?;
+            let doc = json!({
+                "document": r.to_document(),
+                "lifecycle": events,
+                "seda": {"version": m.version.as_str(), "xml": u.xml},
+            });
+            self.put_doc(&unit_key(&self.prefix, uid), &doc)?;
             lifecycles.push(Lifecycle {
                 id: uid.clone(),
                 kind: LifecycleKind::Unit,
@@ -1184,6 +1406,7 @@ impl Archive {
             });
             units.push(r);
         }
+        failpoint("after-documents");
         // The commit point.
         let batch = IndexBatch {
             units,
@@ -1199,6 +1422,7 @@ impl Archive {
             rec.end_step();
             return Err(e);
         }
+        failpoint("after-catalog-commit");
         for _ in &batch.units {
             rec.item("UNIT_METADATA_INDEXATION", Status::Ok, None, None);
         }
@@ -1321,8 +1545,24 @@ impl Archive {
     /// Exports the units matching `query` (under the contract) as a SEDA
     /// `ArchiveDeliveryRequestReply` zip: manifest plus `Content/` with, for each unit's
     /// group, the latest version of each usage the contract allows.
+    ///
+    /// Each unit carries its `Content` and `Management` as ingested; the manifest is written
+    /// in the SEDA version of the units' SIPs (see [`dip_with`](Self::dip_with)).
     pub fn dip(&self, contract: &str, query: &Value, out: &Path) -> Result<DipSummary> {
-        dip::export(self, contract, query, out)
+        dip::export(self, contract, query, out, &DipOptions::default())
+    }
+
+    /// [`dip`](Self::dip) with options, e.g. the SEDA version of the manifest. Writing a
+    /// unit holding an element the requested version lacks is an `Unsupported` error naming
+    /// it.
+    pub fn dip_with(
+        &self,
+        contract: &str,
+        query: &Value,
+        out: &Path,
+        opts: &DipOptions,
+    ) -> Result<DipSummary> {
+        dip::export(self, contract, query, out, opts)
     }
 
     /// Every operation of the logbook, oldest first.
@@ -1396,8 +1636,8 @@ impl Archive {
                     }
                 }
             }
-            self.check_doc_copies(&group_key(&g.id), &mut v.problems);
-            match self.read_doc(&group_key(&g.id)) {
+            self.check_doc_copies(&group_key(&self.prefix, &g.id), &mut v.problems);
+            match self.read_doc(&group_key(&self.prefix, &g.id)) {
                 Ok(d) => match ObjectGroupRecord::from_document(&d["document"]) {
                     Ok(stored) if stored == *g => {}
                     _ => v.problems.push(format!(
@@ -1422,8 +1662,8 @@ impl Archive {
         for doc in self.all_unit_docs()? {
             v.units += 1;
             let rec = UnitRecord::from_document(&doc)?;
-            self.check_doc_copies(&unit_key(&rec.id), &mut v.problems);
-            match self.read_doc(&unit_key(&rec.id)) {
+            self.check_doc_copies(&unit_key(&self.prefix, &rec.id), &mut v.problems);
+            match self.read_doc(&unit_key(&self.prefix, &rec.id)) {
                 Ok(d) => match UnitRecord::from_document(&d["document"]) {
                     Ok(stored) if stored == rec => {}
                     _ => v.problems.push(format!(
@@ -1481,19 +1721,24 @@ impl Archive {
                     expected.push(Self::fixity_of(o)?);
                 }
             }
-            let k = key(&group_key(&g.id))?;
+            let k = key(&group_key(&self.prefix, &g.id))?;
             if let Some(f) = self.doc_fixity(&k)? {
                 expected.push((k, f));
             }
         }
         for d in self.all_unit_docs()? {
             let id = d["#id"].as_str().unwrap_or_default().to_string();
-            let k = key(&unit_key(&id))?;
+            let k = key(&unit_key(&self.prefix, &id))?;
             if let Some(f) = self.doc_fixity(&k)? {
                 expected.push((k, f));
             }
         }
-        let report = self.strategy.audit(Some(&expected), true)?;
+        let mut report = self.strategy.audit(Some(&expected), true)?;
+        // The offers are shared by the tenants: another tenant's keys are not this one's
+        // business (neither superfluous nor to repair).
+        report
+            .findings
+            .retain(|f| f.key.as_ref().is_none_or(|k| self.owns_key(k.as_str())));
         let mut s = AuditSummary {
             checked: expected.len() * self.strategy.offers().len(),
             findings: report
@@ -1544,18 +1789,18 @@ impl Archive {
         let _guard = lock(&self.lock);
         let referent = self.strategy.referent().clone();
         let mut batch = IndexBatch::default();
-        for meta in referent.list("objectgroups/")? {
+        for meta in referent.list(&format!("{}objectgroups/", self.prefix))? {
             let d = self.read_doc(meta.key.as_str())?;
             batch
                 .object_groups
                 .push(ObjectGroupRecord::from_document(&d["document"])?);
         }
-        for meta in referent.list("units/")? {
+        for meta in referent.list(&format!("{}units/", self.prefix))? {
             let d = self.read_doc(meta.key.as_str())?;
             batch.units.push(UnitRecord::from_document(&d["document"])?);
         }
-        let path = self.dir.join("catalog.sqlite");
-        let tmp = self.dir.join("catalog.rebuild.sqlite");
+        let path = self.home.join("catalog.sqlite");
+        let tmp = self.home.join("catalog.rebuild.sqlite");
         for ext in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{ext}", tmp.display()));
         }
@@ -1655,5 +1900,17 @@ fn from_dry_run(d: &crate::ingest::ValidatedSip) -> Result<Validated> {
             fixities.len()
         )));
     }
-    Ok(Validated { manifest, fixities })
+    let mut rules = BTreeMap::new();
+    if let Some(r) = &d.rules {
+        for u in &manifest.units {
+            if let Some(ur) = r.unit(&u.id) {
+                rules.insert(u.id.clone(), ur.summary());
+            }
+        }
+    }
+    Ok(Validated {
+        manifest,
+        fixities,
+        rules,
+    })
 }

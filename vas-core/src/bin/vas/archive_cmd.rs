@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use vas_core::archive::{Archive, IngestOptions, InitOptions};
+use vas_core::archive::{Archive, DipOptions, IngestOptions, InitOptions};
 use vas_core::{Error, ErrorKind, Result};
 
 use crate::util::print_json;
@@ -33,6 +33,24 @@ pub enum Cmd {
     Audit(AuditArgs),
     /// Rebuild the catalog from the offers alone.
     Rebuild(DirArgs),
+    /// Add a tenant to an archive (its own catalog, logbook, contracts, referentials).
+    AddTenant(AddTenantArgs),
+}
+
+/// `vas archive add-tenant`.
+#[derive(Args)]
+pub struct AddTenantArgs {
+    /// The archive folder.
+    dir: PathBuf,
+    /// The tenant to add.
+    #[arg(long)]
+    tenant: u32,
+    /// A referentials folder for this tenant (its access-contract files become its contracts).
+    #[arg(long)]
+    referentials: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// `vas archive init`.
@@ -64,6 +82,9 @@ pub struct IngestArgs {
     /// Write the ArchiveTransferReply here.
     #[arg(long)]
     atr: Option<PathBuf>,
+    /// The tenant (default: the archive's own).
+    #[arg(long)]
+    tenant: Option<u32>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -79,6 +100,9 @@ pub struct SearchArgs {
     contract: String,
     /// A DSL query file (JSON), `-` for stdin.
     query: PathBuf,
+    /// The tenant (default: the archive's own).
+    #[arg(long)]
+    tenant: Option<u32>,
     /// Print JSON (the answer is always JSON; kept for symmetry).
     #[arg(long)]
     json: bool,
@@ -100,6 +124,9 @@ pub struct GetArgs {
     /// Write the object to this file (default: stdout).
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
+    /// The tenant (default: the archive's own).
+    #[arg(long)]
+    tenant: Option<u32>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -118,6 +145,16 @@ pub struct DipArgs {
     /// The DIP zip to write.
     #[arg(short = 'o', long)]
     output: PathBuf,
+    /// The SEDA version of the manifest (2.1, 2.2 or 2.3; default: that of the units' SIPs).
+    #[arg(long)]
+    seda_version: Option<vas_core::seda::SedaVersion>,
+    /// Refuse the export when the units are not valid against the official XSD (instead of
+    /// falling back to Vitam's lenient schema).
+    #[arg(long)]
+    strict: bool,
+    /// The tenant (default: the archive's own).
+    #[arg(long)]
+    tenant: Option<u32>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -131,6 +168,9 @@ pub struct LogbookArgs {
     /// Only this operation (with its events).
     #[arg(long)]
     operation: Option<String>,
+    /// The tenant (default: the archive's own).
+    #[arg(long)]
+    tenant: Option<u32>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -141,6 +181,9 @@ pub struct LogbookArgs {
 pub struct DirArgs {
     /// The archive folder.
     dir: PathBuf,
+    /// The tenant (default: the archive's own).
+    #[arg(long)]
+    tenant: Option<u32>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -154,6 +197,9 @@ pub struct AuditArgs {
     /// Restore missing or corrupt copies from a good one.
     #[arg(long)]
     repair: bool,
+    /// The tenant (default: the archive's own).
+    #[arg(long)]
+    tenant: Option<u32>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -183,6 +229,26 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Value> {
 /// Runs `vas archive …`.
 pub fn run(cmd: Cmd) -> Result<ExitCode> {
     match cmd {
+        Cmd::AddTenant(a) => {
+            Archive::add_tenant(&a.dir, a.tenant, a.referentials.as_deref())?;
+            let ar = Archive::open_tenant(&a.dir, Some(a.tenant))?;
+            let contracts: Vec<&str> = ar
+                .contracts()
+                .iter()
+                .map(|c| c.identifier.as_str())
+                .collect();
+            if a.json {
+                print_json(&json!({"archive": a.dir, "tenant": a.tenant, "contracts": contracts}))?;
+            } else {
+                println!(
+                    "tenant {} added to {} (access contracts: {})",
+                    a.tenant,
+                    a.dir.display(),
+                    contracts.join(", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Init(a) => {
             let ar = Archive::create(
                 &a.dir,
@@ -213,7 +279,7 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Ingest(a) => {
-            let ar = Archive::open(&a.dir)?;
+            let ar = Archive::open_tenant(&a.dir, a.tenant)?;
             let r = ar.ingest(&a.sip, &IngestOptions::default())?;
             if let Some(p) = &a.atr {
                 std::fs::write(p, &r.atr).map_err(|e| Error::from(e).with_path(p))?;
@@ -246,14 +312,14 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             })
         }
         Cmd::Search(a) => {
-            let ar = Archive::open(&a.dir)?;
+            let ar = Archive::open_tenant(&a.dir, a.tenant)?;
             let q = read_query(&a.query)?;
             let r = ar.search(&a.contract, &q)?;
             print_json(&r)?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Get(a) => {
-            let ar = Archive::open(&a.dir)?;
+            let ar = Archive::open_tenant(&a.dir, a.tenant)?;
             match &a.usage {
                 None => {
                     let d = ar.get_unit(&a.contract, &a.unit)?;
@@ -296,25 +362,38 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Dip(a) => {
-            let ar = Archive::open(&a.dir)?;
+            let ar = Archive::open_tenant(&a.dir, a.tenant)?;
             let q = read_query(&a.query)?;
-            let s = ar.dip(&a.contract, &q, &a.output)?;
+            let s = ar.dip_with(
+                &a.contract,
+                &q,
+                &a.output,
+                &DipOptions {
+                    version: a.seda_version,
+                    strict: a.strict,
+                },
+            )?;
             if a.json {
                 print_json(&to_json(&s)?)?;
             } else {
                 println!(
-                    "DIP {} written to {}: {} units, {} objects, {} bytes",
+                    "DIP {} written to {}: {} units, {} objects, {} bytes (SEDA {}, {} schema)",
                     s.message_identifier,
                     a.output.display(),
                     s.units,
                     s.objects,
-                    s.bytes
+                    s.bytes,
+                    s.seda_version,
+                    s.schema
                 );
+                if let Some(f) = &s.official_finding {
+                    println!("  not valid against the official XSD: {f}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Logbook(a) => {
-            let ar = Archive::open(&a.dir)?;
+            let ar = Archive::open_tenant(&a.dir, a.tenant)?;
             match &a.operation {
                 Some(id) => {
                     let op = ar.operation(id)?;
@@ -353,7 +432,7 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Verify(a) => {
-            let ar = Archive::open(&a.dir)?;
+            let ar = Archive::open_tenant(&a.dir, a.tenant)?;
             let v = ar.verify()?;
             if a.json {
                 let mut j = to_json(&v)?;
@@ -383,7 +462,7 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             })
         }
         Cmd::Audit(a) => {
-            let ar = Archive::open(&a.dir)?;
+            let ar = Archive::open_tenant(&a.dir, a.tenant)?;
             let s = ar.audit(a.repair)?;
             if a.json {
                 print_json(&to_json(&s)?)?;
@@ -405,7 +484,7 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             })
         }
         Cmd::Rebuild(a) => {
-            let ar = Archive::open(&a.dir)?;
+            let ar = Archive::open_tenant(&a.dir, a.tenant)?;
             let r = ar.rebuild()?;
             if a.json {
                 print_json(&to_json(&r)?)?;

@@ -1,0 +1,283 @@
+//! The DIP in the requested SEDA version: every accepted Vitam SIP is ingested, then
+//! exported as an `ArchiveDeliveryRequestReply` in its own version and in 2.1, 2.2 and 2.3.
+//! Each manifest is checked with the bundled XSDs through the schema engine *and* with
+//! `xmllint --schema` (the oracle), and each unit's `Content`/`Management` is compared with
+//! the SIP's own (typed SEDA model) when the versions agree.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::json;
+use vas_core::archive::{Archive, DipOptions, FULL_ACCESS, IngestOptions, InitOptions};
+use vas_core::schema::{Mode, SchemaSet};
+use vas_core::seda::{ArchiveUnit, Document, SedaVersion};
+
+const SIPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/vitam/sips");
+const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
+
+fn sips() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::from(SIPS)];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.ends_with(".zip") || n.ends_with(".tar") || n.ends_with(".tar.gz")
+            }) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn zip_entry(p: &Path, name: &str) -> Vec<u8> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap()).unwrap();
+    let mut v = Vec::new();
+    z.by_name(name).unwrap().read_to_end(&mut v).unwrap();
+    v
+}
+
+fn xmllint(xml: &[u8], version: SedaVersion, scratch: &Path) -> Result<(), String> {
+    let f = scratch.join("dip-manifest.xml");
+    std::fs::write(&f, xml).unwrap();
+    let out = Command::new("xmllint")
+        .env("XML_CATALOG_FILES", format!("{SCHEMAS}/catalog.xml"))
+        .args(["--nonet", "--noout", "--schema"])
+        .arg(format!(
+            "{SCHEMAS}/{v}/seda-{v}-main.xsd",
+            v = version.as_str()
+        ))
+        .arg(&f)
+        .output()
+        .expect("xmllint is installed (scripts/setup.d/archive2.sh)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn schema_version(v: SedaVersion) -> vas_core::schema::SedaVersion {
+    match v {
+        SedaVersion::V2_1 => vas_core::schema::SedaVersion::V2_1,
+        SedaVersion::V2_2 => vas_core::schema::SedaVersion::V2_2,
+        SedaVersion::V2_3 => vas_core::schema::SedaVersion::V2_3,
+    }
+}
+
+/// Units of a document by id (the unit itself without nested units / references).
+fn units_by_id(doc: &Document) -> Vec<(String, ArchiveUnit)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&ArchiveUnit> = doc
+        .package()
+        .and_then(|p| p.descriptive_metadata())
+        .map(|d| d.units().collect())
+        .unwrap_or_default();
+    while let Some(u) = stack.pop() {
+        stack.extend(u.children());
+        if let Some(id) = u.meta.id() {
+            out.push((id.to_string(), u.clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn dip_in_every_seda_version_is_valid_and_carries_content_as_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    let offers = dir.path().join("offers.toml");
+    std::fs::write(
+        &offers,
+        "[[offer]]\nid = \"fs-1\"\nkind = \"filesystem\"\npath = \"o1\"\nfsync = false\n\
+         [[offer]]\nid = \"fs-2\"\nkind = \"filesystem\"\npath = \"o2\"\nfsync = false\n",
+    )
+    .unwrap();
+    let a = Archive::create(
+        dir.path().join("archive"),
+        &InitOptions {
+            offers: Some(offers),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (mut accepted, mut dips, mut compared, mut upgraded) = (0, 0, 0usize, 0);
+    let (mut official, mut lenient, mut lenient_sips) = (0, 0, 0);
+    let mut failures: Vec<String> = Vec::new();
+    for sip in sips() {
+        let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
+        if !r.report.outcome.is_accepted() {
+            continue;
+        }
+        accepted += 1;
+        let rel = sip.strip_prefix(SIPS).unwrap().display().to_string();
+        let sip_manifest = vas_core::sip::SipReader::open(&sip, Default::default())
+            .unwrap()
+            .manifest_bytes()
+            .unwrap();
+        let sip_doc = Document::from_slice(&sip_manifest).unwrap();
+        let query =
+            json!({"$query": {"$eq": {"#opi": r.operation_id}}, "$filter": {"$limit": 10000}});
+        for requested in [
+            None,
+            Some(SedaVersion::V2_1),
+            Some(SedaVersion::V2_2),
+            Some(SedaVersion::V2_3),
+        ] {
+            let out = dir.path().join("dip.zip");
+            let opts = DipOptions {
+                version: requested,
+                ..Default::default()
+            };
+            let s = match a.dip_with(FULL_ACCESS, &query, &out, &opts) {
+                Ok(s) => s,
+                Err(e) => {
+                    failures.push(format!("{rel} {requested:?}: {e}"));
+                    continue;
+                }
+            };
+            dips += 1;
+            let xml = zip_entry(&out, "manifest.xml");
+            let dip = Document::from_slice(&xml).unwrap();
+            match requested {
+                Some(v) => assert_eq!(dip.version, v, "{rel}"),
+                None if dip.version == sip_doc.version || s.schema != "official" => {}
+                None => {
+                    // Vitam accepted later-version elements in this SIP: the default is
+                    // then the first later version that holds them, and the SIP's own
+                    // version is refused with the reason.
+                    assert!(dip.version > sip_doc.version, "{rel}");
+                    let e = a
+                        .dip_with(
+                            FULL_ACCESS,
+                            &query,
+                            &dir.path().join("x.zip"),
+                            &DipOptions {
+                                version: Some(sip_doc.version),
+                                strict: true,
+                            },
+                        )
+                        .unwrap_err();
+                    assert_eq!(e.kind(), vas_core::ErrorKind::Unsupported, "{rel}: {e}");
+                    assert!(!dir.path().join("x.zip").exists());
+                    upgraded += 1;
+                }
+            }
+            assert_eq!(dip.kind.as_str(), "ArchiveDeliveryRequestReply");
+            assert_eq!(s.seda_version, dip.version.as_str());
+            if s.schema == "official" {
+                official += 1;
+                let engine = SchemaSet::seda(schema_version(dip.version))
+                    .unwrap()
+                    .validate_bytes(&xml);
+                assert!(
+                    engine.is_valid(),
+                    "{rel} {requested:?}: schema engine: {engine:?}"
+                );
+                if let Err(e) = xmllint(&xml, dip.version, dir.path()) {
+                    panic!("{rel} {requested:?}: xmllint: {e}");
+                }
+                assert!(s.official_finding.is_none());
+            } else {
+                // Content Vitam accepted but the official XSD forbids: valid against Vitam's
+                // lenient variant, never against the official one, and the summary says why.
+                assert_eq!(s.schema, "vitam-lenient");
+                lenient += 1;
+                let set =
+                    SchemaSet::seda_mode(schema_version(dip.version), Mode::VitamLenient).unwrap();
+                assert!(set.validate_bytes(&xml).is_valid(), "{rel}");
+                assert!(
+                    !SchemaSet::seda(schema_version(dip.version))
+                        .unwrap()
+                        .validate_bytes(&xml)
+                        .is_valid()
+                );
+                assert!(xmllint(&xml, dip.version, dir.path()).is_err(), "{rel}");
+                assert!(s.official_finding.is_some());
+                // With `strict`, the same export is refused.
+                let e = a
+                    .dip_with(
+                        FULL_ACCESS,
+                        &query,
+                        &dir.path().join("x.zip"),
+                        &DipOptions {
+                            version: requested,
+                            strict: true,
+                        },
+                    )
+                    .unwrap_err();
+                assert_eq!(e.kind(), vas_core::ErrorKind::Unsupported, "{rel}: {e}");
+                if requested.is_none() {
+                    lenient_sips += 1;
+                }
+            }
+            let units = units_by_id(&dip);
+            assert_eq!(units.len(), s.units, "{rel}");
+            // Every binary object listed is in the zip with its declared size.
+            if let Some(p) = dip.package() {
+                for b in p.binary_objects() {
+                    let uri = b.uri().unwrap();
+                    let bytes = zip_entry(&out, uri);
+                    assert_eq!(Some(bytes.len() as u64), b.size(), "{rel} {uri}");
+                }
+            }
+            if dip.version != sip_doc.version {
+                continue;
+            }
+            // Same version: each unit's Content and Management equal the SIP's.
+            let sip_units = units_by_id(&sip_doc);
+            for (sys, du) in &units {
+                let manifest_id = r
+                    .system_ids
+                    .iter()
+                    .find(|(_, v)| *v == sys)
+                    .map(|(k, _)| k.clone())
+                    .unwrap();
+                let (_, su) = sip_units.iter().find(|(id, _)| *id == manifest_id).unwrap();
+                let strip = |u: &ArchiveUnit| {
+                    let mut c = u.content().cloned();
+                    let mut m = u.management().cloned();
+                    if let Some(c) = c.as_mut() {
+                        c.meta = Default::default();
+                    }
+                    if let Some(m) = m.as_mut() {
+                        m.meta = Default::default();
+                    }
+                    (c, m)
+                };
+                assert_eq!(strip(du), strip(su), "{rel}: unit {manifest_id}");
+                compared += 1;
+            }
+        }
+    }
+    eprintln!(
+        "dip: {accepted} accepted SIPs, {dips} DIPs valid (engine + xmllint), {compared} units equal to the SIP's, {upgraded} defaulted to a later version; {official} DIPs valid against the official XSD (engine + xmllint), {lenient} only against Vitam's lenient one ({lenient_sips} SIPs by default); refused exports: {}",
+        failures.len()
+    );
+    for f in &failures {
+        eprintln!("  {f}");
+    }
+    assert!(accepted >= 40);
+    // The default export never fails, and only a version lacking an element refuses.
+    assert!(
+        failures.iter().all(|f| !f.contains(" None:")),
+        "{failures:#?}"
+    );
+    // Only an explicitly requested version lacking an element is refused, with the reason.
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.contains(" Some(") && f.contains("cannot be written as valid SEDA")),
+        "{failures:#?}"
+    );
+    assert!(failures.len() <= 5, "{failures:#?}");
+    assert!(
+        official >= 2 * lenient,
+        "{official} official, {lenient} lenient"
+    );
+    assert!(compared >= 100, "only {compared} units compared");
+}
