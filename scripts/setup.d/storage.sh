@@ -27,3 +27,15 @@ if [ ${#swift_pkgs[@]} -gt 0 ]; then
     "${swift_pkgs[@]}" >/dev/null
 fi
 [ -f /etc/swift/swift.conf ] || { echo "setup(storage): /etc/swift/swift.conf missing" >&2; exit 1; }
+
+# S3 virtual-host addressing is tested against `vas-vhost.localhost` (SeaweedFS started with
+# -s3.domainName=localhost); glibc resolves only `localhost` itself, so name it in /etc/hosts.
+if ! getent hosts vas-vhost.localhost >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && [ -w /etc/hosts ]; then
+    echo "setup(storage): 127.0.0.1 vas-vhost.localhost >> /etc/hosts"
+    echo "127.0.0.1 vas-vhost.localhost" >> /etc/hosts
+  else
+    echo "setup(storage): add '127.0.0.1 vas-vhost.localhost' to /etc/hosts for the S3 virtual-host test" >&2
+    exit 1
+  fi
+fi

@@ -196,6 +196,14 @@ pub struct SwiftConfig {
     /// Create the container and the segments container when missing (default false).
     #[serde(default)]
     pub create_container: bool,
+    /// Objects asked per listing request (default 10000, Swift's own limit); the listing
+    /// pages on with `marker`.
+    #[serde(default = "default_page")]
+    pub list_page_size: usize,
+}
+
+fn default_page() -> usize {
+    10_000
 }
 
 fn default_region() -> String {

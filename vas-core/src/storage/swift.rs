@@ -42,8 +42,6 @@ const META_SIZE: &str = "x-object-meta-vas-size";
 const MIN_SEGMENT: u64 = 1 << 20;
 /// Swift's default `max_file_size`: a single object may not exceed it.
 const MAX_SINGLE: u64 = 5 << 30;
-/// Objects per listing page (Swift's default `container_listing_limit`).
-const LIST_LIMIT: usize = 10_000;
 
 static SEGMENT_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -524,7 +522,8 @@ impl SwiftOffer {
     /// Every object name (with its listed size) under `prefix` in `container`.
     fn list_raw(&self, container: &str, prefix: &str) -> Result<Vec<(String, u64)>> {
         let mut out: Vec<(String, u64)> = Vec::new();
-        let limit = LIST_LIMIT.to_string();
+        let page_size = self.cfg.list_page_size;
+        let limit = page_size.to_string();
         loop {
             let marker = out.last().map(|(n, _)| n.clone()).unwrap_or_default();
             let mut q: Vec<(&str, &str)> =
@@ -558,7 +557,7 @@ impl SwiftOffer {
                 page.into_iter()
                     .filter_map(|e| e.name.map(|n| (n, e.bytes))),
             );
-            if n < LIST_LIMIT {
+            if n < page_size {
                 break;
             }
         }
@@ -890,6 +889,7 @@ mod tests {
             segment_size: 64 << 20,
             large_object_threshold: 64 << 20,
             create_container: false,
+            list_page_size: 10_000,
         }
     }
 
