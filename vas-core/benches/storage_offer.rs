@@ -16,7 +16,14 @@
 //! vas put   11 x 100 MiB          77 MiB/s     = 31% of dd, 63% of the SHA-512 ceiling
 //! vas get (verified)           95-100 MiB/s
 //! ```
-//! On that machine every verified path is bound by SHA-512 on an overloaded CPU, below dd's
+//! Run of 2026-11-28 17:00 UTC (512 MiB, load average 21–27, after large puts started
+//! flushing every 16 MiB on the writer thread):
+//! ```text
+//! dd bs=1M conv=fsync            102 MiB/s     cp 289 MiB/s    cp + sync 244 MiB/s
+//! vas put  512 x   1 MiB          25 MiB/s     (24% of dd)
+//! vas put    6 x 100 MiB          72 MiB/s     = 71% of dd     SHA-512 alone 189 MiB/s
+//! ```
+//! On the first machine every verified path is bound by SHA-512 on an overloaded CPU, below dd's
 //! disk speed, so the "≥ 90 % of dd conv=fsync" goal cannot be met there; large puts hash
 //! and write on two threads so that, where SHA-512 outruns the disk, a put costs
 //! max(hash, write) rather than the sum.

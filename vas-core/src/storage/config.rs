@@ -27,8 +27,21 @@
 //! offers = ["fs-1", "s3-1"]
 //! referent = "fs-1"
 //! ```
-//! `kind = "swift"` (`auth_url`, `user_env`, `key_env`, `container`) is parsed but answers
-//! [`ErrorKind::Unsupported`] when opened.
+//! ```toml
+//! [[offer]]
+//! id = "swift-1"
+//! kind = "swift"                # needs the cargo feature `swift`
+//! auth_url = "http://127.0.0.1:8080/auth/v1.0"   # v1 auth (TempAuth)
+//! user_env = "VAS_SWIFT_USER"   # holds e.g. "account:user"
+//! key_env = "VAS_SWIFT_KEY"
+//! container = "vas"
+//! # prefix = "archive/"         # optional key prefix inside the container
+//! # large_object_threshold = 67108864   # above: Static Large Object
+//! # segment_size = 67108864
+//! # create_container = false
+//! ```
+//! Opening an `s3` or `swift` offer in a build without its feature answers
+//! [`ErrorKind::Unsupported`].
 //!
 //! ```
 //! use vas_core::storage::config::StorageConfig;
@@ -109,19 +122,8 @@ pub enum OfferConfig {
     },
     /// An S3-compatible offer (cargo feature `s3`).
     S3(S3Config),
-    /// OpenStack Swift: parsed, not implemented yet.
-    Swift {
-        /// Offer id.
-        id: String,
-        /// Keystone URL.
-        auth_url: String,
-        /// Variable holding the user name.
-        user_env: String,
-        /// Variable holding the key.
-        key_env: String,
-        /// Container.
-        container: String,
-    },
+    /// An OpenStack Swift offer (cargo feature `swift`).
+    Swift(SwiftConfig),
 }
 
 fn yes() -> bool {
@@ -162,6 +164,48 @@ pub struct S3Config {
     pub create_bucket: bool,
 }
 
+/// Settings of an OpenStack Swift offer (v1 authentication: TempAuth and compatibles).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SwiftConfig {
+    /// Offer id.
+    pub id: String,
+    /// The v1 authentication URL, e.g. `http://127.0.0.1:8080/auth/v1.0`.
+    pub auth_url: String,
+    /// Environment variable holding the user (`account:user` for TempAuth).
+    pub user_env: String,
+    /// Environment variable holding the key (password).
+    pub key_env: String,
+    /// Container (large objects' segments go to `<container>_segments`).
+    pub container: String,
+    /// Prefix prepended to every key in the container.
+    #[serde(default)]
+    pub prefix: String,
+    /// Storage URL to use instead of the one the auth answer gives (a proxy behind a
+    /// gateway that announces an unreachable address).
+    #[serde(default)]
+    pub storage_url: Option<String>,
+    /// Objects larger than this become Static Large Objects (default 64 MiB; between
+    /// 1 MiB and 5 GiB).
+    #[serde(default = "default_part")]
+    pub large_object_threshold: u64,
+    /// Segment size of large objects, held in memory one at a time (default 64 MiB;
+    /// between 1 MiB and 5 GiB).
+    #[serde(default = "default_part")]
+    pub segment_size: u64,
+    /// Create the container and the segments container when missing (default false).
+    #[serde(default)]
+    pub create_container: bool,
+    /// Objects asked per listing request (default 10000, Swift's own limit); the listing
+    /// pages on with `marker`.
+    #[serde(default = "default_page")]
+    pub list_page_size: usize,
+}
+
+fn default_page() -> usize {
+    10_000
+}
+
 fn default_region() -> String {
     "us-east-1".into()
 }
@@ -174,10 +218,9 @@ impl OfferConfig {
     /// The offer's id.
     pub fn id(&self) -> &str {
         match self {
-            OfferConfig::Filesystem { id, .. }
-            | OfferConfig::Memory { id }
-            | OfferConfig::Swift { id, .. } => id,
+            OfferConfig::Filesystem { id, .. } | OfferConfig::Memory { id } => id,
             OfferConfig::S3(c) => &c.id,
+            OfferConfig::Swift(c) => &c.id,
         }
     }
 
@@ -187,7 +230,7 @@ impl OfferConfig {
             OfferConfig::Filesystem { .. } => "filesystem",
             OfferConfig::Memory { .. } => "memory",
             OfferConfig::S3(_) => "s3",
-            OfferConfig::Swift { .. } => "swift",
+            OfferConfig::Swift(_) => "swift",
         }
     }
 }
@@ -288,10 +331,7 @@ impl StorageConfig {
             }
             OfferConfig::Memory { id } => Ok(Arc::new(MemoryOffer::new(id.clone()))),
             OfferConfig::S3(c) => open_s3(c),
-            OfferConfig::Swift { id, .. } => Err(Error::new(
-                ErrorKind::Unsupported,
-                format!("offer {id}: kind \"swift\" is not implemented yet"),
-            )),
+            OfferConfig::Swift(c) => open_swift(c),
         }
     }
 
@@ -318,6 +358,22 @@ fn open_s3(c: &S3Config) -> Result<Arc<dyn StorageOffer>> {
         ErrorKind::Unsupported,
         format!(
             "offer {}: kind \"s3\" needs vas-core built with the cargo feature `s3`",
+            c.id
+        ),
+    ))
+}
+
+#[cfg(feature = "swift")]
+fn open_swift(c: &SwiftConfig) -> Result<Arc<dyn StorageOffer>> {
+    Ok(Arc::new(super::swift::SwiftOffer::from_config(c)?))
+}
+
+#[cfg(not(feature = "swift"))]
+fn open_swift(c: &SwiftConfig) -> Result<Arc<dyn StorageOffer>> {
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "offer {}: kind \"swift\" needs vas-core built with the cargo feature `swift`",
             c.id
         ),
     ))

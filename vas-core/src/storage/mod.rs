@@ -4,7 +4,8 @@
 //!   its declared [`Fixity`], get a stream or a range, head, delete, list, status), with
 //!   conveniences in [`StorageOfferExt`] (blanket implementation).
 //! - Offers: [`FilesystemOffer`] (the embedded default, crash-safe), [`MemoryOffer`] (tests),
-//!   `S3Offer` (S3-compatible, cargo feature `s3`).
+//!   `S3Offer` (S3-compatible, cargo feature `s3`), `SwiftOffer` (OpenStack Swift, cargo
+//!   feature `swift`).
 //! - [`Strategy`]: N offers with one referent; writes every copy or none, reads with
 //!   verification and fallback, [`Strategy::audit`] and [`Strategy::repair`].
 //! - [`config`]: a TOML file describing offers and the strategy.
@@ -32,6 +33,8 @@ mod offer;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod strategy;
+#[cfg(feature = "swift")]
+pub mod swift;
 
 pub use fs::{FilesystemOffer, HEADER_LEN};
 pub use key::{MAX_KEY_LEN, ObjectKey};
@@ -45,3 +48,5 @@ pub use s3::S3Offer;
 pub use strategy::{
     AuditReport, Finding, Problem, PutReport, RepairAction, RepairReport, Strategy, expected_of,
 };
+#[cfg(feature = "swift")]
+pub use swift::SwiftOffer;
