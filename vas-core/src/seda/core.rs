@@ -817,7 +817,9 @@ impl TagMap {
         loop {
             match self.slots[h] {
                 None => return None,
-                Some((t, i)) if t == s => return Some(i),
+                Some((t, i)) if crate::xml::lex::bytes_eq(t.as_bytes(), s.as_bytes()) => {
+                    return Some(i);
+                }
                 _ => h = (h + 1) & self.mask,
             }
         }

@@ -318,6 +318,30 @@ impl<'a> Iterator for Attrs<'a> {
     }
 }
 
+/// Byte-slice equality without a call to `memcmp` (names and namespace URIs are short;
+/// on the reference machine the libc call dominated the cost of parsing).
+#[inline]
+pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        let x = u64::from_ne_bytes([x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]]);
+        let y = u64::from_ne_bytes([y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]]);
+        if x != y {
+            return false;
+        }
+    }
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    let mut d = 0u8;
+    for i in 0..ra.len() {
+        d |= ra[i] ^ rb[i];
+    }
+    d == 0
+}
+
 /// Resolves a reference body (between `&` and `;`).
 fn resolve_ref(name: &str) -> Result<char, Cow<'static, str>> {
     match name {

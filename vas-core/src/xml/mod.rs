@@ -383,6 +383,9 @@ pub struct XmlReader<'a> {
     ns: Vec<NsBind<'a>>,
     pending_end: bool,
     bad_utf8: Option<usize>,
+    /// Cached resolution of the default namespace: (binding generation, in target ns).
+    default_ns: Option<(u32, bool)>,
+    ns_gen: u32,
     // incremental line counting
     lc_off: usize,
     lc_line: u32,
@@ -410,6 +413,8 @@ impl<'a> XmlReader<'a> {
             ns: Vec::new(),
             pending_end: false,
             bad_utf8: bad,
+            default_ns: None,
+            ns_gen: 0,
             lc_off: 0,
             lc_line: 1,
             lc_line_start: 0,
@@ -421,6 +426,7 @@ impl<'a> XmlReader<'a> {
     /// Sets the namespace URI reported as `in_target_ns`.
     pub fn set_target_namespace(&mut self, ns: &[u8]) {
         self.target = ns.to_vec();
+        self.default_ns = None;
     }
 
     /// Current element depth.
@@ -578,23 +584,40 @@ impl<'a> XmlReader<'a> {
                                 self.error(ErrorKind::Xml, format!("bad namespace URI: {e}"))
                             })?;
                             self.ns.push(NsBind { prefix, uri, depth });
+                            self.ns_gen = self.ns_gen.wrapping_add(1);
                         }
                     }
                     let prefix = match memchr::memchr(b':', name.as_bytes()) {
                         Some(i) => &name[..i],
                         None => "",
                     };
-                    let (in_ns, namespace) = match self.resolve(prefix) {
-                        Some(Some(uri)) if uri.as_bytes() == self.target.as_slice() => (true, None),
-                        Some(Some(uri)) => (false, Some(uri.to_string())),
-                        Some(None) => (false, None),
-                        None => {
-                            return Err(self.error(
-                                ErrorKind::Xml,
-                                format!("undeclared namespace prefix `{prefix}`"),
-                            ));
+                    // Unprefixed names in the target namespace (the common case) are
+                    // answered from a cache valid until the bindings change: no string
+                    // comparison per element.
+                    let cached = match self.default_ns {
+                        Some((g, true)) if prefix.is_empty() && g == self.ns_gen => Some(true),
+                        _ => None,
+                    };
+                    let (in_ns, namespace) = if cached == Some(true) {
+                        (true, None)
+                    } else {
+                        match self.resolve(prefix) {
+                            Some(Some(uri)) if lex::bytes_eq(uri.as_bytes(), &self.target) => {
+                                (true, None)
+                            }
+                            Some(Some(uri)) => (false, Some(uri.to_string())),
+                            Some(None) => (false, None),
+                            None => {
+                                return Err(self.error(
+                                    ErrorKind::Xml,
+                                    format!("undeclared namespace prefix `{prefix}`"),
+                                ));
+                            }
                         }
                     };
+                    if prefix.is_empty() && cached.is_none() {
+                        self.default_ns = Some((self.ns_gen, in_ns));
+                    }
                     if tok.kind == lex::Kind::Empty {
                         self.pending_end = true;
                     }
@@ -613,7 +636,7 @@ impl<'a> XmlReader<'a> {
                 lex::Kind::End => {
                     let name = &src[tok.start + 2..tok.a];
                     match self.open.last() {
-                        Some(&o) if self.name_of(o) == name => {}
+                        Some(&o) if lex::bytes_eq(self.name_of(o).as_bytes(), name.as_bytes()) => {}
                         Some(&o) => {
                             let expected = self.name_of(o);
                             return Err(self.fail(
@@ -679,6 +702,7 @@ impl<'a> XmlReader<'a> {
         let depth = self.open.len();
         while self.ns.last().is_some_and(|b| b.depth >= depth) {
             self.ns.pop();
+            self.ns_gen = self.ns_gen.wrapping_add(1);
         }
         self.open.pop();
     }
