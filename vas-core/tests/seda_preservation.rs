@@ -288,3 +288,47 @@ fn version_foreign_elements_are_kept_raw() {
     });
     assert!(has_raw_text_content);
 }
+
+#[test]
+fn comments_and_pis_inside_leaves_are_kept_at_their_offset() {
+    let units = r#"<ArchiveUnit id="AU1"><Content>
+    <DescriptionLevel><!-- lead -->Item</DescriptionLevel>
+    <Title>a<!-- c -->b<?p x?>c&amp;d<!--end--></Title>
+    <Description><!--only--></Description>
+  </Content></ArchiveUnit>"#;
+    let (doc, out) = rt(&wrap(units, ""));
+    in_order(
+        &out,
+        &[
+            "<DescriptionLevel><!-- lead -->Item</DescriptionLevel>",
+            "<Title>a<!-- c -->b<?p x?>c&amp;d<!--end--></Title>",
+            "<Description><!--only--></Description>",
+        ],
+    );
+    let c = doc.package().unwrap().top_units()[0].content().unwrap();
+    let t = &c.titles()[0];
+    // The text is the character data alone; the comments sit at byte offsets in it.
+    assert_eq!(t.as_str(), "abc&d");
+    assert_eq!(
+        t.meta.inner_misc(),
+        &[
+            (1, Misc::Comment(" c ".into())),
+            (2, Misc::Pi("p x".into())),
+            (5, Misc::Comment("end".into()))
+        ]
+    );
+    // A model without the comments differs: they are part of equality.
+    let plain = Document::from_str(&wrap(
+        r#"<ArchiveUnit id="AU1"><Content><DescriptionLevel>Item</DescriptionLevel><Title>abc&amp;d</Title><Description/></Content></ArchiveUnit>"#,
+        "",
+    ))
+    .unwrap();
+    assert_ne!(doc, plain);
+    // Still valid against the official XSD (comments are allowed anywhere).
+    if xmllint_available() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("leaf-comments.xml");
+        std::fs::write(&p, &out).unwrap();
+        assert_eq!(xmllint_validate("2.3", &[p]), vec![true]);
+    }
+}

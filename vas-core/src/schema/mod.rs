@@ -15,9 +15,14 @@
 //! `xsi:nil`, model and attribute groups, element and attribute wildcards with namespace
 //! constraints and `processContents`, simple types with every XSD 1.0 facet (patterns
 //! are translated from the XSD regular-expression dialect), lists, unions and the
-//! built-in datatypes. It does not implement identity constraints
-//! (`key`/`keyref`/`unique`), `redefine`, or block/final checks; schemas using
-//! `redefine` are refused, the others are accepted and those constraints ignored.
+//! built-in datatypes, and identity constraints (`xs:key`, `xs:keyref`, `xs:unique`)
+//! with the XPath subset of XSD 1.0 (`.//`, child steps, `*`, `prefix:*`, a final
+//! `@attribute` in fields, `|` alternatives); key-sequences compare numbers and
+//! booleans by value and other types by their whitespace-normalised form, and a
+//! keyref is resolved against the key declared on the same element (as the tests
+//! against xmllint check; tables propagated from descendant elements are not).
+//! It does not implement `redefine` or block/final checks; schemas using `redefine`
+//! are refused, the others are accepted and block/final ignored.
 //! Content models are Glushkov automata over position sets, so they also work for
 //! schemas that break the Unique Particle Attribution rule (Vitam's own schemas).
 //!

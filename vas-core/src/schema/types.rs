@@ -1123,6 +1123,44 @@ pub(crate) fn is_name(v: &str, colon: bool) -> bool {
     }
 }
 
+/// The value of `v` (already whitespace-normalised) as compared in identity-constraint
+/// key-sequences: numbers and booleans by value (`01` = `1`, `1.50` = `1.5`, `1` =
+/// `true`), other types by their normalised lexical form.
+pub(crate) fn key_value<S: SimpleTypes + ?Sized>(s: &S, id: TypeId, v: &str) -> String {
+    match primitive(s, id) {
+        Some(p) if p.is_decimal() => match dec_parts(v) {
+            Some((int, frac)) => {
+                let neg = v.starts_with('-');
+                let int = int.trim_start_matches('0');
+                let frac = frac.trim_end_matches('0');
+                let int = if int.is_empty() { "0" } else { int };
+                let zero = int == "0" && frac.is_empty();
+                let mut out = String::new();
+                if neg && !zero {
+                    out.push('-');
+                }
+                out.push_str(int);
+                if !frac.is_empty() {
+                    out.push('.');
+                    out.push_str(frac);
+                }
+                out
+            }
+            None => v.to_string(),
+        },
+        Some(Builtin::Float) | Some(Builtin::Double) => match v.parse::<f64>() {
+            Ok(f) => format!("{f:?}"),
+            Err(_) => v.to_string(),
+        },
+        Some(Builtin::Boolean) => match v {
+            "1" | "true" => "true".into(),
+            "0" | "false" => "false".into(),
+            _ => v.to_string(),
+        },
+        _ => v.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use super::input::{Limits, XAttr, XEvent, XML_NS, XSI_NS, XmlInput, resolve_qname_in};
 use super::types::{self, ValueInfo};
-use super::xsd::{Compiled, Content, ElemId, Leaf, Model, Process, TypeDef, Wildcard};
+use super::xsd::{Compiled, Content, ElemId, IcKind, Leaf, Model, Process, TypeDef, Wildcard};
 use super::{Finding, FindingKind, Report, ValidationOptions};
 
 /// Automaton state of one open element.
@@ -67,6 +67,36 @@ pub(crate) struct Validator<'a> {
     idrefs: Vec<(String, u64, u64, String)>,
     truncated: bool,
     scratch: Vec<u32>,
+    /// Identity constraints (only used when the schema set declares some).
+    ic: IcState,
+}
+
+/// Names of the open elements and the live tables of identity constraints.
+#[derive(Default)]
+struct IcState {
+    names: Vec<(std::sync::Arc<str>, String)>,
+    scopes: Vec<IcScope>,
+    rows: Vec<IcRow>,
+    /// Per open element: the (row, field) values its text provides when it ends.
+    caps: Vec<Vec<(usize, usize)>>,
+}
+
+/// The table of one identity constraint under one instance of its element.
+struct IcScope {
+    ic: usize,
+    depth: usize,
+    table: HashMap<Vec<String>, u64>,
+    refs: Vec<(Vec<String>, u64, u64, String)>,
+}
+
+/// The key-sequence of one selected element, being filled.
+struct IcRow {
+    scope: usize,
+    depth: usize,
+    values: Vec<Option<String>>,
+    line: u64,
+    col: u64,
+    path: String,
 }
 
 impl<'a> Validator<'a> {
@@ -81,6 +111,7 @@ impl<'a> Validator<'a> {
             idrefs: Vec::new(),
             truncated: false,
             scratch: Vec::new(),
+            ic: IcState::default(),
         }
     }
 
@@ -402,6 +433,24 @@ impl<'a> Validator<'a> {
         line: u64,
         col: u64,
     ) {
+        if self.c.identities.is_empty() {
+            self.start_inner(xin, ns, local, &attrs, line, col);
+            return;
+        }
+        let name = (ns.clone(), local.clone());
+        let decl = self.start_inner(xin, ns, local, &attrs, line, col);
+        self.ic_start(name, decl, &attrs, line, col);
+    }
+
+    fn start_inner<R: BufRead>(
+        &mut self,
+        xin: &XmlInput<R>,
+        ns: std::sync::Arc<str>,
+        local: String,
+        attrs: &[XAttr],
+        line: u64,
+        col: u64,
+    ) -> Option<ElemId> {
         let c = self.c;
         // 1. Which declaration applies?
         enum Decision {
@@ -559,7 +608,7 @@ impl<'a> Validator<'a> {
                     col,
                     kind: FrameKind::Skip,
                 });
-                return;
+                return None;
             }
             Decision::Lax => {
                 // xsi:type can still give a lax element a type.
@@ -567,8 +616,8 @@ impl<'a> Validator<'a> {
                     && let Some((tns, tl)) = resolve_qname_in(&xin.scope_snapshot(), &t.value)
                     && let Some(tid) = c.global_types.get(&tns, &tl).copied()
                 {
-                    self.push_typed(seg, line, col, tid, None, &attrs, false);
-                    return;
+                    self.push_typed(seg, line, col, tid, None, attrs, false);
+                    return None;
                 }
                 self.frames.push(Frame {
                     seg,
@@ -576,7 +625,7 @@ impl<'a> Validator<'a> {
                     col,
                     kind: FrameKind::Lax,
                 });
-                return;
+                return None;
             }
             Decision::Decl(e) => e,
         };
@@ -631,10 +680,9 @@ impl<'a> Validator<'a> {
             }
         }
         let fixed = d.fixed.clone();
-        let Some(frame) = self.frames.pop() else {
-            return;
-        };
-        self.push_typed(frame.seg, line, col, ty, fixed, &attrs, nil);
+        let frame = self.frames.pop()?;
+        self.push_typed(frame.seg, line, col, ty, fixed, attrs, nil);
+        Some(decl)
     }
 
     fn set_failed(&mut self) {
@@ -857,6 +905,9 @@ impl<'a> Validator<'a> {
     }
 
     fn end(&mut self) {
+        if !self.c.identities.is_empty() {
+            self.ic_end();
+        }
         let c = self.c;
         let Some(frame) = self.frames.last() else {
             return;
@@ -982,6 +1033,264 @@ impl<'a> Validator<'a> {
         self.frames.pop();
     }
 
+    /// The whitespace-normalised value of attribute `a` of the innermost element.
+    fn ic_attr_value(&self, a: &XAttr) -> String {
+        let ty = match self.frames.last().map(|f| &f.kind) {
+            Some(FrameKind::Typed { ty, .. }) => match &self.c.types[*ty] {
+                TypeDef::Complex(ct) => ct
+                    .attrs
+                    .iter()
+                    .find(|u| u.local == a.local && *u.ns == *a.ns)
+                    .map(|u| u.ty),
+                _ => None,
+            },
+            _ => None,
+        };
+        match ty {
+            Some(t) => {
+                let v = types::normalize(&a.value, self.c.simple_ws(t));
+                types::key_value(self.c, t, &v)
+            }
+            None => types::normalize(&a.value, types::Ws::Collapse).into_owned(),
+        }
+    }
+
+    fn ic_set(&mut self, ri: usize, fi: usize, v: String) {
+        let row = &mut self.ic.rows[ri];
+        if row.values[fi].is_some() {
+            let ic = &self.c.identities[self.ic.scopes[row.scope].ic];
+            let msg = format!(
+                "field {} of {} identity-constraint '{}' selects more than one value",
+                fi + 1,
+                ic.kind.name(),
+                ic.name
+            );
+            let (l, c, p) = (row.line, row.col, row.path.clone());
+            self.report_path(FindingKind::Schema, l, c, p, msg);
+            return;
+        }
+        row.values[fi] = Some(v);
+    }
+
+    /// An element started: selects rows, fills attribute fields, opens the scopes of
+    /// the element's own identity constraints.
+    fn ic_start(
+        &mut self,
+        name: (std::sync::Arc<str>, String),
+        decl: Option<ElemId>,
+        attrs: &[XAttr],
+        line: u64,
+        col: u64,
+    ) {
+        let c = self.c;
+        self.ic.names.push(name);
+        self.ic.caps.push(Vec::new());
+        let depth = self.ic.names.len();
+        // Selectors of the open scopes.
+        for si in 0..self.ic.scopes.len() {
+            let sc = &self.ic.scopes[si];
+            if depth <= sc.depth {
+                continue;
+            }
+            let ic = &c.identities[sc.ic];
+            let rel: Vec<(&str, &str)> = self.ic.names[sc.depth..depth]
+                .iter()
+                .map(|(n, l)| (&**n, l.as_str()))
+                .collect();
+            if !ic.selector.iter().any(|p| p.matches_elems(&rel)) {
+                continue;
+            }
+            let ri = self.ic.rows.len();
+            let path = self.path();
+            self.ic.rows.push(IcRow {
+                scope: si,
+                depth,
+                values: vec![None; ic.fields.len()],
+                line,
+                col,
+                path,
+            });
+            for (fi, f) in ic.fields.iter().enumerate() {
+                for p in f.iter().filter(|p| p.steps.is_empty() && !p.descendant) {
+                    match &p.attr {
+                        Some(t) => {
+                            if let Some(a) = attrs.iter().find(|a| t.matches(&a.ns, &a.local)) {
+                                let v = self.ic_attr_value(a);
+                                self.ic_set(ri, fi, v);
+                            }
+                        }
+                        None => {
+                            if let Some(caps) = self.ic.caps.last_mut() {
+                                caps.push((ri, fi));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Fields of the rows selected above this element.
+        for ri in 0..self.ic.rows.len() {
+            let row = &self.ic.rows[ri];
+            if depth <= row.depth {
+                continue;
+            }
+            let ic = &c.identities[self.ic.scopes[row.scope].ic];
+            let hits: Vec<(usize, &super::xsd::IcPath)> = {
+                let rel: Vec<(&str, &str)> = self.ic.names[row.depth..depth]
+                    .iter()
+                    .map(|(n, l)| (&**n, l.as_str()))
+                    .collect();
+                ic.fields
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(fi, f)| f.iter().map(move |p| (fi, p)))
+                    .filter(|(_, p)| !p.steps.is_empty() && p.matches_elems(&rel))
+                    .collect()
+            };
+            for (fi, p) in hits {
+                {
+                    match &p.attr {
+                        Some(t) => {
+                            if let Some(a) = attrs.iter().find(|a| t.matches(&a.ns, &a.local)) {
+                                let v = self.ic_attr_value(a);
+                                self.ic_set(ri, fi, v);
+                            }
+                        }
+                        None => {
+                            if let Some(caps) = self.ic.caps.last_mut() {
+                                caps.push((ri, fi));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The element's own constraints.
+        if let Some(d) = decl {
+            for &ic in &c.elements[d].identity {
+                self.ic.scopes.push(IcScope {
+                    ic,
+                    depth,
+                    table: HashMap::new(),
+                    refs: Vec::new(),
+                });
+            }
+        }
+    }
+
+    /// The innermost element ends: its text fills fields; rows and scopes it owns are
+    /// checked (duplicates, missing key fields, dangling keyrefs).
+    fn ic_end(&mut self) {
+        let c = self.c;
+        let depth = self.ic.names.len();
+        if depth == 0 {
+            return;
+        }
+        let caps = self.ic.caps.pop().unwrap_or_default();
+        if !caps.is_empty() {
+            let value: Result<String, ()> = match self.frames.last().map(|f| &f.kind) {
+                Some(FrameKind::Typed {
+                    ty, text: Some(t), ..
+                }) => {
+                    let st = match &c.types[*ty] {
+                        TypeDef::Complex(ct) => match ct.content {
+                            Content::Simple(s) => s,
+                            _ => *ty,
+                        },
+                        _ => *ty,
+                    };
+                    Ok(types::key_value(
+                        c,
+                        st,
+                        &types::normalize(t, c.simple_ws(st)),
+                    ))
+                }
+                Some(FrameKind::Typed { .. }) => Err(()),
+                _ => Ok(String::new()),
+            };
+            for (ri, fi) in caps {
+                match &value {
+                    Ok(v) => self.ic_set(ri, fi, v.clone()),
+                    Err(()) => {
+                        let row = &self.ic.rows[ri];
+                        let ic = &c.identities[self.ic.scopes[row.scope].ic];
+                        let msg = format!(
+                            "field {} of {} identity-constraint '{}' selects an element that has no simple content",
+                            fi + 1,
+                            ic.kind.name(),
+                            ic.name
+                        );
+                        let (l, co, p) = (row.line, row.col, row.path.clone());
+                        self.report_path(FindingKind::Schema, l, co, p, msg);
+                    }
+                }
+            }
+        }
+        while self.ic.rows.last().is_some_and(|r| r.depth == depth) {
+            let Some(row) = self.ic.rows.pop() else { break };
+            let ic = &c.identities[self.ic.scopes[row.scope].ic];
+            if row.values.iter().any(|v| v.is_none()) {
+                if ic.kind == IcKind::Key {
+                    let msg = format!(
+                        "not every field of key identity-constraint '{}' has a value",
+                        ic.name
+                    );
+                    self.report_path(FindingKind::Schema, row.line, row.col, row.path, msg);
+                }
+                continue;
+            }
+            let vals: Vec<String> = row.values.into_iter().flatten().collect();
+            let sc = &mut self.ic.scopes[row.scope];
+            match ic.kind {
+                IcKind::KeyRef => sc.refs.push((vals, row.line, row.col, row.path)),
+                _ => {
+                    if let Some(first) = sc.table.get(&vals) {
+                        let msg = format!(
+                            "duplicate key-sequence [{}] in {} identity-constraint '{}' (first at line {first})",
+                            seq(&vals),
+                            ic.kind.name(),
+                            ic.name
+                        );
+                        self.report_path(FindingKind::Schema, row.line, row.col, row.path, msg);
+                    } else {
+                        sc.table.insert(vals, row.line);
+                    }
+                }
+            }
+        }
+        let first = self
+            .ic
+            .scopes
+            .iter()
+            .position(|s| s.depth >= depth)
+            .unwrap_or(self.ic.scopes.len());
+        let ended: Vec<IcScope> = self.ic.scopes.split_off(first);
+        for k in &ended {
+            let ic = &c.identities[k.ic];
+            if ic.kind != IcKind::KeyRef || k.refs.is_empty() {
+                continue;
+            }
+            let target = ic.refer.map(|r| &c.identities[r]);
+            let table = target.and_then(|t| {
+                ended.iter().find(|s| {
+                    let o = &c.identities[s.ic];
+                    o.kind != IcKind::KeyRef && o.ns == t.ns && o.name == t.name
+                })
+            });
+            for (vals, line, col, path) in &k.refs {
+                if !table.is_some_and(|t| t.table.contains_key(vals)) {
+                    let msg = format!(
+                        "no match found for key-sequence [{}] of keyref '{}'",
+                        seq(vals),
+                        ic.name
+                    );
+                    self.report_path(FindingKind::Schema, *line, *col, path.clone(), msg);
+                }
+            }
+        }
+        self.ic.names.pop();
+    }
+
     fn ctx_ns(&self, _ty: usize) -> &str {
         self.c
             .target_namespaces
@@ -989,6 +1298,13 @@ impl<'a> Validator<'a> {
             .map(|s| s.as_str())
             .unwrap_or("")
     }
+}
+
+fn seq(vals: &[String]) -> String {
+    vals.iter()
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Compiled {

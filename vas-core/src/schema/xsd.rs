@@ -111,6 +111,84 @@ pub(crate) struct ElemDecl {
     pub nillable: bool,
     pub fixed: Option<String>,
     pub subst_head: Option<ElemId>,
+    /// Identity constraints declared on this element (indices into `Compiled::identities`).
+    pub identity: Vec<usize>,
+}
+
+/// Kind of an identity constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IcKind {
+    Unique,
+    Key,
+    KeyRef,
+}
+
+impl IcKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            IcKind::Unique => "unique",
+            IcKind::Key => "key",
+            IcKind::KeyRef => "keyref",
+        }
+    }
+}
+
+/// A name test of the XSD XPath subset: `*`, `prefix:*` or a (namespace, local) name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NameTest {
+    Any,
+    AnyIn(String),
+    Name(String, String),
+}
+
+impl NameTest {
+    pub fn matches(&self, ns: &str, local: &str) -> bool {
+        match self {
+            NameTest::Any => true,
+            NameTest::AnyIn(n) => n == ns,
+            NameTest::Name(n, l) => n == ns && l == local,
+        }
+    }
+}
+
+/// One alternative of a selector or field path: `(.//)? step/step… (/@attr)?`.
+#[derive(Debug, Clone)]
+pub(crate) struct IcPath {
+    /// Starts with `.//`: the steps may start at any depth below the context element.
+    pub descendant: bool,
+    /// Child steps.
+    pub steps: Vec<NameTest>,
+    /// Final attribute step (fields only).
+    pub attr: Option<NameTest>,
+}
+
+impl IcPath {
+    /// Whether the element path `names` (relative to the context element, outermost
+    /// first) is selected by this path's element steps.
+    pub fn matches_elems<'n>(&self, names: &[(&'n str, &'n str)]) -> bool {
+        let n = self.steps.len();
+        if names.len() < n || (!self.descendant && names.len() != n) {
+            return false;
+        }
+        let tail = &names[names.len() - n..];
+        self.steps
+            .iter()
+            .zip(tail)
+            .all(|(t, (ns, l))| t.matches(ns, l))
+    }
+}
+
+/// An identity constraint (`xs:unique`, `xs:key`, `xs:keyref`).
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub kind: IcKind,
+    /// Namespace and name (keyrefs refer to keys by this name).
+    pub ns: String,
+    pub name: String,
+    pub selector: Vec<IcPath>,
+    pub fields: Vec<Vec<IcPath>>,
+    /// For keyrefs: the referenced key or unique constraint.
+    pub refer: Option<usize>,
 }
 
 /// An attribute use.
@@ -207,6 +285,8 @@ pub(crate) struct Compiled {
     pub global_types: NameMap<TypeId>,
     pub any_type: TypeId,
     pub target_namespaces: Vec<String>,
+    /// Identity constraints of every element declaration.
+    pub identities: Vec<Identity>,
 }
 
 impl SimpleTypes for Compiled {
@@ -299,6 +379,9 @@ struct Compiler {
     global_elems: NameMap<ElemId>,
     any_type: TypeId,
     depth: usize,
+    identities: Vec<Identity>,
+    /// Keyrefs waiting for their `refer` to be resolved: (identity index, node, QName).
+    pending_refers: Vec<(usize, NodeRef, String)>,
 }
 
 /// A schema source: a location (used to resolve includes/imports by file name) and text.
@@ -334,6 +417,8 @@ pub(crate) fn compile(
         global_elems: NameMap::default(),
         any_type: 0,
         depth: 0,
+        identities: Vec::new(),
+        pending_refers: Vec::new(),
     };
     // Built-in types.
     for b in Builtin::ALL {
@@ -510,6 +595,20 @@ pub(crate) fn compile(
     for id in 0..c.types.len() {
         c.ensure_type(id)?;
     }
+    let mut identities = std::mem::take(&mut c.identities);
+    for (i, r, q) in std::mem::take(&mut c.pending_refers) {
+        let (ns, l) = c.qname(r, &q)?;
+        let target = identities
+            .iter()
+            .position(|ic| ic.kind != IcKind::KeyRef && ic.ns == ns && ic.name == l)
+            .ok_or_else(|| {
+                c.err(
+                    r,
+                    format!("keyref refers to '{q}', which is not a key or unique constraint"),
+                )
+            })?;
+        identities[i].refer = Some(target);
+    }
     let types: Vec<TypeDef> = c
         .types
         .into_iter()
@@ -528,6 +627,7 @@ pub(crate) fn compile(
         global_types: c.global_types,
         any_type: c.any_type,
         target_namespaces: c.docs.iter().map(|d| d.tns.clone()).collect(),
+        identities,
     };
     build_models(&mut compiled, opts)?;
     Ok(compiled)
@@ -688,6 +788,7 @@ impl Compiler {
         } else {
             self.any_type
         };
+        let identity = self.identity_constraints(r)?;
         Ok(ElemDecl {
             ns,
             local: name,
@@ -696,7 +797,142 @@ impl Compiler {
             nillable,
             fixed,
             subst_head,
+            identity,
         })
+    }
+
+    /// Compiles the `xs:unique`, `xs:key` and `xs:keyref` children of element node `r`.
+    fn identity_constraints(&mut self, r: NodeRef) -> Result<Vec<usize>> {
+        let doc = &self.sd(r.0).doc;
+        let nodes: Vec<usize> = doc
+            .children_in(r.1, XS)
+            .filter(|&c| matches!(doc.nodes[c].local.as_str(), "unique" | "key" | "keyref"))
+            .collect();
+        let mut out = Vec::new();
+        for n in nodes {
+            let nr = (r.0, n);
+            let doc = &self.sd(r.0).doc;
+            let kind = match doc.nodes[n].local.as_str() {
+                "unique" => IcKind::Unique,
+                "key" => IcKind::Key,
+                _ => IcKind::KeyRef,
+            };
+            let name = doc
+                .attr(n, "name")
+                .ok_or_else(|| self.err(nr, "identity constraint without a name"))?
+                .to_string();
+            let mut selector = None;
+            let mut fields = Vec::new();
+            for c in doc.children_in(n, XS).collect::<Vec<_>>() {
+                let doc = &self.sd(r.0).doc;
+                let local = doc.nodes[c].local.clone();
+                let xp = doc
+                    .attr(c, "xpath")
+                    .ok_or_else(|| self.err((r.0, c), format!("{local} without xpath")))?
+                    .to_string();
+                let is_field = local == "field";
+                if local != "selector" && !is_field {
+                    continue;
+                }
+                let paths = self.ic_xpath((r.0, c), &xp, is_field)?;
+                if is_field {
+                    fields.push(paths);
+                } else {
+                    selector = Some(paths);
+                }
+            }
+            let selector = selector
+                .ok_or_else(|| self.err(nr, format!("{} '{name}' has no selector", kind.name())))?;
+            if fields.is_empty() {
+                return Err(self.err(nr, format!("{} '{name}' has no field", kind.name())));
+            }
+            let id = self.identities.len();
+            if kind == IcKind::KeyRef {
+                let refer = self
+                    .sd(r.0)
+                    .doc
+                    .attr(n, "refer")
+                    .ok_or_else(|| self.err(nr, format!("keyref '{name}' without refer")))?
+                    .to_string();
+                self.pending_refers.push((id, nr, refer));
+            }
+            self.identities.push(Identity {
+                kind,
+                ns: self.sd(r.0).tns.clone(),
+                name,
+                selector,
+                fields,
+                refer: None,
+            });
+            out.push(id);
+        }
+        Ok(out)
+    }
+
+    /// Parses the XPath subset of XSD 1.0 identity constraints (§3.11.6).
+    fn ic_xpath(&self, r: NodeRef, xp: &str, field: bool) -> Result<Vec<IcPath>> {
+        let bad = |why: &str| {
+            self.err(
+                r,
+                format!("unsupported XPath '{xp}' in an identity constraint: {why}"),
+            )
+        };
+        let mut out = Vec::new();
+        for alt in xp.split('|') {
+            let mut a = alt.trim();
+            let mut descendant = false;
+            if let Some(rest) = a.strip_prefix(".//") {
+                descendant = true;
+                a = rest.trim_start();
+            }
+            let mut steps = Vec::new();
+            let mut attr = None;
+            let parts: Vec<&str> = a.split('/').map(str::trim).collect();
+            for (i, p) in parts.iter().enumerate() {
+                let last = i + 1 == parts.len();
+                if p.is_empty() {
+                    return Err(bad("empty step"));
+                }
+                if *p == "." {
+                    continue;
+                }
+                let (is_attr, name) = if let Some(x) = p.strip_prefix('@') {
+                    (true, x.trim())
+                } else if let Some(x) = p.strip_prefix("attribute::") {
+                    (true, x.trim())
+                } else if let Some(x) = p.strip_prefix("child::") {
+                    (false, x.trim())
+                } else {
+                    (false, *p)
+                };
+                let test = if name == "*" {
+                    NameTest::Any
+                } else if let Some(pre) = name.strip_suffix(":*") {
+                    let (ns, _) = self.qname(r, &format!("{pre}:x"))?;
+                    NameTest::AnyIn(ns)
+                } else if name.contains(':') {
+                    let (ns, l) = self.qname(r, name)?;
+                    NameTest::Name(ns, l)
+                } else {
+                    // Unprefixed names in these paths are in no namespace.
+                    NameTest::Name(String::new(), name.to_string())
+                };
+                if is_attr {
+                    if !field || !last {
+                        return Err(bad("attribute step not at the end of a field"));
+                    }
+                    attr = Some(test);
+                } else {
+                    steps.push(test);
+                }
+            }
+            out.push(IcPath {
+                descendant,
+                steps,
+                attr,
+            });
+        }
+        Ok(out)
     }
 
     fn anonymous_type(&mut self, r: NodeRef, display: &str) -> Result<TypeId> {

@@ -231,7 +231,27 @@ impl TransferBuilder {
         let mut u = ArchiveUnit::default();
         u.meta.set_attr("id", id);
         u.content_mut();
-        let dm = self.package.descriptive_metadata_mut();
+        // Looked up from the end: it follows every data object group, and a forward
+        // search would make building n units with n groups quadratic.
+        let has_dm = self
+            .package
+            .items
+            .iter()
+            .rev()
+            .any(|i| matches!(i, DataObjectPackageItem::DescriptiveMetadata(_)));
+        if !has_dm {
+            self.package.descriptive_metadata_mut();
+        }
+        let dm = self
+            .package
+            .items
+            .iter_mut()
+            .rev()
+            .find_map(|i| match i {
+                DataObjectPackageItem::DescriptiveMetadata(d) => Some(d),
+                _ => None,
+            })
+            .expect("just inserted");
         dm.insert(DescriptiveMetadataItem::ArchiveUnit(u));
         let unit = dm
             .items

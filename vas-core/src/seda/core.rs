@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::xml::{Attr, Pos, RawElement, StartTag, XEvent, XmlReader, XmlWriter};
+use crate::xml::{Attr, Misc, Pos, RawElement, StartTag, XEvent, XmlReader, XmlWriter};
 use crate::{Error, ErrorKind, Result};
 
 /// A SEDA version. Ordered: `V2_1 < V2_2 < V2_3`.
@@ -108,11 +108,15 @@ pub struct ElementMeta {
 struct MetaExtra {
     prefix: Option<String>,
     attrs: Vec<Attr>,
+    /// Comments and PIs inside a leaf, with the byte offset in its text where they were.
+    inner: Vec<(usize, Misc)>,
 }
 
 impl PartialEq for ElementMeta {
     fn eq(&self, o: &Self) -> bool {
-        self.prefix() == o.prefix() && self.attrs() == o.attrs()
+        self.prefix() == o.prefix()
+            && self.attrs() == o.attrs()
+            && self.inner_misc() == o.inner_misc()
     }
 }
 
@@ -122,7 +126,11 @@ impl ElementMeta {
         let extra = if prefix.is_none() && attrs.is_empty() {
             None
         } else {
-            Some(Box::new(MetaExtra { prefix, attrs }))
+            Some(Box::new(MetaExtra {
+                prefix,
+                attrs,
+                inner: Vec::new(),
+            }))
         };
         ElementMeta {
             extra,
@@ -194,6 +202,33 @@ impl ElementMeta {
         let attrs = self.attrs_mut();
         let i = attrs.iter().position(|a| a.name == name)?;
         Some(attrs.remove(i).value)
+    }
+
+    /// Comments and processing instructions found *inside a leaf element* (e.g.
+    /// `<Title>a<!-- c -->b</Title>`), each with the byte offset in the leaf's text where
+    /// it stood (`1` here: the text is `"ab"`). Written back at the same offsets; an offset
+    /// past the end of a modified text (or not on a character boundary) puts the comment
+    /// at the end of the text.
+    ///
+    /// ```
+    /// use vas_core::seda::{Document, ContentItem};
+    /// # let xml = r#"<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.3"><DataObjectPackage><DescriptiveMetadata><ArchiveUnit id="U"><Content><Title>a<!-- c -->b</Title></Content></ArchiveUnit></DescriptiveMetadata></DataObjectPackage></ArchiveTransfer>"#;
+    /// let doc = Document::from_str(xml)?;
+    /// let out = doc.to_string()?;
+    /// assert!(out.contains("<Title>a<!-- c -->b</Title>"));
+    /// # Ok::<(), vas_core::Error>(())
+    /// ```
+    pub fn inner_misc(&self) -> &[(usize, Misc)] {
+        self.extra
+            .as_ref()
+            .map(|e| e.inner.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Adds a comment or processing instruction inside a leaf, at byte offset `at` of
+    /// its text (see [`inner_misc`](Self::inner_misc)).
+    pub fn push_inner_misc(&mut self, at: usize, m: Misc) {
+        self.extra_mut().inner.push((at, m));
     }
 
     /// `@id`, or `@xml:id` when there is no `@id`.
@@ -527,11 +562,39 @@ impl<'m, W: Write> SedaWriter<'m, W> {
     /// Writes a leaf element.
     pub fn leaf(&mut self, t: &'m Text, tag: &'static str) -> Result<()> {
         self.begin(&t.meta, tag)?;
-        if t.value.is_empty() {
+        let inner = t.meta.inner_misc();
+        if t.value.is_empty() && inner.is_empty() {
             return self.end(tag, false);
         }
         self.xml.raw_str(">")?;
-        self.xml.text(&t.value)?;
+        if inner.is_empty() {
+            self.xml.text(&t.value)?;
+        } else {
+            let v = t.value.as_str();
+            let mut prev = 0;
+            for (off, m) in inner {
+                let mut off = (*off).clamp(prev, v.len());
+                if !v.is_char_boundary(off) {
+                    off = v.len();
+                }
+                self.xml.text(&v[prev..off])?;
+                prev = off;
+                match m {
+                    Misc::Comment(c) => {
+                        self.xml.raw_str("<!--")?;
+                        self.xml.raw_str(c)?;
+                        self.xml.raw_str("-->")?;
+                    }
+                    Misc::Pi(p) => {
+                        self.xml.raw_str("<?")?;
+                        self.xml.raw_str(p)?;
+                        self.xml.raw_str("?>")?;
+                    }
+                    Misc::Text(x) => self.xml.text(x)?,
+                }
+            }
+            self.xml.text(&v[prev..])?;
+        }
         let prefix = self.prefixes.pop().unwrap_or("");
         self.path.pop();
         self.xml.raw_str("</")?;
@@ -604,7 +667,7 @@ impl<T: TextLike> TextLike for Box<T> {
 
 impl Element for Text {
     fn parse(r: &mut SedaReader<'_>, start: &StartTag<'_>) -> Result<Self> {
-        let meta = ElementMeta::from_start(start, r.xml.parent_prefix())?;
+        let mut meta = ElementMeta::from_start(start, r.xml.parent_prefix())?;
         let mut value = String::new();
         loop {
             match r.xml.next()? {
@@ -616,7 +679,8 @@ impl Element for Text {
                     }
                 }
                 XEvent::End => break,
-                XEvent::Comment(_) | XEvent::Pi(_) => {}
+                XEvent::Comment(c) => meta.push_inner_misc(value.len(), Misc::Comment(c)),
+                XEvent::Pi(p) => meta.push_inner_misc(value.len(), Misc::Pi(p)),
                 XEvent::Start(s) => {
                     return Err(r.xml.error(
                         ErrorKind::Xml,
@@ -753,7 +817,9 @@ impl TagMap {
         loop {
             match self.slots[h] {
                 None => return None,
-                Some((t, i)) if t == s => return Some(i),
+                Some((t, i)) if crate::xml::lex::bytes_eq(t.as_bytes(), s.as_bytes()) => {
+                    return Some(i);
+                }
                 _ => h = (h + 1) & self.mask,
             }
         }
@@ -930,16 +996,17 @@ macro_rules! seda_complex {
                     self.items.push(item);
                     return self;
                 }
-                let mut at = 0;
-                for (i, it) in self.items.iter().enumerate() {
-                    if let Some(o) = it.order() {
-                        if o <= ord {
-                            at = i + 1;
-                        }
-                    } else if ord == u16::MAX {
-                        at = i + 1;
-                    }
-                }
+                // After the last child that sorts before or with it: found from the end,
+                // so inserting near the end (e.g. a group before DescriptiveMetadata) costs
+                // O(1), not O(number of children).
+                let at = self
+                    .items
+                    .iter()
+                    .rposition(|it| match it.order() {
+                        Some(o) => o <= ord,
+                        None => ord == u16::MAX,
+                    })
+                    .map_or(0, |i| i + 1);
                 self.items.insert(at, item);
                 self
             }

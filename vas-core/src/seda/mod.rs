@@ -21,7 +21,8 @@
 //! - [`ElementMeta`] keeps the prefix and every attribute (namespace declarations,
 //!   `xsi:schemaLocation`, `id`, …) of each typed element.
 //! - Whitespace-only text between elements is not kept; output is re-indented.
-//!   Comments and PIs *inside leaf elements* are dropped (documented limitation).
+//!   Comments and PIs *inside leaf elements* are kept with their offset in the text
+//!   ([`ElementMeta::inner_misc`]).
 //! - **Streaming**: parsing is a pull parse over quick-xml events (no DOM), building the
 //!   typed model directly. [`Document::from_reader`] reads the bytes into memory first.
 //! - **Identity and graph**: [`Document::check_references`] reports duplicate ids,
@@ -32,8 +33,6 @@
 //! # Known limitations
 //! - Input must be UTF-8 (the de-facto encoding of SEDA manifests); output is always UTF-8
 //!   with an `<?xml version="1.0" encoding="UTF-8"?>` declaration.
-//! - Comments and processing instructions *inside leaf elements* (e.g. inside `<Title>`)
-//!   are dropped; everywhere else they are kept at their position.
 //! - Whitespace-only text between elements is not kept (output is re-indented); attribute
 //!   values are normalised as XML requires (a literal newline in an attribute becomes a
 //!   space when read; it is written back as a character reference).

@@ -1,0 +1,489 @@
+//! A small, fast XML tokenizer shared by [`XmlReader`](super::XmlReader) (whole
+//! documents in memory) and the schema validator (streaming, over a refilled buffer).
+//!
+//! It splits a byte buffer into tokens described by offsets (no allocation, no copy),
+//! with `memchr` scans, and checks the well-formedness rules a tokenizer can check:
+//! tag and markup syntax, comments without `--`, attribute syntax (quoted values, no
+//! `<` in values, `=` present, separated attributes), character and predefined entity
+//! references. Matching end tags, namespaces and the document structure are the
+//! caller's job (it knows its element stack).
+//!
+//! In streaming use the caller passes `eof = false` while more input may come: a token
+//! that runs past the end of the buffer is then [`LexErr::Incomplete`] and the caller
+//! refills the buffer and retries from the same offset.
+
+use std::borrow::Cow;
+
+use memchr::{memchr, memchr2, memchr3, memmem};
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `<name attrs>`: name is `start+1..a`, attributes `a..b`.
+    Start,
+    /// `<name attrs/>`: like `Start`.
+    Empty,
+    /// `</name>`: name is `start+2..a`.
+    End,
+    /// Character data `start..end` (raw: references not resolved).
+    Text,
+    /// `<![CDATA[…]]>`: content `a..b`.
+    CData,
+    /// `<!--…-->`: content `a..b`.
+    Comment,
+    /// `<?…?>`: content `a..b` (target and data).
+    Pi,
+    /// `<?xml …?>`: content `a..b` (after `<?`).
+    Decl,
+    /// `<!DOCTYPE`: only its start is reported (callers refuse DTDs).
+    DocType,
+    /// End of input (only with `eof = true`).
+    Eof,
+}
+
+/// One token: its kind and offsets into the buffer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tok {
+    pub kind: Kind,
+    /// Offset of the first byte (`<` or the first text byte).
+    pub start: usize,
+    /// Offset just past the token.
+    pub end: usize,
+    /// Kind-dependent offset (see [`Kind`]).
+    pub a: usize,
+    /// Kind-dependent offset (see [`Kind`]).
+    pub b: usize,
+}
+
+/// Why no token was produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LexErr {
+    /// The token runs past the end of the buffer and more input may come.
+    Incomplete,
+    /// Not well-formed at offset `at`.
+    Bad { at: usize, msg: &'static str },
+}
+
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+#[inline]
+fn bad(at: usize, msg: &'static str) -> LexErr {
+    LexErr::Bad { at, msg }
+}
+
+/// Reads the token at `pos`. `eof` tells whether `buf` holds the rest of the input.
+pub(crate) fn next(buf: &[u8], pos: usize, eof: bool) -> Result<Tok, LexErr> {
+    let more = |at: usize, msg: &'static str| {
+        if eof {
+            bad(at, msg)
+        } else {
+            LexErr::Incomplete
+        }
+    };
+    if pos >= buf.len() {
+        if eof {
+            return Ok(Tok {
+                kind: Kind::Eof,
+                start: pos,
+                end: pos,
+                a: pos,
+                b: pos,
+            });
+        }
+        return Err(LexErr::Incomplete);
+    }
+    if buf[pos] != b'<' {
+        let end = match memchr(b'<', &buf[pos..]) {
+            Some(i) => pos + i,
+            None if eof => buf.len(),
+            None => return Err(LexErr::Incomplete),
+        };
+        return Ok(Tok {
+            kind: Kind::Text,
+            start: pos,
+            end,
+            a: pos,
+            b: end,
+        });
+    }
+    let Some(&c) = buf.get(pos + 1) else {
+        return Err(more(pos, "unexpected end of input after '<'"));
+    };
+    match c {
+        b'/' => {
+            let Some(gt) = memchr(b'>', &buf[pos + 2..]).map(|i| pos + 2 + i) else {
+                return Err(more(pos, "unclosed end tag"));
+            };
+            let mut ne = gt;
+            while ne > pos + 2 && is_ws(buf[ne - 1]) {
+                ne -= 1;
+            }
+            let name = &buf[pos + 2..ne];
+            if name.is_empty() || name.iter().any(|&b| is_ws(b) || b == b'<') {
+                return Err(bad(pos, "malformed end tag"));
+            }
+            Ok(Tok {
+                kind: Kind::End,
+                start: pos,
+                end: gt + 1,
+                a: ne,
+                b: ne,
+            })
+        }
+        b'!' => {
+            let rest = &buf[pos..];
+            if rest.starts_with(b"<!--") {
+                let from = pos + 4;
+                let Some(i) = memmem::find(&buf[from..], b"-->") else {
+                    return Err(more(pos, "unclosed comment"));
+                };
+                let content = &buf[from..from + i];
+                if memmem::find(content, b"--").is_some() || content.last() == Some(&b'-') {
+                    return Err(bad(pos, "'--' is not allowed inside a comment"));
+                }
+                Ok(Tok {
+                    kind: Kind::Comment,
+                    start: pos,
+                    end: from + i + 3,
+                    a: from,
+                    b: from + i,
+                })
+            } else if rest.starts_with(b"<![CDATA[") {
+                let from = pos + 9;
+                let Some(i) = memmem::find(&buf[from..], b"]]>") else {
+                    return Err(more(pos, "unclosed CDATA section"));
+                };
+                Ok(Tok {
+                    kind: Kind::CData,
+                    start: pos,
+                    end: from + i + 3,
+                    a: from,
+                    b: from + i,
+                })
+            } else if rest.starts_with(b"<!DOCTYPE") {
+                Ok(Tok {
+                    kind: Kind::DocType,
+                    start: pos,
+                    end: pos + 9,
+                    a: pos,
+                    b: pos,
+                })
+            } else if rest.len() < 9
+                && (b"<!DOCTYPE".starts_with(rest) || b"<![CDATA[".starts_with(rest))
+            {
+                Err(more(pos, "unexpected end of input in markup"))
+            } else {
+                Err(bad(pos, "unknown markup declaration after '<!'"))
+            }
+        }
+        b'?' => {
+            let from = pos + 2;
+            let Some(i) = memmem::find(&buf[from..], b"?>") else {
+                return Err(more(pos, "unclosed processing instruction"));
+            };
+            let content = &buf[from..from + i];
+            let tlen = content
+                .iter()
+                .position(|&b| is_ws(b))
+                .unwrap_or(content.len());
+            if tlen == 0 {
+                return Err(bad(pos, "processing instruction without a target"));
+            }
+            let kind = if &content[..tlen] == b"xml" {
+                Kind::Decl
+            } else {
+                Kind::Pi
+            };
+            Ok(Tok {
+                kind,
+                start: pos,
+                end: from + i + 2,
+                a: from,
+                b: from + i,
+            })
+        }
+        _ => {
+            // Start tag: the name, then everything up to the '>' outside quotes.
+            let from = pos + 1;
+            let mut ne = from;
+            while ne < buf.len() && !is_ws(buf[ne]) && buf[ne] != b'/' && buf[ne] != b'>' {
+                if buf[ne] == b'<' || buf[ne] == b'"' || buf[ne] == b'\'' || buf[ne] == b'=' {
+                    return Err(bad(pos, "malformed start tag"));
+                }
+                ne += 1;
+            }
+            if ne == from {
+                return Err(bad(pos, "a tag must start with a name after '<'"));
+            }
+            let mut i = ne;
+            let gt = loop {
+                match memchr3(b'>', b'"', b'\'', &buf[i..]) {
+                    None => return Err(more(pos, "unclosed start tag")),
+                    Some(k) => {
+                        let at = i + k;
+                        let q = buf[at];
+                        if q == b'>' {
+                            break at;
+                        }
+                        match memchr(q, &buf[at + 1..]) {
+                            Some(k2) => i = at + 1 + k2 + 1,
+                            None => return Err(more(pos, "unclosed attribute value")),
+                        }
+                    }
+                }
+            };
+            let empty = gt > ne && buf[gt - 1] == b'/';
+            let b = if empty { gt - 1 } else { gt };
+            Ok(Tok {
+                kind: if empty { Kind::Empty } else { Kind::Start },
+                start: pos,
+                end: gt + 1,
+                a: ne,
+                b,
+            })
+        }
+    }
+}
+
+/// Iterates over the attributes of a start tag's attribute region: `(qname, raw value)`.
+pub(crate) struct Attrs<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+/// The attributes of the region `s` (the text between a tag's name and its `>`/`/>`).
+pub(crate) fn attrs(s: &str) -> Attrs<'_> {
+    Attrs { s, i: 0 }
+}
+
+impl<'a> Iterator for Attrs<'a> {
+    /// `Ok((qualified name, raw value))`, or `Err((offset in the region, reason))`.
+    type Item = Result<(&'a str, &'a str), (usize, &'static str)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.s.as_bytes();
+        let n = b.len();
+        let mut i = self.i;
+        let had_ws = i == 0 || i < n && is_ws(b[i]);
+        while i < n && is_ws(b[i]) {
+            i += 1;
+        }
+        if i >= n {
+            self.i = n;
+            return None;
+        }
+        // A failed item ends the iteration.
+        self.i = n;
+        if !had_ws {
+            return Some(Err((i, "attributes must be separated by whitespace")));
+        }
+        let ns = i;
+        while i < n && !is_ws(b[i]) && b[i] != b'=' {
+            if matches!(b[i], b'"' | b'\'' | b'<' | b'>' | b'/') {
+                return Some(Err((i, "malformed attribute name")));
+            }
+            i += 1;
+        }
+        let name = &self.s[ns..i];
+        if name.is_empty() {
+            return Some(Err((i, "attribute without a name")));
+        }
+        while i < n && is_ws(b[i]) {
+            i += 1;
+        }
+        if i >= n || b[i] != b'=' {
+            return Some(Err((i, "attribute without a value ('=' expected)")));
+        }
+        i += 1;
+        while i < n && is_ws(b[i]) {
+            i += 1;
+        }
+        if i >= n || (b[i] != b'"' && b[i] != b'\'') {
+            return Some(Err((i, "attribute value must be quoted")));
+        }
+        let q = b[i];
+        let vs = i + 1;
+        let Some(k) = memchr(q, &b[vs..]) else {
+            return Some(Err((i, "unclosed attribute value")));
+        };
+        let value = &self.s[vs..vs + k];
+        if memchr(b'<', value.as_bytes()).is_some() {
+            return Some(Err((vs, "'<' is not allowed in an attribute value")));
+        }
+        self.i = vs + k + 1;
+        Some(Ok((name, value)))
+    }
+}
+
+/// Byte-slice equality without a call to `memcmp` (names and namespace URIs are short;
+/// on the reference machine the libc call dominated the cost of parsing).
+#[inline]
+pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        let x = u64::from_ne_bytes([x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]]);
+        let y = u64::from_ne_bytes([y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]]);
+        if x != y {
+            return false;
+        }
+    }
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    let mut d = 0u8;
+    for i in 0..ra.len() {
+        d |= ra[i] ^ rb[i];
+    }
+    d == 0
+}
+
+/// Resolves a reference body (between `&` and `;`).
+fn resolve_ref(name: &str) -> Result<char, Cow<'static, str>> {
+    match name {
+        "lt" => return Ok('<'),
+        "gt" => return Ok('>'),
+        "amp" => return Ok('&'),
+        "apos" => return Ok('\''),
+        "quot" => return Ok('"'),
+        _ => {}
+    }
+    let code = if let Some(h) = name.strip_prefix("#x") {
+        u32::from_str_radix(h, 16)
+            .ok()
+            .filter(|_| !h.starts_with('+'))
+    } else if let Some(d) = name.strip_prefix('#') {
+        d.parse::<u32>().ok().filter(|_| !d.starts_with('+'))
+    } else {
+        return Err(format!("undefined entity `&{name};` (entities are never expanded)").into());
+    };
+    let ok = |c: u32| matches!(c, 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF);
+    match code.filter(|c| ok(*c)).and_then(char::from_u32) {
+        Some(c) => Ok(c),
+        None => Err(format!("bad character reference `&{name};`").into()),
+    }
+}
+
+/// Unescapes character data: resolves references and normalises line ends (`\r\n` and
+/// `\r` become `\n`). With `attr`, also applies attribute-value normalisation (literal
+/// tab, newline and carriage return become spaces; references are not normalised).
+/// `Err((offset in raw, reason))`.
+pub(crate) fn unescape(raw: &str, attr: bool) -> Result<Cow<'_, str>, (usize, Cow<'static, str>)> {
+    let b = raw.as_bytes();
+    let first = if attr {
+        b.iter()
+            .position(|&c| matches!(c, b'&' | b'\r' | b'\n' | b'\t'))
+    } else {
+        memchr2(b'&', b'\r', b)
+    };
+    let Some(first) = first else {
+        return Ok(Cow::Borrowed(raw));
+    };
+    let mut out = String::with_capacity(raw.len());
+    out.push_str(&raw[..first]);
+    let mut i = first;
+    let mut run = first;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'&' => {
+                out.push_str(&raw[run..i]);
+                let Some(k) = memchr(b';', &b[i + 1..]) else {
+                    return Err((i, "'&' not followed by a reference ending in ';'".into()));
+                };
+                let name = &raw[i + 1..i + 1 + k];
+                match resolve_ref(name) {
+                    Ok(ch) => out.push(ch),
+                    Err(e) => return Err((i, e)),
+                }
+                i += k + 2;
+                run = i;
+            }
+            b'\r' => {
+                out.push_str(&raw[run..i]);
+                out.push(if attr { ' ' } else { '\n' });
+                i += 1;
+                if b.get(i) == Some(&b'\n') {
+                    i += 1;
+                }
+                run = i;
+            }
+            b'\n' | b'\t' if attr => {
+                out.push_str(&raw[run..i]);
+                out.push(' ');
+                i += 1;
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&raw[run..]);
+    Ok(Cow::Owned(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(s: &str) -> Vec<Kind> {
+        let b = s.as_bytes();
+        let mut p = 0;
+        let mut v = vec![];
+        loop {
+            let t = next(b, p, true).unwrap();
+            v.push(t.kind);
+            if t.kind == Kind::Eof {
+                return v;
+            }
+            p = t.end;
+        }
+    }
+
+    #[test]
+    fn tokens() {
+        use Kind::*;
+        assert_eq!(
+            kinds("<?xml version='1.0'?><a x='>'><!--c--><b/>t<![CDATA[<]]><?p d?></a>"),
+            vec![Decl, Start, Comment, Empty, Text, CData, Pi, End, Eof]
+        );
+        let t = next(b"<a  k = \"v\" />", 0, true).unwrap();
+        assert_eq!((t.kind, t.a, t.b), (Kind::Empty, 2, 12));
+        assert_eq!(next(b"<a k='v'", 0, false).unwrap_err(), LexErr::Incomplete);
+        assert!(matches!(
+            next(b"<a k='v'", 0, true),
+            Err(LexErr::Bad { .. })
+        ));
+        assert!(matches!(
+            next(b"<!-- a -- b -->", 0, true),
+            Err(LexErr::Bad { .. })
+        ));
+        assert!(matches!(next(b"<!FOO>", 0, true), Err(LexErr::Bad { .. })));
+        assert_eq!(next(b"<!DOC", 0, false).unwrap_err(), LexErr::Incomplete);
+    }
+
+    #[test]
+    fn attributes() {
+        let v: Vec<_> = attrs(" a='1' b:c = \"x&amp;y\"").collect();
+        assert_eq!(v, vec![Ok(("a", "1")), Ok(("b:c", "x&amp;y"))]);
+        for badattr in [" a", " a=1", " a='1'b='2'", " a='<'", " ='1'", " a='1"] {
+            assert!(attrs(badattr).any(|r| r.is_err()), "{badattr}");
+        }
+    }
+
+    #[test]
+    fn unescaping() {
+        assert_eq!(
+            unescape("a&lt;&#65;&#x42;\r\nc\rd", false).unwrap(),
+            "a<AB\nc\nd"
+        );
+        assert_eq!(unescape("a\tb\nc&#10;", true).unwrap(), "a b c\n");
+        assert!(matches!(unescape("x", false), Ok(Cow::Borrowed(_))));
+        assert!(unescape("&x;", false).is_err());
+        assert!(unescape("&#0;", false).is_err());
+        assert!(unescape("& b", false).is_err());
+    }
+}
