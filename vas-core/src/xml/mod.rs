@@ -382,7 +382,7 @@ pub struct XmlReader<'a> {
     open: Vec<Open>,
     ns: Vec<NsBind<'a>>,
     pending_end: bool,
-    bad_utf8: Option<usize>,
+    bad_utf8: Option<(usize, BadInput)>,
     /// Cached resolution of the default namespace: (binding generation, in target ns).
     default_ns: Option<(u32, bool)>,
     ns_gen: u32,
@@ -395,12 +395,40 @@ pub struct XmlReader<'a> {
     pub decl: Option<String>,
 }
 
+/// Why the input stops being readable at an offset.
+#[derive(Debug, Clone, Copy)]
+enum BadInput {
+    /// Not UTF-8 from there.
+    Utf8,
+    /// A C0 control character other than tab, line feed and carriage return (not an XML
+    /// 1.0 `Char`), literally in the document.
+    Control(u8),
+}
+
+/// The offset of the first byte below 0x20 other than tab, LF and CR. Scans 64-byte
+/// blocks with a branch-free test first (vectorised), then locates the byte.
+fn first_forbidden_control(b: &[u8]) -> Option<usize> {
+    let bad = |c: u8| c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r';
+    let mut base = 0;
+    for chunk in b.chunks(64) {
+        if chunk.iter().fold(false, |acc, &c| acc | bad(c)) {
+            return chunk.iter().position(|&c| bad(c)).map(|i| base + i);
+        }
+        base += chunk.len();
+    }
+    None
+}
+
 impl<'a> XmlReader<'a> {
     /// Creates a reader over `src` (UTF-8; a byte-order mark is skipped).
     pub fn new(src: &'a [u8], limits: Limits) -> Self {
         let (s, bad) = match std::str::from_utf8(src) {
-            Ok(s) => (s, None),
-            Err(e) => ("", Some(e.valid_up_to())),
+            Ok(s) => match first_forbidden_control(s.as_bytes()) {
+                // not well-formed: refused before any event, like invalid UTF-8
+                Some(at) => (s, Some((at, BadInput::Control(s.as_bytes()[at])))),
+                None => (s, None),
+            },
+            Err(e) => ("", Some((e.valid_up_to(), BadInput::Utf8))),
         };
         let at = if s.starts_with('\u{feff}') { 3 } else { 0 };
         XmlReader {
@@ -533,9 +561,24 @@ impl<'a> XmlReader<'a> {
             self.close();
             return Ok(XEvent::End);
         }
-        if let Some(off) = self.bad_utf8.take() {
-            self.bytes = b"";
-            return Err(self.fail(off, "invalid UTF-8"));
+        match self.bad_utf8 {
+            Some((off, BadInput::Utf8)) => {
+                self.bad_utf8 = None;
+                self.bytes = b"";
+                return Err(self.fail(off, "invalid UTF-8"));
+            }
+            Some((off, BadInput::Control(c))) => {
+                self.bad_utf8 = None;
+                let e = self.fail(
+                    off,
+                    format!(
+                        "control character U+{c:04X} is not allowed in XML 1.0 (only tab, line feed and carriage return are)"
+                    ),
+                );
+                self.bytes = b"";
+                return Err(e);
+            }
+            None => {}
         }
         loop {
             let tok = match lex::next(self.bytes, self.at, true) {
@@ -916,5 +959,38 @@ mod tests {
             out,
             "<x:a xmlns:x=\"u\" k=\"v&amp;\"><!--c--><?p q?><b>t</b> <![CDATA[<z>]]></x:a>"
         );
+    }
+}
+
+#[cfg(test)]
+mod control_char_tests {
+    use super::*;
+
+    #[test]
+    fn literal_control_characters_are_not_well_formed() {
+        for (doc, line, col) in [
+            (&b"<a>\n  <b>x</b>\x0e\n</a>"[..], 2, 11),
+            (&b"<a x=\"\x01\"/>"[..], 1, 7),
+            (&b"<a><!-- \x1f --></a>"[..], 1, 9),
+        ] {
+            let mut r = XmlReader::new(doc, Limits::default());
+            let e = loop {
+                match r.next() {
+                    Ok(XEvent::Eof) => panic!("accepted {doc:?}"),
+                    Ok(_) => {}
+                    Err(e) => break e,
+                }
+            };
+            assert_eq!(e.kind(), ErrorKind::Xml, "{e}");
+            assert!(e.message().contains("control character"), "{e}");
+            assert_eq!(
+                (e.context().line, e.context().column),
+                (Some(line), Some(col)),
+                "{e}"
+            );
+        }
+        // tab, LF, CR are characters; a reference to them is fine too
+        let mut r = XmlReader::new(b"<a>\t\r\n&#9;</a>", Limits::default());
+        while !matches!(r.next().unwrap(), XEvent::Eof) {}
     }
 }
