@@ -741,10 +741,10 @@ def main():
                             shown="bagit.py --sha512 --processes %d COPY_OF_DIR" % n))
         rows.append(Row("rocfl create (OCFL object)", "rocfl",
                         lambda r: [["rocfl", "-r", ocfl_root, "new", "obj"],
-                                   ["rocfl", "-r", ocfl_root, "cp", "-r", "obj", big, "/"],
+                                   ["rocfl", "-r", ocfl_root, "cp", "-r", "obj", big, "--", "/"],
                                    ["rocfl", "-r", ocfl_root, "commit", "obj"]],
                         setup=ocfl_setup, cleanup=rm(ocfl_root), missing=None if has_rocfl else NI,
-                        shown="rocfl new obj; rocfl cp -r obj DIR /; rocfl commit obj"))
+                        shown="rocfl new obj; rocfl cp -r obj DIR -- /; rocfl commit obj"))
         groups.append(Group("Packaging and hashing floor (vas sip build vs bagit.py, rocfl, openssl, coreutils)",
                             "%d files, %.1f MiB of random bytes" % (nbig, big_bytes / (1 << 20)), big_bytes, nbig,
                             "sip build ≥2× faster than bagit; within 1.2× of `openssl dgst -sha512` on one core, "
@@ -765,7 +765,7 @@ def main():
                 os.makedirs(ref_ocfl)
                 subprocess.run(["rocfl", "-r", ref_ocfl, "init"], check=True, capture_output=True)
                 subprocess.run(["rocfl", "-r", ref_ocfl, "new", "obj"], check=True, capture_output=True)
-                subprocess.run(["rocfl", "-r", ref_ocfl, "cp", "-r", "obj", big, "/"], check=True, capture_output=True)
+                subprocess.run(["rocfl", "-r", ref_ocfl, "cp", "-r", "obj", big, "--", "/"], check=True, capture_output=True)
                 subprocess.run(["rocfl", "-r", ref_ocfl, "commit", "obj"], check=True, capture_output=True)
             except subprocess.CalledProcessError as e:
                 log("rocfl: could not prepare the reference object: %s" % e)
