@@ -226,12 +226,40 @@ fn tenants_are_strictly_separated_on_every_read_path() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // `vas ingest --archive DIR --tenant 2`: into tenant 2 only; a dry run takes no tenant.
+    let out = Command::new(vas)
+        .args(["ingest", "--archive"])
+        .arg(&root)
+        .args(["--tenant", "2", "--quiet"])
+        .arg(&sb)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(vas)
+        .args(["ingest", "--dry-run", "--tenant", "2"])
+        .arg(&sb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(vas)
+        .args(["ingest", "--archive"])
+        .arg(&root)
+        .args(["--tenant", "9", "--quiet"])
+        .arg(&sb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "tenant 9 does not exist");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tenant 9"));
     let q = dir.path().join("q.json");
     std::fs::write(&q, everything().to_string()).unwrap();
     for (t, contract, want) in [
         ("0", FULL_ACCESS, 4),
         ("1", "T1_ALL", 4),
-        ("2", FULL_ACCESS, 0),
+        ("2", FULL_ACCESS, 4),
     ] {
         let out = Command::new(vas)
             .args(["archive", "search"])

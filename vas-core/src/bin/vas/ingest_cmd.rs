@@ -25,6 +25,10 @@ pub struct IngestArgs {
     /// The archive directory to ingest into (without --dry-run).
     #[arg(long, value_name = "DIR")]
     archive: Option<PathBuf>,
+    /// The tenant of the archive to ingest into (default: the archive's own; see
+    /// `vas archive add-tenant`). Only with --archive.
+    #[arg(long, value_name = "N")]
+    tenant: Option<u32>,
     /// Write the operation report (JSON) here.
     #[arg(long, value_name = "REPORT.json")]
     report: Option<PathBuf>,
@@ -47,6 +51,12 @@ fn write(path: &PathBuf, bytes: &[u8]) -> Result<()> {
 
 /// Runs `vas ingest`.
 pub fn run(a: IngestArgs) -> Result<ExitCode> {
+    if a.dry_run && a.tenant.is_some() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "--tenant goes with --archive (a dry run stores nothing)",
+        ));
+    }
     if !a.dry_run {
         if a.archive.is_none() {
             return Err(Error::new(
@@ -61,7 +71,7 @@ pub fn run(a: IngestArgs) -> Result<ExitCode> {
                 "--referentials goes with --dry-run; an archive uses the referentials it was initialised with",
             ));
         }
-        let archive = vas_core::archive::Archive::open(dir)?;
+        let archive = vas_core::archive::Archive::open_tenant(dir, a.tenant)?;
         let res = archive.ingest(&a.sip, &vas_core::archive::IngestOptions::default())?;
         return finish(&a, &res.report, &res.atr);
     }
