@@ -344,3 +344,25 @@ proptest! {
         }
     }
 }
+
+/// Found by `mutated_manifests_never_panic`: stray text where only elements belong
+/// (`<Width>…</Width>/Weight>` after a deletion) must round-trip to an equal model, and a
+/// literal control character (U+000E between elements) is not well-formed.
+#[test]
+fn found_by_the_proptest() {
+    let orig = std::fs::read(fixture("seda/samples/ok-2.3.xml")).unwrap();
+    let mut stray = orig.clone();
+    let at = 68041 % (stray.len() + 1);
+    let end = (at + 36).min(stray.len());
+    stray.splice(at..end, []);
+    let doc = Document::from_slice(&stray).unwrap();
+    let out = doc.to_string().unwrap();
+    assert!(out.contains("/Weight&gt;"), "the stray text is kept");
+    assert!(Document::from_str(&out).unwrap() == doc);
+
+    let mut control = orig;
+    let at = 13023 % (control.len() + 1);
+    control.splice(at..at, [14u8]);
+    let e = Document::from_slice(&control).unwrap_err();
+    assert_eq!(e.kind(), vas_core::ErrorKind::Xml, "{e}");
+}

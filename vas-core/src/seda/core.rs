@@ -967,8 +967,12 @@ macro_rules! seda_complex {
                         }
                         $crate::xml::XEvent::End => break,
                         $crate::xml::XEvent::Text(t) | $crate::xml::XEvent::CData(t) => {
-                            if !t.trim().is_empty() {
-                                items.push($item::Misc($crate::xml::Misc::Text(t.into_owned())));
+                            // Stray text where only elements belong (schema-invalid): kept
+                            // without its surrounding whitespace, which the writer's own
+                            // indentation replaces, so that it round-trips to an equal model.
+                            let t = t.trim();
+                            if !t.is_empty() {
+                                items.push($item::Misc($crate::xml::Misc::Text(t.to_string())));
                             }
                         }
                         $crate::xml::XEvent::Comment(c) => items.push($item::Misc($crate::xml::Misc::Comment(c))),
