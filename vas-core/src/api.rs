@@ -329,3 +329,208 @@ pub fn dry_run_ingest(
         atr: run.atr,
     })
 }
+
+/// Options of [`inspect_sip`] (those of `vas sip inspect`).
+#[derive(Debug, Clone)]
+pub struct InspectOptions {
+    /// Package reading limits (total size, entries, compression ratio …).
+    pub limits: crate::sip::Limits,
+    /// Re-compute every declared digest and size (default `true`); `false` checks the
+    /// container rules and the declared files only.
+    pub digests: bool,
+    /// Add `entry_list`: every entry with its size and kind.
+    pub entries: bool,
+    /// Add `tree`: the archive-unit tree (`depth`, `id`, `title`).
+    pub tree: bool,
+}
+
+impl Default for InspectOptions {
+    fn default() -> Self {
+        InspectOptions {
+            limits: crate::sip::Limits::default(),
+            digests: true,
+            entries: false,
+            tree: false,
+        }
+    }
+}
+
+/// The result of [`inspect_sip`].
+#[derive(Debug)]
+pub struct SipInspection {
+    /// The document `vas sip inspect --json` prints: `path`, `container`, `entries`,
+    /// `files`, `size`, `manifest`, `manifest_sha512`, `header`, `counts`,
+    /// `declared_files`, `present_files`, `digests_checked`, `digests_ok`, `violations`,
+    /// `entry_list`, `tree` and `verdict` (`OK`, `WARNING`, `KO`); or, for a package that
+    /// cannot be read safely, `{path, verdict: "REFUSED", error: {kind, message, entry, code}}`.
+    pub json: serde_json::Value,
+    /// Why the package was refused (unsafe names, bombs, corruption, not a package …),
+    /// when `verdict` is `REFUSED`.
+    pub refusal: Option<Error>,
+}
+
+/// Errors that make a package `REFUSED` rather than failing the inspection.
+fn is_refusal(k: ErrorKind) -> bool {
+    matches!(
+        k,
+        ErrorKind::Unsafe
+            | ErrorKind::LimitExceeded
+            | ErrorKind::Corrupt
+            | ErrorKind::InvalidInput
+            | ErrorKind::Unsupported
+    )
+}
+
+/// (depth, id, title) lines of the unit DAG, depth-first from the roots (a cycle is cut;
+/// at most 100 000 lines).
+fn unit_tree(doc: &Document) -> Vec<(usize, String, String)> {
+    let g = doc.unit_graph();
+    let mut out = Vec::new();
+    let mut stack: Vec<(usize, usize, Vec<usize>)> = g
+        .roots()
+        .into_iter()
+        .rev()
+        .map(|r| (r, 0, Vec::new()))
+        .collect();
+    while let Some((u, depth, path)) = stack.pop() {
+        if path.contains(&u) || out.len() >= 100_000 {
+            continue;
+        }
+        out.push((
+            depth,
+            g.id(u).to_string(),
+            g.unit(u).title().unwrap_or("").to_string(),
+        ));
+        let mut p = path.clone();
+        p.push(u);
+        for c in g.children(u).iter().rev() {
+            stack.push((*c, depth + 1, p.clone()));
+        }
+    }
+    out
+}
+
+/// Inspects a package (zip, tar, tar.gz, tar.bz2 or a folder) as `vas sip inspect`
+/// does: Vitam's container rules, the manifest's header and counts, declared vs present
+/// files and (unless `digests` is off) every digest and size. A package that cannot be
+/// read safely is a `REFUSED` verdict, not an error; an I/O error is an error.
+pub fn inspect_sip(sip: &Path, opts: &InspectOptions) -> Result<SipInspection> {
+    use crate::digest::{DigestAlgorithm, digest_bytes};
+    use crate::sip::{SipReader, SipReport, scan_manifest};
+    use serde_json::json;
+    let mut r = match SipReader::open(sip, opts.limits.clone()) {
+        Ok(r) => r,
+        Err(e) if is_refusal(e.kind()) => {
+            let json = json!({
+                "path": sip.display().to_string(),
+                "verdict": "REFUSED",
+                "error": {
+                    "kind": e.kind().name(),
+                    "message": e.message(),
+                    "entry": e.context().path.as_ref().map(|p| p.display().to_string()),
+                    "code": e.context().code,
+                }
+            });
+            return Ok(SipInspection {
+                json,
+                refusal: Some(e),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let report: SipReport = if !opts.digests {
+        let mut check = r.check_container();
+        let summary = match r.manifest_bytes() {
+            Ok(b) => scan_manifest(&b).ok(),
+            Err(_) => None,
+        };
+        if let Some(s) = &summary {
+            let uris = r.check_uris(s.objects.iter().filter_map(|o| o.uri.as_deref()));
+            check.violations.extend(uris.violations);
+        }
+        SipReport {
+            summary,
+            check,
+            digests_ok: 0,
+        }
+    } else {
+        r.verify()?
+    };
+    let tree = if opts.tree {
+        r.manifest_bytes()
+            .ok()
+            .and_then(|b| Document::from_slice(&b).ok())
+            .map(|doc| unit_tree(&doc))
+    } else {
+        None
+    };
+    let manifest_digest = r
+        .manifest_bytes()
+        .ok()
+        .map(|b| digest_bytes(DigestAlgorithm::Sha512, &b));
+    let files: Vec<_> = r.files().collect();
+    let total: u64 = files.iter().map(|e| e.size).sum();
+    let verdict = if !report.check.is_ok() {
+        "KO"
+    } else if report.check.violations.is_empty() {
+        "OK"
+    } else {
+        "WARNING"
+    };
+    let s = report.summary.as_ref();
+    let json = json!({
+        "path": sip.display().to_string(),
+        "container": r.container_kind().name(),
+        "entries": r.entries().len(),
+        "files": files.len(),
+        "size": total,
+        "manifest": r.manifest_name(),
+        "manifest_sha512": manifest_digest,
+        "header": s.map(|s| json!({
+            "seda_version": s.seda_version,
+            "namespace": s.namespace,
+            "message_identifier": s.message_identifier,
+            "archival_agreement": s.archival_agreement,
+            "archival_agency": s.archival_agency,
+            "transferring_agency": s.transferring_agency,
+            "archival_profile": s.archival_profile,
+            "originating_agency": s.originating_agency,
+            "submission_agency": s.submission_agency,
+            "comment": s.comment,
+        })),
+        "counts": s.map(|s| json!({
+            "units": s.unit_count,
+            "object_groups": s.object_group_count,
+            "binary_objects": s.objects.len(),
+            "physical_objects": s.physical_object_count,
+        })),
+        "declared_files": s.map(|s| s.objects.iter().filter(|o| o.uri.is_some()).count()),
+        "present_files": files.len().saturating_sub(usize::from(r.manifest_name().is_some())),
+        "digests_checked": opts.digests,
+        "digests_ok": report.digests_ok,
+        "violations": report.check.violations.iter().map(|v| json!({
+            "code": v.code,
+            "kind": v.kind.name(),
+            "entry": v.entry,
+            "id": v.id,
+            "message": v.message,
+            "warning": v.warning,
+        })).collect::<Vec<_>>(),
+        "entry_list": if opts.entries {
+            Some(r.entries().iter().map(|e| json!({
+                "name": e.name,
+                "size": e.size,
+                "kind": format!("{:?}", e.kind).to_lowercase(),
+                "compressed_size": e.compressed_size,
+            })).collect::<Vec<_>>())
+        } else { None },
+        "tree": tree.as_ref().map(|t| t.iter().map(|(d, id, title)| json!({
+            "depth": d, "id": id, "title": title,
+        })).collect::<Vec<_>>()),
+        "verdict": verdict,
+    });
+    Ok(SipInspection {
+        json,
+        refusal: None,
+    })
+}

@@ -122,3 +122,34 @@ fn dry_run_ingest_equals_the_cli_report() {
     let e = dry_run_ingest(Path::new("/nonexistent.zip"), None, None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
 }
+
+#[test]
+fn inspect_sip_verdicts_and_refusals() {
+    use vas_core::api::{InspectOptions, inspect_sip};
+    let sips = root().join("tests/fixtures/vitam/sips");
+    let ok = inspect_sip(
+        &root().join("tests/interop/ko/SIP_INCORRECT_ALGORITHM.zip"),
+        &InspectOptions {
+            tree: true,
+            entries: true,
+            ..InspectOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(ok.refusal.is_none());
+    assert!(ok.json["tree"].as_array().is_some_and(|t| !t.is_empty()));
+    assert_eq!(
+        ok.json["entries"].as_u64().unwrap() as usize,
+        ok.json["entry_list"].as_array().unwrap().len()
+    );
+    let bad = inspect_sip(
+        &sips.join("workspace_workspace-common/SIP_KO_PathTraversalInFileName.zip"),
+        &InspectOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(bad.json["verdict"], "REFUSED");
+    let e = bad.refusal.unwrap();
+    assert_eq!(bad.json["error"]["kind"], e.kind().name());
+    let missing = inspect_sip(Path::new("/nonexistent.zip"), &InspectOptions::default());
+    assert_eq!(missing.unwrap_err().kind(), ErrorKind::NotFound);
+}

@@ -39,7 +39,6 @@ pub use vas_core::api as ops;
 pub mod archive;
 pub mod bytes;
 pub mod ingest;
-mod inspect;
 pub mod sip;
 
 /// The result of every fallible function of libvas.

@@ -1209,7 +1209,23 @@ pub unsafe extern "C" fn vas_sip_inspect_json(
         // SAFETY: caller's contract.
         let o = unsafe { opts.as_ref() }.copied().unwrap_or_default();
         bytes::check_out(out_json, "out_json")?;
-        let v = crate::inspect::inspect_sip(&path, &o)?;
+        let mut limits = vas_core::sip::Limits::default();
+        if o.max_total_size > 0 {
+            limits.max_total_size = o.max_total_size;
+        }
+        if o.max_entries > 0 {
+            limits.max_entries = o.max_entries;
+        }
+        if o.max_ratio > 0 {
+            limits.max_ratio = o.max_ratio;
+        }
+        let opts = vas_core::api::InspectOptions {
+            limits,
+            digests: !o.no_digests,
+            entries: o.entries,
+            tree: o.tree,
+        };
+        let v = vas_core::api::inspect_sip(&path, &opts)?.json;
         // SAFETY: caller's contract.
         unsafe { out(out_json, "out_json", vas_bytes::boxed(bytes::json(&v))) }
     })

@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use napi::Env;
 use napi::bindgen_prelude::*;
 use serde_json::{Value, json};
-use vas_core::digest::{DigestAlgorithm, digest_bytes};
+use vas_core::digest::DigestAlgorithm;
 use vas_core::seda::SedaVersion;
 use vas_core::sip::{
     BuildOptions as CoreBuildOptions, BuildReport as CoreBuildReport, Compression, CsvEncoding,
-    CsvOptions as CoreCsvOptions, FolderImportOptions, Limits, ObjectInput, PackageFormat,
-    SipReader, SipReport, UnitId, WriterOptions, bundled_format_identifier, scan_manifest,
+    CsvOptions as CoreCsvOptions, FolderImportOptions, Limits, ObjectInput, PackageFormat, UnitId,
+    WriterOptions, bundled_format_identifier,
 };
 use vas_core::{Error as VasError, ErrorKind};
 
@@ -1069,47 +1069,35 @@ pub struct SipInspection {
     pub tree: Option<Value>,
 }
 
-fn is_refusal(k: ErrorKind) -> bool {
-    matches!(
-        k,
-        ErrorKind::Unsafe
-            | ErrorKind::LimitExceeded
-            | ErrorKind::Corrupt
-            | ErrorKind::InvalidInput
-            | ErrorKind::Unsupported
-    )
-}
-
-/// (depth, id, title) lines of the unit DAG, depth-first from the roots (as the CLI).
-fn unit_tree(doc: &vas_core::seda::Document) -> Vec<Value> {
-    let g = doc.unit_graph();
-    let mut out = Vec::new();
-    let mut stack: Vec<(usize, usize, Vec<usize>)> = g
-        .roots()
-        .into_iter()
-        .rev()
-        .map(|r| (r, 0, Vec::new()))
-        .collect();
-    while let Some((u, depth, path)) = stack.pop() {
-        if path.contains(&u) || out.len() >= 100_000 {
-            continue;
-        }
-        out.push(json!({
-            "depth": depth,
-            "id": g.id(u),
-            "title": g.unit(u).title().unwrap_or(""),
-        }));
-        let mut p = path.clone();
-        p.push(u);
-        for c in g.children(u).iter().rev() {
-            stack.push((*c, depth + 1, p.clone()));
-        }
+/// `snake_case` keys → `camelCase`, recursively.
+fn camel_keys(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let mut out = String::with_capacity(k.len());
+                    let mut up = false;
+                    for c in k.chars() {
+                        if c == '_' {
+                            up = true;
+                        } else if up {
+                            out.extend(c.to_uppercase());
+                            up = false;
+                        } else {
+                            out.push(c);
+                        }
+                    }
+                    (out, camel_keys(v))
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(camel_keys).collect()),
+        v => v,
     }
-    out
 }
 
-/// What `vas sip inspect --json` prints, with camelCase keys. A package refused while
-/// opened (unsafe, corrupt, a limit) is a verdict `REFUSED` with `error`, not an exception.
+/// [`vas_core::api::inspect_sip`]'s document with camelCase keys; a refusal's `error`
+/// carries the JS `code` and Vitam's `outcomeCode`.
 fn inspect(path: &Path, o: &InspectOptions) -> vas_core::Result<Value> {
     let mut limits = Limits::default();
     if let Some(v) = o.max_total_size {
@@ -1121,116 +1109,24 @@ fn inspect(path: &Path, o: &InspectOptions) -> vas_core::Result<Value> {
     if let Some(v) = o.max_ratio {
         limits.max_ratio = v as u64;
     }
-    let digests = o.digests.unwrap_or(true);
-    let mut r = match SipReader::open(path, limits) {
-        Ok(r) => r,
-        Err(e) if is_refusal(e.kind()) => {
-            return Ok(json!({
-                "path": path.display().to_string(),
-                "verdict": "REFUSED",
-                "error": {
-                    "kind": e.kind().name(),
-                    "code": e.kind().js_code(),
-                    "message": e.message(),
-                    "entry": e.context().path.as_ref().map(|p| p.display().to_string()),
-                    "outcomeCode": e.context().code,
-                }
-            }));
-        }
-        Err(e) => return Err(e),
+    let opts = vas_core::api::InspectOptions {
+        limits,
+        digests: o.digests.unwrap_or(true),
+        entries: o.entries.unwrap_or(false),
+        tree: o.tree.unwrap_or(false),
     };
-    let rep: SipReport = if digests {
-        r.verify()?
-    } else {
-        let mut check = r.check_container();
-        let summary = match r.manifest_bytes() {
-            Ok(b) => scan_manifest(&b).ok(),
-            Err(_) => None,
-        };
-        if let Some(s) = &summary {
-            let uris = r.check_uris(s.objects.iter().filter_map(|o| o.uri.as_deref()));
-            check.violations.extend(uris.violations);
-        }
-        SipReport {
-            summary,
-            check,
-            digests_ok: 0,
-        }
-    };
-    let tree = if o.tree.unwrap_or(false) {
-        r.manifest_bytes()
-            .ok()
-            .and_then(|b| vas_core::seda::Document::from_slice(&b).ok())
-            .map(|d| unit_tree(&d))
-    } else {
-        None
-    };
-    let manifest_sha512 = r
-        .manifest_bytes()
-        .ok()
-        .map(|b| digest_bytes(DigestAlgorithm::Sha512, &b));
-    let files: Vec<_> = r.files().collect();
-    let total: u64 = files.iter().map(|e| e.size).sum();
-    let verdict = if !rep.check.is_ok() {
-        "KO"
-    } else if rep.check.violations.is_empty() {
-        "OK"
-    } else {
-        "WARNING"
-    };
-    let s = rep.summary.as_ref();
-    let present = files
-        .len()
-        .saturating_sub(usize::from(r.manifest_name().is_some()));
-    Ok(json!({
-        "path": path.display().to_string(),
-        "container": r.container_kind().name(),
-        "entries": r.entries().len(),
-        "files": files.len(),
-        "size": total,
-        "manifest": r.manifest_name(),
-        "manifestSha512": manifest_sha512,
-        "header": s.map(|s| json!({
-            "sedaVersion": s.seda_version,
-            "namespace": s.namespace,
-            "messageIdentifier": s.message_identifier,
-            "archivalAgreement": s.archival_agreement,
-            "archivalAgency": s.archival_agency,
-            "transferringAgency": s.transferring_agency,
-            "archivalProfile": s.archival_profile,
-            "originatingAgency": s.originating_agency,
-            "submissionAgency": s.submission_agency,
-            "comment": s.comment,
-        })),
-        "counts": s.map(|s| json!({
-            "units": s.unit_count,
-            "objectGroups": s.object_group_count,
-            "binaryObjects": s.objects.len(),
-            "physicalObjects": s.physical_object_count,
-        })),
-        "declaredFiles": s.map(|s| s.objects.iter().filter(|o| o.uri.is_some()).count()),
-        "presentFiles": present,
-        "digestsChecked": digests,
-        "digestsOk": rep.digests_ok,
-        "violations": rep.check.violations.iter().map(|v| json!({
-            "code": v.code,
-            "kind": v.kind.name(),
-            "entry": v.entry,
-            "id": v.id,
-            "message": v.message,
-            "warning": v.warning,
-        })).collect::<Vec<_>>(),
-        "entryList": if o.entries.unwrap_or(false) {
-            Some(r.entries().iter().map(|e| json!({
-                "name": e.name,
-                "size": e.size,
-                "kind": format!("{:?}", e.kind).to_lowercase(),
-                "compressedSize": e.compressed_size,
-            })).collect::<Vec<_>>())
-        } else { None },
-        "tree": tree,
-        "verdict": verdict,
-    }))
+    let ins = vas_core::api::inspect_sip(path, &opts)?;
+    let mut v = camel_keys(ins.json);
+    if let Some(e) = &ins.refusal {
+        v["error"] = json!({
+            "kind": e.kind().name(),
+            "code": e.kind().js_code(),
+            "message": e.message(),
+            "entry": e.context().path.as_ref().map(|p| p.display().to_string()),
+            "outcomeCode": e.context().code,
+        });
+    }
+    Ok(v)
 }
 
 /// Inspects a SIP (zip, tar, tar.gz, tar.bz2 or a folder) without extracting it: header,

@@ -10,7 +10,7 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 use vas_core::seda::SedaVersion;
 use vas_core::sip::{
     self as core_sip, BuildOptions, Compression, CsvEncoding, CsvOptions, FolderImportOptions,
-    Limits, ObjectInput, PackageFormat, SipReader, UnitData, UnitId, WriterOptions,
+    Limits, ObjectInput, PackageFormat, UnitData, UnitId, WriterOptions,
 };
 use vas_core::{Error, ErrorKind};
 
@@ -1174,115 +1174,84 @@ pub fn inspect_sip(
     if let Some(v) = max_ratio {
         limits.max_ratio = v;
     }
-    let (r, report, manifest_bytes) = py
-        .detach(|| -> Result<_, Error> {
-            let mut r = SipReader::open(&path, limits)?;
-            let report = if digests {
-                r.verify()?
-            } else {
-                let mut check = r.check_container();
-                let summary = match r.manifest_bytes() {
-                    Ok(b) => core_sip::scan_manifest(&b).ok(),
-                    Err(_) => None,
-                };
-                if let Some(s) = &summary {
-                    let uris = r.check_uris(s.objects.iter().filter_map(|o| o.uri.as_deref()));
-                    check.violations.extend(uris.violations);
-                }
-                core_sip::SipReport {
-                    summary,
-                    check,
-                    digests_ok: 0,
-                }
-            };
-            let manifest = r.manifest_bytes().ok();
-            Ok((r, report, manifest))
-        })
-        .py_err(py)?;
-    let manifest_sha512 = manifest_bytes
-        .map(|b| vas_core::digest::digest_bytes(vas_core::digest::DigestAlgorithm::Sha512, &b));
-    let files = r.files().count();
-    let has_manifest = r.manifest_name().is_some();
-    let verdict = if !report.check.is_ok() {
-        "KO"
-    } else if report.check.violations.is_empty() {
-        "OK"
-    } else {
-        "WARNING"
+    let opts = vas_core::api::InspectOptions {
+        limits,
+        digests,
+        entries: true,
+        tree: false,
     };
-    let s = report.summary.as_ref();
-    let header = match s {
-        Some(s) => {
+    let ins = py
+        .detach(|| vas_core::api::inspect_sip(&path, &opts))
+        .py_err(py)?;
+    if let Some(e) = ins.refusal {
+        return Err(e).py_err(py);
+    }
+    let v = ins.json;
+    let text = |x: &serde_json::Value| x.as_str().map(str::to_string);
+    let count = |x: &serde_json::Value| x.as_u64().unwrap_or(0) as usize;
+    let header = match v["header"].as_object() {
+        Some(h) => {
             let d = PyDict::new(py);
-            for (k, v) in [
-                ("seda_version", &s.seda_version),
-                ("namespace", &s.namespace),
-                ("message_identifier", &s.message_identifier),
-                ("archival_agreement", &s.archival_agreement),
-                ("archival_agency", &s.archival_agency),
-                ("transferring_agency", &s.transferring_agency),
-                ("archival_profile", &s.archival_profile),
-                ("originating_agency", &s.originating_agency),
-                ("submission_agency", &s.submission_agency),
-                ("comment", &s.comment),
-            ] {
-                d.set_item(k, v.as_deref().map(|t| PyString::new(py, t)))?;
+            for (k, x) in h {
+                d.set_item(k, x.as_str().map(|t| PyString::new(py, t)))?;
             }
             Some(d.unbind())
         }
         None => None,
     };
-    let violations = report
-        .check
-        .violations
-        .iter()
-        .map(|v| {
+    let violations = v["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| {
             Py::new(
                 py,
                 Violation {
-                    code: v.code.to_string(),
-                    kind: v.kind.name().to_string(),
-                    entry: v.entry.clone(),
-                    id: v.id.clone(),
-                    message: v.message.clone(),
-                    warning: v.warning,
+                    code: x["code"].as_str().unwrap_or("").to_string(),
+                    kind: x["kind"].as_str().unwrap_or("").to_string(),
+                    entry: text(&x["entry"]),
+                    id: text(&x["id"]),
+                    message: x["message"].as_str().unwrap_or("").to_string(),
+                    warning: x["warning"] == true,
                 },
             )
         })
         .collect::<PyResult<_>>()?;
-    let entries = r
-        .entries()
-        .iter()
+    let entries = v["entry_list"]
+        .as_array()
+        .into_iter()
+        .flatten()
         .map(|e| {
             Py::new(
                 py,
                 SipEntry {
-                    name: e.name.clone(),
-                    size: e.size,
-                    kind: format!("{:?}", e.kind).to_lowercase(),
-                    compressed_size: e.compressed_size,
+                    name: e["name"].as_str().unwrap_or("").to_string(),
+                    size: e["size"].as_u64().unwrap_or(0),
+                    kind: e["kind"].as_str().unwrap_or("").to_string(),
+                    compressed_size: e["compressed_size"].as_u64(),
                 },
             )
         })
         .collect::<PyResult<_>>()?;
+    let c = &v["counts"];
     Ok(SipInspection {
         path: path.to_string_lossy().into_owned(),
-        container: r.container_kind().name().to_string(),
-        verdict: verdict.to_string(),
-        manifest: r.manifest_name().map(str::to_string),
-        manifest_sha512,
+        container: v["container"].as_str().unwrap_or("").to_string(),
+        verdict: v["verdict"].as_str().unwrap_or("").to_string(),
+        manifest: text(&v["manifest"]),
+        manifest_sha512: text(&v["manifest_sha512"]),
         header,
-        units: s.map_or(0, |s| s.unit_count),
-        object_groups: s.map_or(0, |s| s.object_group_count),
-        binary_objects: s.map_or(0, |s| s.objects.len()),
-        physical_objects: s.map_or(0, |s| s.physical_object_count),
-        declared_files: s.map_or(0, |s| s.objects.iter().filter(|o| o.uri.is_some()).count()),
-        present_files: files.saturating_sub(usize::from(has_manifest)),
+        units: count(&c["units"]),
+        object_groups: count(&c["object_groups"]),
+        binary_objects: count(&c["binary_objects"]),
+        physical_objects: count(&c["physical_objects"]),
+        declared_files: count(&v["declared_files"]),
+        present_files: count(&v["present_files"]),
         digests_checked: digests,
-        digests_ok: report.digests_ok,
+        digests_ok: v["digests_ok"].as_u64().unwrap_or(0) as _,
         violations,
         entries,
-        size: r.files().map(|e| e.size).sum(),
+        size: v["size"].as_u64().unwrap_or(0),
     })
 }
 

@@ -11,9 +11,9 @@ use vas_core::digest::DigestAlgorithm;
 use vas_core::seda::SedaVersion;
 use vas_core::sip::{
     BuildOptions, Compression, CsvEncoding, CsvOptions, FolderImportOptions, Limits, PackageFormat,
-    Progress, SipBuilder, SipReader, SipReport, WriterOptions, csv_defines_tree,
+    Progress, SipBuilder, SipReader, WriterOptions, csv_defines_tree,
 };
-use vas_core::{Error, ErrorKind, Result};
+use vas_core::{Error, Result};
 
 use crate::util::{EXIT_INVALID, print_json};
 
@@ -311,18 +311,7 @@ pub struct SipInspectArgs {
     max_ratio: Option<u64>,
 }
 
-fn is_refusal(k: ErrorKind) -> bool {
-    matches!(
-        k,
-        ErrorKind::Unsafe
-            | ErrorKind::LimitExceeded
-            | ErrorKind::Corrupt
-            | ErrorKind::InvalidInput
-            | ErrorKind::Unsupported
-    )
-}
-
-/// `vas sip inspect`.
+/// `vas sip inspect`: [`vas_core::api::inspect_sip`], printed as JSON or as text.
 pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
     let mut limits = Limits::default();
     if let Some(v) = a.max_total_size {
@@ -334,229 +323,121 @@ pub fn sip_inspect(a: SipInspectArgs) -> Result<ExitCode> {
     if let Some(v) = a.max_ratio {
         limits.max_ratio = v;
     }
-    let mut r = match SipReader::open(&a.sip, limits) {
-        Ok(r) => r,
-        Err(e) if is_refusal(e.kind()) => {
-            if a.json {
-                print_json(&json!({
-                    "path": a.sip.display().to_string(),
-                    "verdict": "REFUSED",
-                    "error": {
-                        "kind": e.kind().name(),
-                        "message": e.message(),
-                        "entry": e.context().path.as_ref().map(|p| p.display().to_string()),
-                        "code": e.context().code,
-                    }
-                }))?;
-            } else {
-                println!("verdict: REFUSED");
-                println!(
-                    "  {} {}",
-                    e.context().code.as_deref().unwrap_or(e.kind().name()),
-                    crate::util::one_line(&e.to_string())
-                );
-            }
-            eprintln!("vas: error: {}", crate::util::one_line(&e.chain()));
-            return Ok(ExitCode::from(EXIT_INVALID));
-        }
-        Err(e) => return Err(e),
+    let opts = vas_core::api::InspectOptions {
+        limits,
+        digests: !a.no_digests,
+        entries: a.entries,
+        tree: a.tree,
     };
-    let report: SipReport = if a.no_digests {
-        let mut check = r.check_container();
-        let summary = match r.manifest_bytes() {
-            Ok(b) => vas_core::sip::scan_manifest(&b).ok(),
-            Err(_) => None,
-        };
-        if let Some(s) = &summary {
-            let uris = r.check_uris(s.objects.iter().filter_map(|o| o.uri.as_deref()));
-            check.violations.extend(uris.violations);
-        }
-        SipReport {
-            summary,
-            check,
-            digests_ok: 0,
-        }
-    } else {
-        r.verify()?
-    };
-    let tree: Option<Vec<(usize, String, String)>> = if a.tree {
-        r.manifest_bytes()
-            .ok()
-            .and_then(|b| vas_core::seda::Document::from_slice(&b).ok())
-            .map(|doc| unit_tree(&doc))
-    } else {
-        None
-    };
-    // What Vitam's MANIFEST_DIGEST_CHECK compares with the digest sent alongside the SIP.
-    let manifest_digest = r
-        .manifest_bytes()
-        .ok()
-        .map(|b| vas_core::digest::digest_bytes(DigestAlgorithm::Sha512, &b));
-    let files: Vec<_> = r.files().collect();
-    let total: u64 = files.iter().map(|e| e.size).sum();
-    let verdict = if !report.check.is_ok() {
-        "KO"
-    } else if report.check.violations.is_empty() {
-        "OK"
-    } else {
-        "WARNING"
-    };
-    if a.json {
-        let s = report.summary.as_ref();
-        let v = json!({
-            "path": a.sip.display().to_string(),
-            "container": r.container_kind().name(),
-            "entries": r.entries().len(),
-            "files": files.len(),
-            "size": total,
-            "manifest": r.manifest_name(),
-            "manifest_sha512": manifest_digest,
-            "header": s.map(|s| json!({
-                "seda_version": s.seda_version,
-                "namespace": s.namespace,
-                "message_identifier": s.message_identifier,
-                "archival_agreement": s.archival_agreement,
-                "archival_agency": s.archival_agency,
-                "transferring_agency": s.transferring_agency,
-                "archival_profile": s.archival_profile,
-                "originating_agency": s.originating_agency,
-                "submission_agency": s.submission_agency,
-                "comment": s.comment,
-            })),
-            "counts": s.map(|s| json!({
-                "units": s.unit_count,
-                "object_groups": s.object_group_count,
-                "binary_objects": s.objects.len(),
-                "physical_objects": s.physical_object_count,
-            })),
-            "declared_files": s.map(|s| s.objects.iter().filter(|o| o.uri.is_some()).count()),
-            "present_files": files.len().saturating_sub(usize::from(r.manifest_name().is_some())),
-            "digests_checked": !a.no_digests,
-            "digests_ok": report.digests_ok,
-            "violations": report.check.violations.iter().map(|v| json!({
-                "code": v.code,
-                "kind": v.kind.name(),
-                "entry": v.entry,
-                "id": v.id,
-                "message": v.message,
-                "warning": v.warning,
-            })).collect::<Vec<_>>(),
-            "entry_list": if a.entries {
-                Some(r.entries().iter().map(|e| json!({
-                    "name": e.name,
-                    "size": e.size,
-                    "kind": format!("{:?}", e.kind).to_lowercase(),
-                    "compressed_size": e.compressed_size,
-                })).collect::<Vec<_>>())
-            } else { None },
-            "tree": tree.as_ref().map(|t| t.iter().map(|(d, id, title)| json!({
-                "depth": d, "id": id, "title": title,
-            })).collect::<Vec<_>>()),
-            "verdict": verdict,
-        });
-        print_json(&v)?;
-    } else {
-        println!(
-            "package: {} ({}, {} entries, {} files, {} bytes)",
-            a.sip.display(),
-            r.container_kind().name(),
-            r.entries().len(),
-            files.len(),
-            total
-        );
-        println!("manifest: {}", r.manifest_name().unwrap_or("(none)"));
-        if let Some(d) = &manifest_digest {
-            println!("  SHA-512: {d}");
-        }
-        if let Some(s) = &report.summary {
-            let show = |k: &str, v: &Option<String>| {
-                if let Some(v) = v {
-                    println!("  {k}: {v}");
-                }
-            };
-            show("SEDA version", &s.seda_version);
-            show("MessageIdentifier", &s.message_identifier);
-            show("ArchivalAgreement", &s.archival_agreement);
-            show("ArchivalAgency", &s.archival_agency);
-            show("TransferringAgency", &s.transferring_agency);
-            show("ArchivalProfile", &s.archival_profile);
-            show("OriginatingAgencyIdentifier", &s.originating_agency);
-            show("SubmissionAgencyIdentifier", &s.submission_agency);
-            show("Comment", &s.comment);
+    let ins = vas_core::api::inspect_sip(&a.sip, &opts)?;
+    let v = &ins.json;
+    if let Some(e) = &ins.refusal {
+        if a.json {
+            print_json(v)?;
+        } else {
+            println!("verdict: REFUSED");
             println!(
-                "counts: {} units, {} object groups, {} binary objects, {} physical objects",
-                s.unit_count,
-                s.object_group_count,
-                s.objects.len(),
-                s.physical_object_count
-            );
-            println!(
-                "files: {} declared, {} present",
-                s.objects.iter().filter(|o| o.uri.is_some()).count(),
-                files
-                    .len()
-                    .saturating_sub(usize::from(r.manifest_name().is_some()))
+                "  {} {}",
+                e.context().code.as_deref().unwrap_or(e.kind().name()),
+                crate::util::one_line(&e.to_string())
             );
         }
-        if !a.no_digests {
-            println!("digests: {} verified", report.digests_ok);
-        }
-        if let Some(t) = &tree {
-            println!("tree:");
-            for (d, id, title) in t {
-                println!("  {}{} [{}]", "  ".repeat(*d), title, id);
-            }
-        }
-        if a.entries {
-            for e in r.entries() {
-                println!("  {:>12}  {}", e.size, e.name);
-            }
-        }
-        for v in &report.check.violations {
-            println!(
-                "  {} {}{}: {}",
-                if v.warning { "WARNING" } else { "KO" },
-                v.code,
-                v.entry
-                    .as_deref()
-                    .map(|e| format!(" [{e}]"))
-                    .unwrap_or_default(),
-                v.message
-            );
-        }
-        println!("verdict: {verdict}");
+        eprintln!("vas: error: {}", crate::util::one_line(&e.chain()));
+        return Ok(ExitCode::from(EXIT_INVALID));
     }
-    Ok(if report.check.is_ok() {
-        ExitCode::SUCCESS
+    if a.json {
+        print_json(v)?;
     } else {
+        print_inspection(&a, v);
+    }
+    Ok(if v["verdict"] == "KO" {
         ExitCode::from(EXIT_INVALID)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
-/// (depth, id, title) lines of the unit DAG, depth-first from the roots.
-fn unit_tree(doc: &vas_core::seda::Document) -> Vec<(usize, String, String)> {
-    let g = doc.unit_graph();
-    let mut out = Vec::new();
-    let mut stack: Vec<(usize, usize, Vec<usize>)> = g
-        .roots()
-        .into_iter()
-        .rev()
-        .map(|r| (r, 0, Vec::new()))
-        .collect();
-    while let Some((u, depth, path)) = stack.pop() {
-        if path.contains(&u) || out.len() >= 100_000 {
-            continue; // a cycle, or a runaway tree
+/// The text form of an inspection (the fields of its JSON document).
+fn print_inspection(a: &SipInspectArgs, v: &serde_json::Value) {
+    let str_of = |x: &serde_json::Value| x.as_str().map(str::to_string);
+    println!(
+        "package: {} ({}, {} entries, {} files, {} bytes)",
+        a.sip.display(),
+        v["container"].as_str().unwrap_or(""),
+        v["entries"],
+        v["files"],
+        v["size"]
+    );
+    println!("manifest: {}", v["manifest"].as_str().unwrap_or("(none)"));
+    if let Some(d) = v["manifest_sha512"].as_str() {
+        println!("  SHA-512: {d}");
+    }
+    let h = &v["header"];
+    if h.is_object() {
+        for (k, field) in [
+            ("SEDA version", "seda_version"),
+            ("MessageIdentifier", "message_identifier"),
+            ("ArchivalAgreement", "archival_agreement"),
+            ("ArchivalAgency", "archival_agency"),
+            ("TransferringAgency", "transferring_agency"),
+            ("ArchivalProfile", "archival_profile"),
+            ("OriginatingAgencyIdentifier", "originating_agency"),
+            ("SubmissionAgencyIdentifier", "submission_agency"),
+            ("Comment", "comment"),
+        ] {
+            if let Some(x) = str_of(&h[field]) {
+                println!("  {k}: {x}");
+            }
         }
-        out.push((
-            depth,
-            g.id(u).to_string(),
-            g.unit(u).title().unwrap_or("").to_string(),
-        ));
-        let mut p = path.clone();
-        p.push(u);
-        for c in g.children(u).iter().rev() {
-            stack.push((*c, depth + 1, p.clone()));
+        let c = &v["counts"];
+        println!(
+            "counts: {} units, {} object groups, {} binary objects, {} physical objects",
+            c["units"], c["object_groups"], c["binary_objects"], c["physical_objects"]
+        );
+        println!(
+            "files: {} declared, {} present",
+            v["declared_files"], v["present_files"]
+        );
+    }
+    if !a.no_digests {
+        println!("digests: {} verified", v["digests_ok"]);
+    }
+    if let Some(t) = v["tree"].as_array() {
+        println!("tree:");
+        for n in t {
+            let d = n["depth"].as_u64().unwrap_or(0) as usize;
+            println!(
+                "  {}{} [{}]",
+                "  ".repeat(d),
+                n["title"].as_str().unwrap_or(""),
+                n["id"].as_str().unwrap_or("")
+            );
         }
     }
-    out
+    if let Some(es) = v["entry_list"].as_array() {
+        for e in es {
+            println!(
+                "  {:>12}  {}",
+                e["size"].as_u64().unwrap_or(0),
+                e["name"].as_str().unwrap_or("")
+            );
+        }
+    }
+    for x in v["violations"].as_array().into_iter().flatten() {
+        println!(
+            "  {} {}{}: {}",
+            if x["warning"] == true {
+                "WARNING"
+            } else {
+                "KO"
+            },
+            x["code"].as_str().unwrap_or(""),
+            x["entry"]
+                .as_str()
+                .map(|e| format!(" [{e}]"))
+                .unwrap_or_default(),
+            x["message"].as_str().unwrap_or("")
+        );
+    }
+    println!("verdict: {}", v["verdict"].as_str().unwrap_or(""));
 }
