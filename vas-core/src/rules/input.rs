@@ -5,7 +5,6 @@
 //! `ManagementMetadata` defaults and originating agency. It does not validate the
 //! manifest (that is the `seda` and `schema` modules' job).
 
-use std::io::Read;
 use std::path::Path;
 
 use quick_xml::events::Event;
@@ -39,109 +38,36 @@ pub fn read_manifest_units(path: impl AsRef<Path>) -> Result<ManifestUnits> {
     read_manifest_units_bytes(&bytes).map_err(|e| e.or_path(path))
 }
 
-/// The bytes of a manifest given as a file, a SIP (`.zip`: its root `.xml` file,
-/// `manifest.xml` first; at most 1 GiB) or a directory holding `manifest.xml`.
+/// The bytes of a manifest given as a file, a SIP (zip, tar, tar.gz or tar.bz2, read with
+/// the hostile-safe [`SipReader`](crate::sip::SipReader): its `manifest.xml`; at most
+/// 1 GiB) or a directory holding `manifest.xml`.
+///
+/// A package is streamed, never loaded whole: only the manifest entry is read.
 pub fn manifest_bytes(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     let path = path.as_ref();
     if path.is_dir() {
         let m = path.join("manifest.xml");
         return std::fs::read(&m).map_err(|e| Error::from(e).or_path(&m));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::from(e).or_path(path))?;
-    if bytes.starts_with(b"PK\x03\x04") {
-        manifest_from_zip(&bytes).map_err(|e| e.or_path(path))
-    } else if bytes.len() > 262 && &bytes[257..262] == b"ustar" {
-        manifest_from_tar(&bytes).map_err(|e| e.or_path(path))
-    } else {
-        Ok(bytes)
+    if crate::sip::ContainerKind::detect(path).is_ok() {
+        let limits = crate::sip::Limits {
+            max_manifest_size: MAX_MANIFEST,
+            ..crate::sip::Limits::default()
+        };
+        let mut reader = crate::sip::SipReader::open(path, limits)?;
+        return reader.manifest_bytes().map_err(|e| e.or_path(path));
     }
-}
-
-fn manifest_from_tar(bytes: &[u8]) -> Result<Vec<u8>> {
-    let corrupt = |e: std::io::Error| {
-        Error::new(ErrorKind::Corrupt, format!("unreadable tar: {e}")).with_source(e)
-    };
-    let mut found: Option<(String, Vec<u8>)> = None;
-    let mut archive = tar::Archive::new(bytes);
-    for entry in archive.entries().map_err(corrupt)? {
-        let mut entry = entry.map_err(corrupt)?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let name = entry
-            .path()
-            .map_err(corrupt)?
-            .to_string_lossy()
-            .trim_start_matches("./")
-            .to_owned();
-        if name.contains('/') || !name.to_ascii_lowercase().ends_with(".xml") {
-            continue;
-        }
-        if found.as_ref().is_some_and(|(n, _)| n == "manifest.xml") {
-            continue;
-        }
-        let mut out = Vec::new();
-        (&mut entry)
-            .take(MAX_MANIFEST + 1)
-            .read_to_end(&mut out)
-            .map_err(corrupt)?;
-        if out.len() as u64 > MAX_MANIFEST {
-            return Err(Error::new(
-                ErrorKind::LimitExceeded,
-                format!("manifest {name} is larger than {MAX_MANIFEST} bytes"),
-            ));
-        }
-        found = Some((name, out));
-    }
-    found.map(|(_, b)| b).ok_or_else(|| {
-        Error::new(
-            ErrorKind::NotFound,
-            "no manifest (.xml file at the root) in the SIP",
-        )
-    })
-}
-
-fn manifest_from_zip(bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| {
-        Error::new(ErrorKind::Corrupt, format!("unreadable zip: {e}")).with_source(e)
-    })?;
-    let mut candidates: Vec<(usize, String)> = Vec::new();
-    for i in 0..zip.len() {
-        let f = zip.by_index(i).map_err(|e| {
-            Error::new(ErrorKind::Corrupt, format!("unreadable zip entry: {e}")).with_source(e)
-        })?;
-        let name = f
-            .name()
-            .map_err(|e| {
-                Error::new(ErrorKind::Corrupt, format!("bad zip entry name: {e}")).with_source(e)
-            })?
-            .trim_start_matches("./")
-            .to_owned();
-        if !name.contains('/') && name.to_ascii_lowercase().ends_with(".xml") && f.is_file() {
-            candidates.push((i, name));
-        }
-    }
-    candidates.sort_by_key(|(_, n)| n != "manifest.xml");
-    let (i, name) = candidates.first().cloned().ok_or_else(|| {
-        Error::new(
-            ErrorKind::NotFound,
-            "no manifest (.xml file at the root) in the SIP",
-        )
-    })?;
-    let f = zip.by_index(i).map_err(|e| {
-        Error::new(ErrorKind::Corrupt, format!("unreadable zip entry: {e}")).with_source(e)
-    })?;
-    let mut out = Vec::new();
-    f.take(MAX_MANIFEST + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::from(e).with_path(&name))?;
-    if out.len() as u64 > MAX_MANIFEST {
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::from(e).or_path(path))?
+        .len();
+    if len > MAX_MANIFEST {
         return Err(Error::new(
             ErrorKind::LimitExceeded,
-            format!("manifest {name} is larger than {MAX_MANIFEST} bytes"),
-        ));
+            format!("the manifest is {len} bytes, the limit is {MAX_MANIFEST}"),
+        )
+        .with_path(path));
     }
-    Ok(out)
+    std::fs::read(path).map_err(|e| Error::from(e).or_path(path))
 }
 
 fn line_col(text: &str, offset: u64) -> (u64, u64) {
