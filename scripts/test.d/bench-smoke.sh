@@ -22,6 +22,8 @@ for row in \
   'vas sip build DIR -o sip.zip --stored --manifest-last' \
   'vas sip build DIR -o sip.zip --algorithm' \
   'vas sip inspect sip.zip --json' \
+  'vas digest -a sha-512 FILES' \
+  'RAYON_NUM_THREADS=1 vas digest -a md5' \
   'vas manifest check manifest.xml' \
   'vas manifest stats manifest.xml --json' \
   'vas manifest check --profile Profil20.rng' \

@@ -7,6 +7,7 @@
 //! - `--json` prints one machine-readable JSON document on stdout.
 
 mod archive_cmd;
+mod digest_cmd;
 mod format_cmd;
 mod group_format;
 mod group_manifest;
@@ -55,6 +56,8 @@ enum Command {
     /// The embedded archive: init, ingest, search, get, DIP, logbook, verify, audit, rebuild.
     #[command(subcommand)]
     Archive(archive_cmd::Cmd),
+    /// Digest files (`sha512sum`'s format, in parallel) or check a list of digests.
+    Digest(digest_cmd::DigestArgs),
     /// Print the error kinds and their codes in every binding.
     Errors(util::ErrorsArgs),
 }
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Offer(c) => group_offer::run(c),
         Command::Ingest(a) => ingest_cmd::run(a),
         Command::Archive(c) => archive_cmd::run(c),
+        Command::Digest(a) => digest_cmd::run(a),
         Command::Errors(a) => util::errors(a),
     };
     match result {
