@@ -143,7 +143,7 @@ fn rules_are_positional_pairs() {
     let pairs: Vec<(String, Option<String>)> = g
         .rules()
         .iter()
-        .map(|(r, d)| (r.value.clone(), d.map(|d| d.value.clone())))
+        .map(|(r, d)| (r.value.to_string(), d.map(|d| d.value.to_string())))
         .collect();
     assert_eq!(
         pairs,

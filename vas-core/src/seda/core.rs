@@ -3,6 +3,8 @@
 
 use std::io::Write;
 
+use compact_str::CompactString;
+
 use crate::xml::{Attr, Misc, Pos, RawElement, StartTag, XEvent, XmlReader, XmlWriter};
 use crate::{Error, ErrorKind, Result};
 
@@ -104,10 +106,15 @@ pub struct ElementMeta {
     pub pos: Pos,
 }
 
+/// The attributes of an element ([`ElementMeta::attrs_mut`]): a vector that keeps one
+/// attribute inline (in the element's single metadata allocation) and spills to the heap
+/// beyond. It has the `Vec` API (`push`, `insert`, `remove`, `retain`, slices, …).
+pub type AttrList = smallvec::SmallVec<[Attr; 1]>;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 struct MetaExtra {
+    attrs: AttrList,
     prefix: Option<String>,
-    attrs: Vec<Attr>,
     /// Comments and PIs inside a leaf, with the byte offset in its text where they were.
     inner: Vec<(usize, Misc)>,
 }
@@ -128,7 +135,7 @@ impl ElementMeta {
         } else {
             Some(Box::new(MetaExtra {
                 prefix,
-                attrs,
+                attrs: AttrList::from_vec(attrs),
                 inner: Vec::new(),
             }))
         };
@@ -140,6 +147,7 @@ impl ElementMeta {
 
     /// Reads the prefix and attributes of a start tag; the prefix is stored as `None`
     /// when it equals `parent_prefix` (the normal form, equal to elements built from code).
+    /// One allocation at most for the usual element (one attribute or none, no prefix change).
     pub fn from_start(s: &StartTag<'_>, parent_prefix: &str) -> Result<Self> {
         let p = s.prefix();
         let prefix = if p.len() == parent_prefix.len() && (p.is_empty() || p == parent_prefix) {
@@ -147,9 +155,25 @@ impl ElementMeta {
         } else {
             Some(p.to_string())
         };
-        let mut m = ElementMeta::new(prefix, s.attrs()?);
-        m.pos = s.pos;
-        Ok(m)
+        let extra = if prefix.is_none() && !s.has_attrs() {
+            None
+        } else {
+            let mut e = Box::new(MetaExtra {
+                attrs: AttrList::new(),
+                prefix,
+                inner: Vec::new(),
+            });
+            let attrs = &mut e.attrs;
+            s.each_attr(|a| {
+                if attrs.iter().any(|o| o.name == a.name) {
+                    return false;
+                }
+                attrs.push(a);
+                true
+            })?;
+            Some(e)
+        };
+        Ok(ElementMeta { extra, pos: s.pos })
     }
 
     /// The prefix (see the type docs).
@@ -171,7 +195,7 @@ impl ElementMeta {
     }
 
     /// Mutable attributes.
-    pub fn attrs_mut(&mut self) -> &mut Vec<Attr> {
+    pub fn attrs_mut(&mut self) -> &mut AttrList {
         &mut self.extra_mut().attrs
     }
 
@@ -189,11 +213,14 @@ impl ElementMeta {
 
     /// Sets (replaces in place, or appends) an attribute.
     pub fn set_attr(&mut self, name: &str, value: impl Into<String>) {
-        let value = value.into();
+        let value = CompactString::from(value.into());
         let attrs = self.attrs_mut();
         match attrs.iter_mut().find(|a| a.name == name) {
             Some(a) => a.value = value,
-            None => attrs.push(Attr::new(name, value)),
+            None => attrs.push(Attr {
+                name: name.into(),
+                value,
+            }),
         }
     }
 
@@ -201,7 +228,7 @@ impl ElementMeta {
     pub fn remove_attr(&mut self, name: &str) -> Option<String> {
         let attrs = self.attrs_mut();
         let i = attrs.iter().position(|a| a.name == name)?;
-        Some(attrs.remove(i).value)
+        Some(attrs.remove(i).value.into_string())
     }
 
     /// Comments and processing instructions found *inside a leaf element* (e.g.
@@ -240,6 +267,10 @@ impl ElementMeta {
 /// A leaf element: its text exactly as read (unescaped; never trimmed or normalised) and
 /// its attributes in order (`xml:lang`, `schemeID`, `listVersionID`, `algorithm`, `unit`, …).
 ///
+/// The text is a [`CompactString`] (re-exported as [`crate::seda::CompactString`]): it
+/// derefs to `&str` like a `String`, and values of up to 24 bytes (codes, dates, identifiers,
+/// sizes: most SEDA leaves) are stored inline, without a heap allocation.
+///
 /// ```
 /// use vas_core::seda::Text;
 /// let t = Text::new("2019-05").with_attr("xml:lang", "fr");
@@ -252,7 +283,7 @@ pub struct Text {
     /// Prefix and attributes.
     pub meta: ElementMeta,
     /// Text content, exact.
-    pub value: String,
+    pub value: CompactString,
 }
 
 impl Text {
@@ -260,7 +291,7 @@ impl Text {
     pub fn new(value: impl Into<String>) -> Self {
         Text {
             meta: ElementMeta::default(),
-            value: value.into(),
+            value: CompactString::from(value.into()),
         }
     }
 
@@ -507,7 +538,7 @@ impl<'m, W: Write> SedaWriter<'m, W> {
                 && a.value
                     .contains("fr:gouv:culture:archivesdefrance:seda:v2.")
             {
-                let mut v = a.value.clone();
+                let mut v = a.value.to_string();
                 for old in SedaVersion::ALL {
                     v = v.replace(old.namespace(), self.version.namespace());
                 }
@@ -668,12 +699,14 @@ impl<T: TextLike> TextLike for Box<T> {
 impl Element for Text {
     fn parse(r: &mut SedaReader<'_>, start: &StartTag<'_>) -> Result<Self> {
         let mut meta = ElementMeta::from_start(start, r.xml.parent_prefix())?;
-        let mut value = String::new();
+        let mut value = CompactString::const_new("");
         loop {
             match r.xml.next()? {
                 XEvent::Text(t) | XEvent::CData(t) => {
                     if value.is_empty() {
-                        value = t.into_owned();
+                        // Short values are stored inline; a borrowed long one is copied once
+                        // at its exact size, an unescaped one keeps its buffer.
+                        value = CompactString::from(t);
                     } else {
                         value.push_str(&t)
                     }
@@ -970,6 +1003,10 @@ macro_rules! seda_complex {
                             // Stray text where only elements belong (schema-invalid): kept
                             // without its surrounding whitespace, which the writer's own
                             // indentation replaces, so that it round-trips to an equal model.
+                            // (Indentation, the common case, is recognised without `trim`.)
+                            if t.bytes().all(|b| matches!(b, b' ' | b'\n' | b'\t' | b'\r')) {
+                                continue;
+                            }
                             let t = t.trim();
                             if !t.is_empty() {
                                 items.push($item::Misc($crate::xml::Misc::Text(t.to_string())));
@@ -1028,12 +1065,12 @@ macro_rules! seda_complex {
             /// Sets the first leaf child named `tag` (or inserts it at its canonical position).
             /// Returns `false` if `tag` is not a leaf child of this type.
             pub fn set_text(&mut self, tag: &str, value: impl Into<String>) -> bool {
-                let value = value.into();
+                let value = $crate::seda::CompactString::from(value.into());
                 if let Some(t) = self.items.iter_mut().filter(|i| i.tag() == Some(tag)).find_map(|i| i.as_text_mut()) {
                     t.value = value;
                     return true;
                 }
-                self.add_text(tag, $crate::seda::Text::new(value))
+                self.add_text(tag, $crate::seda::Text { meta: Default::default(), value })
             }
 
             /// Adds a leaf child `tag` at its canonical position (after existing ones).

@@ -65,10 +65,14 @@ mod document;
 mod graph;
 mod model;
 
+/// The string type of leaf values ([`Text::value`]) and attributes ([`crate::xml::Attr`]):
+/// derefs to `&str`, stores up to 24 bytes inline (re-exported from `compact_str`).
+pub use compact_str::CompactString;
+
 pub use self::builder::{ContentBuilder, ObjectSpec, TransferBuilder, UnitBuilder};
 pub use self::core::{
-    DateKind, Element, ElementMeta, SedaDate, SedaReader, SedaVersion, SedaWriter, Text, TextLike,
-    Walk, Walkable,
+    AttrList, DateKind, Element, ElementMeta, SedaDate, SedaReader, SedaVersion, SedaWriter, Text,
+    TextLike, Walk, Walkable,
 };
 pub use self::document::{ArchiveTransfer, Document, MessageKind, ReadOptions, read};
 pub use self::graph::{DocIndex, Finding, FindingKind, Stats, UnitGraph};

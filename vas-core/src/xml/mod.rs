@@ -62,20 +62,24 @@ pub struct Pos {
 }
 
 /// An attribute as written: qualified name and unescaped value.
+///
+/// Both are [`CompactString`](compact_str::CompactString)s (they deref to `&str`): names
+/// and values of up to 24 bytes, nearly all of them in SEDA, are stored inline without a
+/// heap allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attr {
     /// Qualified name, e.g. `xml:lang`, `xmlns:xsi`, `schemeID`.
-    pub name: String,
+    pub name: compact_str::CompactString,
     /// Unescaped value.
-    pub value: String,
+    pub value: compact_str::CompactString,
 }
 
 impl Attr {
     /// Creates an attribute.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
         Attr {
-            name: name.into(),
-            value: value.into(),
+            name: name.into().into(),
+            value: value.into().into(),
         }
     }
 }
@@ -243,6 +247,13 @@ fn push_text(children: &mut Vec<RawNode>, t: Cow<'_, str>) {
     }
 }
 
+/// Offset of the first `:` of a (short) qualified name: a byte loop, cheaper than
+/// `str::find` on names of a few bytes.
+#[inline]
+fn colon(n: &str) -> Option<usize> {
+    n.bytes().position(|b| b == b':')
+}
+
 /// A start tag returned by [`XmlReader::next`].
 #[derive(Debug)]
 pub struct StartTag<'a> {
@@ -262,7 +273,7 @@ impl<'a> StartTag<'a> {
     /// Local name (without prefix).
     pub fn local_name(&self) -> &'a str {
         let n = self.name;
-        match n.find(':') {
+        match colon(n) {
             Some(i) => &n[i + 1..],
             None => n,
         }
@@ -276,7 +287,7 @@ impl<'a> StartTag<'a> {
     /// Prefix (`""` when unprefixed).
     pub fn prefix(&self) -> &'a str {
         let n = self.name;
-        match n.find(':') {
+        match colon(n) {
             Some(i) => &n[..i],
             None => "",
         }
@@ -289,10 +300,27 @@ impl<'a> StartTag<'a> {
 
     /// Attributes in order, unescaped. Malformed attributes are an [`ErrorKind::Xml`] error.
     pub fn attrs(&self) -> Result<Vec<Attr>> {
-        let mut out = Vec::new();
         if !self.has_attrs() {
-            return Ok(out);
+            return Ok(Vec::new());
         }
+        // Sized for the common case in one allocation: one attribute per `=` (an upper
+        // bound, exact unless a value contains `=`).
+        let mut out: Vec<Attr> =
+            Vec::with_capacity(memchr::memchr_iter(b'=', self.raw_attrs.as_bytes()).count());
+        self.each_attr(|a| {
+            if out.iter().any(|o| o.name == a.name) {
+                return false;
+            }
+            out.push(a);
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `push` with each attribute in order, unescaped (what [`attrs`](Self::attrs)
+    /// collects, for callers with their own container). `push` returns `false` when the
+    /// name is already in its container: a duplicate attribute, reported as an error.
+    pub(crate) fn each_attr(&self, mut push: impl FnMut(Attr) -> bool) -> Result<()> {
         for a in lex::attrs(self.raw_attrs) {
             let (name, raw) = a.map_err(|(_, msg)| {
                 Error::new(ErrorKind::Xml, format!("malformed attribute: {msg}"))
@@ -305,19 +333,19 @@ impl<'a> StartTag<'a> {
                 )
                 .at(self.pos.line as u64, self.pos.col as u64)
             })?;
-            if out.iter().any(|o: &Attr| o.name == name) {
+            let attr = Attr {
+                name: name.into(),
+                value: value.into(),
+            };
+            if !push(attr) {
                 return Err(Error::new(
                     ErrorKind::Xml,
                     format!("malformed attribute: duplicate attribute `{name}`"),
                 )
                 .at(self.pos.line as u64, self.pos.col as u64));
             }
-            out.push(Attr {
-                name: name.to_string(),
-                value: value.into_owned(),
-            });
         }
-        Ok(out)
+        Ok(())
     }
 
     fn to_raw(&self) -> RawElement {
