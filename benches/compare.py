@@ -317,10 +317,11 @@ def gen_rules_dag(work, scale):
     return path, refs, units
 
 
-def gen_units_sip(work, scale):
-    """A SEDA 2.3 SIP directory of 100 000 archive units (scaled) and no object: series of 100
-    units (1 RecordGrp + 99 Items) with appraisal/access rules, as in gen_manifest."""
-    units = max(10, round(100000 * scale))
+def gen_units_sip(work, scale, units=None):
+    """A SEDA 2.3 SIP directory of 100 000 archive units (scaled, or exactly `units`) and no
+    object: series of 100 units (1 RecordGrp + 99 Items) with appraisal/access rules, as in
+    gen_manifest."""
+    units = units or max(10, round(100000 * scale))
     d = os.path.join(work, "units-sip-%d" % units)
     path = os.path.join(d, "manifest.xml")
     if os.path.exists(path):
@@ -625,6 +626,8 @@ def main():
     ap.add_argument("--only", default=None,
                     help="comma-separated groups: hash,digest,verify,ingest,schema,profile,format,offer,rules (default: all)")
     ap.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
+    ap.add_argument("--units", type=int, default=None,
+                    help="units of the ingest group's metadata-only SIP (default: 100 000 × scale)")
     a = ap.parse_args()
 
     if a.repeat < 1 or a.scale <= 0:
@@ -817,7 +820,7 @@ def main():
         if has_bagit:
             shutil.copytree(big, ing_bag)
             subprocess.run(["bagit.py", "--sha512", "--processes", "1", ing_bag], check=True, capture_output=True)
-        units_sip, nunits = gen_units_sip(work, a.scale)
+        units_sip, nunits = gen_units_sip(work, a.scale, a.units)
         ing_refs = os.path.join(scratch, "ingest-refs")
         os.makedirs(ing_refs, exist_ok=True)
         shutil.copy(os.path.join(ROOT, "tests", "fixtures", "referentials", "integration-processing", "rules.csv"),

@@ -13,6 +13,19 @@
 //! every declared attachment is reported as Vitam reports an attachment to a unit that is not
 //! in the archive (`CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST.NOT_FOUND_ATTACHMENT.KO`), with
 //! the reason in `evDetData`.
+//!
+//! Object groups follow Vitam's `ArchiveUnitListener` and `ExtractSedaActionHandler`:
+//! - a unit may link to an object group of the archive with Vitam's extension
+//!   `DataObjectGroup/DataObjectGroupExistingReferenceId` (SEDA 2.1/2.2): the group must exist
+//!   (`NOT_FOUND_ATTACHMENT`);
+//! - an existing unit (`UpdateOperation`) that references a group of the SIP adds that group's
+//!   objects to the unit's existing object group: the unit must have one
+//!   (`UNAUTHORIZED_ATTACHMENT`, "linking object not allowed for unit without ObjectGroup"),
+//!   the ingest contract must allow it (`EveryDataObjectVersion`, or every usage of its
+//!   `DataObjectVersion` present among the added objects, else `ATTACHMENT_OBJECTGROUP`), and
+//!   the existing group must belong to the SIP's originating agency
+//!   (`SUBTASK_UNAUTHORIZED_ATTACHMENT_BY_BAD_SP`). Such a group is exempt from
+//!   `MasterMandatory` (the master is already in the existing group).
 
 use std::collections::BTreeMap;
 
@@ -32,7 +45,21 @@ pub struct ExistingUnit {
     pub originating_agency: Option<String>,
 }
 
+/// An object group of an existing archive, as the attachment checks need it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExistingObjectGroup {
+    /// Its system id.
+    pub system_id: String,
+    /// Its originating agency (`_sp`), if known. Objects may be added to it only by a SIP of
+    /// the same originating agency.
+    pub originating_agency: Option<String>,
+}
+
 /// What the attachment checks may ask of an existing archive.
+///
+/// The object-group methods have defaults answering "no such group", so an implementation
+/// written before them keeps compiling; it then refuses every object-group attachment, as
+/// an archive without object groups would.
 ///
 /// ```
 /// use vas_core::ingest::{ExistingUnit, ExistingUnits};
@@ -56,6 +83,18 @@ pub trait ExistingUnits: Send + Sync {
     /// The units whose metadata `name` (a `Content` field such as `Title`, or a
     /// field of the archive's own index) equals `value`.
     fn by_metadata(&self, name: &str, value: &str) -> Vec<ExistingUnit>;
+    /// The object group with this system id, if the archive has it
+    /// (`DataObjectGroupExistingReferenceId`). Default: none.
+    fn object_group_by_id(&self, system_id: &str) -> Option<ExistingObjectGroup> {
+        let _ = system_id;
+        None
+    }
+    /// The object group of the existing unit with this system id (Vitam's `#object`), if it
+    /// has one. Default: none.
+    fn object_group_of_unit(&self, unit_system_id: &str) -> Option<ExistingObjectGroup> {
+        let _ = unit_system_id;
+        None
+    }
 }
 
 /// An in-memory [`ExistingUnits`]: a list of units with their metadata, for tests and for
@@ -71,6 +110,7 @@ pub trait ExistingUnits: Send + Sync {
 #[derive(Debug, Clone, Default)]
 pub struct KnownUnits {
     units: Vec<(ExistingUnit, Vec<(String, String)>)>,
+    groups: Vec<(ExistingObjectGroup, Option<String>)>,
 }
 
 impl KnownUnits {
@@ -81,6 +121,28 @@ impl KnownUnits {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         self.units.push((unit, md));
+        self
+    }
+
+    /// Adds an object group, optionally as the object group of the existing unit
+    /// `unit_system_id`.
+    ///
+    /// ```
+    /// use vas_core::ingest::{ExistingObjectGroup, ExistingUnits, KnownUnits};
+    /// let mut k = KnownUnits::default();
+    /// let g = ExistingObjectGroup { system_id: "g1".into(), originating_agency: Some("SP".into()) };
+    /// k.add_object_group(g.clone(), Some("u1"));
+    /// assert_eq!(k.object_group_by_id("g1"), Some(g.clone()));
+    /// assert_eq!(k.object_group_of_unit("u1"), Some(g));
+    /// assert_eq!(k.object_group_of_unit("u2"), None);
+    /// ```
+    pub fn add_object_group(
+        &mut self,
+        group: ExistingObjectGroup,
+        unit_system_id: Option<&str>,
+    ) -> &mut Self {
+        self.groups
+            .push((group, unit_system_id.map(str::to_string)));
         self
     }
 }
@@ -100,6 +162,20 @@ impl ExistingUnits for KnownUnits {
             .map(|(u, _)| u.clone())
             .collect()
     }
+
+    fn object_group_by_id(&self, system_id: &str) -> Option<ExistingObjectGroup> {
+        self.groups
+            .iter()
+            .find(|(g, _)| g.system_id == system_id)
+            .map(|(g, _)| g.clone())
+    }
+
+    fn object_group_of_unit(&self, unit_system_id: &str) -> Option<ExistingObjectGroup> {
+        self.groups
+            .iter()
+            .find(|(_, u)| u.as_deref() == Some(unit_system_id))
+            .map(|(g, _)| g.clone())
+    }
 }
 
 /// True for a Vitam GUID (36 characters of lower-case base32, `a-z2-7`) or a vas unit id
@@ -114,13 +190,28 @@ pub(crate) fn is_valid_system_id(s: &str) -> bool {
             .unwrap_or(false)
 }
 
-/// The first attachment problem of a manifest, as `(sub-code, evDetData)`, and the resolved
-/// attachments (manifest unit id → existing system id) when there is none.
+/// The attachments a manifest declares, resolved against the archive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Attachments {
+    /// Manifest unit id → system id of the existing unit it stands for.
+    pub units: BTreeMap<String, String>,
+    /// Manifest object-group id → system id of the existing object group its objects are
+    /// added to (the group of an existing unit).
+    pub groups: BTreeMap<String, String>,
+    /// Manifest unit id → system id of the existing object group it links to
+    /// (`DataObjectGroupExistingReferenceId`).
+    pub unit_groups: BTreeMap<String, String>,
+}
+
+type Problem = (&'static str, Value);
+
+/// The first attachment problem of a manifest, as `(sub-code, evDetData)`, or the resolved
+/// attachments when there is none.
 pub(crate) fn check_attachments(
     m: &Manifest,
     contract: Option<&IngestContract>,
     existing: Option<&dyn ExistingUnits>,
-) -> Result<BTreeMap<String, String>, (&'static str, Value)> {
+) -> Result<Attachments, Problem> {
     let declared: Vec<(usize, &UpdateOp)> = m
         .units
         .iter()
@@ -155,55 +246,105 @@ pub(crate) fn check_attachments(
         }
     }
     let perimeter: &[String] = contract.map(|c| &c.check_parent_id[..]).unwrap_or(&[]);
-    let mut resolved = BTreeMap::new();
-    for (i, op) in declared {
-        let uid = &m.units[i].id;
-        let Some(existing) = existing else {
-            return Err((
-                "NOT_FOUND_ATTACHMENT",
-                json!({"unit": uid, "attachment": op.to_json(),
-                       "error": "no archive to resolve the attachment against (dry run without existing units)"}),
-            ));
-        };
-        let found = match op {
-            UpdateOp::SystemId(id) => {
-                if !is_valid_system_id(id) {
-                    return Err((
-                        "INVALID_GUID_ATTACHMENT",
-                        json!({"unit": uid, "SystemId": id}),
-                    ));
+    let mut out = Attachments::default();
+    // Existing object groups the SIP adds objects to: manifest group → (existing group, unit).
+    let mut added: Vec<(String, ExistingObjectGroup, String)> = Vec::new();
+    // Attached existing units that have an object group.
+    let mut with_group: Vec<String> = Vec::new();
+    for u in &m.units {
+        let uid = &u.id;
+        if let Some(op) = &u.update_op {
+            let Some(existing) = existing else {
+                return Err((
+                    "NOT_FOUND_ATTACHMENT",
+                    json!({"unit": uid, "attachment": op.to_json(),
+                           "error": "no archive to resolve the attachment against (dry run without existing units)"}),
+                ));
+            };
+            let found = match op {
+                UpdateOp::SystemId(id) => {
+                    if !is_valid_system_id(id) {
+                        return Err((
+                            "INVALID_GUID_ATTACHMENT",
+                            json!({"unit": uid, "SystemId": id}),
+                        ));
+                    }
+                    existing.by_system_id(id)
                 }
-                existing.by_system_id(id)
-            }
-            UpdateOp::Key(name, value) => {
-                let mut all = existing.by_metadata(name, value);
-                if all.len() > 1 {
-                    return Err((
-                        "TOO_MANY_FOUND_ATTACHMENT",
-                        json!({"unit": uid, "MetadataName": name, "MetadataValue": value,
-                               "found": all.len()}),
-                    ));
+                UpdateOp::Key(name, value) => {
+                    let mut all = existing.by_metadata(name, value);
+                    if all.len() > 1 {
+                        return Err((
+                            "TOO_MANY_FOUND_ATTACHMENT",
+                            json!({"unit": uid, "MetadataName": name, "MetadataValue": value,
+                                   "found": all.len()}),
+                        ));
+                    }
+                    all.pop()
                 }
-                all.pop()
+            };
+            let Some(found) = found else {
+                return Err((
+                    "NOT_FOUND_ATTACHMENT",
+                    json!({"unit": uid, "attachment": op.to_json()}),
+                ));
+            };
+            if !perimeter.is_empty()
+                && !perimeter
+                    .iter()
+                    .any(|p| *p == found.system_id || found.ancestors.contains(p))
+            {
+                return Err((
+                    "UNAUTHORIZED_ATTACHMENT",
+                    json!({"unit": uid, "SystemId": found.system_id, "CheckParentId": perimeter}),
+                ));
             }
-        };
-        let Some(found) = found else {
-            return Err((
-                "NOT_FOUND_ATTACHMENT",
-                json!({"unit": uid, "attachment": op.to_json()}),
-            ));
-        };
-        if !perimeter.is_empty()
-            && !perimeter
-                .iter()
-                .any(|p| *p == found.system_id || found.ancestors.contains(p))
-        {
-            return Err((
-                "UNAUTHORIZED_ATTACHMENT",
-                json!({"unit": uid, "SystemId": found.system_id, "CheckParentId": perimeter}),
-            ));
+            // Objects declared under an existing unit go into its existing object group.
+            let unit_group = existing.object_group_of_unit(&found.system_id);
+            if unit_group.is_some() {
+                with_group.push(uid.clone());
+            }
+            if let Some(g) = u.object_refs.first() {
+                let group = m
+                    .objects
+                    .iter()
+                    .find(|o| &o.id == g)
+                    .map(|o| o.group.clone())
+                    .unwrap_or_else(|| g.clone());
+                match unit_group {
+                    None => {
+                        return Err((
+                            "UNAUTHORIZED_ATTACHMENT",
+                            json!({"unit": uid, "SystemId": found.system_id,
+                                   "DataObjectGroupReferenceId": group,
+                                   "error": format!("Linking object ({group}) not allowed for unit ({}) without ObjectGroup", found.system_id)}),
+                        ));
+                    }
+                    Some(og) => added.push((group, og, uid.clone())),
+                }
+            }
+            out.units.insert(uid.clone(), found.system_id);
         }
-        resolved.insert(uid.clone(), found.system_id);
+        if let Some(gref) = &u.existing_group_ref {
+            let Some(existing) = existing else {
+                return Err((
+                    "NOT_FOUND_ATTACHMENT",
+                    json!({"unit": uid, "DataObjectGroupExistingReferenceId": gref,
+                           "error": "no archive to resolve the attachment against (dry run without existing units)"}),
+                ));
+            };
+            match existing.object_group_by_id(gref) {
+                None => {
+                    return Err((
+                        "NOT_FOUND_ATTACHMENT",
+                        json!({"unit": uid, "DataObjectGroupExistingReferenceId": gref}),
+                    ));
+                }
+                Some(og) => {
+                    out.unit_groups.insert(uid.clone(), og.system_id);
+                }
+            }
+        }
     }
     // The contract's automatic attachment node must exist.
     if let (Some(e), Some(lp)) = (
@@ -215,7 +356,51 @@ pub(crate) fn check_attachments(
     {
         return Err(("NOT_FOUND_ATTACHMENT", json!({"LinkParentId": lp})));
     }
-    Ok(resolved)
+    // As Vitam (`checkIngestContractForObjectGroupAttachment`): once an attached existing
+    // unit has an object group, the contract must allow adding objects to existing groups:
+    // every usage, or each usage of its `DataObjectVersion` present among the added objects.
+    if !with_group.is_empty()
+        && let Some(c) = contract.filter(|c| !c.every_data_object_version)
+    {
+        let present: std::collections::BTreeSet<&str> = m
+            .objects
+            .iter()
+            .filter(|o| added.iter().any(|(g, _, _)| *g == o.group))
+            .filter_map(|o| o.usage.as_deref())
+            .map(|v| v.split('_').next().unwrap_or(v))
+            .collect();
+        let allowed = !c.data_object_version.is_empty()
+            && c.data_object_version
+                .iter()
+                .all(|v| present.contains(v.as_str()));
+        if !allowed {
+            return Err((
+                "ATTACHMENT_OBJECTGROUP",
+                json!({"units": with_group,
+                           "groups": added.iter().map(|a| &a.0).collect::<Vec<_>>(),
+                           "ArchivalAgreement": c.identifier,
+                           "EveryDataObjectVersion": false,
+                           "DataObjectVersion": c.data_object_version}),
+            ));
+        }
+    }
+    if !added.is_empty() {
+        // Objects may be added only to a group of the same originating agency.
+        for (g, og, uid) in &added {
+            if og.originating_agency.is_none() || og.originating_agency != m.originating_agency {
+                return Err((
+                    "SUBTASK_UNAUTHORIZED_ATTACHMENT_BY_BAD_SP",
+                    json!({"unit": uid, "group": g, "ExistingObjectGroup": og.system_id,
+                           "OriginatingAgency": og.originating_agency,
+                           "OriginatingAgencyIdentifier": m.originating_agency}),
+                ));
+            }
+        }
+        for (g, og, _) in added {
+            out.groups.insert(g, og.system_id);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::attach::{ExistingUnits, check_attachments};
-use super::manifest::{Manifest, child, kids, parse_tree, text};
+use super::attach::{Attachments, ExistingUnits, check_attachments};
+use super::manifest::{Manifest, child, kids, text};
 use super::ontology::{Ontology, object_group_problem, unit_problem};
 use super::stream::{Streamed, stream_objects};
+use super::tree::Node;
 use super::workflow::Workflow;
 use super::{Recorder, Report, Status};
 use crate::digest::DigestAlgorithm;
@@ -20,7 +21,6 @@ use crate::rules::{
 };
 use crate::schema::{Mode, RelaxNg, SchemaSet, SedaVersion};
 use crate::sip::{ContainerKind, Limits, SipReader, scan_manifest};
-use crate::xml::RawElement;
 use crate::{Error, ErrorKind, Result};
 
 /// A progress callback: `(bytes read so far, total bytes of the objects)`.
@@ -168,6 +168,14 @@ pub struct ValidatedSip {
     /// (`UpdateOperation`): manifest id → existing system id. They are not new units: their
     /// children are attached under the existing one.
     pub attachments: BTreeMap<String, String>,
+    /// Object groups of the manifest whose objects are added to an existing object group (the
+    /// group of an existing unit declared with `UpdateOperation`): manifest group id →
+    /// existing group system id. They are not new groups.
+    pub group_attachments: BTreeMap<String, String>,
+    /// Units linked to an existing object group with
+    /// `DataObjectGroup/DataObjectGroupExistingReferenceId`: manifest unit id → existing group
+    /// system id.
+    pub existing_group_links: BTreeMap<String, String>,
 }
 
 /// The result of [`dry_run`].
@@ -427,9 +435,25 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
             return None;
         }
     };
-    let vr = xsd.validate_bytes(&bytes);
+    // The XSD validation and the two parses are independent passes over the same bytes:
+    // with a second thread, the parses run while the schema validates (their result is
+    // dropped when the manifest is not valid).
+    let parse = || {
+        super::tree::parse(&bytes).and_then(|t| Ok((t, crate::seda::Document::from_slice(&bytes)?)))
+    };
+    let (vr, parsed) = if opts.threads == Some(1) {
+        let vr = xsd.validate_bytes(&bytes);
+        let parsed = if vr.is_valid() {
+            parse()
+        } else {
+            Err(Error::invalid("not XSD-valid"))
+        };
+        (vr, parsed)
+    } else {
+        rayon::join(|| xsd.validate_bytes(&bytes), parse)
+    };
     let parsed = if vr.is_valid() {
-        parse_tree(&bytes).and_then(|t| Ok((t, crate::seda::Document::from_slice(&bytes)?)))
+        parsed
     } else {
         Err(Error::invalid("not XSD-valid"))
     };
@@ -533,27 +557,30 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
     if order.is_empty() {
         rec.empty_distribution(Status::Warning);
     }
-    let unit_problems = unit_problems(&tree, opts.ontology.as_deref());
+    let unit_problems = unit_problems(&tree, opts.ontology.as_deref(), version);
     let computed = check_units(rec, refs, &m, &doc, &order, &unit_problems);
     rec.end_step();
     let mut info = info;
     info.units = order.iter().map(|&i| m.units[i].id.clone()).collect();
+    // One pass over the objects (not one per group: 10 000 groups would make it quadratic).
+    let mut per_group: HashMap<&str, Vec<ObjectUsage>> = HashMap::with_capacity(m.groups.len());
+    for o in &m.objects {
+        per_group.entry(o.group.as_str()).or_default().push((
+            o.id.clone(),
+            o.usage.clone(),
+            o.binary,
+        ));
+    }
     info.groups = m
         .groups
         .iter()
-        .map(|g| {
-            let objs = m
-                .objects
-                .iter()
-                .filter(|o| &o.group == g)
-                .map(|o| (o.id.clone(), o.usage.clone(), o.binary))
-                .collect();
-            (g.clone(), objs)
-        })
+        .map(|g| (g.clone(), per_group.remove(g.as_str()).unwrap_or_default()))
         .collect();
     if rec.is_stopped() {
         return Some((None, info));
     }
+    // The tree borrows the manifest bytes, which the validated SIP keeps.
+    drop(tree);
     let validated = ValidatedSip {
         package: sip.to_path_buf(),
         container: kind,
@@ -566,7 +593,9 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
         units: info.units.clone(),
         rules: computed,
         contract,
-        attachments,
+        attachments: attachments.units,
+        group_attachments: attachments.groups,
+        existing_group_links: attachments.unit_groups,
     };
     Some((Some(validated), info))
 }
@@ -766,8 +795,8 @@ fn check_package(
     m: &Manifest,
     contract: Option<&IngestContract>,
     existing: Option<&dyn ExistingUnits>,
-) -> BTreeMap<String, String> {
-    let mut attachments = BTreeMap::new();
+) -> Attachments {
+    let mut attachments = Attachments::default();
     let mut worst = Status::Ok;
     let sub = |rec: &mut Recorder,
                worst: &mut Status,
@@ -910,6 +939,16 @@ fn check_package(
             }
         }
     }
+    // Attachments (Vitam resolves them while reading the manifest, so their problems rank
+    // before the per-group checks that follow; a group added to an existing group needs no
+    // master of its own).
+    if problem.is_none() {
+        match check_attachments(m, contract, existing) {
+            Ok(a) => attachments = a,
+            Err(p) => problem = Some(p),
+        }
+    }
+    let added_to_existing = |g: &str| attachments.groups.contains_key(g);
     if problem.is_none() {
         for (g, idxs) in m.by_group() {
             let mut seen: HashSet<(String, String)> = HashSet::new();
@@ -934,18 +973,13 @@ fn check_package(
             if problem.is_some() {
                 break;
             }
-            if !has_master && contract.is_none_or(|c| c.master_mandatory) {
+            if !has_master && contract.is_none_or(|c| c.master_mandatory) && !added_to_existing(g) {
                 problem = Some(("MASTER_MANDATORY_REQUIRED", json!({"group": g})));
                 break;
             }
         }
     }
-    if problem.is_none() {
-        match check_attachments(m, contract, existing) {
-            Ok(a) => attachments = a,
-            Err(p) => problem = Some(p),
-        }
-    }
+
     let stop = match problem {
         Some((c, d)) => sub(
             rec,
@@ -1149,12 +1183,12 @@ fn check_objects(
 }
 
 /// The `CHECK_OBJECT_GROUP_SCHEMA` problem of each object group that has one.
-fn group_problems(tree: &RawElement, ontology: Option<&Ontology>) -> HashMap<String, Value> {
+fn group_problems(tree: &Node<'_>, ontology: Option<&Ontology>) -> HashMap<String, Value> {
     let mut out = HashMap::new();
     let Some(pkg) = child(tree, "DataObjectPackage") else {
         return out;
     };
-    let mut loose: Vec<(String, Vec<&RawElement>)> = Vec::new();
+    let mut loose: Vec<(String, Vec<&Node<'_>>)> = Vec::new();
     for e in pkg.elements() {
         match e.local_name() {
             "DataObjectGroup" => {
@@ -1185,29 +1219,31 @@ fn group_problems(tree: &RawElement, ontology: Option<&Ontology>) -> HashMap<Str
 
 /// The schema problem of each unit that has one (beyond its descriptive dates).
 fn unit_problems(
-    tree: &RawElement,
+    tree: &Node<'_>,
     ontology: Option<&Ontology>,
+    version: SedaVersion,
 ) -> HashMap<String, (&'static str, Value)> {
     fn walk(
-        e: &RawElement,
+        e: &Node<'_>,
         ontology: Option<&Ontology>,
+        version: SedaVersion,
         out: &mut HashMap<String, (&'static str, Value)>,
     ) {
         for u in kids(e, "ArchiveUnit") {
             if child(u, "ArchiveUnitRefId").is_some() {
                 continue;
             }
-            if let Some(p) = unit_problem(u, ontology) {
+            if let Some(p) = unit_problem(u, ontology, version) {
                 out.entry(u.attr("id").unwrap_or("").to_string())
                     .or_insert(p);
             }
-            walk(u, ontology, out);
+            walk(u, ontology, version, out);
         }
     }
     let mut out = HashMap::new();
     if let Some(dm) = child(tree, "DataObjectPackage").and_then(|p| child(p, "DescriptiveMetadata"))
     {
-        walk(dm, ontology, &mut out);
+        walk(dm, ontology, version, &mut out);
     }
     out
 }

@@ -1,32 +1,19 @@
 //! A light view of a manifest for the ingest checks: header, object groups and objects,
-//! units with their links, read from a generic XML tree ([`RawElement`]).
+//! units with their links, read from the compact element tree of [`super::tree`].
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::xml::{Limits, RawElement, XEvent, XmlReader};
-use crate::{ErrorKind, Result};
+use super::tree::Node;
 
-/// Parses the whole document into a tree.
-pub(crate) fn parse_tree(bytes: &[u8]) -> Result<RawElement> {
-    let mut r = XmlReader::new(bytes, Limits::default());
-    loop {
-        match r.next()? {
-            XEvent::Start(s) => return RawElement::capture(&mut r, &s),
-            XEvent::Eof => return Err(r.error(ErrorKind::Xml, "no root element")),
-            _ => {}
-        }
-    }
-}
-
-pub(crate) fn child<'a>(e: &'a RawElement, name: &str) -> Option<&'a RawElement> {
+pub(crate) fn child<'a, 'x>(e: &'a Node<'x>, name: &str) -> Option<&'a Node<'x>> {
     e.elements().find(|c| c.local_name() == name)
 }
 
-pub(crate) fn kids<'a>(e: &'a RawElement, name: &'a str) -> impl Iterator<Item = &'a RawElement> {
+pub(crate) fn kids<'a, 'x>(e: &'a Node<'x>, name: &'a str) -> impl Iterator<Item = &'a Node<'x>> {
     e.elements().filter(move |c| c.local_name() == name)
 }
 
-pub(crate) fn text(e: &RawElement, name: &str) -> Option<String> {
+pub(crate) fn text(e: &Node<'_>, name: &str) -> Option<String> {
     child(e, name).map(|c| c.text().trim().to_string())
 }
 
@@ -78,6 +65,9 @@ pub(crate) struct MUnit {
     pub content_keys: Vec<String>,
     /// `Management/UpdateOperation`: this unit is an existing unit of the archive.
     pub update_op: Option<UpdateOp>,
+    /// `DataObjectGroup/DataObjectGroupExistingReferenceId` (Vitam's extension of SEDA 2.1
+    /// and 2.2): the unit links to an object group that already exists in the archive.
+    pub existing_group_ref: Option<String>,
 }
 
 /// What the checks need from a manifest.
@@ -111,7 +101,7 @@ const DATES: [&str; 8] = [
     "RegisteredDate",
 ];
 
-fn object(e: &RawElement, group: String, binary: bool) -> MObject {
+fn object(e: &Node<'_>, group: String, binary: bool) -> MObject {
     let id = e.attr("id").unwrap_or("").to_string();
     let md = child(e, "MessageDigest");
     let fi = child(e, "FormatIdentification");
@@ -129,7 +119,7 @@ fn object(e: &RawElement, group: String, binary: bool) -> MObject {
     }
 }
 
-fn management_classification(m: &RawElement, levels: &mut Vec<String>, has: &mut bool) {
+fn management_classification(m: &Node<'_>, levels: &mut Vec<String>, has: &mut bool) {
     for c in kids(m, "ClassificationRule") {
         *has = true;
         if let Some(l) = text(c, "ClassificationLevel") {
@@ -138,7 +128,7 @@ fn management_classification(m: &RawElement, levels: &mut Vec<String>, has: &mut
     }
 }
 
-fn unit(e: &RawElement, out: &mut Vec<MUnit>) -> String {
+fn unit(e: &Node<'_>, out: &mut Vec<MUnit>) -> String {
     let id = e.attr("id").unwrap_or("").to_string();
     let mut u = MUnit {
         id: id.clone(),
@@ -185,6 +175,9 @@ fn unit(e: &RawElement, out: &mut Vec<MUnit>) -> String {
             }
         }
     }
+    u.existing_group_ref = kids(e, "DataObjectGroup")
+        .find_map(|g| text(g, "DataObjectGroupExistingReferenceId"))
+        .filter(|s| !s.is_empty());
     let idx = out.len();
     out.push(u);
     let mut children = Vec::new();
@@ -201,7 +194,7 @@ fn unit(e: &RawElement, out: &mut Vec<MUnit>) -> String {
 
 impl Manifest {
     /// Reads the checks' view of a manifest tree.
-    pub(crate) fn from_tree(root: &RawElement) -> Manifest {
+    pub(crate) fn from_tree(root: &Node<'_>) -> Manifest {
         let mut m = Manifest {
             message_identifier: text(root, "MessageIdentifier"),
             archival_agreement: text(root, "ArchivalAgreement"),

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::xml::RawElement;
+use super::tree::Node;
+use crate::schema::SedaVersion;
 use crate::{Error, Result};
 
 /// The type of an ontology field.
@@ -171,7 +172,7 @@ pub(crate) fn sanity_problem(v: &str) -> Option<&'static str> {
 }
 
 /// Every leaf `(name, text)` of `e`'s subtree, skipping nested elements named in `skip`.
-fn leaves<'a>(e: &'a RawElement, skip: &[&str], out: &mut Vec<(&'a str, String)>) {
+fn leaves<'a>(e: &'a Node<'_>, skip: &[&str], out: &mut Vec<(&'a str, &'a str)>) {
     for c in e.elements() {
         if skip.contains(&c.local_name()) {
             continue;
@@ -187,7 +188,7 @@ fn leaves<'a>(e: &'a RawElement, skip: &[&str], out: &mut Vec<(&'a str, String)>
 /// The first schema problem of an object group (`DataObjectGroup` element, or a loose
 /// SEDA 2.1 data object), as `evDetData`.
 pub(crate) fn object_group_problem(
-    elements: &[&RawElement],
+    elements: &[&Node<'_>],
     ontology: Option<&Ontology>,
 ) -> Option<Value> {
     let mut vals = Vec::new();
@@ -210,12 +211,187 @@ pub(crate) fn object_group_problem(
     None
 }
 
+/// The `Content` elements each SEDA version declares (its `BaseObjectGroup`, read from the
+/// bundled schemas: Vitam's lenient ones for 2.1 and 2.2, where `AgentAbstract` stands for
+/// `Agent`); any other element of `Content` is matched by the extension wildcard.
+const CONTENT_2_1: &[&str] = &[
+    "DescriptionLevel",
+    "Title",
+    "FilePlanPosition",
+    "SystemId",
+    "OriginatingSystemId",
+    "ArchivalAgencyArchiveUnitIdentifier",
+    "OriginatingAgencyArchiveUnitIdentifier",
+    "TransferringAgencyArchiveUnitIdentifier",
+    "Description",
+    "CustodialHistory",
+    "Type",
+    "DocumentType",
+    "Language",
+    "DescriptionLanguage",
+    "Status",
+    "Version",
+    "Tag",
+    "Keyword",
+    "Coverage",
+    "OriginatingAgency",
+    "SubmissionAgency",
+    "Agent",
+    "AuthorizedAgent",
+    "Writer",
+    "Addressee",
+    "Recipient",
+    "Transmitter",
+    "Sender",
+    "Source",
+    "RelatedObjectReference",
+    "CreatedDate",
+    "TransactedDate",
+    "AcquiredDate",
+    "SentDate",
+    "ReceivedDate",
+    "RegisteredDate",
+    "StartDate",
+    "EndDate",
+    "Event",
+    "Signature",
+    "Gps",
+];
+const CONTENT_2_2: &[&str] = &[
+    "DescriptionLevel",
+    "Title",
+    "FilePlanPosition",
+    "SystemId",
+    "OriginatingSystemId",
+    "ArchivalAgencyArchiveUnitIdentifier",
+    "OriginatingAgencyArchiveUnitIdentifier",
+    "TransferringAgencyArchiveUnitIdentifier",
+    "Description",
+    "CustodialHistory",
+    "Type",
+    "DocumentType",
+    "Language",
+    "DescriptionLanguage",
+    "Status",
+    "Version",
+    "Tag",
+    "Keyword",
+    "Coverage",
+    "OriginatingAgency",
+    "SubmissionAgency",
+    "Agent",
+    "AuthorizedAgent",
+    "Writer",
+    "Addressee",
+    "Recipient",
+    "Transmitter",
+    "Sender",
+    "Source",
+    "RelatedObjectReference",
+    "CreatedDate",
+    "TransactedDate",
+    "AcquiredDate",
+    "SentDate",
+    "ReceivedDate",
+    "RegisteredDate",
+    "StartDate",
+    "EndDate",
+    "DateLitteral",
+    "Event",
+    "Signature",
+    "Gps",
+    "OriginatingSystemIdReplyTo",
+    "TextContent",
+];
+const CONTENT_2_3: &[&str] = &[
+    "DescriptionLevel",
+    "Title",
+    "FilePlanPosition",
+    "SystemId",
+    "OriginatingSystemId",
+    "ArchivalAgencyArchiveUnitIdentifier",
+    "OriginatingAgencyArchiveUnitIdentifier",
+    "TransferringAgencyArchiveUnitIdentifier",
+    "Description",
+    "CustodialHistory",
+    "Type",
+    "DocumentType",
+    "Language",
+    "DescriptionLanguage",
+    "Status",
+    "Version",
+    "Tag",
+    "Keyword",
+    "Coverage",
+    "OriginatingAgency",
+    "SubmissionAgency",
+    "Agent",
+    "AuthorizedAgent",
+    "Writer",
+    "Addressee",
+    "Recipient",
+    "Transmitter",
+    "Sender",
+    "Source",
+    "RelatedObjectReference",
+    "CreatedDate",
+    "TransactedDate",
+    "AcquiredDate",
+    "SentDate",
+    "ReceivedDate",
+    "RegisteredDate",
+    "StartDate",
+    "EndDate",
+    "DateLitteral",
+    "Event",
+    "SigningInformation",
+    "Gps",
+    "OriginatingSystemIdReplyTo",
+    "TextContent",
+    "PersistentIdentifier",
+];
+
+/// The `Content` elements `version` declares.
+pub(crate) fn content_elements(version: SedaVersion) -> &'static [&'static str] {
+    match version {
+        SedaVersion::V2_1 => CONTENT_2_1,
+        SedaVersion::V2_2 => CONTENT_2_2,
+        SedaVersion::V2_3 => CONTENT_2_3,
+    }
+}
+
+/// A declared `Content` element that comes after an extension element: the extension
+/// wildcard ends `Content`'s sequence, so Vitam's SEDA binding reads it as extension
+/// metadata, whose generic JSON form its internal unit schema refuses (a `Gps` after a
+/// `SigningInformation` extension in SEDA 2.1/2.2, or after the obsolete `Signature` in 2.3,
+/// makes Vitam's `Signature/KO_SEDA_*` SIPs KO). Extension elements at the end are accepted.
+fn misplaced_after_extension(
+    content: &Node<'_>,
+    declared: &[&str],
+) -> Option<(&'static str, Value)> {
+    let mut first_ext: Option<&str> = None;
+    for c in content.elements() {
+        let n = c.local_name();
+        if !declared.contains(&n) {
+            first_ext.get_or_insert(n);
+        } else if let Some(x) = first_ext {
+            return Some((
+                "INVALID_UNIT",
+                json!({"check": "UNIT_SCHEMA", "field": n, "after_extension": x,
+                       "evDetTechData": format!("'{n}' comes after the extension element '{x}': read as extension metadata, it does not match the unit schema's '{n}'")}),
+            ));
+        }
+    }
+    None
+}
+
 /// The first schema problem of a unit beyond its descriptive dates: sanity of every value,
 /// ontology types, and the dates of its `Management/LogBook` events (Vitam's internal
 /// schema refuses years from 9000 on), as `(sub-code, evDetData)`.
 pub(crate) fn unit_problem(
-    unit: &RawElement,
+    unit: &Node<'_>,
     ontology: Option<&Ontology>,
+    version: SedaVersion,
 ) -> Option<(&'static str, Value)> {
     let mut vals = Vec::new();
     leaves(unit, &["ArchiveUnit", "DataObjectReference"], &mut vals);
@@ -246,6 +422,13 @@ pub(crate) fn unit_problem(
             }
         }
     }
+    if let Some(p) = unit
+        .elements()
+        .find(|c| c.local_name() == "Content")
+        .and_then(|c| misplaced_after_extension(c, content_elements(version)))
+    {
+        return Some(p);
+    }
     let o = ontology?;
     for (k, v) in &vals {
         if let Some(err) = o.unit_type(k).and_then(|t| t.check(v)) {
@@ -262,6 +445,44 @@ pub(crate) fn unit_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_elements_after_an_extension() {
+        let unit = |content: &str| {
+            format!("<ArchiveUnit id='U'><Content>{content}</Content></ArchiveUnit>")
+        };
+        let check = |content: &str, v: SedaVersion| {
+            let x = unit(content);
+            let t = super::super::tree::parse(x.as_bytes()).unwrap();
+            unit_problem(&t, None, v)
+        };
+        let gps = "<Gps><GpsLatitude>1</GpsLatitude></Gps>";
+        let sign = "<SigningInformation><SigningRole>Signature</SigningRole></SigningInformation>";
+        let head = "<DescriptionLevel>Item</DescriptionLevel><Title>t</Title>";
+        // Extension last: accepted; a declared element after it: INVALID_UNIT naming both.
+        assert!(check(&format!("{head}{gps}{sign}"), SedaVersion::V2_1).is_none());
+        let p = check(&format!("{head}{sign}{gps}"), SedaVersion::V2_1).unwrap();
+        assert_eq!(p.0, "INVALID_UNIT");
+        assert_eq!(p.1["field"], "Gps");
+        assert_eq!(p.1["after_extension"], "SigningInformation");
+        // In SEDA 2.3 SigningInformation is declared: no extension there.
+        assert!(check(&format!("{head}{sign}{gps}"), SedaVersion::V2_3).is_none());
+        // …but the obsolete Signature is one.
+        let p = check(
+            &format!("{head}<Signature><Signer><FullName>x</FullName></Signer></Signature>{gps}"),
+            SedaVersion::V2_3,
+        )
+        .unwrap();
+        assert_eq!(p.1["after_extension"], "Signature");
+        // Unknown elements one after another are all extension metadata.
+        assert!(
+            check(
+                &format!("{head}<MyExt>1</MyExt><Other>2</Other>"),
+                SedaVersion::V2_2
+            )
+            .is_none()
+        );
+    }
 
     #[test]
     fn types() {
