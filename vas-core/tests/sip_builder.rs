@@ -1002,3 +1002,116 @@ fn manifest_last_gives_the_same_manifest_in_one_pass() {
         assert_eq!(v.digests_ok, 63);
     }
 }
+
+/// The one-read build (manifest last, objects hashed by other threads) gives the same bytes
+/// whatever the number of threads; identification from the hashed bytes gives the manifest
+/// a path-based identification callback gives; `Compression::Auto` stores incompressible
+/// data and deflates the rest.
+#[test]
+fn one_read_builds_agree_across_threads_and_identify_like_paths() {
+    use vas_core::format::FormatRegistry;
+    use vas_core::sip::FormatGuess;
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src, 40);
+    let mut seed = 7u64;
+    let rnd: Vec<u8> = (0..300_000)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as u8
+        })
+        .collect();
+    std::fs::write(src.join("random.bin"), &rnd).unwrap();
+    std::fs::write(
+        src.join("doc.pdf"),
+        b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n",
+    )
+    .unwrap();
+    let mut big_pdf = b"%PDF-1.4\n".to_vec();
+    big_pdf.extend(&rnd);
+    big_pdf.extend(b"\n%%EOF\n");
+    std::fs::write(src.join("big.pdf"), &big_pdf).unwrap();
+    std::fs::write(src.join("p.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\0IEND\xaeB`\x82").unwrap();
+
+    let reg = FormatRegistry::bundled().unwrap();
+    let by_path: vas_core::sip::IdentifyFn = Arc::new(move |p: &Path| {
+        let id = reg.identify_path(p).ok()?;
+        if id.is_unknown() {
+            return None;
+        }
+        Some(FormatGuess {
+            puid: Some(id.puid.clone()),
+            mime_type: (!id.mime.is_empty()).then(|| id.mime.clone()),
+            name: Some(id.name.clone()),
+        })
+    });
+    let make = |threads: usize, last: bool, custom: bool, out: &Path| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut b = SipBuilder::new(SedaVersion::V2_3);
+            b.archival_agency("A").transferring_agency("T");
+            b.import_folder(&src, None, &FolderImportOptions::default())
+                .unwrap();
+            let w = WriterOptions::new(PackageFormat::Zip)
+                .deterministic(true)
+                .compression(Compression::Auto(6));
+            let mut o = BuildOptions::new(w);
+            o.manifest_last = last;
+            o.identify = Some(if custom {
+                by_path.clone()
+            } else {
+                vas_core::sip::bundled_format_identifier().unwrap()
+            });
+            b.write_to_file(out, o).unwrap()
+        })
+    };
+    let p1 = dir.path().join("one.zip");
+    let p3 = dir.path().join("three.zip");
+    let pc = dir.path().join("custom.zip");
+    let pf = dir.path().join("first.zip");
+    let r1 = make(1, true, false, &p1);
+    let r3 = make(3, true, false, &p3);
+    let rc = make(2, true, true, &pc);
+    let rf = make(2, false, false, &pf);
+    assert_eq!(std::fs::read(&p1).unwrap(), std::fs::read(&p3).unwrap());
+    assert_eq!(
+        r1.manifest_digest, rc.manifest_digest,
+        "same identification"
+    );
+    assert_eq!(r1.manifest_digest, rf.manifest_digest, "same manifest");
+    assert_eq!(r1.objects, r3.objects);
+
+    let mut r = SipReader::open(&p3, Limits::default()).unwrap();
+    let v = r.verify().unwrap();
+    assert!(v.check.violations.is_empty(), "{:?}", v.check);
+    assert_eq!(v.digests_ok, r1.objects.len());
+
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&p3).unwrap()).unwrap();
+    let mut manifest = String::new();
+    z.by_name("manifest.xml")
+        .unwrap()
+        .read_to_string(&mut manifest)
+        .unwrap();
+    assert!(manifest.contains("<FormatId>fmt/18</FormatId>"), "PDF");
+    assert!(manifest.contains("<FormatId>fmt/11</FormatId>"), "PNG");
+    let (mut stored, mut deflated) = (0, 0);
+    for i in 0..z.len() {
+        let e = z.by_index(i).unwrap();
+        let name = e.name().unwrap().to_string();
+        match (name.ends_with(".bin"), e.size(), e.compression()) {
+            (true, 300_000, zip::CompressionMethod::Stored) => stored += 1,
+            (true, 300_000, m) => panic!("random data compressed with {m:?}"),
+            (false, _, zip::CompressionMethod::Deflated) if name.ends_with(".txt") => deflated += 1,
+            (false, _, m) if name.ends_with(".txt") => panic!("text stored: {m:?}"),
+            _ => {}
+        }
+    }
+    assert_eq!(stored, 1);
+    assert!(deflated >= 40, "{deflated}");
+}

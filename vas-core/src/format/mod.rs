@@ -69,6 +69,14 @@
 mod container;
 mod droid;
 mod pattern;
+mod prefilter;
+
+/// The generated corpus of the integration tests, for the unit tests comparing the
+/// optimised paths with the reference ones.
+#[cfg(test)]
+#[allow(dead_code, clippy::all)]
+#[path = "../../tests/format_corpus/mod.rs"]
+mod format_corpus;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -215,6 +223,69 @@ impl Identification {
     }
 }
 
+/// Collects the first and last bytes of a stream fed chunk by chunk (e.g. by a hasher), for
+/// [`FormatRegistry::identify_head_tail`]: identification then costs no second read.
+/// Memory: at most the two windows (plus one chunk while feeding).
+#[derive(Debug, Clone)]
+pub struct WindowSampler {
+    bof: usize,
+    eof: usize,
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    size: u64,
+}
+
+impl WindowSampler {
+    /// A sampler for the windows of `registry`.
+    pub fn new(registry: &FormatRegistry) -> Self {
+        let (bof, eof) = registry.window_sizes();
+        WindowSampler {
+            bof,
+            eof,
+            head: Vec::new(),
+            tail: Vec::new(),
+            size: 0,
+        }
+    }
+
+    /// Feeds the next bytes of the stream.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.size += chunk.len() as u64;
+        if self.head.len() < self.bof {
+            let k = (self.bof - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..k]);
+        }
+        if chunk.len() >= self.eof {
+            self.tail.clear();
+            self.tail
+                .extend_from_slice(&chunk[chunk.len() - self.eof..]);
+        } else {
+            self.tail.extend_from_slice(chunk);
+            if self.tail.len() > 2 * self.eof.max(1 << 16) {
+                let cut = self.tail.len() - self.eof;
+                self.tail.drain(..cut);
+            }
+        }
+    }
+
+    /// Bytes fed so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Identifies what was fed (see [`FormatRegistry::identify_head_tail`]; `container` is
+    /// the path of the file, read again only for ZIP / OLE2 containers).
+    pub fn identify(
+        &self,
+        registry: &FormatRegistry,
+        container: Option<&Path>,
+        name_hint: Option<&str>,
+    ) -> Identification {
+        let tail = &self.tail[self.tail.len() - self.tail.len().min(self.eof)..];
+        registry.identify_head_tail(&self.head, tail, self.size, container, name_hint)
+    }
+}
+
 #[derive(Debug)]
 struct CompiledSig {
     id: u32,
@@ -245,9 +316,8 @@ pub struct FormatRegistry {
     prefix_index: Vec<(usize, Vec<Vec<u32>>)>,
     /// Signatures without a BOF prefix (always considered).
     unprefixed: Vec<u32>,
-    /// Multi-pattern prefilter over the required literals of signatures without a BOF prefix.
-    prefilter: Option<aho_corasick::AhoCorasick>,
-    prefilter_len: usize,
+    /// Multi-literal prefilter over the required literals of signatures without a BOF prefix.
+    prefilter: prefilter::LitFilter,
     bof_window: usize,
     eof_window: usize,
     signature_version: String,
@@ -613,18 +683,7 @@ impl FormatRegistry {
                 formats: fmts.clone(),
             });
         }
-        let prefilter = if literals.is_empty() {
-            None
-        } else {
-            Some(
-                aho_corasick::AhoCorasick::builder()
-                    .match_kind(aho_corasick::MatchKind::Standard)
-                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                    .prefilter(false)
-                    .build(&literals)
-                    .map_err(|e| Error::internal(format!("prefilter: {e}")))?,
-            )
-        };
+        let prefilter = prefilter::LitFilter::new(literals);
         let n = formats.len();
         let mut prefix_index: Vec<(usize, Vec<Vec<u32>>)> = Vec::new();
         let mut unprefixed = Vec::new();
@@ -655,7 +714,6 @@ impl FormatRegistry {
             prefix_index,
             unprefixed,
             prefilter,
-            prefilter_len: literals.len(),
             bof_window,
             eof_window,
             signature_version: raw.version,
@@ -837,6 +895,68 @@ impl FormatRegistry {
         self.identify_windows(&w, name_hint, &mut opener)
     }
 
+    /// The sizes `(bof, eof)` of the windows the matcher reads at the beginning and at the
+    /// end of a file (64 KiB each unless a signature needs a larger fixed offset), for
+    /// [`FormatRegistry::identify_head_tail`] and [`WindowSampler`].
+    pub fn window_sizes(&self) -> (usize, usize) {
+        (self.bof_window, self.eof_window)
+    }
+
+    /// Identifies a file from bytes already read, e.g. by a hasher streaming the whole file:
+    /// `head` must be its first `min(size, bof)` bytes and `tail` its last `min(size, eof)`
+    /// bytes, with `(bof, eof)` from [`FormatRegistry::window_sizes`] (a [`WindowSampler`]
+    /// collects them). The result is the one [`FormatRegistry::identify_path`] gives, without
+    /// opening the file again — except for ZIP and OLE2 files, whose directory is read from
+    /// `container` (the file's path) when given, from `head` when it holds the whole file.
+    ///
+    /// ```
+    /// use vas_core::format::{FormatRegistry, WindowSampler};
+    /// let reg = FormatRegistry::bundled()?;
+    /// let data = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n";
+    /// let mut s = WindowSampler::new(&reg);
+    /// for chunk in data.chunks(7) {
+    ///     s.feed(chunk);
+    /// }
+    /// let id = s.identify(&reg, None, Some("a.pdf"));
+    /// assert_eq!(id, reg.identify_bytes(data, Some("a.pdf")));
+    /// # Ok::<(), vas_core::Error>(())
+    /// ```
+    pub fn identify_head_tail(
+        &self,
+        head: &[u8],
+        tail: &[u8],
+        size: u64,
+        container: Option<&Path>,
+        name_hint: Option<&str>,
+    ) -> Identification {
+        let head = &head[..head.len().min(self.bof_window)];
+        let tail = &tail[tail.len() - tail.len().min(self.eof_window)..];
+        let whole = head.len() as u64 == size;
+        let w = Windows {
+            size,
+            bof: head,
+            eof: tail,
+            eof_rev: tail.iter().rev().copied().collect(),
+        };
+        let mut opener = |kind: ContainerKind| {
+            if whole {
+                return container::identify(
+                    self,
+                    &self.containers,
+                    kind,
+                    std::io::Cursor::new(head),
+                );
+            }
+            match container.map(File::open) {
+                Some(Ok(f)) => {
+                    container::identify(self, &self.containers, kind, std::io::BufReader::new(f))
+                }
+                _ => Vec::new(),
+            }
+        };
+        self.identify_windows(&w, name_hint, &mut opener)
+    }
+
     /// Matches one compiled byte sequence; returns (offset, length).
     fn match_seq(&self, seq: &Seq, w: &Windows) -> Option<(u64, u64)> {
         let pattern::Atom::Gap { min, max } = seq.atoms.first()? else {
@@ -888,17 +1008,10 @@ impl FormatRegistry {
 
     /// Which prefilter literals occur in the windows.
     fn present_literals(&self, w: &Windows) -> Vec<bool> {
-        let mut present = vec![false; self.prefilter_len];
-        if let Some(ac) = &self.prefilter {
-            let mut scan = |hay: &[u8]| {
-                for m in ac.find_overlapping_iter(hay) {
-                    present[m.pattern().as_usize()] = true;
-                }
-            };
-            scan(w.bof);
-            if w.size > w.bof.len() as u64 {
-                scan(w.eof);
-            }
+        let mut present = vec![false; self.prefilter.len()];
+        self.prefilter.scan(w.bof, &mut present);
+        if w.size > w.bof.len() as u64 {
+            self.prefilter.scan(w.eof, &mut present);
         }
         present
     }
@@ -1156,6 +1269,88 @@ mod tests {
         fn f<T: Send + Sync>() {}
         f::<FormatRegistry>();
         f::<Arc<FormatRegistry>>();
+    }
+
+    use super::format_corpus;
+
+    /// The literal prefilter finds exactly what the overlapping Aho-Corasick scan it replaced
+    /// found, with the bundled literals, on the format corpus, on random bytes and on
+    /// buffers made of the literals themselves.
+    #[test]
+    fn prefilter_agrees_with_aho_corasick_on_the_corpus() {
+        let r = FormatRegistry::bundled().unwrap();
+        let lits = r.prefilter.literals().to_vec();
+        assert!(lits.len() > 20, "{} literals", lits.len());
+        let ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&lits)
+            .unwrap();
+        let check = |hay: &[u8]| {
+            let mut want = vec![false; lits.len()];
+            for m in ac.find_overlapping_iter(hay) {
+                want[m.pattern().as_usize()] = true;
+            }
+            let mut got = vec![false; lits.len()];
+            r.prefilter.scan(hay, &mut got);
+            assert_eq!(got, want);
+            want.iter().filter(|&&b| b).count()
+        };
+        let mut hits = 0;
+        for (_, data) in format_corpus::corpus() {
+            hits += check(&data);
+        }
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let random: Vec<u8> = (0..200_000)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        check(&random);
+        let all: Vec<u8> = lits.iter().flat_map(|l| l.iter().copied()).collect();
+        assert_eq!(check(&all), lits.len());
+        assert!(hits > 0);
+    }
+
+    /// Identification from a head and a tail (as collected while hashing) gives the same
+    /// result as identifying the file, on the format corpus (with and without a
+    /// large random padding in the middle, so that the windows do not overlap).
+    #[test]
+    fn head_tail_identification_agrees_with_paths() {
+        let r = FormatRegistry::bundled().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for (name, data) in format_corpus::corpus() {
+            let mut padded = data.clone();
+            if data.len() > 8 {
+                let pad: Vec<u8> = (0..200_000)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        seed as u8
+                    })
+                    .collect();
+                padded.splice(8..8, pad);
+            }
+            for (k, bytes) in [data, padded].into_iter().enumerate() {
+                let p = dir.path().join(format!("{k}-{name}"));
+                std::fs::write(&p, &bytes).unwrap();
+                let want = r.identify_path(&p).unwrap();
+                for chunk in [1000usize, 65_536, 300_000] {
+                    let mut s = WindowSampler::new(&r);
+                    for c in bytes.chunks(chunk) {
+                        s.feed(c);
+                    }
+                    assert_eq!(s.size(), bytes.len() as u64);
+                    let name_hint = p.file_name().unwrap().to_string_lossy().into_owned();
+                    let got = s.identify(&r, Some(&p), Some(&name_hint));
+                    assert_eq!(got, want, "{name} (padded: {k}, chunks of {chunk})");
+                }
+            }
+        }
     }
 
     #[test]

@@ -11,15 +11,21 @@
 //! the first pass too) — if a file changed between the two passes the build fails with
 //! [`ErrorKind::Conflict`] instead of producing a package whose manifest lies.
 //!
-//! With [`BuildOptions::manifest_last`], objects are streamed and hashed in one pass and
-//! the manifest is written at the end — half the reads for very large packages; the
-//! manifest is the same byte for byte.
+//! With [`BuildOptions::manifest_last`], objects are read once: the calling thread streams
+//! each file into the package while hashing threads (as many as rayon's pool, i.e.
+//! `RAYON_NUM_THREADS`) hash the chunks it read — several files at a time, memory bounded by
+//! a fixed pool of buffers — and the manifest is written at the end. The manifest is the
+//! same byte for byte.
+//!
+//! Format identification ([`BuildOptions::registry`], or the callback returned by
+//! [`bundled_format_identifier`]) uses the first and last bytes the hashing pass read: a
+//! file is not opened again, except ZIP and OLE2 containers, whose directory is read.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use rayon::prelude::*;
 use regex::Regex;
@@ -256,6 +262,11 @@ pub struct BuildOptions {
     /// each object instead of two (Vitam accepts the manifest anywhere at the root). The
     /// default, `false`, writes the manifest first as sedalib does.
     pub manifest_last: bool,
+    /// Identifies the format of file objects that declare none with this registry, from the
+    /// bytes the hashing pass reads (no second read of the file); used instead of
+    /// [`BuildOptions::identify`] when set. [`bundled_format_identifier`]'s callback is
+    /// recognised and handled the same way with the bundled registry.
+    pub registry: Option<Arc<crate::format::FormatRegistry>>,
 }
 
 /// A format found by an [`IdentifyFn`].
@@ -290,6 +301,7 @@ impl BuildOptions {
             progress: None,
             identify: None,
             manifest_last: false,
+            registry: None,
         }
     }
 }
@@ -787,11 +799,16 @@ impl SipBuilder {
             })
             .collect();
         let identify = opts.identify.clone();
+        let registry = identification_registry(&opts);
         let hashed: Vec<(String, u64, u32, Option<FormatGuess>)> = jobs
             .par_iter()
             .zip(wants_format.par_iter())
             .map(|(job, wants)| {
                 let r = match job {
+                    Some(Job::Path(p)) if *wants && registry.is_some() => {
+                        let reg = registry.as_deref().expect("checked");
+                        hash_file_and_identify(alg, p, reg)
+                    }
                     Some(Job::Path(p)) => {
                         let (d, n, crc) = digest_file_crc32(alg, p)?;
                         let g = match (&identify, wants) {
@@ -893,7 +910,7 @@ impl SipBuilder {
         ))
     }
 
-    /// One pass: objects streamed (and hashed) first, manifest last.
+    /// One pass: objects streamed first (hashed by other threads), manifest last.
     fn write_manifest_last<W: Write + Seek>(
         mut self,
         w: W,
@@ -914,44 +931,179 @@ impl SipBuilder {
                 Source::Reader(_) => 0,
             })
             .sum();
+        let registry = identification_registry(&opts);
+        let hashers = rayon::current_num_threads().max(1);
         let mut pw = PackageWriter::new(w, opts.writer.clone())?;
-        let mut objects: Vec<BuiltObject> = Vec::with_capacity(flat.len());
-        let mut done = 0u64;
-        for (n, (ui, oi)) in flat.iter().enumerate() {
-            let id = format!("BDO{}", n + 1);
-            let o = &mut self.units[*ui].objects[*oi];
-            let uri = format!("Content/{id}{}", safe_extension(&o.filename));
-            let written = match &mut o.source {
-                Source::Path(p) => {
-                    let p = p.clone();
-                    if let Some(f) = &opts.identify
-                        && o.format_id.is_none()
-                        && o.mime_type.is_none()
-                        && o.format_litteral.is_none()
-                        && let Some(g) = f(&p)
-                    {
-                        o.format_id = g.puid;
-                        o.mime_type = g.mime_type;
-                        o.format_litteral = g.name;
+        let compression = opts.writer.compression;
+        let n_obj = flat.len();
+        let mut uris: Vec<String> = Vec::with_capacity(n_obj);
+        let mut results: Vec<Option<Hashed>> = (0..n_obj).map(|_| None).collect();
+
+        if hashers == 1 {
+            // One thread: hash while writing, no hand-over.
+            let mut done = 0u64;
+            for (n, (ui, oi)) in flat.iter().enumerate() {
+                let o = &mut self.units[*ui].objects[*oi];
+                let uri = format!("Content/BDO{}{}", n + 1, safe_extension(&o.filename));
+                let sampler = match (&registry, &o.source) {
+                    (Some(reg), Source::Path(_)) if wants_format(o) => {
+                        Some(crate::format::WindowSampler::new(reg))
                     }
-                    pw.add_file(&uri, &p)?
-                }
-                Source::Bytes(b) => pw.add_bytes(&uri, b)?,
-                Source::Reader(r) => pw.add_reader(&uri, r, None)?,
-            };
-            done += written.size;
-            if let Some(p) = &opts.progress {
-                p(Progress {
-                    phase: 1,
-                    done,
-                    total: total.max(done),
+                    _ => None,
+                };
+                custom_identify(&opts, o);
+                let (src, size, path) = open_source(&mut o.source)?;
+                let mut feeder = Feeder::inline(src, Hasher::new(alg), sampler);
+                pw.add_reader_unhashed(&uri, &mut feeder, size, compression)
+                    .map_err(|e| with_source_path(e, path.as_deref()))?;
+                let (h, sampler) = feeder.into_inline();
+                let guess = match (sampler, &registry) {
+                    (Some(s), Some(reg)) => guess_of(&s.identify(
+                        reg,
+                        path.as_deref(),
+                        path.as_deref().and_then(file_name).as_deref(),
+                    )),
+                    _ => None,
+                };
+                let size = h.len();
+                results[n] = Some(Hashed {
+                    digest: h.finalize_hex(),
+                    size,
+                    guess,
                 });
+                done += size;
+                if let Some(p) = &opts.progress {
+                    p(Progress {
+                        phase: 1,
+                        done,
+                        total: total.max(done),
+                    });
+                }
+                uris.push(uri);
             }
+        } else {
+            let pool_size = 4 * (hashers + 1);
+            let (pool_tx, pool_rx) = mpsc::sync_channel::<Vec<u8>>(pool_size);
+            for _ in 0..pool_size {
+                pool_tx
+                    .send(vec![0u8; CHUNK])
+                    .map_err(|_| Error::internal("buffer pool"))?;
+            }
+            let (job_tx, job_rx) = mpsc::channel::<HashJob>();
+            let job_rx = Mutex::new(job_rx);
+            let (res_tx, res_rx) = mpsc::channel::<(usize, Hashed)>();
+            let units = &mut self.units;
+            let written: Result<()> = std::thread::scope(|scope| {
+                for _ in 0..hashers {
+                    let pool_tx = pool_tx.clone();
+                    let res_tx = res_tx.clone();
+                    let job_rx = &job_rx;
+                    let registry = registry.clone();
+                    scope.spawn(move || {
+                        loop {
+                            let job = match job_rx.lock() {
+                                Ok(rx) => rx.recv(),
+                                Err(_) => return,
+                            };
+                            let Ok(job) = job else { return };
+                            let mut h = Hasher::new(alg);
+                            let mut sampler = match (&registry, job.identify) {
+                                (Some(reg), true) => Some(crate::format::WindowSampler::new(reg)),
+                                _ => None,
+                            };
+                            for (buf, len) in job.chunks.iter() {
+                                h.update(&buf[..len]);
+                                if let Some(s) = &mut sampler {
+                                    s.feed(&buf[..len]);
+                                }
+                                let _ = pool_tx.send(buf);
+                            }
+                            let guess = match (sampler, &registry) {
+                                (Some(s), Some(reg)) => guess_of(&s.identify(
+                                    reg,
+                                    job.path.as_deref(),
+                                    job.path.as_deref().and_then(file_name).as_deref(),
+                                )),
+                                _ => None,
+                            };
+                            let size = h.len();
+                            let _ = res_tx.send((
+                                job.index,
+                                Hashed {
+                                    digest: h.finalize_hex(),
+                                    size,
+                                    guess,
+                                },
+                            ));
+                        }
+                    });
+                }
+                let mut done = 0u64;
+                let mut run = || -> Result<()> {
+                    for (n, (ui, oi)) in flat.iter().enumerate() {
+                        let o = &mut units[*ui].objects[*oi];
+                        let uri = format!("Content/BDO{}{}", n + 1, safe_extension(&o.filename));
+                        let identify = matches!(o.source, Source::Path(_)) && wants_format(o);
+                        custom_identify(&opts, o);
+                        let (src, size, path) = open_source(&mut o.source)?;
+                        let (tx, rx) = mpsc::channel();
+                        job_tx
+                            .send(HashJob {
+                                index: n,
+                                chunks: rx,
+                                path: path.clone(),
+                                identify,
+                            })
+                            .map_err(|_| Error::internal("hashing threads stopped"))?;
+                        let mut feeder = Feeder::channel(src, &pool_rx, tx);
+                        pw.add_reader_unhashed(&uri, &mut feeder, size, compression)
+                            .map_err(|e| with_source_path(e, path.as_deref()))?;
+                        feeder.finish();
+                        done += size.unwrap_or(0);
+                        if let Some(p) = &opts.progress {
+                            p(Progress {
+                                phase: 1,
+                                done,
+                                total: total.max(done),
+                            });
+                        }
+                        uris.push(uri);
+                    }
+                    Ok(())
+                };
+                let r = run();
+                drop(job_tx);
+                r
+            });
+            drop(res_tx);
+            written?;
+            for (i, h) in res_rx.iter() {
+                results[i] = Some(h);
+            }
+        }
+
+        let mut objects: Vec<BuiltObject> = Vec::with_capacity(n_obj);
+        for (n, ((ui, oi), uri)) in flat.iter().zip(uris).enumerate() {
+            let h = results[n]
+                .take()
+                .ok_or_else(|| Error::internal(format!("object {} was not hashed", n + 1)))?;
+            let o = &mut self.units[*ui].objects[*oi];
+            if let Some(g) = h.guess {
+                o.format_id = g.puid;
+                o.mime_type = g.mime_type;
+                o.format_litteral = g.name;
+            }
+            pw.record(super::writer::WrittenEntry {
+                name: uri.clone(),
+                digest: h.digest.clone(),
+                algorithm: alg,
+                size: h.size,
+            });
             objects.push(BuiltObject {
-                id,
+                id: format!("BDO{}", n + 1),
                 uri,
-                digest: written.digest,
-                size: written.size,
+                digest: h.digest,
+                size: h.size,
             });
         }
         let doc = self.document(&flat, &objects, &opts)?;
@@ -1182,6 +1334,252 @@ impl SipBuilder {
             .extend(units.into_iter().map(DescriptiveMetadataItem::ArchiveUnit));
         Ok(doc)
     }
+}
+
+/// Size of the chunks handed from the writing thread to the hashing threads.
+const CHUNK: usize = 512 * 1024;
+
+/// What the hashing of one object gave.
+struct Hashed {
+    digest: String,
+    size: u64,
+    guess: Option<FormatGuess>,
+}
+
+/// One object to hash: its chunks arrive on `chunks` (each `(buffer, length)`; the buffer
+/// goes back to the pool once hashed).
+struct HashJob {
+    index: usize,
+    chunks: mpsc::Receiver<(Vec<u8>, usize)>,
+    path: Option<PathBuf>,
+    identify: bool,
+}
+
+/// Whether an object declares no format (identification wanted).
+fn wants_format(o: &ObjectInput) -> bool {
+    o.format_id.is_none() && o.mime_type.is_none() && o.format_litteral.is_none()
+}
+
+/// A caller's own identification callback (not the bundled one, which is handled from the
+/// hashed bytes), called on the path before the object is written.
+fn custom_identify(opts: &BuildOptions, o: &mut ObjectInput) {
+    if let (Some(f), Source::Path(p)) = (&opts.identify, &o.source)
+        && opts.registry.is_none()
+        && !is_bundled_identifier(f)
+        && wants_format(o)
+        && let Some(g) = f(p)
+    {
+        o.format_id = g.puid;
+        o.mime_type = g.mime_type;
+        o.format_litteral = g.name;
+    }
+}
+
+/// The file name of a path, as the name hint of identification.
+fn file_name(p: &Path) -> Option<String> {
+    p.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+/// An object's data as a reader, its size when known and its path.
+type OpenedSource<'a> = (Box<dyn Read + Send + 'a>, Option<u64>, Option<PathBuf>);
+
+/// An object's data as a reader, its size when known and its path.
+fn open_source(source: &mut Source) -> Result<OpenedSource<'_>> {
+    match source {
+        Source::Path(p) => {
+            let f = std::fs::File::open(&*p).map_err(|e| Error::from(e).with_path(&*p))?;
+            let size = f
+                .metadata()
+                .map_err(|e| Error::from(e).with_path(&*p))?
+                .len();
+            let path = p.clone();
+            Ok((Box::new(f), Some(size), Some(path)))
+        }
+        Source::Bytes(b) => {
+            let size = b.len() as u64;
+            Ok((
+                Box::new(std::io::Cursor::new(b.as_slice())),
+                Some(size),
+                None,
+            ))
+        }
+        Source::Reader(r) => Ok((Box::new(r), None, None)),
+    }
+}
+
+fn with_source_path(e: Error, path: Option<&Path>) -> Error {
+    match path {
+        Some(p) => e.or_path(p),
+        None => e,
+    }
+}
+
+/// The reader the package writer consumes: it reads the source and hands what it read to
+/// the hasher — inline, or as pooled chunks sent to a hashing thread.
+struct Feeder<'a, R: Read> {
+    src: R,
+    sink: Sink<'a>,
+}
+
+enum Sink<'a> {
+    Inline(Box<(Hasher, Option<crate::format::WindowSampler>)>),
+    Channel {
+        pool: &'a mpsc::Receiver<Vec<u8>>,
+        tx: Option<mpsc::Sender<(Vec<u8>, usize)>>,
+        cur: Option<Vec<u8>>,
+        pos: usize,
+        len: usize,
+    },
+}
+
+impl<'a, R: Read> Feeder<'a, R> {
+    fn inline(src: R, h: Hasher, s: Option<crate::format::WindowSampler>) -> Self {
+        Feeder {
+            src,
+            sink: Sink::Inline(Box::new((h, s))),
+        }
+    }
+
+    fn channel(
+        src: R,
+        pool: &'a mpsc::Receiver<Vec<u8>>,
+        tx: mpsc::Sender<(Vec<u8>, usize)>,
+    ) -> Self {
+        Feeder {
+            src,
+            sink: Sink::Channel {
+                pool,
+                tx: Some(tx),
+                cur: None,
+                pos: 0,
+                len: 0,
+            },
+        }
+    }
+
+    fn into_inline(self) -> (Hasher, Option<crate::format::WindowSampler>) {
+        match self.sink {
+            Sink::Inline(b) => *b,
+            Sink::Channel { .. } => unreachable!("inline feeder"),
+        }
+    }
+
+    /// Hands the last chunk over and closes the object's channel.
+    fn finish(mut self) {
+        if let Sink::Channel { tx, cur, len, .. } = &mut self.sink
+            && let Some(tx) = tx.take()
+            && let Some(b) = cur.take()
+        {
+            let _ = tx.send((b, *len));
+        }
+    }
+}
+
+impl<R: Read> Read for Feeder<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        match &mut self.sink {
+            Sink::Inline(b) => {
+                let (h, s) = &mut **b;
+                let n = self.src.read(out)?;
+                h.update(&out[..n]);
+                if let Some(s) = s {
+                    s.feed(&out[..n]);
+                }
+                Ok(n)
+            }
+            Sink::Channel {
+                pool,
+                tx,
+                cur,
+                pos,
+                len,
+            } => {
+                if *pos == *len {
+                    if let (Some(b), Some(tx)) = (cur.take(), tx.as_ref()) {
+                        let _ = tx.send((b, *len));
+                    }
+                    let mut b = pool
+                        .recv()
+                        .map_err(|_| std::io::Error::other("hashing threads stopped"))?;
+                    let n = loop {
+                        match self.src.read(&mut b) {
+                            Ok(n) => break n,
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                            Err(e) => return Err(e),
+                        }
+                    };
+                    *pos = 0;
+                    *len = n;
+                    *cur = Some(b);
+                    if n == 0 {
+                        return Ok(0);
+                    }
+                }
+                let b = cur.as_ref().expect("chunk present");
+                let k = out.len().min(*len - *pos);
+                out[..k].copy_from_slice(&b[*pos..*pos + k]);
+                *pos += k;
+                Ok(k)
+            }
+        }
+    }
+}
+
+/// Digest, size and CRC-32 of a file, and its format identified from the bytes read.
+fn hash_file_and_identify(
+    alg: DigestAlgorithm,
+    p: &Path,
+    reg: &crate::format::FormatRegistry,
+) -> Result<(String, u64, u32, Option<FormatGuess>)> {
+    let mut f = std::fs::File::open(p).map_err(|e| Error::from(e).with_path(p))?;
+    let mut h = Hasher::new(alg);
+    let mut crc = crc32fast::Hasher::new();
+    let mut s = crate::format::WindowSampler::new(reg);
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::from(e).with_path(p)),
+        };
+        h.update(&buf[..n]);
+        crc.update(&buf[..n]);
+        s.feed(&buf[..n]);
+    }
+    let guess = guess_of(&s.identify(reg, Some(p), file_name(p).as_deref()));
+    let n = h.len();
+    Ok((h.finalize_hex(), n, crc.finalize(), guess))
+}
+
+/// The guess an identification gives (none when unknown).
+fn guess_of(id: &crate::format::Identification) -> Option<FormatGuess> {
+    if id.is_unknown() {
+        return None;
+    }
+    Some(FormatGuess {
+        puid: Some(id.puid.clone()),
+        mime_type: (!id.mime.is_empty()).then(|| id.mime.clone()),
+        name: Some(id.name.clone()),
+    })
+}
+
+/// The registry to identify with from hashed bytes: [`BuildOptions::registry`], or the
+/// bundled one when [`BuildOptions::identify`] is [`bundled_format_identifier`]'s callback.
+fn identification_registry(opts: &BuildOptions) -> Option<Arc<crate::format::FormatRegistry>> {
+    if let Some(r) = &opts.registry {
+        return Some(r.clone());
+    }
+    match &opts.identify {
+        Some(f) if is_bundled_identifier(f) => crate::format::FormatRegistry::bundled().ok(),
+        _ => None,
+    }
+}
+
+static BUNDLED_IDENTIFIER: OnceLock<IdentifyFn> = OnceLock::new();
+
+fn is_bundled_identifier(f: &IdentifyFn) -> bool {
+    BUNDLED_IDENTIFIER.get().is_some_and(|b| Arc::ptr_eq(b, f))
 }
 
 enum Job<'a> {
@@ -1473,17 +1871,14 @@ fn unit_from_fields(version: SedaVersion, u: &UnitData) -> Result<Option<Archive
 /// ```
 pub fn bundled_format_identifier() -> crate::Result<IdentifyFn> {
     let registry = crate::format::FormatRegistry::bundled()?;
-    Ok(Arc::new(move |path: &Path| {
-        let id = registry.identify_path(path).ok()?;
-        if id.is_unknown() {
-            return None;
-        }
-        Some(FormatGuess {
-            puid: Some(id.puid.clone()),
-            mime_type: (!id.mime.is_empty()).then(|| id.mime.clone()),
-            name: Some(id.name.clone()),
+    Ok(BUNDLED_IDENTIFIER
+        .get_or_init(|| {
+            Arc::new(move |path: &Path| {
+                let id = registry.identify_path(path).ok()?;
+                guess_of(&id)
+            })
         })
-    }))
+        .clone())
 }
 
 #[cfg(test)]

@@ -52,6 +52,49 @@ pub enum Compression {
     Stored,
     /// Deflate, with a level from 0 to 9.
     Deflated(u32),
+    /// Deflate with this level, unless the entry's first 16 KiB look incompressible (order-0
+    /// entropy of at least 7.8 bits per byte: JPEG, PNG, ZIP, video, encrypted or random
+    /// data), in which case the entry is stored: deflating such data costs several times the
+    /// hashing and gains nothing. The decision depends only on the data, so deterministic
+    /// output stays deterministic.
+    Auto(u32),
+}
+
+/// Bytes looked at by [`Compression::Auto`].
+const PROBE: usize = 16 * 1024;
+
+/// Whether `data` looks incompressible (order-0 entropy ≥ 7.8 bits per byte; empty or tiny
+/// samples, below 1 KiB, are deflated).
+pub(crate) fn looks_incompressible(data: &[u8]) -> bool {
+    if data.len() < 1024 {
+        return false;
+    }
+    // Four histograms: no store-to-load dependency between consecutive bytes.
+    let mut c4 = [[0u32; 256]; 4];
+    let mut it = data.chunks_exact(4);
+    for q in &mut it {
+        c4[0][q[0] as usize] += 1;
+        c4[1][q[1] as usize] += 1;
+        c4[2][q[2] as usize] += 1;
+        c4[3][q[3] as usize] += 1;
+    }
+    for &b in it.remainder() {
+        c4[0][b as usize] += 1;
+    }
+    let mut counts = [0u32; 256];
+    for (i, c) in counts.iter_mut().enumerate() {
+        *c = c4[0][i] + c4[1][i] + c4[2][i] + c4[3][i];
+    }
+    let n = data.len() as f64;
+    let h: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum();
+    h >= 7.8
 }
 
 impl Default for Compression {
@@ -194,7 +237,7 @@ impl<W: Write + Seek> PackageWriter<W> {
         };
         let level = match opts.compression {
             Compression::Stored => 0,
-            Compression::Deflated(l) => l.min(9),
+            Compression::Deflated(l) | Compression::Auto(l) => l.min(9),
         };
         let inner = match opts.format {
             PackageFormat::Zip => Inner::Zip(Box::new(ZipWriter::new(w))),
@@ -344,6 +387,27 @@ impl<W: Write + Seek> PackageWriter<W> {
             .map_err(|e| e.or_path(path))
     }
 
+    /// Writes an entry without hashing it: the caller hashes the bytes it feeds (e.g. in
+    /// other threads) and then records the entry with [`PackageWriter::record`]. The reader
+    /// must yield exactly `size` bytes when given.
+    pub(crate) fn add_reader_unhashed(
+        &mut self,
+        name: &str,
+        reader: impl Read,
+        size: Option<u64>,
+        compression: Compression,
+    ) -> Result<()> {
+        let tap = Tap::new(Exact::new(reader, size), None, false);
+        self.add_entry_raw(name, tap, size, compression)?;
+        Ok(())
+    }
+
+    /// Records an entry written by [`PackageWriter::add_reader_unhashed`] once its digest is
+    /// known.
+    pub(crate) fn record(&mut self, entry: WrittenEntry) {
+        self.written.push(entry);
+    }
+
     fn add_entry<R: Read>(
         &mut self,
         name: &str,
@@ -375,13 +439,29 @@ impl<W: Write + Seek> PackageWriter<W> {
         self.check_name(name, false)?;
         match &mut self.inner {
             Inner::Zip(z) => {
+                // Auto: look at the first bytes (they go through the tap, hashed in order).
+                let mut probe = Vec::new();
+                let compression = match compression {
+                    Compression::Auto(l) => {
+                        (&mut src)
+                            .take(PROBE as u64)
+                            .read_to_end(&mut probe)
+                            .map_err(|e| copy_err(e, name))?;
+                        if looks_incompressible(&probe) {
+                            Compression::Stored
+                        } else {
+                            Compression::Deflated(l)
+                        }
+                    }
+                    c => c,
+                };
                 let method = match compression {
                     Compression::Stored => zip::CompressionMethod::Stored,
-                    Compression::Deflated(_) => zip::CompressionMethod::Deflated,
+                    _ => zip::CompressionMethod::Deflated,
                 };
                 let level = match compression {
                     Compression::Stored => None,
-                    Compression::Deflated(l) => Some(l.min(9) as i64),
+                    Compression::Deflated(l) | Compression::Auto(l) => Some(l.min(9) as i64),
                 };
                 // Deflate can grow incompressible data a little: keep a margin.
                 let large = size.is_none_or(|s| s >= 0xFFFF_FFFF - (64 << 20));
@@ -393,6 +473,7 @@ impl<W: Write + Seek> PackageWriter<W> {
                     .unix_permissions(0o644)
                     .large_file(large);
                 z.start_file(name, o).map_err(|e| zip_write_err(e, name))?;
+                z.write_all(&probe).map_err(|e| copy_err(e, name))?;
                 copy_with(&mut self.buf, &mut src, z.as_mut()).map_err(|e| copy_err(e, name))?;
             }
             Inner::Tar(b) => {

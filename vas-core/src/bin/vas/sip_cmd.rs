@@ -82,9 +82,13 @@ pub struct SipBuildArgs {
     /// Container: zip, tar or tar.gz.
     #[arg(long)]
     format: Option<String>,
-    /// Store zip entries without compression.
-    #[arg(long)]
+    /// Store zip entries without compression (by default an entry is deflated unless its
+    /// first 64 KiB look incompressible, e.g. JPEG, ZIP or random data: then it is stored).
+    #[arg(long, conflicts_with = "deflate")]
     stored: bool,
+    /// Deflate every zip entry, even incompressible ones.
+    #[arg(long)]
+    deflate: bool,
     /// Deterministic output (fixed timestamps; Date and MessageIdentifier derived from content
     /// unless given).
     #[arg(long)]
@@ -96,9 +100,14 @@ pub struct SipBuildArgs {
     /// Include hidden files (names starting with a dot).
     #[arg(long)]
     include_hidden: bool,
-    /// Write the objects first and the manifest last (one read of each file instead of two).
-    #[arg(long)]
+    /// Write the objects first and the manifest last: one read of each file, hashed by
+    /// other threads while written (the default; kept for compatibility).
+    #[arg(long, conflicts_with = "manifest_first")]
     manifest_last: bool,
+    /// Write the manifest first, as sedalib does: every file is read twice (hashed in a
+    /// first pass, then copied).
+    #[arg(long)]
+    manifest_first: bool,
     /// Read the package back and check every container rule, digest and size.
     #[arg(long)]
     verify: bool,
@@ -199,11 +208,15 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
     let mut wopts = WriterOptions::new(format)
         .algorithm(algorithm)
         .deterministic(a.deterministic);
-    if a.stored {
-        wopts = wopts.compression(Compression::Stored);
-    }
+    wopts = wopts.compression(if a.stored {
+        Compression::Stored
+    } else if a.deflate {
+        Compression::Deflated(6)
+    } else {
+        Compression::Auto(6)
+    });
     let mut bopts = BuildOptions::new(wopts);
-    bopts.manifest_last = a.manifest_last;
+    bopts.manifest_last = a.manifest_last || !a.manifest_first;
     if !a.no_identify {
         bopts.identify = Some(vas_core::sip::bundled_format_identifier()?);
     }
