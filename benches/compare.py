@@ -624,7 +624,7 @@ def main():
     ap.add_argument("--vas", default=os.path.join(ROOT, "target", "release", "vas"), help="the vas binary")
     ap.add_argument("--install-peers", action="store_true", help="pip/apt/cargo install the peers first")
     ap.add_argument("--only", default=None,
-                    help="comma-separated groups: hash,digest,verify,ingest,schema,profile,format,offer,rules (default: all)")
+                    help="comma-separated groups: hash,digest,verify,ingest,schema,profile,format,offer,rules,archive (default: all)")
     ap.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
     ap.add_argument("--units", type=int, default=None,
                     help="units of the ingest group's metadata-only SIP (default: 100 000 × scale)")
@@ -1021,6 +1021,41 @@ def main():
                                 nunits, dsize / (1 << 20)),
                             dsize, nunits, "no peer (Vitam computes this inside its cluster); reported as units/s",
                             rows, unit="units/s"))
+
+    # -- 6. Embedded archive ingest of metadata-only units ---------------------------------
+    if want("archive"):
+        log("corpus: units SIP …")
+        arch_sip, arch_units = gen_units_sip(work, a.scale)
+        arch = os.path.join(scratch, "archive")
+        arch_offers = os.path.join(scratch, "archive-offers.toml")
+        with open(arch_offers, "w") as f:
+            # Two filesystem offers with fsync (the embedded default), outside the archive.
+            f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "archive-o1"\n'
+                    '[[offer]]\nid = "fs-2"\nkind = "filesystem"\npath = "archive-o2"\n')
+
+        def arch_clean(_r):
+            for d in (arch, os.path.join(scratch, "archive-o1"), os.path.join(scratch, "archive-o2")):
+                shutil.rmtree(d, ignore_errors=True)
+
+        def arch_init(r):
+            arch_clean(r)
+            subprocess.run([vas, "archive", "init", arch, "--offers", arch_offers], check=True,
+                           stdout=subprocess.DEVNULL)
+
+        arch_report = os.path.join(scratch, "archive-dry-report.json")
+        rows = [
+            Row("vas archive ingest (metadata-only units)", "vas",
+                lambda r: [[vas, "archive", "ingest", arch, arch_sip]], is_vas=True, setup=arch_init,
+                cleanup=arch_clean, ok_codes=(0,),
+                shown="vas archive ingest DIR SIP_DIR (2 fs offers, fsync; packs, catalog, logbooks)"),
+            Row("vas ingest --dry-run (the controls alone)", "vas",
+                lambda r: [[vas, "ingest", "--dry-run", "--quiet", "--report", arch_report, arch_sip]],
+                shown="vas ingest --dry-run --report R.json SIP_DIR (same SIP, no storage)"),
+        ]
+        groups.append(Group("Embedded archive: ingest of metadata-only units",
+                            "%d archive units, no object" % arch_units,
+                            os.path.getsize(os.path.join(arch_sip, "manifest.xml")), arch_units,
+                            "≥12 500 units/s", rows, unit="units/s"))
 
     gen_s = time.perf_counter() - t_gen
 

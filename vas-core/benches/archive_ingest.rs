@@ -4,8 +4,9 @@
 //! of the ingest controls runs, then each unit document (with its lifecycle) is written to
 //! both offers, indexed in the catalog and logged.
 //!
-//! Peer in the same run: writing the same number of unit documents (same average size) as
-//! files to two folders with the same fsync setting — the storage floor of this layout.
+//! Peers in the same run: writing the same number of unit documents (same average size) as
+//! one file each to two folders with the same fsync setting (the layout before metadata
+//! packs), and writing the same bytes as one file per copy (the storage floor of packs).
 //!
 //! `cargo bench -p vas-core --bench archive_ingest` prints one JSON line per measurement.
 //! Run as a test (`cargo test --benches`), it checks itself on 300 units without fsync.
@@ -48,6 +49,24 @@ fn make_sip(path: &Path, n: usize) -> usize {
     made
 }
 
+/// User + system CPU time of this process so far (from `/proc/self/stat`), 0 when unknown.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let Some(rest) = stat.rsplit_once(')').map(|x| x.1) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|i| f.get(*i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    ticks / 100.0
+}
+
 fn main() {
     let test_mode = std::env::args().all(|a| a != "--bench");
     let n: usize = if test_mode {
@@ -80,40 +99,45 @@ fn main() {
         },
     )
     .unwrap();
+    let cpu0 = cpu_seconds();
     let t = Instant::now();
     let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
     assert!(
         r.report.outcome.is_accepted(),
         "{:?}",
         r.report.out_details()
     );
     assert_eq!(a.counts().unwrap().0, units as u64);
-    // The average unit document size, for the peer.
+    // The documents as stored: the operation's metadata packs (unit and group documents
+    // with their lifecycles), for the peers.
     let hits = a
         .search(
             FULL_ACCESS,
-            &json!({"$query": {"$exists": "#id"}, "$filter": {"$limit": 50}}),
+            &json!({"$query": {"$exists": "#id"}, "$filter": {"$limit": 1}}),
         )
         .unwrap();
-    let sample = hits["$results"][0]["#id"].as_str().unwrap().to_string();
-    let doc_len = a
-        .strategy()
-        .referent()
-        .list("units/")
-        .unwrap()
-        .iter()
-        .find(|m| m.key.as_str().contains(&sample))
-        .map(|m| m.fixity.size as usize)
-        .unwrap_or(600);
-    // Peer: the same number of documents written twice with the same fsync setting.
+    assert_eq!(hits["$hits"]["total"], units);
+    let packs = a.strategy().referent().list("packs/").unwrap();
+    let pack_bytes: u64 = packs.iter().map(|m| m.fixity.size).sum();
+    let doc_len = (pack_bytes as usize / units).max(1);
+    // Peer 1 (the layout before packs): the same number of documents (same average size)
+    // written as one file each to two folders, with the same fsync setting.
+    // With fsync it runs at the disk's fsync rate: `VAS_BENCH_PEER_FILES` (default 10 000)
+    // caps the files written, and the rate is reported per document.
+    let peer_files = std::env::var("VAS_BENCH_PEER_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000usize)
+        .min(units);
     let buf = vec![b'x'; doc_len];
     let peer_dir = dir.path().join("peer");
     let t = Instant::now();
     for copy in 0..2 {
         let d = peer_dir.join(format!("o{copy}"));
         std::fs::create_dir_all(&d).unwrap();
-        for i in 0..units {
+        for i in 0..peer_files {
             let p = d.join(format!("u{i}.json"));
             let mut f = std::fs::File::create(&p).unwrap();
             f.write_all(&buf).unwrap();
@@ -122,7 +146,22 @@ fn main() {
             }
         }
     }
-    let peer = t.elapsed().as_secs_f64();
+    // Scaled to the same number of documents.
+    let peer = t.elapsed().as_secs_f64() * units as f64 / peer_files as f64;
+    std::fs::remove_dir_all(&peer_dir).unwrap();
+    // Peer 2 (the storage floor of packs): the same bytes written as one file per copy.
+    let all = vec![b'x'; pack_bytes as usize];
+    let t = Instant::now();
+    for copy in 0..2 {
+        let d = peer_dir.join(format!("p{copy}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let mut f = std::fs::File::create(d.join("pack.jsonl")).unwrap();
+        f.write_all(&all).unwrap();
+        if fsync {
+            f.sync_all().unwrap();
+        }
+    }
+    let peer_packed = t.elapsed().as_secs_f64();
     println!(
         "{}",
         json!({
@@ -133,9 +172,16 @@ fn main() {
             "units_per_s": units as f64 / secs,
             "goal_units_per_s": 12_500,
             "peer_two_copies_seconds": peer,
+            "peer_files_written": peer_files,
             "peer_units_per_s": units as f64 / peer,
             "ratio_vs_peer": secs / peer,
+            "peer_one_file_per_copy_seconds": peer_packed,
+            "ratio_vs_one_file_peer": secs / peer_packed,
             "unit_document_bytes": doc_len,
+            "packs": packs.len(),
+            "pack_bytes": pack_bytes,
+            "cpu_seconds": cpu,
+            "units_per_cpu_s": units as f64 / cpu.max(0.01),
         })
     );
 }

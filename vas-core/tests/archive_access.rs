@@ -260,8 +260,27 @@ fn ko_leaves_only_the_logbook_entry_and_damage_is_found_and_repaired() {
     let n = bytes.len();
     bytes[n - 1] ^= 0x55;
     std::fs::write(&p, bytes).unwrap();
-    let doc = ObjectKey::new(format!("units/{}.json", ua[0])).unwrap();
-    a.strategy().offer("fs-1").unwrap().delete(&doc).unwrap();
+    // Damage the line of unit ua[0] in its metadata pack on fs-1 (one byte of its title).
+    let fs1 = FilesystemOffer::open("fs-1", root.join("offers/fs-1")).unwrap();
+    let needle = format!("{{\"#id\":\"{}\",\"kind\":\"unit\"", ua[0]);
+    let mut damaged_pack = None;
+    for m in a.strategy().offer("fs-1").unwrap().list("packs/").unwrap() {
+        let p = fs1.object_path(&m.key);
+        let mut bytes = std::fs::read(&p).unwrap();
+        if let Some(i) = bytes
+            .windows(needle.len())
+            .position(|w| w == needle.as_bytes())
+        {
+            let t = i + bytes[i..]
+                .windows(9)
+                .position(|w| w == b"\"Title\":\"")
+                .unwrap();
+            bytes[t + 9] ^= 0x01;
+            std::fs::write(&p, bytes).unwrap();
+            damaged_pack = Some(m.key.as_str().to_string());
+        }
+    }
+    let damaged_pack = damaged_pack.expect("the unit's line in a pack");
     let v = a.verify().unwrap();
     assert!(!v.is_ok());
     assert!(
@@ -271,6 +290,25 @@ fn ko_leaves_only_the_logbook_entry_and_damage_is_found_and_repaired() {
         "{:?}",
         v.problems
     );
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains(&damaged_pack) && p.contains("fs-1")),
+        "{:?}",
+        v.problems
+    );
+    // The unit's document is still read (its line verified, from the good copy on fs-2):
+    // a DIP of it holds its title.
+    let dip = dir.path().join("damaged.zip");
+    let s = a
+        .dip("ALL", &json!({"$query": {"$eq": {"#id": ua[0]}}}), &dip)
+        .unwrap();
+    assert_eq!(s.units, 1);
+    let title = a.get_unit("ALL", &ua[0]).unwrap()["Title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(dip_manifest(&dip).contains(&title));
     // A read still succeeds (verified, from the good copy).
     assert_eq!(
         a.read_object("ALL", &ua[1], "BinaryMaster").unwrap().1,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use vas_core::archive::{Archive, FULL_ACCESS, IngestOptions, InitOptions};
 use vas_core::digest::{DigestAlgorithm, digest_bytes};
+use vas_core::logbook::{Lifecycle, LifecycleKind, Logbook};
 use vas_core::sip::{PackageFormat, PackageWriter, WriterOptions};
 
 const UNITS: usize = 40;
@@ -137,6 +138,9 @@ fn kill_minus_nine_at_random_points() {
         // Every object on the offers belongs to a committed unit: orphans were removed.
         let objects = a.strategy().referent().list("objects/").unwrap().len();
         assert_eq!(objects, committed * UNITS, "run {run}: orphan objects");
+        // One metadata pack per committed operation, no orphan one.
+        let packs = a.strategy().referent().list("packs/").unwrap().len();
+        assert_eq!(packs, committed, "run {run}: orphan packs");
     }
     eprintln!(
         "crash test: {runs} runs, {killed_midway} killed before completion, {committed} ingests committed"
@@ -213,16 +217,100 @@ fn abort_at_every_failpoint() {
         );
         let objects = a.strategy().referent().list("objects/").unwrap().len();
         assert_eq!(objects, committed * UNITS, "{point}: orphan objects");
-        let units = a.strategy().referent().list("units/").unwrap().len();
-        assert_eq!(
-            units,
-            committed * (UNITS + 1),
-            "{point}: orphan unit documents"
+        // The unit and group documents are in one metadata pack per operation.
+        let packs = a.strategy().referent().list("packs/").unwrap().len();
+        assert_eq!(packs, committed, "{point}: orphan packs");
+        assert!(
+            a.strategy().referent().list("units/").unwrap().is_empty(),
+            "{point}: documents outside packs"
         );
+        // Each committed unit's lifecycle holds its ingest events once, even when the
+        // ingest stopped after writing lifecycles and the reopening finished it.
+        let hits = a
+            .search(
+                FULL_ACCESS,
+                &json!({"$query": {"$exists": "#id"}, "$filter": {"$limit": 10000}}),
+            )
+            .unwrap();
+        for u in hits["$results"].as_array().unwrap() {
+            let lc = a
+                .lifecycle(LifecycleKind::Unit, u["#id"].as_str().unwrap())
+                .unwrap();
+            assert_eq!(lc.len(), 2, "{point}: lifecycle of {}: {lc:?}", u["#id"]);
+        }
     }
     let a = Archive::open(&root).unwrap();
     let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
     assert!(r.report.outcome.is_accepted());
     assert_eq!(units_by_op(&a).len(), committed + 1);
     assert!(a.verify().unwrap().is_ok());
+}
+
+/// An ingest that stops after writing its lifecycles but before its operation entry is
+/// finished by the next opening without writing them again (opening twice changes
+/// nothing more), and `verify` reports lifecycles written twice.
+#[test]
+fn lifecycles_are_not_duplicated_by_recovery() {
+    use vas_core::archive::FAILPOINT_ENV;
+    let vas = env!("CARGO_BIN_EXE_vas");
+    let dir = tempfile::tempdir().unwrap();
+    let sip = dir.path().join("sip.zip");
+    make_sip(&sip);
+    let root = dir.path().join("archive");
+    drop(Archive::create(&root, &InitOptions::default()).unwrap());
+    let out = Command::new(vas)
+        .args(["archive", "ingest", "--json"])
+        .arg(&root)
+        .arg(&sip)
+        .env(FAILPOINT_ENV, "after-lifecycles")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let lines = |name: &str| {
+        std::fs::read_to_string(root.join("logbook").join(name))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    // Written before the abort: 40 group lifecycles and 41 unit lifecycles.
+    assert_eq!(lines("unit-lifecycles.jsonl"), UNITS + 1);
+    assert_eq!(lines("objectgroup-lifecycles.jsonl"), UNITS);
+    for _ in 0..2 {
+        let a = Archive::open(&root).unwrap();
+        let v = a.verify().unwrap();
+        assert!(v.is_ok(), "{:?}", v.problems);
+        assert_eq!(units_by_op(&a).values().sum::<usize>(), UNITS + 1);
+        assert_eq!(a.operations().unwrap().len(), 1);
+        assert_eq!(a.operations().unwrap()[0].event.outcome, "OK");
+    }
+    assert_eq!(lines("unit-lifecycles.jsonl"), UNITS + 1);
+    assert_eq!(lines("objectgroup-lifecycles.jsonl"), UNITS);
+
+    // A lifecycle written a second time (by hand) is reported by verify.
+    let unit = {
+        let a = Archive::open(&root).unwrap();
+        let hits = a
+            .search(FULL_ACCESS, &json!({"$query": {"$exists": "#id"}}))
+            .unwrap();
+        hits["$results"][0]["#id"].as_str().unwrap().to_string()
+    };
+    {
+        let mut lb = Logbook::open(root.join("logbook")).unwrap();
+        let events = lb.lifecycle(LifecycleKind::Unit, &unit).unwrap();
+        lb.append_lifecycle(&Lifecycle {
+            id: unit.clone(),
+            kind: LifecycleKind::Unit,
+            events,
+        })
+        .unwrap();
+    }
+    let a = Archive::open(&root).unwrap();
+    let v = a.verify().unwrap();
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains(&unit) && p.contains("written 2 times")),
+        "{:?}",
+        v.problems
+    );
 }

@@ -133,10 +133,13 @@ fn vitam_sips_ingest_search_get_dip_verify_rebuild() {
         ] {
             assert!(r.report.event(step).is_some(), "{rel}: {step} missing");
         }
+        // The units this operation created (a unit the SIP attaches to keeps its id and
+        // its own operation).
         let units: Vec<&String> = r
             .system_ids
             .values()
             .filter(|s| s.starts_with('u'))
+            .filter(|s| a.get_unit(FULL_ACCESS, s).unwrap()["#opi"] == json!(r.operation_id))
             .collect();
         total_units += units.len() as u64;
         assert_eq!(

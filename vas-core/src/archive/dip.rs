@@ -245,7 +245,7 @@ pub(crate) fn export(
     let mut stored: Vec<(SedaVersion, String)> = Vec::with_capacity(results.len());
     for u in &results {
         let id = u["#id"].as_str().unwrap_or_default();
-        let doc = a.read_doc(&super::unit_key(&a.prefix, id))?;
+        let doc = a.read_stored_doc(crate::catalog::DocKind::Unit, id)?;
         stored.push(match stored_unit(&doc) {
             Some(s) => s,
             None => {
@@ -272,7 +272,7 @@ pub(crate) fn export(
             };
             let rec = ObjectGroupRecord::from_document(&doc)?;
             let seda = a
-                .read_doc(&super::group_key(&a.prefix, g))
+                .read_stored_doc(crate::catalog::DocKind::ObjectGroup, g)
                 .map(|d| d["seda"].clone())
                 .unwrap_or(Value::Null);
             groups.insert(g.to_string(), (rec, seda));

@@ -72,6 +72,7 @@
 
 mod dip;
 mod manifest;
+mod pack;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -82,7 +83,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::catalog::{
-    AccessContract, Catalog, IndexBatch, ObjectGroupRecord, ObjectRecord, UnitRecord, UnitType,
+    AccessContract, Catalog, DocKind, DocLocation, IndexBatch, ObjectGroupRecord, ObjectRecord,
+    PackRecord, UnitRecord, UnitType,
 };
 use crate::digest::{DigestAlgorithm, MultiHasher};
 use crate::error::{Error, ErrorKind, Result};
@@ -184,6 +186,8 @@ pub struct Verification {
     pub object_copies: u64,
     /// Logbook operations read.
     pub operations: u64,
+    /// Metadata packs checked (each on every offer).
+    pub packs: u64,
     /// Every problem found, one sentence each.
     pub problems: Vec<String>,
 }
@@ -215,6 +219,8 @@ pub struct RebuildReport {
     pub units: u64,
     /// Object groups indexed from the offers.
     pub object_groups: u64,
+    /// Metadata packs read.
+    pub packs: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -391,6 +397,10 @@ struct Validated {
     /// Manifest unit id → its computed inherited rules in Vitam's indexed form
     /// (`#computedInheritedRules`); empty without a rules referential.
     rules: BTreeMap<String, Value>,
+    /// Manifest units standing for existing units of the archive (`UpdateOperation`):
+    /// manifest id → existing system id. They are not created; their children are
+    /// attached under the existing unit.
+    attachments: BTreeMap<String, String>,
 }
 
 impl Archive {
@@ -716,7 +726,7 @@ impl Archive {
         let cat = lock(&self.catalog);
         cat.connection()
             .query_row(
-                "SELECT EXISTS(SELECT 1 FROM unit WHERE opi = ?1) OR EXISTS(SELECT 1 FROM object_group WHERE opi = ?1)",
+                "SELECT EXISTS(SELECT 1 FROM unit WHERE opi = ?1) OR EXISTS(SELECT 1 FROM object_group WHERE opi = ?1) OR EXISTS(SELECT 1 FROM pack WHERE opi = ?1)",
                 [op],
                 |r| r.get::<_, bool>(0),
             )
@@ -749,35 +759,23 @@ impl Archive {
             let has_op = lock(&self.logbook).operation(&j.operation).is_ok();
             if self.committed(&j.operation)? {
                 if !has_op {
+                    let lcs = self.journal_lifecycles(&j);
                     let mut lb = lock(&self.logbook);
-                    for (kind, ids, k) in [
-                        (
-                            LifecycleKind::ObjectGroup,
-                            &j.groups,
-                            group_key as fn(&str, &str) -> String,
-                        ),
-                        (
-                            LifecycleKind::Unit,
-                            &j.units,
-                            unit_key as fn(&str, &str) -> String,
-                        ),
-                    ] {
-                        for id in ids {
-                            if let Ok(doc) =
-                                self.strategy.get_bytes(&key(&k(&self.prefix, id))?, None)
-                                && let Ok(v) = serde_json::from_slice::<Value>(&doc)
-                                && let Ok(events) = serde_json::from_value::<Vec<LogbookEvent>>(
-                                    v["lifecycle"].clone(),
-                                )
-                            {
-                                lb.append_lifecycle(&Lifecycle {
-                                    id: id.clone(),
-                                    kind,
-                                    events,
-                                })?;
-                            }
-                        }
-                    }
+                    // Lifecycles the interrupted ingest already wrote (all or a prefix of
+                    // them) are not written a second time.
+                    let have_units = lb.lifecycle_batches(LifecycleKind::Unit)?;
+                    let have_groups = lb.lifecycle_batches(LifecycleKind::ObjectGroup)?;
+                    let missing: Vec<Lifecycle> = lcs
+                        .into_iter()
+                        .filter(|lc| {
+                            let have = match lc.kind {
+                                LifecycleKind::Unit => &have_units,
+                                LifecycleKind::ObjectGroup => &have_groups,
+                            };
+                            !have.contains_key(&(lc.id.clone(), j.operation.clone()))
+                        })
+                        .collect();
+                    lb.append_lifecycles(&missing)?;
                     let op = self.simple_operation(
                         &j.operation,
                         Status::Ok,
@@ -806,6 +804,60 @@ impl Archive {
             std::fs::remove_file(&p).map_err(|e| io_at(e, &p))?;
         }
         Ok(())
+    }
+
+    /// The lifecycles an interrupted ingest stored on the offers with its documents (from
+    /// its packs, or from its per-document objects in the first layout); unreadable ones
+    /// are skipped (verify reports the damaged copies).
+    fn journal_lifecycles(&self, j: &Journal) -> Vec<Lifecycle> {
+        let to_lc = |kind: DocKind, id: String, doc: &Value| {
+            serde_json::from_value::<Vec<LogbookEvent>>(doc["lifecycle"].clone())
+                .ok()
+                .map(|events| Lifecycle {
+                    id,
+                    kind: match kind {
+                        DocKind::Unit => LifecycleKind::Unit,
+                        DocKind::ObjectGroup => LifecycleKind::ObjectGroup,
+                    },
+                    events,
+                })
+        };
+        let pack_prefix = pack::packs_prefix(&self.prefix);
+        let pack_keys: Vec<&String> = j
+            .keys
+            .iter()
+            .filter(|k| k.starts_with(&pack_prefix))
+            .collect();
+        let mut out = Vec::new();
+        if !pack_keys.is_empty() {
+            for k in pack_keys {
+                let Ok(ok) = key(k) else { continue };
+                if let Ok(bytes) = self.strategy.get_bytes(&ok, None)
+                    && let Ok((_, lines)) = pack::parse_pack(k, &bytes)
+                {
+                    out.extend(
+                        lines
+                            .into_iter()
+                            .filter_map(|l| to_lc(l.kind, l.id, &l.doc)),
+                    );
+                }
+            }
+            return out;
+        }
+        for (kind, ids) in [(DocKind::ObjectGroup, &j.groups), (DocKind::Unit, &j.units)] {
+            for id in ids {
+                let k = match kind {
+                    DocKind::Unit => unit_key(&self.prefix, id),
+                    DocKind::ObjectGroup => group_key(&self.prefix, id),
+                };
+                if let Ok(doc) = self.read_doc(&k)
+                    && let Some(lc) = to_lc(kind, id.clone(), &doc)
+                {
+                    out.push(lc);
+                }
+            }
+        }
+        out
     }
 
     fn simple_operation(
@@ -1064,6 +1116,7 @@ impl Archive {
             manifest: m,
             fixities,
             rules: BTreeMap::new(),
+            attachments: BTreeMap::new(),
         })
     }
 
@@ -1082,7 +1135,15 @@ impl Archive {
             Some(r) => crate::referential::Referentials::load_dir(r)?,
             None => crate::referential::Referentials::default(),
         };
-        let dry = crate::ingest::dry_run(sip, &refs, &crate::ingest::DryRunOptions::default())?;
+        // Attachments (`UpdateOperation`) resolve against this tenant's catalog.
+        let dry_opts = crate::ingest::DryRunOptions {
+            existing_units: Some(Arc::new(crate::catalog::CatalogUnits::open(
+                self.home.join("catalog.sqlite"),
+                self.tenant,
+            )?)),
+            ..Default::default()
+        };
+        let dry = crate::ingest::dry_run(sip, &refs, &dry_opts)?;
         let controls: Vec<_> = dry
             .report
             .events
@@ -1151,10 +1212,14 @@ impl Archive {
             });
         };
         let m = &v.manifest;
-        // System ids.
+        // System ids (a unit standing for an existing one keeps that one's id).
         let mut sys: BTreeMap<String, String> = BTreeMap::new();
         for u in &m.units {
-            sys.insert(u.id.clone(), self.ids.generate_string(IdKind::Unit));
+            let id = match v.attachments.get(&u.id) {
+                Some(existing) => existing.clone(),
+                None => self.ids.generate_string(IdKind::Unit),
+            };
+            sys.insert(u.id.clone(), id);
         }
         for g in &m.groups {
             sys.insert(g.clone(), self.ids.generate_string(IdKind::ObjectGroup));
@@ -1162,31 +1227,20 @@ impl Archive {
         for o in &m.objects {
             sys.insert(o.id.clone(), self.ids.generate_string(IdKind::Object));
         }
-        let mut keys: Vec<String> = Vec::new();
-        for o in m.objects.iter().filter(|o| !o.physical) {
-            keys.push(object_key(&self.prefix, &sys[&o.id]));
-        }
-        for g in &m.groups {
-            keys.push(group_key(&self.prefix, &sys[g]));
-        }
-        for u in &m.units {
-            keys.push(unit_key(&self.prefix, &sys[&u.id]));
-        }
-        let journal = Journal {
-            operation: op.clone(),
-            keys,
-            units: m.units.iter().map(|u| sys[&u.id].clone()).collect(),
-            groups: m.groups.iter().map(|g| sys[g].clone()).collect(),
-            message_identifier: m.message_identifier.clone(),
-        };
         let jpath = self.home.join("journal").join(format!("{op}.json"));
-        write_atomic(
-            &jpath,
-            &serde_json::to_vec(&journal).map_err(|e| Error::internal(e.to_string()))?,
-        )?;
-        failpoint("after-journal");
+        // The keys the journal lists once written (what a failure must delete).
+        let mut written: Vec<String> = Vec::new();
         let mut stage = "STORAGE_AVAILABILITY_CHECK";
-        let result = self.store_and_index(sip, &v, &sys, &op, &mut rec, &mut stage);
+        let result = self.store_and_index(
+            sip,
+            &v,
+            &sys,
+            &op,
+            &jpath,
+            &mut written,
+            &mut rec,
+            &mut stage,
+        );
         if let Err(e) = &result {
             if rec.status() < Status::Ko {
                 rec.action(
@@ -1199,7 +1253,7 @@ impl Archive {
             rec.end_step();
             // Undo what was written; the journal is removed only once that succeeded.
             let mut clean = true;
-            for k in &journal.keys {
+            for k in &written {
                 if let Ok(k) = key(k) {
                     for o in self.strategy.offers() {
                         if o.delete(&k).is_err() {
@@ -1235,9 +1289,7 @@ impl Archive {
         {
             let mut lb = lock(&self.logbook);
             if let Ok(lcs) = &result {
-                for lc in lcs {
-                    lb.append_lifecycle(lc)?;
-                }
+                lb.append_lifecycles(lcs)?;
                 failpoint("after-lifecycles");
             }
             lb.append_operation(&crate::logbook::from_report(&report, &ctx).0)?;
@@ -1245,7 +1297,12 @@ impl Archive {
         if result.is_ok() {
             failpoint("after-logbook");
         }
-        std::fs::remove_file(&jpath).map_err(|e| io_at(e, &jpath))?;
+        match std::fs::remove_file(&jpath) {
+            Ok(()) => {}
+            // Failed before the journal was written: nothing to remove.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && result.is_err() => {}
+            Err(e) => return Err(io_at(e, &jpath)),
+        }
         let ok = result.is_ok();
         let atr = dip::atr(Some(m), &report, &op, &sys, &m.units);
         Ok(IngestResult {
@@ -1256,12 +1313,15 @@ impl Archive {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn store_and_index(
         &self,
         sip: &Path,
         v: &Validated,
         sys: &BTreeMap<String, String>,
         op: &str,
+        jpath: &Path,
+        written: &mut Vec<String>,
         rec: &mut Recorder,
         stage: &mut &'static str,
     ) -> Result<Vec<Lifecycle>> {
@@ -1281,39 +1341,25 @@ impl Archive {
         }
         rec.action("STORAGE_AVAILABILITY_CHECK", Status::Ok, None, None);
         rec.end_step();
-        // Objects.
         rec.begin_step("STP_OBJ_STORING");
-        *stage = "OBJ_STORAGE";
-        let by_uri: BTreeMap<&str, &manifest::MObject> = m
-            .objects
-            .iter()
-            .filter(|o| !o.physical)
-            .filter_map(|o| o.uri.as_deref().map(|u| (u, o)))
-            .collect();
-        let mut reader = SipReader::open(sip, Limits::default())?;
-        let mut stored = 0usize;
-        reader.for_each_object(|entry, r| {
-            let Some(o) = by_uri.get(entry.name.as_str()) else {
-                return Ok(());
-            };
-            let fx = v.fixities.get(&o.id).ok_or_else(|| {
-                Error::internal(format!("no fixity computed for object {}", o.id))
-            })?;
-            self.strategy
-                .put(&key(&object_key(&self.prefix, &sys[&o.id]))?, r, fx)?;
-            stored += 1;
-            Ok(())
-        })?;
-        for _ in 0..stored {
-            rec.item("OBJ_STORAGE", Status::Ok, None, None);
-        }
-        failpoint("after-objects");
-        // Documents.
+        // The documents and lifecycles of the operation, packed in memory first (no I/O),
+        // so that the journal can name every key before the first byte is written.
         *stage = "OG_METADATA_INDEXATION";
-        let mut groups: Vec<ObjectGroupRecord> = Vec::new();
-        let mut lifecycles: Vec<Lifecycle> = Vec::new();
+        let mut packs = pack::PackBuilder::new(&self.prefix, op, tenant);
+        let mut groups: Vec<ObjectGroupRecord> = Vec::with_capacity(m.groups.len());
+        let new_units = m
+            .units
+            .iter()
+            .filter(|u| !v.attachments.contains_key(&u.id))
+            .count();
+        let mut lifecycles: Vec<Lifecycle> = Vec::with_capacity(m.groups.len() + new_units);
+        let mut objects_of: BTreeMap<&str, Vec<&manifest::MObject>> = BTreeMap::new();
+        for o in &m.objects {
+            objects_of.entry(o.group.as_str()).or_default().push(o);
+        }
         for g in &m.groups {
             let gid = &sys[g];
+            let mine = objects_of.get(g.as_str()).map(Vec::as_slice).unwrap_or(&[]);
             let mut rec_g = ObjectGroupRecord {
                 id: gid.clone(),
                 tenant,
@@ -1322,7 +1368,7 @@ impl Archive {
                 objects: Vec::new(),
                 metadata: Default::default(),
             };
-            for o in m.objects.iter().filter(|o| &o.group == g) {
+            for o in mine {
                 let (usage, version) = match o.version.rsplit_once('_') {
                     Some((u, n)) if n.parse::<u32>().is_ok() => {
                         (u.to_string(), n.parse().unwrap_or(1))
@@ -1353,31 +1399,34 @@ impl Archive {
                 self.lfc(op, gid, "OBJ_STORAGE"),
                 self.lfc(op, gid, "OG_METADATA_STORAGE"),
             ];
-            let kept: serde_json::Map<String, Value> = m
-                .objects
+            let kept: serde_json::Map<String, Value> = mine
                 .iter()
-                .filter(|o| &o.group == g)
                 .map(|o| (sys[&o.id].clone(), json!({"xml": o.xml})))
                 .collect();
-            let doc = json!({
-                "document": rec_g.to_document(),
-                "lifecycle": events,
-                "seda": {"version": m.version.as_str(), "objects": kept},
-            });
-            self.put_doc(&group_key(&self.prefix, gid), &doc)?;
+            packs.push(DocKind::ObjectGroup, gid, |out| {
+                pack::member(out, true, "document", &rec_g.to_document())?;
+                pack::member(out, false, "lifecycle", &events)?;
+                pack::member(
+                    out,
+                    false,
+                    "seda",
+                    &json!({"version": m.version.as_str(), "objects": kept}),
+                )
+            })?;
             lifecycles.push(Lifecycle {
                 id: gid.clone(),
                 kind: LifecycleKind::ObjectGroup,
                 events,
             });
-            rec.item("OG_METADATA_INDEXATION", Status::Ok, None, None);
             groups.push(rec_g);
         }
-        rec.end_step();
-        rec.begin_step("STP_UNIT_METADATA");
         *stage = "UNIT_METADATA_INDEXATION";
-        let mut units: Vec<UnitRecord> = Vec::new();
-        for u in &m.units {
+        let mut units: Vec<UnitRecord> = Vec::with_capacity(new_units);
+        for u in m
+            .units
+            .iter()
+            .filter(|u| !v.attachments.contains_key(&u.id))
+        {
             let uid = &sys[&u.id];
             let mut r = UnitRecord::new(uid.clone(), tenant);
             r.unit_type = UnitType::default();
@@ -1393,12 +1442,16 @@ impl Archive {
                 self.lfc(op, uid, "CHECK_UNIT_SCHEMA"),
                 self.lfc(op, uid, "UNIT_METADATA_STORAGE"),
             ];
-            let doc = json!({
-                "document": r.to_document(),
-                "lifecycle": events,
-                "seda": {"version": m.version.as_str(), "xml": u.xml},
-            });
-            self.put_doc(&unit_key(&self.prefix, uid), &doc)?;
+            packs.push(DocKind::Unit, uid, |out| {
+                pack::member(out, true, "document", &r.to_document())?;
+                pack::member(out, false, "lifecycle", &events)?;
+                pack::member(
+                    out,
+                    false,
+                    "seda",
+                    &json!({"version": m.version.as_str(), "xml": u.xml}),
+                )
+            })?;
             lifecycles.push(Lifecycle {
                 id: uid.clone(),
                 kind: LifecycleKind::Unit,
@@ -1406,13 +1459,77 @@ impl Archive {
             });
             units.push(r);
         }
+        let packs = packs.finish();
+        // The journal: every key about to be written, before the first of them.
+        let mut keys: Vec<String> = Vec::new();
+        for o in m.objects.iter().filter(|o| !o.physical) {
+            keys.push(object_key(&self.prefix, &sys[&o.id]));
+        }
+        keys.extend(packs.iter().map(|(p, _)| p.key.clone()));
+        let journal = Journal {
+            operation: op.to_string(),
+            keys,
+            units: units.iter().map(|u| u.id.clone()).collect(),
+            groups: groups.iter().map(|g| g.id.clone()).collect(),
+            message_identifier: m.message_identifier.clone(),
+        };
+        *stage = "STORAGE_AVAILABILITY_CHECK";
+        write_atomic(
+            jpath,
+            &serde_json::to_vec(&journal).map_err(|e| Error::internal(e.to_string()))?,
+        )?;
+        *written = journal.keys;
+        failpoint("after-journal");
+        // Objects.
+        *stage = "OBJ_STORAGE";
+        let by_uri: BTreeMap<&str, &manifest::MObject> = m
+            .objects
+            .iter()
+            .filter(|o| !o.physical)
+            .filter_map(|o| o.uri.as_deref().map(|u| (u, o)))
+            .collect();
+        let mut stored = 0usize;
+        if !by_uri.is_empty() {
+            let mut reader = SipReader::open(sip, Limits::default())?;
+            reader.for_each_object(|entry, r| {
+                let Some(o) = by_uri.get(entry.name.as_str()) else {
+                    return Ok(());
+                };
+                let fx = v.fixities.get(&o.id).ok_or_else(|| {
+                    Error::internal(format!("no fixity computed for object {}", o.id))
+                })?;
+                self.strategy
+                    .put(&key(&object_key(&self.prefix, &sys[&o.id]))?, r, fx)?;
+                stored += 1;
+                Ok(())
+            })?;
+        }
+        for _ in 0..stored {
+            rec.item("OBJ_STORAGE", Status::Ok, None, None);
+        }
+        failpoint("after-objects");
+        for _ in &groups {
+            rec.item("OG_METADATA_INDEXATION", Status::Ok, None, None);
+        }
+        rec.end_step();
+        rec.begin_step("STP_UNIT_METADATA");
+        // The documents: one write (and one fsync) per pack and offer, each offer checking
+        // the pack's SHA-512.
+        *stage = "UNIT_METADATA_INDEXATION";
+        let mut records = Vec::with_capacity(packs.len());
+        for (p, bytes) in packs {
+            let fx = Fixity::new(DigestAlgorithm::Sha512, &p.digest, p.size)?;
+            self.strategy.put(&key(&p.key)?, &mut &bytes[..], &fx)?;
+            drop(bytes);
+            records.push(p);
+        }
         failpoint("after-documents");
         // The commit point.
         let batch = IndexBatch {
             units,
             object_groups: groups,
         };
-        if let Err(e) = lock(&self.catalog).index(&batch) {
+        if let Err(e) = lock(&self.catalog).index_with_packs(&batch, &records) {
             rec.action(
                 "UNIT_METADATA_INDEXATION",
                 Status::Ko,
@@ -1445,17 +1562,60 @@ impl Archive {
         Ok(lifecycles)
     }
 
-    fn put_doc(&self, k: &str, doc: &Value) -> Result<()> {
-        let bytes = serde_json::to_vec(doc).map_err(|e| Error::internal(e.to_string()))?;
-        let fx = Fixity::of_bytes(DigestAlgorithm::Sha512, &bytes);
-        self.strategy.put(&key(k)?, &mut &bytes[..], &fx)?;
-        Ok(())
-    }
-
     fn read_doc(&self, k: &str) -> Result<Value> {
         let bytes = self.strategy.get_bytes(&key(k)?, None)?;
         serde_json::from_slice(&bytes)
             .map_err(|e| Error::new(ErrorKind::Corrupt, format!("{k}: not JSON: {e}")).with_id(k))
+    }
+
+    /// The stored document (`{"document", "lifecycle", "seda"}`) of unit or group `id`:
+    /// its line of a pack, read by offset and length and checked against the catalog's
+    /// SHA-512, from the first offer whose copy verifies; or, for a unit or group of the
+    /// first layout (no location in the catalog), its own object on the offers.
+    fn read_stored_doc(&self, kind: DocKind, id: &str) -> Result<Value> {
+        let loc = lock(&self.catalog).doc_location(id)?;
+        match loc {
+            Some(l) => self.read_located(&l),
+            None => self.read_doc(&match kind {
+                DocKind::Unit => unit_key(&self.prefix, id),
+                DocKind::ObjectGroup => group_key(&self.prefix, id),
+            }),
+        }
+    }
+
+    fn read_located(&self, l: &DocLocation) -> Result<Value> {
+        let k = key(&l.pack)?;
+        let mut errors = Vec::new();
+        let referent = self.strategy.referent().clone();
+        let others = self
+            .strategy
+            .offers()
+            .iter()
+            .filter(|o| o.id() != referent.id())
+            .cloned();
+        for off in std::iter::once(referent.clone()).chain(others) {
+            match off.get_range_bytes(&k, l.offset, l.length) {
+                Ok(b) if crate::digest::digest_bytes(DigestAlgorithm::Sha512, &b) == l.digest => {
+                    return Ok(pack::parse_line(&l.pack, &b, l.offset)?.doc);
+                }
+                Ok(_) => errors.push(format!(
+                    "{}: the line at byte {} does not match its SHA-512",
+                    off.id(),
+                    l.offset
+                )),
+                Err(e) => errors.push(format!("{}: {}", off.id(), e.message())),
+            }
+        }
+        Err(Error::new(
+            ErrorKind::Integrity,
+            format!(
+                "document {} in pack {}: no offer holds a good copy ({})",
+                l.id,
+                l.pack,
+                errors.join("; ")
+            ),
+        )
+        .with_id(l.id.clone()))
     }
 
     /// Searches the units with Vitam's DSL under the access contract `contract`.
@@ -1618,7 +1778,21 @@ impl Archive {
             .filter(|o| o.event.outcome == "OK" || o.event.outcome == "WARNING")
             .map(|o| o.event.ev_id_proc.as_str())
             .collect();
+        // Lifecycles written twice (e.g. by an interrupted ingest finished twice).
+        for (kind, id, op, n) in lock(&self.logbook).duplicate_lifecycles()? {
+            v.problems.push(format!(
+                "logbook: the {} lifecycle of {id} for operation {op} is written {n} times",
+                match kind {
+                    LifecycleKind::Unit => "unit",
+                    LifecycleKind::ObjectGroup => "object group",
+                }
+            ));
+        }
         let groups = self.all_groups()?;
+        let unit_docs = self.all_unit_docs()?;
+        // Catalog records by id, each checked against its document on the offers.
+        let mut pending_groups: BTreeMap<&str, &ObjectGroupRecord> = BTreeMap::new();
+        let mut pending_units: BTreeMap<String, UnitRecord> = BTreeMap::new();
         for g in &groups {
             v.object_groups += 1;
             for o in &g.objects {
@@ -1636,10 +1810,112 @@ impl Archive {
                     }
                 }
             }
+            if let Some(op) = &g.operation_id
+                && !accepted.contains(op.as_str())
+            {
+                v.problems.push(format!(
+                    "object group {}: operation {op} is not an accepted operation of the logbook",
+                    g.id
+                ));
+            }
+            pending_groups.insert(g.id.as_str(), g);
+        }
+        for doc in &unit_docs {
+            v.units += 1;
+            let rec = UnitRecord::from_document(doc)?;
+            if let Some(op) = &rec.operation_id
+                && !accepted.contains(op.as_str())
+            {
+                v.problems.push(format!(
+                    "unit {}: operation {op} is not an accepted operation of the logbook",
+                    rec.id
+                ));
+            }
+            pending_units.insert(rec.id.clone(), rec);
+        }
+        // Packs: every copy verified against the catalog's SHA-512, then each line the
+        // catalog locates compared with the catalog's record.
+        let packs = lock(&self.catalog).packs(self.tenant())?;
+        v.packs = packs.len() as u64;
+        for p in &packs {
+            let k = key(&p.key)?;
+            let fx = Fixity::new(DigestAlgorithm::Sha512, &p.digest, p.size)?;
+            for off in self.strategy.offers() {
+                if let Err(e) = off.verify(&k, Some(&fx)) {
+                    v.problems.push(format!(
+                        "pack {} on offer {}: {}",
+                        p.key,
+                        off.id(),
+                        e.message()
+                    ));
+                }
+            }
+            let lines = match self
+                .strategy
+                .get_bytes(&k, Some(&fx))
+                .and_then(|b| pack::parse_pack(&p.key, &b))
+            {
+                Ok((_, lines)) => lines,
+                Err(e) => {
+                    v.problems
+                        .push(format!("pack {}: no readable copy: {}", p.key, e.message()));
+                    for l in &p.entries {
+                        pending_units.remove(&l.id);
+                        pending_groups.remove(l.id.as_str());
+                    }
+                    continue;
+                }
+            };
+            let by_offset: BTreeMap<u64, &pack::PackLine> =
+                lines.iter().map(|l| (l.offset, l)).collect();
+            for l in &p.entries {
+                let Some(line) = by_offset
+                    .get(&l.offset)
+                    .filter(|x| x.length == l.length && x.digest == l.digest && x.id == l.id)
+                else {
+                    v.problems.push(format!(
+                        "{} {}: pack {} has no line matching the catalog's location (offset {})",
+                        l.kind.as_str(),
+                        l.id,
+                        p.key,
+                        l.offset
+                    ));
+                    pending_units.remove(&l.id);
+                    pending_groups.remove(l.id.as_str());
+                    continue;
+                };
+                let same = match l.kind {
+                    DocKind::Unit => pending_units.remove(&l.id).map(|rec| {
+                        UnitRecord::from_document(&line.doc["document"]).is_ok_and(|d| d == rec)
+                    }),
+                    DocKind::ObjectGroup => pending_groups.remove(l.id.as_str()).map(|rec| {
+                        ObjectGroupRecord::from_document(&line.doc["document"])
+                            .is_ok_and(|d| d == *rec)
+                    }),
+                };
+                match same {
+                    Some(true) => {}
+                    Some(false) => v.problems.push(format!(
+                        "{} {}: the offers' document (pack {}) differs from the catalog",
+                        if l.kind == DocKind::Unit {
+                            "unit"
+                        } else {
+                            "object group"
+                        },
+                        l.id,
+                        p.key
+                    )),
+                    // Located but no longer in the catalog (eliminated): nothing to compare.
+                    None => {}
+                }
+            }
+        }
+        // The rest: first layout, one object per document.
+        for g in pending_groups.values() {
             self.check_doc_copies(&group_key(&self.prefix, &g.id), &mut v.problems);
             match self.read_doc(&group_key(&self.prefix, &g.id)) {
                 Ok(d) => match ObjectGroupRecord::from_document(&d["document"]) {
-                    Ok(stored) if stored == *g => {}
+                    Ok(stored) if stored == **g => {}
                     _ => v.problems.push(format!(
                         "object group {}: the offers' document differs from the catalog",
                         g.id
@@ -1650,22 +1926,12 @@ impl Archive {
                         .push(format!("object group {}: document: {}", g.id, e.message()))
                 }
             }
-            if let Some(op) = &g.operation_id
-                && !accepted.contains(op.as_str())
-            {
-                v.problems.push(format!(
-                    "object group {}: operation {op} is not an accepted operation of the logbook",
-                    g.id
-                ));
-            }
         }
-        for doc in self.all_unit_docs()? {
-            v.units += 1;
-            let rec = UnitRecord::from_document(&doc)?;
+        for rec in pending_units.values() {
             self.check_doc_copies(&unit_key(&self.prefix, &rec.id), &mut v.problems);
             match self.read_doc(&unit_key(&self.prefix, &rec.id)) {
                 Ok(d) => match UnitRecord::from_document(&d["document"]) {
-                    Ok(stored) if stored == rec => {}
+                    Ok(stored) if stored == *rec => {}
                     _ => v.problems.push(format!(
                         "unit {}: the offers' document differs from the catalog",
                         rec.id
@@ -1674,14 +1940,6 @@ impl Archive {
                 Err(e) => v
                     .problems
                     .push(format!("unit {}: document: {}", rec.id, e.message())),
-            }
-            if let Some(op) = &rec.operation_id
-                && !accepted.contains(op.as_str())
-            {
-                v.problems.push(format!(
-                    "unit {}: operation {op} is not an accepted operation of the logbook",
-                    rec.id
-                ));
             }
         }
         Ok(v)
@@ -1715,11 +1973,23 @@ impl Archive {
     /// from a good one.
     pub fn audit(&self, repair: bool) -> Result<AuditSummary> {
         let mut expected: Vec<(ObjectKey, Fixity)> = Vec::new();
+        // Packs, with the SHA-512 the catalog keeps; documents they hold need no other copy.
+        let mut located: BTreeSet<String> = BTreeSet::new();
+        for p in lock(&self.catalog).packs(self.tenant())? {
+            expected.push((
+                key(&p.key)?,
+                Fixity::new(DigestAlgorithm::Sha512, &p.digest, p.size)?,
+            ));
+            located.extend(p.entries.into_iter().map(|e| e.id));
+        }
         for g in self.all_groups()? {
             for o in &g.objects {
                 if o.storage_key.is_some() {
                     expected.push(Self::fixity_of(o)?);
                 }
+            }
+            if located.contains(&g.id) {
+                continue;
             }
             let k = key(&group_key(&self.prefix, &g.id))?;
             if let Some(f) = self.doc_fixity(&k)? {
@@ -1728,6 +1998,9 @@ impl Archive {
         }
         for d in self.all_unit_docs()? {
             let id = d["#id"].as_str().unwrap_or_default().to_string();
+            if located.contains(&id) {
+                continue;
+            }
             let k = key(&unit_key(&self.prefix, &id))?;
             if let Some(f) = self.doc_fixity(&k)? {
                 expected.push((k, f));
@@ -1789,6 +2062,46 @@ impl Archive {
         let _guard = lock(&self.lock);
         let referent = self.strategy.referent().clone();
         let mut batch = IndexBatch::default();
+        // Packs: each read verified (against the fixity its offer recorded, from the first
+        // offer whose copy verifies), its documents and their locations recomputed.
+        let mut packs_by_op: BTreeMap<String, Vec<PackRecord>> = BTreeMap::new();
+        for meta in referent.list(&pack::packs_prefix(&self.prefix))? {
+            let k = meta.key.as_str();
+            if !k.ends_with(".jsonl") {
+                continue;
+            }
+            let bytes = self.strategy.get_bytes(&meta.key, None)?;
+            let (header, lines) = pack::parse_pack(k, &bytes)?;
+            let op = header["operation"].as_str().unwrap_or_default().to_string();
+            let fx = Fixity::of_bytes(DigestAlgorithm::Sha512, &bytes);
+            let mut rec = PackRecord {
+                key: k.to_string(),
+                tenant: self.tenant(),
+                operation_id: op.clone(),
+                size: fx.size,
+                digest: fx.digest,
+                entries: Vec::with_capacity(lines.len()),
+            };
+            for l in lines {
+                match l.kind {
+                    DocKind::Unit => batch
+                        .units
+                        .push(UnitRecord::from_document(&l.doc["document"])?),
+                    DocKind::ObjectGroup => batch
+                        .object_groups
+                        .push(ObjectGroupRecord::from_document(&l.doc["document"])?),
+                }
+                rec.entries.push(DocLocation {
+                    id: l.id,
+                    kind: l.kind,
+                    pack: k.to_string(),
+                    offset: l.offset,
+                    length: l.length,
+                    digest: l.digest,
+                });
+            }
+            packs_by_op.entry(op).or_default().push(rec);
+        }
         for meta in referent.list(&format!("{}objectgroups/", self.prefix))? {
             let d = self.read_doc(meta.key.as_str())?;
             batch
@@ -1822,11 +2135,16 @@ impl Archive {
                 .units
                 .push(u);
         }
+        for op in packs_by_op.keys() {
+            by_op.entry(op.clone()).or_default();
+        }
         let mut rep = RebuildReport::default();
-        for (_, b) in by_op {
+        for (op, b) in by_op {
             rep.units += b.units.len() as u64;
             rep.object_groups += b.object_groups.len() as u64;
-            fresh.index(&b)?;
+            let packs = packs_by_op.remove(&op).unwrap_or_default();
+            rep.packs += packs.len() as u64;
+            fresh.index_with_packs(&b, &packs)?;
         }
         drop(fresh);
         let mut cat = lock(&self.catalog);
@@ -1912,5 +2230,6 @@ fn from_dry_run(d: &crate::ingest::ValidatedSip) -> Result<Validated> {
         manifest,
         fixities,
         rules,
+        attachments: d.attachments.clone(),
     })
 }

@@ -16,6 +16,9 @@
 //!   sizes of units, object groups and objects;
 //! - `unit_fts`: FTS5 over title, description and keywords, tokenizer
 //!   `unicode61 remove_diacritics 2` (case- and accent-insensitive: `epee` finds `Épée`).
+//! - `pack` and `doc_location`: the metadata packs of each operation on the offers (key,
+//!   size, SHA-512) and, per unit and group document, its pack, offset, length and SHA-512
+//!   ([`Catalog::index_with_packs`], [`Catalog::doc_location`], [`Catalog::packs`]).
 //!
 //! Everything but the documents is derived: [`Catalog::rebuild`] recomputes it from the
 //! stored unit and group documents ([`UnitRecord::from_document`]).
@@ -78,6 +81,8 @@
 
 pub mod contract;
 pub mod dsl;
+mod existing;
+mod packs;
 mod sql;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -91,6 +96,8 @@ use serde_json::{Map, Value, json};
 
 pub use contract::{AccessContract, ContractStatus, RULE_CATEGORIES};
 pub use dsl::SelectQuery;
+pub use existing::CatalogUnits;
+pub use packs::{DocKind, DocLocation, PackRecord};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{Clock, SystemClock};
@@ -782,6 +789,7 @@ impl Catalog {
         conn.pragma_update(None, "cache_size", -32768)
             .map_err(db_err)?;
         conn.execute_batch(SCHEMA).map_err(db_err)?;
+        conn.execute_batch(packs::SCHEMA).map_err(db_err)?;
         let v: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -913,6 +921,8 @@ impl Catalog {
             .map_err(db_err)?;
             tx.execute("DELETE FROM unit WHERE id = ?1", params![id])
                 .map_err(db_err)?;
+            tx.execute("DELETE FROM doc_location WHERE id = ?1", params![id])
+                .map_err(db_err)?;
         }
         tx.commit().map_err(db_err)
     }
@@ -1038,6 +1048,8 @@ impl Catalog {
                 -bytes,
             )?;
             tx.execute("DELETE FROM object_group WHERE rid = ?1", params![rid])
+                .map_err(db_err)?;
+            tx.execute("DELETE FROM doc_location WHERE id = ?1", params![id])
                 .map_err(db_err)?;
         }
         tx.commit().map_err(db_err)

@@ -398,6 +398,61 @@ impl Logbook {
         }
     }
 
+    /// Appends lifecycle batches (units and groups in their own chains), with one write and
+    /// one fsync per chain instead of one per batch.
+    pub fn append_lifecycles(&mut self, lcs: &[Lifecycle]) -> Result<()> {
+        let mut units = Vec::new();
+        let mut groups = Vec::new();
+        for lc in lcs {
+            let v = serde_json::to_value(lc).map_err(|e| Error::internal(e.to_string()))?;
+            match lc.kind {
+                LifecycleKind::Unit => units.push(v),
+                LifecycleKind::ObjectGroup => groups.push(v),
+            }
+        }
+        self.groups.append_all(&groups)?;
+        self.units.append_all(&units)?;
+        Ok(())
+    }
+
+    /// The `(system id, operation)` of every lifecycle batch of `kind` in the logbook, with
+    /// how many times it was written (more than once is a duplicate: see
+    /// [`duplicate_lifecycles`](Self::duplicate_lifecycles)).
+    pub fn lifecycle_batches(
+        &self,
+        kind: LifecycleKind,
+    ) -> Result<BTreeMap<(String, String), u32>> {
+        let chain = match kind {
+            LifecycleKind::Unit => &self.units,
+            LifecycleKind::ObjectGroup => &self.groups,
+        };
+        let mut out: BTreeMap<(String, String), u32> = BTreeMap::new();
+        for e in chain.entries()? {
+            let id = e.entry.get("#id").and_then(Value::as_str).unwrap_or("");
+            let op = e.entry["events"][0]
+                .get("evIdProc")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            *out.entry((id.to_string(), op.to_string())).or_default() += 1;
+        }
+        Ok(out)
+    }
+
+    /// Lifecycle batches written more than once for the same unit or group and operation
+    /// (e.g. by a recovery that did not see they were already there): `(kind, id, operation,
+    /// times)`.
+    pub fn duplicate_lifecycles(&self) -> Result<Vec<(LifecycleKind, String, String, u32)>> {
+        let mut out = Vec::new();
+        for kind in [LifecycleKind::Unit, LifecycleKind::ObjectGroup] {
+            for ((id, op), n) in self.lifecycle_batches(kind)? {
+                if n > 1 {
+                    out.push((kind, id, op, n));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Records an ingest report: lifecycles first, then the operation (the commit point).
     pub fn record_report(
         &mut self,
