@@ -69,7 +69,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Node<'_>> {
         match r.next()? {
             XEvent::Start(s) => {
                 let attrs = if s.has_attrs() {
-                    s.attrs()?.into_iter().map(|a| (a.name, a.value)).collect()
+                    s.attrs()?
+                        .into_iter()
+                        .map(|a| (a.name.into_string(), a.value.into_string()))
+                        .collect()
                 } else {
                     Vec::new()
                 };
