@@ -1,14 +1,21 @@
 //! Safe, streaming XML input shared by the XSD and RelaxNG validators and by the
 //! schema-document reader: namespace resolution, line/column tracking with bounded
 //! memory, refusal of DTDs and entity declarations, depth and text-size limits.
+//!
+//! It runs the crate's `memchr` tokenizer ([`crate::xml::lex`]) over a window of the
+//! input that is refilled in 256 KiB reads, so memory does not grow with the document:
+//! only with the largest tag (capped by [`Limits::max_text`]) and the largest text node
+//! (streamed into the pending text, capped by the same limit). The hot interface,
+//! [`XmlInput::advance`], reports events without allocating: names and attribute values
+//! are borrowed from the window (values are copied only when they contain references or
+//! line ends), namespaces are interned to small integers. [`XmlInput::next`] is an owned
+//! adapter over it for the colder users (schema documents, RelaxNG).
 
-use std::collections::VecDeque;
-use std::io::{BufRead, Read};
+use std::io::Read;
+use std::ops::Range;
 use std::sync::Arc;
 
-use quick_xml::Reader;
-use quick_xml::events::Event;
-
+use crate::xml::lex::{self, Kind, LexErr};
 use crate::{Error, ErrorKind, Result};
 
 /// The XML namespace, bound to the `xml` prefix by definition.
@@ -17,124 +24,27 @@ pub(crate) const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 pub(crate) const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 
+/// Interned id of "no namespace".
+pub(crate) const NS_NONE: u32 = 0;
+/// Interned id of [`XML_NS`].
+pub(crate) const NS_XML: u32 = 1;
+/// Interned id of the `xmlns` pseudo-namespace.
+const NS_XMLNS: u32 = 2;
+/// Interned id of [`XSI_NS`].
+pub(crate) const NS_XSI: u32 = 3;
+
+/// Bytes read from the source at a time.
+const CHUNK: usize = 256 << 10;
+/// A text run without `<` longer than this is delivered in pieces instead of growing
+/// the window.
+const TEXT_PIECE: usize = 64 << 10;
+
 /// Limits applied while reading a document.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     pub max_depth: usize,
     pub max_text: usize,
 }
-
-/// A `BufRead` wrapper that remembers newline offsets not yet queried (so that
-/// line/column can be computed for positions handed out by quick-xml) and refuses
-/// runs of more than `max_run` bytes without a `<` (huge text nodes or tags).
-struct Counting<R> {
-    inner: R,
-    offset: u64,
-    pending: VecDeque<u64>,
-    history: VecDeque<u64>,
-    lines_before: u64,
-    last_nl: Option<u64>,
-    run: usize,
-    max_run: usize,
-    overflow: bool,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        // quick-xml only uses the BufRead interface; keep Read coherent anyway.
-        let n = self.inner.read(buf)?;
-        let copy = buf[..n].to_vec();
-        self.account(&copy);
-        Ok(n)
-    }
-}
-
-impl<R> Counting<R> {
-    fn account(&mut self, bytes: &[u8]) {
-        scan(bytes, self.offset, &mut self.pending, &mut self.run);
-        if self.run > self.max_run {
-            self.overflow = true;
-        }
-        self.offset += bytes.len() as u64;
-    }
-
-    fn line_col(&mut self, off: u64) -> (u64, u64) {
-        while let Some(&nl) = self.pending.front() {
-            if nl < off {
-                self.pending.pop_front();
-                self.lines_before += 1;
-                self.last_nl = Some(nl);
-                self.history.push_back(nl);
-                if self.history.len() > 4096 {
-                    self.history.pop_front();
-                }
-            } else {
-                break;
-            }
-        }
-        match self.last_nl {
-            Some(nl) if off <= nl => {
-                // A position before the last counted newline (error positions can be
-                // reported behind the last event): look back in the recent history.
-                let after = self.history.iter().filter(|&&h| h >= off).count() as u64;
-                let prev = self.history.iter().rev().find(|&&h| h < off).copied();
-                let line = (self.lines_before + 1).saturating_sub(after).max(1);
-                let col = match prev {
-                    Some(p) => off - p,
-                    None => off + 1,
-                };
-                (line, col.max(1))
-            }
-            Some(nl) => (self.lines_before + 1, off - nl),
-            None => (self.lines_before + 1, off + 1),
-        }
-    }
-}
-
-impl<R: BufRead> BufRead for Counting<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        if self.overflow {
-            return Err(std::io::Error::other(LimitMarker(self.max_run)));
-        }
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, amt: usize) {
-        if let Ok(b) = self.inner.fill_buf() {
-            let bytes = &b[..amt.min(b.len())];
-            scan(bytes, self.offset, &mut self.pending, &mut self.run);
-            self.offset += bytes.len() as u64;
-            if self.run > self.max_run {
-                self.overflow = true;
-            }
-        }
-        self.inner.consume(amt);
-    }
-}
-
-fn scan(bytes: &[u8], offset: u64, pending: &mut VecDeque<u64>, run: &mut usize) {
-    // Only the position of the last '<' and the newlines matter.
-    match memchr::memrchr(b'<', bytes) {
-        Some(p) => *run = bytes.len() - p - 1,
-        None => *run += bytes.len(),
-    }
-    for i in memchr::memchr_iter(b'\n', bytes) {
-        pending.push_back(offset + i as u64);
-    }
-}
-
-#[derive(Debug)]
-struct LimitMarker(usize);
-impl std::fmt::Display for LimitMarker {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "a text node or tag is longer than the limit of {} bytes",
-            self.0
-        )
-    }
-}
-impl std::error::Error for LimitMarker {}
 
 /// One attribute of a start tag, with its resolved namespace ("" = none).
 #[derive(Debug, Clone)]
@@ -145,7 +55,7 @@ pub(crate) struct XAttr {
     pub value: String,
 }
 
-/// A simplified XML event.
+/// A simplified, owned XML event (see [`XmlInput::next`]).
 #[derive(Debug)]
 pub(crate) enum XEvent {
     /// A start tag (an empty-element tag is reported as `Start` then `End`).
@@ -164,6 +74,21 @@ pub(crate) enum XEvent {
     Eof,
 }
 
+/// What [`XmlInput::advance`] found; the data is read with the accessors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ev {
+    /// A start tag: [`XmlInput::elem_local`], [`XmlInput::elem_ns`], [`XmlInput::attrs`] …
+    Start,
+    /// Character data: [`XmlInput::text`]. Whitespace-only text before a start tag is
+    /// dropped (it never matters for validation); text before an end tag is always
+    /// delivered. Adjacent text, CDATA and references are delivered together.
+    Text,
+    /// An end tag (also after the `Start` of an empty-element tag).
+    End,
+    /// The end of the document.
+    Eof,
+}
+
 /// A well-formedness, safety or limit problem found while reading.
 #[derive(Debug, Clone)]
 pub(crate) struct ReadProblem {
@@ -173,58 +98,141 @@ pub(crate) struct ReadProblem {
     pub col: u64,
 }
 
-/// Streaming reader producing [`XEvent`]s with resolved namespaces.
-pub(crate) struct XmlInput<R: BufRead> {
-    reader: Reader<Counting<R>>,
-    buf: Vec<u8>,
-    scopes: Vec<Vec<(String, Arc<str>)>>,
-    no_ns: Arc<str>,
-    xml_ns: Arc<str>,
-    xmlns_ns: Arc<str>,
-    pending_end: bool,
+/// Where an attribute value lives: in the window (no reference, no line end) or in
+/// the value arena.
+#[derive(Debug, Clone)]
+enum Val {
+    Buf(Range<usize>),
+    Arena(Range<usize>),
+}
+
+/// An attribute of the current start tag (offsets into the window).
+#[derive(Debug, Clone)]
+struct RawAttr {
+    ns: u32,
+    /// The qualified name, in the window.
+    qname: Range<usize>,
+    /// Length of the prefix (0 = none), without the colon.
+    plen: usize,
+    value: Val,
+}
+
+/// A borrowed attribute of the current start tag.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AttrRef<'a> {
+    /// Interned namespace ([`NS_NONE`] when unprefixed).
+    pub ns_id: u32,
+    /// Namespace URI ("" when unprefixed).
+    pub ns: &'a str,
+    pub local: &'a str,
+    /// The qualified name as written.
+    pub qname: &'a str,
+    /// The normalised value.
+    pub value: &'a str,
+}
+
+/// What was read but not yet reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stash {
+    None,
+    Start,
+    End,
+}
+
+/// Streaming reader with resolved namespaces.
+pub(crate) struct XmlInput<R: Read> {
+    src: R,
+    /// The window, UTF-8 checked once when read: `buf[pos..]` is not consumed yet.
+    buf: String,
+    pos: usize,
+    /// Absolute offset of `buf[0]`.
+    base: u64,
+    /// Bytes read but not yet in the window: a character cut by the end of a read.
+    stage: Vec<u8>,
+    /// Read buffer.
+    raw: Vec<u8>,
+    /// The input is not UTF-8 right after the window.
+    bad_utf8: bool,
+    src_eof: bool,
+    /// Newlines before `buf[nl_done]` are counted in `lines`; the last one is `last_nl`.
+    nl_done: usize,
+    lines: u64,
+    last_nl: Option<u64>,
+    limits: Limits,
     depth: usize,
     seen_root: bool,
     root_closed: bool,
-    limits: Limits,
-    pending_text: String,
-    last_pos: (u64, u64),
-    stash: Option<XEvent>,
+    pending_end: bool,
+    stash: Stash,
+    /// Namespace URIs, interned (see the `NS_*` constants).
+    namespaces: Vec<Arc<str>>,
+    /// In-scope bindings: (prefix range in `prefixes`, namespace id), innermost last.
+    bindings: Vec<(Range<usize>, u32)>,
+    prefixes: String,
+    /// Per open element: lengths of `bindings`, `prefixes` and `names` before it.
+    marks: Vec<(usize, usize, usize)>,
+    /// Qualified names of the open elements, concatenated (end-tag matching).
+    names: Vec<u8>,
+    // The current start tag.
+    elem_ns: u32,
+    elem_qname: Range<usize>,
+    elem_plen: usize,
+    elem_line: u64,
+    elem_col: u64,
+    attrs: Vec<RawAttr>,
+    /// Attribute syntax of the current tag: (qualified name, raw value) ranges.
+    items: Vec<(Range<usize>, Range<usize>)>,
+    arena: String,
+    // Pending character data.
+    text: String,
+    text_delivered: bool,
+    /// Absolute offset of the start of the XML declaration allowed at the start.
+    doc_start: u64,
 }
 
-impl<R: BufRead> XmlInput<R> {
-    /// Wraps a buffered reader.
-    pub fn new(inner: R, limits: Limits) -> Self {
-        let counting = Counting {
-            inner,
-            offset: 0,
-            pending: VecDeque::new(),
-            history: VecDeque::new(),
-            lines_before: 0,
-            last_nl: None,
-            run: 0,
-            max_run: limits.max_text,
-            overflow: false,
-        };
-        let mut reader = Reader::from_reader(counting);
-        let cfg = reader.config_mut();
-        cfg.check_end_names = true;
-        cfg.expand_empty_elements = false;
-        cfg.check_comments = true;
+impl<R: Read> XmlInput<R> {
+    /// Wraps a reader (it is read in large chunks; a `BufRead` adds nothing).
+    pub fn new(src: R, limits: Limits) -> Self {
+        let namespaces: Vec<Arc<str>> = vec![
+            Arc::from(""),
+            Arc::from(XML_NS),
+            Arc::from(XMLNS_NS),
+            Arc::from(XSI_NS),
+        ];
         XmlInput {
-            reader,
-            buf: Vec::new(),
-            scopes: Vec::new(),
-            no_ns: Arc::from(""),
-            xml_ns: Arc::from(XML_NS),
-            xmlns_ns: Arc::from(XMLNS_NS),
-            pending_end: false,
+            src,
+            buf: String::new(),
+            pos: 0,
+            base: 0,
+            stage: Vec::new(),
+            raw: Vec::new(),
+            bad_utf8: false,
+            src_eof: false,
+            nl_done: 0,
+            lines: 0,
+            last_nl: None,
+            limits,
             depth: 0,
             seen_root: false,
             root_closed: false,
-            limits,
-            pending_text: String::new(),
-            last_pos: (1, 1),
-            stash: None,
+            pending_end: false,
+            stash: Stash::None,
+            namespaces,
+            bindings: Vec::new(),
+            prefixes: String::new(),
+            marks: Vec::new(),
+            names: Vec::new(),
+            elem_ns: 0,
+            elem_qname: 0..0,
+            elem_plen: 0,
+            elem_line: 1,
+            elem_col: 1,
+            attrs: Vec::new(),
+            items: Vec::new(),
+            arena: String::new(),
+            text: String::new(),
+            text_delivered: false,
+            doc_start: 0,
         }
     }
 
@@ -234,37 +242,161 @@ impl<R: BufRead> XmlInput<R> {
         self.depth
     }
 
-    /// Resolves a prefix in the current scope (`None` = default namespace).
-    pub fn resolve_prefix(&self, prefix: Option<&str>) -> Option<Arc<str>> {
+    /// A slice of the window (ranges start and end at ASCII delimiters).
+    #[inline]
+    fn s(&self, r: Range<usize>) -> &str {
+        self.buf.get(r).unwrap_or("")
+    }
+
+    /// The namespace URI of an interned id.
+    pub fn ns_str(&self, id: u32) -> &str {
+        self.namespaces.get(id as usize).map(|s| &**s).unwrap_or("")
+    }
+
+    /// The number of interned namespaces (ids are below it).
+    pub fn ns_count(&self) -> usize {
+        self.namespaces.len()
+    }
+
+    fn intern_ns(&mut self, uri: &str) -> u32 {
+        if let Some(i) = self.namespaces.iter().position(|n| **n == *uri) {
+            return i as u32;
+        }
+        self.namespaces.push(Arc::from(uri));
+        (self.namespaces.len() - 1) as u32
+    }
+
+    /// Resolves a prefix in the current scope to an interned id (`None` = default).
+    pub fn resolve_prefix_id(&self, prefix: Option<&str>) -> Option<u32> {
         let p = prefix.unwrap_or("");
         if p == "xml" {
-            return Some(self.xml_ns.clone());
+            return Some(NS_XML);
         }
-        for scope in self.scopes.iter().rev() {
-            for (k, v) in scope.iter().rev() {
-                if k == p {
-                    return Some(v.clone());
-                }
+        for (r, id) in self.bindings.iter().rev() {
+            if &self.prefixes[r.clone()] == p {
+                return Some(*id);
             }
         }
-        if p.is_empty() {
-            Some(self.no_ns.clone())
-        } else {
-            None
-        }
+        if p.is_empty() { Some(NS_NONE) } else { None }
+    }
+
+    /// Resolves a prefix in the current scope (`None` = default namespace).
+    #[allow(dead_code)]
+    pub fn resolve_prefix(&self, prefix: Option<&str>) -> Option<Arc<str>> {
+        self.resolve_prefix_id(prefix)
+            .map(|id| self.namespaces[id as usize].clone())
+    }
+
+    /// Resolves a QName-valued string in the scope of the current element.
+    pub fn resolve_qname<'q>(&self, q: &'q str) -> Option<(&str, &'q str)> {
+        let q = q.trim();
+        let (p, l) = match q.split_once(':') {
+            Some((p, l)) => (Some(p), l),
+            None => (None, q),
+        };
+        self.resolve_prefix_id(p).map(|id| (self.ns_str(id), l))
     }
 
     /// The namespace bindings in scope (innermost last), for QName-valued content.
     pub fn scope_snapshot(&self) -> Vec<(String, String)> {
-        self.scopes
+        self.bindings
             .iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v.to_string()))
+            .map(|(r, id)| {
+                (
+                    self.prefixes[r.clone()].to_string(),
+                    self.ns_str(*id).to_string(),
+                )
+            })
             .collect()
     }
 
+    /// Interned namespace of the current start tag.
+    pub fn elem_ns_id(&self) -> u32 {
+        self.elem_ns
+    }
+
+    /// Namespace URI of the current start tag.
+    pub fn elem_ns(&self) -> &str {
+        self.ns_str(self.elem_ns)
+    }
+
+    /// Local name of the current start tag.
+    pub fn elem_local(&self) -> &str {
+        let r = self.elem_qname.clone();
+        let skip = if self.elem_plen > 0 {
+            self.elem_plen + 1
+        } else {
+            0
+        };
+        self.s(r.start + skip..r.end)
+    }
+
+    /// Line and column of the current start tag's `<`.
+    pub fn elem_pos(&self) -> (u64, u64) {
+        (self.elem_line, self.elem_col)
+    }
+
+    /// Attribute `i` of the current start tag.
+    pub fn attr(&self, i: usize) -> AttrRef<'_> {
+        let a = &self.attrs[i];
+        let qname = self.s(a.qname.clone());
+        let local = if a.plen > 0 {
+            &qname[a.plen + 1..]
+        } else {
+            qname
+        };
+        let value = match &a.value {
+            Val::Buf(r) => self.s(r.clone()),
+            Val::Arena(r) => &self.arena[r.clone()],
+        };
+        AttrRef {
+            ns_id: a.ns,
+            ns: self.ns_str(a.ns),
+            local,
+            qname,
+            value,
+        }
+    }
+
+    /// The attributes of the current start tag.
+    pub fn attrs(&self) -> impl Iterator<Item = AttrRef<'_>> + '_ {
+        (0..self.attrs.len()).map(|i| self.attr(i))
+    }
+
+    /// The pending character data (after [`Ev::Text`]).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Line and column of absolute offset `off` (at or after the last counted newline,
+    /// or close behind it).
+    fn line_col(&mut self, off: u64) -> (u64, u64) {
+        let rel = off.saturating_sub(self.base) as usize;
+        if rel > self.nl_done && rel <= self.buf.len() {
+            self.count_lines(rel);
+        }
+        match self.last_nl {
+            Some(nl) if off > nl => (self.lines + 1, off - nl),
+            Some(_) => (self.lines.max(1), 1),
+            None => (self.lines + 1, off + 1),
+        }
+    }
+
+    /// Counts the newlines of `buf[nl_done..to]`.
+    fn count_lines(&mut self, to: usize) {
+        if to <= self.nl_done {
+            return;
+        }
+        let seg = &self.buf.as_bytes()[self.nl_done..to];
+        if let Some(last) = memchr::memrchr(b'\n', seg) {
+            self.lines += memchr::memchr_iter(b'\n', seg).count() as u64;
+            self.last_nl = Some(self.base + (self.nl_done + last) as u64);
+        }
+        self.nl_done = to;
+    }
+
     fn problem(&mut self, kind: ErrorKind, message: impl Into<String>, off: u64) -> ReadProblem {
-        let (line, col) = self.reader.get_mut().line_col(off);
+        let (line, col) = self.line_col(off);
         ReadProblem {
             kind,
             message: message.into(),
@@ -273,201 +405,312 @@ impl<R: BufRead> XmlInput<R> {
         }
     }
 
-    /// Reads the next event.
+    fn xml_problem(&mut self, message: impl Into<String>, off: u64) -> ReadProblem {
+        self.problem(ErrorKind::Xml, message, off)
+    }
+
+    /// Reads more input into the window (keeping `buf[pos..]`). `Ok(false)` at the end
+    /// of the input.
+    fn fill(&mut self) -> std::result::Result<bool, ReadProblem> {
+        if self.src_eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.count_lines(self.pos);
+            let p = self.pos;
+            self.buf.replace_range(..p, "");
+            self.base += p as u64;
+            self.nl_done -= p;
+            self.pos = 0;
+        }
+        if self.buf.len() > self.limits.max_text.saturating_add(CHUNK) {
+            let max = self.limits.max_text;
+            let off = self.base;
+            return Err(self.problem(
+                ErrorKind::LimitExceeded,
+                format!("a text node or tag is longer than the limit of {max} bytes"),
+                off,
+            ));
+        }
+        let mut raw = std::mem::take(&mut self.raw);
+        raw.clear();
+        raw.append(&mut self.stage);
+        let old = raw.len();
+        raw.resize(old + CHUNK, 0);
+        let n = loop {
+            match self.src.read(&mut raw[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.raw = raw;
+                    let off = self.base + self.buf.len() as u64;
+                    return Err(self.problem(
+                        ErrorKind::Io,
+                        format!("cannot read the document: {e}"),
+                        off,
+                    ));
+                }
+            }
+        };
+        raw.truncate(old + n);
+        if n == 0 {
+            self.src_eof = true;
+        }
+        // Keep a character cut by the end of the read for the next one.
+        let cut = if self.src_eof {
+            raw.len()
+        } else {
+            utf8_cut(&raw)
+        };
+        match std::str::from_utf8(&raw[..cut]) {
+            Ok(text) => self.buf.push_str(text),
+            Err(e) => {
+                let ok = e.valid_up_to();
+                self.buf
+                    .push_str(std::str::from_utf8(&raw[..ok]).unwrap_or_default());
+                self.bad_utf8 = true;
+            }
+        }
+        self.stage.extend_from_slice(&raw[cut..]);
+        self.raw = raw;
+        if self.base == 0 && self.pos == 0 && self.buf.starts_with('\u{FEFF}') {
+            // A UTF-8 byte order mark.
+            self.pos = 3;
+            self.doc_start = 3;
+        }
+        Ok(n > 0)
+    }
+
+    /// The tokenizer needs bytes past the valid window: read more, or fail.
+    fn need_more(&mut self) -> std::result::Result<(), ReadProblem> {
+        if self.bad_utf8 {
+            let off = self.base + self.buf.len() as u64;
+            return Err(self.xml_problem(
+                "malformed XML: the document is not valid UTF-8 (only UTF-8 is supported)",
+                off,
+            ));
+        }
+        self.fill()?;
+        Ok(())
+    }
+
+    /// Owned-event interface (schema documents, RelaxNG, version detection).
     pub fn next(&mut self) -> std::result::Result<XEvent, ReadProblem> {
-        if let Some(ev) = self.stash.take() {
-            return Ok(ev);
+        Ok(match self.advance()? {
+            Ev::Start => XEvent::Start {
+                ns: self.namespaces[self.elem_ns as usize].clone(),
+                local: self.elem_local().to_string(),
+                attrs: self
+                    .attrs()
+                    .map(|a| XAttr {
+                        ns: self.namespaces[a.ns_id as usize].clone(),
+                        local: a.local.to_string(),
+                        prefix: a.qname.split_once(':').map(|(p, _)| p.to_string()),
+                        value: a.value.to_string(),
+                    })
+                    .collect(),
+                line: self.elem_line,
+                col: self.elem_col,
+            },
+            Ev::Text => XEvent::Text(self.text.clone()),
+            Ev::End => XEvent::End,
+            Ev::Eof => XEvent::Eof,
+        })
+    }
+
+    /// Reads the next event.
+    pub fn advance(&mut self) -> std::result::Result<Ev, ReadProblem> {
+        if self.text_delivered {
+            self.text_delivered = false;
+            self.text.clear();
+        }
+        match std::mem::replace(&mut self.stash, Stash::None) {
+            Stash::Start => return Ok(Ev::Start),
+            Stash::End => return Ok(Ev::End),
+            Stash::None => {}
         }
         if self.pending_end {
             self.pending_end = false;
-            self.scopes.pop();
-            self.depth -= 1;
-            if self.depth == 0 {
-                self.root_closed = true;
-            }
-            return Ok(XEvent::End);
+            self.close();
+            return Ok(Ev::End);
         }
         loop {
-            let mut buf = std::mem::take(&mut self.buf);
-            buf.clear();
-            let start = self.reader.buffer_position();
-            let res = match self.reader.read_event_into(&mut buf) {
-                Ok(ev) => self.handle(ev, start),
-                Err(e) => {
-                    let off = self.reader.error_position().max(start);
-                    let msg = e.to_string();
-                    if msg.contains("longer than the limit") {
-                        Err(self.problem(ErrorKind::LimitExceeded, msg, off))
-                    } else {
-                        Err(self.problem(ErrorKind::Xml, format!("malformed XML: {msg}"), off))
-                    }
-                }
-            };
-            self.buf = buf;
-            match res {
-                Ok(Some(ev)) => return Ok(ev),
-                Ok(None) => continue,
-                Err(p) => return Err(p),
-            }
-        }
-    }
-
-    /// Handles one quick-xml event: `Ok(None)` means "nothing to report yet".
-    fn handle(
-        &mut self,
-        ev: Event<'_>,
-        start: u64,
-    ) -> std::result::Result<Option<XEvent>, ReadProblem> {
-        match ev {
-            Event::Text(t) => {
-                let s = t.xml10_content();
-                if self.depth == 0 {
-                    if !s.trim().is_empty() {
-                        return Err(self.problem(
-                            ErrorKind::Xml,
-                            "malformed XML: text outside the root element",
-                            start,
-                        ));
-                    }
-                    return Ok(None);
-                }
-                self.append_text(&s, start)?;
-                Ok(None)
-            }
-            Event::CData(t) => {
-                if self.depth == 0 {
-                    return Err(self.problem(
-                        ErrorKind::Xml,
-                        "malformed XML: CDATA outside the root element",
-                        start,
-                    ));
-                }
-                let s = t.xml10_content();
-                self.append_text(&s, start)?;
-                Ok(None)
-            }
-            Event::GeneralRef(r) => {
-                if self.depth == 0 {
-                    return Err(self.problem(
-                        ErrorKind::Xml,
-                        "malformed XML: entity reference outside the root element",
-                        start,
-                    ));
-                }
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    Ok(None) => {
-                        let name = r.xml10_content().into_owned();
-                        match name.as_str() {
-                            "lt" => "<".into(),
-                            "gt" => ">".into(),
-                            "amp" => "&".into(),
-                            "apos" => "'".into(),
-                            "quot" => "\"".into(),
-                            _ => {
-                                return Err(self.problem(
-                                    ErrorKind::Xml,
-                                    format!(
-                                        "undefined entity reference &{name}; (entities are not supported)"
-                                    ),
-                                    start,
-                                ))
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        return Err(self.problem(
-                            ErrorKind::Xml,
-                            format!("malformed XML: bad character reference: {e}"),
-                            start,
-                        ))
+            let eof = self.src_eof && !self.bad_utf8 && self.stage.is_empty();
+            let pos = self.pos;
+            let avail = self.buf.as_bytes();
+            if pos < avail.len() && avail[pos] != b'<' {
+                // Character data, possibly longer than the window.
+                let end = match memchr::memchr(b'<', &avail[pos..]) {
+                    Some(i) => pos + i,
+                    None if eof => avail.len(),
+                    None if avail.len() - pos > TEXT_PIECE => safe_cut(avail, pos),
+                    None => {
+                        self.need_more()?;
+                        continue;
                     }
                 };
-                self.append_text(&resolved, start)?;
-                Ok(None)
+                self.pos = end;
+                self.char_data(pos, end, false)?;
+                continue;
             }
-            Event::Comment(_) | Event::PI(_) => Ok(None),
-            Event::Decl(d) => {
-                if let Some(Ok(enc)) = d.encoding() {
-                    let enc = enc.to_ascii_lowercase();
-                    if enc != "utf-8" && enc != "utf8" && enc != "us-ascii" && enc != "ascii" {
-                        return Err(self.problem(
-                            ErrorKind::Unsupported,
+            let tok = match lex::next(avail, pos, eof) {
+                Ok(t) => t,
+                Err(LexErr::Incomplete) => {
+                    self.need_more()?;
+                    continue;
+                }
+                Err(LexErr::Bad { at, msg }) => {
+                    if !eof && self.bad_utf8 {
+                        // The tokenizer stopped at the bad byte.
+                        self.need_more()?;
+                    }
+                    let off = self.base + at as u64;
+                    return Err(self.xml_problem(format!("malformed XML: {msg}"), off));
+                }
+            };
+            self.pos = tok.end;
+            let off = self.base + tok.start as u64;
+            match tok.kind {
+                Kind::Text => {
+                    self.char_data(tok.start, tok.end, false)?;
+                }
+                Kind::CData => {
+                    if self.depth == 0 {
+                        return Err(
+                            self.xml_problem("malformed XML: CDATA outside the root element", off)
+                        );
+                    }
+                    self.char_data(tok.a, tok.b, true)?;
+                }
+                Kind::Comment => {}
+                Kind::Pi => {
+                    let content = &self.buf[tok.a..tok.b];
+                    let target = content.split([' ', '\t', '\n', '\r']).next().unwrap_or("");
+                    if target.eq_ignore_ascii_case("xml")
+                        || !is_xml_name(target)
+                        || target.contains(':')
+                    {
+                        let t = target.to_string();
+                        return Err(self.xml_problem(
                             format!(
-                                "unsupported document encoding '{enc}' (only UTF-8 is supported)"
+                                "malformed XML: '{t}' is not a valid processing-instruction target"
                             ),
-                            start,
+                            off,
                         ));
                     }
                 }
-                Ok(None)
-            }
-            Event::DocType(_) => Err(self.problem(
-                ErrorKind::Unsafe,
-                "document type declarations (DTD) are refused: no DTD is read, no entity is expanded",
-                start,
-            )),
-            Event::Start(_) | Event::Empty(_) if self.root_closed => Err(self.problem(
-                ErrorKind::Xml,
-                "malformed XML: more than one root element",
-                start,
-            )),
-            Event::Start(s) => self.start_event(&s, start, false),
-            Event::Empty(s) => self.start_event(&s, start, true),
-            Event::End(_) => {
-                let end = self.end(start);
-                if self.pending_text.is_empty() {
-                    return Ok(Some(end));
+                Kind::Decl => {
+                    if off != self.doc_start {
+                        return Err(self.xml_problem(
+                            "malformed XML: the XML declaration is only allowed at the very start of the document",
+                            off,
+                        ));
+                    }
+                    let decl = self.s(tok.a..tok.b).to_string();
+                    match check_decl(&decl) {
+                        Err(why) => {
+                            return Err(
+                                self.xml_problem(format!("malformed XML declaration: {why}"), off)
+                            );
+                        }
+                        Ok(Some(enc)) => {
+                            let enc = enc.to_ascii_lowercase();
+                            if enc != "utf-8"
+                                && enc != "utf8"
+                                && enc != "us-ascii"
+                                && enc != "ascii"
+                            {
+                                return Err(self.problem(
+                                    ErrorKind::Unsupported,
+                                    format!(
+                                        "unsupported document encoding '{enc}' (only UTF-8 is supported)"
+                                    ),
+                                    off,
+                                ));
+                            }
+                        }
+                        Ok(None) => {}
+                    }
                 }
-                let text = std::mem::take(&mut self.pending_text);
-                self.stash = Some(end);
-                Ok(Some(XEvent::Text(text)))
-            }
-            Event::Eof => {
-                if self.depth > 0 {
+                Kind::DocType => {
                     return Err(self.problem(
-                        ErrorKind::Xml,
-                        "malformed XML: unexpected end of document (unclosed elements)",
-                        start,
+                        ErrorKind::Unsafe,
+                        "document type declarations (DTD) are refused: no DTD is read, no entity is expanded",
+                        off,
                     ));
                 }
-                if !self.seen_root {
-                    return Err(self.problem(
-                        ErrorKind::Xml,
-                        "malformed XML: the document has no root element",
-                        start,
-                    ));
+                Kind::Start | Kind::Empty => {
+                    if self.root_closed {
+                        return Err(
+                            self.xml_problem("malformed XML: more than one root element", off)
+                        );
+                    }
+                    self.start_tag(tok.start, tok.a, tok.b)?;
+                    if tok.kind == Kind::Empty {
+                        self.pending_end = true;
+                    }
+                    if !self.text.is_empty() {
+                        if self
+                            .text
+                            .bytes()
+                            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                        {
+                            self.text.clear();
+                        } else {
+                            self.stash = Stash::Start;
+                            self.text_delivered = true;
+                            return Ok(Ev::Text);
+                        }
+                    }
+                    return Ok(Ev::Start);
                 }
-                Ok(Some(XEvent::Eof))
+                Kind::End => {
+                    self.end_tag(tok.start, tok.a)?;
+                    self.close();
+                    if !self.text.is_empty() {
+                        self.stash = Stash::End;
+                        self.text_delivered = true;
+                        return Ok(Ev::Text);
+                    }
+                    return Ok(Ev::End);
+                }
+                Kind::Eof => {
+                    if self.depth > 0 {
+                        return Err(self.xml_problem(
+                            "malformed XML: unexpected end of document (unclosed elements)",
+                            off,
+                        ));
+                    }
+                    if !self.seen_root {
+                        return Err(self
+                            .xml_problem("malformed XML: the document has no root element", off));
+                    }
+                    return Ok(Ev::Eof);
+                }
             }
         }
     }
 
-    /// A start tag: whitespace-only text before it is dropped (it never matters for
-    /// validation), other text is delivered first.
-    fn start_event(
+    /// Character data `buf[from..to]` (CDATA content with `cdata`).
+    fn char_data(
         &mut self,
-        s: &quick_xml::events::BytesStart<'_>,
-        off: u64,
-        empty: bool,
-    ) -> std::result::Result<Option<XEvent>, ReadProblem> {
-        let ev = self.start(s, off, empty)?;
-        if self.pending_text.is_empty() {
-            return Ok(Some(ev));
+        from: usize,
+        to: usize,
+        cdata: bool,
+    ) -> std::result::Result<(), ReadProblem> {
+        let off = self.base + from as u64;
+        let raw = &self.buf[from..to];
+        if self.depth == 0 {
+            if cdata
+                || !raw
+                    .bytes()
+                    .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            {
+                return Err(self.xml_problem("malformed XML: text outside the root element", off));
+            }
+            return Ok(());
         }
-        let text = std::mem::take(&mut self.pending_text);
-        if text
-            .bytes()
-            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-        {
-            return Ok(Some(ev));
-        }
-        self.stash = Some(ev);
-        Ok(Some(XEvent::Text(text)))
-    }
-
-    fn append_text(&mut self, s: &str, off: u64) -> std::result::Result<(), ReadProblem> {
-        if self.pending_text.len() + s.len() > self.limits.max_text {
+        if self.text.len() + raw.len() > self.limits.max_text {
             let max = self.limits.max_text;
             return Err(self.problem(
                 ErrorKind::LimitExceeded,
@@ -475,21 +718,42 @@ impl<R: BufRead> XmlInput<R> {
                 off,
             ));
         }
-        self.pending_text.push_str(s);
-        Ok(())
+        if cdata {
+            if raw.contains('\r') {
+                let s = raw.replace("\r\n", "\n").replace('\r', "\n");
+                self.text.push_str(&s);
+            } else {
+                self.text.push_str(raw);
+            }
+            return Ok(());
+        }
+        if let Some(i) = memchr::memmem::find(raw.as_bytes(), b"]]>") {
+            let bad = self.base + (from + i) as u64;
+            return Err(self.xml_problem("malformed XML: ']]>' is not allowed in text", bad));
+        }
+        match lex::unescape(raw, false) {
+            Ok(s) => {
+                self.text.push_str(&s);
+                Ok(())
+            }
+            Err((at, msg)) => {
+                let bad = self.base + (from + at) as u64;
+                Err(self.xml_problem(format!("malformed XML: {msg}"), bad))
+            }
+        }
     }
-}
 
-// The stash lives outside the main struct definition for readability.
-impl<R: BufRead> XmlInput<R> {
-    fn start(
+    /// A start tag at `start`, name `start+1..a`, attributes `a..b`.
+    fn start_tag(
         &mut self,
-        s: &quick_xml::events::BytesStart<'_>,
-        off: u64,
-        empty: bool,
-    ) -> std::result::Result<XEvent, ReadProblem> {
-        let (line, col) = self.reader.get_mut().line_col(off);
-        self.last_pos = (line, col);
+        start: usize,
+        a: usize,
+        b: usize,
+    ) -> std::result::Result<(), ReadProblem> {
+        let off = self.base + start as u64;
+        let (line, col) = self.line_col(off);
+        self.elem_line = line;
+        self.elem_col = col;
         if self.depth >= self.limits.max_depth {
             let max = self.limits.max_depth;
             return Err(self.problem(
@@ -499,129 +763,325 @@ impl<R: BufRead> XmlInput<R> {
             ));
         }
         self.seen_root = true;
-        let mut decls = Vec::new();
-        let mut raw = Vec::new();
-        for a in s.attributes() {
-            let a = match a {
-                Ok(a) => a,
-                Err(e) => {
-                    return Err(self.problem(
-                        ErrorKind::Xml,
-                        format!("malformed XML: bad attribute: {e}"),
-                        off,
+        self.marks
+            .push((self.bindings.len(), self.prefixes.len(), self.names.len()));
+        self.depth += 1;
+        self.attrs.clear();
+        self.arena.clear();
+        let region = &self.buf[a..b];
+        // First the syntax, as ranges of the window (the window is not borrowed while
+        // namespaces are interned below).
+        let mut items = std::mem::take(&mut self.items);
+        items.clear();
+        for item in lex::attrs(region) {
+            match item {
+                Ok((qname, raw)) => {
+                    let q = a + (qname.as_ptr() as usize - region.as_ptr() as usize);
+                    let v = a + (raw.as_ptr() as usize - region.as_ptr() as usize);
+                    items.push((q..q + qname.len(), v..v + raw.len()));
+                }
+                Err((at, msg)) => {
+                    self.items = items;
+                    let o = self.base + (a + at) as u64;
+                    return Err(self.xml_problem(format!("malformed XML: {msg}"), o));
+                }
+            }
+        }
+        let mut prefixed = false;
+        for (qr, vr) in items.iter().cloned() {
+            let value = match lex::unescape(self.s(vr.clone()), true) {
+                Ok(std::borrow::Cow::Borrowed(_)) => Val::Buf(vr.clone()),
+                Ok(std::borrow::Cow::Owned(s)) => {
+                    let at = self.arena.len();
+                    self.arena.push_str(&s);
+                    Val::Arena(at..self.arena.len())
+                }
+                Err((at, msg)) => {
+                    self.items = items;
+                    let q = self.s(qr).to_string();
+                    let o = self.base + (vr.start + at) as u64;
+                    return Err(self.xml_problem(
+                        format!("malformed XML: bad value of attribute '{q}': {msg}"),
+                        o,
                     ));
                 }
             };
-            let qname: String = AsRef::<str>::as_ref(&a.key).to_string();
-            let value = match a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
-                Ok(v) => v.into_owned(),
-                Err(e) => {
-                    return Err(self.problem(
-                        ErrorKind::Xml,
-                        format!("malformed XML: bad value of attribute '{qname}': {e}"),
-                        off,
-                    ));
-                }
-            };
-            if qname == "xmlns" {
-                decls.push((String::new(), Arc::from(value.as_str())));
-            } else if let Some(p) = qname.strip_prefix("xmlns:") {
-                if value.is_empty() {
-                    return Err(self.problem(
-                        ErrorKind::Xml,
+            let qname = self.s(qr.clone());
+            if !is_qname(qname) {
+                let q = qname.to_string();
+                self.items = items;
+                return Err(self.xml_problem(
+                    format!("malformed XML: '{q}' is not a valid attribute name"),
+                    off,
+                ));
+            }
+            if qname == "xmlns" || qname.starts_with("xmlns:") {
+                let p = qname.strip_prefix("xmlns:").unwrap_or("").to_string();
+                let v = match &value {
+                    Val::Buf(r) => self.s(r.clone()).to_string(),
+                    Val::Arena(r) => self.arena[r.clone()].to_string(),
+                };
+                if qr.len() > 5 && v.is_empty() {
+                    self.items = items;
+                    return Err(self.xml_problem(
                         format!("namespace error: prefix '{p}' bound to an empty namespace"),
                         off,
                     ));
                 }
-                decls.push((p.to_string(), Arc::from(value.as_str())));
-            } else {
-                raw.push((qname, value));
+                let id = self.intern_ns(&v);
+                let ps = self.prefixes.len();
+                self.prefixes.push_str(&p);
+                self.bindings.push((ps..self.prefixes.len(), id));
+                continue;
             }
-        }
-        self.scopes.push(decls);
-        self.depth += 1;
-        let qn = s.name();
-        let name: &str = qn.as_ref();
-        let (ns, local) = match self.split(name, true) {
-            Some(x) => x,
-            None => {
-                return Err(self.problem(
-                    ErrorKind::Xml,
-                    format!("namespace error: undeclared prefix in element name '{name}'"),
-                    off,
-                ));
-            }
-        };
-        let mut attrs = Vec::with_capacity(raw.len());
-        for (qname, value) in raw {
-            let (ans, alocal) = match self.split(&qname, false) {
-                Some(x) => x,
-                None => {
-                    return Err(self.problem(
-                        ErrorKind::Xml,
-                        format!("namespace error: undeclared prefix in attribute name '{qname}'"),
-                        off,
-                    ));
-                }
-            };
-            if attrs
-                .iter()
-                .any(|a: &XAttr| a.ns == ans && a.local == alocal)
-            {
-                return Err(self.problem(
-                    ErrorKind::Xml,
-                    format!("malformed XML: attribute '{qname}' is repeated"),
-                    off,
-                ));
-            }
-            let prefix = qname.split_once(':').map(|(p, _)| p.to_string());
-            attrs.push(XAttr {
-                ns: ans,
-                local: alocal,
-                prefix,
+            let plen = memchr::memchr(b':', qname.as_bytes()).unwrap_or(0);
+            prefixed |= plen > 0;
+            self.attrs.push(RawAttr {
+                ns: NS_NONE,
+                qname: qr,
+                plen,
                 value,
             });
         }
-        if empty {
-            self.pending_end = true;
+        self.items = items;
+        // The element name.
+        let qname = &self.buf[start + 1..a];
+        if !is_qname(qname) {
+            let q = qname.to_string();
+            return Err(self.xml_problem(
+                format!("malformed XML: '{q}' is not a valid element name"),
+                off,
+            ));
         }
-        Ok(XEvent::Start {
-            ns,
-            local,
-            attrs,
-            line,
-            col,
-        })
+        let (plen, ns) = match memchr::memchr(b':', qname.as_bytes()) {
+            Some(i) => (i, self.resolve_prefix_id(Some(&qname[..i]))),
+            None => (0, self.resolve_prefix_id(None)),
+        };
+        let Some(ns) = ns else {
+            let q = qname.to_string();
+            return Err(self.xml_problem(
+                format!("namespace error: undeclared prefix in element name '{q}'"),
+                off,
+            ));
+        };
+        self.elem_ns = ns;
+        self.elem_qname = start + 1..a;
+        self.elem_plen = plen;
+        self.names
+            .extend_from_slice(&self.buf.as_bytes()[start + 1..a]);
+        if prefixed {
+            for i in 0..self.attrs.len() {
+                let plen = self.attrs[i].plen;
+                if plen == 0 {
+                    continue;
+                }
+                let r = self.attrs[i].qname.clone();
+                let p = &self.buf[r.start..r.start + plen];
+                let id = if p == "xmlns" {
+                    Some(NS_XMLNS)
+                } else {
+                    self.resolve_prefix_id(Some(p))
+                };
+                match id {
+                    Some(id) => self.attrs[i].ns = id,
+                    None => {
+                        let q = self.s(r).to_string();
+                        return Err(self.xml_problem(
+                            format!("namespace error: undeclared prefix in attribute name '{q}'"),
+                            off,
+                        ));
+                    }
+                }
+            }
+        }
+        let n = self.attrs.len();
+        if n > 1 {
+            for i in 1..n {
+                for j in 0..i {
+                    let (x, y) = (self.attr(i), self.attr(j));
+                    if x.ns_id == y.ns_id && x.local == y.local {
+                        let q = x.qname.to_string();
+                        return Err(self.xml_problem(
+                            format!("malformed XML: attribute '{q}' is repeated"),
+                            off,
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
-    fn end(&mut self, off: u64) -> XEvent {
-        let (line, col) = self.reader.get_mut().line_col(off);
-        self.last_pos = (line, col);
-        self.scopes.pop();
+    /// An end tag at `start`, name `start+2..a`: it must close the innermost element.
+    fn end_tag(&mut self, start: usize, a: usize) -> std::result::Result<(), ReadProblem> {
+        let off = self.base + start as u64;
+        let Some(&(_, _, from)) = self.marks.last() else {
+            let name = self.buf[start + 2..a].to_string();
+            return Err(self.xml_problem(
+                format!("malformed XML: end tag </{name}> without a matching start tag"),
+                off,
+            ));
+        };
+        let open = &self.names[from..];
+        let name = &self.buf.as_bytes()[start + 2..a];
+        if !lex::bytes_eq(open, name) {
+            let msg = format!(
+                "malformed XML: expected </{}>, found </{}>",
+                String::from_utf8_lossy(open),
+                String::from_utf8_lossy(name)
+            );
+            return Err(self.xml_problem(msg, off));
+        }
+        Ok(())
+    }
+
+    /// Closes the innermost element.
+    fn close(&mut self) {
+        if let Some((b, p, n)) = self.marks.pop() {
+            self.bindings.truncate(b);
+            self.prefixes.truncate(p);
+            self.names.truncate(n);
+        }
         self.depth = self.depth.saturating_sub(1);
         if self.depth == 0 {
             self.root_closed = true;
         }
-        XEvent::End
     }
+}
 
-    fn split(&self, qname: &str, use_default: bool) -> Option<(Arc<str>, String)> {
-        match qname.split_once(':') {
-            Some((p, l)) => {
-                if p == "xmlns" {
-                    return Some((self.xmlns_ns.clone(), l.to_string()));
-                }
-                self.resolve_prefix(Some(p)).map(|ns| (ns, l.to_string()))
-            }
-            None => {
-                if use_default {
-                    self.resolve_prefix(None).map(|ns| (ns, qname.to_string()))
-                } else {
-                    Some((self.no_ns.clone(), qname.to_string()))
-                }
-            }
+/// The length of `b` without a UTF-8 sequence cut by its end.
+fn utf8_cut(b: &[u8]) -> usize {
+    let n = b.len();
+    for k in 1..=n.min(4) {
+        let c = b[n - k];
+        if c & 0xC0 != 0x80 {
+            let need = match c {
+                0x00..=0x7F => 1,
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            };
+            return if need > k { n - k } else { n };
         }
     }
+    n
+}
+
+/// Where to cut a long run of character data `avail[pos..]` (no `<` in it) so that the
+/// piece does not end inside a reference or between `\r` and `\n`.
+fn safe_cut(avail: &[u8], pos: usize) -> usize {
+    let mut cut = avail.len();
+    if let Some(amp) = memchr::memrchr(b'&', &avail[pos..cut]) {
+        let amp = pos + amp;
+        if memchr::memchr(b';', &avail[amp..cut]).is_none() {
+            cut = amp;
+        }
+    }
+    if cut > pos + 1 && avail[cut - 1] == b'\r' {
+        cut -= 1;
+    }
+    cut.max(pos + 1)
+}
+
+/// ASCII name characters: 1 = may follow, 2 = may start (or follow) a name.
+const NAME_ASCII: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_alphabetic() || b == b'_' || b == b':' {
+            2
+        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
+            1
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
+/// Whether `s` is an XML `Name` (colons allowed).
+#[inline]
+fn is_xml_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    if !s.is_ascii() {
+        return super::types::is_name(s, true);
+    }
+    NAME_ASCII[first as usize] == 2 && b[1..].iter().all(|&c| NAME_ASCII[c as usize] != 0)
+}
+
+/// Whether `s` is a name allowed by XML Namespaces (`NCName` or `NCName:NCName`).
+#[inline]
+fn is_qname(s: &str) -> bool {
+    if !is_xml_name(s) {
+        return false;
+    }
+    match memchr::memchr(b':', s.as_bytes()) {
+        None => true,
+        Some(i) => {
+            i > 0
+                && i + 1 < s.len()
+                && memchr::memchr(b':', &s.as_bytes()[i + 1..]).is_none()
+                && !s[i + 1..].starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
+        }
+    }
+}
+
+/// Checks the content of an XML declaration (`xml version="1.0" encoding="…"
+/// standalone="…"`, as libxml2 reads it) and returns its encoding, if declared.
+fn check_decl(decl: &str) -> std::result::Result<Option<&str>, &'static str> {
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let rest = decl.strip_prefix("xml").ok_or("'xml' expected")?;
+    // One pseudo-attribute: blank, name, '=', quoted value.
+    fn pseudo<'d>(
+        rest: &'d str,
+        name: &str,
+        ws: &dyn Fn(char) -> bool,
+    ) -> Option<(&'d str, &'d str)> {
+        let t = rest.trim_start_matches(ws);
+        if t.len() == rest.len() {
+            return None;
+        }
+        let t = t.strip_prefix(name)?.trim_start_matches(ws);
+        let t = t.strip_prefix('=')?.trim_start_matches(ws);
+        let q = t.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let t = &t[1..];
+        let e = t.find(q)?;
+        Some((&t[..e], &t[e + 1..]))
+    }
+    let (version, mut rest) = pseudo(rest, "version", &ws).ok_or("'version' expected")?;
+    let (major, minor) = version.split_once('.').ok_or("malformed version")?;
+    if major.is_empty()
+        || !major.bytes().all(|c| c.is_ascii_digit())
+        || !minor.bytes().all(|c| c.is_ascii_digit())
+    {
+        return Err("malformed version");
+    }
+    let mut encoding = None;
+    if let Some((e, r)) = pseudo(rest, "encoding", &ws) {
+        let ok = e.starts_with(|c: char| c.is_ascii_alphabetic())
+            && e.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'));
+        if !ok {
+            return Err("malformed encoding name");
+        }
+        encoding = Some(e);
+        rest = r;
+    }
+    if let Some((v, r)) = pseudo(rest, "standalone", &ws) {
+        if v != "yes" && v != "no" {
+            return Err("standalone must be 'yes' or 'no'");
+        }
+        rest = r;
+    }
+    if !rest.trim_start_matches(ws).is_empty() {
+        return Err("unexpected content (only version, encoding and standalone are allowed)");
+    }
+    Ok(encoding)
 }
 
 /// Resolves a QName-valued string against a namespace snapshot.
@@ -663,4 +1123,126 @@ pub(crate) fn read_all<R: Read>(mut r: R, max: u64) -> Result<Vec<u8>> {
         ));
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(doc: &[u8], chunk: usize) -> std::result::Result<Vec<String>, ReadProblem> {
+        struct Slow<'a>(&'a [u8], usize);
+        impl Read for Slow<'_> {
+            fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(b.len()).min(self.1);
+                b[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut x = XmlInput::new(
+            Slow(doc, chunk),
+            Limits {
+                max_depth: 100,
+                max_text: 1 << 20,
+            },
+        );
+        let mut v = vec![];
+        loop {
+            match x.next()? {
+                XEvent::Start {
+                    ns,
+                    local,
+                    attrs,
+                    line,
+                    col,
+                } => {
+                    let a: Vec<String> = attrs
+                        .iter()
+                        .map(|a| format!("{{{}}}{}={}", a.ns, a.local, a.value))
+                        .collect();
+                    v.push(format!("S {{{ns}}}{local} {} {line}:{col}", a.join(",")));
+                }
+                XEvent::Text(t) => v.push(format!("T {t}")),
+                XEvent::End => v.push("E".into()),
+                XEvent::Eof => return Ok(v),
+            }
+        }
+    }
+
+    #[test]
+    fn events_do_not_depend_on_the_read_size() {
+        let doc = "\u{FEFF}<?xml version='1.0' encoding='UTF-8'?>\n<!-- c -->\n<r xmlns='urn:a' xmlns:p='urn:p'>\n  <p:x p:k='1&amp;2' k='a\tb'>caf\u{e9} &lt;<![CDATA[x]]>y</p:x>\r\n  <e/>\n  <y>é&#233;</y> </r>\n";
+        let want = events(doc.as_bytes(), 1 << 20).unwrap();
+        assert_eq!(
+            want,
+            vec![
+                "S {urn:a}r  3:1",
+                "S {urn:p}x {urn:p}k=1&2,{}k=a b 4:3",
+                "T café <xy",
+                "E",
+                "S {urn:a}e  5:3",
+                "E",
+                "S {urn:a}y  6:3",
+                "T éé",
+                "E",
+                "T  ",
+                "E"
+            ]
+        );
+        for n in [1, 2, 3, 7, 64] {
+            assert_eq!(events(doc.as_bytes(), n).unwrap(), want, "read size {n}");
+        }
+    }
+
+    #[test]
+    fn well_formedness_errors() {
+        for bad in [
+            &b"<a></b>"[..],
+            b"<a><b></a>",
+            b"<a x='1' x='2'/>",
+            b"<a xmlns:p='u' xmlns:q='u' p:x='1' q:x='2'/>",
+            b"<a/><b/>",
+            b"text<a/>",
+            b"<p:a/>",
+            b"<a>&foo;</a>",
+            b"<a>\xff</a>",
+            b"<a>caf\xc3</a>",
+            b"<a/>\n<?xml version='1.0'?>",
+            b"<?xml version='1.0' encoding='latin1'?><a/>",
+            b"",
+            b"<a>",
+        ] {
+            for n in [1, 5, 1 << 20] {
+                assert!(
+                    events(bad, n).is_err(),
+                    "{} ({n})",
+                    String::from_utf8_lossy(bad)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn long_text_is_streamed_and_capped() {
+        let mut doc = b"<a>".to_vec();
+        doc.extend(std::iter::repeat_n(b'x', 300_000));
+        doc.extend(b"&amp;</a>");
+        let ev = events(&doc, 1 << 20).unwrap();
+        assert_eq!(ev[1].len(), 2 + 300_001);
+        let mut x = XmlInput::new(
+            doc.as_slice(),
+            Limits {
+                max_depth: 10,
+                max_text: 100_000,
+            },
+        );
+        let e = loop {
+            match x.next() {
+                Ok(XEvent::Eof) => panic!("no limit"),
+                Ok(_) => {}
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(e.kind, ErrorKind::LimitExceeded);
+    }
 }

@@ -15,35 +15,49 @@ pub(crate) enum Ws {
     Collapse,
 }
 
-/// Applies a whitespace facet.
+/// Applies a whitespace facet (borrowing when the value is already normalised).
 pub(crate) fn normalize(v: &str, ws: Ws) -> std::borrow::Cow<'_, str> {
     match ws {
         Ws::Preserve => v.into(),
         Ws::Replace => {
-            if v.contains(['\t', '\n', '\r']) {
+            if v.bytes().any(|c| matches!(c, b'\t' | b'\n' | b'\r')) {
                 v.replace(['\t', '\n', '\r'], " ").into()
             } else {
                 v.into()
             }
         }
         Ws::Collapse => {
-            let b = v.as_bytes();
-            let needs = b.first() == Some(&b' ')
-                || b.last() == Some(&b' ')
-                || b.iter()
-                    .zip(b.iter().skip(1).chain(std::iter::once(&b'x')))
-                    .any(|(c, n)| matches!(c, b'\t' | b'\n' | b'\r') || (*c == b' ' && *n == b' '));
-            if needs {
+            if is_collapsed(v.as_bytes()) {
+                v.into()
+            } else {
                 v.split(is_ws)
                     .filter(|s| !s.is_empty())
                     .collect::<Vec<_>>()
                     .join(" ")
                     .into()
-            } else {
-                v.into()
             }
         }
     }
+}
+
+/// Whether `b` has no leading, trailing or doubled space and no tab or line end.
+#[inline]
+fn is_collapsed(b: &[u8]) -> bool {
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return false;
+    }
+    let mut prev_space = false;
+    for &c in b {
+        if c <= b' ' {
+            if c == b'\t' || c == b'\n' || c == b'\r' || (c == b' ' && prev_space) {
+                return false;
+            }
+            prev_space = c == b' ';
+        } else {
+            prev_space = false;
+        }
+    }
+    true
 }
 
 fn is_ws(c: char) -> bool {
@@ -894,16 +908,29 @@ fn is_datetime(v: &str) -> bool {
     }
 }
 
-fn b64(c: u8) -> i32 {
-    match c {
-        b'A'..=b'Z' => (c - b'A') as i32,
-        b'a'..=b'z' => (c - b'a') as i32 + 26,
-        b'0'..=b'9' => (c - b'0') as i32 + 52,
-        b'+' => 62,
-        b'/' => 63,
-        b'=' => 64,
-        _ => -1,
+/// Base64 digit values: 0–63, 64 for `=`, -1 for other characters.
+const B64: [i8; 256] = {
+    let mut t = [-1i8; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as i8;
+        t[b'a' as usize + i] = i as i8 + 26;
+        i += 1;
     }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = d as i8 + 52;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'=' as usize] = 64;
+    t
+};
+
+#[inline]
+fn b64(c: u8) -> i32 {
+    B64[c as usize] as i32
 }
 
 /// base64Binary as libxml2 checks it (RFC 2045 decoding rules: characters outside

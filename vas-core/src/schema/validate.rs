@@ -1,11 +1,19 @@
 //! Streaming XSD instance validation.
+//!
+//! The hot path allocates nothing per element once warmed up: element names are
+//! looked up once per start tag as interned ids ([`super::xsd::NameIndex`]) and the
+//! content-model automata compare integers; the element path is one string that grows
+//! and shrinks with the open elements; automaton states and text buffers are pooled per
+//! depth; simple-type checks run on borrowed text.
 
 use std::collections::HashMap;
-use std::io::BufRead;
+use std::io::Read;
 
-use super::input::{Limits, XAttr, XEvent, XML_NS, XSI_NS, XmlInput, resolve_qname_in};
+use super::input::{AttrRef, Ev, Limits, NS_XML, NS_XSI, XmlInput};
 use super::types::{self, ValueInfo};
-use super::xsd::{Compiled, Content, ElemId, IcKind, Leaf, Model, Process, TypeDef, Wildcard};
+use super::xsd::{
+    Compiled, Content, ElemId, FxBuild, IcKind, Leaf, Model, Process, TypeDef, Wildcard,
+};
 use super::{Finding, FindingKind, Report, ValidationOptions};
 
 /// Automaton state of one open element.
@@ -15,41 +23,29 @@ enum State {
     None,
 }
 
-enum FrameKind {
+enum FrameKind<'a> {
     Typed {
         ty: usize,
         state: State,
-        text: Option<String>,
+        /// Whether the element's text is collected (simple content).
+        text: bool,
         nil: bool,
         text_reported: bool,
         failed: bool,
         has_children: bool,
-        fixed: Option<String>,
+        fixed: Option<&'a str>,
     },
     Lax,
     Skip,
 }
 
-/// Path segment of an open element: its local name and `id` attribute, if any.
-struct Seg {
-    local: String,
-    id: Option<String>,
-}
-
-impl std::fmt::Display for Seg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.id {
-            Some(id) => write!(f, "{}[@id='{id}']", self.local),
-            None => f.write_str(&self.local),
-        }
-    }
-}
-
-struct Frame {
-    seg: Seg,
+struct Frame<'a> {
+    /// `path[seg_start..seg_end]` is `/local` or `/local[@id='…']`.
+    seg_start: usize,
+    seg_end: usize,
     line: u64,
     col: u64,
-    kind: FrameKind,
+    kind: FrameKind<'a>,
 }
 
 enum Match<'a> {
@@ -57,16 +53,31 @@ enum Match<'a> {
     Any(&'a Wildcard),
 }
 
+/// A name-id lookup that found nothing: no element of the schema set has this name.
+const NO_NAME: u32 = u32::MAX;
+/// A namespace of the document not yet mapped to the schema's ids.
+const NS_UNMAPPED: u32 = u32::MAX - 1;
+
 pub(crate) struct Validator<'a> {
     c: &'a Compiled,
     opts: &'a ValidationOptions,
-    frames: Vec<Frame>,
+    frames: Vec<Frame<'a>>,
+    /// The path of the open elements, segment by segment.
+    path: String,
+    /// Per depth: collected text (reused).
+    texts: Vec<String>,
+    /// Spare automaton position sets and `all` flags (reused).
+    cur_pool: Vec<Vec<u32>>,
+    seen_pool: Vec<Vec<bool>>,
     findings: Vec<Finding>,
     refs: Vec<Finding>,
-    ids: HashMap<String, u64>,
+    ids: HashMap<String, u64, FxBuild>,
     idrefs: Vec<(String, u64, u64, String)>,
     truncated: bool,
     scratch: Vec<u32>,
+    /// Document namespace id → schema namespace id (`NO_NAME`: none of the set's
+    /// elements is in it).
+    ns_map: Vec<u32>,
     /// Identity constraints (only used when the schema set declares some).
     ic: IcState,
 }
@@ -74,7 +85,7 @@ pub(crate) struct Validator<'a> {
 /// Names of the open elements and the live tables of identity constraints.
 #[derive(Default)]
 struct IcState {
-    names: Vec<(std::sync::Arc<str>, String)>,
+    names: Vec<(String, String)>,
     scopes: Vec<IcScope>,
     rows: Vec<IcRow>,
     /// Per open element: the (row, field) values its text provides when it ends.
@@ -99,29 +110,49 @@ struct IcRow {
     path: String,
 }
 
+/// The start tag being validated.
+struct Tag<'x> {
+    ns: &'x str,
+    local: &'x str,
+    /// Schema name id (`NO_NAME` when no element of the set has this name).
+    name: u32,
+    line: u64,
+    col: u64,
+}
+
+fn display(ns: &str, local: &str, parent_ns: &str) -> String {
+    if ns == parent_ns || ns.is_empty() {
+        local.to_string()
+    } else {
+        format!("{{{ns}}}{local}")
+    }
+}
+
 impl<'a> Validator<'a> {
     pub fn new(c: &'a Compiled, opts: &'a ValidationOptions) -> Self {
         Validator {
             c,
             opts,
             frames: Vec::new(),
+            path: String::new(),
+            texts: Vec::new(),
+            cur_pool: Vec::new(),
+            seen_pool: Vec::new(),
             findings: Vec::new(),
             refs: Vec::new(),
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             idrefs: Vec::new(),
             truncated: false,
             scratch: Vec::new(),
+            ns_map: Vec::new(),
             ic: IcState::default(),
         }
     }
 
+    /// The path of the open elements.
     fn path(&self) -> String {
-        let mut s = String::new();
-        for f in &self.frames {
-            use std::fmt::Write as _;
-            let _ = write!(s, "/{}", f.seg);
-        }
-        s
+        let end = self.frames.last().map(|f| f.seg_end).unwrap_or(0);
+        self.path[..end].to_string()
     }
 
     fn report(&mut self, kind: FindingKind, line: u64, col: u64, message: String) {
@@ -170,7 +201,29 @@ impl<'a> Validator<'a> {
         self.report(FindingKind::Schema, l, c, message);
     }
 
-    pub fn run<R: BufRead>(mut self, input: R) -> Report {
+    /// The schema name id of the current start tag.
+    fn name_id<R: Read>(&mut self, xin: &XmlInput<R>) -> u32 {
+        let d = xin.elem_ns_id() as usize;
+        if d >= self.ns_map.len() {
+            self.ns_map.resize(xin.ns_count().max(d + 1), NS_UNMAPPED);
+        }
+        if self.ns_map[d] == NS_UNMAPPED {
+            self.ns_map[d] = self.c.names.ns_id(xin.elem_ns()).unwrap_or(NO_NAME);
+        }
+        match self.ns_map[d] {
+            NO_NAME => NO_NAME,
+            n => self.c.names.get(n, xin.elem_local()).unwrap_or(NO_NAME),
+        }
+    }
+
+    fn global(&self, name: u32) -> Option<ElemId> {
+        if name == NO_NAME {
+            return None;
+        }
+        self.c.names.global.get(name as usize).copied().flatten()
+    }
+
+    pub fn run<R: Read>(mut self, input: R) -> Report {
         let limits = Limits {
             max_depth: self.opts.max_depth,
             max_text: self.opts.max_text,
@@ -181,22 +234,16 @@ impl<'a> Validator<'a> {
             if self.truncated {
                 break;
             }
-            match xin.next() {
-                Ok(XEvent::Start {
-                    ns,
-                    local,
-                    attrs,
-                    line,
-                    col,
-                }) => {
+            match xin.advance() {
+                Ok(Ev::Start) => {
                     if root.is_none() {
-                        root = Some((ns.to_string(), local.clone()));
+                        root = Some((xin.elem_ns().to_string(), xin.elem_local().to_string()));
                     }
-                    self.start(&xin, ns, local, attrs, line, col);
+                    self.start(&xin);
                 }
-                Ok(XEvent::Text(t)) => self.text(t),
-                Ok(XEvent::End) => self.end(),
-                Ok(XEvent::Eof) => break,
+                Ok(Ev::Text) => self.text(xin.text()),
+                Ok(Ev::End) => self.end(),
+                Ok(Ev::Eof) => break,
                 Err(p) => {
                     let kind = match p.kind {
                         crate::ErrorKind::LimitExceeded => FindingKind::Limit,
@@ -290,71 +337,116 @@ impl<'a> Validator<'a> {
         names.join(", ")
     }
 
-    /// Steps the automaton of the innermost frame with a child element.
-    fn step(&mut self, ns: &str, local: &str) -> Result<Option<Match<'a>>, String> {
+    /// The content model of the innermost frame, if it is a typed element with one.
+    fn top_model(&self) -> Option<&'a Model> {
         let c = self.c;
+        let FrameKind::Typed { ty, .. } = &self.frames.last()?.kind else {
+            return None;
+        };
+        let TypeDef::Complex(ct) = &c.types[*ty] else {
+            return None;
+        };
+        let Content::Model { model, .. } = ct.content else {
+            return None;
+        };
+        Some(&c.models[model])
+    }
+
+    /// Steps the automaton of the innermost frame with a child element.
+    fn step(&mut self, ns: &str, name: u32) -> Result<Option<Match<'a>>, String> {
+        let c = self.c;
+        let Some(model) = self.top_model() else {
+            return Ok(None);
+        };
         let Some(frame) = self.frames.last_mut() else {
             return Ok(None);
         };
-        let FrameKind::Typed { ty, state, .. } = &mut frame.kind else {
+        let FrameKind::Typed { state, .. } = &mut frame.kind else {
             return Ok(None);
         };
-        let TypeDef::Complex(ct) = &c.types[*ty] else {
-            return Ok(None);
-        };
-        let Content::Model { model, .. } = ct.content else {
-            return Ok(None);
-        };
-        let model = &c.models[model];
-        let matches_elem = |e: ElemId| {
-            let d = &c.elements[e];
-            d.local == local && d.ns == ns
+        let matching = |cands: &[ElemId]| -> Option<ElemId> {
+            if name == NO_NAME {
+                return None;
+            }
+            cands
+                .iter()
+                .copied()
+                .find(|e| c.elements[*e].name_id == name)
         };
         match state {
             State::Nfa { cur, start } => {
-                self.scratch.clear();
-                if *start {
-                    self.scratch.extend_from_slice(&model.first);
+                // Fast path: one current position (deterministic models) and one
+                // position with a declared element of this name.
+                if name != NO_NAME && (*start || cur.len() == 1) {
+                    let at = if *start { None } else { Some(cur[0]) };
+                    if let Some((q, e)) = model.dfa(&c.elements).step(at, name) {
+                        cur.clear();
+                        cur.push(q);
+                        *start = false;
+                        return Ok(Some(Match::Elem(e)));
+                    }
+                }
+                let follow: &[u32] = if *start {
+                    &model.first
+                } else if cur.len() == 1 {
+                    &model.follow[cur[0] as usize]
                 } else {
+                    self.scratch.clear();
                     for p in cur.iter() {
                         self.scratch.extend_from_slice(&model.follow[*p as usize]);
                     }
-                    if cur.len() > 1 {
-                        self.scratch.sort_unstable();
-                        self.scratch.dedup();
-                    }
-                }
+                    self.scratch.sort_unstable();
+                    self.scratch.dedup();
+                    &self.scratch
+                };
                 // Declared elements win over wildcards (matters only for schemas that
                 // break UPA, like Vitam's). `cur` is only replaced on a match.
                 let mut elem_hit: Option<ElemId> = None;
-                for &q in &self.scratch {
+                let mut hits = 0usize;
+                let mut first_hit = 0u32;
+                for &q in follow {
                     if let Leaf::Elem { cands, .. } = &model.leaves[q as usize]
-                        && let Some(e) = cands.iter().copied().find(|e| matches_elem(*e))
+                        && let Some(e) = matching(cands)
                     {
-                        if elem_hit.is_none() {
-                            cur.clear();
+                        if hits == 0 {
+                            first_hit = q;
                         }
+                        hits += 1;
                         elem_hit.get_or_insert(e);
-                        cur.push(q);
                     }
                 }
                 if let Some(e) = elem_hit {
+                    if hits == 1 {
+                        cur.clear();
+                        cur.push(first_hit);
+                    } else {
+                        let positions: Vec<u32> = follow
+                            .iter()
+                            .copied()
+                            .filter(|q| {
+                                matches!(&model.leaves[*q as usize],
+                                    Leaf::Elem { cands, .. } if matching(cands).is_some())
+                            })
+                            .collect();
+                        cur.clear();
+                        cur.extend(positions);
+                    }
                     *start = false;
                     return Ok(Some(Match::Elem(e)));
                 }
                 let mut any_hit: Option<&'a Wildcard> = None;
-                for &q in &self.scratch {
+                let mut positions: Vec<u32> = Vec::new();
+                for &q in follow {
                     if let Leaf::Any(w) = &model.leaves[q as usize]
                         && w.allows(ns)
                     {
-                        if any_hit.is_none() {
-                            cur.clear();
-                        }
                         any_hit.get_or_insert(w);
-                        cur.push(q);
+                        positions.push(q);
                     }
                 }
                 if let Some(w) = any_hit {
+                    cur.clear();
+                    cur.extend(positions);
                     *start = false;
                     return Ok(Some(Match::Any(w)));
                 }
@@ -363,17 +455,13 @@ impl<'a> Validator<'a> {
                 } else {
                     cur.iter().any(|p| model.last[*p as usize])
                 };
-                let exp = self.describe_expected(model, &self.scratch.clone(), accepting, ns);
-                Err(exp)
+                let follow = follow.to_vec();
+                Err(self.describe_expected(model, &follow, accepting, ns))
             }
             State::All { seen } => {
                 for (i, leaf) in model.leaves.iter().enumerate() {
                     let hit = match leaf {
-                        Leaf::Elem { cands, .. } => cands
-                            .iter()
-                            .copied()
-                            .find(|e| matches_elem(*e))
-                            .map(Match::Elem),
+                        Leaf::Elem { cands, .. } => matching(cands).map(Match::Elem),
                         Leaf::Any(w) => {
                             if w.allows(ns) {
                                 Some(Match::Any(w))
@@ -402,55 +490,57 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Finds a declaration for `ns:local` among the leaves of the innermost model
+    /// Finds a declaration for the name among the leaves of the innermost model
     /// (used to keep validating children after a content-model error).
-    fn find_in_model(&self, ns: &str, local: &str) -> Option<ElemId> {
-        let f = self.frames.last()?;
-        let FrameKind::Typed { ty, .. } = &f.kind else {
+    fn find_in_model(&self, name: u32) -> Option<ElemId> {
+        if name == NO_NAME {
             return None;
-        };
-        let TypeDef::Complex(ct) = &self.c.types[*ty] else {
-            return None;
-        };
-        let Content::Model { model, .. } = ct.content else {
-            return None;
-        };
-        self.c.models[model].leaves.iter().find_map(|l| match l {
+        }
+        let c = self.c;
+        self.top_model()?.leaves.iter().find_map(|l| match l {
             Leaf::Elem { cands, .. } => cands
                 .iter()
                 .copied()
-                .find(|e| self.c.elements[*e].local == local && self.c.elements[*e].ns == ns),
+                .find(|e| c.elements[*e].name_id == name),
             _ => None,
         })
     }
 
-    fn start<R: BufRead>(
-        &mut self,
-        xin: &XmlInput<R>,
-        ns: std::sync::Arc<str>,
-        local: String,
-        attrs: Vec<XAttr>,
-        line: u64,
-        col: u64,
-    ) {
+    fn start<R: Read>(&mut self, xin: &XmlInput<R>) {
+        let name = self.name_id(xin);
+        let (line, col) = xin.elem_pos();
+        let tag = Tag {
+            ns: xin.elem_ns(),
+            local: xin.elem_local(),
+            name,
+            line,
+            col,
+        };
         if self.c.identities.is_empty() {
-            self.start_inner(xin, ns, local, &attrs, line, col);
+            self.start_inner(xin, &tag);
             return;
         }
-        let name = (ns.clone(), local.clone());
-        let decl = self.start_inner(xin, ns, local, &attrs, line, col);
-        self.ic_start(name, decl, &attrs, line, col);
+        let decl = self.start_inner(xin, &tag);
+        self.ic_start(xin, &tag, decl);
     }
 
-    fn start_inner<R: BufRead>(
-        &mut self,
-        xin: &XmlInput<R>,
-        ns: std::sync::Arc<str>,
-        local: String,
-        attrs: &[XAttr],
-        line: u64,
-        col: u64,
-    ) -> Option<ElemId> {
+    /// Appends the path segment of the new element; returns where it starts.
+    fn push_segment<R: Read>(&mut self, xin: &XmlInput<R>, local: &str) -> usize {
+        let start = self.path.len();
+        self.path.push('/');
+        self.path.push_str(local);
+        if let Some(a) = xin
+            .attrs()
+            .find(|a| str_eq(a.local, "id") && (a.ns_id == 0 || a.ns_id == NS_XML))
+        {
+            self.path.push_str("[@id='");
+            self.path.push_str(a.value);
+            self.path.push_str("']");
+        }
+        start
+    }
+
+    fn start_inner<R: Read>(&mut self, xin: &XmlInput<R>, tag: &Tag<'_>) -> Option<ElemId> {
         let c = self.c;
         // 1. Which declaration applies?
         enum Decision {
@@ -458,25 +548,13 @@ impl<'a> Validator<'a> {
             Lax,
             Skip,
         }
-        let display = |ns: &str, local: &str, parent_ns: &str| {
-            if ns == parent_ns || ns.is_empty() {
-                local.to_string()
-            } else {
-                format!("{{{ns}}}{local}")
-            }
-        };
-        // Path segment of the new element.
-        let seg = Seg {
-            id: attrs
-                .iter()
-                .find(|a| a.local == "id" && (a.ns.is_empty() || &*a.ns == XML_NS))
-                .map(|a| a.value.clone()),
-            local,
-        };
-        let local: &str = &seg.local;
+        let (ns, local, line, col) = (tag.ns, tag.local, tag.line, tag.col);
+        // Path segment of the new element (the frame is pushed below).
+        let seg_start = self.push_segment(xin, local);
+        let seg_end = self.path.len();
         let decision = match self.frames.last().map(|f| &f.kind) {
-            None => match c.global_elems.get(&ns, local) {
-                Some(e) => Decision::Decl(*e),
+            None => match self.global(tag.name) {
+                Some(e) => Decision::Decl(e),
                 None => {
                     self.report(
                         FindingKind::Schema,
@@ -484,15 +562,15 @@ impl<'a> Validator<'a> {
                         col,
                         format!(
                             "no declaration for the root element {} in the schema set",
-                            display(&ns, local, "")
+                            display(ns, local, "")
                         ),
                     );
                     Decision::Lax
                 }
             },
             Some(FrameKind::Skip) => Decision::Skip,
-            Some(FrameKind::Lax) => match c.global_elems.get(&ns, local) {
-                Some(e) => Decision::Decl(*e),
+            Some(FrameKind::Lax) => match self.global(tag.name) {
+                Some(e) => Decision::Decl(e),
                 None => Decision::Lax,
             },
             Some(FrameKind::Typed {
@@ -511,12 +589,12 @@ impl<'a> Validator<'a> {
                 if nil {
                     self.report_here(format!(
                         "element {} is not allowed: the parent has xsi:nil=\"true\" and must be empty",
-                        display(&ns, local, &ns)
+                        display(ns, local, ns)
                     ));
                 }
                 match content {
-                    Content::Any => match c.global_elems.get(&ns, local) {
-                        Some(e) => Decision::Decl(*e),
+                    Content::Any => match self.global(tag.name) {
+                        Some(e) => Decision::Decl(e),
                         None => Decision::Lax,
                     },
                     Content::Empty | Content::Simple(_) => {
@@ -528,7 +606,7 @@ impl<'a> Validator<'a> {
                             };
                             self.report_here(format!(
                                 "child element {} is not allowed: {why}",
-                                display(&ns, local, &ns)
+                                display(ns, local, ns)
                             ));
                             self.set_failed();
                         }
@@ -536,24 +614,24 @@ impl<'a> Validator<'a> {
                     }
                     Content::Model { .. } => {
                         if failed {
-                            match self.find_in_model(&ns, local) {
+                            match self.find_in_model(tag.name) {
                                 Some(e) => Decision::Decl(e),
-                                None => match c.global_elems.get(&ns, local) {
-                                    Some(e) => Decision::Decl(*e),
+                                None => match self.global(tag.name) {
+                                    Some(e) => Decision::Decl(e),
                                     None => Decision::Lax,
                                 },
                             }
                         } else {
-                            match self.step(&ns, local) {
+                            match self.step(ns, tag.name) {
                                 Ok(Some(Match::Elem(e))) => Decision::Decl(e),
                                 Ok(Some(Match::Any(w))) => match w.process {
                                     Process::Skip => Decision::Skip,
-                                    Process::Lax => match c.global_elems.get(&ns, local) {
-                                        Some(e) => Decision::Decl(*e),
+                                    Process::Lax => match self.global(tag.name) {
+                                        Some(e) => Decision::Decl(e),
                                         None => Decision::Lax,
                                     },
-                                    Process::Strict => match c.global_elems.get(&ns, local) {
-                                        Some(e) => Decision::Decl(*e),
+                                    Process::Strict => match self.global(tag.name) {
+                                        Some(e) => Decision::Decl(e),
                                         None => {
                                             self.report(
                                                 FindingKind::Schema,
@@ -561,7 +639,7 @@ impl<'a> Validator<'a> {
                                                 col,
                                                 format!(
                                                     "element {} matches a strict wildcard but no global declaration exists for it",
-                                                    display(&ns, local, "")
+                                                    display(ns, local, "")
                                                 ),
                                             );
                                             Decision::Lax
@@ -573,23 +651,23 @@ impl<'a> Validator<'a> {
                                     let parent = self
                                         .frames
                                         .last()
-                                        .map(|f| f.seg.to_string())
+                                        .map(|f| self.path[f.seg_start + 1..f.seg_end].to_string())
                                         .unwrap_or_default();
                                     self.report_path(
                                         FindingKind::Schema,
                                         line,
                                         col,
-                                        format!("{}/{}", self.path(), seg),
+                                        self.path[..seg_end].to_string(),
                                         format!(
                                             "element {} is not expected here in {parent}; expected: {expected}",
-                                            display(&ns, local, &ns)
+                                            display(ns, local, ns)
                                         ),
                                     );
                                     self.set_failed();
-                                    match self.find_in_model(&ns, local) {
+                                    match self.find_in_model(tag.name) {
                                         Some(e) => Decision::Decl(e),
-                                        None => match c.global_elems.get(&ns, local) {
-                                            Some(e) => Decision::Decl(*e),
+                                        None => match self.global(tag.name) {
+                                            Some(e) => Decision::Decl(e),
                                             None => Decision::Lax,
                                         },
                                     }
@@ -600,42 +678,35 @@ impl<'a> Validator<'a> {
                 }
             }
         };
+        let plain = |kind| Frame {
+            seg_start,
+            seg_end,
+            line,
+            col,
+            kind,
+        };
         let decl = match decision {
             Decision::Skip => {
-                self.frames.push(Frame {
-                    seg,
-                    line,
-                    col,
-                    kind: FrameKind::Skip,
-                });
+                self.frames.push(plain(FrameKind::Skip));
                 return None;
             }
             Decision::Lax => {
                 // xsi:type can still give a lax element a type.
-                if let Some(t) = attrs.iter().find(|a| &*a.ns == XSI_NS && a.local == "type")
-                    && let Some((tns, tl)) = resolve_qname_in(&xin.scope_snapshot(), &t.value)
-                    && let Some(tid) = c.global_types.get(&tns, &tl).copied()
+                if let Some(t) = xin.attrs().find(|a| a.ns_id == NS_XSI && a.local == "type")
+                    && let Some((tns, tl)) = xin.resolve_qname(t.value)
+                    && let Some(tid) = c.global_types.get(tns, tl).copied()
                 {
-                    self.push_typed(seg, line, col, tid, None, attrs, false);
+                    self.push_typed(plain(FrameKind::Lax), tid, None, xin, false);
                     return None;
                 }
-                self.frames.push(Frame {
-                    seg,
-                    line,
-                    col,
-                    kind: FrameKind::Lax,
-                });
+                self.frames.push(plain(FrameKind::Lax));
                 return None;
             }
             Decision::Decl(e) => e,
         };
         let d = &c.elements[decl];
-        self.frames.push(Frame {
-            seg,
-            line,
-            col,
-            kind: FrameKind::Lax,
-        });
+        // A provisional frame, so that findings about the element carry its path.
+        self.frames.push(plain(FrameKind::Lax));
         if d.abstract_ {
             self.report_here(format!(
                 "element {} is abstract: use an element of its substitution group instead",
@@ -643,45 +714,47 @@ impl<'a> Validator<'a> {
             ));
         }
         let mut ty = d.ty;
-        if let Some(t) = attrs.iter().find(|a| &*a.ns == XSI_NS && a.local == "type") {
-            match resolve_qname_in(&xin.scope_snapshot(), &t.value) {
-                Some((tns, tl)) => match c.global_types.get(&tns, &tl).copied() {
-                    Some(tid) => {
-                        if c.derives_from(tid, ty) {
-                            ty = tid;
-                        } else {
-                            self.report_here(format!(
-                                "xsi:type '{}' is not derived from the declared type {}",
-                                t.value,
-                                c.type_display(ty)
-                            ));
+        let mut nil = false;
+        for a in xin.attrs().filter(|a| a.ns_id == NS_XSI) {
+            match a.local {
+                "type" => match xin.resolve_qname(a.value) {
+                    Some((tns, tl)) => match c.global_types.get(tns, tl).copied() {
+                        Some(tid) => {
+                            if c.derives_from(tid, ty) {
+                                ty = tid;
+                            } else {
+                                self.report_here(format!(
+                                    "xsi:type '{}' is not derived from the declared type {}",
+                                    a.value,
+                                    c.type_display(ty)
+                                ));
+                            }
                         }
-                    }
+                        None => self.report_here(format!(
+                            "xsi:type '{}' does not name a type of the schema set",
+                            a.value
+                        )),
+                    },
                     None => self.report_here(format!(
-                        "xsi:type '{}' does not name a type of the schema set",
-                        t.value
+                        "xsi:type '{}' uses an undeclared namespace prefix",
+                        a.value
                     )),
                 },
-                None => self.report_here(format!(
-                    "xsi:type '{}' uses an undeclared namespace prefix",
-                    t.value
-                )),
-            }
-        }
-        let mut nil = false;
-        if let Some(n) = attrs.iter().find(|a| &*a.ns == XSI_NS && a.local == "nil") {
-            let v = n.value.trim();
-            if v == "true" || v == "1" {
-                if d.nillable {
-                    nil = true;
-                } else {
-                    self.report_here(format!("element {} is not nillable", d.local));
+                "nil" => {
+                    let v = a.value.trim();
+                    if v == "true" || v == "1" {
+                        if d.nillable {
+                            nil = true;
+                        } else {
+                            self.report_here(format!("element {} is not nillable", d.local));
+                        }
+                    }
                 }
+                _ => {}
             }
         }
-        let fixed = d.fixed.clone();
         let frame = self.frames.pop()?;
-        self.push_typed(frame.seg, line, col, ty, fixed, attrs, nil);
+        self.push_typed(frame, ty, d.fixed.as_deref(), xin, nil);
         Some(decl)
     }
 
@@ -695,30 +768,29 @@ impl<'a> Validator<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push_typed(
+    /// Pushes `frame` as a typed element of type `ty` and checks its attributes.
+    fn push_typed<R: Read>(
         &mut self,
-        seg: Seg,
-        line: u64,
-        col: u64,
+        mut frame: Frame<'a>,
         ty: usize,
-        fixed: Option<String>,
-        attrs: &[XAttr],
+        fixed: Option<&'a str>,
+        xin: &XmlInput<R>,
         nil: bool,
     ) {
         let c = self.c;
         let state = match &c.types[ty] {
             TypeDef::Complex(ct) => match ct.content {
                 Content::Model { model, .. } => {
-                    if c.models[model].all.is_some() {
-                        State::All {
-                            seen: vec![false; c.models[model].leaves.len()],
-                        }
+                    let m = &c.models[model];
+                    if m.all.is_some() {
+                        let mut seen = self.seen_pool.pop().unwrap_or_default();
+                        seen.clear();
+                        seen.resize(m.leaves.len(), false);
+                        State::All { seen }
                     } else {
-                        State::Nfa {
-                            cur: Vec::new(),
-                            start: true,
-                        }
+                        let mut cur = self.cur_pool.pop().unwrap_or_default();
+                        cur.clear();
+                        State::Nfa { cur, start: true }
                     }
                 }
                 _ => State::None,
@@ -726,25 +798,28 @@ impl<'a> Validator<'a> {
             _ => State::None,
         };
         let text = match &c.types[ty] {
-            TypeDef::Simple(_) => Some(String::new()),
-            TypeDef::Complex(ct) if matches!(ct.content, Content::Simple(_)) => Some(String::new()),
-            _ => None,
+            TypeDef::Simple(_) => true,
+            TypeDef::Complex(ct) => matches!(ct.content, Content::Simple(_)),
         };
-        self.frames.push(Frame {
-            seg,
-            line,
-            col,
-            kind: FrameKind::Typed {
-                ty,
-                state,
-                text,
-                nil,
-                text_reported: false,
-                failed: false,
-                has_children: false,
-                fixed,
-            },
-        });
+        if text {
+            let d = self.frames.len();
+            if self.texts.len() <= d {
+                self.texts.resize_with(d + 1, String::new);
+            }
+            self.texts[d].clear();
+        }
+        let (line, col) = (frame.line, frame.col);
+        frame.kind = FrameKind::Typed {
+            ty,
+            state,
+            text,
+            nil,
+            text_reported: false,
+            failed: false,
+            has_children: false,
+            fixed,
+        };
+        self.frames.push(frame);
         if let TypeDef::Complex(ct) = &c.types[ty]
             && ct.abstract_
         {
@@ -753,10 +828,12 @@ impl<'a> Validator<'a> {
                     ct.display
                 ));
         }
-        self.attributes(ty, attrs, line, col);
+        self.attributes(ty, xin, line, col);
     }
 
-    fn record(&mut self, info: ValueInfo, line: u64, col: u64, what: &str) {
+    /// Records the ID and IDREFs of a validated value; `what` names the value for the
+    /// duplicate-identifier message.
+    fn record(&mut self, info: ValueInfo, line: u64, col: u64, what: &dyn Fn() -> String) {
         if let Some(id) = info.id {
             if let Some(first) = self.ids.get(&id) {
                 let first = *first;
@@ -764,7 +841,10 @@ impl<'a> Validator<'a> {
                     FindingKind::Schema,
                     line,
                     col,
-                    format!("{what}: duplicate identifier '{id}' (already used at line {first})"),
+                    format!(
+                        "{}: duplicate identifier '{id}' (already used at line {first})",
+                        what()
+                    ),
                 );
             } else {
                 self.ids.insert(id, line);
@@ -778,59 +858,58 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn attributes(&mut self, ty: usize, attrs: &[XAttr], line: u64, col: u64) {
+    fn attributes<R: Read>(&mut self, ty: usize, xin: &XmlInput<R>, line: u64, col: u64) {
         let c = self.c;
         let ct = match &c.types[ty] {
             TypeDef::Complex(ct) => Some(ct),
             TypeDef::Simple(_) => None,
         };
-        for a in attrs {
-            if &*a.ns == XSI_NS {
+        for a in xin.attrs() {
+            if a.ns_id == NS_XSI {
                 continue;
             }
-            let qn = match &a.prefix {
-                Some(p) => format!("{p}:{}", a.local),
-                None => a.local.clone(),
-            };
             let use_ = ct.and_then(|ct| {
                 ct.attrs
                     .iter()
-                    .find(|u| u.local == a.local && *u.ns == *a.ns)
+                    .find(|u| str_eq(&u.local, a.local) && str_eq(&u.ns, a.ns))
             });
             match use_ {
-                Some(u) => match types::validate(c, u.ty, &a.value) {
+                Some(u) => match types::validate(c, u.ty, a.value) {
                     Ok(info) => {
                         if let Some(f) = &u.fixed {
                             let ws = c.simple_ws(u.ty);
-                            if types::normalize(&a.value, ws) != types::normalize(f, ws) {
+                            if types::normalize(a.value, ws) != types::normalize(f, ws) {
                                 self.report(
                                     FindingKind::Schema,
                                     line,
                                     col,
-                                    format!("attribute '{qn}' must have the fixed value '{f}'"),
+                                    format!(
+                                        "attribute '{}' must have the fixed value '{f}'",
+                                        a.qname
+                                    ),
                                 );
                             }
                         }
-                        self.record(info, line, col, &format!("attribute '{qn}'"));
+                        self.record(info, line, col, &|| format!("attribute '{}'", a.qname));
                     }
                     Err(e) => self.report(
                         FindingKind::Schema,
                         line,
                         col,
-                        format!("attribute '{qn}': {e}"),
+                        format!("attribute '{}': {e}", a.qname),
                     ),
                 },
                 None => {
                     let allowed = ct
                         .and_then(|ct| ct.attr_wc.as_ref())
-                        .map(|w| w.allows(&a.ns))
+                        .map(|w| w.allows(a.ns))
                         .unwrap_or(false);
                     if !allowed {
                         self.report(
                             FindingKind::Schema,
                             line,
                             col,
-                            format!("attribute '{qn}' is not allowed here"),
+                            format!("attribute '{}' is not allowed here", a.qname),
                         );
                     }
                 }
@@ -838,8 +917,11 @@ impl<'a> Validator<'a> {
         }
         if let Some(ct) = ct {
             for u in ct.attrs.iter().filter(|u| u.required) {
-                if !attrs.iter().any(|a| a.local == u.local && *a.ns == *u.ns) {
-                    let name = if u.ns == XML_NS {
+                if !xin
+                    .attrs()
+                    .any(|a| str_eq(a.local, &u.local) && str_eq(a.ns, &u.ns))
+                {
+                    let name = if u.ns == super::input::XML_NS {
                         format!("xml:{}", u.local)
                     } else {
                         u.local.clone()
@@ -855,7 +937,8 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn text(&mut self, t: String) {
+    fn text(&mut self, t: &str) {
+        let depth = self.frames.len().wrapping_sub(1);
         let Some(frame) = self.frames.last_mut() else {
             return;
         };
@@ -869,15 +952,11 @@ impl<'a> Validator<'a> {
         else {
             return;
         };
-        if let Some(buf) = text {
-            if buf.is_empty() {
-                *buf = t;
-            } else {
-                buf.push_str(&t);
-            }
+        if *text {
+            self.texts[depth].push_str(t);
             return;
         }
-        let blank = t.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+        let blank = t.bytes().all(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
         if blank || *text_reported {
             return;
         }
@@ -909,6 +988,7 @@ impl<'a> Validator<'a> {
             self.ic_end();
         }
         let c = self.c;
+        let depth = self.frames.len().wrapping_sub(1);
         let Some(frame) = self.frames.last() else {
             return;
         };
@@ -924,12 +1004,12 @@ impl<'a> Validator<'a> {
             ..
         } = &frame.kind
         {
-            let ty = *ty;
-            let mut msgs: Vec<String> = Vec::new();
-            let mut value: Option<(usize, String)> = None;
+            let (ty, fixed, text, has_children) = (*ty, *fixed, *text, *has_children);
+            let mut msg: Option<String> = None;
+            let mut check_value: Option<usize> = None;
             if *nil {
-                if text.as_ref().is_some_and(|t| !t.is_empty()) {
-                    msgs.push("text is not allowed: the element has xsi:nil=\"true\"".into());
+                if text && !self.texts[depth].is_empty() {
+                    msg = Some("text is not allowed: the element has xsi:nil=\"true\"".into());
                 }
             } else if !*failed {
                 if let TypeDef::Complex(ct) = &c.types[ty]
@@ -955,10 +1035,10 @@ impl<'a> Validator<'a> {
                         State::None => true,
                     };
                     if !ok {
-                        let (cands, acc): (Vec<u32>, bool) = match state {
+                        let cands: Vec<u32> = match state {
                             State::Nfa { cur, start } => {
                                 if *start {
-                                    (m.first.clone(), false)
+                                    m.first.clone()
                                 } else {
                                     let mut v: Vec<u32> = cur
                                         .iter()
@@ -966,56 +1046,44 @@ impl<'a> Validator<'a> {
                                         .collect();
                                     v.sort_unstable();
                                     v.dedup();
-                                    (v, false)
+                                    v
                                 }
                             }
-                            State::All { seen } => (
-                                (0..m.leaves.len() as u32)
-                                    .filter(|i| {
-                                        !seen[*i as usize]
-                                            && m.all.as_ref().is_some_and(|r| r[*i as usize])
-                                    })
-                                    .collect(),
-                                false,
-                            ),
-                            State::None => (Vec::new(), false),
+                            State::All { seen } => (0..m.leaves.len() as u32)
+                                .filter(|i| {
+                                    !seen[*i as usize]
+                                        && m.all.as_ref().is_some_and(|r| r[*i as usize])
+                                })
+                                .collect(),
+                            State::None => Vec::new(),
                         };
-                        let ns = c.elements.first().map(|_| "").unwrap_or("");
-                        let _ = ns;
-                        let exp = self.describe_expected(m, &cands, acc, self.ctx_ns(ty));
-                        msgs.push(format!(
+                        let exp = self.describe_expected(m, &cands, false, self.ctx_ns());
+                        msg = Some(format!(
                             "element {} is incomplete: missing child element; expected: {exp}",
-                            frame.seg
+                            &self.path[frame.seg_start + 1..frame.seg_end]
                         ));
                     }
                 }
-                if let Some(t) = text {
-                    let st = match &c.types[ty] {
+                if text && !has_children {
+                    check_value = match &c.types[ty] {
                         TypeDef::Simple(_) => Some(ty),
                         TypeDef::Complex(ct) => match ct.content {
                             Content::Simple(s) => Some(s),
                             _ => None,
                         },
                     };
-                    if let Some(st) = st {
-                        if *has_children {
-                            // already reported at the child
-                        } else {
-                            value = Some((st, t.clone()));
-                        }
-                    }
                 }
             }
-            let fixed = fixed.clone();
-            for m in msgs {
+            if let Some(m) = msg {
                 self.report(FindingKind::Schema, line, col, m);
             }
-            if let Some((st, v)) = value {
+            if let Some(st) = check_value {
+                let v = std::mem::take(&mut self.texts[depth]);
                 match types::validate(c, st, &v) {
                     Ok(info) => {
                         if let Some(f) = fixed {
                             let ws = c.simple_ws(st);
-                            if types::normalize(&v, ws) != types::normalize(&f, ws) {
+                            if types::normalize(&v, ws) != types::normalize(f, ws) {
                                 self.report(
                                     FindingKind::Schema,
                                     line,
@@ -1024,23 +1092,33 @@ impl<'a> Validator<'a> {
                                 );
                             }
                         }
-                        self.record(info, line, col, "element value");
+                        self.record(info, line, col, &|| "element value".to_string());
                     }
                     Err(e) => self.report(FindingKind::Schema, line, col, e),
                 }
+                self.texts[depth] = v;
             }
         }
-        self.frames.pop();
+        if let Some(f) = self.frames.pop() {
+            self.path.truncate(f.seg_start);
+            if let FrameKind::Typed { state, .. } = f.kind {
+                match state {
+                    State::Nfa { cur, .. } => self.cur_pool.push(cur),
+                    State::All { seen } => self.seen_pool.push(seen),
+                    State::None => {}
+                }
+            }
+        }
     }
 
     /// The whitespace-normalised value of attribute `a` of the innermost element.
-    fn ic_attr_value(&self, a: &XAttr) -> String {
+    fn ic_attr_value(&self, a: &AttrRef<'_>) -> String {
         let ty = match self.frames.last().map(|f| &f.kind) {
             Some(FrameKind::Typed { ty, .. }) => match &self.c.types[*ty] {
                 TypeDef::Complex(ct) => ct
                     .attrs
                     .iter()
-                    .find(|u| u.local == a.local && *u.ns == *a.ns)
+                    .find(|u| u.local == a.local && u.ns == a.ns)
                     .map(|u| u.ty),
                 _ => None,
             },
@@ -1048,10 +1126,10 @@ impl<'a> Validator<'a> {
         };
         match ty {
             Some(t) => {
-                let v = types::normalize(&a.value, self.c.simple_ws(t));
+                let v = types::normalize(a.value, self.c.simple_ws(t));
                 types::key_value(self.c, t, &v)
             }
-            None => types::normalize(&a.value, types::Ws::Collapse).into_owned(),
+            None => types::normalize(a.value, types::Ws::Collapse).into_owned(),
         }
     }
 
@@ -1074,16 +1152,12 @@ impl<'a> Validator<'a> {
 
     /// An element started: selects rows, fills attribute fields, opens the scopes of
     /// the element's own identity constraints.
-    fn ic_start(
-        &mut self,
-        name: (std::sync::Arc<str>, String),
-        decl: Option<ElemId>,
-        attrs: &[XAttr],
-        line: u64,
-        col: u64,
-    ) {
+    fn ic_start<R: Read>(&mut self, xin: &XmlInput<R>, tag: &Tag<'_>, decl: Option<ElemId>) {
         let c = self.c;
-        self.ic.names.push(name);
+        let (line, col) = (tag.line, tag.col);
+        self.ic
+            .names
+            .push((tag.ns.to_string(), tag.local.to_string()));
         self.ic.caps.push(Vec::new());
         let depth = self.ic.names.len();
         // Selectors of the open scopes.
@@ -1095,7 +1169,7 @@ impl<'a> Validator<'a> {
             let ic = &c.identities[sc.ic];
             let rel: Vec<(&str, &str)> = self.ic.names[sc.depth..depth]
                 .iter()
-                .map(|(n, l)| (&**n, l.as_str()))
+                .map(|(n, l)| (n.as_str(), l.as_str()))
                 .collect();
             if !ic.selector.iter().any(|p| p.matches_elems(&rel)) {
                 continue;
@@ -1114,8 +1188,8 @@ impl<'a> Validator<'a> {
                 for p in f.iter().filter(|p| p.steps.is_empty() && !p.descendant) {
                     match &p.attr {
                         Some(t) => {
-                            if let Some(a) = attrs.iter().find(|a| t.matches(&a.ns, &a.local)) {
-                                let v = self.ic_attr_value(a);
+                            if let Some(a) = xin.attrs().find(|a| t.matches(a.ns, a.local)) {
+                                let v = self.ic_attr_value(&a);
                                 self.ic_set(ri, fi, v);
                             }
                         }
@@ -1138,7 +1212,7 @@ impl<'a> Validator<'a> {
             let hits: Vec<(usize, &super::xsd::IcPath)> = {
                 let rel: Vec<(&str, &str)> = self.ic.names[row.depth..depth]
                     .iter()
-                    .map(|(n, l)| (&**n, l.as_str()))
+                    .map(|(n, l)| (n.as_str(), l.as_str()))
                     .collect();
                 ic.fields
                     .iter()
@@ -1148,18 +1222,16 @@ impl<'a> Validator<'a> {
                     .collect()
             };
             for (fi, p) in hits {
-                {
-                    match &p.attr {
-                        Some(t) => {
-                            if let Some(a) = attrs.iter().find(|a| t.matches(&a.ns, &a.local)) {
-                                let v = self.ic_attr_value(a);
-                                self.ic_set(ri, fi, v);
-                            }
+                match &p.attr {
+                    Some(t) => {
+                        if let Some(a) = xin.attrs().find(|a| t.matches(a.ns, a.local)) {
+                            let v = self.ic_attr_value(&a);
+                            self.ic_set(ri, fi, v);
                         }
-                        None => {
-                            if let Some(caps) = self.ic.caps.last_mut() {
-                                caps.push((ri, fi));
-                            }
+                    }
+                    None => {
+                        if let Some(caps) = self.ic.caps.last_mut() {
+                            caps.push((ri, fi));
                         }
                     }
                 }
@@ -1188,10 +1260,9 @@ impl<'a> Validator<'a> {
         }
         let caps = self.ic.caps.pop().unwrap_or_default();
         if !caps.is_empty() {
+            let fdepth = self.frames.len().wrapping_sub(1);
             let value: Result<String, ()> = match self.frames.last().map(|f| &f.kind) {
-                Some(FrameKind::Typed {
-                    ty, text: Some(t), ..
-                }) => {
+                Some(FrameKind::Typed { ty, text: true, .. }) => {
                     let st = match &c.types[*ty] {
                         TypeDef::Complex(ct) => match ct.content {
                             Content::Simple(s) => s,
@@ -1199,6 +1270,7 @@ impl<'a> Validator<'a> {
                         },
                         _ => *ty,
                     };
+                    let t = &self.texts[fdepth];
                     Ok(types::key_value(
                         c,
                         st,
@@ -1291,13 +1363,19 @@ impl<'a> Validator<'a> {
         self.ic.names.pop();
     }
 
-    fn ctx_ns(&self, _ty: usize) -> &str {
+    fn ctx_ns(&self) -> &str {
         self.c
             .target_namespaces
             .first()
             .map(|s| s.as_str())
             .unwrap_or("")
     }
+}
+
+/// String equality without a `memcmp` call (names are short).
+#[inline]
+fn str_eq(a: &str, b: &str) -> bool {
+    crate::xml::lex::bytes_eq(a.as_bytes(), b.as_bytes())
 }
 
 fn seq(vals: &[String]) -> String {

@@ -113,6 +113,8 @@ pub(crate) struct ElemDecl {
     pub subst_head: Option<ElemId>,
     /// Identity constraints declared on this element (indices into `Compiled::identities`).
     pub identity: Vec<usize>,
+    /// Interned (namespace, local name) ([`Compiled::names`]).
+    pub name_id: u32,
 }
 
 /// Kind of an identity constraint.
@@ -273,6 +275,109 @@ pub(crate) struct Model {
     pub nullable: bool,
     /// `Some(required flags)` for an `xsd:all` model: leaves in any order, each at most once.
     pub all: Option<Vec<bool>>,
+    /// Transitions by element name, built on first use ([`Model::dfa`]).
+    dfa: std::sync::OnceLock<Dfa>,
+}
+
+/// A transition table over element names for the states of a model that hold one
+/// position (or none: the start). Entries where several positions match a name
+/// (non-deterministic models) are marked and left to the general automaton, as are
+/// wildcards.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Dfa {
+    /// Name ids of the declarations the leaves stand for, sorted.
+    names: Vec<u32>,
+    /// Row-major `(leaves + 1) × names`: next position + 1; 0 = no declared element
+    /// of that name; [`Dfa::AMBIG`] = several positions.
+    next: Vec<u32>,
+    /// The matched declaration, same layout.
+    elem: Vec<u32>,
+}
+
+impl Dfa {
+    const AMBIG: u32 = u32::MAX;
+
+    /// From the start (`at = None`) or from position `at`: the next position and the
+    /// declaration matched by the element named `name`, when exactly one position has
+    /// a declaration of that name.
+    #[inline]
+    pub fn step(&self, at: Option<u32>, name: u32) -> Option<(u32, ElemId)> {
+        let k = self.names.binary_search(&name).ok()?;
+        let row = at.map(|p| p as usize + 1).unwrap_or(0);
+        let i = row * self.names.len() + k;
+        match self.next[i] {
+            0 | Dfa::AMBIG => None,
+            v => Some((v - 1, self.elem[i] as ElemId)),
+        }
+    }
+}
+
+impl Model {
+    fn new(
+        leaves: Vec<Leaf>,
+        follow: Vec<Vec<u32>>,
+        first: Vec<u32>,
+        last: Vec<bool>,
+        nullable: bool,
+        all: Option<Vec<bool>>,
+    ) -> Model {
+        Model {
+            leaves,
+            follow,
+            first,
+            last,
+            nullable,
+            all,
+            dfa: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The transition table of this model (built on first use; `elements` gives the
+    /// name ids of the declarations).
+    pub fn dfa(&self, elements: &[ElemDecl]) -> &Dfa {
+        self.dfa.get_or_init(|| {
+            let mut names: Vec<u32> = self
+                .leaves
+                .iter()
+                .flat_map(|l| match l {
+                    Leaf::Elem { cands, .. } => cands.as_slice(),
+                    Leaf::Any(_) => &[],
+                })
+                .map(|e| elements[*e].name_id)
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            let k = names.len();
+            let rows = self.leaves.len() + 1;
+            let mut next = vec![0u32; rows * k];
+            let mut elem = vec![0u32; rows * k];
+            for row in 0..rows {
+                let from = if row == 0 {
+                    &self.first
+                } else {
+                    &self.follow[row - 1]
+                };
+                for &q in from {
+                    let Leaf::Elem { cands, .. } = &self.leaves[q as usize] else {
+                        continue;
+                    };
+                    for &e in cands {
+                        let Ok(col) = names.binary_search(&elements[e].name_id) else {
+                            continue;
+                        };
+                        let i = row * k + col;
+                        if next[i] == 0 {
+                            next[i] = q + 1;
+                            elem[i] = e as u32;
+                        } else if next[i] != q + 1 {
+                            next[i] = Dfa::AMBIG;
+                        }
+                    }
+                }
+            }
+            Dfa { names, next, elem }
+        })
+    }
 }
 
 /// A compiled schema set.
@@ -287,6 +392,133 @@ pub(crate) struct Compiled {
     pub target_namespaces: Vec<String>,
     /// Identity constraints of every element declaration.
     pub identities: Vec<Identity>,
+    /// Element names of the set interned to small integers, so that the validator
+    /// compares integers, not strings, on its hot path.
+    pub names: NameIndex,
+}
+
+/// A fast hasher for short keys (the FxHash mixing step, as in rustc, and a final
+/// avalanche so that the low bits depend on every byte).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut c = bytes.chunks_exact(8);
+        for w in &mut c {
+            let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        let mut tail = 0u64;
+        for (i, b) in c.remainder().iter().enumerate() {
+            tail |= u64::from(*b) << (8 * i);
+        }
+        h = (h.rotate_left(5) ^ tail ^ bytes.len() as u64).wrapping_mul(K);
+        self.0 = h;
+    }
+    #[inline]
+    fn write_u8(&mut self, _: u8) {
+        // `str` hashing appends 0xFF; the length is already mixed in by `write`.
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // The multiply only mixes upwards: fold the high bits down (hash tables index
+        // with the low bits), as MurmurHash3's finaliser does.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
+    }
+}
+
+/// `BuildHasher` of [`FxHasher`].
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
+/// The element names of a schema set, interned: namespace ids, then (namespace, local
+/// name) ids, found with one hash and one memcmp-free comparison.
+#[derive(Debug, Default)]
+pub(crate) struct NameIndex {
+    /// Namespace URIs by id.
+    pub ns: Vec<String>,
+    /// Per name id: (namespace id, local name).
+    keys: Vec<(u32, Box<str>)>,
+    /// Open-addressing table of name id + 1 (0 = empty); its length is a power of two.
+    slots: Vec<u32>,
+    /// Per name id: the global element declaration of that name.
+    pub global: Vec<Option<ElemId>>,
+}
+
+fn name_hash(ns: u32, local: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = FxHasher(u64::from(ns));
+    h.write(local);
+    h.finish()
+}
+
+impl NameIndex {
+    /// The id of a namespace URI, if an element of the set is in it.
+    pub fn ns_id(&self, uri: &str) -> Option<u32> {
+        self.ns.iter().position(|n| n == uri).map(|i| i as u32)
+    }
+
+    /// The id of a (namespace id, local name), if an element of the set has that name.
+    #[inline]
+    pub fn get(&self, ns: u32, local: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = name_hash(ns, local.as_bytes()) as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return None;
+            }
+            let (kns, k) = &self.keys[(s - 1) as usize];
+            if *kns == ns && crate::xml::lex::bytes_eq(k.as_bytes(), local.as_bytes()) {
+                return Some(s - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn intern(&mut self, ns: &str, local: &str) -> u32 {
+        let ni = match self.ns_id(ns) {
+            Some(i) => i,
+            None => {
+                self.ns.push(ns.to_string());
+                (self.ns.len() - 1) as u32
+            }
+        };
+        if let Some(id) = self.get(ni, local) {
+            return id;
+        }
+        let id = self.keys.len() as u32;
+        self.keys.push((ni, local.into()));
+        self.global.push(None);
+        if self.slots.len() < 2 * self.keys.len() {
+            let n = (4 * self.keys.len()).next_power_of_two();
+            self.slots = vec![0; n];
+            for (k, (kns, l)) in self.keys.iter().enumerate() {
+                let mut i = name_hash(*kns, l.as_bytes()) as usize & (n - 1);
+                while self.slots[i] != 0 {
+                    i = (i + 1) & (n - 1);
+                }
+                self.slots[i] = k as u32 + 1;
+            }
+        } else {
+            let mask = self.slots.len() - 1;
+            let mut i = name_hash(ni, local.as_bytes()) as usize & mask;
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = id + 1;
+        }
+        id
+    }
 }
 
 impl SimpleTypes for Compiled {
@@ -628,8 +860,18 @@ pub(crate) fn compile(
         any_type: c.any_type,
         target_namespaces: c.docs.iter().map(|d| d.tns.clone()).collect(),
         identities,
+        names: NameIndex::default(),
     };
     build_models(&mut compiled, opts)?;
+    let mut names = NameIndex::default();
+    for e in compiled.elements.iter_mut() {
+        e.name_id = names.intern(&e.ns, &e.local);
+    }
+    for (ns, l, e) in compiled.global_elems.iter() {
+        let id = names.intern(ns, l);
+        names.global[id as usize] = Some(*e);
+    }
+    compiled.names = names;
     Ok(compiled)
 }
 
@@ -798,6 +1040,7 @@ impl Compiler {
             fixed,
             subst_head,
             identity,
+            name_id: 0,
         })
     }
 
@@ -1713,14 +1956,14 @@ fn build_models(c: &mut Compiled, opts: CompileOptions) -> Result<()> {
                     req.push(it.min > 0 && *min > 0);
                 }
                 let n = b.leaves.len();
-                Model {
-                    leaves: b.leaves,
-                    follow: vec![Vec::new(); n],
-                    first: Vec::new(),
-                    last: vec![false; n],
-                    nullable: *min == 0 || req.iter().all(|r| !r),
-                    all: Some(req),
-                }
+                Model::new(
+                    b.leaves,
+                    vec![Vec::new(); n],
+                    Vec::new(),
+                    vec![false; n],
+                    *min == 0 || req.iter().all(|r| !r),
+                    Some(req),
+                )
             }
             Some(p) => {
                 let rx = b.lower(p);
@@ -1735,23 +1978,9 @@ fn build_models(c: &mut Compiled, opts: CompileOptions) -> Result<()> {
                 for l in last_l {
                     last[l as usize] = true;
                 }
-                Model {
-                    leaves: b.leaves,
-                    follow,
-                    first,
-                    last,
-                    nullable,
-                    all: None,
-                }
+                Model::new(b.leaves, follow, first, last, nullable, None)
             }
-            None => Model {
-                leaves: Vec::new(),
-                follow: Vec::new(),
-                first: Vec::new(),
-                last: Vec::new(),
-                nullable: true,
-                all: None,
-            },
+            None => Model::new(Vec::new(), Vec::new(), Vec::new(), Vec::new(), true, None),
         };
         models.push(model);
         updates.push((tid, models.len() - 1));

@@ -172,7 +172,9 @@ pub(crate) fn next(buf: &[u8], pos: usize, eof: bool) -> Result<Tok, LexErr> {
                     b: pos,
                 })
             } else if rest.len() < 9
-                && (b"<!DOCTYPE".starts_with(rest) || b"<![CDATA[".starts_with(rest))
+                && (b"<!DOCTYPE".starts_with(rest)
+                    || b"<![CDATA[".starts_with(rest)
+                    || b"<!--".starts_with(rest))
             {
                 Err(more(pos, "unexpected end of input in markup"))
             } else {
@@ -463,6 +465,7 @@ mod tests {
         ));
         assert!(matches!(next(b"<!FOO>", 0, true), Err(LexErr::Bad { .. })));
         assert_eq!(next(b"<!DOC", 0, false).unwrap_err(), LexErr::Incomplete);
+        assert_eq!(next(b"<!-", 0, false).unwrap_err(), LexErr::Incomplete);
     }
 
     #[test]
