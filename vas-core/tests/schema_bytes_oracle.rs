@@ -76,6 +76,9 @@ const ALPHABET: &[&[u8]] = &[
     b" xmlns:q=\"urn:q\"",
     b"q:",
     b"1",
+    b"\x01",
+    b"\x1f",
+    b"&#1;",
 ];
 
 fn seeds() -> Vec<(SedaVersion, Vec<u8>)> {

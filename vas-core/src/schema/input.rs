@@ -153,6 +153,9 @@ pub(crate) struct XmlInput<R: Read> {
     raw: Vec<u8>,
     /// The input is not UTF-8 right after the window.
     bad_utf8: bool,
+    /// The forbidden control character that stopped the readable input, if that is why
+    /// `bad_utf8` is set.
+    bad_control: Option<u8>,
     src_eof: bool,
     /// Newlines before `buf[nl_done]` are counted in `lines`; the last one is `last_nl`.
     nl_done: usize,
@@ -207,6 +210,7 @@ impl<R: Read> XmlInput<R> {
             stage: Vec::new(),
             raw: Vec::new(),
             bad_utf8: false,
+            bad_control: None,
             src_eof: false,
             nl_done: 0,
             lines: 0,
@@ -462,14 +466,22 @@ impl<R: Read> XmlInput<R> {
         } else {
             utf8_cut(&raw)
         };
-        match std::str::from_utf8(&raw[..cut]) {
-            Ok(text) => self.buf.push_str(text),
+        let valid = match std::str::from_utf8(&raw[..cut]) {
+            Ok(text) => text,
             Err(e) => {
-                let ok = e.valid_up_to();
-                self.buf
-                    .push_str(std::str::from_utf8(&raw[..ok]).unwrap_or_default());
+                self.bad_utf8 = true;
+                std::str::from_utf8(&raw[..e.valid_up_to()]).unwrap_or_default()
+            }
+        };
+        // A C0 control character other than tab, LF and CR is not an XML 1.0 `Char`
+        // anywhere in a document (libxml2 refuses it): the readable input stops there.
+        match first_forbidden_control(valid.as_bytes()) {
+            Some(i) => {
+                self.buf.push_str(&valid[..i]);
+                self.bad_control = Some(valid.as_bytes()[i]);
                 self.bad_utf8 = true;
             }
+            None => self.buf.push_str(valid),
         }
         self.stage.extend_from_slice(&raw[cut..]);
         self.raw = raw;
@@ -485,10 +497,14 @@ impl<R: Read> XmlInput<R> {
     fn need_more(&mut self) -> std::result::Result<(), ReadProblem> {
         if self.bad_utf8 {
             let off = self.base + self.buf.len() as u64;
-            return Err(self.xml_problem(
-                "malformed XML: the document is not valid UTF-8 (only UTF-8 is supported)",
-                off,
-            ));
+            let msg = match self.bad_control {
+                Some(c) => format!(
+                    "malformed XML: control character U+{c:04X} is not allowed in XML 1.0 (only tab, line feed and carriage return are)"
+                ),
+                None => "malformed XML: the document is not valid UTF-8 (only UTF-8 is supported)"
+                    .to_owned(),
+            };
+            return Err(self.xml_problem(msg, off));
         }
         self.fill()?;
         Ok(())
@@ -727,7 +743,9 @@ impl<R: Read> XmlInput<R> {
             }
             return Ok(());
         }
-        if let Some(i) = memchr::memmem::find(raw.as_bytes(), b"]]>") {
+        if memchr::memchr(b']', raw.as_bytes()).is_some()
+            && let Some(i) = memchr::memmem::find(raw.as_bytes(), b"]]>")
+        {
             let bad = self.base + (from + i) as u64;
             return Err(self.xml_problem("malformed XML: ']]>' is not allowed in text", bad));
         }
@@ -950,6 +968,20 @@ impl<R: Read> XmlInput<R> {
 }
 
 /// The length of `b` without a UTF-8 sequence cut by its end.
+/// The offset of the first byte below 0x20 other than tab, LF and CR (a branch-free test
+/// per 64-byte block first, so the common case vectorises).
+fn first_forbidden_control(b: &[u8]) -> Option<usize> {
+    let bad = |c: u8| c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r';
+    let mut base = 0;
+    for chunk in b.chunks(64) {
+        if chunk.iter().fold(false, |acc, &c| acc | bad(c)) {
+            return chunk.iter().position(|&c| bad(c)).map(|i| base + i);
+        }
+        base += chunk.len();
+    }
+    None
+}
+
 fn utf8_cut(b: &[u8]) -> usize {
     let n = b.len();
     for k in 1..=n.min(4) {

@@ -865,7 +865,15 @@ impl<'a> Validator<'a> {
             TypeDef::Simple(_) => None,
         };
         for a in xin.attrs() {
-            if a.ns_id == NS_XSI {
+            // The four attributes of the xsi namespace are built in (XSD 1.0 §3.2.7); any
+            // other xsi: attribute is validated like any attribute, so refused unless a
+            // wildcard admits it (as libxml2 does).
+            if a.ns_id == NS_XSI
+                && matches!(
+                    a.local,
+                    "type" | "nil" | "schemaLocation" | "noNamespaceSchemaLocation"
+                )
+            {
                 continue;
             }
             let use_ = ct.and_then(|ct| {
