@@ -983,6 +983,10 @@ def main():
         cfg = os.path.join(scratch, "storage.toml")
         with open(cfg, "w") as f:
             f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "offer/fs-1"\n')
+        cfg2 = os.path.join(scratch, "storage2.toml")
+        with open(cfg2, "w") as f:
+            f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "offer/fs-1"\n'
+                    '[[offer]]\nid = "fs-2"\nkind = "filesystem"\npath = "offer/fs-2"\n')
         dst = os.path.join(scratch, "copy.bin")
 
         def clean_offer(_r):
@@ -997,6 +1001,10 @@ def main():
             Row("vas offer put", "vas", lambda r: [[vas, "offer", "put", cfg, "0_OBJECT/blob-%d.bin" % r, blob]],
                 is_vas=True, setup=clean_offer, cleanup=lambda r: shutil.rmtree(odir, ignore_errors=True),
                 shown="vas offer put storage.toml KEY blob (filesystem offer, fsync, SHA-512)"),
+            Row("vas offer put, 2 offers", "vas", lambda r: [[vas, "offer", "put", cfg2, "0_OBJECT/blob-%d.bin" % r,
+                                                              blob]],
+                is_vas=True, setup=clean_offer, cleanup=lambda r: shutil.rmtree(odir, ignore_errors=True),
+                shown="vas offer put storage2.toml KEY blob (2 filesystem offers written concurrently)"),
             Row("dd conv=fsync", "dd", lambda r: [["dd", "if=" + blob, "of=" + dst, "bs=4M", "conv=fsync",
                                                    "status=none"]], setup=rm_dst, cleanup=rm_dst,
                 shown="dd if=blob of=copy bs=4M conv=fsync"),

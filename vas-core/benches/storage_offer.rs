@@ -23,6 +23,11 @@
 //! vas put  512 x   1 MiB          25 MiB/s     (24% of dd)
 //! vas put    6 x 100 MiB          72 MiB/s     = 71% of dd     SHA-512 alone 189 MiB/s
 //! ```
+//! Since 2026-11-28 20:00 UTC large puts start the write-back every 16 MiB without waiting
+//! (`posix_fadvise(DONTNEED)` on the dirty range) and end with one `fdatasync`, and the file is
+//! preallocated; the whole-process `vas offer put` hashes once (docs/offers.md has the runs:
+//! the put takes the time `sha512sum` alone takes on this loaded machine).
+//!
 //! On the first machine every verified path is bound by SHA-512 on an overloaded CPU, below dd's
 //! disk speed, so the "≥ 90 % of dd conv=fsync" goal cannot be met there; large puts hash
 //! and write on two threads so that, where SHA-512 outruns the disk, a put costs

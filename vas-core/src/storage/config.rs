@@ -164,18 +164,42 @@ pub struct S3Config {
     pub create_bucket: bool,
 }
 
-/// Settings of an OpenStack Swift offer (v1 authentication: TempAuth and compatibles).
+/// Settings of an OpenStack Swift offer: Swift's v1 authentication (TempAuth and
+/// compatibles, `auth_version = 1`, the default) or Keystone v3 password authentication
+/// (`auth_version = 3`, with `project` and the domains).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct SwiftConfig {
     /// Offer id.
     pub id: String,
-    /// The v1 authentication URL, e.g. `http://127.0.0.1:8080/auth/v1.0`.
+    /// The authentication URL: v1, e.g. `http://127.0.0.1:8080/auth/v1.0`; Keystone v3,
+    /// e.g. `http://keystone:5000/v3` (tokens are asked at `<auth_url>/auth/tokens`).
     pub auth_url: String,
-    /// Environment variable holding the user (`account:user` for TempAuth).
+    /// `1` (default): Swift v1 authentication; `3`: Keystone v3.
+    #[serde(default = "default_auth_version")]
+    pub auth_version: u8,
+    /// Environment variable holding the user (`account:user` for TempAuth; the user name
+    /// for Keystone).
     pub user_env: String,
     /// Environment variable holding the key (password).
     pub key_env: String,
+    /// Keystone v3: the project the token is scoped to (by name; required).
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Keystone v3: the user's domain, by name (default `Default`).
+    #[serde(default = "default_domain")]
+    pub user_domain: String,
+    /// Keystone v3: the project's domain, by name (default `Default`).
+    #[serde(default = "default_domain")]
+    pub project_domain: String,
+    /// Keystone v3: region of the `object-store` endpoint in the service catalog
+    /// (default: the first endpoint with the interface).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Keystone v3: interface of the catalog endpoint: `public` (default), `internal`
+    /// or `admin`.
+    #[serde(default = "default_interface")]
+    pub interface: String,
     /// Container (large objects' segments go to `<container>_segments`).
     pub container: String,
     /// Prefix prepended to every key in the container.
@@ -200,6 +224,18 @@ pub struct SwiftConfig {
     /// pages on with `marker`.
     #[serde(default = "default_page")]
     pub list_page_size: usize,
+}
+
+fn default_auth_version() -> u8 {
+    1
+}
+
+fn default_domain() -> String {
+    "Default".into()
+}
+
+fn default_interface() -> String {
+    "public".into()
 }
 
 fn default_page() -> usize {
@@ -426,7 +462,13 @@ referent = "fs-1"
         assert_eq!((s3.bucket.as_str(), s3.path_style), ("vas", true));
         assert_eq!(c.strategy.referent, "fs-1");
         let e = c.open_offer("sw").unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        // Without the feature: unsupported; with it, a v3 URL needs `auth_version = 3`.
+        let want = if cfg!(feature = "swift") {
+            ErrorKind::InvalidInput
+        } else {
+            ErrorKind::Unsupported
+        };
+        assert_eq!(e.kind(), want, "{e}");
     }
 
     #[test]

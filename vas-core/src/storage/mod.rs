@@ -27,6 +27,8 @@
 pub mod config;
 pub mod conformance;
 mod fs;
+#[cfg(any(feature = "s3", feature = "swift"))]
+mod http;
 mod key;
 mod memory;
 mod offer;

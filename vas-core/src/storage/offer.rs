@@ -2,7 +2,7 @@
 //! [`Capabilities`], [`OfferStatus`]) and the [`StorageOfferExt`] conveniences.
 
 use std::fmt;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 
 use crate::digest::{DigestAlgorithm, Hasher};
 use crate::error::{Error, ErrorKind, Result};
@@ -213,6 +213,48 @@ pub trait StorageOffer: Send + Sync + fmt::Debug {
     /// Nothing is committed unless the bytes read match it.
     fn put(&self, key: &ObjectKey, data: &mut dyn Read, expected: &Fixity) -> Result<PutOutcome>;
 
+    /// Writes exactly `size` bytes of `data` under `key`, computing their fixity with
+    /// `algorithm` **while** writing, and records that fixity; returns the outcome and the
+    /// fixity. For callers that do not know the digest beforehand: the source is read and
+    /// hashed once instead of twice (hash first, then a verified `put`). Write-once as
+    /// [`put`](StorageOffer::put): an existing key is [`PutOutcome::AlreadyPresent`] when
+    /// its content has the computed fixity, an [`ErrorKind::Conflict`] otherwise; a stream
+    /// of another size than `size` is refused ([`ErrorKind::Integrity`]) and nothing is
+    /// committed.
+    ///
+    /// The default implementation spools the stream into a temporary file (in the system's
+    /// temporary folder) while hashing it, then calls `put` with the computed fixity, so it
+    /// is correct for every offer; an offer that can record a fixity after writing the
+    /// bytes (the filesystem offer) overrides it without the spool.
+    fn put_hashing(
+        &self,
+        key: &ObjectKey,
+        data: &mut dyn Read,
+        size: u64,
+        algorithm: DigestAlgorithm,
+    ) -> Result<(PutOutcome, Fixity)> {
+        let mut spool = tempfile::tempfile().map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot spool {key} for offer {}: {e}", self.id()),
+            )
+        })?;
+        let mut w = crate::digest::HashingWriter::new(&mut spool, algorithm);
+        let got = io::copy(&mut data.take(size.saturating_add(1)), &mut w).map_err(stream_error)?;
+        let (_, digest, _) = w.finish();
+        let fx = Fixity {
+            algorithm,
+            digest,
+            size: got,
+        };
+        if got != size {
+            return Err(size_refused(self.id(), key, got, size));
+        }
+        spool.seek(io::SeekFrom::Start(0)).map_err(Error::from)?;
+        let outcome = self.put(key, &mut spool, &fx)?;
+        Ok((outcome, fx))
+    }
+
     /// Opens the object (or a range of it) for reading. The bytes are **not** verified:
     /// use [`StorageOfferExt::get_verified`] for a verified stream.
     /// A missing key is an [`ErrorKind::NotFound`] error.
@@ -414,6 +456,16 @@ pub(crate) fn write_once_check(
     } else {
         Err(conflict(f))
     }
+}
+
+/// The error of a [`StorageOffer::put_hashing`] whose stream had another size than declared.
+pub(crate) fn size_refused(offer: &str, key: &ObjectKey, got: u64, size: u64) -> Error {
+    Error::new(
+        ErrorKind::Integrity,
+        format!("put of {key} on offer {offer} refused: received {got} bytes, declared {size}"),
+    )
+    .with_id(key.as_str().to_string())
+    .with_code("CHECK_DIGEST.KO")
 }
 
 /// Checks what was read during a put against the declared fixity.

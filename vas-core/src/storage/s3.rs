@@ -19,23 +19,23 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Read};
-use std::time::Duration;
 
 use sha2::Digest as _;
 
-use crate::digest::{DigestAlgorithm, Hasher};
 use crate::error::{Error, ErrorKind, Result};
 
 use super::config::S3Config;
+use super::http::{self, Client, FixityHeaders, Response};
 use super::key::ObjectKey;
 use super::offer::{
-    ByteRange, Capabilities, Fixity, ObjectMeta, OfferStatus, PutOutcome, StorageOffer,
-    check_written, not_found, stream_error, write_once_check,
+    ByteRange, Capabilities, Fixity, ObjectMeta, OfferStatus, PutOutcome, StorageOffer, not_found,
 };
 
-const META_ALG: &str = "x-amz-meta-vas-algorithm";
-const META_DIGEST: &str = "x-amz-meta-vas-digest";
-const META_SIZE: &str = "x-amz-meta-vas-size";
+const FIXITY: FixityHeaders = FixityHeaders {
+    algorithm: "x-amz-meta-vas-algorithm",
+    digest: "x-amz-meta-vas-digest",
+    size: "x-amz-meta-vas-size",
+};
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const MIN_PART: u64 = 5 << 20;
 
@@ -81,7 +81,7 @@ pub struct S3Offer {
     creds: Credentials,
     scheme: String,
     host: String, // host[:port] of the endpoint
-    agent: ureq::Agent,
+    http: Client,
 }
 
 /// A signed request, ready to send (exposed for tests of the signer).
@@ -159,16 +159,11 @@ impl S3Offer {
                 cfg.id
             )));
         }
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(Duration::from_secs(120)))
-            .build();
         let offer = S3Offer {
             scheme: scheme.to_string(),
             host,
             creds,
-            agent: ureq::Agent::new_with_config(config),
+            http: Client::new(&cfg.id),
             cfg,
         };
         if offer.cfg.create_bucket {
@@ -281,7 +276,7 @@ impl S3Offer {
         query: &[(&str, &str)],
         headers: &[(String, String)],
         body: Option<&[u8]>,
-    ) -> Result<ureq::http::Response<ureq::Body>> {
+    ) -> Result<Response> {
         let payload = match body {
             Some(b) if !b.is_empty() => hex::encode(sha2::Sha256::digest(b)),
             _ => EMPTY_SHA256.to_string(),
@@ -297,112 +292,21 @@ impl S3Offer {
             now.second()
         );
         let signed = self.sign(method, object, query, headers, &payload, &amz_date);
-        let mut b = ureq::http::Request::builder()
-            .method(method)
-            .uri(&signed.url);
-        for (k, v) in &signed.headers {
-            if k != "host" {
-                b = b.header(k.as_str(), v.as_str());
-            }
-        }
-        let unavailable = |e: &dyn std::fmt::Display| {
-            Error::new(
-                ErrorKind::Unavailable,
-                format!("offer {}: {method} {}: {e}", self.cfg.id, signed.url),
-            )
-        };
-        let r = match body {
-            Some(data) => {
-                let req = b.body(data).map_err(|e| unavailable(&e))?;
-                self.agent.run(req)
-            }
-            None => {
-                let req = b.body(()).map_err(|e| unavailable(&e))?;
-                self.agent.run(req)
-            }
-        };
-        r.map_err(|e| unavailable(&e))
+        let headers: Vec<(String, String)> = signed
+            .headers
+            .into_iter()
+            .filter(|(k, _)| k != "host")
+            .collect();
+        self.http.send(method, &signed.url, &headers, body)
     }
 
-    fn http_error(
-        &self,
-        what: &str,
-        status: u16,
-        r: &mut ureq::http::Response<ureq::Body>,
-    ) -> Error {
-        let body = r
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024)
-            .read_to_string()
-            .unwrap_or_default();
+    fn http_error(&self, what: &str, status: u16, r: &mut Response) -> Error {
+        let body = http::error_body(r);
         let code = xml_text(&body, "Code").unwrap_or_default();
-        let kind = match status {
-            401 | 403 => ErrorKind::Denied,
-            404 => ErrorKind::NotFound,
-            409 | 412 => ErrorKind::Conflict,
-            400 if code == "BadDigest" || code == "XAmzContentSHA256Mismatch" => {
-                ErrorKind::Integrity
-            }
-            400..=499 => ErrorKind::InvalidInput,
-            _ => ErrorKind::Unavailable,
-        };
-        Error::new(
-            kind,
-            format!(
-                "offer {}: {what}: HTTP {status} {code} {}",
-                self.cfg.id,
-                xml_text(&body, "Message").unwrap_or_default()
-            ),
-        )
-    }
-
-    fn meta_from(&self, key: &ObjectKey, r: &ureq::http::Response<ureq::Body>) -> Result<Fixity> {
-        let h = |n: &str| {
-            r.headers()
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let corrupt = |why: &str| {
-            Error::new(
-                ErrorKind::Corrupt,
-                format!("object {key} on offer {}: {why}", self.cfg.id),
-            )
-            .with_id(key.as_str().to_string())
-        };
-        let (Some(alg), Some(digest), Some(size)) = (h(META_ALG), h(META_DIGEST), h(META_SIZE))
-        else {
-            return Err(corrupt(
-                "no vas fixity metadata (object not written by vas?)",
-            ));
-        };
-        let alg: DigestAlgorithm = alg.parse().map_err(|_| corrupt("bad algorithm metadata"))?;
-        let size: u64 = size.parse().map_err(|_| corrupt("bad size metadata"))?;
-        let fx = Fixity::new(alg, &digest, size).map_err(|_| corrupt("bad digest metadata"))?;
-        if let Some(len) = h("content-length").and_then(|l| l.parse::<u64>().ok())
-            && len != size
-        {
-            return Err(corrupt(&format!(
-                "stored length {len} differs from the recorded size {size}"
-            )));
-        }
-        Ok(fx)
-    }
-
-    fn meta_headers(fx: &Fixity) -> Vec<(String, String)> {
-        vec![
-            (META_ALG.into(), fx.algorithm.seda_name().into()),
-            (META_DIGEST.into(), fx.digest.clone()),
-            (META_SIZE.into(), fx.size.to_string()),
-        ]
-    }
-
-    /// Resolves a `412 Precondition Failed` (someone committed the key meanwhile).
-    fn resolve_race(&self, key: &ObjectKey, expected: &Fixity) -> Result<PutOutcome> {
-        let existing = self.head(key)?;
-        write_once_check(self, key, existing.as_ref().map(|m| &m.fixity), expected)?
-            .ok_or_else(|| Error::new(ErrorKind::Conflict, format!("{key}: concurrent write")))
+        let kind = (status == 400 && (code == "BadDigest" || code == "XAmzContentSHA256Mismatch"))
+            .then_some(ErrorKind::Integrity);
+        let detail = format!("{code} {}", xml_text(&body, "Message").unwrap_or_default());
+        self.http.status_error(what, status, kind, &detail)
     }
 
     fn put_single(
@@ -411,21 +315,20 @@ impl S3Offer {
         data: &mut dyn Read,
         expected: &Fixity,
     ) -> Result<PutOutcome> {
-        let mut buf = Vec::with_capacity(usize::try_from(expected.size).unwrap_or(0).min(64 << 20));
-        let mut h = Hasher::new(expected.algorithm);
-        // At most one byte more than the largest single upload: enough to see that a
-        // stream is longer than declared without holding it all.
-        read_up_to(data, &mut buf, self.cfg.multipart_threshold + 1)?;
-        h.update(&buf);
-        let size = h.len();
-        check_written(&self.cfg.id, key, expected, &h.finalize_hex(), size)?;
-        let mut headers = Self::meta_headers(expected);
+        let buf = http::read_verified(
+            &self.cfg.id,
+            key,
+            data,
+            expected,
+            self.cfg.multipart_threshold,
+        )?;
+        let mut headers = FIXITY.to_headers(expected);
         headers.push(("if-none-match".into(), "*".into()));
         let name = self.object_name(key);
         let mut r = self.send("PUT", Some(&name), &[], &headers, Some(&buf))?;
         match r.status().as_u16() {
             200 => Ok(PutOutcome::Created),
-            412 => self.resolve_race(key, expected),
+            412 => http::resolve_race(self, key, expected),
             s => Err(self.http_error(&format!("PUT {key}"), s, &mut r)),
         }
     }
@@ -441,17 +344,14 @@ impl S3Offer {
             "POST",
             Some(&name),
             &[("uploads", "")],
-            &Self::meta_headers(expected),
+            &FIXITY.to_headers(expected),
             Some(&[]),
         )?;
         if r.status().as_u16() != 200 {
             let s = r.status().as_u16();
             return Err(self.http_error(&format!("create multipart upload of {key}"), s, &mut r));
         }
-        let body = r
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| self.io_error(&e))?;
+        let body = self.http.text("create multipart upload", &mut r, 1 << 20)?;
         let upload_id = xml_text(&body, "UploadId").ok_or_else(|| {
             Error::new(
                 ErrorKind::Unavailable,
@@ -483,44 +383,30 @@ impl S3Offer {
         data: &mut dyn Read,
         expected: &Fixity,
     ) -> Result<PutOutcome> {
-        let mut h = Hasher::new(expected.algorithm);
         let mut etags = Vec::new();
-        let mut part = Vec::with_capacity(self.cfg.part_size as usize);
-        loop {
-            part.clear();
-            read_up_to(data, &mut part, self.cfg.part_size)?;
-            if part.is_empty() && !etags.is_empty() {
-                break;
-            }
-            h.update(&part);
-            if h.len() > expected.size {
-                break;
-            }
-            let n = (etags.len() + 1).to_string();
-            let mut r = self.send(
-                "PUT",
-                Some(name),
-                &[("partNumber", &n), ("uploadId", upload_id)],
-                &[],
-                Some(&part),
-            )?;
-            if r.status().as_u16() != 200 {
-                let s = r.status().as_u16();
-                return Err(self.http_error(&format!("upload part {n} of {key}"), s, &mut r));
-            }
-            let etag = r
-                .headers()
-                .get("etag")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
-            etags.push(etag);
-            if (part.len() as u64) < self.cfg.part_size {
-                break;
-            }
-        }
-        let size = h.len();
-        check_written(&self.cfg.id, key, expected, &h.finalize_hex(), size)?;
+        http::upload_in_parts(
+            &self.cfg.id,
+            key,
+            data,
+            expected,
+            self.cfg.part_size,
+            |i, part| {
+                let n = (i + 1).to_string();
+                let mut r = self.send(
+                    "PUT",
+                    Some(name),
+                    &[("partNumber", &n), ("uploadId", upload_id)],
+                    &[],
+                    Some(part),
+                )?;
+                if r.status().as_u16() != 200 {
+                    let s = r.status().as_u16();
+                    return Err(self.http_error(&format!("upload part {n} of {key}"), s, &mut r));
+                }
+                etags.push(http::header(&r, "etag").unwrap_or_default());
+                Ok(())
+            },
+        )?;
         let mut xml = String::from("<CompleteMultipartUpload>");
         for (i, e) in etags.iter().enumerate() {
             let _ = write!(
@@ -544,7 +430,7 @@ impl S3Offer {
         let body = r.body_mut().read_to_string().unwrap_or_default();
         match status {
             200 if !body.contains("<Error>") => Ok(PutOutcome::Created),
-            412 => self.resolve_race(key, expected),
+            412 => http::resolve_race(self, key, expected),
             s => Err(Error::new(
                 if s == 200 {
                     ErrorKind::Unavailable
@@ -558,13 +444,6 @@ impl S3Offer {
                 ),
             )),
         }
-    }
-
-    fn io_error(&self, e: &dyn std::fmt::Display) -> Error {
-        Error::new(
-            ErrorKind::Unavailable,
-            format!("offer {}: {e}", self.cfg.id),
-        )
     }
 
     /// Every object name (with its stored size) under `prefix`, via ListObjectsV2.
@@ -582,12 +461,7 @@ impl S3Offer {
                 let s = r.status().as_u16();
                 return Err(self.http_error("list objects", s, &mut r));
             }
-            let body = r
-                .body_mut()
-                .with_config()
-                .limit(256 << 20)
-                .read_to_string()
-                .map_err(|e| self.io_error(&e))?;
+            let body = self.http.text("list objects", &mut r, 256 << 20)?;
             let (items, next) = parse_list(&body)?;
             out.extend(items);
             match next {
@@ -615,10 +489,7 @@ impl StorageOffer for S3Offer {
     }
 
     fn put(&self, key: &ObjectKey, data: &mut dyn Read, expected: &Fixity) -> Result<PutOutcome> {
-        let existing = self.head(key)?;
-        if let Some(o) =
-            write_once_check(self, key, existing.as_ref().map(|m| &m.fixity), expected)?
-        {
+        if let Some(o) = http::precheck(self, key, expected)? {
             return Ok(o);
         }
         if expected.size <= self.cfg.multipart_threshold {
@@ -629,29 +500,16 @@ impl StorageOffer for S3Offer {
     }
 
     fn get(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Box<dyn Read + Send>> {
+        let Ok(headers) = http::range_header(self, key, range)? else {
+            return Ok(Box::new(io::empty()));
+        };
         let name = self.object_name(key);
-        let mut headers = Vec::new();
-        if let Some(rg) = range {
-            let meta = self
-                .head(key)?
-                .ok_or_else(|| not_found(&self.cfg.id, key))?;
-            let (start, len) = rg.resolve(meta.fixity.size)?;
-            if len == 0 {
-                return Ok(Box::new(io::empty()));
-            }
-            headers.push((
-                "range".to_string(),
-                format!("bytes={start}-{}", start + len - 1),
-            ));
-        }
         let mut r = self.send("GET", Some(&name), &[], &headers, None)?;
         match r.status().as_u16() {
-            200 | 206 => {}
-            404 => return Err(not_found(&self.cfg.id, key)),
-            s => return Err(self.http_error(&format!("GET {key}"), s, &mut r)),
+            200 | 206 => Ok(http::body_reader(r)),
+            404 => Err(not_found(&self.cfg.id, key)),
+            s => Err(self.http_error(&format!("GET {key}"), s, &mut r)),
         }
-        let reader = r.into_body().into_with_config().limit(u64::MAX).reader();
-        Ok(Box::new(reader))
     }
 
     fn head(&self, key: &ObjectKey) -> Result<Option<ObjectMeta>> {
@@ -660,7 +518,7 @@ impl StorageOffer for S3Offer {
         match r.status().as_u16() {
             200 => Ok(Some(ObjectMeta {
                 key: key.clone(),
-                fixity: self.meta_from(key, &r)?,
+                fixity: FIXITY.read(&self.cfg.id, key, &r)?,
             })),
             404 => Ok(None),
             s => Err(self.http_error(&format!("HEAD {key}"), s, &mut r)),
@@ -682,40 +540,13 @@ impl StorageOffer for S3Offer {
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
-        let mut out = Vec::new();
-        for (name, _) in self.list_raw(prefix)? {
-            let Some(k) = name.strip_prefix(&self.cfg.prefix) else {
-                continue;
-            };
-            let Ok(key) = ObjectKey::new(k) else {
-                continue; // not a vas key
-            };
-            // Objects whose metadata is unreadable are skipped; `head` reports them.
-            if let Ok(Some(m)) = self.head(&key) {
-                out.push(m);
-            }
-        }
-        out.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(out)
+        let names = self.list_raw(prefix)?;
+        Ok(http::list_by_head(self, names, &self.cfg.prefix))
     }
 
     fn damaged(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for (name, _) in self.list_raw("")? {
-            let Some(k) = name.strip_prefix(&self.cfg.prefix) else {
-                continue;
-            };
-            let why = match ObjectKey::new(k) {
-                Err(e) => e.message().to_string(),
-                Ok(key) => match self.head(&key) {
-                    Ok(_) => continue,
-                    Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
-                    Err(e) => e.message().to_string(),
-                },
-            };
-            out.push(format!("{}/{name}: {why}", self.cfg.bucket));
-        }
-        Ok(out)
+        let names = self.list_raw("")?;
+        http::damaged_by_head(self, names, &self.cfg.prefix, &self.cfg.bucket)
     }
 
     fn status(&self) -> Result<OfferStatus> {
@@ -733,29 +564,6 @@ impl StorageOffer for S3Offer {
             detail: format!("{}/{}", self.cfg.endpoint, self.cfg.bucket),
         })
     }
-}
-
-fn read_some(r: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
-    loop {
-        match r.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other.map_err(stream_error),
-        }
-    }
-}
-
-/// Appends up to `limit` bytes from `r` to `buf` (fewer only at EOF).
-fn read_up_to(r: &mut dyn Read, buf: &mut Vec<u8>, limit: u64) -> Result<()> {
-    let mut chunk = vec![0u8; 1 << 20];
-    while (buf.len() as u64) < limit {
-        let want = (limit - buf.len() as u64).min(chunk.len() as u64) as usize;
-        let n = read_some(r, &mut chunk[..want])?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Ok(())
 }
 
 /// HMAC-SHA-256 (RFC 2104).
@@ -780,19 +588,7 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
 /// SigV4 URI encoding: unreserved characters kept, `/` kept unless `encode_slash`,
 /// everything else `%XX` (upper-case) byte by byte.
 pub fn uri_encode(s: &str, encode_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b'/' if !encode_slash => out.push('/'),
-            _ => {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
-    }
-    out
+    http::percent_encode(s, encode_slash)
 }
 
 /// The text of the first `<tag>…</tag>` of a small XML answer (unescaped).

@@ -105,11 +105,12 @@ impl Strategy {
 
     /// Writes `data` (declared `expected`) to every offer.
     ///
-    /// The stream is read once, into the referent; the other copies are then made from the
-    /// referent through a verified read, and every offer checks the fixity again while
-    /// writing. The put succeeds only when every offer holds the object with the expected
-    /// fixity. On failure, copies *created by this call* are deleted (rolled back) and the
-    /// error says which offers failed and whether the rollback left anything behind.
+    /// The stream is read once and handed to every offer at the same time (one thread per
+    /// offer when there are several: the copies are written concurrently, each offer
+    /// hashing what it receives and refusing to commit on a mismatch). The put succeeds
+    /// only when every offer holds the object with the expected fixity. On failure, copies
+    /// *created by this call* are deleted (rolled back) and the error says which offers
+    /// failed and whether the rollback left anything behind.
     pub fn put(
         &self,
         key: &ObjectKey,
@@ -117,38 +118,138 @@ impl Strategy {
         expected: &Fixity,
     ) -> Result<PutReport> {
         let order = self.write_order();
-        let mut done: Vec<(String, PutOutcome)> = Vec::new();
-        let referent = order[0];
-        match referent.put(key, data, expected) {
-            Ok(o) => done.push((referent.id().to_string(), o)),
-            Err(e) => return Err(e),
+        let (source, results) = fan_out(data, &order, |o, r| o.put(key, r, expected));
+        let done = self.settle(key, &order, source, results, |o| *o)?;
+        self.confirm(key, &order, &done, expected)?;
+        Ok(PutReport { outcomes: done })
+    }
+
+    /// Writes exactly `size` bytes of `data` to every offer, each offer computing the
+    /// fixity (`algorithm`) while it writes ([`StorageOffer::put_hashing`]): for a caller
+    /// that does not know the digest, the source is read and hashed once rather than
+    /// hashed first and then read again. The copies are written concurrently; the put
+    /// succeeds only when every offer computed the same fixity (independent hashes of the
+    /// same stream) and records it. Returns the report and that fixity.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vas_core::digest::DigestAlgorithm;
+    /// use vas_core::storage::{Fixity, MemoryOffer, ObjectKey, StorageOffer, Strategy};
+    ///
+    /// let (a, b) = (Arc::new(MemoryOffer::new("a")), Arc::new(MemoryOffer::new("b")));
+    /// let s = Strategy::new(vec![a.clone(), b.clone()], "a").unwrap();
+    /// let k = ObjectKey::new("k").unwrap();
+    /// let (_, fx) = s.put_hashing(&k, &mut &b"bytes"[..], 5, DigestAlgorithm::Sha512).unwrap();
+    /// assert_eq!(fx, Fixity::of_bytes(DigestAlgorithm::Sha512, b"bytes"));
+    /// assert_eq!(b.head(&k).unwrap().unwrap().fixity, fx);
+    /// // A stream of another size than declared is refused everywhere.
+    /// let k2 = ObjectKey::new("k2").unwrap();
+    /// assert!(s.put_hashing(&k2, &mut &b"bytes"[..], 4, DigestAlgorithm::Sha512).is_err());
+    /// assert!(a.head(&k2).unwrap().is_none() && b.head(&k2).unwrap().is_none());
+    /// ```
+    pub fn put_hashing(
+        &self,
+        key: &ObjectKey,
+        data: &mut dyn Read,
+        size: u64,
+        algorithm: crate::digest::DigestAlgorithm,
+    ) -> Result<(PutReport, Fixity)> {
+        let order = self.write_order();
+        let (source, results) =
+            fan_out(data, &order, |o, r| o.put_hashing(key, r, size, algorithm));
+        let fixities: Vec<Option<Fixity>> = results
+            .iter()
+            .map(|r| r.as_ref().ok().map(|(_, f)| f.clone()))
+            .collect();
+        let done = self.settle(key, &order, source, results, |(o, _)| *o)?;
+        let fx = fixities[0]
+            .clone()
+            .ok_or_else(|| Error::internal("no fixity"))?;
+        if let Some((i, other)) = fixities
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.as_ref() != Some(&fx))
+        {
+            let rollback = self.rollback(key, &done);
+            return Err(Error::new(
+                ErrorKind::Integrity,
+                format!(
+                    "put of {key}: offer {} computed {fx} but offer {} computed {}; {rollback}",
+                    order[0].id(),
+                    order[i].id(),
+                    other
+                        .as_ref()
+                        .map_or("nothing".to_string(), |f| f.to_string())
+                ),
+            )
+            .with_id(key.as_str().to_string())
+            .with_code("CHECK_DIGEST.KO"));
         }
-        for offer in &order[1..] {
-            let r = referent
-                .get_verified(key, Some(expected))
-                .and_then(|mut src| offer.put(key, &mut src, expected));
+        self.confirm(key, &order, &done, &fx)?;
+        Ok((PutReport { outcomes: done }, fx))
+    }
+
+    /// The outcomes of a fan-out put, or (after rolling back the copies it created) the
+    /// error of the source or of the first offer that failed.
+    fn settle<T>(
+        &self,
+        key: &ObjectKey,
+        order: &[&Arc<dyn StorageOffer>],
+        source: Option<Error>,
+        results: Vec<Result<T>>,
+        outcome: impl Fn(&T) -> PutOutcome,
+    ) -> Result<Vec<(String, PutOutcome)>> {
+        let mut done = Vec::new();
+        let mut failed = None;
+        for (o, r) in order.iter().zip(results) {
             match r {
-                Ok(o) => done.push((offer.id().to_string(), o)),
-                Err(e) => {
-                    let rollback = self.rollback(key, &done);
-                    return Err(Error::new(
-                        e.kind(),
-                        format!(
-                            "put of {key} failed on offer {}: {}; {rollback}",
-                            offer.id(),
-                            e.message()
-                        ),
-                    )
-                    .with_id(key.as_str().to_string()));
-                }
+                Ok(t) => done.push((o.id().to_string(), outcome(&t))),
+                Err(e) if failed.is_none() => failed = Some((o.id().to_string(), e)),
+                Err(_) => {}
             }
         }
-        // Every offer must now record the object with the expected fixity (guards against
-        // a backend that acknowledged a write it did not keep).
-        for offer in &order {
+        if let Some(e) = source {
+            let rollback = self.rollback(key, &done);
+            return Err(Error::new(
+                e.kind(),
+                format!(
+                    "put of {key}: reading the source failed: {}; {rollback}",
+                    e.message()
+                ),
+            )
+            .with_id(key.as_str().to_string()));
+        }
+        if let Some((id, e)) = failed {
+            let rollback = self.rollback(key, &done);
+            let mut err = Error::new(
+                e.kind(),
+                format!(
+                    "put of {key} failed on offer {id}: {}; {rollback}",
+                    e.message()
+                ),
+            )
+            .with_id(key.as_str().to_string());
+            if let Some(code) = e.context().code.clone() {
+                err = err.with_code(code);
+            }
+            return Err(err);
+        }
+        Ok(done)
+    }
+
+    /// Every offer must now record the object with the expected fixity (guards against a
+    /// backend that acknowledged a write it did not keep); rolls back otherwise.
+    fn confirm(
+        &self,
+        key: &ObjectKey,
+        order: &[&Arc<dyn StorageOffer>],
+        done: &[(String, PutOutcome)],
+        expected: &Fixity,
+    ) -> Result<()> {
+        for offer in order {
             let ok = matches!(offer.head(key), Ok(Some(m)) if !m.fixity.contradicts(expected));
             if !ok {
-                let rollback = self.rollback(key, &done);
+                let rollback = self.rollback(key, done);
                 return Err(Error::new(
                     ErrorKind::Integrity,
                     format!(
@@ -160,7 +261,7 @@ impl Strategy {
                 .with_id(key.as_str().to_string()));
             }
         }
-        Ok(PutReport { outcomes: done })
+        Ok(())
     }
 
     fn rollback(&self, key: &ObjectKey, done: &[(String, PutOutcome)]) -> String {
@@ -185,20 +286,41 @@ impl Strategy {
         s
     }
 
-    /// Writes a file to every offer; the fixity is computed first when `expected` is `None`
-    /// (SHA-512), otherwise the file must match it.
+    /// Writes a file to every offer. With `expected`, the file must match it; without, the
+    /// SHA-512 fixity is computed while the copies are written (the file is read once:
+    /// [`Strategy::put_hashing`]).
     pub fn put_file(
         &self,
         key: &ObjectKey,
         path: &Path,
         expected: Option<&Fixity>,
     ) -> Result<PutReport> {
-        let fx = match expected {
-            Some(f) => f.clone(),
-            None => Fixity::of_file(crate::digest::DigestAlgorithm::Sha512, path)?,
-        };
+        self.put_file_hashing(key, path, expected, crate::digest::DigestAlgorithm::Sha512)
+            .map(|(r, _)| r)
+    }
+
+    /// [`Strategy::put_file`] that also returns the fixity recorded, and computes it with
+    /// `algorithm` when `expected` is `None`.
+    pub fn put_file_hashing(
+        &self,
+        key: &ObjectKey,
+        path: &Path,
+        expected: Option<&Fixity>,
+        algorithm: crate::digest::DigestAlgorithm,
+    ) -> Result<(PutReport, Fixity)> {
         let mut f = std::fs::File::open(path).map_err(|e| Error::from(e).with_path(path))?;
-        self.put(key, &mut f, &fx).map_err(|e| e.or_path(path))
+        super::fs::advise_sequential(&f);
+        let r = match expected {
+            Some(fx) => self.put(key, &mut f, fx).map(|r| (r, fx.clone())),
+            None => {
+                let size = f
+                    .metadata()
+                    .map_err(|e| Error::from(e).with_path(path))?
+                    .len();
+                self.put_hashing(key, &mut f, size, algorithm)
+            }
+        };
+        r.map_err(|e| e.or_path(path))
     }
 
     /// Removes the object from every offer (e.g. after an elimination). Every offer is
@@ -770,4 +892,142 @@ pub fn expected_of(metas: &[ObjectMeta]) -> Vec<(ObjectKey, Fixity)> {
         .iter()
         .map(|m| (m.key.clone(), m.fixity.clone()))
         .collect()
+}
+
+/// Chunk size of the fan-out of a strategy put.
+const FAN_CHUNK: usize = 4 << 20;
+/// Chunks queued per offer.
+const FAN_DEPTH: usize = 4;
+
+type Chunk = std::result::Result<Arc<Vec<u8>>, String>;
+
+/// Runs `put` for every offer, each on its own thread reading the same stream, which is
+/// read once here and handed out in shared chunks (with one offer: directly, no thread).
+/// Returns the source's read error, if any, and each offer's result in order.
+fn fan_out<T: Send>(
+    data: &mut dyn Read,
+    offers: &[&Arc<dyn StorageOffer>],
+    put: impl Fn(&dyn StorageOffer, &mut dyn Read) -> Result<T> + Sync,
+) -> (Option<Error>, Vec<Result<T>>) {
+    if let [only] = offers {
+        return (None, vec![put(only.as_ref(), data)]);
+    }
+    std::thread::scope(|s| {
+        let mut txs = Vec::new();
+        let mut handles = Vec::new();
+        for o in offers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(FAN_DEPTH);
+            txs.push(Some(tx));
+            let put = &put;
+            handles.push(s.spawn(move || {
+                let mut r = ChunkReader {
+                    rx,
+                    cur: None,
+                    pos: 0,
+                };
+                put(o.as_ref(), &mut r)
+            }));
+        }
+        let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
+        let mut source_error = None;
+        while txs.iter().any(Option::is_some) {
+            // Reuse a chunk every offer is done with, else allocate one.
+            let mut chunk = match pool.iter().position(|c| Arc::strong_count(c) == 1) {
+                Some(i) => pool.swap_remove(i),
+                None => Arc::new(Vec::new()),
+            };
+            let Some(buf) = Arc::get_mut(&mut chunk) else {
+                break; // unreachable: the count was 1
+            };
+            buf.resize(FAN_CHUNK, 0);
+            let mut n = 0;
+            let mut failed = None;
+            while n < buf.len() {
+                match buf_read(data, &mut buf[n..]) {
+                    Ok(0) => break,
+                    Ok(k) => n += k,
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = failed {
+                for tx in txs.iter().flatten() {
+                    let _ = tx.send(Err(e.to_string()));
+                }
+                source_error = Some(stream_error(e));
+                break;
+            }
+            if n == 0 {
+                break;
+            }
+            buf.truncate(n);
+            for slot in txs.iter_mut() {
+                // An offer that stopped reading (done, or failed) no longer receives.
+                if let Some(tx) = slot
+                    && tx.send(Ok(chunk.clone())).is_err()
+                {
+                    *slot = None;
+                }
+            }
+            if pool.len() < offers.len() * (FAN_DEPTH + 2) {
+                pool.push(chunk);
+            }
+        }
+        drop(txs);
+        let results = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::internal("offer writer thread panicked")))
+            })
+            .collect();
+        (source_error, results)
+    })
+}
+
+fn buf_read(data: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match data.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
+/// One offer's view of a fanned-out stream.
+struct ChunkReader {
+    rx: std::sync::mpsc::Receiver<Chunk>,
+    cur: Option<Arc<Vec<u8>>>,
+    pos: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(c) = &self.cur
+                && self.pos < c.len()
+            {
+                let n = out.len().min(c.len() - self.pos);
+                out[..n].copy_from_slice(&c[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            self.cur = None;
+            match self.rx.recv() {
+                Ok(Ok(c)) => {
+                    self.cur = Some(c);
+                    self.pos = 0;
+                }
+                Ok(Err(msg)) => {
+                    return Err(io::Error::other(format!("the source stream failed: {msg}")));
+                }
+                Err(_) => return Ok(0), // the source is done
+            }
+        }
+    }
 }

@@ -23,21 +23,22 @@
 use std::io::{self, Read};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use crate::digest::{DigestAlgorithm, Hasher};
 use crate::error::{Error, ErrorKind, Result};
 
 use super::config::SwiftConfig;
+use super::http::{self, Client, FixityHeaders, Response};
 use super::key::ObjectKey;
 use super::offer::{
-    ByteRange, Capabilities, Fixity, ObjectMeta, OfferStatus, PutOutcome, StorageOffer,
-    check_written, not_found, stream_error, write_once_check,
+    ByteRange, Capabilities, Fixity, ObjectMeta, OfferStatus, PutOutcome, StorageOffer, not_found,
 };
 
-const META_ALG: &str = "x-object-meta-vas-algorithm";
-const META_DIGEST: &str = "x-object-meta-vas-digest";
-const META_SIZE: &str = "x-object-meta-vas-size";
+const FIXITY: FixityHeaders = FixityHeaders {
+    algorithm: "x-object-meta-vas-algorithm",
+    digest: "x-object-meta-vas-digest",
+    size: "x-object-meta-vas-size",
+};
 /// Smallest segment / threshold accepted in the configuration.
 const MIN_SEGMENT: u64 = 1 << 20;
 /// Swift's default `max_file_size`: a single object may not exceed it.
@@ -68,7 +69,7 @@ pub struct SwiftOffer {
     cfg: SwiftConfig,
     user: String,
     key: String,
-    agent: ureq::Agent,
+    http: Client,
     session: Mutex<Option<Session>>,
 }
 
@@ -87,9 +88,19 @@ impl std::fmt::Debug for SwiftOffer {
 struct Session {
     storage_url: String,
     token: String,
+    /// When the token expires, if the authentication said so (Keystone does).
+    expires: Option<time::OffsetDateTime>,
 }
 
-type Response = ureq::http::Response<ureq::Body>;
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("storage_url", &self.storage_url)
+            .field("token", &"<redacted>")
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
 
 /// One entry of a container listing.
 #[derive(serde::Deserialize)]
@@ -124,16 +135,11 @@ impl SwiftOffer {
     /// TempAuth).
     pub fn new(cfg: SwiftConfig, user: String, key: String) -> Result<SwiftOffer> {
         validate(&cfg)?;
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(Duration::from_secs(120)))
-            .build();
         let offer = SwiftOffer {
+            http: Client::new(&cfg.id),
             cfg,
             user,
             key,
-            agent: ureq::Agent::new_with_config(config),
             session: Mutex::new(None),
         };
         if offer.cfg.create_container {
@@ -161,25 +167,19 @@ impl SwiftOffer {
     }
 
     fn unavailable(&self, what: &str, e: &dyn std::fmt::Display) -> Error {
-        Error::new(
-            ErrorKind::Unavailable,
-            format!("offer {}: {what}: {e}", self.cfg.id),
-        )
+        self.http.unavailable(what, e)
     }
 
-    /// Authenticates (v1): a fresh storage URL and token.
+    /// Authenticates: a fresh storage URL and token.
     fn authenticate(&self) -> Result<Session> {
-        let req = ureq::http::Request::builder()
-            .method("GET")
-            .uri(&self.cfg.auth_url)
-            .header("x-auth-user", &self.user)
-            .header("x-auth-key", &self.key)
-            .body(())
-            .map_err(|e| self.unavailable("authentication request", &e))?;
-        let mut r = self
-            .agent
-            .run(req)
-            .map_err(|e| self.unavailable(&format!("GET {}", self.cfg.auth_url), &e))?;
+        if self.cfg.auth_version == 3 {
+            return self.authenticate_v3();
+        }
+        let headers = [
+            ("x-auth-user".to_string(), self.user.clone()),
+            ("x-auth-key".to_string(), self.key.clone()),
+        ];
+        let mut r = self.http.send("GET", &self.cfg.auth_url, &headers, None)?;
         let status = r.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(self.http_error(
@@ -188,12 +188,7 @@ impl SwiftOffer {
                 &mut r,
             ));
         }
-        let h = |n: &str| {
-            r.headers()
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let h = |n: &str| http::header(&r, n);
         let (Some(url), Some(token)) = (
             h("x-storage-url"),
             h("x-auth-token").or_else(|| h("x-storage-token")),
@@ -213,7 +208,34 @@ impl SwiftOffer {
             .unwrap_or(url)
             .trim_end_matches('/')
             .to_string();
-        Ok(Session { storage_url, token })
+        Ok(Session {
+            storage_url,
+            token,
+            expires: None,
+        })
+    }
+
+    /// Keystone v3 password authentication: `POST <auth_url>/auth/tokens` scoped to the
+    /// project; the token is the `X-Subject-Token` header, the storage URL the catalog's
+    /// `object-store` endpoint (unless `storage_url` is configured).
+    fn authenticate_v3(&self) -> Result<Session> {
+        let url = format!("{}/auth/tokens", self.cfg.auth_url.trim_end_matches('/'));
+        let body = keystone_v3_request(&self.cfg, &self.user, &self.key);
+        let headers = [("content-type".to_string(), "application/json".to_string())];
+        let mut r = self
+            .http
+            .send("POST", &url, &headers, Some(body.as_bytes()))?;
+        let status = r.status().as_u16();
+        if status != 201 && status != 200 {
+            return Err(self.http_error(
+                &format!("Keystone v3 authentication at {url} as {:?}", self.user),
+                status,
+                &mut r,
+            ));
+        }
+        let token = http::header(&r, "x-subject-token");
+        let answer = self.http.text("Keystone token answer", &mut r, 16 << 20)?;
+        keystone_v3_session(&self.cfg, token, &answer)
     }
 
     fn session(&self, renew: bool) -> Result<Session> {
@@ -222,7 +244,13 @@ impl SwiftOffer {
             .lock()
             .map_err(|_| Error::internal("swift session lock poisoned"))?;
         if !renew && let Some(s) = g.as_ref() {
-            return Ok(s.clone());
+            // A token that expires within a minute is renewed before use.
+            let fresh = s
+                .expires
+                .is_none_or(|t| t - time::OffsetDateTime::now_utc() > time::Duration::seconds(60));
+            if fresh {
+                return Ok(s.clone());
+            }
         }
         let s = self.authenticate()?;
         *g = Some(s.clone());
@@ -270,27 +298,12 @@ impl SwiftOffer {
         loop {
             let s = self.session(renew)?;
             let url = Self::url(&s.storage_url, container, object, query);
-            let mut b = ureq::http::Request::builder()
-                .method(method)
-                .uri(&url)
-                .header("x-auth-token", &s.token);
-            for (k, v) in headers {
-                b = b.header(k.as_str(), v.as_str());
-            }
-            let what = format!("{method} {url}");
-            let r = match body {
-                Some(data) => {
-                    let req = b.body(data).map_err(|e| self.unavailable(&what, &e))?;
-                    self.agent.run(req)
-                }
-                None => {
-                    let req = b.body(()).map_err(|e| self.unavailable(&what, &e))?;
-                    self.agent.run(req)
-                }
-            };
-            let r = r.map_err(|e| self.unavailable(&what, &e))?;
+            let mut all = Vec::with_capacity(headers.len() + 1);
+            all.push(("x-auth-token".to_string(), s.token.clone()));
+            all.extend_from_slice(headers);
+            let r = self.http.send(method, &url, &all, body)?;
             if r.status().as_u16() == 401 && !renew {
-                renew = true; // expired token: authenticate again, once
+                renew = true; // expired or revoked token: authenticate again, once
                 continue;
             }
             return Ok(r);
@@ -298,74 +311,10 @@ impl SwiftOffer {
     }
 
     fn http_error(&self, what: &str, status: u16, r: &mut Response) -> Error {
-        let body = r
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024)
-            .read_to_string()
-            .unwrap_or_default();
-        let kind = match status {
-            401 | 403 => ErrorKind::Denied,
-            404 => ErrorKind::NotFound,
-            409 | 412 => ErrorKind::Conflict,
-            422 => ErrorKind::Integrity, // ETag mismatch
-            400..=499 => ErrorKind::InvalidInput,
-            _ => ErrorKind::Unavailable,
-        };
-        let body = body.trim();
-        let body: String = body.chars().take(300).collect();
-        Error::new(
-            kind,
-            format!("offer {}: {what}: HTTP {status} {body}", self.cfg.id),
-        )
-    }
-
-    fn meta_from(&self, key: &ObjectKey, r: &Response) -> Result<Fixity> {
-        let h = |n: &str| {
-            r.headers()
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let corrupt = |why: &str| {
-            Error::new(
-                ErrorKind::Corrupt,
-                format!("object {key} on offer {}: {why}", self.cfg.id),
-            )
-            .with_id(key.as_str().to_string())
-        };
-        let (Some(alg), Some(digest), Some(size)) = (h(META_ALG), h(META_DIGEST), h(META_SIZE))
-        else {
-            return Err(corrupt(
-                "no vas fixity metadata (object not written by vas?)",
-            ));
-        };
-        let alg: DigestAlgorithm = alg.parse().map_err(|_| corrupt("bad algorithm metadata"))?;
-        let size: u64 = size.parse().map_err(|_| corrupt("bad size metadata"))?;
-        let fx = Fixity::new(alg, &digest, size).map_err(|_| corrupt("bad digest metadata"))?;
-        if let Some(len) = h("content-length").and_then(|l| l.parse::<u64>().ok())
-            && len != size
-        {
-            return Err(corrupt(&format!(
-                "stored length {len} differs from the recorded size {size}"
-            )));
-        }
-        Ok(fx)
-    }
-
-    fn meta_headers(fx: &Fixity) -> Vec<(String, String)> {
-        vec![
-            (META_ALG.into(), fx.algorithm.seda_name().into()),
-            (META_DIGEST.into(), fx.digest.clone()),
-            (META_SIZE.into(), fx.size.to_string()),
-        ]
-    }
-
-    /// Resolves a `412 Precondition Failed` (someone committed the key meanwhile).
-    fn resolve_race(&self, key: &ObjectKey, expected: &Fixity) -> Result<PutOutcome> {
-        let existing = self.head(key)?;
-        write_once_check(self, key, existing.as_ref().map(|m| &m.fixity), expected)?
-            .ok_or_else(|| Error::new(ErrorKind::Conflict, format!("{key}: concurrent write")))
+        let body = http::error_body(r);
+        let kind = (status == 422).then_some(ErrorKind::Integrity); // ETag mismatch
+        let body: String = body.trim().chars().take(300).collect();
+        self.http.status_error(what, status, kind, &body)
     }
 
     fn put_single(
@@ -374,15 +323,14 @@ impl SwiftOffer {
         data: &mut dyn Read,
         expected: &Fixity,
     ) -> Result<PutOutcome> {
-        let mut buf = Vec::with_capacity(usize::try_from(expected.size).unwrap_or(0).min(64 << 20));
-        // One byte more than the largest single upload: enough to see that a stream is
-        // longer than declared without holding it all.
-        read_up_to(data, &mut buf, self.cfg.large_object_threshold + 1)?;
-        let mut h = Hasher::new(expected.algorithm);
-        h.update(&buf);
-        let size = h.len();
-        check_written(&self.cfg.id, key, expected, &h.finalize_hex(), size)?;
-        let mut headers = Self::meta_headers(expected);
+        let buf = http::read_verified(
+            &self.cfg.id,
+            key,
+            data,
+            expected,
+            self.cfg.large_object_threshold,
+        )?;
+        let mut headers = FIXITY.to_headers(expected);
         headers.push(("etag".into(), md5_hex(&buf)));
         headers.push(("if-none-match".into(), "*".into()));
         headers.push(("content-type".into(), "application/octet-stream".into()));
@@ -397,7 +345,7 @@ impl SwiftOffer {
         )?;
         match r.status().as_u16() {
             201 => Ok(PutOutcome::Created),
-            412 => self.resolve_race(key, expected),
+            412 => http::resolve_race(self, key, expected),
             s => Err(self.http_error(&format!("PUT {key}"), s, &mut r)),
         }
     }
@@ -446,38 +394,25 @@ impl SwiftOffer {
         segments: &mut Vec<(String, String, u64)>,
     ) -> Result<()> {
         let segc = self.segments_container();
-        let mut h = Hasher::new(expected.algorithm);
-        let seg_size = self.cfg.segment_size;
-        let mut buf = Vec::with_capacity(usize::try_from(seg_size).unwrap_or(64 << 20));
-        loop {
-            buf.clear();
-            read_up_to(data, &mut buf, seg_size)?;
-            if buf.is_empty() {
-                break;
-            }
-            h.update(&buf);
-            if h.len() > expected.size {
-                break; // longer than declared: refused below, before any manifest
-            }
-            let seg = format!("{seg_prefix}/{:08}", segments.len());
-            let md5 = md5_hex(&buf);
-            let headers = vec![("etag".to_string(), md5.clone())];
-            let mut r = self.send("PUT", Some(&segc), Some(&seg), &[], &headers, Some(&buf))?;
-            if r.status().as_u16() != 201 {
-                let s = r.status().as_u16();
-                return Err(self.http_error(
-                    &format!("PUT segment {} of {key}", segments.len()),
-                    s,
-                    &mut r,
-                ));
-            }
-            segments.push((seg, md5, buf.len() as u64));
-            if (buf.len() as u64) < seg_size {
-                break;
-            }
-        }
-        let size = h.len();
-        check_written(&self.cfg.id, key, expected, &h.finalize_hex(), size)
+        http::upload_in_parts(
+            &self.cfg.id,
+            key,
+            data,
+            expected,
+            self.cfg.segment_size,
+            |i, part| {
+                let seg = format!("{seg_prefix}/{i:08}");
+                let md5 = md5_hex(part);
+                let headers = vec![("etag".to_string(), md5.clone())];
+                let mut r = self.send("PUT", Some(&segc), Some(&seg), &[], &headers, Some(part))?;
+                if r.status().as_u16() != 201 {
+                    let s = r.status().as_u16();
+                    return Err(self.http_error(&format!("PUT segment {i} of {key}"), s, &mut r));
+                }
+                segments.push((seg, md5, part.len() as u64));
+                Ok(())
+            },
+        )
     }
 
     fn put_manifest(
@@ -499,7 +434,7 @@ impl SwiftOffer {
             })
             .collect();
         let body = serde_json::to_vec(&manifest).map_err(|e| Error::internal(e.to_string()))?;
-        let mut headers = Self::meta_headers(expected);
+        let mut headers = FIXITY.to_headers(expected);
         headers.push(("if-none-match".into(), "*".into()));
         headers.push(("content-type".into(), "application/octet-stream".into()));
         let mut r = self.send(
@@ -514,7 +449,7 @@ impl SwiftOffer {
             201 => Ok(PutOutcome::Created),
             // Someone committed the key meanwhile: our segments are removed by the
             // caller (the outcome is not `Created`).
-            412 => self.resolve_race(key, expected),
+            412 => http::resolve_race(self, key, expected),
             s => Err(self.http_error(&format!("PUT manifest of {key}"), s, &mut r)),
         }
     }
@@ -543,13 +478,8 @@ impl SwiftOffer {
                     &mut r,
                 ));
             }
-            let body = r
-                .body_mut()
-                .with_config()
-                .limit(256 << 20)
-                .read_to_vec()
-                .map_err(|e| self.unavailable("container listing", &e))?;
-            let page: Vec<ListEntry> = serde_json::from_slice(&body).map_err(|e| {
+            let body = self.http.text("container listing", &mut r, 256 << 20)?;
+            let page: Vec<ListEntry> = serde_json::from_str(&body).map_err(|e| {
                 self.unavailable("container listing", &format!("unreadable JSON: {e}"))
             })?;
             let n = page.len();
@@ -597,10 +527,7 @@ impl StorageOffer for SwiftOffer {
     }
 
     fn put(&self, key: &ObjectKey, data: &mut dyn Read, expected: &Fixity) -> Result<PutOutcome> {
-        let existing = self.head(key)?;
-        if let Some(o) =
-            write_once_check(self, key, existing.as_ref().map(|m| &m.fixity), expected)?
-        {
+        if let Some(o) = http::precheck(self, key, expected)? {
             return Ok(o);
         }
         if expected.size <= self.cfg.large_object_threshold {
@@ -611,21 +538,10 @@ impl StorageOffer for SwiftOffer {
     }
 
     fn get(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Box<dyn Read + Send>> {
+        let Ok(headers) = http::range_header(self, key, range)? else {
+            return Ok(Box::new(io::empty()));
+        };
         let name = self.object_name(key);
-        let mut headers = Vec::new();
-        if let Some(rg) = range {
-            let meta = self
-                .head(key)?
-                .ok_or_else(|| not_found(&self.cfg.id, key))?;
-            let (start, len) = rg.resolve(meta.fixity.size)?;
-            if len == 0 {
-                return Ok(Box::new(io::empty()));
-            }
-            headers.push((
-                "range".to_string(),
-                format!("bytes={start}-{}", start + len - 1),
-            ));
-        }
         let mut r = self.send(
             "GET",
             Some(&self.cfg.container),
@@ -635,12 +551,10 @@ impl StorageOffer for SwiftOffer {
             None,
         )?;
         match r.status().as_u16() {
-            200 | 206 => {}
-            404 => return Err(not_found(&self.cfg.id, key)),
-            s => return Err(self.http_error(&format!("GET {key}"), s, &mut r)),
+            200 | 206 => Ok(http::body_reader(r)),
+            404 => Err(not_found(&self.cfg.id, key)),
+            s => Err(self.http_error(&format!("GET {key}"), s, &mut r)),
         }
-        let reader = r.into_body().into_with_config().limit(u64::MAX).reader();
-        Ok(Box::new(reader))
     }
 
     fn head(&self, key: &ObjectKey) -> Result<Option<ObjectMeta>> {
@@ -656,7 +570,7 @@ impl StorageOffer for SwiftOffer {
         match r.status().as_u16() {
             200 => Ok(Some(ObjectMeta {
                 key: key.clone(),
-                fixity: self.meta_from(key, &r)?,
+                fixity: FIXITY.read(&self.cfg.id, key, &r)?,
             })),
             404 => Ok(None),
             s => Err(self.http_error(&format!("HEAD {key}"), s, &mut r)),
@@ -714,41 +628,14 @@ impl StorageOffer for SwiftOffer {
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
-        let mut out = Vec::new();
         let full = format!("{}{prefix}", self.cfg.prefix);
-        for (name, _) in self.list_raw(&self.cfg.container, &full)? {
-            let Some(k) = name.strip_prefix(&self.cfg.prefix) else {
-                continue;
-            };
-            let Ok(key) = ObjectKey::new(k) else {
-                continue; // not a vas key: `damaged` reports it
-            };
-            // Objects whose metadata is unreadable are skipped; `head` reports them.
-            if let Ok(Some(m)) = self.head(&key) {
-                out.push(m);
-            }
-        }
-        out.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(out)
+        let names = self.list_raw(&self.cfg.container, &full)?;
+        Ok(http::list_by_head(self, names, &self.cfg.prefix))
     }
 
     fn damaged(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for (name, _) in self.list_raw(&self.cfg.container, &self.cfg.prefix)? {
-            let Some(k) = name.strip_prefix(&self.cfg.prefix) else {
-                continue;
-            };
-            let why = match ObjectKey::new(k) {
-                Err(e) => e.message().to_string(),
-                Ok(key) => match self.head(&key) {
-                    Ok(_) => continue,
-                    Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
-                    Err(e) => e.message().to_string(),
-                },
-            };
-            out.push(format!("{}/{name}: {why}", self.cfg.container));
-        }
-        Ok(out)
+        let names = self.list_raw(&self.cfg.container, &self.cfg.prefix)?;
+        http::damaged_by_head(self, names, &self.cfg.prefix, &self.cfg.container)
     }
 
     fn status(&self) -> Result<OfferStatus> {
@@ -792,15 +679,48 @@ fn validate(cfg: &SwiftConfig) -> Result<()> {
             )));
         }
     }
-    if cfg.auth_url.contains("/v2.0") || cfg.auth_url.contains("/v3") {
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            format!(
-                "offer {}: auth_url {:?} looks like Keystone v2/v3; only Swift's v1 \
-                     authentication (e.g. http://host:8080/auth/v1.0) is implemented",
+    match cfg.auth_version {
+        1 if cfg.auth_url.contains("/v3") => {
+            return Err(Error::invalid(format!(
+                "offer {}: auth_url {:?} looks like Keystone v3: set auth_version = 3 (and \
+                 project)",
                 cfg.id, cfg.auth_url
-            ),
-        ));
+            )));
+        }
+        1 if cfg.auth_url.contains("/v2.0") => {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "offer {}: auth_url {:?} looks like Keystone v2.0, which is not \
+                     implemented (use Keystone v3 with auth_version = 3, or Swift v1)",
+                    cfg.id, cfg.auth_url
+                ),
+            ));
+        }
+        1 => {}
+        3 => {
+            if cfg.project.as_deref().is_none_or(str::is_empty) {
+                return Err(Error::invalid(format!(
+                    "offer {}: auth_version = 3 (Keystone) needs `project`",
+                    cfg.id
+                )));
+            }
+            if !matches!(cfg.interface.as_str(), "public" | "internal" | "admin") {
+                return Err(Error::invalid(format!(
+                    "offer {}: interface must be public, internal or admin (got {:?})",
+                    cfg.id, cfg.interface
+                )));
+            }
+        }
+        v => {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "offer {}: auth_version {v} is not supported (1: Swift v1, 3: Keystone v3)",
+                    cfg.id
+                ),
+            ));
+        }
     }
     if cfg.container.is_empty()
         || cfg.container.contains('/')
@@ -825,52 +745,100 @@ fn validate(cfg: &SwiftConfig) -> Result<()> {
     Ok(())
 }
 
+/// The JSON body of a Keystone v3 password authentication scoped to the project.
+fn keystone_v3_request(cfg: &SwiftConfig, user: &str, password: &str) -> String {
+    serde_json::json!({
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": user,
+                        "domain": { "name": cfg.user_domain },
+                        "password": password,
+                    }
+                }
+            },
+            "scope": {
+                "project": {
+                    "name": cfg.project.as_deref().unwrap_or_default(),
+                    "domain": { "name": cfg.project_domain },
+                }
+            }
+        }
+    })
+    .to_string()
+}
+
+/// The session from a Keystone v3 token answer: the `X-Subject-Token` header, the
+/// `object-store` endpoint of the catalog with the configured interface (and region), and
+/// the expiry.
+fn keystone_v3_session(cfg: &SwiftConfig, token: Option<String>, answer: &str) -> Result<Session> {
+    let bad = |why: String| {
+        Error::new(
+            ErrorKind::Unavailable,
+            format!(
+                "offer {}: Keystone v3 answer from {}: {why}",
+                cfg.id, cfg.auth_url
+            ),
+        )
+    };
+    let token = token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| bad("no X-Subject-Token header".into()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(answer).map_err(|e| bad(format!("unreadable JSON: {e}")))?;
+    let t = &v["token"];
+    let expires = t["expires_at"].as_str().and_then(|s| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+    });
+    let storage_url = match &cfg.storage_url {
+        Some(u) => u.clone(),
+        None => {
+            let services = t["catalog"]
+                .as_array()
+                .ok_or_else(|| bad("no service catalog in the token (is it scoped?)".into()))?;
+            let endpoint = services
+                .iter()
+                .filter(|s| s["type"] == "object-store")
+                .flat_map(|s| s["endpoints"].as_array().into_iter().flatten())
+                .find(|e| {
+                    e["interface"] == cfg.interface.as_str()
+                        && cfg.region.as_deref().is_none_or(|r| {
+                            e["region_id"].as_str() == Some(r) || e["region"].as_str() == Some(r)
+                        })
+                })
+                .and_then(|e| e["url"].as_str())
+                .ok_or_else(|| {
+                    bad(format!(
+                        "no object-store endpoint with interface {:?}{} in the catalog",
+                        cfg.interface,
+                        cfg.region
+                            .as_deref()
+                            .map(|r| format!(" in region {r:?}"))
+                            .unwrap_or_default()
+                    ))
+                })?;
+            endpoint.to_string()
+        }
+    };
+    Ok(Session {
+        storage_url: storage_url.trim_end_matches('/').to_string(),
+        token,
+        expires,
+    })
+}
+
 fn md5_hex(data: &[u8]) -> String {
     let mut h = Hasher::new(DigestAlgorithm::Md5);
     h.update(data);
     h.finalize_hex()
 }
 
-fn read_some(r: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
-    loop {
-        match r.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other.map_err(stream_error),
-        }
-    }
-}
-
-/// Appends up to `limit` bytes from `r` to `buf` (fewer only at EOF).
-fn read_up_to(r: &mut dyn Read, buf: &mut Vec<u8>, limit: u64) -> Result<()> {
-    let mut chunk = vec![0u8; 1 << 20];
-    while (buf.len() as u64) < limit {
-        let want = (limit - buf.len() as u64).min(chunk.len() as u64) as usize;
-        let n = read_some(r, &mut chunk[..want])?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Ok(())
-}
-
 /// Percent-encodes a path segment (`/` kept unless `encode_slash`) or query item:
 /// unreserved characters kept, every other byte `%XX`.
 pub fn encode(s: &str, encode_slash: bool) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b'/' if !encode_slash => out.push('/'),
-            _ => {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
-    }
-    out
+    http::percent_encode(s, encode_slash)
 }
 
 #[cfg(test)]
@@ -881,8 +849,14 @@ mod tests {
         SwiftConfig {
             id: "sw".into(),
             auth_url: "http://127.0.0.1:1/auth/v1.0".into(),
+            auth_version: 1,
             user_env: String::new(),
             key_env: String::new(),
+            project: None,
+            user_domain: "Default".into(),
+            project_domain: "Default".into(),
+            region: None,
+            interface: "public".into(),
             container: "vas".into(),
             prefix: String::new(),
             storage_url: None,
@@ -923,16 +897,191 @@ mod tests {
         };
         assert!(mk(&|_| ()).is_ok(), "nothing is contacted before use");
         assert!(mk(&|c| c.auth_url = "ftp://x".into()).is_err());
+        // A v3 URL with v1 authentication is a configuration mistake; v2.0 is not implemented.
         assert_eq!(
             mk(&|c| c.auth_url = "http://keystone:5000/v3".into())
                 .unwrap_err()
                 .kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            mk(&|c| c.auth_url = "http://keystone:5000/v2.0".into())
+                .unwrap_err()
+                .kind(),
             ErrorKind::Unsupported
         );
+        let v3 = |c: &mut SwiftConfig| {
+            c.auth_url = "http://keystone:5000/v3".into();
+            c.auth_version = 3;
+        };
+        assert!(mk(&v3).is_err(), "v3 needs a project");
+        assert!(
+            mk(&|c| {
+                v3(c);
+                c.project = Some("p".into());
+            })
+            .is_ok()
+        );
+        assert!(
+            mk(&|c| {
+                v3(c);
+                c.project = Some("p".into());
+                c.interface = "private".into();
+            })
+            .is_err()
+        );
+        assert!(mk(&|c| c.auth_version = 2).is_err());
         assert!(mk(&|c| c.container = "a/b".into()).is_err());
         assert!(mk(&|c| c.container = String::new()).is_err());
         assert!(mk(&|c| c.segment_size = 1000).is_err());
         assert!(mk(&|c| c.large_object_threshold = 6 << 30).is_err());
+    }
+
+    /// A real Keystone 22 answer (see tests/fixtures/keystone/README.md).
+    const TOKEN: &str = include_str!("../../../tests/fixtures/keystone/token-v3-scoped.json");
+
+    fn v3_cfg() -> SwiftConfig {
+        SwiftConfig {
+            auth_url: "http://127.0.0.1:35357/v3".into(),
+            auth_version: 3,
+            project: Some("admin".into()),
+            ..cfg()
+        }
+    }
+
+    #[test]
+    fn keystone_v3_request_body() {
+        let mut c = v3_cfg();
+        c.user_domain = "Users".into();
+        let v: serde_json::Value =
+            serde_json::from_str(&keystone_v3_request(&c, "admin", "s3cret")).unwrap();
+        let user = &v["auth"]["identity"]["password"]["user"];
+        assert_eq!(v["auth"]["identity"]["methods"][0], "password");
+        assert_eq!(user["name"], "admin");
+        assert_eq!(user["password"], "s3cret");
+        assert_eq!(user["domain"]["name"], "Users");
+        assert_eq!(v["auth"]["scope"]["project"]["name"], "admin");
+        assert_eq!(v["auth"]["scope"]["project"]["domain"]["name"], "Default");
+    }
+
+    #[test]
+    fn keystone_v3_catalog_lookup_on_a_recorded_answer() {
+        let s = keystone_v3_session(&v3_cfg(), Some("tok".into()), TOKEN).unwrap();
+        assert_eq!(
+            s.storage_url,
+            "http://127.0.0.1:8080/v1/AUTH_07ccb773de3c40b4b251997620cde637"
+        );
+        assert_eq!(s.token, "tok");
+        assert_eq!(
+            s.expires.unwrap(),
+            time::macros::datetime!(2026-11-28 20:39:57 UTC)
+        );
+        // The region filter: the recorded endpoints are in RegionOne only.
+        let mut c = v3_cfg();
+        c.region = Some("RegionOne".into());
+        assert!(keystone_v3_session(&c, Some("t".into()), TOKEN).is_ok());
+        c.region = Some("RegionTwo".into());
+        let e = keystone_v3_session(&c, Some("t".into()), TOKEN).unwrap_err();
+        assert!(e.message().contains("no object-store endpoint"), "{e}");
+        // The recorded catalog has no internal object-store endpoint.
+        let mut c = v3_cfg();
+        c.interface = "internal".into();
+        assert!(keystone_v3_session(&c, Some("t".into()), TOKEN).is_err());
+        c.interface = "admin".into();
+        assert!(keystone_v3_session(&c, Some("t".into()), TOKEN).is_ok());
+        // A configured storage URL wins over the catalog.
+        let mut c = v3_cfg();
+        c.storage_url = Some("http://gw/v1/AUTH_x/".into());
+        let s = keystone_v3_session(&c, Some("t".into()), TOKEN).unwrap();
+        assert_eq!(s.storage_url, "http://gw/v1/AUTH_x");
+        // No token header, or an unscoped token (no catalog): refused with a reason.
+        let e = keystone_v3_session(&v3_cfg(), None, TOKEN).unwrap_err();
+        assert!(e.message().contains("X-Subject-Token"), "{e}");
+        let e = keystone_v3_session(&v3_cfg(), Some("t".into()), r#"{"token":{}}"#).unwrap_err();
+        assert!(e.message().contains("catalog"), "{e}");
+    }
+
+    /// Serves the recorded Keystone answers on a local port: a `401` for a wrong password
+    /// (as recorded), the scoped token otherwise; records the requests it got.
+    fn fake_keystone(answers: usize) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v3", l.local_addr().unwrap());
+        let h = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for _ in 0..answers {
+                let (c, _) = l.accept().unwrap();
+                let mut r = BufReader::new(c);
+                let mut head = String::new();
+                let mut len = 0;
+                loop {
+                    let mut line = String::new();
+                    r.read_line(&mut line).unwrap();
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                    head.push_str(&line);
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                }
+                let mut body = vec![0u8; len];
+                r.read_exact(&mut body).unwrap();
+                let body = String::from_utf8(body).unwrap();
+                let answer = if body.contains("\"wrong\"") {
+                    let rec = include_str!(
+                        "../../../tests/fixtures/keystone/token-v3-wrong-password.http"
+                    );
+                    let rec = rec.replace("\r\n", "\n");
+                    let (h, b) = rec.split_once("\n\n").unwrap();
+                    let h = h.replace("HTTP/1.0", "HTTP/1.1").replace('\n', "\r\n");
+                    format!("{h}\r\n\r\n{b}")
+                } else {
+                    format!(
+                        "HTTP/1.1 201 CREATED\r\nContent-Type: application/json\r\n\
+                         X-Subject-Token: gAAAArecorded\r\nContent-Length: {}\r\n\
+                         Connection: close\r\n\r\n{TOKEN}",
+                        TOKEN.len()
+                    )
+                };
+                let mut c = r.into_inner();
+                c.write_all(answer.as_bytes()).unwrap();
+                seen.push(format!("{head}{body}"));
+            }
+            seen
+        });
+        (url, h)
+    }
+
+    #[test]
+    fn keystone_v3_exchange_over_http() {
+        let (url, server) = fake_keystone(2);
+        let c = SwiftConfig {
+            auth_url: url.clone(),
+            ..v3_cfg()
+        };
+        let o = SwiftOffer::new(c.clone(), "admin".into(), "s3cret".into()).unwrap();
+        let s = o.authenticate().unwrap();
+        assert_eq!(s.token, "gAAAArecorded");
+        assert!(
+            s.storage_url
+                .ends_with("/v1/AUTH_07ccb773de3c40b4b251997620cde637")
+        );
+        let bad = SwiftOffer::new(c, "admin".into(), "wrong".into()).unwrap();
+        let e = bad.authenticate().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Denied, "{e}");
+        assert!(e.message().contains("Keystone v3 authentication"), "{e}");
+        let seen = server.join().unwrap();
+        assert!(
+            seen[0].starts_with("POST /v3/auth/tokens HTTP/1.1"),
+            "{}",
+            seen[0]
+        );
+        assert!(
+            seen[0]
+                .to_ascii_lowercase()
+                .contains("content-type: application/json")
+        );
     }
 
     #[test]

@@ -134,11 +134,10 @@ pub fn offer_put(args: OfferPutArgs) -> Result<ExitCode> {
         .len();
     let declared = fixity_arg(args.digest.as_deref(), &args.algorithm, Some(size))?;
     let strategy = StorageConfig::from_file(&args.config)?.build_strategy()?;
-    let fx = match declared {
-        Some(f) => f,
-        None => Fixity::of_file(args.algorithm.parse()?, &args.file)?,
-    };
-    let report = match strategy.put_file(&key, &args.file, Some(&fx)) {
+    // Without --digest, the digest is computed while the copies are written (the file is
+    // read and hashed once); every offer hashes what it writes and they must agree.
+    let alg: DigestAlgorithm = args.algorithm.parse()?;
+    let (report, fx) = match strategy.put_file_hashing(&key, &args.file, declared.as_ref(), alg) {
         Ok(r) => r,
         Err(e) => return refused(e),
     };
