@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
@@ -249,6 +249,9 @@ pub struct BuildOptions {
     pub manifest_name: String,
     /// Called as bytes are hashed and written.
     pub progress: Option<ProgressFn>,
+    /// When it becomes true, the build stops at its next progress point with
+    /// [`Error::cancelled`] ([`SipBuilder::write_to_file`] then removes its file).
+    pub cancel: Option<Arc<AtomicBool>>,
     /// Identifies the format of file objects that declare none (called in parallel during
     /// the hashing pass), e.g. with `vas_core::format`'s registry.
     pub identify: Option<IdentifyFn>,
@@ -288,6 +291,7 @@ impl BuildOptions {
             writer,
             manifest_name: "manifest.xml".into(),
             progress: None,
+            cancel: None,
             identify: None,
             manifest_last: false,
         }
@@ -814,6 +818,7 @@ impl SipBuilder {
                         total,
                     });
                 }
+                Error::check_cancel(opts.cancel.as_deref())?;
                 Ok(r)
             })
             .collect::<Result<_>>()?;
@@ -877,6 +882,7 @@ impl SipBuilder {
                     total,
                 });
             }
+            Error::check_cancel(opts.cancel.as_deref())?;
         }
         let w = pw.finish()?;
         drop(spooled);
@@ -947,6 +953,7 @@ impl SipBuilder {
                     total: total.max(done),
                 });
             }
+            Error::check_cancel(opts.cancel.as_deref())?;
             objects.push(BuiltObject {
                 id,
                 uri,
