@@ -16,8 +16,14 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class _ObjectSpool {
   /** A new, empty spool. */
   constructor()
-  /** Appends a chunk. */
+  /** Appends a chunk, on the event loop. */
   write(chunk: Buffer): void
+  /**
+   * Appends a chunk on the libuv thread pool (the event loop goes on); the chunk is not
+   * copied, and must not change until the promise settles. Await each call before the
+   * next.
+   */
+  writeAsync(chunk: Buffer): Promise<void>
 }
 export type ObjectSpool = _ObjectSpool
 

@@ -2,7 +2,8 @@
 // Node-stream adapters, which contain no logic of their own:
 // - Archive#openObject(contract, unit, usage?) -> Readable over Archive#openObjectReader;
 // - SipBuilder#addObjectStream(unit, source, options) -> spools an async iterable (a
-//   Readable …) to an unlinked temporary file, then adds it as an object.
+//   Readable …) to an unlinked temporary file, each chunk written on the libuv thread
+//   pool (the event loop never waits for the disk), then adds it as an object.
 'use strict'
 const { Readable } = require('node:stream')
 const native = require('./index.js')
@@ -33,7 +34,7 @@ native.SipBuilder.prototype.addObjectStream = async function addObjectStream(uni
   }
   const spool = new native._ObjectSpool()
   for await (const chunk of source) {
-    spool.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+    await spool.writeAsync(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
   }
   this._addObjectSpool(unit, spool, options)
 }

@@ -26,9 +26,10 @@ NATIVE=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 gcc -std=c11 -Wall -Wextra -Werror -g -DVAS_TEST_PANIC -Ivas-ffi/include \
   vas-ffi/tests/c/test_vas.c "$OUT/libvas.a" "${NATIVE[@]}" -o "$WORK/test_vas"
 "${VALGRIND[@]}" "$WORK/test_vas"
-# The SIP/ingest/rules/archive suite and the cross-language interop fixture (json.h: the
-# tests' own JSON reader), run from the repository root.
-for t in test_api test_interop; do
+# The SIP/ingest/rules/archive suite, the versioned option structs with progress and
+# cancellation, and the cross-language interop fixture (json.h: the tests' own JSON
+# reader), run from the repository root.
+for t in test_api test_options test_interop; do
   gcc -std=c11 -Wall -Wextra -Werror -g -Ivas-ffi/include -Ivas-ffi/tests/c \
     "vas-ffi/tests/c/$t.c" "$OUT/libvas.a" "${NATIVE[@]}" -o "$WORK/$t"
   "${VALGRIND[@]}" "$WORK/$t"

@@ -311,12 +311,27 @@ pub fn dry_run_ingest(
     referentials: Option<&Path>,
     context: Option<&str>,
 ) -> Result<IngestCheck> {
+    dry_run_ingest_with_progress(sip, referentials, context, None, None)
+}
+
+/// [`dry_run_ingest`] calling `progress(bytes read, total bytes)` as the objects are read,
+/// and stopping with [`Error::cancelled`](crate::Error::cancelled) at the next call once
+/// `cancel` is true.
+pub fn dry_run_ingest_with_progress(
+    sip: &Path,
+    referentials: Option<&Path>,
+    context: Option<&str>,
+    progress: Option<crate::ingest::Progress>,
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+) -> Result<IngestCheck> {
     let refs = match referentials {
         Some(d) => crate::referential::Referentials::load_dir(d)?,
         None => crate::referential::Referentials::default(),
     };
     let mut opts = crate::ingest::DryRunOptions {
         context: context.map(str::to_string),
+        progress,
+        cancel,
         ..Default::default()
     };
     if let Some(d) = referentials {

@@ -256,6 +256,21 @@ impl Error {
         Error::new(ErrorKind::Internal, message)
     }
 
+    /// The error of an operation its caller asked to stop through a cancel flag (e.g.
+    /// `BuildOptions::cancel`): kind `Io`, like an interrupted system call. Nothing the
+    /// operation was writing is left behind.
+    pub fn cancelled() -> Self {
+        Error::new(ErrorKind::Io, "the operation was cancelled by its caller")
+    }
+
+    /// `Err(Error::cancelled())` when `flag` is set and true.
+    pub fn check_cancel(flag: Option<&std::sync::atomic::AtomicBool>) -> Result<()> {
+        match flag {
+            Some(f) if f.load(std::sync::atomic::Ordering::Relaxed) => Err(Error::cancelled()),
+            _ => Ok(()),
+        }
+    }
+
     /// The kind of this error.
     pub fn kind(&self) -> ErrorKind {
         self.kind

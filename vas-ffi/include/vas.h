@@ -16,6 +16,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/*
+ * Option structs are versioned by their first field, struct_size: initialise them with
+ * these macros (C99; C++20) or with vas_<type>_init(&opts, sizeof opts), then set fields.
+ */
+#define VAS_ARCHIVE_INIT_OPTIONS_INIT { .struct_size = sizeof(vas_archive_init_options) }
+#define VAS_BUILD_OPTIONS_INIT { .struct_size = sizeof(vas_build_options) }
+#define VAS_DRY_RUN_OPTIONS_INIT { .struct_size = sizeof(vas_dry_run_options) }
+#define VAS_INSPECT_OPTIONS_INIT { .struct_size = sizeof(vas_inspect_options) }
+#define VAS_OBJECT_OPTIONS_INIT { .struct_size = sizeof(vas_object_options) }
 
 // The result of every fallible function of libvas.
 //
@@ -65,6 +74,9 @@ enum vas_result
   VAS_RESULT_BUFFER_TOO_SMALL = 1001,
   // vas panicked; the panic was caught at the boundary. Please report it.
   VAS_RESULT_PANIC = 1002,
+  // The operation was cancelled by its progress callback (which returned nonzero);
+  // nothing it was writing is left behind.
+  VAS_RESULT_CANCELLED = 1003,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -146,6 +158,27 @@ typedef int32_t vas_unit_field;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What a long operation is doing when it reports progress.
+enum vas_progress_phase
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Building a SIP: hashing the objects (first pass; `total` is the objects' size).
+  VAS_PROGRESS_PHASE_HASHING = 0,
+  // Building a SIP: writing the objects into the package.
+  VAS_PROGRESS_PHASE_WRITING = 1,
+  // Ingest dry run: reading and hashing the package's objects.
+  VAS_PROGRESS_PHASE_READING = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum vas_progress_phase vas_progress_phase;
+#else
+typedef int32_t vas_progress_phase;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // An open archive (opaque): `vas_archive_create` or `vas_archive_open`, then the
 // `vas_archive_*` functions, then `vas_archive_free` (which releases the folder's lock).
 // Thread-safe: one handle may be used from several threads at once.
@@ -178,9 +211,13 @@ typedef struct vas_sip_builder vas_sip_builder;
 // with `vas_validation_free`.
 typedef struct vas_validation vas_validation;
 
-// Options of `vas_archive_create`. A zero-initialised struct means the defaults: two
-// filesystem offers inside the archive folder, the `FULL_ACCESS` contract, tenant 0.
+// Options of `vas_archive_create` (versioned: set `struct_size`, e.g.
+// `vas_archive_init_options o = VAS_ARCHIVE_INIT_OPTIONS_INIT;`). The zero value of every
+// other field means its default: two filesystem offers inside the archive folder, the
+// `FULL_ACCESS` contract, tenant 0.
 typedef struct vas_archive_init_options {
+  // `sizeof` this struct as the caller's header declares it (see `VAS_ARCHIVE_INIT_OPTIONS_INIT`).
+  size_t struct_size;
   // A storage configuration (TOML) to copy into the archive (NULL: two filesystem
   // offers inside the archive folder).
   const char *offers;
@@ -191,9 +228,40 @@ typedef struct vas_archive_init_options {
   uint32_t tenant;
 } vas_archive_init_options;
 
-// What is declared about an object besides its data. Every pointer may be NULL ("not
-// given"); a zero-initialised struct (`vas_object_options o = {0};`) means the defaults.
+// A progress callback: `progress(userdata, phase, done, total)` with `phase` a
+// `vas_progress_phase` and `done`/`total` bytes of that phase. Return 0 to go on, anything
+// else to cancel: the operation stops at its next step with `VAS_RESULT_CANCELLED`,
+// leaving nothing half-written, and the callback is not called again. Calls never overlap
+// but may come from a worker thread of libvas.
+typedef int32_t (*vas_progress_callback)(void *userdata,
+                                         int32_t phase,
+                                         uint64_t done,
+                                         uint64_t total);
+
+// Options of `vas_dry_run_ingest_with_options` (versioned: set `struct_size`, e.g.
+// `vas_dry_run_options o = VAS_DRY_RUN_OPTIONS_INIT;`). The zero value of every other
+// field means its default.
+typedef struct vas_dry_run_options {
+  // `sizeof` this struct as the caller's header declares it (see
+  // `VAS_DRY_RUN_OPTIONS_INIT`).
+  size_t struct_size;
+  // A referentials folder (NULL skips the checks that need one).
+  const char *referentials;
+  // An ingest context id (NULL: no context check).
+  const char *context;
+  // Called as the package's objects are read and hashed (`VAS_PROGRESS_PHASE_READING`,
+  // bytes); returning nonzero cancels the run (`VAS_RESULT_CANCELLED`). NULL: none.
+  vas_progress_callback progress;
+  // Passed to `progress` as is.
+  void *progress_userdata;
+} vas_dry_run_options;
+
+// What is declared about an object besides its data (versioned: set `struct_size`, e.g.
+// `vas_object_options o = VAS_OBJECT_OPTIONS_INIT;`). Every pointer may be NULL ("not
+// given"); the zero value of every other field means its default.
 typedef struct vas_object_options {
+  // `sizeof` this struct as the caller's header declares it (see `VAS_OBJECT_OPTIONS_INIT`).
+  size_t struct_size;
   // Usage and version: `BinaryMaster_1` (NULL), `Dissemination_1`, `Thumbnail_1`,
   // `TextContent_1` …
   const char *usage;
@@ -218,10 +286,15 @@ typedef struct vas_object_options {
 // failure (e.g. an `errno` value).
 typedef int32_t (*vas_read_callback)(void *userdata, uint8_t *buf, size_t len, size_t *out_n);
 
-// How to write a package. A zero-initialised struct (`vas_build_options o = {0};`) gives
-// the defaults: a zip, SHA-512, deflate level 6, manifest first, not deterministic, no
-// format identification.
+// How to write a package (versioned: set `struct_size`, e.g.
+// `vas_build_options o = VAS_BUILD_OPTIONS_INIT;`). The zero value of every other field
+// means its default: a zip, SHA-512, deflate level 6, manifest first, not deterministic,
+// no format identification, no progress.
+//
+// Published layouts: up to `manifest_name`, and the current one (with `progress`).
 typedef struct vas_build_options {
+  // `sizeof` this struct as the caller's header declares it (see `VAS_BUILD_OPTIONS_INIT`).
+  size_t struct_size;
   // `"zip"` (NULL), `"tar"` or `"tar.gz"`.
   const char *format;
   // A `vas_digest_algorithm`; 0 means SHA-512.
@@ -238,11 +311,21 @@ typedef struct vas_build_options {
   bool identify_formats;
   // The manifest entry name (NULL: `manifest.xml`).
   const char *manifest_name;
+  // Called as the objects are hashed (`VAS_PROGRESS_PHASE_HASHING`) and written
+  // (`VAS_PROGRESS_PHASE_WRITING`); returning nonzero cancels the build
+  // (`VAS_RESULT_CANCELLED`, no file left behind, the builder spent). NULL: none.
+  vas_progress_callback progress;
+  // Passed to `progress` as is.
+  void *progress_userdata;
 } vas_build_options;
 
-// What `vas_sip_inspect_json` checks and lists. A zero-initialised struct means the
-// defaults of `vas sip inspect`: digests checked, default limits, no entry list, no tree.
+// What `vas_sip_inspect_json` checks and lists (versioned: set `struct_size`, e.g.
+// `vas_inspect_options o = VAS_INSPECT_OPTIONS_INIT;`). The zero value of every other
+// field means the defaults of `vas sip inspect`: digests checked, default limits, no entry
+// list, no tree.
 typedef struct vas_inspect_options {
+  // `sizeof` this struct as the caller's header declares it (see `VAS_INSPECT_OPTIONS_INIT`).
+  size_t struct_size;
   // Skip the digest check (container rules and declared files only).
   bool no_digests;
   // Add `entry_list`: every entry with its size.
@@ -507,13 +590,21 @@ vas_result vas_identify_bytes_json(const uint8_t *data,
 vas_result vas_test_panic(void);
 #endif
 
+// Initialises `*opts` (`struct_size` bytes, normally `sizeof *opts`) to the defaults of
+// the layout of that size and sets its `struct_size`; the function form of
+// `VAS_ARCHIVE_INIT_OPTIONS_INIT`. An unknown size is `VAS_RESULT_INVALID_INPUT`.
+//
+// # Safety
+// `opts` is NULL or valid for writing `struct_size` bytes.
+vas_result vas_archive_init_options_init(struct vas_archive_init_options *opts, size_t struct_size);
+
 // Creates an archive in the folder `dir` (which must not exist or be empty:
 // `VAS_RESULT_ALREADY_EXISTS` otherwise) with `opts` (NULL: the defaults) and opens it
 // into `*out_archive`.
 //
 // # Safety
-// `dir` is NULL or NUL-terminated; `opts` is NULL or a valid
-// `vas_archive_init_options`; `out_archive` is NULL or writable.
+// `dir` is NULL or NUL-terminated; `opts` is NULL or a `vas_archive_init_options` whose
+// `struct_size` bytes are readable; `out_archive` is NULL or writable.
 vas_result vas_archive_create(const char *dir,
                               const struct vas_archive_init_options *opts,
                               struct vas_archive **out_archive);
@@ -778,6 +869,27 @@ vas_result vas_dry_run_ingest(const char *sip,
                               struct vas_bytes **out_report,
                               struct vas_bytes **out_atr);
 
+// Initialises `*opts` (`struct_size` bytes, normally `sizeof *opts`) to the defaults of
+// the layout of that size and sets its `struct_size`; the function form of
+// `VAS_DRY_RUN_OPTIONS_INIT`. An unknown size is `VAS_RESULT_INVALID_INPUT`.
+//
+// # Safety
+// `opts` is NULL or valid for writing `struct_size` bytes.
+vas_result vas_dry_run_options_init(struct vas_dry_run_options *opts, size_t struct_size);
+
+// `vas_dry_run_ingest` with options (NULL: the defaults), among them a progress callback
+// that can cancel the run.
+//
+// # Safety
+// `sip` is NULL or NUL-terminated; `opts` is NULL or a `vas_dry_run_options`
+// (`struct_size` readable bytes) whose strings are NULL or NUL-terminated;
+// `out_accepted` is NULL or writable; `out_report` and `out_atr` are NULL or writable.
+vas_result vas_dry_run_ingest_with_options(const char *sip,
+                                           const struct vas_dry_run_options *opts,
+                                           bool *out_accepted,
+                                           struct vas_bytes **out_report,
+                                           struct vas_bytes **out_atr);
+
 // Computes the inherited management rules of every unit of the manifest (or SIP, or
 // units JSON file ending in `.json`) at `path` against `REFERENTIALS/rules.csv`, as
 // `vas rules compute --json` prints them, into `*out_json`:
@@ -996,13 +1108,21 @@ vas_result vas_sip_builder_add_management_field(struct vas_sip_builder *builder,
                                                 const char *path,
                                                 const char *value);
 
+// Initialises `*opts` (`struct_size` bytes, normally `sizeof *opts`) to the defaults of
+// the layout of that size and sets its `struct_size`; the function form of
+// `VAS_OBJECT_OPTIONS_INIT`. An unknown size is `VAS_RESULT_INVALID_INPUT`.
+//
+// # Safety
+// `opts` is NULL or valid for writing `struct_size` bytes.
+vas_result vas_object_options_init(struct vas_object_options *opts, size_t struct_size);
+
 // Adds the file at `path` as an object of `unit` (streamed at build time, never loaded
 // in memory). A missing file is `VAS_RESULT_NOT_FOUND`; a usage Vitam refuses or already
 // used in this unit `VAS_RESULT_INVALID_INPUT` (the detail carries Vitam's code).
 //
 // # Safety
 // `builder` is NULL or a live builder; `path` is NULL or NUL-terminated; `opts` is NULL
-// or a valid `vas_object_options`.
+// or a `vas_object_options` (`struct_size` readable bytes).
 vas_result vas_sip_builder_add_object_path(struct vas_sip_builder *builder,
                                            size_t unit,
                                            const char *path,
@@ -1013,7 +1133,7 @@ vas_result vas_sip_builder_add_object_path(struct vas_sip_builder *builder,
 //
 // # Safety
 // `builder` is NULL or a live builder; `filename` is NULL or NUL-terminated; `data` is
-// NULL or valid for `len` bytes; `opts` is NULL or a valid `vas_object_options`.
+// NULL or valid for `len` bytes; `opts` is NULL or a `vas_object_options` (`struct_size` readable bytes).
 vas_result vas_sip_builder_add_object_bytes(struct vas_sip_builder *builder,
                                             size_t unit,
                                             const char *filename,
@@ -1029,7 +1149,7 @@ vas_result vas_sip_builder_add_object_bytes(struct vas_sip_builder *builder,
 //
 // # Safety
 // `builder` is NULL or a live builder; `filename` is NULL or NUL-terminated; `read` and
-// `userdata` follow the contract above; `opts` is NULL or a valid `vas_object_options`.
+// `userdata` follow the contract above; `opts` is NULL or a `vas_object_options` (`struct_size` readable bytes).
 vas_result vas_sip_builder_add_object_reader(struct vas_sip_builder *builder,
                                              size_t unit,
                                              const char *filename,
@@ -1093,6 +1213,14 @@ vas_result vas_sip_builder_apply_csv(struct vas_sip_builder *builder,
                                      const char *encoding,
                                      size_t *out_rows);
 
+// Initialises `*opts` (`struct_size` bytes, normally `sizeof *opts`) to the defaults of
+// the layout of that size and sets its `struct_size`; the function form of
+// `VAS_BUILD_OPTIONS_INIT`. An unknown size is `VAS_RESULT_INVALID_INPUT`.
+//
+// # Safety
+// `opts` is NULL or valid for writing `struct_size` bytes.
+vas_result vas_build_options_init(struct vas_build_options *opts, size_t struct_size);
+
 // Writes the package into a new file `path` (which must not exist:
 // `VAS_RESULT_ALREADY_EXISTS`, the builder stays usable) with `opts` (NULL: the
 // defaults). Once the write has started the builder is spent (further calls fail with `VAS_RESULT_INVALID_INPUT`) but must still be
@@ -1102,7 +1230,7 @@ vas_result vas_sip_builder_apply_csv(struct vas_sip_builder *builder,
 //
 // # Safety
 // `builder` is NULL or a live builder; `path` is NULL or NUL-terminated; `opts` is NULL
-// or a valid `vas_build_options`; `out_report` is NULL or writable.
+// or a `vas_build_options` (`struct_size` readable bytes); `out_report` is NULL or writable.
 vas_result vas_sip_builder_write_to_file(struct vas_sip_builder *builder,
                                          const char *path,
                                          const struct vas_build_options *opts,
@@ -1112,12 +1240,20 @@ vas_result vas_sip_builder_write_to_file(struct vas_sip_builder *builder,
 // package (release it with `vas_bytes_free`).
 //
 // # Safety
-// `builder` is NULL or a live builder; `opts` is NULL or a valid `vas_build_options`;
+// `builder` is NULL or a live builder; `opts` is NULL or a `vas_build_options` (`struct_size` readable bytes);
 // `out_package` is NULL or writable; `out_report` is NULL or writable.
 vas_result vas_sip_builder_write_to_bytes(struct vas_sip_builder *builder,
                                           const struct vas_build_options *opts,
                                           struct vas_bytes **out_package,
                                           struct vas_bytes **out_report);
+
+// Initialises `*opts` (`struct_size` bytes, normally `sizeof *opts`) to the defaults of
+// the layout of that size and sets its `struct_size`; the function form of
+// `VAS_INSPECT_OPTIONS_INIT`. An unknown size is `VAS_RESULT_INVALID_INPUT`.
+//
+// # Safety
+// `opts` is NULL or valid for writing `struct_size` bytes.
+vas_result vas_inspect_options_init(struct vas_inspect_options *opts, size_t struct_size);
 
 // Inspects the package at `path` (zip, tar, tar.gz, tar.bz2 or a folder) as
 // `vas sip inspect --json` does and writes that JSON document into `*out_json`:
@@ -1130,7 +1266,7 @@ vas_result vas_sip_builder_write_to_bytes(struct vas_sip_builder *builder,
 // missing file is `VAS_RESULT_NOT_FOUND`.
 //
 // # Safety
-// `path` is NULL or NUL-terminated; `opts` is NULL or a valid `vas_inspect_options`;
+// `path` is NULL or NUL-terminated; `opts` is NULL or a `vas_inspect_options` (`struct_size` readable bytes);
 // `out_json` is NULL or writable.
 vas_result vas_sip_inspect_json(const char *path,
                                 const struct vas_inspect_options *opts,

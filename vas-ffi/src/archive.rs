@@ -28,11 +28,15 @@ pub struct vas_object_reader {
     info: Vec<u8>,
 }
 
-/// Options of `vas_archive_create`. A zero-initialised struct means the defaults: two
-/// filesystem offers inside the archive folder, the `FULL_ACCESS` contract, tenant 0.
+/// Options of `vas_archive_create` (versioned: set `struct_size`, e.g.
+/// `vas_archive_init_options o = VAS_ARCHIVE_INIT_OPTIONS_INIT;`). The zero value of every
+/// other field means its default: two filesystem offers inside the archive folder, the
+/// `FULL_ACCESS` contract, tenant 0.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct vas_archive_init_options {
+    /// `sizeof` this struct as the caller's header declares it (see `VAS_ARCHIVE_INIT_OPTIONS_INIT`).
+    pub struct_size: usize,
     /// A storage configuration (TOML) to copy into the archive (NULL: two filesystem
     /// offers inside the archive folder).
     pub offers: *const c_char,
@@ -41,6 +45,30 @@ pub struct vas_archive_init_options {
     pub referentials: *const c_char,
     /// The tenant.
     pub tenant: u32,
+}
+
+/// Initialises `*opts` (`struct_size` bytes, normally `sizeof *opts`) to the defaults of
+/// the layout of that size and sets its `struct_size`; the function form of
+/// `VAS_ARCHIVE_INIT_OPTIONS_INIT`. An unknown size is `VAS_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+/// `opts` is NULL or valid for writing `struct_size` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_archive_init_options_init(
+    opts: *mut vas_archive_init_options,
+    struct_size: usize,
+) -> vas_result {
+    // SAFETY: caller's contract.
+    unsafe { crate::options::init_options(opts, struct_size) }
+}
+
+// SAFETY: repr(C), `struct_size` first, all-zero is valid for every field.
+unsafe impl crate::options::VersionedOptions for vas_archive_init_options {
+    const NAME: &'static str = "vas_archive_init_options";
+    const INIT_MACRO: &'static str = "VAS_ARCHIVE_INIT_OPTIONS_INIT";
+    fn sizes() -> &'static [usize] {
+        &[size_of::<vas_archive_init_options>()]
+    }
 }
 
 /// # Safety
@@ -87,8 +115,8 @@ unsafe fn store_archive(p: *mut *mut vas_archive, a: Archive) -> Result<(), Fail
 /// into `*out_archive`.
 ///
 /// # Safety
-/// `dir` is NULL or NUL-terminated; `opts` is NULL or a valid
-/// `vas_archive_init_options`; `out_archive` is NULL or writable.
+/// `dir` is NULL or NUL-terminated; `opts` is NULL or a `vas_archive_init_options` whose
+/// `struct_size` bytes are readable; `out_archive` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vas_archive_create(
     dir: *const c_char,
@@ -100,7 +128,7 @@ pub unsafe extern "C" fn vas_archive_create(
         let dir = unsafe { c_path(dir, "dir") }?;
         let mut init = InitOptions::default();
         // SAFETY: caller's contract.
-        if let Some(o) = unsafe { opts.as_ref() } {
+        if let Some(o) = unsafe { crate::options::read_options(opts) }? {
             // SAFETY: caller's contract on the strings.
             unsafe {
                 init.offers = opt_c_str(o.offers, "offers")?.map(Into::into);

@@ -39,6 +39,7 @@ pub use vas_core::api as ops;
 pub mod archive;
 pub mod bytes;
 pub mod ingest;
+pub mod options;
 pub mod sip;
 
 /// The result of every fallible function of libvas.
@@ -87,6 +88,9 @@ pub enum vas_result {
     BufferTooSmall = 1001,
     /// vas panicked; the panic was caught at the boundary. Please report it.
     Panic = 1002,
+    /// The operation was cancelled by its progress callback (which returned nonzero);
+    /// nothing it was writing is left behind.
+    Cancelled = 1003,
 }
 
 impl vas_result {
@@ -111,6 +115,7 @@ impl vas_result {
         vas_result::NullParameter,
         vas_result::BufferTooSmall,
         vas_result::Panic,
+        vas_result::Cancelled,
     ];
 
     /// The result value of an error kind: the one whose value is `kind.c_code()`.
@@ -138,6 +143,7 @@ impl vas_result {
                 vas_result::NullParameter => "NullParameter",
                 vas_result::BufferTooSmall => "BufferTooSmall",
                 vas_result::Panic => "Panic",
+                vas_result::Cancelled => "Cancelled",
                 _ => "Internal",
             },
         }
@@ -225,6 +231,8 @@ pub enum Failure {
     },
     /// A panic, with its message.
     Panic(String),
+    /// A progress callback asked to stop, returning this nonzero value.
+    Cancelled(i32),
 }
 
 impl From<Error> for Failure {
@@ -240,6 +248,7 @@ impl Failure {
             Failure::NullParameter(_) => vas_result::NullParameter,
             Failure::BufferTooSmall { .. } => vas_result::BufferTooSmall,
             Failure::Panic(_) => vas_result::Panic,
+            Failure::Cancelled(_) => vas_result::Cancelled,
         }
     }
 
@@ -286,6 +295,12 @@ impl Failure {
                 format!("output buffer of {given} bytes is too small: {needed} bytes needed")
             }
             Failure::Panic(msg) => format!("vas panicked (this is a bug, please report it): {msg}"),
+            Failure::Cancelled(rc) => {
+                detail.insert("callback_result".into(), rc.into());
+                format!(
+                    "the operation was cancelled: its progress callback returned {rc}; nothing was written"
+                )
+            }
         };
         detail.insert("message_chain".into(), message.clone().into());
         LastError {
@@ -1224,8 +1239,8 @@ mod tests {
             assert_eq!(format!("{r:?}"), k.name(), "variant named like the kind");
             assert_eq!(r.name(), k.name());
         }
-        // Kinds + OK + the three ABI values, nothing else.
-        assert_eq!(vas_result::ALL.len(), ErrorKind::ALL.len() + 4);
+        // Kinds + OK + the four ABI values, nothing else.
+        assert_eq!(vas_result::ALL.len(), ErrorKind::ALL.len() + 5);
         for r in vas_result::ALL {
             let v = *r as i32;
             assert!(

@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, c_void};
 use std::io::Read;
+use std::sync::Arc;
 
 use vas_core::Error;
 use vas_core::digest::DigestAlgorithm;
@@ -13,6 +14,7 @@ use vas_core::sip::{
 };
 
 use crate::bytes::{self, vas_bytes};
+use crate::options::{ProgressHook, vas_progress_callback, vas_progress_phase};
 use crate::{Failure, algorithm, boundary, c_path, c_str, in_bytes, infallible, opt_c_str, out};
 
 /// A SIP under construction (opaque): create with `vas_sip_builder_new`, fill with the
@@ -617,11 +619,14 @@ pub unsafe extern "C" fn vas_sip_builder_add_management_field(
     })
 }
 
-/// What is declared about an object besides its data. Every pointer may be NULL ("not
-/// given"); a zero-initialised struct (`vas_object_options o = {0};`) means the defaults.
+/// What is declared about an object besides its data (versioned: set `struct_size`, e.g.
+/// `vas_object_options o = VAS_OBJECT_OPTIONS_INIT;`). Every pointer may be NULL ("not
+/// given"); the zero value of every other field means its default.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct vas_object_options {
+    /// `sizeof` this struct as the caller's header declares it (see `VAS_OBJECT_OPTIONS_INIT`).
+    pub struct_size: usize,
     /// Usage and version: `BinaryMaster_1` (NULL), `Dissemination_1`, `Thumbnail_1`,
     /// `TextContent_1` …
     pub usage: *const c_char,
@@ -641,17 +646,41 @@ pub struct vas_object_options {
     pub no_last_modified: bool,
 }
 
+/// Initialises `*opts` (`struct_size` bytes, normally `sizeof *opts`) to the defaults of
+/// the layout of that size and sets its `struct_size`; the function form of
+/// `VAS_OBJECT_OPTIONS_INIT`. An unknown size is `VAS_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+/// `opts` is NULL or valid for writing `struct_size` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_object_options_init(
+    opts: *mut vas_object_options,
+    struct_size: usize,
+) -> vas_result {
+    // SAFETY: caller's contract.
+    unsafe { crate::options::init_options(opts, struct_size) }
+}
+
+// SAFETY: repr(C), `struct_size` first, all-zero is valid for every field.
+unsafe impl crate::options::VersionedOptions for vas_object_options {
+    const NAME: &'static str = "vas_object_options";
+    const INIT_MACRO: &'static str = "VAS_OBJECT_OPTIONS_INIT";
+    fn sizes() -> &'static [usize] {
+        &[size_of::<vas_object_options>()]
+    }
+}
+
 /// Applies C object options to an input.
 ///
 /// # Safety
-/// `opts` is NULL or points to a valid `vas_object_options` whose strings are NULL or
-/// NUL-terminated.
+/// `opts` is NULL or points to a `vas_object_options` of `struct_size` readable bytes
+/// whose strings are NULL or NUL-terminated.
 unsafe fn apply_object_options(
     mut o: ObjectInput,
     opts: *const vas_object_options,
 ) -> Result<ObjectInput, Failure> {
     // SAFETY: caller's contract.
-    let Some(opts) = (unsafe { opts.as_ref() }) else {
+    let Some(opts) = (unsafe { crate::options::read_options(opts) })? else {
         return Ok(o);
     };
     // SAFETY: caller's contract on each string.
@@ -685,7 +714,7 @@ unsafe fn apply_object_options(
 ///
 /// # Safety
 /// `builder` is NULL or a live builder; `path` is NULL or NUL-terminated; `opts` is NULL
-/// or a valid `vas_object_options`.
+/// or a `vas_object_options` (`struct_size` readable bytes).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vas_sip_builder_add_object_path(
     builder: *mut vas_sip_builder,
@@ -711,7 +740,7 @@ pub unsafe extern "C" fn vas_sip_builder_add_object_path(
 ///
 /// # Safety
 /// `builder` is NULL or a live builder; `filename` is NULL or NUL-terminated; `data` is
-/// NULL or valid for `len` bytes; `opts` is NULL or a valid `vas_object_options`.
+/// NULL or valid for `len` bytes; `opts` is NULL or a `vas_object_options` (`struct_size` readable bytes).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vas_sip_builder_add_object_bytes(
     builder: *mut vas_sip_builder,
@@ -782,7 +811,7 @@ impl Read for CallbackReader {
 ///
 /// # Safety
 /// `builder` is NULL or a live builder; `filename` is NULL or NUL-terminated; `read` and
-/// `userdata` follow the contract above; `opts` is NULL or a valid `vas_object_options`.
+/// `userdata` follow the contract above; `opts` is NULL or a `vas_object_options` (`struct_size` readable bytes).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vas_sip_builder_add_object_reader(
     builder: *mut vas_sip_builder,
@@ -991,12 +1020,17 @@ pub unsafe extern "C" fn vas_sip_builder_apply_csv(
     })
 }
 
-/// How to write a package. A zero-initialised struct (`vas_build_options o = {0};`) gives
-/// the defaults: a zip, SHA-512, deflate level 6, manifest first, not deterministic, no
-/// format identification.
+/// How to write a package (versioned: set `struct_size`, e.g.
+/// `vas_build_options o = VAS_BUILD_OPTIONS_INIT;`). The zero value of every other field
+/// means its default: a zip, SHA-512, deflate level 6, manifest first, not deterministic,
+/// no format identification, no progress.
+///
+/// Published layouts: up to `manifest_name`, and the current one (with `progress`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct vas_build_options {
+    /// `sizeof` this struct as the caller's header declares it (see `VAS_BUILD_OPTIONS_INIT`).
+    pub struct_size: usize,
     /// `"zip"` (NULL), `"tar"` or `"tar.gz"`.
     pub format: *const c_char,
     /// A `vas_digest_algorithm`; 0 means SHA-512.
@@ -1013,14 +1047,65 @@ pub struct vas_build_options {
     pub identify_formats: bool,
     /// The manifest entry name (NULL: `manifest.xml`).
     pub manifest_name: *const c_char,
+    /// Called as the objects are hashed (`VAS_PROGRESS_PHASE_HASHING`) and written
+    /// (`VAS_PROGRESS_PHASE_WRITING`); returning nonzero cancels the build
+    /// (`VAS_RESULT_CANCELLED`, no file left behind, the builder spent). NULL: none.
+    pub progress: vas_progress_callback,
+    /// Passed to `progress` as is.
+    pub progress_userdata: *mut c_void,
+}
+
+/// The first published layout of `vas_build_options` (without the progress fields): its
+/// `sizeof` is accepted as `struct_size`.
+#[repr(C)]
+#[allow(dead_code)]
+struct vas_build_options_v1 {
+    struct_size: usize,
+    format: *const c_char,
+    digest_algorithm: i32,
+    compression_level: i32,
+    deterministic: bool,
+    manifest_last: bool,
+    identify_formats: bool,
+    manifest_name: *const c_char,
+}
+
+/// Initialises `*opts` (`struct_size` bytes, normally `sizeof *opts`) to the defaults of
+/// the layout of that size and sets its `struct_size`; the function form of
+/// `VAS_BUILD_OPTIONS_INIT`. An unknown size is `VAS_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+/// `opts` is NULL or valid for writing `struct_size` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_build_options_init(
+    opts: *mut vas_build_options,
+    struct_size: usize,
+) -> vas_result {
+    // SAFETY: caller's contract.
+    unsafe { crate::options::init_options(opts, struct_size) }
+}
+
+// SAFETY: repr(C), `struct_size` first, all-zero is valid for every field.
+unsafe impl crate::options::VersionedOptions for vas_build_options {
+    const NAME: &'static str = "vas_build_options";
+    const INIT_MACRO: &'static str = "VAS_BUILD_OPTIONS_INIT";
+    fn sizes() -> &'static [usize] {
+        &[
+            size_of::<vas_build_options_v1>(),
+            size_of::<vas_build_options>(),
+        ]
+    }
 }
 
 /// Converts C build options.
 ///
 /// # Safety
-/// `opts` is NULL or a valid `vas_build_options` whose strings are NULL or NUL-terminated.
-unsafe fn build_options(opts: *const vas_build_options) -> Result<BuildOptions, Failure> {
+/// `opts` is NULL or a `vas_build_options` (`struct_size` readable bytes) whose strings are NULL or NUL-terminated.
+unsafe fn build_options(
+    opts: *const vas_build_options,
+) -> Result<(BuildOptions, Option<Arc<ProgressHook>>), Failure> {
     let zero = vas_build_options {
+        struct_size: size_of::<vas_build_options>(),
         format: std::ptr::null(),
         digest_algorithm: 0,
         compression_level: 0,
@@ -1028,9 +1113,11 @@ unsafe fn build_options(opts: *const vas_build_options) -> Result<BuildOptions, 
         manifest_last: false,
         identify_formats: false,
         manifest_name: std::ptr::null(),
+        progress: None,
+        progress_userdata: std::ptr::null_mut(),
     };
     // SAFETY: caller's contract.
-    let o = unsafe { opts.as_ref() }.copied().unwrap_or(zero);
+    let o = unsafe { crate::options::read_options(opts) }?.unwrap_or(zero);
     // SAFETY: caller's contract.
     let format = match unsafe { opt_c_str(o.format, "format") }?.as_deref() {
         None | Some("zip") => PackageFormat::Zip,
@@ -1072,7 +1159,20 @@ unsafe fn build_options(opts: *const vas_build_options) -> Result<BuildOptions, 
     if o.identify_formats {
         b.identify = Some(vas_core::sip::bundled_format_identifier()?);
     }
-    Ok(b)
+    let hook = ProgressHook::new(o.progress, o.progress_userdata);
+    if let Some(h) = &hook {
+        let h2 = Arc::clone(h);
+        b.progress = Some(Arc::new(move |p: vas_core::sip::Progress| {
+            let phase = if p.phase == 0 {
+                vas_progress_phase::Hashing
+            } else {
+                vas_progress_phase::Writing
+            };
+            h2.report(phase, p.done, p.total);
+        }));
+        b.cancel = Some(Arc::clone(&h.cancel));
+    }
+    Ok((b, hook))
 }
 
 fn report_json(r: &BuildReport) -> Vec<u8> {
@@ -1097,7 +1197,7 @@ fn report_json(r: &BuildReport) -> Vec<u8> {
 ///
 /// # Safety
 /// `builder` is NULL or a live builder; `path` is NULL or NUL-terminated; `opts` is NULL
-/// or a valid `vas_build_options`; `out_report` is NULL or writable.
+/// or a `vas_build_options` (`struct_size` readable bytes); `out_report` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vas_sip_builder_write_to_file(
     builder: *mut vas_sip_builder,
@@ -1111,7 +1211,7 @@ pub unsafe extern "C" fn vas_sip_builder_write_to_file(
         // SAFETY: caller's contract.
         let path = unsafe { c_path(path, "path") }?;
         // SAFETY: caller's contract.
-        let opts = unsafe { build_options(opts) }?;
+        let (opts, hook) = unsafe { build_options(opts) }?;
         b.builder()?;
         // Refuse an existing output before the builder is consumed, so the caller can
         // retry with another path (the write itself still refuses to replace a file).
@@ -1124,7 +1224,7 @@ pub unsafe extern "C" fn vas_sip_builder_write_to_file(
             .into());
         }
         let sb = b.inner.take().expect("checked above");
-        let report = sb.write_to_file(&path, opts)?;
+        let report = ProgressHook::outcome(hook.as_ref(), sb.write_to_file(&path, opts))?;
         // SAFETY: caller's contract.
         unsafe { bytes::store(out_report, report_json(&report)) };
         Ok(())
@@ -1135,7 +1235,7 @@ pub unsafe extern "C" fn vas_sip_builder_write_to_file(
 /// package (release it with `vas_bytes_free`).
 ///
 /// # Safety
-/// `builder` is NULL or a live builder; `opts` is NULL or a valid `vas_build_options`;
+/// `builder` is NULL or a live builder; `opts` is NULL or a `vas_build_options` (`struct_size` readable bytes);
 /// `out_package` is NULL or writable; `out_report` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vas_sip_builder_write_to_bytes(
@@ -1148,11 +1248,14 @@ pub unsafe extern "C" fn vas_sip_builder_write_to_bytes(
         // SAFETY: caller's contract.
         let b = unsafe { self::builder(builder) }?;
         // SAFETY: caller's contract.
-        let opts = unsafe { build_options(opts) }?;
+        let (opts, hook) = unsafe { build_options(opts) }?;
         bytes::check_out(out_package, "out_package")?;
         b.builder()?;
         let sb = b.inner.take().expect("checked above");
-        let (cursor, report) = sb.write(std::io::Cursor::new(Vec::new()), opts)?;
+        let (cursor, report) = ProgressHook::outcome(
+            hook.as_ref(),
+            sb.write(std::io::Cursor::new(Vec::new()), opts),
+        )?;
         // SAFETY: caller's contract.
         unsafe {
             bytes::store(out_report, report_json(&report));
@@ -1165,11 +1268,15 @@ pub unsafe extern "C" fn vas_sip_builder_write_to_bytes(
     })
 }
 
-/// What `vas_sip_inspect_json` checks and lists. A zero-initialised struct means the
-/// defaults of `vas sip inspect`: digests checked, default limits, no entry list, no tree.
+/// What `vas_sip_inspect_json` checks and lists (versioned: set `struct_size`, e.g.
+/// `vas_inspect_options o = VAS_INSPECT_OPTIONS_INIT;`). The zero value of every other
+/// field means the defaults of `vas sip inspect`: digests checked, default limits, no entry
+/// list, no tree.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct vas_inspect_options {
+    /// `sizeof` this struct as the caller's header declares it (see `VAS_INSPECT_OPTIONS_INIT`).
+    pub struct_size: usize,
     /// Skip the digest check (container rules and declared files only).
     pub no_digests: bool,
     /// Add `entry_list`: every entry with its size.
@@ -1184,6 +1291,30 @@ pub struct vas_inspect_options {
     pub max_ratio: u64,
 }
 
+/// Initialises `*opts` (`struct_size` bytes, normally `sizeof *opts`) to the defaults of
+/// the layout of that size and sets its `struct_size`; the function form of
+/// `VAS_INSPECT_OPTIONS_INIT`. An unknown size is `VAS_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+/// `opts` is NULL or valid for writing `struct_size` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_inspect_options_init(
+    opts: *mut vas_inspect_options,
+    struct_size: usize,
+) -> vas_result {
+    // SAFETY: caller's contract.
+    unsafe { crate::options::init_options(opts, struct_size) }
+}
+
+// SAFETY: repr(C), `struct_size` first, all-zero is valid for every field.
+unsafe impl crate::options::VersionedOptions for vas_inspect_options {
+    const NAME: &'static str = "vas_inspect_options";
+    const INIT_MACRO: &'static str = "VAS_INSPECT_OPTIONS_INIT";
+    fn sizes() -> &'static [usize] {
+        &[size_of::<vas_inspect_options>()]
+    }
+}
+
 /// Inspects the package at `path` (zip, tar, tar.gz, tar.bz2 or a folder) as
 /// `vas sip inspect --json` does and writes that JSON document into `*out_json`:
 /// `{"path", "container", "entries", "files", "size", "manifest", "manifest_sha512",
@@ -1195,7 +1326,7 @@ pub struct vas_inspect_options {
 /// missing file is `VAS_RESULT_NOT_FOUND`.
 ///
 /// # Safety
-/// `path` is NULL or NUL-terminated; `opts` is NULL or a valid `vas_inspect_options`;
+/// `path` is NULL or NUL-terminated; `opts` is NULL or a `vas_inspect_options` (`struct_size` readable bytes);
 /// `out_json` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vas_sip_inspect_json(
@@ -1207,7 +1338,7 @@ pub unsafe extern "C" fn vas_sip_inspect_json(
         // SAFETY: caller's contract.
         let path = unsafe { c_path(path, "path") }?;
         // SAFETY: caller's contract.
-        let o = unsafe { opts.as_ref() }.copied().unwrap_or_default();
+        let o = unsafe { crate::options::read_options(opts) }?.unwrap_or_default();
         bytes::check_out(out_json, "out_json")?;
         let mut limits = vas_core::sip::Limits::default();
         if o.max_total_size > 0 {

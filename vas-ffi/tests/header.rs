@@ -79,12 +79,13 @@ fn header_result_values_are_the_kinds_c_codes() {
         ("NULL_PARAMETER", 1000),
         ("BUFFER_TOO_SMALL", 1001),
         ("PANIC", 1002),
+        ("CANCELLED", 1003),
     ] {
         assert_eq!(results.get(name), Some(&v), "VAS_RESULT_{name}");
     }
     assert_eq!(
         results.len(),
-        ErrorKind::ALL.len() + 4,
+        ErrorKind::ALL.len() + 5,
         "no other values: {results:?}"
     );
 }

@@ -416,8 +416,8 @@ impl Archive {
     /// The access contracts (Vitam's JSON shape: `Identifier`, `Name`, `Status`,
     /// `OriginatingAgencies`, `DataObjectVersion` …).
     #[napi(getter, ts_return_type = "Record<string, any>[]", catch_unwind)]
-    pub fn contracts(&self, env: Env) -> Result<Value> {
-        self.now(&env, |a| to_value!(&a.contracts()))
+    pub fn contracts(&self, env: Env) -> Result<Json> {
+        self.now(&env, |a| to_value!(&a.contracts()).map(Json))
     }
 
     /// Ingests a SIP: Vitam's controls, then (only if accepted) storage on every offer,
@@ -465,8 +465,8 @@ impl Archive {
         env: Env,
         contract: String,
         #[napi(ts_arg_type = "Record<string, any> | string")] q: Value,
-    ) -> Result<Value> {
-        self.now(&env, |a| a.search(&contract, &query(q)?))
+    ) -> Result<Json> {
+        self.now(&env, |a| a.search(&contract, &query(q)?).map(Json))
     }
 
     /// A unit's document (`#id`, `Title`, `#management`, `#object` …); `VAS_NOT_FOUND` when
@@ -483,8 +483,8 @@ impl Archive {
 
     /// `getUnit` on the calling thread.
     #[napi(ts_return_type = "Record<string, any>", catch_unwind)]
-    pub fn get_unit_sync(&self, env: Env, contract: String, unit: String) -> Result<Value> {
-        self.now(&env, |a| a.get_unit(&contract, &unit))
+    pub fn get_unit_sync(&self, env: Env, contract: String, unit: String) -> Result<Json> {
+        self.now(&env, |a| a.get_unit(&contract, &unit).map(Json))
     }
 
     /// The catalog record of a unit's object for `usage` (default `BinaryMaster`, latest
@@ -669,8 +669,8 @@ impl Archive {
 
     /// `operations` on the calling thread.
     #[napi(ts_return_type = "Record<string, any>[]", catch_unwind)]
-    pub fn operations_sync(&self, env: Env) -> Result<Value> {
-        self.now(&env, |a| to_value!(&a.operations()?))
+    pub fn operations_sync(&self, env: Env) -> Result<Json> {
+        self.now(&env, |a| to_value!(&a.operations()?).map(Json))
     }
 
     /// One logbook operation; `VAS_NOT_FOUND` if unknown.
@@ -681,8 +681,8 @@ impl Archive {
 
     /// `operation` on the calling thread.
     #[napi(ts_return_type = "Record<string, any>", catch_unwind)]
-    pub fn operation_sync(&self, env: Env, id: String) -> Result<Value> {
-        self.now(&env, |a| to_value!(&a.operation(&id)?))
+    pub fn operation_sync(&self, env: Env, id: String) -> Result<Json> {
+        self.now(&env, |a| to_value!(&a.operation(&id)?).map(Json))
     }
 
     /// The lifecycle events of a unit (`kind` `unit`) or object group (`objectGroup`), by
@@ -708,9 +708,9 @@ impl Archive {
         ts_return_type = "Record<string, any>[]",
         catch_unwind
     )]
-    pub fn lifecycle_sync(&self, env: Env, kind: String, id: String) -> Result<Value> {
+    pub fn lifecycle_sync(&self, env: Env, kind: String, id: String) -> Result<Json> {
         self.now(&env, |a| {
-            to_value!(&a.lifecycle(lifecycle_kind(&kind)?, &id)?)
+            to_value!(&a.lifecycle(lifecycle_kind(&kind)?, &id)?).map(Json)
         })
     }
 
@@ -728,8 +728,10 @@ impl Archive {
 
     /// `accessionRegister` on the calling thread.
     #[napi(ts_return_type = "Record<string, any>[]", catch_unwind)]
-    pub fn accession_register_sync(&self, env: Env, contract: String) -> Result<Value> {
-        self.now(&env, |a| to_value!(&a.accession_register(&contract)?))
+    pub fn accession_register_sync(&self, env: Env, contract: String) -> Result<Json> {
+        self.now(&env, |a| {
+            to_value!(&a.accession_register(&contract)?).map(Json)
+        })
     }
 }
 

@@ -199,7 +199,9 @@ pub fn compute_rules_sync(
     referentials: String,
     input: Either<String, Buffer>,
     options: Option<RulesOptions>,
-) -> Result<Value> {
+) -> Result<crate::json::Json> {
     let (src, o) = rules_args(input, options);
-    rules(Path::new(&referentials), &src, &o).js_err(&env)
+    rules(Path::new(&referentials), &src, &o)
+        .map(crate::json::Json)
+        .js_err(&env)
 }

@@ -909,7 +909,7 @@ fn build_in_memory(
 /// `SipBuilder.addObjectStream` in `vas.js`). Not part of the public API.
 #[napi(js_name = "_ObjectSpool")]
 pub struct ObjectSpool {
-    file: Option<std::fs::File>,
+    file: Arc<Mutex<Option<std::fs::File>>>,
 }
 
 #[napi]
@@ -918,21 +918,71 @@ impl ObjectSpool {
     #[napi(constructor, catch_unwind)]
     pub fn new(env: Env) -> Result<Self> {
         spool_file()
-            .map(|f| ObjectSpool { file: Some(f) })
+            .map(|f| ObjectSpool {
+                file: Arc::new(Mutex::new(Some(f))),
+            })
             .js_err(&env)
     }
 
-    /// Appends a chunk.
+    /// Appends a chunk, on the event loop.
     #[napi(catch_unwind)]
     pub fn write(&mut self, env: Env, chunk: Buffer) -> Result<()> {
-        use std::io::Write;
-        match &mut self.file {
-            Some(f) => f
-                .write_all(&chunk)
-                .map_err(|e| VasError::from(e).with_path(std::env::temp_dir())),
-            None => Err(VasError::invalid("this spool was already added")),
+        spool_write(&self.file, &chunk).js_err(&env)
+    }
+
+    /// Appends a chunk on the libuv thread pool (the event loop goes on); the chunk is not
+    /// copied, and must not change until the promise settles. Await each call before the
+    /// next.
+    #[napi(js_name = "writeAsync", ts_return_type = "Promise<void>")]
+    pub fn write_async(&self, chunk: Buffer) -> AsyncTask<SpoolWrite> {
+        AsyncTask::new(SpoolWrite {
+            file: Arc::clone(&self.file),
+            chunk,
+            error: None,
+        })
+    }
+}
+
+fn spool_write(file: &Mutex<Option<std::fs::File>>, chunk: &[u8]) -> vas_core::Result<()> {
+    use std::io::Write;
+    let mut guard = file.lock().unwrap_or_else(|e| e.into_inner());
+    match guard.as_mut() {
+        Some(f) => f
+            .write_all(chunk)
+            .map_err(|e| VasError::from(e).with_path(std::env::temp_dir())),
+        None => Err(VasError::invalid("this spool was already added")),
+    }
+}
+
+/// One chunk written to a spool on the libuv thread pool. The chunk (a reference to the JS
+/// Buffer) is released with the task, on the event loop.
+pub struct SpoolWrite {
+    file: Arc<Mutex<Option<std::fs::File>>>,
+    chunk: Buffer,
+    error: Option<VasError>,
+}
+
+impl Task for SpoolWrite {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        spool_write(&self.file, &self.chunk).map_err(|e| {
+            let reason = e.to_string();
+            self.error = Some(e);
+            Error::from_reason(reason)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<()> {
+        match self.error.take() {
+            Some(e) => Err(crate::errors::to_js_error(&env, &e)),
+            None => Err(err),
         }
-        .js_err(&env)
     }
 }
 
@@ -941,6 +991,8 @@ impl ObjectSpool {
         use std::io::{Seek, SeekFrom};
         let mut f = self
             .file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .take()
             .ok_or_else(|| VasError::invalid("this spool was already added"))?;
         f.seek(SeekFrom::Start(0))?;
@@ -1144,6 +1196,8 @@ pub fn inspect_sip(path: String, options: Option<InspectOptions>) -> AsyncTask<V
 
 /// `inspectSip` on the calling thread.
 #[napi(ts_return_type = "SipInspection", catch_unwind)]
-pub fn inspect_sip_sync(env: Env, path: String, options: Option<InspectOptions>) -> Result<Value> {
-    inspect(Path::new(&path), &options.unwrap_or_default()).js_err(&env)
+pub fn inspect_sip_sync(env: Env, path: String, options: Option<InspectOptions>) -> Result<Json> {
+    inspect(Path::new(&path), &options.unwrap_or_default())
+        .map(Json)
+        .js_err(&env)
 }

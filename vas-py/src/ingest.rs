@@ -3,10 +3,13 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use std::sync::Arc;
+
 use crate::args;
-use crate::errors::IntoPyResult;
+use crate::errors::{IntoPyResult, to_pyerr};
 use crate::json;
 use crate::ops;
+use crate::progress::PyProgress;
 
 /// The verdict of `dry_run_ingest`.
 #[pyclass(module = "vas", frozen, get_all)]
@@ -51,20 +54,33 @@ fn str_field(v: &serde_json::Value, k: &str) -> String {
 /// container, manifest, header, contracts and profiles (against the `referentials`
 /// folder; `None` skips the checks that need one), rules, digests. A refused SIP is a
 /// verdict (`accepted` false), not an exception; a missing SIP or referentials folder
-/// raises `NotFoundError`. The GIL is released while checking.
+/// raises `NotFoundError`. The GIL is released while checking. `progress`, if given, is
+/// called with `(done, total)` bytes as the objects are read; an exception it raises
+/// cancels the run and propagates.
 #[pyfunction]
-#[pyo3(signature = (sip, referentials = None, *, context = None))]
+#[pyo3(signature = (sip, referentials = None, *, context = None, progress = None))]
 pub fn dry_run_ingest(
     py: Python<'_>,
     sip: &Bound<'_, PyAny>,
     referentials: Option<&Bound<'_, PyAny>>,
     context: Option<String>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<IngestCheck> {
     let sip = args::path(sip)?;
     let refs = referentials.map(args::path).transpose()?;
-    let r = py
-        .detach(|| ops::dry_run_ingest(&sip, refs.as_deref(), context.as_deref()))
-        .py_err(py)?;
+    let hook = PyProgress::new(progress);
+    let cb = hook.as_ref().map(|h| {
+        let h = Arc::clone(h);
+        Arc::new(move |done: u64, total: u64| h.call(&[done, total])) as vas_core::ingest::Progress
+    });
+    let cancel = hook.as_ref().map(|h| Arc::clone(&h.cancel));
+    let r = py.detach(|| {
+        ops::dry_run_ingest_with_progress(&sip, refs.as_deref(), context.as_deref(), cb, cancel)
+    });
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => return Err(PyProgress::raised(hook.as_ref()).unwrap_or_else(|| to_pyerr(py, e))),
+    };
     Ok(IngestCheck {
         accepted: r.accepted,
         outcome: str_field(&r.report, "outcome"),

@@ -21,6 +21,7 @@ pub mod errors;
 pub mod ingest;
 pub mod json;
 pub mod manifest;
+pub mod progress;
 pub mod sip;
 pub use vas_core::api as ops;
 

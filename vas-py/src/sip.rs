@@ -16,6 +16,7 @@ use vas_core::{Error, ErrorKind};
 
 use crate::args;
 use crate::errors::{IntoPyResult, python_cause, to_pyerr};
+use crate::progress::PyProgress;
 
 fn seda_version(py: Python<'_>, v: &str) -> PyResult<SedaVersion> {
     v.trim_start_matches('v').parse::<SedaVersion>().py_err(py)
@@ -128,7 +129,7 @@ fn build_options(
     manifest_name: &str,
     mtime: Option<i64>,
     progress: Option<Py<PyAny>>,
-) -> PyResult<BuildOptions> {
+) -> PyResult<(BuildOptions, Option<Arc<PyProgress>>)> {
     let format = match format {
         None => default_format,
         Some("zip") => PackageFormat::Zip,
@@ -172,16 +173,15 @@ fn build_options(
     if identify_formats {
         opts.identify = Some(core_sip::bundled_format_identifier().py_err(py)?);
     }
-    if let Some(cb) = progress {
+    let hook = PyProgress::new(progress);
+    if let Some(h) = &hook {
+        let h2 = Arc::clone(h);
         opts.progress = Some(Arc::new(move |p: core_sip::Progress| {
-            Python::attach(|py| {
-                if let Err(e) = cb.call1(py, (p.phase, p.done, p.total)) {
-                    e.write_unraisable(py, Some(cb.bind(py)));
-                }
-            })
+            h2.call(&[u64::from(p.phase), p.done, p.total]);
         }));
+        opts.cancel = Some(Arc::clone(&h.cancel));
     }
-    Ok(opts)
+    Ok((opts, hook))
 }
 
 /// Maps a build error: the exception a Python file object raised, if it caused it.
@@ -417,8 +417,9 @@ impl SipBuilder {
     /// Objects are hashed, the manifest written first (or last with `manifest_last`),
     /// then the objects streamed and hashed again; formats are identified with the
     /// bundled PRONOM signatures unless `identify_formats=False`. `progress`, if given, is
-    /// called with `(phase, done, total)` (phase 0 hashing, 1 writing). The GIL is
-    /// released while building. Consumes the builder.
+    /// called with `(phase, done, total)` (phase 0 hashing, 1 writing); an exception it raises
+    /// cancels the build (no file is left) and propagates. The GIL is released while
+    /// building. Consumes the builder.
     #[pyo3(signature = (path, *, format = None, digest_algorithm = "SHA-512", compression = "deflate", compression_level = 6, deterministic = false, manifest_last = false, identify_formats = true, manifest_name = "manifest.xml", mtime = None, progress = None))]
     #[allow(clippy::too_many_arguments)]
     fn write(
@@ -438,7 +439,7 @@ impl SipBuilder {
     ) -> PyResult<BuildReport> {
         let path = args::path(path)?;
         let default = PackageFormat::from_file_name(&path.to_string_lossy());
-        let opts = build_options(
+        let (opts, hook) = build_options(
             py,
             format,
             default,
@@ -455,7 +456,7 @@ impl SipBuilder {
         let b = self.take(py)?;
         let report = py
             .detach(|| b.write_to_file(&path, opts))
-            .map_err(|e| build_err(py, e))?;
+            .map_err(|e| PyProgress::raised(hook.as_ref()).unwrap_or_else(|| build_err(py, e)))?;
         BuildReport::new(py, report, Some(path))
     }
 
@@ -477,7 +478,7 @@ impl SipBuilder {
         mtime: Option<i64>,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let opts = build_options(
+        let (opts, hook) = build_options(
             py,
             format,
             PackageFormat::Zip,
@@ -494,7 +495,7 @@ impl SipBuilder {
         let b = self.take(py)?;
         let (cursor, _) = py
             .detach(|| b.write(std::io::Cursor::new(Vec::new()), opts))
-            .map_err(|e| build_err(py, e))?;
+            .map_err(|e| PyProgress::raised(hook.as_ref()).unwrap_or_else(|| build_err(py, e)))?;
         Ok(PyBytes::new(py, &cursor.into_inner()))
     }
 

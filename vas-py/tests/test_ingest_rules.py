@@ -34,6 +34,29 @@ def test_dry_run_accepts_and_gives_report_and_atr(interop_zip):
     assert vas.dry_run_ingest(str(interop_zip)).accepted
 
 
+def test_dry_run_progress_and_cancel(interop_zip):
+    seen = []
+    check = vas.dry_run_ingest(interop_zip, REFERENTIALS, progress=lambda done, total: seen.append((done, total)))
+    assert check.accepted and seen
+    with zipfile.ZipFile(interop_zip) as z:
+        objects = sum(i.file_size for i in z.infolist() if not i.filename.endswith("manifest.xml") and not i.is_dir())
+    assert seen[-1][0] == objects  # every object byte read (the total also counts the manifest)
+    assert all(0 < d <= t for d, t in seen)
+
+    class Stop(Exception):
+        pass
+
+    calls = []
+
+    def stop(done, total):
+        calls.append(done)
+        raise Stop(done)
+
+    with pytest.raises(Stop):
+        vas.dry_run_ingest(interop_zip, REFERENTIALS, progress=stop)
+    assert len(calls) == 1
+
+
 def test_dry_run_refusal_is_a_verdict():
     name = "SIP_arbre_without_ingest_contract.zip"
     check = vas.dry_run_ingest(INTEROP / "ko" / name, KO_REFS)

@@ -166,6 +166,35 @@ def test_progress_is_reported(tmp_path):
     assert all(0 <= d <= t for _, d, t in seen)
 
 
+class Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("manifest_last", [False, True])
+def test_progress_exception_cancels_the_build(tmp_path, manifest_last):
+    calls = []
+
+    def progress(phase, done, total):
+        calls.append(phase)
+        if phase == 1:
+            raise Stop("enough")
+
+    b = small_builder()
+    for i in range(3):
+        b.add_unit(f"U{i}").add_object(bytes([i]) * 100_000, filename=f"{i}.bin")
+    out = tmp_path / "cancelled.zip"
+    with pytest.raises(Stop, match="enough"):
+        b.write(out, manifest_last=manifest_last, progress=progress)
+    assert not out.exists()  # nothing half-written
+    assert calls.count(1) == 1  # never called again once it raised
+    with pytest.raises(vas.ConflictError):  # the builder is spent
+        b.add_unit("again")
+    b2 = small_builder()
+    b2.add_unit("U").add_object(b"x" * 10, filename="x.bin")
+    with pytest.raises(Stop):
+        b2.to_bytes(progress=progress)
+
+
 def test_builder_errors(tmp_path):
     b = small_builder()
     u = b.add_unit("U")

@@ -73,6 +73,9 @@ pub struct DryRunOptions {
     pub limits: Limits,
     /// Called while objects are read.
     pub progress: Option<Progress>,
+    /// When it becomes true, the run stops at its next progress point with
+    /// [`Error::cancelled`](crate::Error::cancelled).
+    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// Threads hashing objects (each object is hashed by one thread, several objects at
     /// once). `None`: rayon's pool size (`RAYON_NUM_THREADS`, else one per core); `Some(1)`:
     /// everything on the calling thread.
@@ -105,6 +108,7 @@ impl std::fmt::Debug for DryRunOptions {
             .field("context", &self.context)
             .field("limits", &self.limits)
             .field("progress", &self.progress.is_some())
+            .field("cancel", &self.cancel)
             .field("format_hook", &self.format_hook.is_some())
             .field("threads", &self.threads)
             .field("existing_units", &self.existing_units.is_some())
@@ -268,6 +272,8 @@ pub fn dry_run(sip: &Path, refs: &Referentials, opts: &DryRunOptions) -> Result<
     }
     let mut rec = Recorder::new(Workflow::default_ingest());
     let validated = run(sip, refs, opts, &mut rec);
+    // A cancelled run stopped reading at a progress point: no verdict, the caller's error.
+    Error::check_cancel(opts.cancel.as_deref())?;
     rec.begin_step("STP_INGEST_FINALISATION");
     rec.action("ATR_NOTIFICATION", Status::Ok, None, None);
     rec.action("ROLL_BACK", Status::Ok, None, None);

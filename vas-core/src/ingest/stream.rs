@@ -236,6 +236,7 @@ pub(crate) fn stream_objects(
         if let Some(p) = &opts.progress {
             p(done, total);
         }
+        Error::check_cancel(opts.cancel.as_deref())
     };
 
     if threads == 1 {
@@ -250,7 +251,7 @@ pub(crate) fn stream_objects(
                     break;
                 }
                 st.update(&buf[..n]);
-                progress(n);
+                progress(n)?;
             }
             let (name, s) = st.finish(formats, hook)?;
             out.insert(name, s);
@@ -338,7 +339,7 @@ pub(crate) fn stream_objects(
                 }
                 pending[w].fetch_add(n as u64, Ordering::Relaxed);
                 senders[w].send(Msg::Data(buf, n)).map_err(|_| gone())?;
-                progress(n);
+                progress(n)?;
                 if n < CHUNK {
                     break;
                 }

@@ -24,7 +24,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use rayon::prelude::*;
@@ -255,6 +255,9 @@ pub struct BuildOptions {
     pub manifest_name: String,
     /// Called as bytes are hashed and written.
     pub progress: Option<ProgressFn>,
+    /// When it becomes true, the build stops at its next progress point with
+    /// [`Error::cancelled`] ([`SipBuilder::write_to_file`] then removes its file).
+    pub cancel: Option<Arc<AtomicBool>>,
     /// Identifies the format of file objects that declare none (called in parallel during
     /// the hashing pass), e.g. with `vas_core::format`'s registry.
     pub identify: Option<IdentifyFn>,
@@ -299,6 +302,7 @@ impl BuildOptions {
             writer,
             manifest_name: "manifest.xml".into(),
             progress: None,
+            cancel: None,
             identify: None,
             manifest_last: false,
             registry: None,
@@ -831,6 +835,7 @@ impl SipBuilder {
                         total,
                     });
                 }
+                Error::check_cancel(opts.cancel.as_deref())?;
                 Ok(r)
             })
             .collect::<Result<_>>()?;
@@ -894,6 +899,7 @@ impl SipBuilder {
                     total,
                 });
             }
+            Error::check_cancel(opts.cancel.as_deref())?;
         }
         let w = pw.finish()?;
         drop(spooled);
@@ -979,6 +985,7 @@ impl SipBuilder {
                         total: total.max(done),
                     });
                 }
+                Error::check_cancel(opts.cancel.as_deref())?;
                 uris.push(uri);
             }
         } else {
@@ -1067,6 +1074,7 @@ impl SipBuilder {
                                 total: total.max(done),
                             });
                         }
+                        Error::check_cancel(opts.cancel.as_deref())?;
                         uris.push(uri);
                     }
                     Ok(())

@@ -85,7 +85,7 @@ static vas_sip_builder *sample_builder(source *src) {
   CHECK_OK(vas_sip_builder_add_unit_with_id(b, dossier, "PV", "Procès-verbal", &pv));
   CHECK_OK(vas_sip_builder_set_unit_text(b, pv, VAS_UNIT_FIELD_DESCRIPTION_LEVEL, "Item"));
   CHECK_OK(vas_sip_builder_add_object_path(b, pv, PV, NULL));
-  vas_object_options o = {0};
+  vas_object_options o = VAS_OBJECT_OPTIONS_INIT;
   o.usage = "Dissemination_1";
   o.mime_type = "text/plain";
   CHECK_OK(vas_sip_builder_add_object_bytes(b, pv, "pv.txt", (const uint8_t *)"diffusion\n", 10, &o));
@@ -131,7 +131,7 @@ static void test_builder_errors(void) {
   jval *d = last_detail();
   CHECK(d && json_str(json_get(d, "path")) && !strcmp(json_str(json_get(d, "path")), "no/such/file.pdf"));
   json_free(d);
-  vas_object_options o = {0};
+  vas_object_options o = VAS_OBJECT_OPTIONS_INIT;
   o.usage = "Original_1";
   CHECK_RESULT(vas_sip_builder_add_object_path(b, u, PV, &o), VAS_RESULT_INVALID_INPUT);
   d = last_detail();
@@ -153,7 +153,7 @@ static void test_builder_errors(void) {
   /* Options: unknown format, bad algorithm and level; no output file is left. */
   char out[256];
   path_in_tmp(out, sizeof out, "bad.zip");
-  vas_build_options bo = {0};
+  vas_build_options bo = VAS_BUILD_OPTIONS_INIT;
   bo.format = "rar";
   CHECK_RESULT(vas_sip_builder_write_to_file(b, out, &bo, NULL), VAS_RESULT_INVALID_INPUT);
   bo.format = NULL;
@@ -204,7 +204,7 @@ static void test_builder_errors(void) {
 static void build_sample(const char *sip, const char *format) {
   source src = {"contenu lu par morceaux\n", 0, 0};
   vas_sip_builder *b = sample_builder(&src);
-  vas_build_options bo = {0};
+  vas_build_options bo = VAS_BUILD_OPTIONS_INIT;
   bo.format = format;
   bo.identify_formats = true;
   bo.digest_algorithm = VAS_DIGEST_ALGORITHM_SHA256;
@@ -241,7 +241,7 @@ static void test_build_and_inspect(void) {
   char sip[256];
   path_in_tmp(sip, sizeof sip, "sample.zip");
   build_sample(sip, NULL);
-  vas_inspect_options io = {0};
+  vas_inspect_options io = VAS_INSPECT_OPTIONS_INIT;
   io.tree = true;
   io.entries = true;
   vas_bytes *out = NULL;
@@ -346,12 +346,12 @@ static void test_folder_and_csv(void) {
   CHECK_RESULT(vas_sip_builder_import_folder(b, PV, 0, false, NULL), VAS_RESULT_INVALID_INPUT);
   char sip[256];
   path_in_tmp(sip, sizeof sip, "folder.tar");
-  vas_build_options bo = {0};
+  vas_build_options bo = VAS_BUILD_OPTIONS_INIT;
   bo.format = "tar";
   CHECK_OK(vas_sip_builder_write_to_file(b, sip, &bo, NULL));
   vas_sip_builder_free(b);
   /* The CSV's title is in the package. */
-  vas_inspect_options io = {0};
+  vas_inspect_options io = VAS_INSPECT_OPTIONS_INIT;
   io.tree = true;
   out = NULL;
   CHECK_OK(vas_sip_inspect_json(sip, &io, &out));
@@ -513,7 +513,7 @@ static void test_archive(void) {
   char dir[256], sip[256];
   path_in_tmp(dir, sizeof dir, "archive");
   path_in_tmp(sip, sizeof sip, "sample.zip");
-  vas_archive_init_options init = {0};
+  vas_archive_init_options init = VAS_ARCHIVE_INIT_OPTIONS_INIT;
   init.referentials = REFS;
   vas_archive *a = NULL;
   CHECK_OK(vas_archive_create(dir, &init, &a));

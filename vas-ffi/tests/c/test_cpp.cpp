@@ -17,12 +17,18 @@ int main() {
   if (vas_sip_builder_new("2.3", &b) != VAS_RESULT_OK) return 1;
   size_t unit = 0;
   if (vas_sip_builder_add_unit(b, 0, "Unit", &unit) != VAS_RESULT_OK || unit != 1) return 1;
-  vas_object_options o{};
+  // Versioned option structs: C++ before C++20 has no designated initializers, so the
+  // _init functions set struct_size.
+  vas_object_options o;
+  if (vas_object_options_init(&o, sizeof o) != VAS_RESULT_OK || o.struct_size != sizeof o) return 1;
   o.usage = "BinaryMaster_1";
   if (vas_sip_builder_add_object_bytes(b, unit, "a.txt", reinterpret_cast<const uint8_t *>("a"), 1, &o) !=
       VAS_RESULT_OK)
     return 1;
-  vas_build_options opts{};
+  vas_build_options opts;
+  if (vas_build_options_init(&opts, sizeof opts) != VAS_RESULT_OK) return 1;
+  vas_build_options zero{};  // struct_size 0: refused, naming the struct
+  if (vas_sip_builder_write_to_bytes(b, &zero, nullptr, nullptr) != VAS_RESULT_INVALID_INPUT) return 1;
   vas_bytes *pkg = nullptr;
   // No archival agency: refused, and nothing is written to `pkg`.
   if (vas_sip_builder_write_to_bytes(b, &opts, &pkg, nullptr) != VAS_RESULT_INVALID_INPUT || pkg) return 1;

@@ -74,7 +74,7 @@ static vas_bytes *build_from_spec(const jval *spec) {
     const jval *objs = json_get(u, "objects");
     for (size_t r = 0; objs && r < objs->count; r++) {
       const jval *o = json_at(objs, r);
-      vas_object_options opts = {0};
+      vas_object_options opts = VAS_OBJECT_OPTIONS_INIT;
       opts.usage = S(o, "usage");
       if (S(o, "path")) {
         char path[4096];
@@ -98,7 +98,7 @@ static vas_bytes *build_from_spec(const jval *spec) {
   }
 
   const jval *o = json_get(spec, "options");
-  vas_build_options opts = {0};
+  vas_build_options opts = VAS_BUILD_OPTIONS_INIT;
   opts.format = S(o, "format");
   vas_digest_algorithm alg = 0;
   CHECK_OK(vas_digest_algorithm_from_name(S(o, "digest_algorithm"), &alg));

@@ -423,7 +423,11 @@ class IngestCheck:
     def __bool__(self) -> bool: ...
 
 def dry_run_ingest(
-    sip: _Path, referentials: Optional[_Path] = None, *, context: Optional[str] = None
+    sip: _Path,
+    referentials: Optional[_Path] = None,
+    *,
+    context: Optional[str] = None,
+    progress: Optional[Callable[[int, int], object]] = None,
 ) -> IngestCheck: ...
 def compute_rules(
     referentials: _Path,
