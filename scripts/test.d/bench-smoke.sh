@@ -30,7 +30,8 @@ for row in \
   'vas format identify --json' \
   'RAYON_NUM_THREADS=1 vas format identify' \
   'vas offer put storage.toml' \
-  'vas rules eliminable --referentials'; do
+  'vas rules eliminable --referentials' \
+  'vas archive ingest DIR SIP_DIR'; do
   line="$(grep -F -- "| \`$row" "$out" || true)"
   if [ -z "$line" ]; then
     echo "bench-smoke: missing row: $row" >&2; fail=1
