@@ -226,7 +226,14 @@ pub(crate) fn stream_objects(
 ) -> Result<HashMap<String, Streamed>> {
     let algs_by_entry = algorithms_by_entry(m, platform_alg);
     let default_algs = vec![platform_alg];
-    let total: u64 = reader.files().map(|e| e.size).sum();
+    // The bytes this pass reads: every file but the manifest (read before, not streamed here),
+    // so that `done` reaches `total` when the last object is read.
+    let manifest = reader.manifest_name().map(str::to_owned);
+    let total: u64 = reader
+        .files()
+        .filter(|e| Some(e.name.as_str()) != manifest.as_deref())
+        .map(|e| e.size)
+        .sum();
     let formats = formats.map(|f| &**f);
     let hook = opts.format_hook.as_ref();
     let threads = thread_count(opts);
