@@ -36,6 +36,7 @@ pub mod error;
 pub mod format;
 pub mod ids;
 pub mod ingest;
+mod io_util;
 pub mod logbook;
 pub mod referential;
 pub mod rules;

@@ -171,19 +171,6 @@ impl ObjectState {
 }
 
 /// Reads up to `buf.len()` bytes, fewer only at the end of the stream.
-fn fill(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 /// The algorithms to compute for each package entry: the platform's, plus each declared one.
 fn algorithms_by_entry(
     m: &Manifest,
@@ -253,7 +240,7 @@ pub(crate) fn stream_objects(
             let algs = algs_by_entry.get(&entry.name).unwrap_or(&default_algs);
             let mut st = ObjectState::new(entry.name.clone(), algs, formats.is_some());
             loop {
-                let n = fill(r, &mut buf)?;
+                let n = crate::io_util::read_full(r, &mut buf)?;
                 if n == 0 {
                     break;
                 }
@@ -339,7 +326,7 @@ pub(crate) fn stream_objects(
                     Some(b) => b,
                     None => pool_rx.recv().map_err(|_| gone())?,
                 };
-                let n = fill(r, &mut buf)?;
+                let n = crate::io_util::read_full(r, &mut buf)?;
                 if n == 0 {
                     spare = Some(buf);
                     break;

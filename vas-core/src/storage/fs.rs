@@ -760,21 +760,10 @@ fn pipelined_hash_and_write(
             };
             buf.resize(PIPE_BUF_LEN, 0);
             // Fill the buffer (a pipe or socket may return less per read).
-            let mut n = 0;
-            let mut failed = None;
-            while n < buf.len() {
-                match read_chunk(data, &mut buf[n..]) {
-                    Ok(0) => break,
-                    Ok(k) => n += k,
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
-                    }
-                }
-            }
-            if let Some(e) = failed {
-                break Err(e);
-            }
+            let n = match crate::io_util::read_full(data, &mut buf) {
+                Ok(n) => n,
+                Err(e) => break Err(stream_error(e)),
+            };
             if n == 0 {
                 break Ok(());
             }

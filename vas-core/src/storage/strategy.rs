@@ -940,25 +940,16 @@ fn fan_out<T: Send>(
                 break; // unreachable: the count was 1
             };
             buf.resize(FAN_CHUNK, 0);
-            let mut n = 0;
-            let mut failed = None;
-            while n < buf.len() {
-                match buf_read(data, &mut buf[n..]) {
-                    Ok(0) => break,
-                    Ok(k) => n += k,
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
+            let n = match crate::io_util::read_full(data, buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    for tx in txs.iter().flatten() {
+                        let _ = tx.send(Err(e.to_string()));
                     }
+                    source_error = Some(stream_error(e));
+                    break;
                 }
-            }
-            if let Some(e) = failed {
-                for tx in txs.iter().flatten() {
-                    let _ = tx.send(Err(e.to_string()));
-                }
-                source_error = Some(stream_error(e));
-                break;
-            }
+            };
             if n == 0 {
                 break;
             }
@@ -985,15 +976,6 @@ fn fan_out<T: Send>(
             .collect();
         (source_error, results)
     })
-}
-
-fn buf_read(data: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match data.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            r => return r,
-        }
-    }
 }
 
 /// One offer's view of a fanned-out stream.
