@@ -9,14 +9,14 @@
 
 use std::borrow::Cow;
 
-use crate::xml::{Limits, XEvent, XmlReader};
+use crate::xml::{Attr, Limits, XEvent, XmlReader};
 use crate::{ErrorKind, Result};
 
 /// One element: qualified name, attributes, direct text and child elements.
 #[derive(Debug, Default)]
 pub(crate) struct Node<'a> {
     name: &'a str,
-    attrs: Vec<(String, String)>,
+    attrs: Vec<Attr>,
     text: Cow<'a, str>,
     children: Vec<Node<'a>>,
 }
@@ -34,8 +34,8 @@ impl<'a> Node<'a> {
     pub(crate) fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .find(|a| a.name == name)
+            .map(|a| a.value.as_str())
     }
 
     /// The direct text and CDATA of the element, concatenated; once the element has a child
@@ -68,17 +68,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Node<'_>> {
     loop {
         match r.next()? {
             XEvent::Start(s) => {
-                let attrs = if s.has_attrs() {
-                    s.attrs()?
-                        .into_iter()
-                        .map(|a| (a.name.into_string(), a.value.into_string()))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
                 stack.push(Node {
                     name: s.qname(),
-                    attrs,
+                    attrs: s.attrs()?,
                     text: Cow::Borrowed(""),
                     children: Vec::new(),
                 });
