@@ -475,7 +475,7 @@ impl<R: Read> XmlInput<R> {
         };
         // A C0 control character other than tab, LF and CR is not an XML 1.0 `Char`
         // anywhere in a document (libxml2 refuses it): the readable input stops there.
-        match first_forbidden_control(valid.as_bytes()) {
+        match crate::xml::first_forbidden_control(valid.as_bytes()) {
             Some(i) => {
                 self.buf.push_str(&valid[..i]);
                 self.bad_control = Some(valid.as_bytes()[i]);
@@ -968,20 +968,6 @@ impl<R: Read> XmlInput<R> {
 }
 
 /// The length of `b` without a UTF-8 sequence cut by its end.
-/// The offset of the first byte below 0x20 other than tab, LF and CR (a branch-free test
-/// per 64-byte block first, so the common case vectorises).
-fn first_forbidden_control(b: &[u8]) -> Option<usize> {
-    let bad = |c: u8| c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r';
-    let mut base = 0;
-    for chunk in b.chunks(64) {
-        if chunk.iter().fold(false, |acc, &c| acc | bad(c)) {
-            return chunk.iter().position(|&c| bad(c)).map(|i| base + i);
-        }
-        base += chunk.len();
-    }
-    None
-}
-
 fn utf8_cut(b: &[u8]) -> usize {
     let n = b.len();
     for k in 1..=n.min(4) {

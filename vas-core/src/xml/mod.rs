@@ -435,7 +435,7 @@ enum BadInput {
 
 /// The offset of the first byte below 0x20 other than tab, LF and CR. Scans 64-byte
 /// blocks with a branch-free test first (vectorised), then locates the byte.
-fn first_forbidden_control(b: &[u8]) -> Option<usize> {
+pub(crate) fn first_forbidden_control(b: &[u8]) -> Option<usize> {
     let bad = |c: u8| c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r';
     let mut base = 0;
     for chunk in b.chunks(64) {
