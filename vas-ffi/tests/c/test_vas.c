@@ -3,36 +3,13 @@
  * --features test-panic) -lpthread -ldl -lm. Prints "N passed, M failed". */
 #define _POSIX_C_SOURCE 200809L
 #include "vas.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int passed = 0, failed = 0;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (cond) {                                                              \
-      passed++;                                                              \
-    } else {                                                                 \
-      failed++;                                                              \
-      fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);        \
-    }                                                                        \
-  } while (0)
-
-#define CHECK_RESULT(expr, want)                                             \
-  do {                                                                       \
-    vas_result r_ = (expr);                                                  \
-    if (r_ == (want)) {                                                      \
-      passed++;                                                              \
-    } else {                                                                 \
-      failed++;                                                              \
-      fprintf(stderr, "FAIL %s:%d: %s returned %d (%s), want %s\n", __FILE__, \
-              __LINE__, #expr, (int)r_, vas_result_name(r_), #want);         \
-    }                                                                        \
-  } while (0)
 
 static const char *ABC[] = {
     NULL,
