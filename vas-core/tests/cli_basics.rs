@@ -39,3 +39,27 @@ fn help_works_for_every_group() {
         );
     }
 }
+
+/// Output to a closed pipe (`vas errors | head -0`) ends the process by SIGPIPE, like
+/// coreutils, not by a panic ("failed printing to stdout") with exit code 101.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_pipe_ends_quietly_by_sigpipe() {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // closed before vas writes anything: deterministic
+    let out = vas()
+        .arg("errors")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(13),
+        "status {:?}, stderr {stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

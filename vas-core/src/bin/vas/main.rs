@@ -63,6 +63,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -91,5 +92,18 @@ fn main() -> ExitCode {
             eprintln!("vas: error: {}", util::one_line(&e.chain()));
             ExitCode::from(2)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `println!` to a closed pipe (`vas archive logbook DIR | head`)
+/// panics. A command-line tool should end quietly instead, killed by SIGPIPE like
+/// coreutils. Sockets are not concerned: the standard library sends with `MSG_NOSIGNAL`,
+/// and what the archive writes survives a kill at any point (its crash tests).
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any other thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
