@@ -71,6 +71,7 @@
 //! ```
 
 mod dip;
+mod eliminate;
 mod manifest;
 mod pack;
 
@@ -99,6 +100,10 @@ use crate::storage::config::StorageConfig;
 use crate::storage::{Fixity, ObjectKey, StorageOfferExt, Strategy};
 
 pub use dip::{DipOptions, DipSummary};
+pub use eliminate::{
+    ELIMINATION_FAILPOINTS, ELIMINATION_MAX_UNITS, EliminationOptions, EliminationReport,
+    UnitElimination,
+};
 
 const CONFIG_FILE: &str = "vas-archive.toml";
 const CONTRACTS_FILE: &str = "access-contracts.json";
@@ -734,6 +739,8 @@ impl Archive {
     }
 
     fn recover(&self) -> Result<()> {
+        // Interrupted eliminations first (their journals are not ingest journals).
+        self.recover_eliminations()?;
         let jdir = self.home.join("journal");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&jdir)
             .map_err(|e| io_at(e, &jdir))?
@@ -1910,6 +1917,8 @@ impl Archive {
                 }
             }
         }
+        // Eliminations: tombstones on every offer, nothing they name left.
+        self.verify_tombstones(&mut v.problems)?;
         // The rest: first layout, one object per document.
         for g in pending_groups.values() {
             self.check_doc_copies(&group_key(&self.prefix, &g.id), &mut v.problems);
@@ -2006,6 +2015,7 @@ impl Archive {
                 expected.push((k, f));
             }
         }
+        self.tombstone_expectations(&mut expected)?;
         let mut report = self.strategy.audit(Some(&expected), true)?;
         // The offers are shared by the tenants: another tenant's keys are not this one's
         // business (neither superfluous nor to repair).
@@ -2112,6 +2122,8 @@ impl Archive {
             let d = self.read_doc(meta.key.as_str())?;
             batch.units.push(UnitRecord::from_document(&d["document"])?);
         }
+        // Eliminated units and groups (tombstones on the offers) are not brought back.
+        self.drop_tombstoned(&mut batch, &mut packs_by_op)?;
         let path = self.home.join("catalog.sqlite");
         let tmp = self.home.join("catalog.rebuild.sqlite");
         for ext in ["", "-wal", "-shm"] {

@@ -81,6 +81,7 @@
 
 pub mod contract;
 pub mod dsl;
+mod eliminate;
 mod existing;
 mod packs;
 mod sql;
@@ -96,6 +97,7 @@ use serde_json::{Map, Value, json};
 
 pub use contract::{AccessContract, ContractStatus, RULE_CATEGORIES};
 pub use dsl::SelectQuery;
+pub use eliminate::{EliminatedCounts, GraphUnit};
 pub use existing::CatalogUnits;
 pub use packs::{DocKind, DocLocation, PackRecord};
 
