@@ -713,7 +713,7 @@ impl Archive {
     }
 
     /// The unit's own `Management` as ingested (from its stored SEDA), for the rules engine.
-    fn stored_management(&self, id: &str) -> Result<Management> {
+    pub(super) fn stored_management(&self, id: &str) -> Result<Management> {
         let doc = self.read_stored_doc(DocKind::Unit, id)?;
         let Some(xml) = doc["seda"]["xml"].as_str() else {
             return Ok(Management::default());

@@ -72,6 +72,7 @@
 
 mod dip;
 mod eliminate;
+mod inherit;
 mod manifest;
 mod pack;
 
@@ -1218,6 +1219,11 @@ impl Archive {
                 system_ids: BTreeMap::new(),
             });
         };
+        // Units below an attached existing unit inherit its rules too (catalog graph).
+        let mut v = v;
+        if let Some(d) = dry.validated.as_ref() {
+            self.attached_inherited_rules(&d.manifest_bytes, &v.attachments, &mut v.rules)?;
+        }
         let m = &v.manifest;
         // System ids (a unit standing for an existing one keeps that one's id).
         let mut sys: BTreeMap<String, String> = BTreeMap::new();
