@@ -79,6 +79,7 @@
 //! assert_eq!(err.kind(), vas_core::ErrorKind::NotFound);
 //! ```
 
+mod attach;
 pub mod contract;
 pub mod dsl;
 mod eliminate;
