@@ -209,9 +209,15 @@ fn keep_reasons(computed: &InheritedRules, id: &str, at: time::Date) -> Vec<Stri
 
 impl Archive {
     /// Eliminates the units `query` selects under access contract `contract` (which must
-    /// have writing permission), at `opts.date` (default today): see the
-    /// [module documentation](self) for what is checked and written. With
-    /// `opts.dry_run`, only the analysis is returned and nothing is written.
+    /// have writing permission), at `opts.date` (default today). Each unit's inherited
+    /// rules are computed over the catalog graph with the archive's rules referential and
+    /// the rules engine gives Vitam's verdict (`DESTROY` / `KEEP` / `CONFLICT`); `DESTROY`
+    /// units whose children are all eliminated too are deleted, with the object groups no
+    /// remaining unit uses. All or nothing: a tombstone per eliminated unit and group is
+    /// written to every offer (the commit point, which `rebuild` honours), then the catalog
+    /// rows, the objects on every offer and the logbook entries follow (finished when the
+    /// archive is reopened after a crash). With `opts.dry_run`, only the analysis is
+    /// returned and nothing is written.
     ///
     /// Errors: an unknown or inactive contract (`NotFound` / `Denied`), a contract without
     /// writing permission (`Denied`), no rules referential in the archive (`Unsupported`),
