@@ -70,7 +70,10 @@
 //! assert!(archive.verify().unwrap().is_ok());
 //! ```
 
+mod attach;
 mod dip;
+mod eliminate;
+mod inherit;
 mod manifest;
 mod pack;
 
@@ -99,6 +102,10 @@ use crate::storage::config::StorageConfig;
 use crate::storage::{Fixity, ObjectKey, StorageOfferExt, Strategy};
 
 pub use dip::{DipOptions, DipSummary};
+pub use eliminate::{
+    ELIMINATION_FAILPOINTS, ELIMINATION_MAX_UNITS, EliminationOptions, EliminationReport,
+    UnitElimination,
+};
 
 const CONFIG_FILE: &str = "vas-archive.toml";
 const CONTRACTS_FILE: &str = "access-contracts.json";
@@ -401,6 +408,11 @@ struct Validated {
     /// manifest id → existing system id. They are not created; their children are
     /// attached under the existing unit.
     attachments: BTreeMap<String, String>,
+    /// Manifest groups whose objects are added to an existing object group: manifest id →
+    /// existing group system id (a new version of that group's document is stored).
+    group_attachments: BTreeMap<String, String>,
+    /// New units linked to an existing object group: manifest unit id → group system id.
+    existing_group_links: BTreeMap<String, String>,
 }
 
 impl Archive {
@@ -734,6 +746,8 @@ impl Archive {
     }
 
     fn recover(&self) -> Result<()> {
+        // Interrupted eliminations first (their journals are not ingest journals).
+        self.recover_eliminations()?;
         let jdir = self.home.join("journal");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&jdir)
             .map_err(|e| io_at(e, &jdir))?
@@ -1117,6 +1131,8 @@ impl Archive {
             fixities,
             rules: BTreeMap::new(),
             attachments: BTreeMap::new(),
+            group_attachments: BTreeMap::new(),
+            existing_group_links: BTreeMap::new(),
         })
     }
 
@@ -1211,6 +1227,11 @@ impl Archive {
                 system_ids: BTreeMap::new(),
             });
         };
+        // Units below an attached existing unit inherit its rules too (catalog graph).
+        let mut v = v;
+        if let Some(d) = dry.validated.as_ref() {
+            self.attached_inherited_rules(&d.manifest_bytes, &v.attachments, &mut v.rules)?;
+        }
         let m = &v.manifest;
         // System ids (a unit standing for an existing one keeps that one's id).
         let mut sys: BTreeMap<String, String> = BTreeMap::new();
@@ -1222,7 +1243,11 @@ impl Archive {
             sys.insert(u.id.clone(), id);
         }
         for g in &m.groups {
-            sys.insert(g.clone(), self.ids.generate_string(IdKind::ObjectGroup));
+            let id = match v.group_attachments.get(g) {
+                Some(existing) => existing.clone(),
+                None => self.ids.generate_string(IdKind::ObjectGroup),
+            };
+            sys.insert(g.clone(), id);
         }
         for o in &m.objects {
             sys.insert(o.id.clone(), self.ids.generate_string(IdKind::Object));
@@ -1368,6 +1393,11 @@ impl Archive {
                 objects: Vec::new(),
                 metadata: Default::default(),
             };
+            // Objects added to an existing group: its record and kept SEDA are the base.
+            let mut kept_before = serde_json::Map::new();
+            if v.group_attachments.contains_key(g) {
+                (rec_g, kept_before) = self.existing_group_base(gid)?;
+            }
             for o in mine {
                 let (usage, version) = match o.version.rsplit_once('_') {
                     Some((u, n)) if n.parse::<u32>().is_ok() => {
@@ -1399,10 +1429,11 @@ impl Archive {
                 self.lfc(op, gid, "OBJ_STORAGE"),
                 self.lfc(op, gid, "OG_METADATA_STORAGE"),
             ];
-            let kept: serde_json::Map<String, Value> = mine
+            let mut kept: serde_json::Map<String, Value> = mine
                 .iter()
                 .map(|o| (sys[&o.id].clone(), json!({"xml": o.xml})))
                 .collect();
+            kept.extend(kept_before);
             packs.push(DocKind::ObjectGroup, gid, |out| {
                 pack::member(out, true, "document", &rec_g.to_document())?;
                 pack::member(out, false, "lifecycle", &events)?;
@@ -1433,7 +1464,11 @@ impl Archive {
             r.originating_agency = m.originating_agency.clone();
             r.parents = u.parents.iter().map(|p| sys[p].clone()).collect();
             r.operation_id = Some(op.to_string());
-            r.object_group_id = u.group.as_ref().map(|g| sys[g].clone());
+            r.object_group_id = u
+                .group
+                .as_ref()
+                .map(|g| sys[g].clone())
+                .or_else(|| v.existing_group_links.get(&u.id).cloned());
             r.metadata = u.content.clone();
             r.management = u.management.clone();
             r.computed_inherited_rules = v.rules.get(&u.id).cloned();
@@ -1529,7 +1564,9 @@ impl Archive {
             units,
             object_groups: groups,
         };
-        if let Err(e) = lock(&self.catalog).index_with_packs(&batch, &records) {
+        let replaced: Vec<String> = v.group_attachments.values().cloned().collect();
+        if let Err(e) = lock(&self.catalog).index_with_packs_replacing(&batch, &records, &replaced)
+        {
             rec.action(
                 "UNIT_METADATA_INDEXATION",
                 Status::Ko,
@@ -1910,6 +1947,8 @@ impl Archive {
                 }
             }
         }
+        // Eliminations: tombstones on every offer, nothing they name left.
+        self.verify_tombstones(&mut v.problems)?;
         // The rest: first layout, one object per document.
         for g in pending_groups.values() {
             self.check_doc_copies(&group_key(&self.prefix, &g.id), &mut v.problems);
@@ -2006,6 +2045,7 @@ impl Archive {
                 expected.push((k, f));
             }
         }
+        self.tombstone_expectations(&mut expected)?;
         let mut report = self.strategy.audit(Some(&expected), true)?;
         // The offers are shared by the tenants: another tenant's keys are not this one's
         // business (neither superfluous nor to repair).
@@ -2112,6 +2152,10 @@ impl Archive {
             let d = self.read_doc(meta.key.as_str())?;
             batch.units.push(UnitRecord::from_document(&d["document"])?);
         }
+        // Eliminated units and groups (tombstones on the offers) are not brought back.
+        self.drop_tombstoned(&mut batch, &mut packs_by_op)?;
+        // A group with objects added later is stored in several versions: the latest counts.
+        attach::keep_latest_groups(&mut batch, &mut packs_by_op);
         let path = self.home.join("catalog.sqlite");
         let tmp = self.home.join("catalog.rebuild.sqlite");
         for ext in ["", "-wal", "-shm"] {
@@ -2231,5 +2275,7 @@ fn from_dry_run(d: &crate::ingest::ValidatedSip) -> Result<Validated> {
         fixities,
         rules,
         attachments: d.attachments.clone(),
+        group_attachments: d.group_attachments.clone(),
+        existing_group_links: d.existing_group_links.clone(),
     })
 }

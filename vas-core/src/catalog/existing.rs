@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::db_err;
 use crate::error::Result;
-use crate::ingest::{ExistingUnit, ExistingUnits};
+use crate::ingest::{ExistingObjectGroup, ExistingUnit, ExistingUnits};
 
 /// A read-only connection to a catalog file answering for the units of one tenant (units of
 /// another tenant are never found).
@@ -99,7 +99,41 @@ impl CatalogUnits {
     }
 }
 
+impl CatalogUnits {
+    fn lookup_group(&self, sql: &str, id: &str) -> rusqlite::Result<Option<ExistingObjectGroup>> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        conn.prepare_cached(sql)?
+            .query_row(params![id, self.tenant], |r| {
+                Ok(ExistingObjectGroup {
+                    system_id: r.get(0)?,
+                    originating_agency: r.get(1)?,
+                })
+            })
+            .optional()
+    }
+}
+
 impl ExistingUnits for CatalogUnits {
+    fn object_group_by_id(&self, system_id: &str) -> Option<ExistingObjectGroup> {
+        // As for units, a database error reads as "not found" (the SIP is then refused).
+        self.lookup_group(
+            "SELECT id, originating_agency FROM object_group WHERE id = ?1 AND tenant = ?2",
+            system_id,
+        )
+        .ok()
+        .flatten()
+    }
+
+    fn object_group_of_unit(&self, unit_system_id: &str) -> Option<ExistingObjectGroup> {
+        self.lookup_group(
+            "SELECT g.id, g.originating_agency FROM unit u JOIN object_group g ON g.id = u.og
+             WHERE u.id = ?1 AND u.tenant = ?2 AND g.tenant = u.tenant",
+            unit_system_id,
+        )
+        .ok()
+        .flatten()
+    }
+
     fn by_system_id(&self, system_id: &str) -> Option<ExistingUnit> {
         // A database error reads as "not found": the ingest is then refused with
         // NOT_FOUND_ATTACHMENT, never accepted on a guess.

@@ -79,8 +79,10 @@
 //! assert_eq!(err.kind(), vas_core::ErrorKind::NotFound);
 //! ```
 
+mod attach;
 pub mod contract;
 pub mod dsl;
+mod eliminate;
 mod existing;
 mod packs;
 mod sql;
@@ -96,6 +98,7 @@ use serde_json::{Map, Value, json};
 
 pub use contract::{AccessContract, ContractStatus, RULE_CATEGORIES};
 pub use dsl::SelectQuery;
+pub use eliminate::{EliminatedCounts, GraphUnit};
 pub use existing::CatalogUnits;
 pub use packs::{DocKind, DocLocation, PackRecord};
 

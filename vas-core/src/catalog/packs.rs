@@ -94,7 +94,7 @@ pub struct PackRecord {
     pub entries: Vec<DocLocation>,
 }
 
-fn insert_packs(tx: &Connection, packs: &[PackRecord]) -> Result<()> {
+pub(super) fn insert_packs(tx: &Connection, packs: &[PackRecord]) -> Result<()> {
     let mut p = tx
         .prepare_cached(
             "INSERT INTO pack(key, tenant, opi, size, digest, entries) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use vas_core::archive::{Archive, DipOptions, IngestOptions, InitOptions};
+use vas_core::archive::{Archive, DipOptions, EliminationOptions, IngestOptions, InitOptions};
 use vas_core::{Error, ErrorKind, Result};
 
 use crate::util::print_json;
@@ -35,6 +35,33 @@ pub enum Cmd {
     Rebuild(DirArgs),
     /// Add a tenant to an archive (its own catalog, logbook, contracts, referentials).
     AddTenant(AddTenantArgs),
+    /// Eliminate the units a query selects whose appraisal rules allow it (tombstones on the
+    /// offers); --dry-run only analyses (DESTROY / KEEP / CONFLICT and why).
+    Eliminate(EliminateArgs),
+}
+
+/// `vas archive eliminate`.
+#[derive(Args)]
+pub struct EliminateArgs {
+    /// The archive folder.
+    dir: PathBuf,
+    /// The access contract identifier (it needs writing permission, unless --dry-run).
+    #[arg(long)]
+    contract: String,
+    /// The elimination date (YYYY-MM-DD): appraisal rules must have ended by it (default: today).
+    #[arg(long)]
+    date: Option<String>,
+    /// Only analyse: report what would be eliminated and why the others are kept.
+    #[arg(long)]
+    dry_run: bool,
+    /// A DSL query file (JSON) selecting the units, `-` for stdin.
+    query: PathBuf,
+    /// The tenant (default: the archive's own).
+    #[arg(long)]
+    tenant: Option<u32>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// `vas archive add-tenant`.
@@ -482,6 +509,51 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Cmd::Eliminate(a) => {
+            let query = read_query(&a.query)?;
+            let ar = Archive::open_tenant(&a.dir, a.tenant)?;
+            let r = ar.eliminate(
+                &a.contract,
+                &query,
+                &EliminationOptions {
+                    date: a.date,
+                    dry_run: a.dry_run,
+                },
+            )?;
+            if a.json {
+                print_json(&to_json(&r)?)?;
+            } else {
+                println!(
+                    "{} at {}: {} of {} selected units {}eliminated, {} object groups, {} objects ({} bytes){}",
+                    if r.dry_run {
+                        "elimination analysis"
+                    } else {
+                        "elimination"
+                    },
+                    r.date,
+                    r.eliminated_units.len(),
+                    r.units.len(),
+                    if r.dry_run { "would be " } else { "" },
+                    r.eliminated_object_groups.len(),
+                    r.deleted_objects,
+                    r.deleted_bytes,
+                    r.operation_id
+                        .as_ref()
+                        .map(|o| format!(" (operation {o})"))
+                        .unwrap_or_default()
+                );
+                for u in &r.units {
+                    println!(
+                        "  {} {} {} {}",
+                        u.unit_id,
+                        u.global_status,
+                        u.status,
+                        u.reasons.join(",")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Rebuild(a) => {
             let ar = Archive::open_tenant(&a.dir, a.tenant)?;
