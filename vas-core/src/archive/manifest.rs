@@ -252,6 +252,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest> {
     }
     // Objects and groups.
     let mut object_group: HashMap<String, String> = HashMap::new();
+    // The group ids already in `m.groups` (a linear search per object was quadratic).
+    let mut seen_groups: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut push_object = |m: &mut Manifest, o: &RawElement, group: Option<String>| -> Result<()> {
         let id = id_of(o).ok_or_else(|| {
             Error::new(ErrorKind::Schema, "a data object has no id").with_element(o.name.clone())
@@ -260,7 +262,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest> {
             .or_else(|| child_text(o, "DataObjectGroupId"))
             .or_else(|| child_text(o, "DataObjectGroupReferenceId"))
             .unwrap_or_else(|| format!("GOT_{id}"));
-        if !m.groups.contains(&group) {
+        if seen_groups.insert(group.clone()) {
             m.groups.push(group.clone());
         }
         let digest_el = child(o, "MessageDigest");
@@ -384,9 +386,10 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest> {
             m.units[i].parents.push(parent);
         }
     }
+    let group_set: std::collections::HashSet<&str> = m.groups.iter().map(String::as_str).collect();
     for u in &m.units {
         if let Some(g) = &u.group
-            && !m.groups.contains(g)
+            && !group_set.contains(g.as_str())
         {
             return Err(Error::new(
                 ErrorKind::InvalidInput,

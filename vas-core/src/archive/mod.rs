@@ -1159,7 +1159,22 @@ impl Archive {
             )?)),
             ..Default::default()
         };
-        let dry = crate::ingest::dry_run(sip, &refs, &dry_opts)?;
+        // The archive's own reading of the manifest (units in the archive's shape) runs on a
+        // second thread while the controls run; it is used only if the controls accept the
+        // package and it read the very bytes they validated.
+        let (dry, early) = std::thread::scope(|s| {
+            let early = s.spawn(|| -> Option<(Vec<u8>, manifest::Manifest)> {
+                let bytes = SipReader::open(sip, Limits::default())
+                    .ok()?
+                    .manifest_bytes()
+                    .ok()?;
+                let m = manifest::read(&bytes).ok()?;
+                Some((bytes, m))
+            });
+            let dry = crate::ingest::dry_run(sip, &refs, &dry_opts);
+            (dry, early.join().ok().flatten())
+        });
+        let dry = dry?;
         let controls: Vec<_> = dry
             .report
             .events
@@ -1174,7 +1189,11 @@ impl Archive {
             // fixities (each offer re-verifies them on put). Re-read the package only if the
             // dry run could not give them.
             let mut scratch = Recorder::new(Workflow::default_ingest());
-            let v = match dry.validated.as_ref().and_then(|d| from_dry_run(d).ok()) {
+            let v = match dry
+                .validated
+                .as_ref()
+                .and_then(|d| from_dry_run(d, early).ok())
+            {
                 Some(v) => Some(v),
                 None => self.validate(sip, &mut scratch),
             };
@@ -1480,11 +1499,20 @@ impl Archive {
             packs.push(DocKind::Unit, uid, |out| {
                 pack::member(out, true, "document", &r.to_document())?;
                 pack::member(out, false, "lifecycle", &events)?;
+                // Members in name order, as `json!` wrote them, without copying the XML.
+                #[derive(serde::Serialize)]
+                struct Seda<'a> {
+                    version: &'a str,
+                    xml: &'a str,
+                }
                 pack::member(
                     out,
                     false,
                     "seda",
-                    &json!({"version": m.version.as_str(), "xml": u.xml}),
+                    &Seda {
+                        version: m.version.as_str(),
+                        xml: &u.xml,
+                    },
                 )
             })?;
             lifecycles.push(Lifecycle {
@@ -2239,8 +2267,16 @@ fn is_finalisation_event(ev_type: &str) -> bool {
 
 /// The archive's view of a package the ingest controls accepted, without reading it again:
 /// the manifest in the archive's shape and the SHA-512 fixity of every binary object.
-fn from_dry_run(d: &crate::ingest::ValidatedSip) -> Result<Validated> {
-    let manifest = manifest::read(&d.manifest_bytes)?;
+/// `early` is the manifest as read while the controls ran: used when its bytes are the ones
+/// the controls validated, else the validated bytes are read again.
+fn from_dry_run(
+    d: &crate::ingest::ValidatedSip,
+    early: Option<(Vec<u8>, manifest::Manifest)>,
+) -> Result<Validated> {
+    let manifest = match early {
+        Some((bytes, m)) if bytes == d.manifest_bytes => m,
+        _ => manifest::read(&d.manifest_bytes)?,
+    };
     let mut fixities = BTreeMap::new();
     for o in d.objects.iter().filter(|o| o.binary) {
         let (Some((DigestAlgorithm::Sha512, hex)), Some(size)) = (&o.digest, o.size) else {

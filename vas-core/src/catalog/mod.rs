@@ -1380,6 +1380,13 @@ fn index_in(tx: &Connection, batch: &IndexBatch) -> Result<()> {
     }
     let ordered = topo_order(tx, &batch.units)?;
     let mut rids: HashMap<&str, i64> = HashMap::new();
+    // The ancestors (rid, depth) and their ids of every unit indexed by this batch, so that a
+    // child whose parents are in the batch needs no query (the query per parent cost a
+    // statement re-preparation per row with SQLite's STAT4 statistics).
+    type Ancestry = (Vec<(i64, i64)>, Vec<String>);
+    let mut known: HashMap<i64, Ancestry> = HashMap::new();
+    // Units per (tenant, agency, operation) for the accession register: one upsert each.
+    let mut registered: BTreeMap<(u32, Option<&str>, Option<&str>), i64> = BTreeMap::new();
     for u in ordered {
         // Ancestors: parents at distance 1 plus each parent's ancestors one further.
         let mut parent_rids = Vec::new();
@@ -1395,25 +1402,33 @@ fn index_in(tx: &Connection, batch: &IndexBatch) -> Result<()> {
             parent_rids.push(prid);
             ancestors.insert((prid, 1));
             ancestor_ids.insert(p.clone());
-            let mut st = tx
-                .prepare_cached(
-                    "SELECT a.ancestor, a.depth, u.id FROM unit_ancestor a JOIN unit u ON u.rid = a.ancestor WHERE a.unit = ?1",
-                )
-                .map_err(db_err)?;
-            let rows = st
-                .query_map(params![prid], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                })
-                .map_err(db_err)?;
-            for row in rows {
-                let (a, d, id) = row.map_err(db_err)?;
-                ancestors.insert((a, d + 1));
-                ancestor_ids.insert(id);
+            if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(prid) {
+                let mut st = tx
+                    .prepare_cached(
+                        "SELECT a.ancestor, a.depth, u.id FROM unit_ancestor a JOIN unit u ON u.rid = a.ancestor WHERE a.unit = ?1",
+                    )
+                    .map_err(db_err)?;
+                let rows = st
+                    .query_map(params![prid], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    })
+                    .map_err(db_err)?;
+                let mut pairs = Vec::new();
+                let mut ids = Vec::new();
+                for row in rows {
+                    let (a, d, id) = row.map_err(db_err)?;
+                    pairs.push((a, d));
+                    ids.push(id);
+                }
+                slot.insert((pairs, ids));
             }
+            let (pairs, ids) = &known[&prid];
+            ancestors.extend(pairs.iter().map(|&(a, d)| (a, d + 1)));
+            ancestor_ids.extend(ids.iter().cloned());
         }
         let mut doc = u.to_document();
         doc["#allunitups"] = json!(ancestor_ids);
@@ -1453,7 +1468,7 @@ fn index_in(tx: &Connection, batch: &IndexBatch) -> Result<()> {
                 .execute(params![rid, p])
                 .map_err(db_err)?;
         }
-        for (a, d) in ancestors {
+        for &(a, d) in &ancestors {
             tx.prepare_cached(
                 "INSERT INTO unit_ancestor(unit, ancestor, depth) VALUES (?1, ?2, ?3)",
             )
@@ -1461,6 +1476,13 @@ fn index_in(tx: &Connection, batch: &IndexBatch) -> Result<()> {
             .execute(params![rid, a, d])
             .map_err(db_err)?;
         }
+        known.insert(
+            rid,
+            (
+                ancestors.into_iter().collect(),
+                ancestor_ids.into_iter().collect(),
+            ),
+        );
         for (cat, end) in u.rule_end_dates() {
             tx.prepare_cached(
                 "INSERT INTO unit_rule(unit, category, max_end_date) VALUES (?1, ?2, ?3)",
@@ -1480,16 +1502,16 @@ fn index_in(tx: &Connection, batch: &IndexBatch) -> Result<()> {
             u.keywords()
         ])
         .map_err(db_err)?;
-        register_add(
-            tx,
-            u.tenant,
-            u.originating_agency.as_deref(),
-            u.operation_id.as_deref(),
-            1,
-            0,
-            0,
-            0,
-        )?;
+        *registered
+            .entry((
+                u.tenant,
+                u.originating_agency.as_deref(),
+                u.operation_id.as_deref(),
+            ))
+            .or_default() += 1;
+    }
+    for ((tenant, agency, opi), n) in registered {
+        register_add(tx, tenant, agency, opi, n, 0, 0, 0)?;
     }
     Ok(())
 }

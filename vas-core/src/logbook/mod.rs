@@ -401,17 +401,27 @@ impl Logbook {
     /// Appends lifecycle batches (units and groups in their own chains), with one write and
     /// one fsync per chain instead of one per batch.
     pub fn append_lifecycles(&mut self, lcs: &[Lifecycle]) -> Result<()> {
+        use rayon::prelude::*;
+        // The canonical form of each batch, on every core (it is most of the cost); only
+        // the hash chain itself is sequential.
+        let texts: Vec<String> = lcs
+            .par_iter()
+            .map(|lc| {
+                serde_json::to_value(lc)
+                    .map(|v| chain::canonical_json(&v))
+                    .map_err(|e| Error::internal(e.to_string()))
+            })
+            .collect::<Result<_>>()?;
         let mut units = Vec::new();
         let mut groups = Vec::new();
-        for lc in lcs {
-            let v = serde_json::to_value(lc).map_err(|e| Error::internal(e.to_string()))?;
+        for (lc, t) in lcs.iter().zip(texts) {
             match lc.kind {
-                LifecycleKind::Unit => units.push(v),
-                LifecycleKind::ObjectGroup => groups.push(v),
+                LifecycleKind::Unit => units.push(t),
+                LifecycleKind::ObjectGroup => groups.push(t),
             }
         }
-        self.groups.append_all(&groups)?;
-        self.units.append_all(&units)?;
+        self.groups.append_all_canonical(&groups)?;
+        self.units.append_all_canonical(&units)?;
         Ok(())
     }
 
