@@ -393,8 +393,7 @@ impl<'a> Store<'a> {
                 self.group(dx, opt)
             }
             Pat::Attribute(nc, c) => {
-                if self.g.names[nc as usize].contains(&a.ns, &a.local)
-                    && self.value_match(c, &a.value)
+                if self.g.names[nc as usize].contains(a.ns, a.local) && self.value_match(c, a.value)
                 {
                     EMPTY
                 } else {
@@ -1410,7 +1409,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                         }
                     }
                 }
-                let q = s.start_tag_open_memo(p, &ns, &local);
+                let q = s.start_tag_open_memo(p, ns, local);
                 if q == NOT_ALLOWED {
                     let exp = s.describe_expected(p);
                     let pa = format!("{}/{}", path(&stack), seg);
@@ -1433,8 +1432,8 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     let d = s.att_deriv(q, &a);
                     if d != NOT_ALLOWED
                         && g.id_attrs.iter().any(|(e, at)| {
-                            g.names[*e as usize].contains(&ns, &local)
-                                && g.names[*at as usize].contains(&a.ns, &a.local)
+                            g.names[*e as usize].contains(ns, local)
+                                && g.names[*at as usize].contains(a.ns, a.local)
                         })
                     {
                         let v = a.value.trim().to_string();

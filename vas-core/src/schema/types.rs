@@ -498,7 +498,7 @@ fn check_facets<S: SimpleTypes + ?Sized>(s: &S, st: &SimpleType, v: &str) -> Res
         && f.max_length.is_none_or(|l| l >= v.len())
         && !matches!(prim, Some(Builtin::HexBinary) | Some(Builtin::Base64Binary));
     if (f.length.is_some() || f.min_length.is_some() || f.max_length.is_some())
-        && !(chars_surely_ok && !st.base.is_some_and(|b| is_list_type(s, b)))
+        && (!chars_surely_ok || st.base.is_some_and(|b| is_list_type(s, b)))
     {
         let list = st.base.map(|b| is_list_type(s, b)).unwrap_or(false);
         let (len, unit) = if list {

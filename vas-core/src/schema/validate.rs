@@ -865,6 +865,12 @@ impl<'a> Validator<'a> {
         self.vids = vids;
     }
 
+    /// Validates `v` against simple type `ty`; its IDs and IDREFs go to `self.vids`.
+    fn check_value(&mut self, ty: usize, v: &str) -> Result<(), String> {
+        self.vids.clear();
+        types::validate_into(self.c, ty, v, &mut self.vids)
+    }
+
     fn attributes<R: Read>(&mut self, ty: usize, xin: &XmlInput<R>, line: u64, col: u64) {
         let c = self.c;
         let ct = match &c.types[ty] {
@@ -889,10 +895,7 @@ impl<'a> Validator<'a> {
                     .find(|u| str_eq(&u.local, a.local) && str_eq(&u.ns, a.ns))
             });
             match use_ {
-                Some(u) => match {
-                    self.vids.clear();
-                    types::validate_into(c, u.ty, a.value, &mut self.vids)
-                } {
+                Some(u) => match self.check_value(u.ty, a.value) {
                     Ok(()) => {
                         if let Some(f) = &u.fixed {
                             let ws = c.simple_ws(u.ty);
