@@ -186,3 +186,141 @@ fn vitam_sips_with_profiles() {
         }
     }
 }
+
+/// The profile written for the benchmark manifests (`benches/compare.py`): the generated
+/// manifest passes, and on mutants of it (enumerations, patterns, datatypes, order,
+/// missing and extra items, duplicate IDs) vas's verdict equals `xmllint --relaxng`'s.
+#[test]
+fn bench_profile_agrees_with_xmllint_on_generated_manifests() {
+    let dir = Path::new(PROFILES).join("bench-seda23");
+    let prof = dir.join("profile.rng");
+    let base = std::fs::read_to_string(dir.join("manifest-10.xml")).expect("fixture");
+    let rng = RelaxNg::from_file(&prof).expect("profile compiles");
+    let mutants: Vec<(&str, String)> = vec![
+        ("original", base.clone()),
+        (
+            "enumeration",
+            base.replacen(
+                "<DescriptionLevel>Item</DescriptionLevel>",
+                "<DescriptionLevel>File</DescriptionLevel>",
+                1,
+            ),
+        ),
+        (
+            "missing title",
+            base.replacen(
+                "<Title xml:lang=\"fr\">Document 1 de la série 0</Title>",
+                "",
+                1,
+            ),
+        ),
+        (
+            "duplicate id",
+            base.replacen("id=\"AU-0-2\"", "id=\"AU-0-1\"", 1),
+        ),
+        ("digest pattern", base.replacen(">d8aa8863", ">D8AA8863", 1)),
+        (
+            "rule pattern",
+            base.replacen("<Rule>ACC-00002</Rule>", "<Rule>ACC-2</Rule>", 1),
+        ),
+        (
+            "positive integer",
+            base.replacen("<Size>2335445</Size>", "<Size>0</Size>", 1),
+        ),
+        (
+            "date",
+            base.replacen(
+                "<StartDate>1900-03-02</StartDate>",
+                "<StartDate>1900-02-30</StartDate>",
+                1,
+            ),
+        ),
+        (
+            "keyword type",
+            base.replacen(
+                "<KeywordType>subject</KeywordType>",
+                "<KeywordType>topic</KeywordType>",
+                1,
+            ),
+        ),
+        (
+            "order",
+            base.replacen(
+                "<StartDate>1900-01-01</StartDate><EndDate>1900-12-31</EndDate>",
+                "<EndDate>1900-12-31</EndDate><StartDate>1900-01-01</StartDate>",
+                1,
+            ),
+        ),
+        (
+            "extra attribute",
+            base.replacen(
+                "<ArchiveUnit id=\"AU-0-3\">",
+                "<ArchiveUnit id=\"AU-0-3\" x=\"1\">",
+                1,
+            ),
+        ),
+        (
+            "empty file name",
+            base.replacen("<Filename>i4.pdf</Filename>", "<Filename></Filename>", 1),
+        ),
+        (
+            "whitespace around a token value",
+            base.replacen(
+                "<DescriptionLevel>Item</DescriptionLevel>",
+                "<DescriptionLevel> Item </DescriptionLevel>",
+                1,
+            ),
+        ),
+        (
+            "unknown element",
+            base.replacen("<Description>", "<Descr>", 1)
+                .replacen("</Description>", "</Descr>", 1),
+        ),
+    ];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for (i, (name, text)) in mutants.iter().enumerate() {
+        assert!(i == 0 || *text != base, "mutant '{name}' changed nothing");
+        let f = tmp.path().join(format!("m{i}.xml"));
+        std::fs::write(&f, text).expect("write");
+        files.push(f);
+    }
+    let out = match Command::new("xmllint")
+        .arg("--noout")
+        .arg("--relaxng")
+        .arg(&prof)
+        .args(&files)
+        .output()
+    {
+        Ok(o) => o,
+        Err(_) => {
+            assert!(
+                std::env::var_os("VAS_ALLOW_NO_XMLLINT").is_some(),
+                "xmllint is required (scripts/setup installs it); set VAS_ALLOW_NO_XMLLINT=1 to skip"
+            );
+            return;
+        }
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut invalid = 0;
+    for (f, (name, _)) in files.iter().zip(&mutants) {
+        let lint = stderr.contains(&format!("{} validates\n", f.display()));
+        let r = rng
+            .validate_file(f, &ValidationOptions::default())
+            .expect("read");
+        assert_eq!(
+            r.is_valid(),
+            lint,
+            "{name}: xmllint {lint}, vas {:?}",
+            r.findings
+        );
+        if *name == "original" {
+            assert!(lint, "the generated manifest must pass its profile");
+        } else if !lint {
+            invalid += 1;
+            assert!(r.findings.iter().all(|f| f.kind == FindingKind::Profile));
+        }
+    }
+    // All but the whitespace mutant (a token value is collapsed) break the profile.
+    assert_eq!(invalid, mutants.len() - 2, "{stderr}");
+}

@@ -14,8 +14,9 @@ use std::io::BufRead;
 use std::path::Path;
 
 use super::dom::Doc;
-use super::input::{Limits, XAttr, XEvent, XmlInput};
+use super::input::{AttrRef, Ev, Limits, XmlInput};
 use super::types::{self, Builtin, Facets, SimpleType, SimpleTypes, TypeId, Variety, Ws};
+use super::xsd::FxBuild;
 use super::{Finding, FindingKind, Report, ValidationOptions};
 use crate::{Error, ErrorKind, Result};
 
@@ -72,8 +73,8 @@ enum Pat {
     Attribute(u32, P),
     /// datatype (index into the type table), optional except pattern
     Data(TypeId, Option<P>),
-    /// datatype, value (normalized)
-    Value(TypeId, String),
+    /// datatype, value (normalized); shared, so that cloning a pattern never allocates
+    Value(TypeId, std::sync::Arc<str>),
     After(P, P),
     Ref(u32),
 }
@@ -101,7 +102,7 @@ const TEXT: P = 2;
 #[derive(Debug)]
 pub struct RelaxNg {
     pats: Vec<Pat>,
-    index: HashMap<Pat, P>,
+    index: HashMap<Pat, P, FxBuild>,
     names: Vec<NameClass>,
     defs: Vec<P>,
     start: P,
@@ -123,8 +124,18 @@ impl SimpleTypes for TypeTable<'_> {
 struct Store<'a> {
     g: &'a RelaxNg,
     extra: Vec<Pat>,
-    index: HashMap<Pat, P>,
-    nullable_memo: HashMap<P, bool>,
+    index: HashMap<Pat, P, FxBuild>,
+    nullable_memo: HashMap<P, bool, FxBuild>,
+    /// Derivatives already computed in this validation (they are pure functions of
+    /// the interned patterns): start tag by (pattern, element name id), start-tag
+    /// close and end tag by pattern. A document repeats the same few states, so most
+    /// elements cost three lookups instead of three walks of the pattern.
+    open_memo: HashMap<(P, u32), P, FxBuild>,
+    close_memo: HashMap<P, P, FxBuild>,
+    end_memo: HashMap<P, P, FxBuild>,
+    /// Element names of the document, interned (`ns` NUL `local`).
+    name_ids: HashMap<String, u32, FxBuild>,
+    name_key: String,
 }
 
 impl<'a> Store<'a> {
@@ -259,6 +270,48 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// [`Store::start_tag_open`], memoised by (pattern, element name).
+    fn start_tag_open_memo(&mut self, p: P, ns: &str, local: &str) -> P {
+        self.name_key.clear();
+        self.name_key.push_str(ns);
+        self.name_key.push('\0');
+        self.name_key.push_str(local);
+        let id = match self.name_ids.get(self.name_key.as_str()) {
+            Some(id) => *id,
+            None => {
+                let id = self.name_ids.len() as u32;
+                self.name_ids.insert(self.name_key.clone(), id);
+                id
+            }
+        };
+        if let Some(q) = self.open_memo.get(&(p, id)) {
+            return *q;
+        }
+        let q = self.start_tag_open(p, ns, local);
+        self.open_memo.insert((p, id), q);
+        q
+    }
+
+    /// [`Store::start_tag_close`], memoised.
+    fn start_tag_close_memo(&mut self, p: P) -> P {
+        if let Some(q) = self.close_memo.get(&p) {
+            return *q;
+        }
+        let q = self.start_tag_close(p);
+        self.close_memo.insert(p, q);
+        q
+    }
+
+    /// [`Store::end_tag`], memoised.
+    fn end_tag_memo(&mut self, p: P) -> P {
+        if let Some(q) = self.end_memo.get(&p) {
+            return *q;
+        }
+        let q = self.end_tag(p);
+        self.end_memo.insert(p, q);
+        q
+    }
+
     fn start_tag_open(&mut self, p: P, ns: &str, local: &str) -> P {
         let p = self.deref(p);
         match self.get(p).clone() {
@@ -307,7 +360,7 @@ impl<'a> Store<'a> {
         }
     }
 
-    fn att_deriv(&mut self, p: P, a: &XAttr) -> P {
+    fn att_deriv(&mut self, p: P, a: &AttrRef<'_>) -> P {
         let p = self.deref(p);
         match self.get(p).clone() {
             Pat::After(x, y) => {
@@ -340,8 +393,7 @@ impl<'a> Store<'a> {
                 self.group(dx, opt)
             }
             Pat::Attribute(nc, c) => {
-                if self.g.names[nc as usize].contains(&a.ns, &a.local)
-                    && self.value_match(c, &a.value)
+                if self.g.names[nc as usize].contains(a.ns, a.local) && self.value_match(c, a.value)
                 {
                     EMPTY
                 } else {
@@ -644,7 +696,7 @@ impl RelaxNg {
     fn compile(doc: Doc) -> Result<RelaxNg> {
         let mut g = RelaxNg {
             pats: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             names: Vec::new(),
             defs: Vec::new(),
             start: NOT_ALLOWED,
@@ -1051,7 +1103,7 @@ impl Compiler {
                 let base = Builtin::ALL.iter().position(|x| *x == b).unwrap_or(0);
                 if local == "value" {
                     let v = types::normalize(&self.doc.nodes[n].text, b.ws()).into_owned();
-                    self.g.intern(Pat::Value(base, v))
+                    self.g.intern(Pat::Value(base, v.into()))
                 } else {
                     let t = self.data_type(n, base)?;
                     let except = match self
@@ -1244,8 +1296,13 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
     let mut s = Store {
         g,
         extra: Vec::new(),
-        index: HashMap::new(),
-        nullable_memo: HashMap::new(),
+        index: HashMap::default(),
+        nullable_memo: HashMap::default(),
+        open_memo: HashMap::default(),
+        close_memo: HashMap::default(),
+        end_memo: HashMap::default(),
+        name_ids: HashMap::default(),
+        name_key: String::new(),
     };
     let limits = Limits {
         max_depth: opts.max_depth,
@@ -1286,7 +1343,9 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
         if truncated {
             break;
         }
-        let ev = match xin.next() {
+        // Borrowed events: names, attributes and text are read from the input's window
+        // (the owned `next` allocated every name, attribute and text node).
+        let ev = match xin.advance() {
             Ok(ev) => ev,
             Err(pr) => {
                 let kind = match pr.kind {
@@ -1311,18 +1370,15 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
             }
         };
         match ev {
-            XEvent::Start {
-                ns,
-                local,
-                attrs,
-                line,
-                col,
-            } => {
+            Ev::Start => {
+                let (line, col) = xin.elem_pos();
+                let ns: &str = xin.elem_ns();
+                let local: &str = xin.elem_local();
                 if root.is_none() {
-                    root = Some((ns.to_string(), local.clone()));
+                    root = Some((ns.to_string(), local.to_string()));
                 }
-                let mut seg = local.clone();
-                if let Some(a) = attrs.iter().find(|a| a.local == "id") {
+                let mut seg = local.to_string();
+                if let Some(a) = xin.attrs().find(|a| a.local == "id") {
                     seg.push_str(&format!("[@id='{}']", a.value));
                 }
                 if skip_depth > 0 {
@@ -1353,7 +1409,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                         }
                     }
                 }
-                let q = s.start_tag_open(p, &ns, &local);
+                let q = s.start_tag_open_memo(p, ns, local);
                 if q == NOT_ALLOWED {
                     let exp = s.describe_expected(p);
                     let pa = format!("{}/{}", path(&stack), seg);
@@ -1369,15 +1425,15 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     continue;
                 }
                 let mut q = q;
-                for a in attrs.iter() {
-                    if &*a.ns == "http://www.w3.org/2000/xmlns/" {
+                for a in xin.attrs() {
+                    if a.ns == "http://www.w3.org/2000/xmlns/" {
                         continue;
                     }
-                    let d = s.att_deriv(q, a);
+                    let d = s.att_deriv(q, &a);
                     if d != NOT_ALLOWED
                         && g.id_attrs.iter().any(|(e, at)| {
-                            g.names[*e as usize].contains(&ns, &local)
-                                && g.names[*at as usize].contains(&a.ns, &a.local)
+                            g.names[*e as usize].contains(ns, local)
+                                && g.names[*at as usize].contains(a.ns, a.local)
                         })
                     {
                         let v = a.value.trim().to_string();
@@ -1397,10 +1453,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     }
                     if d == NOT_ALLOWED {
                         let pa = format!("{}/{}", path(&stack), seg);
-                        let qn = match &a.prefix {
-                            Some(pf) => format!("{pf}:{}", a.local),
-                            None => a.local.clone(),
-                        };
+                        let qn = a.qname.to_string();
                         find!(
                             line,
                             col,
@@ -1414,7 +1467,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                         q = d;
                     }
                 }
-                let c = s.start_tag_close(q);
+                let c = s.start_tag_close_memo(q);
                 let c = if c == NOT_ALLOWED {
                     let pa = format!("{}/{}", path(&stack), seg);
                     find!(
@@ -1437,21 +1490,22 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     had_child: false,
                 });
             }
-            XEvent::Text(t) => {
+            Ev::Text => {
                 if skip_depth > 0 {
                     continue;
                 }
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t);
+                    top.text.push_str(xin.text());
                 }
             }
-            XEvent::End => {
+            Ev::End => {
                 if skip_depth > 0 {
                     skip_depth -= 1;
                     continue;
                 }
-                let pa = path(&stack);
                 let Some(top) = stack.pop() else { continue };
+                // The element's path, built only when a finding needs it.
+                let pa = |stack: &[Open]| format!("{}/{}", path(stack), top.seg);
                 let mut text_failed = false;
                 // final text
                 if !top.had_child {
@@ -1463,7 +1517,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                         find!(
                             top.line,
                             top.col,
-                            pa.clone(),
+                            pa(&stack),
                             format!(
                                 "value '{shown}' is not allowed here by the profile; expected: {exp}"
                             )
@@ -1480,20 +1534,20 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                         find!(
                             top.line,
                             top.col,
-                            pa.clone(),
+                            pa(&stack),
                             "text is not allowed here by the profile".to_string()
                         );
                         text_failed = true;
                     }
                 }
-                let e = s.end_tag(p);
+                let e = s.end_tag_memo(p);
                 if e == NOT_ALLOWED {
                     if !text_failed {
                         let exp = s.describe_expected(p);
                         find!(
                             top.line,
                             top.col,
-                            pa,
+                            pa(&stack),
                             format!("element is incomplete for the profile; expected: {exp}")
                         );
                     }
@@ -1502,7 +1556,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     p = e;
                 }
             }
-            XEvent::Eof => break,
+            Ev::Eof => break,
         }
     }
     Report {

@@ -179,11 +179,56 @@ impl Builtin {
     }
 }
 
-/// What a validated value contributes to ID/IDREF checking.
+/// What a validated value contributes to ID/IDREF checking: the identifiers and
+/// references it declares, packed in one reused buffer (no allocation per value once
+/// the buffer has grown).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ValueInfo {
-    pub id: Option<String>,
-    pub idrefs: Vec<String>,
+pub(crate) struct ValueIds {
+    buf: String,
+    /// (an `ID` (else an `IDREF`), its range in `buf`).
+    items: Vec<(bool, std::ops::Range<usize>)>,
+}
+
+impl ValueIds {
+    /// Forgets the previous value's identifiers.
+    #[inline]
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.items.clear();
+    }
+
+    fn push(&mut self, id: bool, v: &str) {
+        let at = self.buf.len();
+        self.buf.push_str(v);
+        self.items.push((id, at..self.buf.len()));
+    }
+
+    /// Whether the value declared no identifier and no reference.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The identifiers (`true`) and references (`false`) of the value.
+    pub fn iter(&self) -> impl Iterator<Item = (bool, &str)> + '_ {
+        self.items.iter().map(|(id, r)| (*id, &self.buf[r.clone()]))
+    }
+
+    fn truncate(&mut self, n: usize) {
+        if n < self.items.len() {
+            self.buf.truncate(self.items[n].1.start);
+            self.items.truncate(n);
+        }
+    }
+}
+
+/// What a built-in type makes of a valid value, for ID/IDREF checking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdUse {
+    None,
+    Id,
+    IdRef,
+    IdRefs,
 }
 
 /// Variety of a simple type.
@@ -248,16 +293,38 @@ pub(crate) fn validate<S: SimpleTypes + ?Sized>(
     s: &S,
     id: TypeId,
     raw: &str,
-) -> Result<ValueInfo, String> {
-    validate_depth(s, id, raw, 0)
+) -> Result<(), String> {
+    let mut ids = ValueIds::default();
+    validate_into(s, id, raw, &mut ids)
 }
 
+/// [`validate`], appending the identifiers and references the value declares to `ids`
+/// (nothing is appended when the value is invalid).
+pub(crate) fn validate_into<S: SimpleTypes + ?Sized>(
+    s: &S,
+    id: TypeId,
+    raw: &str,
+    ids: &mut ValueIds,
+) -> Result<(), String> {
+    let mark = ids.items.len();
+    let r = validate_depth(s, id, raw, 0, Ws::Preserve, ids);
+    if r.is_err() {
+        ids.truncate(mark);
+    }
+    r
+}
+
+/// `done` is the whitespace processing already applied to `raw` by a derived type:
+/// a base type's facet is never stronger than its derived types' (XSD 1.0 §4.3.6), so
+/// the value is normalised once, not again at every derivation step.
 fn validate_depth<S: SimpleTypes + ?Sized>(
     s: &S,
     id: TypeId,
     raw: &str,
     depth: usize,
-) -> Result<ValueInfo, String> {
+    done: Ws,
+    ids: &mut ValueIds,
+) -> Result<(), String> {
     if depth > 64 {
         return Err("type derivation is too deep".into());
     }
@@ -265,55 +332,76 @@ fn validate_depth<S: SimpleTypes + ?Sized>(
         Some(st) => st,
         None => return Err("internal: not a simple type".into()),
     };
-    let v = normalize(raw, st.ws);
+    let (v, done) = if ws_rank(st.ws) <= ws_rank(done) {
+        (std::borrow::Cow::Borrowed(raw), done)
+    } else {
+        (normalize(raw, st.ws), st.ws)
+    };
     let v: &str = &v;
-    let info = if let Some(base) = st.base {
-        validate_depth(s, base, v, depth + 1)?
+    if let Some(base) = st.base {
+        validate_depth(s, base, v, depth + 1, done, ids)?;
     } else {
         match &st.variety {
-            Variety::Atomic(b) => check_builtin(*b, v)?,
-            Variety::List(item) => {
-                let mut info = ValueInfo::default();
-                for it in v.split(is_ws).filter(|x| !x.is_empty()) {
-                    let i = validate_depth(s, *item, it, depth + 1)
-                        .map_err(|e| format!("list item '{it}': {e}"))?;
-                    if let Some(id) = i.id {
-                        info.idrefs.push(id); // an ID inside a list is unusual; keep as ref
+            Variety::Atomic(b) => match check_builtin(*b, v)? {
+                IdUse::None => {}
+                IdUse::Id => ids.push(true, v),
+                IdUse::IdRef => ids.push(false, v),
+                IdUse::IdRefs => {
+                    for r in v.split(' ').filter(|x| !x.is_empty()) {
+                        ids.push(false, r);
                     }
-                    info.idrefs.extend(i.idrefs);
                 }
-                info
+            },
+            Variety::List(item) => {
+                let mark = ids.items.len();
+                for it in v.split(is_ws).filter(|x| !x.is_empty()) {
+                    validate_depth(s, *item, it, depth + 1, Ws::Preserve, ids)
+                        .map_err(|e| format!("list item '{it}': {e}"))?;
+                }
+                // An ID inside a list is unusual; it counts as a reference.
+                for it in &mut ids.items[mark..] {
+                    it.0 = false;
+                }
             }
             Variety::Union(members) => {
-                let mut found = None;
+                let mut found = false;
                 for m in members {
-                    if let Ok(i) = validate_depth(s, *m, v, depth + 1) {
-                        found = Some(i);
+                    let mark = ids.items.len();
+                    if validate_depth(s, *m, v, depth + 1, Ws::Preserve, ids).is_ok() {
+                        found = true;
                         break;
                     }
+                    ids.truncate(mark);
                 }
-                match found {
-                    Some(i) => i,
-                    None => {
-                        let names: Vec<String> = members
-                            .iter()
-                            .filter_map(|m| s.simple(*m).map(|t| t.display.clone()))
-                            .collect();
-                        return Err(format!(
-                            "'{}' is not a valid value of {} (none of: {})",
-                            shorten(v),
-                            st.display,
-                            names.join(", ")
-                        ));
-                    }
+                if !found {
+                    let names: Vec<String> = members
+                        .iter()
+                        .filter_map(|m| s.simple(*m).map(|t| t.display.clone()))
+                        .collect();
+                    return Err(format!(
+                        "'{}' is not a valid value of {} (none of: {})",
+                        shorten(v),
+                        st.display,
+                        names.join(", ")
+                    ));
                 }
             }
         }
-    };
+    }
     if !st.facets.is_empty() {
         check_facets(s, st, v)?;
     }
-    Ok(info)
+    Ok(())
+}
+
+/// Strength of a whitespace facet: collapse implies replace implies preserve.
+#[inline]
+fn ws_rank(w: Ws) -> u8 {
+    match w {
+        Ws::Preserve => 0,
+        Ws::Replace => 1,
+        Ws::Collapse => 2,
+    }
 }
 
 fn shorten(v: &str) -> String {
@@ -353,17 +441,31 @@ fn is_list_type<S: SimpleTypes + ?Sized>(s: &S, mut id: TypeId) -> bool {
 
 fn check_facets<S: SimpleTypes + ?Sized>(s: &S, st: &SimpleType, v: &str) -> Result<(), String> {
     let f = &st.facets;
-    let prim = st.base.and_then(|b| primitive(s, b));
-    let list = st.base.map(|b| is_list_type(s, b)).unwrap_or(false);
+    // Only the enumeration, range and digit facets need the primitive type, and only
+    // the length facets whether it is a list: both walk the derivation chain.
+    let needs_prim = f.enumeration.is_some()
+        || f.min_inclusive.is_some()
+        || f.max_inclusive.is_some()
+        || f.min_exclusive.is_some()
+        || f.max_exclusive.is_some()
+        || f.length.is_some()
+        || f.min_length.is_some()
+        || f.max_length.is_some();
+    let prim = if needs_prim {
+        st.base.and_then(|b| primitive(s, b))
+    } else {
+        None
+    };
     if let Some(en) = &f.enumeration {
+        // The enumerated values are normalised when the schema is compiled.
         let ok = en.iter().any(|e| {
-            let e = normalize(e, st.ws);
+            let e = e.as_str();
             match prim {
-                Some(p) if p.is_decimal() => dec_cmp(&e, v) == Some(Ordering::Equal),
+                Some(p) if p.is_decimal() => dec_cmp(e, v) == Some(Ordering::Equal),
                 Some(Builtin::Float) | Some(Builtin::Double) => {
                     e.parse::<f64>().ok() == v.parse::<f64>().ok() || e == v
                 }
-                _ => e == v,
+                _ => crate::xml::lex::bytes_eq(e.as_bytes(), v.as_bytes()),
             }
         });
         if !ok {
@@ -388,7 +490,17 @@ fn check_facets<S: SimpleTypes + ?Sized>(s: &S, st: &SimpleType, v: &str) -> Res
             st.display
         ));
     }
-    if f.length.is_some() || f.min_length.is_some() || f.max_length.is_some() {
+    // A string of n bytes has between n/4 and n characters: a minimum length at most
+    // n/4 (or a maximum at least n) holds without counting (`NonEmptyTokenType`, the
+    // only length facet of SEDA, is checked on every identifier and title).
+    let chars_surely_ok = f.length.is_none()
+        && f.min_length.is_none_or(|l| l <= v.len() / 4)
+        && f.max_length.is_none_or(|l| l >= v.len())
+        && !matches!(prim, Some(Builtin::HexBinary) | Some(Builtin::Base64Binary));
+    if (f.length.is_some() || f.min_length.is_some() || f.max_length.is_some())
+        && (!chars_surely_ok || st.base.is_some_and(|b| is_list_type(s, b)))
+    {
+        let list = st.base.map(|b| is_list_type(s, b)).unwrap_or(false);
         let (len, unit) = if list {
             (v.split(' ').filter(|x| !x.is_empty()).count(), "items")
         } else {
@@ -568,7 +680,7 @@ fn bad(b: Builtin, v: &str) -> String {
 }
 
 /// Checks the lexical space (and range) of a built-in on a whitespace-normalized value.
-pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<ValueInfo, String> {
+pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<IdUse, String> {
     use Builtin::*;
     let ok = match b {
         AnySimple | String | NormalizedString | Token | Notation => true,
@@ -587,32 +699,23 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<ValueInfo, String> {
         NCName | Entity => is_name(v, false),
         Id => {
             if is_name(v, false) {
-                return Ok(ValueInfo {
-                    id: Some(v.to_string()),
-                    idrefs: vec![],
-                });
+                return Ok(IdUse::Id);
             }
             false
         }
         IdRef => {
             if is_name(v, false) {
-                return Ok(ValueInfo {
-                    id: None,
-                    idrefs: vec![v.to_string()],
-                });
+                return Ok(IdUse::IdRef);
             }
             false
         }
         IdRefs => {
             if v.is_empty() {
-                return Ok(ValueInfo::default());
+                return Ok(IdUse::None);
             }
-            let items: Vec<&str> = v.split(' ').filter(|x| !x.is_empty()).collect();
-            if !items.is_empty() && items.iter().all(|x| is_name(x, false)) {
-                return Ok(ValueInfo {
-                    id: None,
-                    idrefs: items.into_iter().map(|s| s.to_string()).collect(),
-                });
+            let mut items = v.split(' ').filter(|x| !x.is_empty()).peekable();
+            if items.peek().is_some() && items.all(|x| is_name(x, false)) {
+                return Ok(IdUse::IdRefs);
             }
             false
         }
@@ -669,11 +772,7 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<ValueInfo, String> {
         _ if b.is_integer() => return check_integer(b, v),
         _ => true,
     };
-    if ok {
-        Ok(ValueInfo::default())
-    } else {
-        Err(bad(b, v))
-    }
+    if ok { Ok(IdUse::None) } else { Err(bad(b, v)) }
 }
 
 /// libxml2 stores decimals in 24 digits and refuses longer ones; vas does the same so
@@ -682,7 +781,7 @@ fn within_libxml2_digits(int: &str, frac: &str) -> bool {
     int.trim_start_matches('0').len() + frac.len() <= 24
 }
 
-fn check_integer(b: Builtin, v: &str) -> Result<ValueInfo, String> {
+fn check_integer(b: Builtin, v: &str) -> Result<IdUse, String> {
     use Builtin::*;
     let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
     if digits.is_empty()
@@ -741,7 +840,7 @@ fn check_integer(b: Builtin, v: &str) -> Result<ValueInfo, String> {
         },
     };
     if in_range {
-        Ok(ValueInfo::default())
+        Ok(IdUse::None)
     } else {
         Err(bad(b, v))
     }

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use super::input::{AttrRef, Ev, Limits, NS_XML, NS_XSI, XmlInput};
-use super::types::{self, ValueInfo};
+use super::types::{self, ValueIds};
 use super::xsd::{
-    Compiled, Content, ElemId, FxBuild, IcKind, Leaf, Model, Process, TypeDef, Wildcard,
+    Compiled, Content, ElemId, FxHasher, IcKind, Leaf, Model, Process, TypeDef, Wildcard,
 };
 use super::{Finding, FindingKind, Report, ValidationOptions};
 
@@ -71,8 +71,12 @@ pub(crate) struct Validator<'a> {
     seen_pool: Vec<Vec<bool>>,
     findings: Vec<Finding>,
     refs: Vec<Finding>,
-    ids: HashMap<String, u64, FxBuild>,
-    idrefs: Vec<(String, u64, u64, String)>,
+    /// The `xsd:ID` values seen so far.
+    ids: IdTable,
+    /// The `xsd:IDREF` values seen so far, resolved at the end of the document.
+    idrefs: RefList,
+    /// The identifiers and references of the value being validated (reused).
+    vids: ValueIds,
     truncated: bool,
     scratch: Vec<u32>,
     /// Document namespace id → schema namespace id (`NO_NAME`: none of the set's
@@ -140,8 +144,9 @@ impl<'a> Validator<'a> {
             seen_pool: Vec::new(),
             findings: Vec::new(),
             refs: Vec::new(),
-            ids: HashMap::default(),
-            idrefs: Vec::new(),
+            ids: IdTable::default(),
+            idrefs: RefList::default(),
+            vids: ValueIds::default(),
             truncated: false,
             scratch: Vec::new(),
             ns_map: Vec::new(),
@@ -270,12 +275,13 @@ impl<'a> Validator<'a> {
             }
         }
         if self.opts.check_references && !self.truncated {
-            for (r, line, col, path) in std::mem::take(&mut self.idrefs) {
-                if !self.ids.contains_key(&r) {
+            let refs = std::mem::take(&mut self.idrefs);
+            for (r, line, col, path) in refs.iter() {
+                if !self.ids.contains(r) {
                     self.refs.push(Finding {
                         line,
                         column: col,
-                        path,
+                        path: path.to_string(),
                         message: format!(
                             "reference '{r}' does not match any identifier (ID) in the document"
                         ),
@@ -831,31 +837,38 @@ impl<'a> Validator<'a> {
         self.attributes(ty, xin, line, col);
     }
 
-    /// Records the ID and IDREFs of a validated value; `what` names the value for the
-    /// duplicate-identifier message.
-    fn record(&mut self, info: ValueInfo, line: u64, col: u64, what: &dyn Fn() -> String) {
-        if let Some(id) = info.id {
-            if let Some(first) = self.ids.get(&id) {
-                let first = *first;
-                self.report(
-                    FindingKind::Schema,
-                    line,
-                    col,
-                    format!(
-                        "{}: duplicate identifier '{id}' (already used at line {first})",
-                        what()
-                    ),
-                );
-            } else {
-                self.ids.insert(id, line);
+    /// Records the IDs and IDREFs of the value just validated (in `self.vids`); `what`
+    /// names the value for the duplicate-identifier message.
+    fn record(&mut self, line: u64, col: u64, what: &dyn Fn() -> String) {
+        if self.vids.is_empty() {
+            return;
+        }
+        let vids = std::mem::take(&mut self.vids);
+        for (is_id, v) in vids.iter() {
+            if is_id {
+                if let Some(first) = self.ids.insert(v, line) {
+                    self.report(
+                        FindingKind::Schema,
+                        line,
+                        col,
+                        format!(
+                            "{}: duplicate identifier '{v}' (already used at line {first})",
+                            what()
+                        ),
+                    );
+                }
+            } else if self.opts.check_references {
+                let end = self.frames.last().map(|f| f.seg_end).unwrap_or(0);
+                self.idrefs.push(v, line, col, &self.path[..end]);
             }
         }
-        if self.opts.check_references && !info.idrefs.is_empty() {
-            let path = self.path();
-            for r in info.idrefs {
-                self.idrefs.push((r, line, col, path.clone()));
-            }
-        }
+        self.vids = vids;
+    }
+
+    /// Validates `v` against simple type `ty`; its IDs and IDREFs go to `self.vids`.
+    fn check_value(&mut self, ty: usize, v: &str) -> Result<(), String> {
+        self.vids.clear();
+        types::validate_into(self.c, ty, v, &mut self.vids)
     }
 
     fn attributes<R: Read>(&mut self, ty: usize, xin: &XmlInput<R>, line: u64, col: u64) {
@@ -882,8 +895,8 @@ impl<'a> Validator<'a> {
                     .find(|u| str_eq(&u.local, a.local) && str_eq(&u.ns, a.ns))
             });
             match use_ {
-                Some(u) => match types::validate(c, u.ty, a.value) {
-                    Ok(info) => {
+                Some(u) => match self.check_value(u.ty, a.value) {
+                    Ok(()) => {
                         if let Some(f) = &u.fixed {
                             let ws = c.simple_ws(u.ty);
                             if types::normalize(a.value, ws) != types::normalize(f, ws) {
@@ -898,7 +911,7 @@ impl<'a> Validator<'a> {
                                 );
                             }
                         }
-                        self.record(info, line, col, &|| format!("attribute '{}'", a.qname));
+                        self.record(line, col, &|| format!("attribute '{}'", a.qname));
                     }
                     Err(e) => self.report(
                         FindingKind::Schema,
@@ -1087,8 +1100,9 @@ impl<'a> Validator<'a> {
             }
             if let Some(st) = check_value {
                 let v = std::mem::take(&mut self.texts[depth]);
-                match types::validate(c, st, &v) {
-                    Ok(info) => {
+                self.vids.clear();
+                match types::validate_into(c, st, &v, &mut self.vids) {
+                    Ok(()) => {
                         if let Some(f) = fixed {
                             let ws = c.simple_ws(st);
                             if types::normalize(&v, ws) != types::normalize(f, ws) {
@@ -1100,7 +1114,7 @@ impl<'a> Validator<'a> {
                                 );
                             }
                         }
-                        self.record(info, line, col, &|| "element value".to_string());
+                        self.record(line, col, &|| "element value".to_string());
                     }
                     Err(e) => self.report(FindingKind::Schema, line, col, e),
                 }
@@ -1400,5 +1414,162 @@ impl Compiled {
             TypeDef::Simple(s) => s.ws,
             _ => types::Ws::Preserve,
         }
+    }
+}
+
+/// The `xsd:ID` values of a document: their text in one buffer and an open-addressing
+/// index over it (no allocation per identifier; the table was one `String` each).
+#[derive(Default)]
+struct IdTable {
+    text: String,
+    /// Per identifier: (start in `text`, end, line of its first use).
+    entries: Vec<(usize, usize, u64)>,
+    /// High 32 bits: the hash's high bits; low 32 bits: entry index + 1 (0 = empty).
+    /// Probes compare the stored hash bits before touching an entry, so a new
+    /// identifier usually costs one cache miss. The length is 0 or a power of two.
+    slots: Vec<u64>,
+}
+
+impl IdTable {
+    #[inline]
+    fn hash(v: &[u8]) -> u64 {
+        use std::hash::Hasher;
+        let mut h = FxHasher::default();
+        h.write(v);
+        h.finish()
+    }
+
+    /// The slot of `v` (hash `h`): where it is, or the empty slot where it would go.
+    #[inline]
+    fn find(&self, v: &[u8], h: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let tag = h >> 32;
+        let mut i = h as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return i;
+            }
+            if s >> 32 == tag {
+                let (a, b, _) = self.entries[(s as u32 - 1) as usize];
+                if crate::xml::lex::bytes_eq(&self.text.as_bytes()[a..b], v) {
+                    return i;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds `v` first used at `line`; when it is already there, returns the line of
+    /// its first use instead.
+    fn insert(&mut self, v: &str, line: u64) -> Option<u64> {
+        if self.slots.len() < 3 * (self.entries.len() + 1) {
+            self.grow();
+        }
+        let h = Self::hash(v.as_bytes());
+        let i = self.find(v.as_bytes(), h);
+        match self.slots[i] {
+            0 => {
+                let a = self.text.len();
+                self.text.push_str(v);
+                self.entries.push((a, self.text.len(), line));
+                self.slots[i] = (h >> 32 << 32) | self.entries.len() as u64;
+                None
+            }
+            s => Some(self.entries[(s as u32 - 1) as usize].2),
+        }
+    }
+
+    fn contains(&self, v: &str) -> bool {
+        !self.slots.is_empty() && {
+            let h = Self::hash(v.as_bytes());
+            self.slots[self.find(v.as_bytes(), h)] != 0
+        }
+    }
+
+    fn grow(&mut self) {
+        let n = (self.slots.len() * 2).max(1024);
+        let mask = n - 1;
+        let mut slots = vec![0u64; n];
+        for (k, &(a, b, _)) in self.entries.iter().enumerate() {
+            let h = Self::hash(&self.text.as_bytes()[a..b]);
+            let mut i = h as usize & mask;
+            while slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            slots[i] = (h >> 32 << 32) | (k as u64 + 1);
+        }
+        self.slots = slots;
+    }
+}
+
+/// The `xsd:IDREF` values of a document with where they were found, packed in two
+/// buffers (the path is not copied again when consecutive references share it).
+#[derive(Default)]
+struct RefList {
+    text: String,
+    paths: String,
+    /// (value range in `text`, line, column, path range in `paths`).
+    refs: Vec<(std::ops::Range<usize>, u64, u64, std::ops::Range<usize>)>,
+}
+
+impl RefList {
+    fn push(&mut self, v: &str, line: u64, col: u64, path: &str) {
+        let a = self.text.len();
+        self.text.push_str(v);
+        let pr = match self.refs.last() {
+            Some((_, _, _, p)) if &self.paths[p.clone()] == path => p.clone(),
+            _ => {
+                let p = self.paths.len();
+                self.paths.push_str(path);
+                p..self.paths.len()
+            }
+        };
+        self.refs.push((a..self.text.len(), line, col, pr));
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, u64, u64, &str)> + '_ {
+        self.refs
+            .iter()
+            .map(|(v, l, c, p)| (&self.text[v.clone()], *l, *c, &self.paths[p.clone()]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_table_finds_duplicates_across_growth() {
+        let mut t = IdTable::default();
+        for i in 0..5000u64 {
+            assert_eq!(t.insert(&format!("AU-{i}"), i + 1), None);
+        }
+        for i in (0..5000u64).step_by(7) {
+            assert_eq!(t.insert(&format!("AU-{i}"), 99_999), Some(i + 1));
+            assert!(t.contains(&format!("AU-{i}")));
+        }
+        assert!(!t.contains("AU-5000"));
+        assert!(!t.contains(""));
+        assert_eq!(t.insert("", 7), None);
+        assert!(t.contains(""));
+    }
+
+    #[test]
+    fn ref_list_shares_paths() {
+        let mut r = RefList::default();
+        r.push("a", 1, 2, "/x/y");
+        r.push("b", 1, 3, "/x/y");
+        r.push("c", 2, 1, "/x/z");
+        let v: Vec<_> = r.iter().collect();
+        assert_eq!(
+            v,
+            vec![
+                ("a", 1, 2, "/x/y"),
+                ("b", 1, 3, "/x/y"),
+                ("c", 2, 1, "/x/z")
+            ]
+        );
+        assert_eq!(r.paths, "/x/y/x/z");
     }
 }

@@ -287,6 +287,9 @@ pub(crate) struct Model {
 pub(crate) struct Dfa {
     /// Name ids of the declarations the leaves stand for, sorted.
     names: Vec<u32>,
+    /// Per name id (up to the largest in `names`): its column + 1, 0 = none (a direct
+    /// index instead of a binary search of `names` on every child element).
+    col: Vec<u32>,
     /// Row-major `(leaves + 1) × names`: next position + 1; 0 = no declared element
     /// of that name; [`Dfa::AMBIG`] = several positions.
     next: Vec<u32>,
@@ -302,7 +305,10 @@ impl Dfa {
     /// a declaration of that name.
     #[inline]
     pub fn step(&self, at: Option<u32>, name: u32) -> Option<(u32, ElemId)> {
-        let k = self.names.binary_search(&name).ok()?;
+        let k = match self.col.get(name as usize) {
+            Some(&c) if c > 0 => (c - 1) as usize,
+            _ => return None,
+        };
         let row = at.map(|p| p as usize + 1).unwrap_or(0);
         let i = row * self.names.len() + k;
         match self.next[i] {
@@ -375,7 +381,16 @@ impl Model {
                     }
                 }
             }
-            Dfa { names, next, elem }
+            let mut col = vec![0u32; names.last().map(|n| *n as usize + 1).unwrap_or(0)];
+            for (k, n) in names.iter().enumerate() {
+                col[*n as usize] = k as u32 + 1;
+            }
+            Dfa {
+                names,
+                col,
+                next,
+                elem,
+            }
         })
     }
 }
@@ -1339,6 +1354,15 @@ impl Compiler {
                     }
                 }
                 _ => {}
+            }
+        }
+        // Enumerated values are compared with whitespace-normalised values: normalise
+        // them once here rather than at every comparison.
+        if let Some(en) = &mut f.enumeration {
+            for e in en.iter_mut() {
+                if let std::borrow::Cow::Owned(n) = super::types::normalize(e, ws) {
+                    *e = n;
+                }
             }
         }
         Ok(SimpleType {
