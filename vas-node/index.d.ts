@@ -81,6 +81,18 @@ export declare class Archive {
   /** `search` on the calling thread. */
   searchSync(contract: string, q: Record<string, any> | string): Record<string, any>
   /**
+   * Eliminates the units the query selects under an access contract with writing
+   * permission (`VAS_DENIED` otherwise), at `options.date` (default today): Vitam's
+   * `ELIMINATION_ACTION`, all or nothing, with tombstones on the offers. With
+   * `options.dryRun` only the analysis (`ELIMINATION_ANALYSIS`) is returned. Resolves
+   * with the report: `operation_id`, `dry_run`, `date`, `units` (each with `UnitId`,
+   * `GlobalStatus` — `DESTROY`, `KEEP`, `CONFLICT` —, `Status` and `Reasons`),
+   * `eliminated_units`, `eliminated_object_groups`, `deleted_objects`, `deleted_bytes`.
+   */
+  eliminate(contract: string, q: Record<string, any> | string, options?: EliminationOptions | undefined | null): Promise<Record<string, any>>
+  /** `eliminate` on the calling thread. */
+  eliminateSync(contract: string, q: Record<string, any> | string, options?: EliminationOptions | undefined | null): Record<string, any>
+  /**
    * A unit's document (`#id`, `Title`, `#management`, `#object` …); `VAS_NOT_FOUND` when
    * it does not exist or is outside the contract.
    */
@@ -476,6 +488,17 @@ export interface DryRunResult {
   report: OperationReport
   /** The ArchiveTransferReply (XML, in the SIP's SEDA version). */
   atr: string
+}
+
+/** Options of `eliminate`. */
+export interface EliminationOptions {
+  /**
+   * The elimination date (`YYYY-MM-DD`): appraisal rules must have ended by it
+   * (default: today).
+   */
+  date?: string
+  /** Only analyse (Vitam's `ELIMINATION_ANALYSIS`): nothing is written. */
+  dryRun?: boolean
 }
 
 /** Context of an error raised on purpose by `_raiseError`. */

@@ -766,6 +766,26 @@ vas_result vas_archive_verify(const struct vas_archive *archive,
                               bool *out_ok,
                               struct vas_bytes **out_json);
 
+// Eliminates the units `query_json` selects under the access contract `contract`, which
+// needs writing permission (`VAS_RESULT_DENIED` otherwise), at `date` (`"YYYY-MM-DD"`;
+// NULL means today): Vitam's `ELIMINATION_ACTION`, all or nothing, with tombstones on the
+// offers so that a rebuild does not bring the units back. With `dry_run`, only the
+// analysis (`ELIMINATION_ANALYSIS`) is made and nothing is written. `*out_json` receives
+// the report: `{"operation_id", "dry_run", "date", "units": [{"UnitId", "GlobalStatus",
+// "Status", "Reasons", "Analysis"}], "eliminated_units", "eliminated_object_groups",
+// "deleted_objects", "deleted_bytes"}`. An archive without a rules referential is
+// `VAS_RESULT_UNSUPPORTED`; a bad date or query is `VAS_RESULT_INVALID_INPUT`.
+//
+// # Safety
+// `archive` is NULL or a live archive; `contract`, `query_json` and `date` are NULL or
+// NUL-terminated; `out_json` is NULL or writable.
+vas_result vas_archive_eliminate_json(const struct vas_archive *archive,
+                                      const char *contract,
+                                      const char *query_json,
+                                      const char *date,
+                                      bool dry_run,
+                                      struct vas_bytes **out_json);
+
 // Audits every copy the catalog expects on every offer (re-reading and hashing each);
 // with `repair`, missing or corrupt copies are restored from a good one. `*out_json`
 // receives `{"checked", "findings": [[offer, key, problem]], "repaired",

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use std::io::Read;
 
 use serde_json::{Value, json};
-use vas_core::archive::{Archive, IngestOptions, InitOptions};
+use vas_core::archive::{Archive, EliminationOptions, IngestOptions, InitOptions};
 use vas_core::logbook::LifecycleKind;
 use vas_core::{Error, ErrorKind};
 
@@ -557,6 +557,45 @@ pub unsafe extern "C" fn vas_archive_verify(
             bytes::store(out_json, bytes::json(&j));
             out(out_ok, "out_ok", v.is_ok())
         }
+    })
+}
+
+/// Eliminates the units `query_json` selects under the access contract `contract`, which
+/// needs writing permission (`VAS_RESULT_DENIED` otherwise), at `date` (`"YYYY-MM-DD"`;
+/// NULL means today): Vitam's `ELIMINATION_ACTION`, all or nothing, with tombstones on the
+/// offers so that a rebuild does not bring the units back. With `dry_run`, only the
+/// analysis (`ELIMINATION_ANALYSIS`) is made and nothing is written. `*out_json` receives
+/// the report: `{"operation_id", "dry_run", "date", "units": [{"UnitId", "GlobalStatus",
+/// "Status", "Reasons", "Analysis"}], "eliminated_units", "eliminated_object_groups",
+/// "deleted_objects", "deleted_bytes"}`. An archive without a rules referential is
+/// `VAS_RESULT_UNSUPPORTED`; a bad date or query is `VAS_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+/// `archive` is NULL or a live archive; `contract`, `query_json` and `date` are NULL or
+/// NUL-terminated; `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_archive_eliminate_json(
+    archive: *const vas_archive,
+    contract: *const c_char,
+    query_json: *const c_char,
+    date: *const c_char,
+    dry_run: bool,
+    out_json: *mut *mut vas_bytes,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let a = unsafe { self::archive(archive) }?;
+        // SAFETY: caller's contract.
+        let contract = unsafe { c_str(contract, "contract") }?;
+        // SAFETY: caller's contract.
+        let q = unsafe { query(query_json) }?;
+        // SAFETY: caller's contract.
+        let date = unsafe { opt_c_str(date, "date") }?;
+        bytes::check_out(out_json, "out_json")?;
+        let r = a.eliminate(contract, &q, &EliminationOptions { date, dry_run })?;
+        let j = to_json(&r)?;
+        // SAFETY: caller's contract.
+        unsafe { out(out_json, "out_json", vas_bytes::boxed(j)) }
     })
 }
 

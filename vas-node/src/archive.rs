@@ -44,6 +44,26 @@ pub struct IngestOptions {
     pub type_proc: Option<String>,
 }
 
+/// Options of `eliminate`.
+#[napi(object)]
+#[derive(Default)]
+pub struct EliminationOptions {
+    /// The elimination date (`YYYY-MM-DD`): appraisal rules must have ended by it
+    /// (default: today).
+    pub date: Option<String>,
+    /// Only analyse (Vitam's `ELIMINATION_ANALYSIS`): nothing is written.
+    pub dry_run: Option<bool>,
+}
+
+impl From<EliminationOptions> for varch::EliminationOptions {
+    fn from(o: EliminationOptions) -> Self {
+        varch::EliminationOptions {
+            date: o.date,
+            dry_run: o.dry_run.unwrap_or(false),
+        }
+    }
+}
+
 /// The result of `ingest`.
 #[napi(object)]
 pub struct IngestResult {
@@ -467,6 +487,42 @@ impl Archive {
         #[napi(ts_arg_type = "Record<string, any> | string")] q: Value,
     ) -> Result<Json> {
         self.now(&env, |a| a.search(&contract, &query(q)?).map(Json))
+    }
+
+    /// Eliminates the units the query selects under an access contract with writing
+    /// permission (`VAS_DENIED` otherwise), at `options.date` (default today): Vitam's
+    /// `ELIMINATION_ACTION`, all or nothing, with tombstones on the offers. With
+    /// `options.dryRun` only the analysis (`ELIMINATION_ANALYSIS`) is returned. Resolves
+    /// with the report: `operation_id`, `dry_run`, `date`, `units` (each with `UnitId`,
+    /// `GlobalStatus` — `DESTROY`, `KEEP`, `CONFLICT` —, `Status` and `Reasons`),
+    /// `eliminated_units`, `eliminated_object_groups`, `deleted_objects`, `deleted_bytes`.
+    #[napi(ts_return_type = "Promise<Record<string, any>>", catch_unwind)]
+    pub fn eliminate(
+        &self,
+        env: Env,
+        contract: String,
+        #[napi(ts_arg_type = "Record<string, any> | string")] q: Value,
+        options: Option<EliminationOptions>,
+    ) -> Result<AsyncTask<VasTask<Json>>> {
+        let o: varch::EliminationOptions = options.unwrap_or_default().into();
+        self.task(&env, move |a| {
+            to_value!(&a.eliminate(&contract, &query(q)?, &o)?).map(Json)
+        })
+    }
+
+    /// `eliminate` on the calling thread.
+    #[napi(ts_return_type = "Record<string, any>", catch_unwind)]
+    pub fn eliminate_sync(
+        &self,
+        env: Env,
+        contract: String,
+        #[napi(ts_arg_type = "Record<string, any> | string")] q: Value,
+        options: Option<EliminationOptions>,
+    ) -> Result<Json> {
+        let o: varch::EliminationOptions = options.unwrap_or_default().into();
+        self.now(&env, |a| {
+            to_value!(&a.eliminate(&contract, &query(q)?, &o)?).map(Json)
+        })
     }
 
     /// A unit's document (`#id`, `Title`, `#management`, `#object` …); `VAS_NOT_FOUND` when

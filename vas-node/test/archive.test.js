@@ -263,3 +263,57 @@ test('access contracts: a forbidden usage is VAS_DENIED, another agency is VAS_N
   await assert.rejects(archive.getUnit('AC-OTHER', id), { code: 'VAS_NOT_FOUND' })
   assert.equal(archive.searchSync('AC-OTHER', { $query: {} }).$hits.total, 0)
 })
+
+test('eliminate: analysis, refusal without writing permission, action, rebuild', async (t) => {
+  const dir = tmpdir(t)
+  // examples/referentials plus a contract with writing permission.
+  const refs = path.join(dir, 'refs')
+  fs.cpSync(REFS, refs, { recursive: true })
+  const contractsFile = path.join(refs, 'access-contracts.json')
+  const contracts = JSON.parse(fs.readFileSync(contractsFile, 'utf8'))
+  contracts.push({ ...contracts[0], Identifier: 'AC-ELIM', WritingPermission: true })
+  fs.writeFileSync(contractsFile, JSON.stringify(contracts))
+  // A dossier kept 10 years from 2025-03-03 then destroyed; its child inherits the rule.
+  const b = new vas.SipBuilder('2.3')
+  b.setHeader({ archivalAgency: 'AG-ARCHIVES', transferringAgency: 'SRV-MARCHES', originatingAgency: 'SRV-MARCHES', archivalAgreement: 'IC-DEMO' })
+  const d = b.addUnit(null, 'Marché clos', {
+    descriptionLevel: 'File',
+    rules: [{ category: 'AppraisalRule', rule: 'APP-MARCHE-10', startDate: '2025-03-03' }],
+    finalActions: [{ category: 'AppraisalRule', action: 'Destroy' }],
+  })
+  const a = b.addUnit(d, 'Annexe', { descriptionLevel: 'Item' })
+  b.addObject(a, PDF)
+  const sip = path.join(dir, 'sip.zip')
+  b.writeSync(sip)
+
+  const archive = await vas.Archive.create(path.join(dir, 'archive'), { referentials: refs })
+  t.after(() => archive.close())
+  assert.equal((await archive.ingest(sip)).accepted, true)
+  const all = { $query: {} }
+
+  const early = await archive.eliminate('AC-DEMO', all, { date: '2030-01-01', dryRun: true })
+  assert.equal(early.dry_run, true)
+  assert.equal(early.operation_id, null)
+  assert.deepEqual(early.units.map((u) => u.GlobalStatus), ['KEEP', 'KEEP'])
+  assert.ok(early.units.every((u) => u.Reasons.includes('APPRAISAL_RULE_NOT_EXPIRED')))
+  const late = archive.eliminateSync('AC-DEMO', JSON.stringify(all), { date: '2036-01-01', dryRun: true })
+  assert.deepEqual(late.units.map((u) => u.GlobalStatus), ['DESTROY', 'DESTROY'])
+  assert.equal(late.eliminated_units.length, 2)
+  assert.equal(archive.searchSync('AC-DEMO', all).$hits.total, 2) // a dry run writes nothing
+
+  await assert.rejects(archive.eliminate('AC-DEMO', all, { date: '2036-01-01' }), (e) => e.code === 'VAS_DENIED' && /writing permission/.test(e.message))
+  assert.throws(() => archive.eliminateSync('AC-ELIM', all, { date: 'not a date' }), (e) => e.code === 'VAS_INVALID_INPUT')
+
+  const done = await archive.eliminate('AC-ELIM', all, { date: '2036-01-01' })
+  assert.equal(done.dry_run, false)
+  assert.ok(done.operation_id)
+  assert.deepEqual([...done.eliminated_units].sort(), [...late.eliminated_units].sort())
+  assert.equal(done.deleted_objects, 1)
+  assert.equal(done.deleted_bytes, PDF_BYTES.length)
+  assert.equal(archive.searchSync('AC-DEMO', all).$hits.total, 0)
+  assert.equal(pdfCopies(path.join(dir, 'archive')).length, 0) // gone from both offers
+  assert.equal((await archive.operation(done.operation_id)).evType, 'ELIMINATION_ACTION')
+  assert.equal((await archive.verify()).ok, true)
+  const rebuilt = await archive.rebuild()
+  assert.equal(rebuilt.units, 0)
+})

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyType};
-use vas_core::archive::{self as core_archive, IngestOptions, InitOptions};
+use vas_core::archive::{self as core_archive, EliminationOptions, IngestOptions, InitOptions};
 use vas_core::catalog::ObjectRecord;
 use vas_core::logbook::LifecycleKind;
 use vas_core::{Error, ErrorKind};
@@ -220,6 +220,31 @@ impl Archive {
     ) -> PyResult<Bound<'py, PyAny>> {
         let q = json::from_py(query)?;
         let v = self.run(py, |a| a.search(contract, &q))?;
+        json::to_py(py, &v)
+    }
+
+    /// Eliminates the units `query` selects under `contract`, which needs writing
+    /// permission (`DeniedError` otherwise), at `date` (`"YYYY-MM-DD"`, default today):
+    /// Vitam's `ELIMINATION_ACTION`, all or nothing, with tombstones on the offers so that a
+    /// rebuild does not bring the units back. With `dry_run=True` only the analysis
+    /// (`ELIMINATION_ANALYSIS`) is returned and nothing is written. Returns the report as a
+    /// `dict`: `operation_id`, `dry_run`, `date`, `units` (each with `UnitId`,
+    /// `GlobalStatus` — `DESTROY`, `KEEP` or `CONFLICT` —, `Status`, `Reasons`, `Analysis`),
+    /// `eliminated_units`, `eliminated_object_groups`, `deleted_objects`, `deleted_bytes`.
+    #[pyo3(signature = (contract, query, *, date = None, dry_run = false))]
+    fn eliminate<'py>(
+        &self,
+        py: Python<'py>,
+        contract: &str,
+        query: &Bound<'py, PyAny>,
+        date: Option<String>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let q = json::from_py(query)?;
+        let opts = EliminationOptions { date, dry_run };
+        let v = self.run(py, |a| {
+            serde_json::to_value(a.eliminate(contract, &q, &opts)?).map_err(internal)
+        })?;
         json::to_py(py, &v)
     }
 

@@ -7,6 +7,7 @@ hashlib (digests), zipfile (the DIP) and the strict SEDA validation of the DIP m
 
 import hashlib
 import io
+import json
 import pathlib
 import shutil
 import threading
@@ -218,3 +219,47 @@ def test_reads_release_the_gil(archive):
     for t in threads:
         t.join()
     assert errors == [] and results == [PV] * 20
+
+
+def writing_referentials(tmp_path) -> pathlib.Path:
+    """examples/referentials plus an access contract with writing permission (AC-ELIM)."""
+    refs = tmp_path / "refs"
+    shutil.copytree(REFERENTIALS, refs)
+    contracts = json.loads((refs / "access-contracts.json").read_text(encoding="utf-8"))
+    contracts.append(dict(contracts[0], Identifier="AC-ELIM", Name="Élimination", WritingPermission=True))
+    (refs / "access-contracts.json").write_text(json.dumps(contracts), encoding="utf-8")
+    return refs
+
+
+def test_eliminate_analysis_action_and_rebuild(tmp_path, interop_zip):
+    # The interop dossier has APP-MARCHE-10 (10 years) from 2025-03-03, final action
+    # Destroy; its two children inherit it.
+    with vas.Archive.create(tmp_path / "a", referentials=writing_referentials(tmp_path)) as a:
+        ingested = a.ingest(interop_zip)
+        assert ingested.accepted
+        objects = sum(1 for k in ingested.system_ids if k.startswith("BDO"))
+        everything = {"$query": {}}
+        before = a.eliminate(CONTRACT, everything, date="2030-01-01", dry_run=True)
+        assert before["dry_run"] and before["operation_id"] is None and before["date"] == "2030-01-01"
+        assert [u["GlobalStatus"] for u in before["units"]] == ["KEEP"] * 3
+        assert all("APPRAISAL_RULE_NOT_EXPIRED" in u["Reasons"] for u in before["units"])
+        assert before["eliminated_units"] == []
+        after = a.eliminate(CONTRACT, everything, date="2036-01-01", dry_run=True)
+        assert [u["GlobalStatus"] for u in after["units"]] == ["DESTROY"] * 3
+        assert len(after["eliminated_units"]) == 3 and a.counts() == (3, 2)  # nothing written
+        # AC-DEMO has no writing permission.
+        with pytest.raises(vas.DeniedError, match="writing permission"):
+            a.eliminate(CONTRACT, everything, date="2036-01-01")
+        with pytest.raises(vas.InvalidInputError):
+            a.eliminate("AC-ELIM", everything, date="2036-13-45")
+        done = a.eliminate("AC-ELIM", everything, date="2036-01-01")
+        assert not done["dry_run"] and done["operation_id"]
+        assert sorted(done["eliminated_units"]) == sorted(u["UnitId"] for u in after["units"])
+        assert len(done["eliminated_object_groups"]) == 2
+        assert done["deleted_objects"] == objects and done["deleted_bytes"] > len(PV)
+        assert a.counts() == (0, 0)
+        assert a.search(CONTRACT, PV_QUERY)["$hits"]["total"] == 0
+        assert a.operation(done["operation_id"])["evType"] == "ELIMINATION_ACTION"
+        assert a.verify().ok
+        # The offers keep tombstones: the rebuilt catalog does not bring the units back.
+        assert a.rebuild() == (0, 0)

@@ -691,6 +691,116 @@ static void test_archive(void) {
   json_free(res);
 }
 
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  CHECK(f != NULL);
+  if (!f) return;
+  CHECK(fwrite(text, 1, strlen(text), f) == strlen(text));
+  fclose(f);
+}
+
+static void copy_file(const char *from, const char *to) {
+  size_t len = 0;
+  char *bytes = read_file(from, &len);
+  CHECK(bytes != NULL);
+  if (!bytes) return;
+  FILE *f = fopen(to, "wb");
+  CHECK(f != NULL && fwrite(bytes, 1, len, f) == len);
+  if (f) fclose(f);
+  free(bytes);
+}
+
+/* The number of units in a report's `units` whose `GlobalStatus` is `status`. */
+static size_t count_status(const jval *report, const char *status) {
+  size_t n = 0;
+  const jval *units = json_get(report, "units");
+  for (size_t i = 0; units && i < units->count; i++)
+    if (!strcmp(json_str(json_get(json_at(units, i), "GlobalStatus")), status)) n++;
+  return n;
+}
+
+/* Elimination of the sample SIP, whose dossier is kept 10 years from 2025-03-03 then
+ * destroyed (its two items inherit the rule): the analysis before and after that date, the
+ * refusal without writing permission, the action, then verify and rebuild. */
+static void test_eliminate(void) {
+  char refs[256], file[320], dir[256], sip[256];
+  path_in_tmp(refs, sizeof refs, "refs-elim");
+  path_in_tmp(dir, sizeof dir, "archive-elim");
+  path_in_tmp(sip, sizeof sip, "sample.zip");
+  CHECK(mkdir(refs, 0700) == 0);
+  const char *copied[] = {"agencies.csv", "rules.csv", "ingest-contracts.json"};
+  for (size_t i = 0; i < 3; i++) {
+    char from[256];
+    snprintf(from, sizeof from, REFS "/%s", copied[i]);
+    snprintf(file, sizeof file, "%s/%s", refs, copied[i]);
+    copy_file(from, file);
+  }
+  snprintf(file, sizeof file, "%s/access-contracts.json", refs);
+  write_text(file,
+             "[{\"Identifier\":\"AC-DEMO\",\"Name\":\"Lecture\",\"Status\":\"ACTIVE\","
+             "\"EveryOriginatingAgency\":true,\"EveryDataObjectVersion\":true,\"WritingPermission\":false},"
+             "{\"Identifier\":\"AC-ELIM\",\"Name\":\"Elimination\",\"Status\":\"ACTIVE\","
+             "\"EveryOriginatingAgency\":true,\"EveryDataObjectVersion\":true,\"WritingPermission\":true}]");
+  vas_archive_init_options init = VAS_ARCHIVE_INIT_OPTIONS_INIT;
+  init.referentials = refs;
+  vas_archive *a = NULL;
+  CHECK_OK(vas_archive_create(dir, &init, &a));
+  if (!a) return;
+  bool accepted = false;
+  CHECK_OK(vas_archive_ingest(a, sip, NULL, &accepted, NULL, NULL));
+  CHECK(accepted);
+  const char *all = "{\"$query\": {}}";
+
+  vas_bytes *out = NULL;
+  CHECK_OK(vas_archive_eliminate_json(a, "AC-DEMO", all, "2030-01-01", true, &out));
+  jval *r = parse_bytes(out);
+  vas_bytes_free(out);
+  CHECK(r && json_get(r, "operation_id") && json_get(r, "operation_id")->t == J_NULL);
+  CHECK(count_status(r, "KEEP") == 3);
+  json_free(r);
+
+  out = NULL;
+  CHECK_OK(vas_archive_eliminate_json(a, "AC-DEMO", all, "2036-01-01", true, &out));
+  r = parse_bytes(out);
+  vas_bytes_free(out);
+  CHECK(count_status(r, "DESTROY") == 3);
+  CHECK(r && json_get(r, "eliminated_units") && json_get(r, "eliminated_units")->count == 3);
+  json_free(r);
+
+  /* No writing permission: refused, out-param untouched. */
+  out = (vas_bytes *)0x1;
+  CHECK_RESULT(vas_archive_eliminate_json(a, "AC-DEMO", all, "2036-01-01", false, &out), VAS_RESULT_DENIED);
+  CHECK(out == (vas_bytes *)0x1);
+  CHECK_RESULT(vas_archive_eliminate_json(a, "AC-ELIM", all, "2036-02-30", false, &out), VAS_RESULT_INVALID_INPUT);
+  CHECK_RESULT(vas_archive_eliminate_json(a, "AC-ELIM", "{not json", NULL, false, &out), VAS_RESULT_INVALID_INPUT);
+  CHECK_RESULT(vas_archive_eliminate_json(a, "AC-ELIM", all, NULL, false, NULL), VAS_RESULT_NULL_PARAMETER);
+
+  out = NULL;
+  CHECK_OK(vas_archive_eliminate_json(a, "AC-ELIM", all, "2036-01-01", false, &out));
+  r = parse_bytes(out);
+  vas_bytes_free(out);
+  CHECK(r && json_str(json_get(r, "operation_id")) != NULL);
+  CHECK(r && json_get(r, "eliminated_units") && json_get(r, "eliminated_units")->count == 3);
+  CHECK(r && json_num(json_get(r, "deleted_objects"), -1) == 3);
+  json_free(r);
+  out = NULL;
+  CHECK_OK(vas_archive_search_json(a, "AC-DEMO", all, &out));
+  r = parse_bytes(out);
+  vas_bytes_free(out);
+  CHECK(r && json_num(json_get(json_get(r, "$hits"), "total"), -1) == 0);
+  json_free(r);
+  bool ok = false;
+  CHECK_OK(vas_archive_verify(a, &ok, NULL));
+  CHECK(ok);
+  out = NULL;
+  CHECK_OK(vas_archive_rebuild(a, &out));
+  r = parse_bytes(out);
+  vas_bytes_free(out);
+  CHECK(r && json_num(json_get(r, "units"), -1) == 0);
+  json_free(r);
+  vas_archive_free(a);
+}
+
 int main(void) {
   snprintf(tmp, sizeof tmp, "/tmp/vas-c-api-XXXXXX");
   if (!mkdtemp(tmp)) return 2;
@@ -699,6 +809,7 @@ int main(void) {
   test_folder_and_csv();
   test_dry_run_and_rules();
   test_archive();
+  test_eliminate();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
