@@ -1349,9 +1349,8 @@ mod tests {
             assert_eq!(got, want);
             want.iter().filter(|&&b| b).count()
         };
-        let mut hits = 0;
         for (_, data) in format_corpus::corpus() {
-            hits += check(&data);
+            check(&data);
         }
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
         let random: Vec<u8> = (0..200_000)
@@ -1365,7 +1364,6 @@ mod tests {
         check(&random);
         let all: Vec<u8> = lits.iter().flat_map(|l| l.iter().copied()).collect();
         assert_eq!(check(&all), lits.len());
-        assert!(hits > 0);
     }
 
     /// Identification from a head and a tail (as collected while hashing) gives the same
