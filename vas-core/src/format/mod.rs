@@ -68,6 +68,7 @@
 
 mod container;
 mod droid;
+mod guard;
 mod pattern;
 mod prefilter;
 
@@ -293,9 +294,9 @@ struct CompiledSig {
     formats: Vec<usize>,
     /// Quick reject: a literal that must appear at a fixed BOF offset.
     bof_prefix: Option<(usize, Vec<u8>)>,
-    /// Quick reject: index of a literal that must appear somewhere in the windows (pattern of
-    /// the registry's Aho-Corasick prefilter).
-    required: Option<usize>,
+    /// Quick reject (signatures without a BOF prefix): literals a match must contain in a
+    /// given range, checked directly or through the registry's prefilter (see `guard`).
+    guards: Vec<guard::Guard>,
     /// Order in which to evaluate the sequences (cheapest first).
     order: Vec<usize>,
 }
@@ -316,7 +317,8 @@ pub struct FormatRegistry {
     prefix_index: Vec<(usize, Vec<Vec<u32>>)>,
     /// Signatures without a BOF prefix (always considered).
     unprefixed: Vec<u32>,
-    /// Multi-literal prefilter over the required literals of signatures without a BOF prefix.
+    /// Multi-literal prefilter over the scanned guard literals of signatures without a BOF
+    /// prefix.
     prefilter: prefilter::LitFilter,
     bof_window: usize,
     eof_window: usize,
@@ -331,7 +333,8 @@ pub(crate) struct Windows<'a> {
     size: u64,
     bof: &'a [u8],
     eof: &'a [u8],
-    eof_rev: Vec<u8>,
+    /// The EOF window reversed, made on first use (only EOF sequences need it).
+    eof_rev: std::cell::OnceCell<Vec<u8>>,
 }
 
 impl<'a> Windows<'a> {
@@ -342,12 +345,22 @@ impl<'a> Windows<'a> {
         let n = data.len();
         let bof = &data[..n.min(bof_w)];
         let eof = &data[n - n.min(eof_w)..];
+        Windows::new(n as u64, bof, eof)
+    }
+
+    fn new(size: u64, bof: &'a [u8], eof: &'a [u8]) -> Windows<'a> {
         Windows {
-            size: n as u64,
+            size,
             bof,
             eof,
-            eof_rev: eof.iter().rev().copied().collect(),
+            eof_rev: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The EOF window, last byte first.
+    fn eof_rev(&self) -> &[u8] {
+        self.eof_rev
+            .get_or_init(|| self.eof.iter().rev().copied().collect())
     }
 }
 
@@ -458,26 +471,52 @@ fn literal_score(v: &[u8]) -> u32 {
     score
 }
 
-/// The most selective literal that any match of the signature must contain (in file order),
-/// if it is selective enough.
-fn required_literal(seqs: &[Seq]) -> Option<Vec<u8>> {
-    let mut best: Option<(u32, Vec<u8>)> = None;
-    for s in seqs {
-        for a in &s.atoms {
-            if let pattern::Atom::Lit(v, _) = a {
-                let sc = literal_score(v);
-                if sc >= 6 && best.as_ref().is_none_or(|b| sc > b.0) {
-                    let lit = if s.anchor == Anchor::Eof {
-                        v.iter().rev().copied().collect()
-                    } else {
-                        v.clone()
-                    };
-                    best = Some((sc, lit));
-                }
-            }
+/// The guards of a signature without a BOF prefix: up to two literals checked directly in
+/// a narrow range, then, unless they are selective enough, the most selective literal any
+/// match must contain (added to `literals`, the prefilter's, shared between signatures).
+fn choose_guards(seqs: &[Seq], literals: &mut Vec<Vec<u8>>) -> Vec<guard::Guard> {
+    let needs: Vec<guard::Need> = seqs.iter().flat_map(guard::needs).collect();
+    let mut direct: Vec<(i64, &guard::Need)> = needs
+        .iter()
+        .filter(|n| {
+            n.hi.is_some_and(|h| h.saturating_sub(n.lo) <= guard::DIRECT_SPAN)
+                && n.place != guard::Place::Any
+        })
+        .map(|n| (guard::direct_log2_pass(n), n))
+        .filter(|d| d.0 < 0)
+        .collect();
+    direct.sort_by_key(|d| d.0);
+    let mut guards = Vec::new();
+    let mut log2_pass = 0i64;
+    for (lp, n) in direct.into_iter().take(2) {
+        if let Some(g) = guard::Guard::direct(n) {
+            guards.push(g);
+            log2_pass += lp;
         }
     }
-    best.map(|b| b.1)
+    if log2_pass > -16 {
+        let best = needs
+            .iter()
+            .filter(|n| literal_score(&n.lit) >= 6)
+            .max_by_key(|n| {
+                let span = match (n.place, n.hi) {
+                    (guard::Place::Any, _) | (_, None) => usize::MAX,
+                    (_, Some(h)) => h.saturating_sub(n.lo),
+                };
+                (literal_score(&n.lit), std::cmp::Reverse(span))
+            });
+        if let Some(n) = best {
+            let index = literals
+                .iter()
+                .position(|l| *l == n.lit)
+                .unwrap_or_else(|| {
+                    literals.push(n.lit.clone());
+                    literals.len() - 1
+                });
+            guards.push(guard::Guard::scanned(n, index));
+        }
+    }
+    guards
 }
 
 /// Siegfried-style text detection on a window: `Some("ASCII")`, `Some("UTF-8 Unicode")`,
@@ -662,22 +701,17 @@ impl FormatRegistry {
                 }
             }
             let bof_prefix = bof_prefix(&s.seqs);
-            let required = if bof_prefix.is_none() {
-                required_literal(&s.seqs).map(|lit| {
-                    literals.iter().position(|l| *l == lit).unwrap_or_else(|| {
-                        literals.push(lit);
-                        literals.len() - 1
-                    })
-                })
+            let guards = if bof_prefix.is_none() {
+                choose_guards(&s.seqs, &mut literals)
             } else {
-                None
+                Vec::new()
             };
             let mut order: Vec<usize> = (0..s.seqs.len()).collect();
             order.sort_by_key(|&i| seq_cost(&s.seqs[i]));
             sigs.push(CompiledSig {
                 id: s.id,
                 bof_prefix,
-                required,
+                guards,
                 order,
                 seqs: s.seqs,
                 formats: fmts.clone(),
@@ -860,12 +894,7 @@ impl FormatRegistry {
         let w = if whole {
             Windows::of_bytes2(&bof, self.bof_window, self.eof_window)
         } else {
-            Windows {
-                size,
-                bof: &bof,
-                eof: &eof,
-                eof_rev: eof.iter().rev().copied().collect(),
-            }
+            Windows::new(size, &bof, &eof)
         };
         let mut opener = |kind: ContainerKind| {
             if r.seek(SeekFrom::Start(0)).is_err() {
@@ -932,12 +961,7 @@ impl FormatRegistry {
         let head = &head[..head.len().min(self.bof_window)];
         let tail = &tail[tail.len() - tail.len().min(self.eof_window)..];
         let whole = head.len() as u64 == size;
-        let w = Windows {
-            size,
-            bof: head,
-            eof: tail,
-            eof_rev: tail.iter().rev().copied().collect(),
-        };
+        let w = Windows::new(size, head, tail);
         let mut opener = |kind: ContainerKind| {
             if whole {
                 return container::identify(
@@ -970,7 +994,7 @@ impl FormatRegistry {
                 Some((s as u64, (e - s) as u64))
             }
             Anchor::Eof => {
-                let (s, e) = pattern::gap_then(*min, *max, rest, &w.eof_rev, 0, &mut budget)?;
+                let (s, e) = pattern::gap_then(*min, *max, rest, w.eof_rev(), 0, &mut budget)?;
                 Some((w.size - e as u64, (e - s) as u64))
             }
             Anchor::Var => {
@@ -1006,14 +1030,62 @@ impl FormatRegistry {
         Some(out)
     }
 
-    /// Which prefilter literals occur in the windows.
-    fn present_literals(&self, w: &Windows) -> Vec<bool> {
-        let mut present = vec![false; self.prefilter.len()];
-        self.prefilter.scan(w.bof, &mut present);
-        if w.size > w.bof.len() as u64 {
-            self.prefilter.scan(w.eof, &mut present);
+    /// Where the prefilter literals occur in the BOF window and, when the file is larger
+    /// than it, in the EOF window.
+    fn scan_literals(&self, w: &Windows) -> (Vec<prefilter::Occ>, Option<Vec<prefilter::Occ>>) {
+        let mut bof = vec![prefilter::Occ::NONE; self.prefilter.len()];
+        self.prefilter.scan_occ(w.bof, &mut bof);
+        let eof = (w.size > w.bof.len() as u64).then(|| {
+            let mut eof = vec![prefilter::Occ::NONE; self.prefilter.len()];
+            self.prefilter.scan_occ(w.eof, &mut eof);
+            eof
+        });
+        (bof, eof)
+    }
+
+    /// The internal signatures matching the windows (indices in `sigs`, in order) and their
+    /// offsets: only the signatures whose BOF prefix is there and whose guards pass are
+    /// matched.
+    fn byte_matches(&self, w: &Windows) -> Vec<(u32, Vec<(u64, u64)>)> {
+        let (bof_occ, eof_occ) = self.scan_literals(w);
+        let seen = guard::Seen {
+            bof: w.bof,
+            eof: w.eof,
+            bof_occ: &bof_occ,
+            eof_occ: eof_occ.as_deref(),
+        };
+        let mut todo: Vec<u32> = self.unprefixed.clone();
+        for (off, table) in &self.prefix_index {
+            if let Some(&b) = w.bof.get(*off) {
+                todo.extend_from_slice(&table[b as usize]);
+            }
         }
-        present
+        todo.sort_unstable();
+        let mut out = Vec::new();
+        for &si in &todo {
+            let s = &self.sigs[si as usize];
+            if let Some((off, lit)) = &s.bof_prefix
+                && w.bof.get(*off..off + lit.len()) != Some(lit.as_slice())
+            {
+                continue;
+            }
+            if !s.guards.iter().all(|g| g.passes(&seen)) {
+                continue;
+            }
+            if let Some(offsets) = self.match_sig(s, w) {
+                out.push((si, offsets));
+            }
+        }
+        out
+    }
+
+    /// [`FormatRegistry::byte_matches`] without any shortcut: every signature is matched
+    /// (the reference of the tests).
+    #[cfg(test)]
+    fn byte_matches_exhaustive(&self, w: &Windows) -> Vec<(u32, Vec<(u64, u64)>)> {
+        (0..self.sigs.len() as u32)
+            .filter_map(|si| Some((si, self.match_sig(&self.sigs[si as usize], w)?)))
+            .collect()
     }
 
     fn make_match(&self, fi: usize, kind: MatchKind, ext: Option<&str>) -> Match {
@@ -1054,27 +1126,9 @@ impl FormatRegistry {
         let ext = ext.as_deref();
         // 1. internal signatures
         let mut cands: Vec<(usize, Match)> = Vec::new();
-        let present = self.present_literals(w);
-        let mut todo: Vec<u32> = self.unprefixed.clone();
-        for (off, table) in &self.prefix_index {
-            if let Some(&b) = w.bof.get(*off) {
-                todo.extend_from_slice(&table[b as usize]);
-            }
-        }
-        todo.sort_unstable();
-        for &si in &todo {
+        for (si, offsets) in self.byte_matches(w) {
             let s = &self.sigs[si as usize];
-            if let Some((off, lit)) = &s.bof_prefix
-                && w.bof.get(*off..off + lit.len()) != Some(lit.as_slice())
             {
-                continue;
-            }
-            if let Some(r) = s.required
-                && !present[r]
-            {
-                continue;
-            }
-            if let Some(offsets) = self.match_sig(s, w) {
                 for &fi in &s.formats {
                     if cands.iter().any(|c| c.0 == fi) {
                         continue;
@@ -1295,9 +1349,8 @@ mod tests {
             assert_eq!(got, want);
             want.iter().filter(|&&b| b).count()
         };
-        let mut hits = 0;
         for (_, data) in format_corpus::corpus() {
-            hits += check(&data);
+            check(&data);
         }
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
         let random: Vec<u8> = (0..200_000)
@@ -1311,7 +1364,6 @@ mod tests {
         check(&random);
         let all: Vec<u8> = lits.iter().flat_map(|l| l.iter().copied()).collect();
         assert_eq!(check(&all), lits.len());
-        assert!(hits > 0);
     }
 
     /// Identification from a head and a tail (as collected while hashing) gives the same
@@ -1351,6 +1403,285 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A small xorshift generator for the differential tests.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+        fn bytes(&mut self, n: usize) -> Vec<u8> {
+            (0..n).map(|_| self.next() as u8).collect()
+        }
+    }
+
+    /// Checks that the guarded matching finds exactly what matching every signature finds,
+    /// on `data` seen whole and through head/tail windows.
+    fn assert_same_matches(r: &FormatRegistry, data: &[u8], what: &str) {
+        let w = Windows::of_bytes2(data, r.bof_window, r.eof_window);
+        assert_eq!(
+            r.byte_matches(&w),
+            r.byte_matches_exhaustive(&w),
+            "{what} ({} bytes)",
+            data.len()
+        );
+    }
+
+    /// The guards, the BOF-prefix index and the prefilter never change a result: on the
+    /// format corpus, on mutations of it (bytes changed, truncated, spliced into random
+    /// data at random offsets) and on random data carrying the literals of the signatures
+    /// at the edges of the ranges where they must start, the guarded matching finds
+    /// exactly the signatures that matching every signature finds.
+    #[test]
+    fn guarded_matching_agrees_with_exhaustive_matching() {
+        let r = FormatRegistry::bundled().unwrap();
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let corpus = format_corpus::corpus();
+        let mut matched = 0usize;
+        for (name, data) in &corpus {
+            let w = Windows::of_bytes2(data, r.bof_window, r.eof_window);
+            matched += r.byte_matches_exhaustive(&w).len();
+            assert_same_matches(&r, data, name);
+            for k in 0..4 {
+                let mut m = data.clone();
+                match k {
+                    0 => {
+                        for _ in 0..1 + rng.below(8) {
+                            let i = rng.below(m.len());
+                            if let Some(b) = m.get_mut(i) {
+                                *b = rng.next() as u8;
+                            }
+                        }
+                    }
+                    1 => m.truncate(rng.below(m.len() + 1)),
+                    2 => {
+                        let k = rng.below(200_000);
+                        let mut pad = rng.bytes(k);
+                        let at = rng.below(pad.len() + 1);
+                        pad.splice(at..at, m.iter().copied());
+                        m = pad;
+                    }
+                    _ => {
+                        let cut = rng.below(m.len() + 1);
+                        let k = 70_000 + rng.below(70_000);
+                        m.splice(cut..cut, rng.bytes(k));
+                    }
+                }
+                assert_same_matches(&r, &m, &format!("{name} mutation {k}"));
+            }
+        }
+        assert!(
+            matched >= corpus.len() / 2,
+            "{matched} matches on the corpus"
+        );
+        // Random data carrying every guarded signature's needed literals at the edges of
+        // their ranges (and one byte outside).
+        let mut guarded = 0usize;
+        for sig in r.sigs.iter().filter(|s| !s.guards.is_empty()) {
+            let needs: Vec<guard::Need> = sig.seqs.iter().flat_map(guard::needs).collect();
+            guarded += 1;
+            for shift in [0isize, 1, -1] {
+                let size = [300usize, 5_000, 70_000, 140_000][rng.below(4)];
+                let mut data = rng.bytes(size);
+                for n in &needs {
+                    let d = match (n.hi, rng.below(2)) {
+                        (Some(h), 0) => h as isize,
+                        _ => n.lo as isize,
+                    } + shift;
+                    let Ok(d) = usize::try_from(d) else { continue };
+                    let at = match n.place {
+                        guard::Place::Bof => d,
+                        guard::Place::Eof => match size.checked_sub(d + n.lit.len()) {
+                            Some(a) => a,
+                            None => continue,
+                        },
+                        guard::Place::Any => rng.below(size),
+                    };
+                    if at + n.lit.len() <= size {
+                        data[at..at + n.lit.len()].copy_from_slice(&n.lit);
+                    }
+                }
+                assert_same_matches(&r, &data, &format!("signature {} shift {shift}", sig.id));
+            }
+        }
+        assert!(guarded > 200, "{guarded} guarded signatures");
+        // Plain random data of every size class.
+        for size in [
+            0usize, 1, 7, 100, 4096, 65_535, 65_537, 131_072, 150_000, 400_000,
+        ] {
+            let data = rng.bytes(size);
+            assert_same_matches(&r, &data, "random");
+        }
+    }
+
+    /// Bytes matching `atoms` (one choice per alternative, short gaps), appended to `out`;
+    /// `false` when no sample could be made.
+    fn sample_atoms(atoms: &[pattern::Atom], rng: &mut Rng, out: &mut Vec<u8>) -> bool {
+        use pattern::Atom;
+        for a in atoms {
+            if out.len() > 2 << 20 {
+                return false;
+            }
+            match a {
+                Atom::Lit(v, _) => out.extend_from_slice(v),
+                Atom::Class(set) => {
+                    let start = rng.below(256);
+                    match (0..256)
+                        .map(|k| ((start + k) % 256) as u8)
+                        .find(|&b| set.contains(b))
+                    {
+                        Some(b) => out.push(b),
+                        None => return false,
+                    }
+                }
+                Atom::NotSeq(v) => {
+                    let mut x = rng.bytes(v.len());
+                    if !x.is_empty() && x == *v {
+                        x[0] = x[0].wrapping_add(1);
+                    }
+                    out.extend(x);
+                }
+                Atom::Range { lo, hi, neg, rev } => {
+                    let mut x = if !neg {
+                        if rng.below(2) == 0 {
+                            lo.clone()
+                        } else {
+                            hi.clone()
+                        }
+                    } else if lo.iter().any(|&b| b != 0) {
+                        vec![0; lo.len()]
+                    } else if hi.iter().any(|&b| b != 0xFF) {
+                        vec![0xFF; hi.len()]
+                    } else {
+                        return false;
+                    };
+                    if *rev {
+                        x.reverse();
+                    }
+                    out.extend(x);
+                }
+                Atom::Alt(alts) => {
+                    let k = rng.below(alts.len());
+                    if !sample_atoms(&alts[k], rng, out) {
+                        return false;
+                    }
+                }
+                Atom::Gap { min, max } => {
+                    let span = max.map_or(64, |m| m.saturating_sub(*min)).min(64);
+                    let n = *min + rng.below(span + 1);
+                    out.extend(rng.bytes(n));
+                }
+            }
+        }
+        true
+    }
+
+    /// A guard never rejects a file a signature matches: for every signature, files made
+    /// from its own sequences (BOF, variable and EOF parts around random bytes) that the
+    /// exhaustive matcher matches are matched by the guarded one too.
+    #[test]
+    fn guards_never_reject_a_matching_signature() {
+        let r = FormatRegistry::bundled().unwrap();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut positives = 0usize;
+        let mut guarded_positives = 0usize;
+        for (si, sig) in r.sigs.iter().enumerate() {
+            for trial in 0..3 {
+                let mut parts: [Vec<u8>; 3] = Default::default();
+                let mut ok = true;
+                for q in &sig.seqs {
+                    let k = match q.anchor {
+                        Anchor::Bof => 0,
+                        Anchor::Var => 1,
+                        Anchor::Eof => 2,
+                    };
+                    if !parts[k].is_empty() {
+                        continue;
+                    }
+                    let mut v = Vec::new();
+                    ok &= sample_atoms(&q.atoms, &mut rng, &mut v);
+                    if q.anchor == Anchor::Eof {
+                        v.reverse();
+                    }
+                    parts[k] = v;
+                }
+                if !ok {
+                    continue;
+                }
+                let [bof, var, eof] = parts;
+                let mut data = bof;
+                let pad = [0usize, 100, 70_000][trial];
+                let k = rng.below(pad + 1);
+                data.extend(rng.bytes(k));
+                data.extend(var);
+                let k = rng.below(pad + 1);
+                data.extend(rng.bytes(k));
+                data.extend(eof);
+                let w = Windows::of_bytes2(&data, r.bof_window, r.eof_window);
+                if r.match_sig(sig, &w).is_some() {
+                    positives += 1;
+                    guarded_positives += usize::from(!sig.guards.is_empty());
+                    assert!(
+                        r.byte_matches(&w).iter().any(|m| m.0 == si as u32),
+                        "signature {} matches its sample but the guarded matching misses it",
+                        sig.id
+                    );
+                }
+                if si % 8 == 0 || !sig.guards.is_empty() {
+                    assert_same_matches(&r, &data, &format!("sample of signature {}", sig.id));
+                }
+            }
+        }
+        assert!(positives > 3000, "{positives} samples matched");
+        assert!(
+            guarded_positives > 300,
+            "{guarded_positives} guarded samples matched"
+        );
+    }
+
+    /// Most signatures without a BOF prefix get a guard; prints the figures (run with
+    /// `--nocapture`).
+    #[test]
+    fn most_unprefixed_signatures_are_guarded() {
+        let r = FormatRegistry::bundled().unwrap();
+        let mut direct_only = 0;
+        let mut scanned = 0;
+        let mut none = Vec::new();
+        for &si in &r.unprefixed {
+            let s = &r.sigs[si as usize];
+            if s.guards.is_empty() {
+                none.push(s.id);
+            } else if s.guards.iter().all(|g| g.is_direct()) {
+                direct_only += 1;
+            } else {
+                scanned += 1;
+            }
+        }
+        let lens: Vec<usize> = r.prefilter.literals().iter().map(Vec::len).collect();
+        eprintln!(
+            "{} signatures, {} without BOF prefix: {direct_only} direct guards only, {scanned} \
+             with a scanned literal, {} unguarded {:?}; {} scanned literals (lengths {:?}), \
+             windows {:?}",
+            r.sigs.len(),
+            r.unprefixed.len(),
+            none.len(),
+            none,
+            lens.len(),
+            lens,
+            r.window_sizes()
+        );
+        assert!(
+            none.len() * 5 < r.unprefixed.len(),
+            "{} unguarded",
+            none.len()
+        );
     }
 
     #[test]

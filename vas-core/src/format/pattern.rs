@@ -21,7 +21,7 @@ impl ByteSet {
     fn insert(&mut self, b: u8) {
         self.0[(b >> 6) as usize] |= 1u64 << (b & 63);
     }
-    fn contains(&self, b: u8) -> bool {
+    pub(crate) fn contains(&self, b: u8) -> bool {
         self.0[(b >> 6) as usize] & (1u64 << (b & 63)) != 0
     }
     fn complement(&self) -> Self {

@@ -1,15 +1,17 @@
-//! Which of a set of literals occur in a buffer: the prefilter that lets the identifier skip
-//! the signatures whose required literal is absent.
+//! Where a set of literals occurs in a buffer: the prefilter that lets the identifier skip
+//! the signatures whose needed literal is absent (or outside its range, see `guard`).
 //!
 //! It replaces an overlapping Aho-Corasick scan, which was the main cost of identifying a
 //! file that no signature matches (62 % of `vas format identify` on random files): every
-//! position of the windows went through the automaton's state machine. Here a position is
-//! rejected by two bit tests — its first two bytes must start a literal and its bytes 1–2
-//! must be bytes 1–2 of a literal (two 65 536-bit maps) — and only the rare survivors are
-//! compared with the literals starting with those two bytes. On random data a few positions
-//! per thousand survive the first test and almost none the second. The result is exactly
-//! the set of literals occurring anywhere in the buffer (the unit tests compare it with
-//! Aho-Corasick's overlapping search).
+//! position of the windows went through the automaton's state machine. Here one position in
+//! `stride` (up to 4, the shortest literal's length minus one) is tested: the byte pair
+//! there must be one of the first `stride` pairs of some literal (one bit of a 65 536-bit
+//! map), and only the rare survivors are compared, at the `stride` start positions that pair
+//! could belong to, with two more bit maps (first pair, second pair) and then with the
+//! literals starting with that pair. On random data about one position in a hundred survives
+//! the first test and almost none the second. The result is exactly the first and last
+//! start position of every literal in the buffer (the unit tests compare it with a search
+//! at every position and with Aho-Corasick's overlapping search).
 
 use std::collections::HashMap;
 
@@ -23,9 +25,12 @@ pub(crate) struct LitFilter {
     first: Box<[u64; 1024]>,
     /// Bit `b << 8 | c` is set when some literal has `b c` as its bytes 1 and 2.
     second: Box<[u64; 1024]>,
-    /// `first | second`: a pair of bytes absent from it starts no literal and is the second
-    /// pair of none, which rules out two start positions with one test.
-    either: Box<[u64; 1024]>,
+    /// Union of the pairs at offsets `0 .. stride` of every literal (bytes `j, j + 1`): a
+    /// pair of bytes absent from it rules out `stride` start positions with one test.
+    any: Box<[u64; 1024]>,
+    /// One position in `stride` is tested (2 to 4: the shortest literal of the maps,
+    /// minus one).
+    stride: usize,
     /// Literal indices by their first two bytes (`a << 8 | b`).
     buckets: HashMap<u16, Vec<u32>>,
     /// Literals shorter than three bytes, searched one by one.
@@ -38,6 +43,9 @@ pub(crate) struct LitFilter {
 
 /// Candidate positions after which a scan switches to the automaton.
 const DENSE_AFTER: usize = 2048;
+
+/// Largest stride of the scan.
+const MAX_STRIDE: usize = 4;
 
 #[inline]
 fn bit(map: &[u64; 1024], k: usize) -> bool {
@@ -67,9 +75,18 @@ impl LitFilter {
             set(&mut second, k2);
             buckets.entry(k1 as u16).or_default().push(i as u32);
         }
-        let mut either = Box::new([0u64; 1024]);
-        for (e, (a, b)) in either.iter_mut().zip(first.iter().zip(second.iter())) {
-            *e = a | b;
+        let stride = lits
+            .iter()
+            .filter(|l| l.len() >= 3)
+            .map(|l| l.len() - 1)
+            .min()
+            .unwrap_or(2)
+            .clamp(2, MAX_STRIDE);
+        let mut any = Box::new([0u64; 1024]);
+        for l in lits.iter().filter(|l| l.len() >= 3) {
+            for j in 0..stride {
+                set(&mut any, (l[j] as usize) << 8 | l[j + 1] as usize);
+            }
         }
         let dense = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::Standard)
@@ -82,7 +99,8 @@ impl LitFilter {
             lits,
             first,
             second,
-            either,
+            any,
+            stride,
             buckets,
             short,
         }
@@ -100,46 +118,67 @@ impl LitFilter {
     }
 
     /// Sets `present[i]` for every literal `i` occurring in `hay` (never clears).
+    #[cfg(test)]
     pub(crate) fn scan(&self, hay: &[u8], present: &mut [bool]) {
+        let mut occ = vec![Occ::NONE; self.lits.len()];
+        self.scan_occ(hay, &mut occ);
+        for (p, o) in present.iter_mut().zip(&occ) {
+            *p |= o.seen();
+        }
+    }
+
+    /// Records in `occ[i]` the first and last start positions of literal `i` in `hay`
+    /// (`occ` must start as [`Occ::NONE`]; `hay` shorter than 4 GiB).
+    pub(crate) fn scan_occ(&self, hay: &[u8], occ: &mut [Occ]) {
         for &i in &self.short {
             let l = &self.lits[i as usize];
-            if !present[i as usize] && (l.is_empty() || memmem::find(hay, l).is_some()) {
-                present[i as usize] = true;
+            if l.is_empty() {
+                occ[i as usize].add(0);
+                continue;
+            }
+            if let Some(a) = memmem::find(hay, l) {
+                occ[i as usize].add(a as u32);
+                if let Some(b) = memmem::rfind(hay, l) {
+                    occ[i as usize].add(b as u32);
+                }
             }
         }
         if hay.len() < 3 {
             return;
         }
-        // Every other position i (1, 3, 5 …): if the pair at i is in no literal's first or
-        // second pair, no literal starts at i - 1 (its second pair would be there) nor at i.
-        let either = &*self.either;
+        // One position i in `stride` (s): a literal starting at p has its pairs 0 .. s at
+        // p .. p + s, one of which is tested; if the pair at i is none of the first s pairs
+        // of any literal, no literal starts at i - s + 1 ..= i.
+        let any = &*self.any;
+        let s = self.stride;
         let n = hay.len();
-        let mut i = 1;
+        let mut i = s - 1;
         let mut hits = 0usize;
         while i + 1 < n {
             let k = (hay[i] as usize) << 8 | hay[i + 1] as usize;
-            if bit(either, k) {
+            if bit(any, k) {
                 hits += 1;
                 if hits > DENSE_AFTER
                     && let Some(ac) = &self.dense
                 {
-                    // Dense input: finish (from the start: presence is idempotent) with the
-                    // automaton.
+                    // Dense input: finish (from the start: first/last are idempotent) with
+                    // the automaton.
                     for m in ac.find_overlapping_iter(hay) {
-                        present[m.pattern().as_usize()] = true;
+                        occ[m.pattern().as_usize()].add(m.start() as u32);
                     }
                     return;
                 }
-                self.check(hay, i - 1, present);
-                self.check(hay, i, present);
+                for start in i + 1 - s..=i {
+                    self.check(hay, start, occ);
+                }
             }
-            i += 2;
+            i += s;
         }
     }
 
     /// Records the literals starting at `s` in `hay`.
     #[inline]
-    fn check(&self, hay: &[u8], s: usize, present: &mut [bool]) {
+    fn check(&self, hay: &[u8], s: usize, occ: &mut [Occ]) {
         if s + 3 > hay.len() {
             return;
         }
@@ -155,10 +194,39 @@ impl LitFilter {
             let rest = &hay[s..];
             for &l in b {
                 if rest.starts_with(&self.lits[l as usize]) {
-                    present[l as usize] = true;
+                    occ[l as usize].add(s as u32);
                 }
             }
         }
+    }
+}
+
+/// Where a literal occurs in a scanned buffer: its first and last start positions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Occ {
+    /// First start position (`u32::MAX`: none).
+    pub first: u32,
+    /// Last start position.
+    pub last: u32,
+}
+
+impl Occ {
+    /// Not seen.
+    pub(crate) const NONE: Occ = Occ {
+        first: u32::MAX,
+        last: 0,
+    };
+
+    /// Whether the literal was seen.
+    #[inline]
+    pub(crate) fn seen(&self) -> bool {
+        self.first != u32::MAX
+    }
+
+    #[inline]
+    fn add(&mut self, p: u32) {
+        self.first = self.first.min(p);
+        self.last = self.last.max(p);
     }
 }
 
@@ -178,43 +246,90 @@ mod tests {
         present
     }
 
-    #[test]
-    fn agrees_with_aho_corasick() {
-        let lits: Vec<Vec<u8>> = vec![
-            b"abc".to_vec(),
-            b"abcd".to_vec(),
-            b"bcd".to_vec(),
-            b"xy".to_vec(),
-            b"\x00\x00\x01".to_vec(),
-            b"zzzz".to_vec(),
-            b"cab".to_vec(),
-        ];
-        let f = LitFilter::new(lits.clone());
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        for len in [0usize, 1, 2, 3, 4, 5, 17, 300, 4096] {
-            for _ in 0..20 {
-                let hay: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        b"abcdxyz\x00\x01"[(seed % 9) as usize]
-                    })
-                    .collect();
-                let mut got = vec![false; lits.len()];
-                f.scan(&hay, &mut got);
-                assert_eq!(got, reference(&lits, &hay), "{hay:?}");
+    /// First and last start of each literal, from every overlapping match.
+    fn reference_occ(lits: &[Vec<u8>], hay: &[u8]) -> Vec<Occ> {
+        let mut occ = vec![Occ::NONE; lits.len()];
+        for (i, l) in lits.iter().enumerate() {
+            for s in 0..hay.len() {
+                if hay[s..].starts_with(l) {
+                    occ[i].add(s as u32);
+                }
             }
         }
-        // Dense input (switches to the automaton).
-        let mut hay = b"abc".repeat(5000);
-        hay.extend(b"zzzz");
-        let mut got = vec![false; lits.len()];
-        f.scan(&hay, &mut got);
-        assert_eq!(got, reference(&lits, &hay));
-        // At the very end of the buffer.
-        let mut got = vec![false; lits.len()];
-        f.scan(b"....abcd", &mut got);
-        assert_eq!(got, reference(&lits, b"....abcd"));
+        occ
+    }
+
+    fn occ_of(f: &LitFilter, hay: &[u8]) -> Vec<Occ> {
+        let mut occ = vec![Occ::NONE; f.len()];
+        f.scan_occ(hay, &mut occ);
+        occ
+    }
+
+    #[test]
+    fn agrees_with_aho_corasick() {
+        let sets: [Vec<Vec<u8>>; 3] = [
+            // Stride 2 (three-byte literals), with short ones.
+            vec![
+                b"abc".to_vec(),
+                b"abcd".to_vec(),
+                b"bcd".to_vec(),
+                b"xy".to_vec(),
+                b"\x00\x00\x01".to_vec(),
+                b"zzzz".to_vec(),
+                b"cab".to_vec(),
+            ],
+            // Stride 3.
+            vec![
+                b"abcd".to_vec(),
+                b"dcba".to_vec(),
+                b"zzzz".to_vec(),
+                b"abcdxy".to_vec(),
+            ],
+            // Stride 4.
+            vec![
+                b"abcdx".to_vec(),
+                b"xyzab".to_vec(),
+                b"\x00\x00\x01\x00\x00".to_vec(),
+                b"cabcabca".to_vec(),
+                b"z".to_vec(),
+            ],
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for (k, lits) in sets.iter().enumerate() {
+            let f = LitFilter::new(lits.clone());
+            assert_eq!(f.stride, k + 2);
+            for len in [0usize, 1, 2, 3, 4, 5, 6, 7, 8, 17, 300, 4096] {
+                for _ in 0..40 {
+                    let hay: Vec<u8> = (0..len)
+                        .map(|_| {
+                            seed ^= seed << 13;
+                            seed ^= seed >> 7;
+                            seed ^= seed << 17;
+                            b"abcdxyz\x00\x01"[(seed % 9) as usize]
+                        })
+                        .collect();
+                    let mut got = vec![false; lits.len()];
+                    f.scan(&hay, &mut got);
+                    assert_eq!(got, reference(lits, &hay), "{hay:?}");
+                    assert_eq!(occ_of(&f, &hay), reference_occ(lits, &hay), "{hay:?}");
+                }
+            }
+            // Dense input (switches to the automaton).
+            let mut hay = b"abcd".repeat(5000);
+            hay.extend(b"zzzz");
+            let mut got = vec![false; lits.len()];
+            f.scan(&hay, &mut got);
+            assert_eq!(got, reference(lits, &hay));
+            assert_eq!(occ_of(&f, &hay), reference_occ(lits, &hay));
+            // At the very beginning and end of the buffer.
+            for hay in [
+                &b"....abcdx"[..],
+                &b"abcdx...."[..],
+                &b"abcdx"[..],
+                &b"xyzabcdx"[..],
+            ] {
+                assert_eq!(occ_of(&f, hay), reference_occ(lits, hay), "{hay:?}");
+            }
+        }
     }
 }

@@ -1018,21 +1018,56 @@ impl SipBuilder {
                                 (Some(reg), true) => Some(crate::format::WindowSampler::new(reg)),
                                 _ => None,
                             };
+                            // The first chunk is kept while it may be the only one: a
+                            // file read in one chunk is identified from it, without
+                            // copying its windows into the sampler.
+                            let mut held: Option<(Vec<u8>, usize)> = None;
+                            let mut chunks = 0usize;
                             for (buf, len) in job.chunks.iter() {
-                                h.update(&buf[..len]);
-                                if let Some(s) = &mut sampler {
-                                    s.feed(&buf[..len]);
+                                if len == 0 {
+                                    // The end of the file (the read that returned 0).
+                                    let _ = pool_tx.send(buf);
+                                    continue;
                                 }
-                                let _ = pool_tx.send(buf);
+                                h.update(&buf[..len]);
+                                chunks += 1;
+                                let Some(s) = &mut sampler else {
+                                    let _ = pool_tx.send(buf);
+                                    continue;
+                                };
+                                if let Some((b, l)) = held.take() {
+                                    s.feed(&b[..l]);
+                                    let _ = pool_tx.send(b);
+                                }
+                                if chunks == 1 {
+                                    held = Some((buf, len));
+                                } else {
+                                    s.feed(&buf[..len]);
+                                    let _ = pool_tx.send(buf);
+                                }
                             }
+                            let name = job.path.as_deref().and_then(file_name);
                             let guess = match (sampler, &registry) {
-                                (Some(s), Some(reg)) => guess_of(&s.identify(
-                                    reg,
-                                    job.path.as_deref(),
-                                    job.path.as_deref().and_then(file_name).as_deref(),
-                                )),
+                                (Some(s), Some(reg)) => {
+                                    let id = match &held {
+                                        Some((b, l)) => reg.identify_head_tail(
+                                            &b[..*l],
+                                            &b[..*l],
+                                            *l as u64,
+                                            job.path.as_deref(),
+                                            name.as_deref(),
+                                        ),
+                                        None => {
+                                            s.identify(reg, job.path.as_deref(), name.as_deref())
+                                        }
+                                    };
+                                    guess_of(&id)
+                                }
                                 _ => None,
                             };
+                            if let Some((b, _)) = held {
+                                let _ = pool_tx.send(b);
+                            }
                             let size = h.len();
                             let _ = res_tx.send((
                                 job.index,
@@ -1437,6 +1472,8 @@ enum Sink<'a> {
         cur: Option<Vec<u8>>,
         pos: usize,
         len: usize,
+        /// The source returned 0 (end of file): not read again.
+        done: bool,
     },
 }
 
@@ -1461,6 +1498,7 @@ impl<'a, R: Read> Feeder<'a, R> {
                 cur: None,
                 pos: 0,
                 len: 0,
+                done: false,
             },
         }
     }
@@ -1501,8 +1539,12 @@ impl<R: Read> Read for Feeder<'_, R> {
                 cur,
                 pos,
                 len,
+                done,
             } => {
                 if *pos == *len {
+                    if *done {
+                        return Ok(0);
+                    }
                     if let (Some(b), Some(tx)) = (cur.take(), tx.as_ref()) {
                         let _ = tx.send((b, *len));
                     }
@@ -1520,6 +1562,7 @@ impl<R: Read> Read for Feeder<'_, R> {
                     *len = n;
                     *cur = Some(b);
                     if n == 0 {
+                        *done = true;
                         return Ok(0);
                     }
                 }

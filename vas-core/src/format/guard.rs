@@ -1,0 +1,412 @@
+//! Guards: cheap necessary conditions checked before a signature is matched.
+//!
+//! Most files match none of the ~275 signatures that have no literal at a fixed BOF offset
+//! (those with one are indexed by it). Each of these signatures is compiled into guards: a
+//! literal that every match must contain, with the range of offsets where it must start,
+//! found by walking the sequence's atoms (a literal inside an alternative is not required;
+//! gaps, classes and alternatives widen the range by their minimum and maximum lengths).
+//!
+//! - A literal whose range is narrow (a few KiB at most) is checked directly: one `memmem`
+//!   over that slice of the window.
+//! - Otherwise the literal joins the registry's multi-literal prefilter, which scans each
+//!   window once per file and records the first and last position of every literal; the
+//!   guard then compares them with its range (and searches the range itself in the rare case
+//!   where the literal occurs on both sides of it but maybe not inside).
+//!
+//! A guard is a necessary condition, never a sufficient one: when it fails the signature
+//! cannot match (the matcher only looks inside the windows), so skipping it changes no
+//! result. The unit tests compare the guarded identification with an exhaustive one on the
+//! format corpus and on random and mutated inputs.
+
+use memchr::memmem;
+
+use super::droid::{Anchor, Seq};
+use super::pattern::Atom;
+use super::prefilter::Occ;
+
+/// Which window a literal is looked for in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// The BOF window; `lo`/`hi` bound the literal's start offset.
+    Bof,
+    /// The EOF window; `lo`/`hi` bound the distance from the end of the file to the end
+    /// of the literal.
+    Eof,
+    /// Anywhere in the BOF window, or in the EOF window when the file is larger than the
+    /// BOF window (variable-position sequences).
+    Any,
+}
+
+/// A literal every match of a sequence contains (bytes in file order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Need {
+    pub place: Place,
+    pub lit: Vec<u8>,
+    pub lo: usize,
+    /// `None`: unbounded.
+    pub hi: Option<usize>,
+}
+
+/// The literals a match of `seq` must contain, with their ranges.
+pub(crate) fn needs(seq: &Seq) -> Vec<Need> {
+    let mut out = Vec::new();
+    let Some((Atom::Gap { min, max }, rest)) = seq.atoms.split_first() else {
+        return out;
+    };
+    let place = match seq.anchor {
+        Anchor::Bof => Place::Bof,
+        Anchor::Eof => Place::Eof,
+        Anchor::Var => Place::Any,
+    };
+    let mut lo = *min;
+    let mut hi = *max;
+    for a in rest {
+        if let Atom::Lit(v, _) = a
+            && !v.is_empty()
+        {
+            let lit = if place == Place::Eof {
+                // EOF sequences are reversed (matched on the reversed window).
+                v.iter().rev().copied().collect()
+            } else {
+                v.clone()
+            };
+            out.push(Need { place, lit, lo, hi });
+        }
+        lo = lo.saturating_add(a.min_len());
+        hi = match (hi, a.max_len()) {
+            (Some(h), Some(m)) => h.checked_add(m),
+            _ => None,
+        };
+    }
+    out
+}
+
+/// Information (in bits) a literal carries on typical data: bytes that fill binary files
+/// (00, FF) and text (blanks, `0`) count for less, repeated bytes for half.
+pub(crate) fn bits(lit: &[u8]) -> u32 {
+    let mut seen = [false; 256];
+    let mut total = 0u32;
+    for &b in lit {
+        let w = match b {
+            0x00 | 0xFF => 1,
+            0x01 | 0x20 | 0x0A | 0x0D | 0x30 => 4,
+            _ => 8,
+        };
+        total += if seen[b as usize] { w / 2 } else { w };
+        seen[b as usize] = true;
+    }
+    total
+}
+
+/// Widest range checked directly (bytes).
+pub(crate) const DIRECT_SPAN: usize = 4096;
+
+/// A guard of a signature.
+#[derive(Debug)]
+pub(crate) enum Guard {
+    /// The literal must start in `[lo, hi]` (BOF) / end at a distance in `[lo, hi]` from
+    /// the end (EOF): one search in that slice.
+    Direct {
+        place: Place,
+        len: usize,
+        lo: usize,
+        hi: usize,
+        finder: Box<memmem::Finder<'static>>,
+    },
+    /// Literal `index` of the prefilter, found by the per-file scan, within the range.
+    Scanned {
+        place: Place,
+        index: usize,
+        len: usize,
+        lo: usize,
+        hi: Option<usize>,
+        finder: Box<memmem::Finder<'static>>,
+    },
+}
+
+/// What a guard needs to know about the file: its windows and where the prefilter found
+/// its literals (`eof_occ` is `None` when the EOF window was not scanned because the BOF
+/// window holds the whole file).
+pub(crate) struct Seen<'a> {
+    pub bof: &'a [u8],
+    pub eof: &'a [u8],
+    pub bof_occ: &'a [Occ],
+    pub eof_occ: Option<&'a [Occ]>,
+}
+
+/// The slice `[a, b)` of `hay`, clipped; empty when out of range.
+fn slice(hay: &[u8], a: usize, b: usize) -> &[u8] {
+    let b = b.min(hay.len());
+    if a >= b { &[] } else { &hay[a..b] }
+}
+
+/// The start range `[a, b]` (inclusive, in window coordinates) of a literal of `len` bytes
+/// in a window of `n` bytes, or `None` when it cannot fit.
+fn range(
+    place: Place,
+    n: usize,
+    len: usize,
+    lo: usize,
+    hi: Option<usize>,
+) -> Option<(usize, usize)> {
+    let last = n.checked_sub(len)?;
+    match place {
+        Place::Bof => {
+            let b = hi.map_or(last, |h| h.min(last));
+            (lo <= b).then_some((lo, b))
+        }
+        Place::Eof => {
+            // Start = n - len - distance.
+            let b = last.checked_sub(lo)?;
+            let a = hi.map_or(0, |h| last.saturating_sub(h));
+            (a <= b).then_some((a, b))
+        }
+        Place::Any => Some((0, last)),
+    }
+}
+
+/// Whether the literal occurs with a start in `[a, b]` of `hay`, knowing its first and last
+/// start positions there.
+fn occurs(
+    occ: Occ,
+    hay: &[u8],
+    a: usize,
+    b: usize,
+    len: usize,
+    finder: &memmem::Finder<'_>,
+) -> bool {
+    if !occ.seen() {
+        return false;
+    }
+    let (f, l) = (occ.first as usize, occ.last as usize);
+    if f > b || l < a {
+        return false;
+    }
+    if f >= a || l <= b {
+        return true;
+    }
+    finder.find(slice(hay, a, b + len)).is_some()
+}
+
+impl Guard {
+    /// A direct guard for `n`, when its range is narrow enough.
+    pub(crate) fn direct(n: &Need) -> Option<Guard> {
+        let hi = n.hi?;
+        if n.place == Place::Any || hi.saturating_sub(n.lo) > DIRECT_SPAN {
+            return None;
+        }
+        Some(Guard::Direct {
+            place: n.place,
+            len: n.lit.len(),
+            lo: n.lo,
+            hi,
+            finder: Box::new(memmem::Finder::new(&n.lit).into_owned()),
+        })
+    }
+
+    /// A guard on prefilter literal `index` for `n`.
+    pub(crate) fn scanned(n: &Need, index: usize) -> Guard {
+        Guard::Scanned {
+            place: n.place,
+            index,
+            len: n.lit.len(),
+            lo: n.lo,
+            hi: n.hi,
+            finder: Box::new(memmem::Finder::new(&n.lit).into_owned()),
+        }
+    }
+
+    /// Whether the guard is a direct one.
+    #[cfg(test)]
+    pub(crate) fn is_direct(&self) -> bool {
+        matches!(self, Guard::Direct { .. })
+    }
+
+    /// Whether a match is still possible.
+    pub(crate) fn passes(&self, s: &Seen) -> bool {
+        match self {
+            Guard::Direct {
+                place,
+                len,
+                lo,
+                hi,
+                finder,
+            } => {
+                let w = if *place == Place::Bof { s.bof } else { s.eof };
+                match range(*place, w.len(), *len, *lo, Some(*hi)) {
+                    Some((a, b)) => finder.find(slice(w, a, b + len)).is_some(),
+                    None => false,
+                }
+            }
+            Guard::Scanned {
+                place,
+                index,
+                len,
+                lo,
+                hi,
+                finder,
+            } => match place {
+                Place::Bof => match range(Place::Bof, s.bof.len(), *len, *lo, *hi) {
+                    Some((a, b)) => occurs(s.bof_occ[*index], s.bof, a, b, *len, finder),
+                    None => false,
+                },
+                Place::Eof => {
+                    let Some((a, b)) = range(Place::Eof, s.eof.len(), *len, *lo, *hi) else {
+                        return false;
+                    };
+                    match s.eof_occ {
+                        Some(occ) => occurs(occ[*index], s.eof, a, b, *len, finder),
+                        None => {
+                            // The BOF window holds the whole file: the EOF window is its
+                            // last `eof.len()` bytes.
+                            let base = s.bof.len() - s.eof.len();
+                            occurs(s.bof_occ[*index], s.bof, a + base, b + base, *len, finder)
+                        }
+                    }
+                }
+                Place::Any => {
+                    s.bof_occ[*index].seen() || s.eof_occ.is_some_and(|o| o[*index].seen())
+                }
+            },
+        }
+    }
+}
+
+/// Estimated log2 of the probability that a direct guard passes on data that does not
+/// contain the format (the literal's information against the number of start positions).
+pub(crate) fn direct_log2_pass(n: &Need) -> i64 {
+    let span = (n.hi.map_or(usize::MAX, |h| h.saturating_sub(n.lo)) as u64).saturating_add(1);
+    (64 - span.leading_zeros()) as i64 - bits(&n.lit) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::pattern;
+
+    fn seq(anchor: Anchor, expr: &str) -> Seq {
+        let mut atoms = vec![Atom::Gap {
+            min: 2,
+            max: Some(10),
+        }];
+        let body = pattern::parse(expr).unwrap();
+        if anchor == Anchor::Eof {
+            atoms.extend(pattern::reverse_atoms(&body));
+        } else {
+            atoms.extend(body);
+        }
+        Seq { anchor, atoms }
+    }
+
+    #[test]
+    fn needs_and_ranges() {
+        let n = needs(&seq(Anchor::Bof, "4142 [30:39] {3-5} 434445 (46|4748) 49"));
+        assert_eq!(n.len(), 3);
+        assert_eq!(
+            (n[0].lit.as_slice(), n[0].lo, n[0].hi),
+            (&b"AB"[..], 2, Some(10))
+        );
+        assert_eq!(
+            (n[1].lit.as_slice(), n[1].lo, n[1].hi),
+            (&b"CDE"[..], 8, Some(18))
+        );
+        assert_eq!(
+            (n[2].lit.as_slice(), n[2].lo, n[2].hi),
+            (&b"I"[..], 12, Some(23))
+        );
+        let n = needs(&seq(Anchor::Bof, "4142 * 4344"));
+        assert_eq!((n[1].lo, n[1].hi), (4, None));
+        // EOF: literals in file order, distances from the end to their end.
+        let n = needs(&seq(Anchor::Eof, "4142 {1} 4344"));
+        assert_eq!(n.len(), 2);
+        assert_eq!(
+            (n[0].lit.as_slice(), n[0].lo, n[0].hi),
+            (&b"CD"[..], 2, Some(10))
+        );
+        assert_eq!(
+            (n[1].lit.as_slice(), n[1].lo, n[1].hi),
+            (&b"AB"[..], 5, Some(13))
+        );
+    }
+
+    #[test]
+    fn ranges_in_windows() {
+        // BOF: starts 2..=10, clipped to the window.
+        assert_eq!(range(Place::Bof, 100, 3, 2, Some(10)), Some((2, 10)));
+        assert_eq!(range(Place::Bof, 8, 3, 2, Some(10)), Some((2, 5)));
+        assert_eq!(range(Place::Bof, 4, 3, 2, Some(10)), None);
+        // EOF: a 3-byte literal ending 2..=10 bytes before the end of a 100-byte window
+        // starts at 87..=95.
+        assert_eq!(range(Place::Eof, 100, 3, 2, Some(10)), Some((87, 95)));
+        assert_eq!(range(Place::Eof, 4, 3, 2, Some(10)), None);
+        assert_eq!(range(Place::Eof, 6, 3, 2, None), Some((0, 1)));
+    }
+
+    #[test]
+    fn guards_agree_with_a_search() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let lit = b"xyz".to_vec();
+        for _ in 0..3000 {
+            let n = 1 + (rnd() % 64) as usize;
+            let mut hay: Vec<u8> = (0..n).map(|_| b"xyz."[(rnd() % 4) as usize]).collect();
+            if rnd() % 2 == 0 {
+                let p = (rnd() as usize) % n;
+                hay.splice(p..p, lit.iter().copied());
+                hay.truncate(n.max(3));
+            }
+            let lo = (rnd() % 20) as usize;
+            let hi = if rnd() % 5 == 0 {
+                None
+            } else {
+                Some(lo + (rnd() % 20) as usize)
+            };
+            for place in [Place::Bof, Place::Eof] {
+                let need = Need {
+                    place,
+                    lit: lit.clone(),
+                    lo,
+                    hi,
+                };
+                // Reference: every start position, from the definition.
+                let want = (0..hay.len()).any(|s| {
+                    hay[s..].starts_with(&lit)
+                        && match place {
+                            Place::Bof => s >= lo && hi.is_none_or(|h| s <= h),
+                            _ => {
+                                let d = hay.len() - s - lit.len();
+                                d >= lo && hi.is_none_or(|h| d <= h)
+                            }
+                        }
+                });
+                let f = super::super::prefilter::LitFilter::new(vec![lit.clone()]);
+                let mut occ = vec![Occ::NONE];
+                f.scan_occ(&hay, &mut occ);
+                let seen = Seen {
+                    bof: &hay,
+                    eof: &hay,
+                    bof_occ: &occ,
+                    eof_occ: Some(&occ),
+                };
+                assert_eq!(
+                    Guard::scanned(&need, 0).passes(&seen),
+                    want,
+                    "{hay:?} {need:?}"
+                );
+                let seen_whole = Seen {
+                    eof_occ: None,
+                    ..seen
+                };
+                assert_eq!(Guard::scanned(&need, 0).passes(&seen_whole), want);
+                if let Some(g) = Guard::direct(&need) {
+                    assert_eq!(g.passes(&seen), want, "{hay:?} {need:?}");
+                }
+            }
+        }
+    }
+}
