@@ -1,5 +1,14 @@
 //! Put/get throughput of the filesystem offer against `dd … conv=fsync` and `cp` of the
-//! same bytes. Run: `cargo bench -p vas-core --bench storage_offer`.
+//! same bytes. Run: `cargo bench -p vas-core --features asm-sha --bench storage_offer` (the
+//! `vas` command line's SHA-2, ring's assembly; without the feature, the pure-Rust `sha2`).
+//!
+//! Every line gives the wall time **and the CPU time** (user + system, of this process or
+//! of the child) of the step: on a shared, overloaded machine the wall times are mostly
+//! waiting for a core, the CPU times are what the work costs. `VAS_BENCH_ROUNDS`
+//! (default: 1) repeats the whole sequence, so peers and vas alternate within the same minutes.
+//! Peers: `dd bs=4M conv=fsync`, `cp`, `openssl dgst -sha512` and `-sha256`, `sha512sum`
+//! over the source file; the strategy of two filesystem offers is compared with two `dd`
+//! runs.
 //!
 //! `VAS_BENCH_MIB` (default 1024) sets the total volume; `VAS_BENCH_DIR` the folder (default:
 //! a temporary folder under the target directory, i.e. on the same disk as the build).
@@ -36,31 +45,63 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Instant;
 
 use vas_core::digest::DigestAlgorithm;
 use vas_core::storage::conformance::PatternReader;
-use vas_core::storage::{FilesystemOffer, Fixity, ObjectKey, StorageOffer, StorageOfferExt};
+use vas_core::storage::{
+    FilesystemOffer, Fixity, ObjectKey, StorageOffer, StorageOfferExt, Strategy,
+};
 
 const MIB: u64 = 1 << 20;
 
-fn secs(f: impl FnOnce()) -> f64 {
+/// CPU seconds (user + system) of this process and of its waited-for children, from
+/// `/proc/self/stat` (clock ticks of 1/100 s); 0 where there is no `/proc`.
+fn cpu() -> (f64, f64) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return (0.0, 0.0);
+    };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // utime, stime, cutime, cstime are fields 14-17 (1-based), i.e. 11-14 here.
+    let tick = 100.0;
+    ((f[11] + f[12]) / tick, (f[13] + f[14]) / tick)
+}
+
+/// Wall and CPU seconds of `f` (CPU of this process plus its children).
+fn measure(f: impl FnOnce()) -> (f64, f64) {
+    let (s0, c0) = cpu();
     let t = Instant::now();
     f();
-    t.elapsed().as_secs_f64()
+    let wall = t.elapsed().as_secs_f64();
+    let (s1, c1) = cpu();
+    (wall, (s1 - s0) + (c1 - c0))
 }
 
 fn run(cmd: &str, args: &[&str]) {
-    let st = Command::new(cmd).args(args).status().expect(cmd);
+    let st = Command::new(cmd)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect(cmd);
     assert!(st.success(), "{cmd} {args:?} failed");
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; arguments are ignored.
-    let total_mib: u64 = std::env::var("VAS_BENCH_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1024);
+    let env_u64 = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let total_mib = env_u64("VAS_BENCH_MIB", 1024);
+    let rounds = env_u64("VAS_BENCH_ROUNDS", 1);
     let base = std::env::var("VAS_BENCH_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
@@ -73,95 +114,198 @@ fn main() {
         std::io::copy(&mut PatternReader::new(1, total), &mut f).unwrap();
         f.sync_all().unwrap();
     }
-    let rate = |s: f64| total as f64 / MIB as f64 / s;
-    println!("volume: {total_mib} MiB in {}", dir.path().display());
-
+    println!(
+        "volume: {total_mib} MiB in {}, SHA-2 backend {}, {rounds} round(s)",
+        dir.path().display(),
+        vas_core::digest::sha2_backend()
+    );
+    let line = |what: &str, (wall, cpu): (f64, f64), vs: Option<(f64, &str)>| {
+        let rate = total as f64 / MIB as f64 / wall;
+        let cpu_rate = total as f64 / MIB as f64 / cpu.max(1e-9);
+        let ratio = vs.map_or(String::new(), |(peer, name)| {
+            format!("  = {:5.1}% of {name}", 100.0 * peer / wall)
+        });
+        println!(
+            "{what:<44}: {wall:7.2} s wall {rate:7.1} MiB/s, {cpu:6.2} s CPU \
+             {cpu_rate:7.1} MiB/CPU-s{ratio}"
+        );
+    };
+    let src_s = src.to_str().unwrap().to_string();
     let dst = dir.path().join("dd.bin");
     let dst_s = dst.to_str().unwrap().to_string();
-    let src_s = src.to_str().unwrap().to_string();
-    let t_dd = secs(|| {
+    let dd = |to: &str| {
         run(
             "dd",
             &[
                 &format!("if={src_s}"),
-                &format!("of={dst_s}"),
-                "bs=1M",
+                &format!("of={to}"),
+                "bs=4M",
                 "conv=fsync",
                 "status=none",
             ],
         )
-    });
-    println!("dd bs=1M conv=fsync           : {:8.1} MiB/s", rate(t_dd));
-    std::fs::remove_file(&dst).unwrap();
-    let t_cp = secs(|| run("cp", &[&src_s, &dst_s]));
-    println!("cp (no fsync)                 : {:8.1} MiB/s", rate(t_cp));
-    std::fs::remove_file(&dst).unwrap();
-    let t_cps = secs(|| {
-        run("cp", &[&src_s, &dst_s]);
-        run("sync", &[&dst_s]);
-    });
-    println!("cp + sync FILE                : {:8.1} MiB/s", rate(t_cps));
-    let t_ddr = secs(|| {
-        run(
-            "dd",
-            &[
-                &format!("if={dst_s}"),
-                "of=/dev/null",
-                "bs=1M",
-                "status=none",
-            ],
-        )
-    });
-    println!("dd read (page cache)          : {:8.1} MiB/s", rate(t_ddr));
-    std::fs::remove_file(&dst).unwrap();
+    };
+    let has = |cmd: &str| Command::new(cmd).arg("--version").output().is_ok();
 
-    for obj_mib in [1u64, 100] {
-        let root = dir.path().join(format!("offer-{obj_mib}"));
-        let offer = FilesystemOffer::open("bench", &root).unwrap();
+    // Declared fixities of the objects, computed beforehand (a caller has them from the
+    // manifest), per object size and algorithm.
+    let objects = |obj_mib: u64, alg: DigestAlgorithm| -> Vec<(ObjectKey, Fixity)> {
         let n = total_mib.div_ceil(obj_mib);
-        // Declared fixities, computed beforehand.
-        let mut objs = Vec::new();
         let mut f = std::fs::File::open(&src).unwrap();
-        for i in 0..n {
-            let len = (obj_mib * MIB).min(total - i * obj_mib * MIB);
-            f.seek(SeekFrom::Start(i * obj_mib * MIB)).unwrap();
-            let fx = Fixity::of_reader(DigestAlgorithm::Sha512, (&mut f).take(len)).unwrap();
-            objs.push((
-                ObjectKey::new(format!("bench/{obj_mib}/{i:05}")).unwrap(),
-                fx,
-            ));
+        (0..n)
+            .map(|i| {
+                let len = (obj_mib * MIB).min(total - i * obj_mib * MIB);
+                f.seek(SeekFrom::Start(i * obj_mib * MIB)).unwrap();
+                let fx = Fixity::of_reader(alg, (&mut f).take(len)).unwrap();
+                (
+                    ObjectKey::new(format!("bench/{obj_mib}/{i:05}")).unwrap(),
+                    fx,
+                )
+            })
+            .collect()
+    };
+    let sets = [
+        (
+            100u64,
+            DigestAlgorithm::Sha512,
+            objects(100, DigestAlgorithm::Sha512),
+        ),
+        (
+            1,
+            DigestAlgorithm::Sha512,
+            objects(1, DigestAlgorithm::Sha512),
+        ),
+        (
+            100,
+            DigestAlgorithm::Sha256,
+            objects(100, DigestAlgorithm::Sha256),
+        ),
+    ];
+    let put_all = |put: &dyn Fn(&ObjectKey, &mut dyn Read, &Fixity),
+                   obj_mib: u64,
+                   objs: &[(ObjectKey, Fixity)]| {
+        let mut f = std::fs::File::open(&src).unwrap();
+        for (i, (k, fx)) in objs.iter().enumerate() {
+            f.seek(SeekFrom::Start(i as u64 * obj_mib * MIB)).unwrap();
+            put(k, &mut (&mut f).take(fx.size), fx);
         }
-        let t_put = secs(|| {
-            let mut f = std::fs::File::open(&src).unwrap();
-            for (i, (k, fx)) in objs.iter().enumerate() {
-                f.seek(SeekFrom::Start(i as u64 * obj_mib * MIB)).unwrap();
-                offer.put(k, &mut (&mut f).take(fx.size), fx).unwrap();
+    };
+
+    for round in 1..=rounds {
+        println!("-- round {round}");
+        let t_dd = measure(|| dd(&dst_s));
+        line("dd bs=4M conv=fsync", t_dd, None);
+        std::fs::remove_file(&dst).unwrap();
+        let t_cp = measure(|| run("cp", &[&src_s, &dst_s]));
+        line("cp (no fsync)", t_cp, Some((t_dd.0, "dd")));
+        std::fs::remove_file(&dst).unwrap();
+        if has("openssl") {
+            line(
+                "openssl dgst -sha512",
+                measure(|| run("openssl", &["dgst", "-sha512", &src_s])),
+                Some((t_dd.0, "dd")),
+            );
+            line(
+                "openssl dgst -sha256",
+                measure(|| run("openssl", &["dgst", "-sha256", &src_s])),
+                Some((t_dd.0, "dd")),
+            );
+        }
+        if has("sha512sum") {
+            line(
+                "sha512sum",
+                measure(|| run("sha512sum", &[&src_s])),
+                Some((t_dd.0, "dd")),
+            );
+        }
+        // The source in memory, hashed in this process (the SHA-2 backend compiled in).
+        for alg in [DigestAlgorithm::Sha512, DigestAlgorithm::Sha256] {
+            line(
+                &format!("{} alone (file, this process)", alg.seda_name()),
+                measure(|| {
+                    Fixity::of_file(alg, &src).unwrap();
+                }),
+                Some((t_dd.0, "dd")),
+            );
+        }
+        for (obj_mib, alg, objs) in &sets {
+            let root = dir
+                .path()
+                .join(format!("offer-{round}-{obj_mib}-{}", alg.seda_name()));
+            let offer = FilesystemOffer::open("bench", &root).unwrap();
+            let t_put = measure(|| {
+                put_all(
+                    &|k, r, fx| {
+                        offer.put(k, r, fx).unwrap();
+                    },
+                    *obj_mib,
+                    objs,
+                )
+            });
+            line(
+                &format!(
+                    "vas put {:>4} x {obj_mib:>3} MiB ({}, fsync)",
+                    objs.len(),
+                    alg.seda_name()
+                ),
+                t_put,
+                Some((t_dd.0, "dd")),
+            );
+            if *obj_mib == 100 && *alg == DigestAlgorithm::Sha512 {
+                let t_get = measure(|| {
+                    for (k, fx) in objs {
+                        let mut r = offer.get_verified(k, Some(fx)).unwrap();
+                        std::io::copy(&mut r, &mut std::io::sink()).unwrap();
+                    }
+                });
+                line("vas get (verified, page cache)", t_get, None);
             }
+            drop(offer);
+            std::fs::remove_dir_all(&root).unwrap();
+        }
+        // Two copies: two dd runs vs a strategy of two filesystem offers (one read, one
+        // hash, two concurrent writers).
+        let dst2 = dir.path().join("dd2.bin");
+        let t_dd2 = measure(|| {
+            dd(&dst_s);
+            dd(dst2.to_str().unwrap());
         });
-        let t_get = secs(|| {
-            for (k, fx) in &objs {
-                let mut r = offer.get_verified(k, Some(fx)).unwrap();
-                std::io::copy(&mut r, &mut std::io::sink()).unwrap();
-            }
+        line("dd conv=fsync twice (2 copies)", t_dd2, None);
+        std::fs::remove_file(&dst).unwrap();
+        std::fs::remove_file(&dst2).unwrap();
+        let (obj_mib, _, objs) = &sets[0];
+        let roots: Vec<_> = ["s1", "s2"]
+            .iter()
+            .map(|n| dir.path().join(format!("strategy-{round}-{n}")))
+            .collect();
+        let offers: Vec<Arc<dyn StorageOffer>> = roots
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Arc::new(FilesystemOffer::open(format!("fs-{i}"), r).unwrap())
+                    as Arc<dyn StorageOffer>
+            })
+            .collect();
+        let strategy = Strategy::new(offers, "fs-0").unwrap();
+        let t_s = measure(|| {
+            put_all(
+                &|k, r, fx| {
+                    strategy.put(k, r, fx).unwrap();
+                },
+                *obj_mib,
+                objs,
+            )
         });
-        println!(
-            "vas put {n:>4} x {obj_mib:>3} MiB (SHA-512, fsync): {:8.1} MiB/s = {:5.1}% of dd conv=fsync",
-            rate(t_put),
-            100.0 * t_dd / t_put
+        line(
+            &format!(
+                "strategy 2 fs offers, {} x {obj_mib} MiB (SHA-512)",
+                objs.len()
+            ),
+            t_s,
+            Some((t_dd2.0, "dd twice")),
         );
-        println!(
-            "vas get {n:>4} x {obj_mib:>3} MiB (verified)     : {:8.1} MiB/s = {:5.1}% of dd read",
-            rate(t_get),
-            100.0 * t_ddr / t_get
-        );
+        for r in &roots {
+            std::fs::remove_dir_all(r).unwrap();
+        }
     }
-    // Raw SHA-512 speed, for reference (the ceiling of a verified put).
-    let mut buf = vec![0u8; (64 * MIB) as usize];
-    PatternReader::new(3, buf.len() as u64)
-        .read_exact(&mut buf)
-        .unwrap();
-    let t_h = secs(|| {
-        vas_core::digest::digest_bytes(DigestAlgorithm::Sha512, &buf);
-    });
-    println!("SHA-512 alone                 : {:8.1} MiB/s", 64.0 / t_h);
 }

@@ -32,8 +32,8 @@ use crate::error::{Error, ErrorKind, Result};
 
 use super::key::ObjectKey;
 use super::offer::{
-    ByteRange, Capabilities, Fixity, ObjectMeta, OfferStatus, PutOutcome, StorageOffer,
-    check_written, not_found, size_refused, stream_error, write_once_check,
+    ByteRange, Capabilities, Declared, Fixity, ObjectMeta, OfferStatus, PutOutcome, SourceDigest,
+    StorageOffer, check_written, not_found, size_refused, stream_error, write_once_check,
 };
 
 /// Size of the header that precedes the bytes in each object file.
@@ -210,14 +210,16 @@ impl FilesystemOffer {
             .join(format!("{}-{nanos}-{n}.tmp", std::process::id()))
     }
 
-    /// Writes the object file to `tmp`: header, then the bytes, hashed while written, then
-    /// (when syncing) `fdatasync`. Returns the fixity of the bytes read, checked against
-    /// what was declared: nothing is committed unless it matches.
+    /// Writes the object file to `tmp`: header, then the bytes, hashed while written (or,
+    /// with `source`, only CRC-32'd and checked against the caller's digest), then (when
+    /// syncing) `fdatasync`. Returns the fixity of the bytes read, checked against what was
+    /// declared: nothing is committed unless it matches.
     fn write_tmp(
         &self,
         key: &ObjectKey,
         data: &mut dyn Read,
         declared: Declared<'_>,
+        source: Option<&SourceDigest>,
         tmp: &Path,
     ) -> Result<Fixity> {
         let (algorithm, size) = declared.algorithm_and_size();
@@ -247,6 +249,24 @@ impl FilesystemOffer {
         let mut w = ObjectWriter::new(f, self.sync);
         w.write(&header)
             .map_err(|e| Error::from(e).with_path(tmp))?;
+        if let Some(source) = source {
+            // The caller hashes: write, CRC-32 what was written, then wait for its digest.
+            let (crc, got) = crc_and_write(data, &mut w, size, key, &self.id, tmp)?;
+            return match declared {
+                Declared::Known(_) => {
+                    // The header is final: flush while the caller finishes hashing.
+                    w.finish().map_err(|e| Error::from(e).with_path(tmp))?;
+                    source.wait()?.check(&self.id, key, declared, got, crc)
+                }
+                Declared::Computed { .. } => {
+                    let fx = source.wait()?.check(&self.id, key, declared, got, crc)?;
+                    w.write_header(&make_header(key, &fx)?)
+                        .map_err(|e| Error::from(e).with_path(tmp))?;
+                    w.finish().map_err(|e| Error::from(e).with_path(tmp))?;
+                    Ok(fx)
+                }
+            };
+        }
         let (digest, got) = if size <= PIPELINE_MIN {
             hash_and_write(data, &mut w, algorithm, size, tmp)?
         } else {
@@ -291,12 +311,15 @@ impl FilesystemOffer {
         key: &ObjectKey,
         data: &mut dyn Read,
         declared: Declared<'_>,
+        source: Option<&SourceDigest>,
     ) -> Result<(PutOutcome, Fixity)> {
         let tmp = self.tmp_path();
-        let r = self.write_tmp(key, data, declared, &tmp).and_then(|fx| {
-            let o = self.commit(key, &tmp, &fx)?;
-            Ok((o, fx))
-        });
+        let r = self
+            .write_tmp(key, data, declared, source, &tmp)
+            .and_then(|fx| {
+                let o = self.commit(key, &tmp, &fx)?;
+                Ok((o, fx))
+            });
         if r.is_err() {
             let _ = fs::remove_file(&tmp);
         }
@@ -388,7 +411,7 @@ impl StorageOffer for FilesystemOffer {
         {
             return Ok(o);
         }
-        self.write_and_commit(key, data, Declared::Known(expected))
+        self.write_and_commit(key, data, Declared::Known(expected), None)
             .map(|(o, _)| o)
     }
 
@@ -416,7 +439,44 @@ impl StorageOffer for FilesystemOffer {
                 .unwrap_or(PutOutcome::AlreadyPresent);
             return Ok((o, fx));
         }
-        self.write_and_commit(key, data, Declared::Computed { algorithm, size })
+        self.write_and_commit(key, data, Declared::Computed { algorithm, size }, None)
+    }
+
+    /// Does not hash: writes the bytes with their CRC-32, then commits only when the
+    /// caller's published digest and CRC-32 agree with them and with `declared` (see the
+    /// trait's documentation for what this guarantees and what it leaves to audits).
+    fn put_with_source_digest(
+        &self,
+        key: &ObjectKey,
+        data: &mut dyn Read,
+        declared: Declared<'_>,
+        source: &SourceDigest,
+    ) -> Result<(PutOutcome, Fixity)> {
+        let existing = self.head(key)?;
+        match (declared, existing) {
+            (_, None) => self.write_and_commit(key, data, declared, Some(source)),
+            (Declared::Known(fx), Some(m)) => {
+                let o = write_once_check(self, key, Some(&m.fixity), fx)?
+                    .unwrap_or(PutOutcome::AlreadyPresent);
+                Ok((o, fx.clone()))
+            }
+            (Declared::Computed { size, .. }, Some(m)) => {
+                // Already there: count the stream (nothing to write), take the caller's
+                // digest and compare.
+                let got = io::copy(&mut data.take(size.saturating_add(1)), &mut io::sink())
+                    .map_err(stream_error)?;
+                if got != size {
+                    return Err(size_refused(&self.id, key, got, size));
+                }
+                let summary = source.wait()?;
+                if summary.fixity.size != got {
+                    return Err(size_refused(&self.id, key, got, summary.fixity.size));
+                }
+                let o = write_once_check(self, key, Some(&m.fixity), &summary.fixity)?
+                    .unwrap_or(PutOutcome::AlreadyPresent);
+                Ok((o, summary.fixity))
+            }
+        }
     }
 
     fn get(&self, key: &ObjectKey, range: Option<ByteRange>) -> Result<Box<dyn Read + Send>> {
@@ -571,26 +631,6 @@ fn read_chunk(data: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
     }
 }
 
-/// What a put records: the caller's declared fixity, or the fixity computed while writing
-/// (declared algorithm and size only).
-#[derive(Clone, Copy)]
-enum Declared<'a> {
-    Known(&'a Fixity),
-    Computed {
-        algorithm: DigestAlgorithm,
-        size: u64,
-    },
-}
-
-impl Declared<'_> {
-    fn algorithm_and_size(&self) -> (DigestAlgorithm, u64) {
-        match *self {
-            Declared::Known(fx) => (fx.algorithm, fx.size),
-            Declared::Computed { algorithm, size } => (algorithm, size),
-        }
-    }
-}
-
 /// The file being written: appends, starts the disk's write-back as it goes (when
 /// syncing), and flushes it at the end.
 ///
@@ -719,6 +759,45 @@ fn hash_and_write(
     }
     let got = h.len();
     Ok((h.finalize_hex(), got))
+}
+
+/// Copies `data` to `w` without hashing, computing the CRC-32 of what is written (for a
+/// put whose caller hashes the stream, [`StorageOffer::put_with_source_digest`]). A stream
+/// longer than `size` is refused at once, without waiting for the caller's digest.
+fn crc_and_write(
+    data: &mut dyn Read,
+    w: &mut ObjectWriter,
+    size: u64,
+    key: &ObjectKey,
+    offer: &str,
+    tmp: &Path,
+) -> Result<(u32, u64)> {
+    let mut crc = crc32fast::Hasher::new();
+    let cap = usize::try_from(size.saturating_add(1)).unwrap_or(BUF_LEN);
+    let mut buf = vec![0u8; BUF_LEN.min(cap).max(8192)];
+    let mut got = 0u64;
+    loop {
+        let n = crate::io_util::read_full(data, &mut buf).map_err(stream_error)?;
+        if n == 0 {
+            break;
+        }
+        got += n as u64;
+        if got > size {
+            return Err(Error::new(
+                ErrorKind::Integrity,
+                format!(
+                    "put of {key} on offer {offer} refused: received more than the declared \
+                     {size} bytes"
+                ),
+            )
+            .with_id(key.as_str().to_string())
+            .with_code("CHECK_DIGEST.KO"));
+        }
+        crc.update(&buf[..n]);
+        w.write(&buf[..n])
+            .map_err(|e| Error::from(e).with_path(tmp))?;
+    }
+    Ok((crc.finalize(), got))
 }
 
 /// Same as [`hash_and_write`], with the writes on a second thread fed by a bounded queue

@@ -42,8 +42,9 @@ pub use fs::{FilesystemOffer, HEADER_LEN};
 pub use key::{MAX_KEY_LEN, ObjectKey};
 pub use memory::MemoryOffer;
 pub use offer::{
-    ByteRange, Capabilities, Fixity, ObjectMeta, OfferStatus, PutOutcome, StorageOffer,
-    StorageOfferExt, VerifyingReader, integrity_error_of, stream_error,
+    ByteRange, Capabilities, Declared, Fixity, ObjectMeta, OfferStatus, PutOutcome, SourceDigest,
+    SourcePublisher, SourceSummary, StorageOffer, StorageOfferExt, VerifyingReader,
+    integrity_error_of, stream_error,
 };
 #[cfg(feature = "s3")]
 pub use s3::S3Offer;

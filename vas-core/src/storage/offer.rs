@@ -255,6 +255,47 @@ pub trait StorageOffer: Send + Sync + fmt::Debug {
         Ok((outcome, fx))
     }
 
+    /// Writes `data` under `key` while the **caller** computes the stream's fixity: the
+    /// put of a [`Strategy`](super::Strategy) that hashes the stream once and hands the same
+    /// bytes to several offers (one SHA-512 pass for N copies instead of N).
+    ///
+    /// `declared` is what the caller declares up front: the whole fixity
+    /// ([`Declared::Known`]) or only the algorithm and size ([`Declared::Computed`]). The
+    /// caller publishes the fixity it computed over exactly the bytes it handed out, with
+    /// their CRC-32, in `source` once the stream has ended ([`SourceDigest::publish`]). An
+    /// offer that overrides this method (the filesystem offer) does not hash: it writes the
+    /// bytes and a CRC-32 of what it wrote, waits for the caller's [`SourceSummary`], and
+    /// commits only when the size it wrote, the CRC-32 of what it wrote and the caller's
+    /// digest all agree with each other and with `declared`; otherwise nothing is committed
+    /// ([`ErrorKind::Integrity`]). Returns the outcome and the fixity recorded.
+    ///
+    /// What this guarantees: the bytes written are the bytes the caller hashed (same length,
+    /// same CRC-32, so a corruption between the caller's buffer and the offer's writes is
+    /// caught), their digest is the declared one, and they were flushed (`fdatasync`) before
+    /// the commit. It does **not** re-read the stored bytes: a copy damaged by the storage
+    /// itself after `write(2)` is found by [`StorageOfferExt::verify`] and the strategy's
+    /// deep audit, not by the put.
+    ///
+    /// The default implementation ignores `source` and does what [`put`](Self::put) (or
+    /// [`put_hashing`](Self::put_hashing) for [`Declared::Computed`]) does: it hashes the
+    /// stream itself, which is correct for every offer, and the caller still compares its
+    /// own digest with what the offer recorded. It must not be called with a `source` the
+    /// caller never publishes: an overriding offer waits for it (a dropped
+    /// [`SourceDigest`] publisher publishes an error, so the wait always ends).
+    fn put_with_source_digest(
+        &self,
+        key: &ObjectKey,
+        data: &mut dyn Read,
+        declared: Declared<'_>,
+        source: &SourceDigest,
+    ) -> Result<(PutOutcome, Fixity)> {
+        let _ = source;
+        match declared {
+            Declared::Known(fx) => Ok((self.put(key, data, fx)?, fx.clone())),
+            Declared::Computed { algorithm, size } => self.put_hashing(key, data, size, algorithm),
+        }
+    }
+
     /// Opens the object (or a range of it) for reading. The bytes are **not** verified:
     /// use [`StorageOfferExt::get_verified`] for a verified stream.
     /// A missing key is an [`ErrorKind::NotFound`] error.
@@ -277,6 +318,210 @@ pub trait StorageOffer: Send + Sync + fmt::Debug {
     /// instead of silently skipping them. The default says there are none.
     fn damaged(&self) -> Result<Vec<String>> {
         Ok(Vec::new())
+    }
+}
+
+/// What the writer of a stream declares before the bytes are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared<'a> {
+    /// The whole fixity: the bytes must match it.
+    Known(&'a Fixity),
+    /// Only the algorithm and the size: the fixity recorded is the one computed over the
+    /// bytes (which must have that size).
+    Computed {
+        /// The digest algorithm.
+        algorithm: DigestAlgorithm,
+        /// The size in bytes.
+        size: u64,
+    },
+}
+
+impl Declared<'_> {
+    /// The algorithm and size declared.
+    pub fn algorithm_and_size(&self) -> (DigestAlgorithm, u64) {
+        match *self {
+            Declared::Known(fx) => (fx.algorithm, fx.size),
+            Declared::Computed { algorithm, size } => (algorithm, size),
+        }
+    }
+}
+
+/// What the caller of [`StorageOffer::put_with_source_digest`] computed over the whole
+/// stream it handed out: its fixity and its CRC-32 (IEEE, as `crc32fast` computes it), the
+/// cheap checksum an offer compares with the CRC-32 of what it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSummary {
+    /// The fixity of the bytes handed out.
+    pub fixity: Fixity,
+    /// Their CRC-32.
+    pub crc32: u32,
+}
+
+impl SourceSummary {
+    /// The summary of a byte slice (digest and CRC-32).
+    pub fn of_bytes(algorithm: DigestAlgorithm, data: &[u8]) -> SourceSummary {
+        SourceSummary {
+            fixity: Fixity::of_bytes(algorithm, data),
+            crc32: crc32fast::hash(data),
+        }
+    }
+
+    /// Checks what an offer wrote (`written` bytes with CRC-32 `crc32`) against this summary
+    /// and against `declared`; returns the fixity to record. The error names `offer` and
+    /// `key` and says which of size, CRC-32 or digest differed.
+    pub fn check(
+        &self,
+        offer: &str,
+        key: &ObjectKey,
+        declared: Declared<'_>,
+        written: u64,
+        crc32: u32,
+    ) -> Result<Fixity> {
+        let refuse = |why: String| {
+            Err(Error::new(
+                ErrorKind::Integrity,
+                format!("put of {key} on offer {offer} refused: {why}"),
+            )
+            .with_id(key.as_str().to_string())
+            .with_code("CHECK_DIGEST.KO"))
+        };
+        let (algorithm, size) = declared.algorithm_and_size();
+        if written != self.fixity.size {
+            return refuse(format!(
+                "wrote {written} bytes but the source handed out {}",
+                self.fixity.size
+            ));
+        }
+        if crc32 != self.crc32 {
+            return refuse(format!(
+                "the bytes written (CRC-32 {crc32:08x}) differ from the bytes hashed by the \
+                 caller (CRC-32 {:08x}): corrupted on the way to the offer",
+                self.crc32
+            ));
+        }
+        if self.fixity.algorithm != algorithm {
+            return refuse(format!(
+                "the caller hashed with {} but {} was declared",
+                self.fixity.algorithm.seda_name(),
+                algorithm.seda_name()
+            ));
+        }
+        if let Declared::Known(fx) = declared
+            && self.fixity.digest != fx.digest
+        {
+            return refuse(format!(
+                "received {written} bytes with {} {}, declared {} bytes with {}",
+                algorithm.seda_name(),
+                self.fixity.digest,
+                fx.size,
+                fx.digest
+            ));
+        }
+        if written != size {
+            return refuse(format!("received {written} bytes, declared {size}"));
+        }
+        Ok(self.fixity.clone())
+    }
+}
+
+type Published = Option<std::result::Result<SourceSummary, (ErrorKind, String)>>;
+
+/// A one-shot cell through which the caller of [`StorageOffer::put_with_source_digest`]
+/// publishes the [`SourceSummary`] of the stream (or why there is none) to the offers
+/// writing it, which wait for it before committing. Clones share the cell. The first
+/// publication wins; when the last clone held by a publisher ([`SourceDigest::publisher`])
+/// is dropped unpublished, an error is published, so a waiting offer never hangs.
+///
+/// ```
+/// use vas_core::digest::DigestAlgorithm;
+/// use vas_core::storage::{SourceDigest, SourceSummary};
+///
+/// let cell = SourceDigest::new();
+/// let publisher = cell.publisher();
+/// let waiter = std::thread::spawn({
+///     let cell = cell.clone();
+///     move || cell.wait()
+/// });
+/// publisher.publish(Ok(SourceSummary::of_bytes(DigestAlgorithm::Sha512, b"abc")));
+/// assert_eq!(waiter.join().unwrap().unwrap().fixity.size, 3);
+/// // A publisher dropped without publishing publishes an error.
+/// let cell = SourceDigest::new();
+/// drop(cell.publisher());
+/// assert!(cell.wait().is_err());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct SourceDigest {
+    cell: std::sync::Arc<(std::sync::Mutex<Published>, std::sync::Condvar)>,
+}
+
+impl SourceDigest {
+    /// An empty cell.
+    pub fn new() -> SourceDigest {
+        SourceDigest::default()
+    }
+
+    /// The publishing side: publishes an error when dropped unpublished.
+    pub fn publisher(&self) -> SourcePublisher {
+        SourcePublisher { cell: self.clone() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Published> {
+        self.cell.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Publishes the summary, or the error that ended the stream. Only the first
+    /// publication counts.
+    pub fn publish(&self, summary: Result<SourceSummary>) {
+        let mut g = self.lock();
+        if g.is_none() {
+            *g = Some(summary.map_err(|e| (e.kind(), e.message().to_string())));
+            self.cell.1.notify_all();
+        }
+    }
+
+    /// Waits for the publication; an error published by the caller comes back as an error
+    /// of the same kind.
+    pub fn wait(&self) -> Result<SourceSummary> {
+        let mut g = self.lock();
+        loop {
+            if let Some(r) = g.as_ref() {
+                return r.clone().map_err(|(kind, msg)| {
+                    Error::new(kind, format!("the source stream failed: {msg}"))
+                });
+            }
+            g = self.cell.1.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The publication, if there was one yet.
+    pub fn get(&self) -> Option<Result<SourceSummary>> {
+        self.lock().as_ref().map(|r| {
+            r.clone()
+                .map_err(|(kind, msg)| Error::new(kind, format!("the source stream failed: {msg}")))
+        })
+    }
+}
+
+/// The publishing side of a [`SourceDigest`]: publishes an error when dropped without
+/// having published (a panicking or returning caller never leaves an offer waiting).
+#[derive(Debug)]
+pub struct SourcePublisher {
+    cell: SourceDigest,
+}
+
+impl SourcePublisher {
+    /// Publishes the summary or the error (see [`SourceDigest::publish`]).
+    pub fn publish(&self, summary: Result<SourceSummary>) {
+        self.cell.publish(summary);
+    }
+}
+
+impl Drop for SourcePublisher {
+    fn drop(&mut self) {
+        self.cell.publish(Err(Error::new(
+            ErrorKind::Internal,
+            "the writer of the stream stopped without publishing its digest",
+        )));
     }
 }
 

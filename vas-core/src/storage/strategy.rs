@@ -12,8 +12,10 @@ use crate::error::{Error, ErrorKind, Result};
 
 use super::key::ObjectKey;
 use super::offer::{
-    Fixity, ObjectMeta, PutOutcome, StorageOffer, StorageOfferExt, VerifyingReader, stream_error,
+    Declared, Fixity, ObjectMeta, PutOutcome, SourceDigest, SourceSummary, StorageOffer,
+    StorageOfferExt, VerifyingReader, stream_error,
 };
+use crate::digest::{DigestAlgorithm, Hasher};
 
 /// A set of offers that each hold a copy of every object; one of them is the referent.
 ///
@@ -105,12 +107,17 @@ impl Strategy {
 
     /// Writes `data` (declared `expected`) to every offer.
     ///
-    /// The stream is read once and handed to every offer at the same time (one thread per
-    /// offer when there are several: the copies are written concurrently, each offer
-    /// hashing what it receives and refusing to commit on a mismatch). The put succeeds
-    /// only when every offer holds the object with the expected fixity. On failure, copies
-    /// *created by this call* are deleted (rolled back) and the error says which offers
-    /// failed and whether the rollback left anything behind.
+    /// With one offer, the stream is handed to it ([`StorageOffer::put`]: it hashes what it
+    /// writes and refuses to commit on a mismatch). With several, the stream is read **and
+    /// hashed once**, here, and handed to every offer at the same time (one thread per
+    /// offer, shared read-only chunks) through [`StorageOffer::put_with_source_digest`]: an
+    /// offer that supports it (the filesystem offer) does not hash again, it writes, checks
+    /// the CRC-32 and size of what it wrote against what was hashed and commits only once
+    /// this hash is complete and matches `expected`; other offers hash what they receive
+    /// themselves. The put succeeds only when every offer holds the object with the
+    /// expected fixity and the stream hashed here matches it. On failure, copies *created
+    /// by this call* are deleted (rolled back) and the error says which offers failed and
+    /// whether the rollback left anything behind.
     pub fn put(
         &self,
         key: &ObjectKey,
@@ -118,18 +125,42 @@ impl Strategy {
         expected: &Fixity,
     ) -> Result<PutReport> {
         let order = self.write_order();
-        let (source, results) = fan_out(data, &order, |o, r| o.put(key, r, expected));
+        let digest = SourceDigest::new();
+        let hash = (order.len() > 1).then_some((expected.algorithm, &digest));
+        let (source, summary, results) = fan_out(data, &order, hash, |o, r| {
+            if hash.is_some() {
+                o.put_with_source_digest(key, r, Declared::Known(expected), &digest)
+                    .map(|(o, _)| o)
+            } else {
+                o.put(key, r, expected)
+            }
+        });
         let done = self.settle(key, &order, source, results, |o| *o)?;
+        if let Some(s) = summary
+            && s.fixity != *expected
+        {
+            let rollback = self.rollback(key, &done);
+            return Err(Error::new(
+                ErrorKind::Integrity,
+                format!(
+                    "put of {key}: the stream is {} but {expected} was declared; {rollback}",
+                    s.fixity
+                ),
+            )
+            .with_id(key.as_str().to_string())
+            .with_code("CHECK_DIGEST.KO"));
+        }
         self.confirm(key, &order, &done, expected)?;
         Ok(PutReport { outcomes: done })
     }
 
-    /// Writes exactly `size` bytes of `data` to every offer, each offer computing the
-    /// fixity (`algorithm`) while it writes ([`StorageOffer::put_hashing`]): for a caller
-    /// that does not know the digest, the source is read and hashed once rather than
-    /// hashed first and then read again. The copies are written concurrently; the put
-    /// succeeds only when every offer computed the same fixity (independent hashes of the
-    /// same stream) and records it. Returns the report and that fixity.
+    /// Writes exactly `size` bytes of `data` to every offer and records the fixity
+    /// (`algorithm`) computed while they are written: for a caller that does not know the
+    /// digest, the source is read and hashed once rather than hashed first and then read
+    /// again. With one offer, the offer computes it ([`StorageOffer::put_hashing`]); with
+    /// several, the stream is hashed once here while the copies are written concurrently
+    /// ([`StorageOffer::put_with_source_digest`], as [`Strategy::put`]). The put succeeds
+    /// only when every offer records that same fixity. Returns the report and the fixity.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -155,32 +186,53 @@ impl Strategy {
         algorithm: crate::digest::DigestAlgorithm,
     ) -> Result<(PutReport, Fixity)> {
         let order = self.write_order();
-        let (source, results) =
-            fan_out(data, &order, |o, r| o.put_hashing(key, r, size, algorithm));
+        let digest = SourceDigest::new();
+        let hash = (order.len() > 1).then_some((algorithm, &digest));
+        let declared = Declared::Computed { algorithm, size };
+        let (source, summary, results) = fan_out(data, &order, hash, |o, r| {
+            if hash.is_some() {
+                o.put_with_source_digest(key, r, declared, &digest)
+            } else {
+                o.put_hashing(key, r, size, algorithm)
+            }
+        });
         let fixities: Vec<Option<Fixity>> = results
             .iter()
             .map(|r| r.as_ref().ok().map(|(_, f)| f.clone()))
             .collect();
         let done = self.settle(key, &order, source, results, |(o, _)| *o)?;
-        let fx = fixities[0]
-            .clone()
-            .ok_or_else(|| Error::internal("no fixity"))?;
-        if let Some((i, other)) = fixities
-            .iter()
-            .enumerate()
-            .find(|(_, f)| f.as_ref() != Some(&fx))
-        {
+        // The fixity of the stream: hashed here (several offers) or by the only offer.
+        let (fx, by) = match summary {
+            Some(s) => (s.fixity, "the stream hashed once".to_string()),
+            None => (
+                fixities[0]
+                    .clone()
+                    .ok_or_else(|| Error::internal("no fixity"))?,
+                format!("offer {}", order[0].id()),
+            ),
+        };
+        let mismatch = if fx.size != size {
+            Some(format!("{by} has {} bytes, {size} were declared", fx.size))
+        } else {
+            fixities
+                .iter()
+                .enumerate()
+                .find(|(_, f)| f.as_ref() != Some(&fx))
+                .map(|(i, other)| {
+                    format!(
+                        "{by} gave {fx} but offer {} recorded {}",
+                        order[i].id(),
+                        other
+                            .as_ref()
+                            .map_or("nothing".to_string(), |f| f.to_string())
+                    )
+                })
+        };
+        if let Some(why) = mismatch {
             let rollback = self.rollback(key, &done);
             return Err(Error::new(
                 ErrorKind::Integrity,
-                format!(
-                    "put of {key}: offer {} computed {fx} but offer {} computed {}; {rollback}",
-                    order[0].id(),
-                    order[i].id(),
-                    other
-                        .as_ref()
-                        .map_or("nothing".to_string(), |f| f.to_string())
-                ),
+                format!("put of {key}: {why}; {rollback}"),
             )
             .with_id(key.as_str().to_string())
             .with_code("CHECK_DIGEST.KO"));
@@ -902,17 +954,27 @@ const FAN_DEPTH: usize = 4;
 type Chunk = std::result::Result<Arc<Vec<u8>>, String>;
 
 /// Runs `put` for every offer, each on its own thread reading the same stream, which is
-/// read once here and handed out in shared chunks (with one offer: directly, no thread).
-/// Returns the source's read error, if any, and each offer's result in order.
+/// read once here and handed out in shared chunks (with one offer and no `hash`: directly,
+/// no thread). With `hash = Some((algorithm, cell))`, the stream is also hashed here, once,
+/// chunk by chunk right after each chunk is handed out (the chunks are read-only, so the
+/// offers write exactly the bytes hashed), with its CRC-32; the [`SourceSummary`] (or the
+/// source's error) is published in `cell` when the stream ends, before the offers' threads
+/// are joined. Returns the source's read error, if any, the summary, and each offer's
+/// result in order.
 fn fan_out<T: Send>(
     data: &mut dyn Read,
     offers: &[&Arc<dyn StorageOffer>],
+    hash: Option<(DigestAlgorithm, &SourceDigest)>,
     put: impl Fn(&dyn StorageOffer, &mut dyn Read) -> Result<T> + Sync,
-) -> (Option<Error>, Vec<Result<T>>) {
-    if let [only] = offers {
-        return (None, vec![put(only.as_ref(), data)]);
+) -> (Option<Error>, Option<SourceSummary>, Vec<Result<T>>) {
+    if let ([only], None) = (offers, hash) {
+        return (None, None, vec![put(only.as_ref(), data)]);
     }
     std::thread::scope(|s| {
+        // Declared inside the scope: dropped (publishing an error) before the scope joins
+        // the offers' threads, even if this thread panics, so no offer waits forever.
+        let publisher = hash.map(|(_, cell)| cell.publisher());
+        let mut hasher = hash.map(|(alg, _)| (Hasher::new(alg), crc32fast::Hasher::new()));
         let mut txs = Vec::new();
         let mut handles = Vec::new();
         for o in offers {
@@ -930,6 +992,7 @@ fn fan_out<T: Send>(
         }
         let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
         let mut source_error = None;
+        let mut complete = false;
         while txs.iter().any(Option::is_some) {
             // Reuse a chunk every offer is done with, else allocate one.
             let mut chunk = match pool.iter().position(|c| Arc::strong_count(c) == 1) {
@@ -951,6 +1014,7 @@ fn fan_out<T: Send>(
                 }
             };
             if n == 0 {
+                complete = true;
                 break;
             }
             buf.truncate(n);
@@ -962,9 +1026,40 @@ fn fan_out<T: Send>(
                     *slot = None;
                 }
             }
+            // Hash while the offers write this chunk (it is read-only from now on).
+            if let Some((h, crc)) = hasher.as_mut() {
+                h.update(&chunk);
+                crc.update(&chunk);
+            }
             if pool.len() < offers.len() * (FAN_DEPTH + 2) {
                 pool.push(chunk);
             }
+        }
+        // A digest only of the whole stream: when every offer stopped reading before its
+        // end (each failed, or already had the object), there is none, and none is needed.
+        let summary = match (&source_error, hasher) {
+            (None, Some((h, crc))) if complete => {
+                let algorithm = h.algorithm();
+                let size = h.len();
+                Some(SourceSummary {
+                    fixity: Fixity {
+                        algorithm,
+                        digest: h.finalize_hex(),
+                        size,
+                    },
+                    crc32: crc.finalize(),
+                })
+            }
+            _ => None,
+        };
+        if let Some(p) = &publisher {
+            p.publish(match (&summary, &source_error) {
+                (Some(s), _) => Ok(s.clone()),
+                (None, Some(e)) => Err(Error::new(e.kind(), e.message().to_string())),
+                (None, None) => Err(Error::internal(
+                    "every offer stopped reading before the end of the stream",
+                )),
+            });
         }
         drop(txs);
         let results = handles
@@ -974,7 +1069,8 @@ fn fan_out<T: Send>(
                     .unwrap_or_else(|_| Err(Error::internal("offer writer thread panicked")))
             })
             .collect();
-        (source_error, results)
+        drop(publisher);
+        (source_error, summary, results)
     })
 }
 
