@@ -1,12 +1,22 @@
 //! Property test: random valid models of each version, built with the builder API ->
 //! serialize -> parse gives an equal model, and xmllint (official XSD) accepts every output.
 //! Cases are generated with proptest's runner and validated in one xmllint run per version.
+//!
+//! Seeds: the runs are deterministic by default (CI always tests the same cases), with
+//! the fixed seed [`DEFAULT_SEED`]. To explore other cases locally:
+//! - `PROPTEST_RNG_SEED=12345 cargo test -p vas-core --test seda_proptest` runs seed 12345;
+//! - `VAS_PROPTEST_RANDOM=1 cargo test -p vas-core --test seda_proptest` draws a random
+//!   seed and prints it (`seda_proptest seed: N`), so that a failure can be replayed with
+//!   `PROPTEST_RNG_SEED=N`.
+//!
+//! Failures of the `proptest!` tests are also saved by proptest in
+//! `seda_proptest.proptest-regressions` (committed; replayed first on every run).
 
 mod seda_support;
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestRunner};
 use seda_support::*;
 use vas_core::seda::{
     Agent, ArchiveTransfer, BinaryDataObjectItem, ContentItem, Document, ObjectSpec,
@@ -14,6 +24,40 @@ use vas_core::seda::{
 };
 
 const CASES: usize = 64;
+
+/// The seed of every run unless `PROPTEST_RNG_SEED` or `VAS_PROPTEST_RANDOM` says otherwise.
+const DEFAULT_SEED: u64 = 0x5EDA_2023;
+
+/// The seed of this run (see the module documentation), chosen once per test process.
+fn seed() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| {
+        let seed = if let Ok(s) = std::env::var("PROPTEST_RNG_SEED") {
+            s.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("PROPTEST_RNG_SEED must be a u64, not `{s}`"))
+        } else if std::env::var_os("VAS_PROPTEST_RANDOM").is_some() {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            (t.as_nanos() as u64) ^ ((std::process::id() as u64) << 32)
+        } else {
+            DEFAULT_SEED
+        };
+        eprintln!("seda_proptest seed: {seed} (replay with PROPTEST_RNG_SEED={seed})");
+        seed
+    })
+}
+
+/// A proptest configuration of `cases` cases with this run's seed, offset by `stream` so
+/// that runners of the same process (one per SEDA version) draw different cases.
+fn config(cases: u32, stream: u64) -> Config {
+    Config {
+        cases,
+        rng_seed: RngSeed::Fixed(seed().wrapping_add(stream)),
+        ..Config::default()
+    }
+}
 
 #[derive(Debug, Clone)]
 struct UnitSpec {
@@ -256,11 +300,8 @@ fn random_models_roundtrip_and_validate() {
     let tmp = tempfile::tempdir().unwrap();
     let strategy = prop::collection::vec(unit_tree(), 1..4);
     let mut total_units = 0;
-    for v in SedaVersion::ALL {
-        let mut runner = TestRunner::new(Config {
-            cases: CASES as u32,
-            ..Config::default()
-        });
+    for (i, v) in SedaVersion::ALL.into_iter().enumerate() {
+        let mut runner = TestRunner::new(config(CASES as u32, i as u64));
         let mut files = Vec::new();
         for n in 0..CASES {
             let units = strategy.new_tree(&mut runner).unwrap().current();
@@ -299,7 +340,7 @@ fn random_models_roundtrip_and_validate() {
 }
 
 proptest! {
-    #![proptest_config(Config { cases: 256, ..Config::default() })]
+    #![proptest_config(config(256, 10))]
 
     /// Bad input never panics: random mutations of a real manifest either parse (and then
     /// round-trip to an equal model) or give a typed error.
@@ -334,6 +375,8 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(config(256, 20))]
+
     /// Typed views of leaf values never panic on arbitrary text.
     #[test]
     fn typed_views_never_panic(s in "\\PC{0,40}") {

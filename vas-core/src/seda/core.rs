@@ -699,6 +699,13 @@ impl<T: TextLike> TextLike for Box<T> {
 impl Element for Text {
     fn parse(r: &mut SedaReader<'_>, start: &StartTag<'_>) -> Result<Self> {
         let mut meta = ElementMeta::from_start(start, r.xml.parent_prefix())?;
+        // The usual leaf, `<Tag>text</Tag>`, read in one step.
+        if let Some(t) = r.xml.simple_text()? {
+            return Ok(Text {
+                meta,
+                value: CompactString::from(t),
+            });
+        }
         let mut value = CompactString::const_new("");
         loop {
             match r.xml.next()? {
@@ -981,6 +988,7 @@ macro_rules! seda_complex {
             /// Parses the children of this element into `items` (until its end tag).
             fn parse_children(r: &mut $crate::seda::SedaReader<'_>, items: &mut Vec<$item>) -> $crate::Result<()> {
                 loop {
+                    r.xml.skip_indentation();
                     match r.xml.next()? {
                         $crate::xml::XEvent::Start(s) => {
                             let v = r.version;

@@ -74,6 +74,23 @@ fn bad(at: usize, msg: &'static str) -> LexErr {
     LexErr::Bad { at, msg }
 }
 
+/// Classes of the bytes of a start tag's name: `0` continues the name, `1` ends it
+/// (whitespace, `/`, `>`), `2` is not allowed there (`<`, `"`, `'`, `=`).
+static NAME_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b' ' as usize] = 1;
+    t[b'\t' as usize] = 1;
+    t[b'\n' as usize] = 1;
+    t[b'\r' as usize] = 1;
+    t[b'/' as usize] = 1;
+    t[b'>' as usize] = 1;
+    t[b'<' as usize] = 2;
+    t[b'"' as usize] = 2;
+    t[b'\'' as usize] = 2;
+    t[b'=' as usize] = 2;
+    t
+};
+
 /// Reads the token at `pos`. `eof` tells whether `buf` holds the rest of the input.
 pub(crate) fn next(buf: &[u8], pos: usize, eof: bool) -> Result<Tok, LexErr> {
     let more = |at: usize, msg: &'static str| {
@@ -211,14 +228,26 @@ pub(crate) fn next(buf: &[u8], pos: usize, eof: bool) -> Result<Tok, LexErr> {
             // Start tag: the name, then everything up to the '>' outside quotes.
             let from = pos + 1;
             let mut ne = from;
-            while ne < buf.len() && !is_ws(buf[ne]) && buf[ne] != b'/' && buf[ne] != b'>' {
-                if buf[ne] == b'<' || buf[ne] == b'"' || buf[ne] == b'\'' || buf[ne] == b'=' {
-                    return Err(bad(pos, "malformed start tag"));
+            // One table look-up per name byte: ends the name, is not allowed, or continues it.
+            while ne < buf.len() {
+                match NAME_BYTE[buf[ne] as usize] {
+                    0 => ne += 1,
+                    1 => break,
+                    _ => return Err(bad(pos, "malformed start tag")),
                 }
-                ne += 1;
             }
             if ne == from {
                 return Err(bad(pos, "a tag must start with a name after '<'"));
+            }
+            // `<Name>`, the most common tag: no attribute region to search.
+            if buf.get(ne) == Some(&b'>') {
+                return Ok(Tok {
+                    kind: Kind::Start,
+                    start: pos,
+                    end: ne + 1,
+                    a: ne,
+                    b: ne,
+                });
             }
             let mut i = ne;
             let gt = loop {
@@ -342,6 +371,43 @@ pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
         d |= ra[i] ^ rb[i];
     }
     d == 0
+}
+
+/// The number of line feeds in `b` and the offset just past the last one (`0` when there
+/// is none). Eight bytes at a time with an exact per-byte zero test (no carry between
+/// bytes), so short spans (the text between two start tags) cost no library call.
+#[inline]
+pub(crate) fn newlines(b: &[u8]) -> (u32, usize) {
+    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut n = 0u32;
+    let mut last = 0usize;
+    let mut words = b.chunks_exact(8);
+    let mut base = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ NL;
+        // The high bit of a byte is set iff that byte of `x` is zero (a line feed).
+        let z = !((x & LO7).wrapping_add(LO7) | x | LO7);
+        if z != 0 {
+            n += z.count_ones();
+            last = base + (63 - z.leading_zeros() as usize) / 8 + 1;
+        }
+        base += 8;
+    }
+    for (i, &c) in words.remainder().iter().enumerate() {
+        if c == b'\n' {
+            n += 1;
+            last = base + i + 1;
+        }
+    }
+    (n, last)
+}
+
+/// Whether an attribute region contains `xmlns` (a namespace declaration may be there).
+/// Cheaper than a substring search on the short regions of most tags.
+#[inline]
+pub(crate) fn has_xmlns(b: &[u8]) -> bool {
+    memchr::memchr_iter(b'x', b).any(|i| b[i..].starts_with(b"xmlns"))
 }
 
 /// Resolves a reference body (between `&` and `;`).
@@ -475,6 +541,27 @@ mod tests {
         for badattr in [" a", " a=1", " a='1'b='2'", " a='<'", " ='1'", " a='1"] {
             assert!(attrs(badattr).any(|r| r.is_err()), "{badattr}");
         }
+    }
+
+    #[test]
+    fn newline_counts_match_a_byte_loop() {
+        let doc = "<a>\n  <b x='1'\n y='2'>t\r\n</b>\n\n<c/>\n</a>\nend";
+        let b = doc.as_bytes();
+        for i in 0..b.len() {
+            for j in i..=b.len() {
+                let s = &b[i..j];
+                let n = s.iter().filter(|&&c| c == b'\n').count() as u32;
+                let last = s.iter().rposition(|&c| c == b'\n').map_or(0, |k| k + 1);
+                assert_eq!(newlines(s), (n, last), "{i}..{j}");
+            }
+        }
+        // a line feed next to bytes 0x0b/0x09/0x8a (carries and high bits do not count)
+        assert_eq!(
+            newlines(&[0x0b, 0x0a, 0x09, 0x8a, 0x0a, 0x00, 0xff, 0x0a, 0x0a]),
+            (4, 9)
+        );
+        assert!(has_xmlns(b" xmlns='u'") && has_xmlns(b" a='x' xmlns:p='u'"));
+        assert!(!has_xmlns(b" xml:lang='fr'") && !has_xmlns(b" id='x1'") && !has_xmlns(b""));
     }
 
     #[test]

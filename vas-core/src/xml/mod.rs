@@ -500,9 +500,10 @@ impl<'a> XmlReader<'a> {
         if self.open.len() < 2 {
             return "";
         }
-        let name = self.name_of(self.open[self.open.len() - 2]);
-        match memchr::memchr(b':', name.as_bytes()) {
-            Some(i) => &name[..i],
+        let o = self.open[self.open.len() - 2];
+        // Found on the bytes: the (checked) `str` slice is only taken for a prefixed name.
+        match memchr::memchr(b':', &self.bytes[o.start + 1..o.name_end]) {
+            Some(i) => &self.src[o.start + 1..o.start + 1 + i],
             None => "",
         }
     }
@@ -520,10 +521,10 @@ impl<'a> XmlReader<'a> {
             self.lc_line = 1;
             self.lc_line_start = 0;
         }
-        let chunk = &self.bytes[self.lc_off..off];
-        if let Some(last) = memchr::memrchr(b'\n', chunk) {
-            self.lc_line += memchr::memchr_iter(b'\n', chunk).count() as u32;
-            self.lc_line_start = self.lc_off + last + 1;
+        let (n, last) = lex::newlines(&self.bytes[self.lc_off..off]);
+        if n > 0 {
+            self.lc_line += n;
+            self.lc_line_start = self.lc_off + last;
         }
         self.lc_off = off;
         Pos {
@@ -581,6 +582,71 @@ impl<'a> XmlReader<'a> {
         if prefix.is_empty() { Some(None) } else { None }
     }
 
+    /// The length of the end tag of the innermost open element if it is written exactly
+    /// `</name>` at `at` (the common case, checked without the tokenizer).
+    #[inline]
+    fn matching_end_at(&self, at: usize) -> Option<usize> {
+        let b = self.bytes;
+        if b.get(at + 1) != Some(&b'/') || b[at] != b'<' {
+            return None;
+        }
+        let o = *self.open.last()?;
+        let n = o.name_end - o.start - 1;
+        let close = at + 2 + n;
+        (b.get(close) == Some(&b'>')
+            && lex::bytes_eq(&b[at + 2..close], &b[o.start + 1..o.name_end]))
+        .then_some(n + 3)
+    }
+
+    /// Reads the content of the element whose start tag was just returned when it is only
+    /// character data followed by its end tag (`<a>text</a>`, `<a></a>`, `<a/>`): returns
+    /// the text, unescaped as [`next`](Self::next) would, and the element is closed.
+    /// Returns `None`, consuming nothing, when the content holds anything else (a child,
+    /// comment, CDATA section, processing instruction): read it with `next`.
+    pub(crate) fn simple_text(&mut self) -> Result<Option<Cow<'a, str>>> {
+        if self.bad_utf8.is_some() {
+            return Ok(None);
+        }
+        if self.pending_end {
+            self.pending_end = false;
+            self.close();
+            return Ok(Some(Cow::Borrowed("")));
+        }
+        let at = self.at;
+        let Some(end) =
+            memchr::memchr(b'<', self.bytes.get(at..).unwrap_or_default()).map(|i| at + i)
+        else {
+            return Ok(None);
+        };
+        let Some(len) = self.matching_end_at(end) else {
+            return Ok(None);
+        };
+        let text = match lex::unescape(&self.src[at..end], false) {
+            Ok(t) => t,
+            Err((off, e)) => return Err(self.fail(at + off, e)),
+        };
+        self.at = end + len;
+        self.close();
+        Ok(Some(text))
+    }
+
+    /// Skips whitespace that runs up to a `<` (indentation between elements, which
+    /// [`next`](Self::next) would return as a whitespace-only text event), for callers
+    /// that ignore such text.
+    pub(crate) fn skip_indentation(&mut self) {
+        if self.pending_end || self.bad_utf8.is_some() {
+            return;
+        }
+        let b = self.bytes;
+        let mut i = self.at;
+        while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\t' | b'\r') {
+            i += 1;
+        }
+        if i < b.len() && b[i] == b'<' {
+            self.at = i;
+        }
+    }
+
     /// Reads the next event.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<XEvent<'a>> {
@@ -609,6 +675,11 @@ impl<'a> XmlReader<'a> {
             None => {}
         }
         loop {
+            if let Some(len) = self.matching_end_at(self.at) {
+                self.at += len;
+                self.close();
+                return Ok(XEvent::End);
+            }
             let tok = match lex::next(self.bytes, self.at, true) {
                 Ok(t) => t,
                 Err(lex::LexErr::Bad { at, msg }) => return Err(self.fail(at, msg)),
@@ -639,7 +710,7 @@ impl<'a> XmlReader<'a> {
                         attrs_end: tok.b,
                     });
                     let depth = self.open.len();
-                    if memchr::memmem::find(raw_attrs.as_bytes(), b"xmlns").is_some() {
+                    if tok.a < tok.b && lex::has_xmlns(raw_attrs.as_bytes()) {
                         for a in lex::attrs(raw_attrs) {
                             let (k, v) = a.map_err(|(_, m)| {
                                 self.error(ErrorKind::Xml, format!("malformed attribute: {m}"))
