@@ -332,6 +332,7 @@ pub fn dry_run_ingest_with_progress(
         context: context.map(str::to_string),
         progress,
         cancel,
+        report_only: true,
         ..Default::default()
     };
     if let Some(d) = referentials {
@@ -339,7 +340,7 @@ pub fn dry_run_ingest_with_progress(
     }
     let run = crate::ingest::dry_run(sip, &refs, &opts)?;
     Ok(IngestCheck {
-        accepted: run.validated.is_some(),
+        accepted: run.report.outcome.is_accepted(),
         report: run.report.to_json(),
         atr: run.atr,
     })

@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::Status;
 use super::manifest::{Manifest, UpdateOp};
 use crate::referential::{CheckParentLink, IngestContract};
 
@@ -53,6 +54,20 @@ pub struct ExistingObjectGroup {
     /// Its originating agency (`_sp`), if known. Objects may be added to it only by a SIP of
     /// the same originating agency.
     pub originating_agency: Option<String>,
+}
+
+/// The operation that created an existing unit or object group (Vitam's `#opi`), as
+/// `CHECK_ATTACHEMENT` needs it: a SIP may only attach to what a completed, accepted ingest
+/// created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingOperation {
+    /// The operation id.
+    pub id: String,
+    /// True when the operation ran to its end (Vitam's `ProcessState.COMPLETED`, or a
+    /// logbook whose last event closes the ingest workflow).
+    pub completed: bool,
+    /// Its outcome so far (the final one when completed).
+    pub outcome: Status,
 }
 
 /// What the attachment checks may ask of an existing archive.
@@ -95,6 +110,13 @@ pub trait ExistingUnits: Send + Sync {
         let _ = unit_system_id;
         None
     }
+    /// The operation that created the existing unit or object group with this system id
+    /// (Vitam's `#opi`), for `CHECK_ATTACHEMENT`. Default: unknown, which the check takes as
+    /// a completed, accepted ingest (an archive that only keeps what succeeded).
+    fn initial_operation(&self, system_id: &str) -> Option<ExistingOperation> {
+        let _ = system_id;
+        None
+    }
 }
 
 /// An in-memory [`ExistingUnits`]: a list of units with their metadata, for tests and for
@@ -111,6 +133,7 @@ pub trait ExistingUnits: Send + Sync {
 pub struct KnownUnits {
     units: Vec<(ExistingUnit, Vec<(String, String)>)>,
     groups: Vec<(ExistingObjectGroup, Option<String>)>,
+    operations: Vec<(String, ExistingOperation)>,
 }
 
 impl KnownUnits {
@@ -145,6 +168,26 @@ impl KnownUnits {
             .push((group, unit_system_id.map(str::to_string)));
         self
     }
+
+    /// Records the operation that created the unit or object group `system_id`.
+    ///
+    /// ```
+    /// use vas_core::ingest::{ExistingOperation, ExistingUnits, KnownUnits, Status};
+    /// let mut k = KnownUnits::default();
+    /// let op = ExistingOperation { id: "op1".into(), completed: false, outcome: Status::Ok };
+    /// k.set_initial_operation("u1", op.clone());
+    /// assert_eq!(k.initial_operation("u1"), Some(op));
+    /// assert_eq!(k.initial_operation("u2"), None);
+    /// ```
+    pub fn set_initial_operation(
+        &mut self,
+        system_id: &str,
+        operation: ExistingOperation,
+    ) -> &mut Self {
+        self.operations.retain(|(id, _)| id != system_id);
+        self.operations.push((system_id.to_string(), operation));
+        self
+    }
 }
 
 impl ExistingUnits for KnownUnits {
@@ -175,6 +218,13 @@ impl ExistingUnits for KnownUnits {
             .iter()
             .find(|(_, u)| u.as_deref() == Some(unit_system_id))
             .map(|(g, _)| g.clone())
+    }
+
+    fn initial_operation(&self, system_id: &str) -> Option<ExistingOperation> {
+        self.operations
+            .iter()
+            .find(|(id, _)| id == system_id)
+            .map(|(_, op)| op.clone())
     }
 }
 
@@ -401,6 +451,68 @@ pub(crate) fn check_attachments(
         }
     }
     Ok(out)
+}
+
+/// Vitam's `CHECK_ATTACHEMENT` (`CheckAttachementActionHandler`): every existing object group
+/// then every existing unit the SIP attaches to (the contract's `LinkParentId` included) must
+/// come from an operation that completed without KO or FATAL; an attachment to what a
+/// running, paused or failed ingest left behind is refused.
+///
+/// Returns `None` when the SIP attaches to nothing (no event: vas records the action only
+/// when there is something to re-check), `Some(Ok(detail))` when every target passes, and
+/// `Some(Err(detail))` for the first one that does not.
+pub(crate) fn recheck_attachments(
+    att: &Attachments,
+    link_parent_id: Option<&str>,
+    existing: Option<&dyn ExistingUnits>,
+) -> Option<Result<Value, Value>> {
+    let existing = existing?;
+    let mut groups: Vec<&str> = att
+        .groups
+        .values()
+        .chain(att.unit_groups.values())
+        .map(String::as_str)
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let mut units: Vec<&str> = att
+        .units
+        .values()
+        .map(String::as_str)
+        .chain(link_parent_id.filter(|s| !s.is_empty()))
+        .collect();
+    units.sort_unstable();
+    units.dedup();
+    if groups.is_empty() && units.is_empty() {
+        return None;
+    }
+    let targets = groups
+        .iter()
+        .map(|g| ("ObjectGroup", *g))
+        .chain(units.iter().map(|u| ("Unit", *u)));
+    for (kind, id) in targets {
+        if let Some(op) = existing.initial_operation(id)
+            && (!op.completed || op.outcome >= Status::Ko)
+        {
+            return Some(Err(json!({
+                kind: id,
+                "#opi": op.id,
+                "completed": op.completed,
+                "outcome": op.outcome.as_str(),
+                "error": format!(
+                    "the {} {id} comes from operation {} that {}",
+                    if kind == "Unit" { "unit" } else { "object group" },
+                    op.id,
+                    if op.completed {
+                        format!("ended {}", op.outcome.as_str())
+                    } else {
+                        "is not completed".to_string()
+                    }
+                ),
+            })));
+        }
+    }
+    Some(Ok(json!({"units": units, "objectGroups": groups})))
 }
 
 #[cfg(test)]

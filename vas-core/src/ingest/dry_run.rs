@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::attach::{Attachments, ExistingUnits, check_attachments};
+use super::attach::{Attachments, ExistingUnits, check_attachments, recheck_attachments};
 use super::manifest::{Manifest, child, kids, text};
 use super::ontology::{Ontology, object_group_problem, unit_problem};
 use super::stream::{Streamed, stream_objects};
@@ -88,6 +88,12 @@ pub struct DryRunOptions {
     /// values of declared fields must convert to their type (`CHECK_UNIT_SCHEMA`,
     /// `CHECK_OBJECT_GROUP_SCHEMA`). `None`: only the sanity checks run.
     pub ontology: Option<Arc<Ontology>>,
+    /// Only the report and the ArchiveTransferReply are wanted (the CLI's `--dry-run`): the
+    /// SEDA model of the manifest and the per-object results that make a [`ValidatedSip`]
+    /// are not built (the model is still parsed when a rules referential needs it), and
+    /// [`DryRun::validated`] is `None` even for an accepted SIP — read the verdict from
+    /// [`Report::outcome`]. Default `false`.
+    pub report_only: bool,
 }
 
 impl DryRunOptions {
@@ -113,6 +119,7 @@ impl std::fmt::Debug for DryRunOptions {
             .field("threads", &self.threads)
             .field("existing_units", &self.existing_units.is_some())
             .field("ontology", &self.ontology.is_some())
+            .field("report_only", &self.report_only)
             .finish()
     }
 }
@@ -444,8 +451,18 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
     // The XSD validation and the two parses are independent passes over the same bytes:
     // with a second thread, the parses run while the schema validates (their result is
     // dropped when the manifest is not valid).
+    // The SEDA model is for the ValidatedSip and the rules; a report-only run without rules
+    // does not parse the manifest a second time.
+    let need_doc = !opts.report_only || refs.rules.is_some();
     let parse = || {
-        super::tree::parse(&bytes).and_then(|t| Ok((t, crate::seda::Document::from_slice(&bytes)?)))
+        super::tree::parse(&bytes).and_then(|t| {
+            let doc = if need_doc {
+                Some(crate::seda::Document::from_slice(&bytes)?)
+            } else {
+                None
+            };
+            Ok((t, doc))
+        })
     };
     let (vr, parsed) = if opts.threads == Some(1) {
         let vr = xsd.validate_bytes(&bytes);
@@ -512,6 +529,19 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
         contract.as_ref(),
         opts.existing_units.as_deref(),
     );
+    // CHECK_ATTACHEMENT: what the SIP attaches to must come from a completed, accepted ingest.
+    if !rec.is_stopped()
+        && let Some(r) = recheck_attachments(
+            &attachments,
+            contract.as_ref().and_then(|c| c.link_parent_id.as_deref()),
+            opts.existing_units.as_deref(),
+        )
+    {
+        match r {
+            Ok(d) => rec.action("CHECK_ATTACHEMENT", Status::Ok, None, Some(d)),
+            Err(d) => rec.action("CHECK_ATTACHEMENT", Status::Ko, None, Some(d)),
+        }
+    }
     rec.end_step();
     if rec.is_stopped() {
         return Some((None, info));
@@ -550,8 +580,10 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
         &og_problems,
         contract.as_ref(),
         &streamed,
-        platform.digest_algorithm,
+        !opts.report_only,
     );
+    // Every object's result is in `objects` and in the report.
+    drop(streamed);
     rec.end_step();
     if rec.is_stopped() {
         return Some((None, info));
@@ -564,7 +596,7 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
         rec.empty_distribution(Status::Warning);
     }
     let unit_problems = unit_problems(&tree, opts.ontology.as_deref(), version);
-    let computed = check_units(rec, refs, &m, &doc, &order, &unit_problems);
+    let computed = check_units(rec, refs, &m, doc.as_ref(), &order, &unit_problems);
     rec.end_step();
     let mut info = info;
     info.units = order.iter().map(|&i| m.units[i].id.clone()).collect();
@@ -587,6 +619,9 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
     }
     // The tree borrows the manifest bytes, which the validated SIP keeps.
     drop(tree);
+    let (Some(doc), false) = (doc, opts.report_only) else {
+        return Some((None, info));
+    };
     let validated = ValidatedSip {
         package: sip.to_path_buf(),
         container: kind,
@@ -1040,8 +1075,9 @@ fn check_objects(
     og_problems: &HashMap<String, Value>,
     contract: Option<&IngestContract>,
     streamed: &HashMap<String, Streamed>,
-    platform_alg: DigestAlgorithm,
+    keep: bool,
 ) -> Vec<ValidatedObject> {
+    let platform_alg = refs.platform().digest_algorithm;
     let mut validated = Vec::new();
     for (g, idxs) in m.by_group() {
         let mut dig = (Status::Ok, None::<&str>, Vec::new());
@@ -1135,7 +1171,9 @@ fn check_objects(
                     }
                 }
             }
-            validated.push(v);
+            if keep {
+                validated.push(v);
+            }
         }
         let d = |v: Vec<Value>| {
             if v.is_empty() {
@@ -1258,14 +1296,14 @@ fn check_units(
     rec: &mut Recorder,
     refs: &Referentials,
     m: &Manifest,
-    doc: &crate::seda::Document,
+    doc: Option<&crate::seda::Document>,
     order: &[usize],
     unit_problems: &HashMap<String, (&'static str, Value)>,
 ) -> Option<InheritedRules> {
     // Rules of every unit, checked once.
     let mut rule_errors: HashMap<String, (String, String)> = HashMap::new();
     let mut rules_input = None;
-    if let Some(rr) = &refs.rules {
+    if let (Some(rr), Some(doc)) = (&refs.rules, doc) {
         match units_from_seda(doc) {
             Ok(mu) => {
                 for e in check_declared_rules(&mu.units, rr) {

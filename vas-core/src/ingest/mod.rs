@@ -28,7 +28,7 @@ mod status;
 mod stream;
 mod tree;
 
-pub use attach::{ExistingObjectGroup, ExistingUnit, ExistingUnits, KnownUnits};
+pub use attach::{ExistingObjectGroup, ExistingOperation, ExistingUnit, ExistingUnits, KnownUnits};
 pub use dry_run::{
     DryRun, DryRunOptions, FormatHook, Progress, ValidatedObject, ValidatedSip, dry_run,
     vitam_test_format_mock,

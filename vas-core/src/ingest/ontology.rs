@@ -211,153 +211,94 @@ pub(crate) fn object_group_problem(
     None
 }
 
-/// The `Content` elements each SEDA version declares (its `BaseObjectGroup`, read from the
-/// bundled schemas: Vitam's lenient ones for 2.1 and 2.2, where `AgentAbstract` stands for
-/// `Agent`); any other element of `Content` is matched by the extension wildcard.
-const CONTENT_2_1: &[&str] = &[
-    "DescriptionLevel",
-    "Title",
-    "FilePlanPosition",
-    "SystemId",
-    "OriginatingSystemId",
-    "ArchivalAgencyArchiveUnitIdentifier",
-    "OriginatingAgencyArchiveUnitIdentifier",
-    "TransferringAgencyArchiveUnitIdentifier",
-    "Description",
-    "CustodialHistory",
-    "Type",
-    "DocumentType",
-    "Language",
-    "DescriptionLanguage",
-    "Status",
-    "Version",
-    "Tag",
-    "Keyword",
-    "Coverage",
-    "OriginatingAgency",
-    "SubmissionAgency",
-    "Agent",
-    "AuthorizedAgent",
-    "Writer",
-    "Addressee",
-    "Recipient",
-    "Transmitter",
-    "Sender",
-    "Source",
-    "RelatedObjectReference",
-    "CreatedDate",
-    "TransactedDate",
-    "AcquiredDate",
-    "SentDate",
-    "ReceivedDate",
-    "RegisteredDate",
-    "StartDate",
-    "EndDate",
-    "Event",
-    "Signature",
-    "Gps",
-];
-const CONTENT_2_2: &[&str] = &[
-    "DescriptionLevel",
-    "Title",
-    "FilePlanPosition",
-    "SystemId",
-    "OriginatingSystemId",
-    "ArchivalAgencyArchiveUnitIdentifier",
-    "OriginatingAgencyArchiveUnitIdentifier",
-    "TransferringAgencyArchiveUnitIdentifier",
-    "Description",
-    "CustodialHistory",
-    "Type",
-    "DocumentType",
-    "Language",
-    "DescriptionLanguage",
-    "Status",
-    "Version",
-    "Tag",
-    "Keyword",
-    "Coverage",
-    "OriginatingAgency",
-    "SubmissionAgency",
-    "Agent",
-    "AuthorizedAgent",
-    "Writer",
-    "Addressee",
-    "Recipient",
-    "Transmitter",
-    "Sender",
-    "Source",
-    "RelatedObjectReference",
-    "CreatedDate",
-    "TransactedDate",
-    "AcquiredDate",
-    "SentDate",
-    "ReceivedDate",
-    "RegisteredDate",
-    "StartDate",
-    "EndDate",
-    "DateLitteral",
-    "Event",
-    "Signature",
-    "Gps",
-    "OriginatingSystemIdReplyTo",
-    "TextContent",
-];
-const CONTENT_2_3: &[&str] = &[
-    "DescriptionLevel",
-    "Title",
-    "FilePlanPosition",
-    "SystemId",
-    "OriginatingSystemId",
-    "ArchivalAgencyArchiveUnitIdentifier",
-    "OriginatingAgencyArchiveUnitIdentifier",
-    "TransferringAgencyArchiveUnitIdentifier",
-    "Description",
-    "CustodialHistory",
-    "Type",
-    "DocumentType",
-    "Language",
-    "DescriptionLanguage",
-    "Status",
-    "Version",
-    "Tag",
-    "Keyword",
-    "Coverage",
-    "OriginatingAgency",
-    "SubmissionAgency",
-    "Agent",
-    "AuthorizedAgent",
-    "Writer",
-    "Addressee",
-    "Recipient",
-    "Transmitter",
-    "Sender",
-    "Source",
-    "RelatedObjectReference",
-    "CreatedDate",
-    "TransactedDate",
-    "AcquiredDate",
-    "SentDate",
-    "ReceivedDate",
-    "RegisteredDate",
-    "StartDate",
-    "EndDate",
-    "DateLitteral",
-    "Event",
-    "SigningInformation",
-    "Gps",
-    "OriginatingSystemIdReplyTo",
-    "TextContent",
-    "PersistentIdentifier",
-];
-
-/// The `Content` elements `version` declares.
-pub(crate) fn content_elements(version: SedaVersion) -> &'static [&'static str] {
+/// The ontology schema of each SEDA version as the dry run validates it: Vitam's lenient
+/// schemas for 2.1 and 2.2, the official one for 2.3.
+fn ontology_xsd(version: SedaVersion) -> &'static str {
     match version {
-        SedaVersion::V2_1 => CONTENT_2_1,
-        SedaVersion::V2_2 => CONTENT_2_2,
-        SedaVersion::V2_3 => CONTENT_2_3,
+        SedaVersion::V2_1 => "2.1/vitam-sedatools/seda-vitam-2.1-ontology.xsd",
+        SedaVersion::V2_2 => "2.2/vitam-sedatools/seda-vitam-2.2-ontology.xsd",
+        SedaVersion::V2_3 => "2.3/seda-2.3-ontology.xsd",
     }
+}
+
+/// The elements a model group of the ontology schema declares, in order: the `element`
+/// particles of its sequences and choices (not the elements nested in their types), the
+/// groups it references expanded in place. An abstract head (`AgentAbstract`, in Vitam's
+/// 2.1/2.2 schemas) stands for the element its name ends with (`Agent`), as in Vitam's
+/// binding.
+fn group_elements(
+    groups: &HashMap<&str, &Node<'_>>,
+    particle: &Node<'_>,
+    depth: usize,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    if depth > 32 {
+        return Err(Error::internal(
+            "ontology schema: model groups nest too deep",
+        ));
+    }
+    for c in particle.elements() {
+        match c.local_name() {
+            "element" => {
+                let name = c.attr("name").or_else(|| c.attr("ref")).unwrap_or("");
+                let name = name.rsplit(':').next().unwrap_or(name);
+                let name = name.strip_suffix("Abstract").unwrap_or(name);
+                if !name.is_empty() && !out.iter().any(|n| n == name) {
+                    out.push(name.to_string());
+                }
+            }
+            "group" => {
+                let r = c.attr("ref").unwrap_or("");
+                let r = r.rsplit(':').next().unwrap_or(r);
+                let g = groups.get(r).ok_or_else(|| {
+                    Error::internal(format!("ontology schema: group {r} is not declared"))
+                })?;
+                group_elements(groups, g, depth + 1, out)?;
+            }
+            "sequence" | "choice" | "all" => group_elements(groups, c, depth + 1, out)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Derives the `Content` elements of a SEDA ontology schema: those of its
+/// `BaseObjectGroup` (any other element of `Content` is matched by the extension wildcard
+/// that follows it in `ObjectGroup`).
+fn derive_content_elements(xsd: &str) -> Result<Vec<String>> {
+    let root = super::tree::parse(xsd.as_bytes())?;
+    let groups: HashMap<&str, &Node<'_>> = root
+        .elements()
+        .filter(|e| e.local_name() == "group")
+        .filter_map(|e| e.attr("name").map(|n| (n, e)))
+        .collect();
+    let base = groups
+        .get("BaseObjectGroup")
+        .ok_or_else(|| Error::internal("ontology schema: no BaseObjectGroup"))?;
+    let mut out = Vec::new();
+    group_elements(&groups, base, 0, &mut out)?;
+    Ok(out)
+}
+
+/// The `Content` elements `version` declares, derived once from the bundled schema.
+pub(crate) fn content_elements(version: SedaVersion) -> &'static [String] {
+    static LISTS: [std::sync::OnceLock<Vec<String>>; 3] = [
+        std::sync::OnceLock::new(),
+        std::sync::OnceLock::new(),
+        std::sync::OnceLock::new(),
+    ];
+    let i = match version {
+        SedaVersion::V2_1 => 0,
+        SedaVersion::V2_2 => 1,
+        SedaVersion::V2_3 => 2,
+    };
+    LISTS[i].get_or_init(|| {
+        crate::schema::bundled_text(ontology_xsd(version))
+            .ok_or_else(|| Error::internal("ontology schema not bundled"))
+            .and_then(derive_content_elements)
+            // The bundled schemas are fixed: a failure is a build defect the tests catch.
+            .expect("the bundled SEDA ontology schema declares BaseObjectGroup")
+    })
 }
 
 /// A declared `Content` element that comes after an extension element: the extension
@@ -367,12 +308,12 @@ pub(crate) fn content_elements(version: SedaVersion) -> &'static [&'static str] 
 /// makes Vitam's `Signature/KO_SEDA_*` SIPs KO). Extension elements at the end are accepted.
 fn misplaced_after_extension(
     content: &Node<'_>,
-    declared: &[&str],
+    declared: &[String],
 ) -> Option<(&'static str, Value)> {
     let mut first_ext: Option<&str> = None;
     for c in content.elements() {
         let n = c.local_name();
-        if !declared.contains(&n) {
+        if !declared.iter().any(|d| d == n) {
             first_ext.get_or_insert(n);
         } else if let Some(x) = first_ext {
             return Some((
@@ -445,6 +386,184 @@ pub(crate) fn unit_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The lists as they were copied by hand from the schemas (the `BaseObjectGroup` of
+    // Vitam's lenient 2.1 and 2.2 schemas, where `AgentAbstract` stands for `Agent`, and of
+    // the official 2.3 schema): the derivation must give exactly these, in this order.
+    const CONTENT_2_1: &[&str] = &[
+        "DescriptionLevel",
+        "Title",
+        "FilePlanPosition",
+        "SystemId",
+        "OriginatingSystemId",
+        "ArchivalAgencyArchiveUnitIdentifier",
+        "OriginatingAgencyArchiveUnitIdentifier",
+        "TransferringAgencyArchiveUnitIdentifier",
+        "Description",
+        "CustodialHistory",
+        "Type",
+        "DocumentType",
+        "Language",
+        "DescriptionLanguage",
+        "Status",
+        "Version",
+        "Tag",
+        "Keyword",
+        "Coverage",
+        "OriginatingAgency",
+        "SubmissionAgency",
+        "Agent",
+        "AuthorizedAgent",
+        "Writer",
+        "Addressee",
+        "Recipient",
+        "Transmitter",
+        "Sender",
+        "Source",
+        "RelatedObjectReference",
+        "CreatedDate",
+        "TransactedDate",
+        "AcquiredDate",
+        "SentDate",
+        "ReceivedDate",
+        "RegisteredDate",
+        "StartDate",
+        "EndDate",
+        "Event",
+        "Signature",
+        "Gps",
+    ];
+    const CONTENT_2_2: &[&str] = &[
+        "DescriptionLevel",
+        "Title",
+        "FilePlanPosition",
+        "SystemId",
+        "OriginatingSystemId",
+        "ArchivalAgencyArchiveUnitIdentifier",
+        "OriginatingAgencyArchiveUnitIdentifier",
+        "TransferringAgencyArchiveUnitIdentifier",
+        "Description",
+        "CustodialHistory",
+        "Type",
+        "DocumentType",
+        "Language",
+        "DescriptionLanguage",
+        "Status",
+        "Version",
+        "Tag",
+        "Keyword",
+        "Coverage",
+        "OriginatingAgency",
+        "SubmissionAgency",
+        "Agent",
+        "AuthorizedAgent",
+        "Writer",
+        "Addressee",
+        "Recipient",
+        "Transmitter",
+        "Sender",
+        "Source",
+        "RelatedObjectReference",
+        "CreatedDate",
+        "TransactedDate",
+        "AcquiredDate",
+        "SentDate",
+        "ReceivedDate",
+        "RegisteredDate",
+        "StartDate",
+        "EndDate",
+        "DateLitteral",
+        "Event",
+        "Signature",
+        "Gps",
+        "OriginatingSystemIdReplyTo",
+        "TextContent",
+    ];
+    const CONTENT_2_3: &[&str] = &[
+        "DescriptionLevel",
+        "Title",
+        "FilePlanPosition",
+        "SystemId",
+        "OriginatingSystemId",
+        "ArchivalAgencyArchiveUnitIdentifier",
+        "OriginatingAgencyArchiveUnitIdentifier",
+        "TransferringAgencyArchiveUnitIdentifier",
+        "Description",
+        "CustodialHistory",
+        "Type",
+        "DocumentType",
+        "Language",
+        "DescriptionLanguage",
+        "Status",
+        "Version",
+        "Tag",
+        "Keyword",
+        "Coverage",
+        "OriginatingAgency",
+        "SubmissionAgency",
+        "Agent",
+        "AuthorizedAgent",
+        "Writer",
+        "Addressee",
+        "Recipient",
+        "Transmitter",
+        "Sender",
+        "Source",
+        "RelatedObjectReference",
+        "CreatedDate",
+        "TransactedDate",
+        "AcquiredDate",
+        "SentDate",
+        "ReceivedDate",
+        "RegisteredDate",
+        "StartDate",
+        "EndDate",
+        "DateLitteral",
+        "Event",
+        "SigningInformation",
+        "Gps",
+        "OriginatingSystemIdReplyTo",
+        "TextContent",
+        "PersistentIdentifier",
+    ];
+
+    #[test]
+    fn content_elements_are_derived_from_the_bundled_schemas() {
+        for (v, expected) in [
+            (SedaVersion::V2_1, CONTENT_2_1),
+            (SedaVersion::V2_2, CONTENT_2_2),
+            (SedaVersion::V2_3, CONTENT_2_3),
+        ] {
+            let got: Vec<&str> = content_elements(v).iter().map(String::as_str).collect();
+            assert_eq!(got, expected, "{v}");
+        }
+        // What differs between versions comes from the schemas.
+        let has = |v, n: &str| content_elements(v).iter().any(|x| x == n);
+        assert!(has(SedaVersion::V2_1, "Signature") && !has(SedaVersion::V2_1, "TextContent"));
+        assert!(
+            has(SedaVersion::V2_3, "SigningInformation") && !has(SedaVersion::V2_3, "Signature")
+        );
+        assert!(has(SedaVersion::V2_3, "PersistentIdentifier"));
+    }
+
+    #[test]
+    fn derivation_follows_groups_and_skips_nested_elements() {
+        let xsd = r#"<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+          <xsd:group name="BaseObjectGroup"><xsd:sequence>
+            <xsd:group ref="A"/><xsd:element ref="BAbstract"/>
+            <xsd:choice><xsd:element name="C"/><xsd:element name="D"/></xsd:choice>
+          </xsd:sequence></xsd:group>
+          <xsd:group name="A"><xsd:sequence>
+            <xsd:element name="E"><xsd:complexType><xsd:sequence><xsd:element name="Nested"/></xsd:sequence></xsd:complexType></xsd:element>
+          </xsd:sequence></xsd:group>
+        </xsd:schema>"#;
+        assert_eq!(derive_content_elements(xsd).unwrap(), ["E", "B", "C", "D"]);
+        let missing = r#"<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+          <xsd:group name="BaseObjectGroup"><xsd:sequence><xsd:group ref="Nope"/></xsd:sequence></xsd:group>
+        </xsd:schema>"#;
+        assert!(derive_content_elements(missing).is_err());
+        assert!(derive_content_elements("<xsd:schema xmlns:xsd='x'/>").is_err());
+    }
 
     #[test]
     fn declared_elements_after_an_extension() {

@@ -34,22 +34,25 @@ use super::codes;
 use super::workflow::{ActionBehavior, StepBehavior, Workflow};
 
 /// One logbook event.
+///
+/// The fields are declared in the order of their JSON names, so that serialising the
+/// event directly gives the bytes of its [`serde_json::Value`] form (whose keys are sorted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    /// Technical detail (which object, which digest, which cycle), or null.
+    #[serde(rename = "evDetData")]
+    pub ev_det_data: Option<serde_json::Value>,
     /// Event type: a step, an action, `ACTION.SUBTASK`, or an `LFC.`-prefixed lifecycle key.
     #[serde(rename = "evType")]
     pub ev_type: String,
-    /// Outcome.
-    pub outcome: Status,
     /// `<KEY>[.<SUBCODE>].<STATUS>`, e.g. `CHECK_HEADER.CHECK_AGENT.UNKNOWN.KO`.
     #[serde(rename = "outDetail")]
     pub out_detail: String,
     /// Vitam's French label of `outDetail`, plus `Detail= …` counts for distributed actions.
     #[serde(rename = "outMessg")]
     pub out_messg: String,
-    /// Technical detail (which object, which digest, which cycle), or null.
-    #[serde(rename = "evDetData")]
-    pub ev_det_data: Option<serde_json::Value>,
+    /// Outcome.
+    pub outcome: Status,
 }
 
 impl Event {
@@ -92,11 +95,11 @@ fn message(ev_type: &str, out_detail: &str, outcome: Status) -> String {
 /// Lifecycle events per unit and per object group, keyed by manifest identifier.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Lifecycles {
-    /// Per archive unit.
-    pub units: BTreeMap<String, Vec<Event>>,
     /// Per object group.
     #[serde(rename = "objectGroups")]
     pub object_groups: BTreeMap<String, Vec<Event>>,
+    /// Per archive unit.
+    pub units: BTreeMap<String, Vec<Event>>,
 }
 
 /// The result of an ingest (or dry run): the operation event and every step/action event.
@@ -105,18 +108,18 @@ pub struct Report {
     /// `PROCESS_SIP_UNITARY` (or `PROCESS_SIP_UNITARY_TEST` for a dry run).
     #[serde(rename = "evType")]
     pub ev_type: String,
-    /// The final status.
-    pub outcome: Status,
+    /// Step and action events in execution order.
+    pub events: Vec<Event>,
+    /// Per-unit and per-group lifecycle events.
+    pub lifecycles: Lifecycles,
     /// `PROCESS_SIP_UNITARY.<STATUS>`.
     #[serde(rename = "outDetail")]
     pub out_detail: String,
     /// Vitam's label of the final status.
     #[serde(rename = "outMessg")]
     pub out_messg: String,
-    /// Step and action events in execution order.
-    pub events: Vec<Event>,
-    /// Per-unit and per-group lifecycle events.
-    pub lifecycles: Lifecycles,
+    /// The final status.
+    pub outcome: Status,
 }
 
 impl Report {
@@ -142,6 +145,34 @@ impl Report {
     /// The report as JSON.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Writes the report as indented JSON, event by event, without building its
+    /// [`serde_json::Value`] first: the bytes are those of
+    /// `serde_json::to_vec_pretty(&report.to_json())` (keys sorted), at a fraction of the
+    /// memory for a SIP of many units.
+    ///
+    /// ```
+    /// use vas_core::ingest::{Event, Recorder, Status, workflow::Workflow};
+    /// let mut rec = Recorder::new(Workflow::default_ingest());
+    /// rec.begin_step("STP_UPLOAD_SIP");
+    /// rec.action("UPLOAD_SIP", Status::Ok, None, None);
+    /// rec.end_step();
+    /// rec.unit_lifecycle("U1", Event::new("LFC.CHECK_UNIT", Status::Ok, None, None));
+    /// let report = rec.finish();
+    /// let mut out = Vec::new();
+    /// report.write_json(&mut out)?;
+    /// assert_eq!(out, serde_json::to_vec_pretty(&report.to_json()).unwrap());
+    /// # Ok::<(), vas_core::Error>(())
+    /// ```
+    pub fn write_json<W: std::io::Write>(&self, w: W) -> crate::Result<()> {
+        serde_json::to_writer_pretty(w, self).map_err(|e| {
+            if e.is_io() {
+                crate::Error::from(std::io::Error::from(e))
+            } else {
+                crate::Error::internal(format!("report serialisation: {e}"))
+            }
+        })
     }
 }
 

@@ -76,9 +76,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Node<'_>> {
                 });
             }
             XEvent::End => {
-                let done = stack
+                let mut done = stack
                     .pop()
                     .ok_or_else(|| r.error(ErrorKind::Xml, "unbalanced end tag"))?;
+                // The tree lives through the checks: give back what doubling reserved.
+                done.children.shrink_to_fit();
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(done),
                     None => return Ok(done),

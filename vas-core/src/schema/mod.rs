@@ -447,6 +447,12 @@ static BUNDLED: &[(&str, &str)] = bundled![
     "2.2/vitam-sedatools/seda-vitam-2.2-descriptive.xsd",
 ];
 
+/// The text of a bundled schema file, by its path under `schemas/`
+/// (`2.3/seda-2.3-ontology.xsd`).
+pub(crate) fn bundled_text(path: &str) -> Option<&'static str> {
+    BUNDLED.iter().find(|(p, _)| *p == path).map(|(_, t)| *t)
+}
+
 fn basename(s: &str) -> &str {
     s.rsplit(['/', '\\']).next().unwrap_or(s)
 }

@@ -41,6 +41,11 @@ pub struct IngestArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Threads of the dry run (object hashing, and the schema validation beside the
+    /// manifest parse); 1 runs everything on one thread. Default: one per core
+    /// (`RAYON_NUM_THREADS` when set).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: Option<u16>,
     /// The SIP: zip, tar, tar.gz, tar.bz2 or a directory.
     sip: PathBuf,
 }
@@ -64,6 +69,12 @@ pub fn run(a: IngestArgs) -> Result<ExitCode> {
                 "give --dry-run, or --archive DIR to ingest into an archive",
             ));
         }
+        if a.threads.is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "--threads goes with --dry-run",
+            ));
+        }
         let dir = a.archive.as_ref().expect("checked above");
         if a.referentials.is_some() {
             return Err(Error::new(
@@ -81,6 +92,9 @@ pub fn run(a: IngestArgs) -> Result<ExitCode> {
     };
     let mut opts = DryRunOptions {
         context: a.context.clone(),
+        // The CLI writes the report and the ATR; it needs no ValidatedSip.
+        report_only: true,
+        threads: a.threads.map(usize::from),
         ..Default::default()
     };
     if let Some(d) = &a.referentials {
@@ -118,16 +132,18 @@ pub fn run(a: IngestArgs) -> Result<ExitCode> {
 
 /// Writes the report and ATR where asked, prints the verdict, and maps it to the exit code.
 fn finish(a: &IngestArgs, report: &vas_core::ingest::Report, atr: &str) -> Result<ExitCode> {
-    let json = report.to_json();
     if let Some(p) = &a.report {
-        let text = serde_json::to_vec_pretty(&json).map_err(|e| Error::internal(e.to_string()))?;
-        write(p, &text)?;
+        // Streamed event by event (the same bytes as the report's JSON value, pretty-printed).
+        let f = std::fs::File::create(p).map_err(|e| Error::from(e).with_path(p))?;
+        let mut w = std::io::BufWriter::new(f);
+        report.write_json(&mut w).map_err(|e| e.or_path(p))?;
+        std::io::Write::flush(&mut w).map_err(|e| Error::from(e).with_path(p))?;
     }
     if let Some(p) = &a.atr {
         write(p, atr.as_bytes())?;
     }
     if a.json {
-        crate::util::print_json(&json)?;
+        crate::util::print_json(&report.to_json())?;
     } else {
         println!("{}", report.out_detail);
         for e in report.problems() {
