@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Catalog, db_err, register_add};
+use super::{Catalog, db_err, register_add, remove_group_rows};
 use crate::error::{Error, ErrorKind, Result};
 
 /// A unit of the graph an elimination analyses.
@@ -205,45 +205,20 @@ impl Catalog {
                 )
                 .with_id(id.clone()));
             }
-            let row: Option<(i64, u32, Option<String>, Option<String>)> = tx
-                .query_row(
-                    "SELECT rid, tenant, originating_agency, opi FROM object_group WHERE id = ?1",
-                    params![id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()
-                .map_err(db_err)?;
-            let Some((rid, tenant, agency, opi)) = row else {
+            let Some(g) = remove_group_rows(&tx, id)? else {
                 continue;
             };
-            let (n, bytes): (i64, i64) = tx
-                .query_row(
-                    "SELECT count(*), coalesce(sum(size), 0) FROM object WHERE grp = ?1",
-                    params![rid],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map_err(db_err)?;
-            register_add(
-                &tx,
-                tenant,
-                agency.as_deref(),
-                opi.as_deref(),
-                0,
-                -1,
-                -n,
-                -bytes,
-            )?;
             touched.insert(
-                (tenant, agency.unwrap_or_default(), opi.unwrap_or_default()),
+                (
+                    g.tenant,
+                    g.agency.unwrap_or_default(),
+                    g.opi.unwrap_or_default(),
+                ),
                 (),
             );
-            tx.execute("DELETE FROM object_group WHERE rid = ?1", params![rid])
-                .map_err(db_err)?;
-            tx.execute("DELETE FROM doc_location WHERE id = ?1", params![id])
-                .map_err(db_err)?;
             counts.object_groups += 1;
-            counts.objects += n as u64;
-            counts.bytes += bytes as u64;
+            counts.objects += g.objects as u64;
+            counts.bytes += g.bytes as u64;
         }
         for (tenant, agency, opi) in touched.keys() {
             tx.execute(

@@ -1019,41 +1019,12 @@ impl Catalog {
                 )
                 .with_id(id.clone()));
             }
-            let row: Option<(i64, u32, Option<String>, Option<String>)> = tx
-                .query_row(
-                    "SELECT rid, tenant, originating_agency, opi FROM object_group WHERE id = ?1",
-                    params![id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()
-                .map_err(db_err)?;
-            let Some((rid, tenant, agency, opi)) = row else {
+            if remove_group_rows(&tx, id)?.is_none() {
                 return Err(
                     Error::new(ErrorKind::NotFound, format!("no object group {id:?}"))
                         .with_id(id.clone()),
                 );
-            };
-            let (n, bytes): (i64, i64) = tx
-                .query_row(
-                    "SELECT count(*), coalesce(sum(size), 0) FROM object WHERE grp = ?1",
-                    params![rid],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map_err(db_err)?;
-            register_add(
-                &tx,
-                tenant,
-                agency.as_deref(),
-                opi.as_deref(),
-                0,
-                -1,
-                -n,
-                -bytes,
-            )?;
-            tx.execute("DELETE FROM object_group WHERE rid = ?1", params![rid])
-                .map_err(db_err)?;
-            tx.execute("DELETE FROM doc_location WHERE id = ?1", params![id])
-                .map_err(db_err)?;
+            }
         }
         tx.commit().map_err(db_err)
     }
@@ -1169,6 +1140,62 @@ impl Catalog {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// What [`remove_group_rows`] took off the catalog.
+pub(super) struct RemovedGroup {
+    pub tenant: u32,
+    pub agency: Option<String>,
+    pub opi: Option<String>,
+    /// Its objects (removed with it by the schema's cascade) and their bytes.
+    pub objects: i64,
+    pub bytes: i64,
+}
+
+/// Removes the row of object group `id` (its objects go with it by cascade) and its
+/// document location, and takes the group, its objects and their bytes off its
+/// accession-register line. `None` when the catalog has no such group. Whether a unit
+/// still uses the group is the caller's check.
+pub(super) fn remove_group_rows(tx: &Connection, id: &str) -> Result<Option<RemovedGroup>> {
+    let row: Option<(i64, u32, Option<String>, Option<String>)> = tx
+        .query_row(
+            "SELECT rid, tenant, originating_agency, opi FROM object_group WHERE id = ?1",
+            params![id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    let Some((rid, tenant, agency, opi)) = row else {
+        return Ok(None);
+    };
+    let (objects, bytes): (i64, i64) = tx
+        .query_row(
+            "SELECT count(*), coalesce(sum(size), 0) FROM object WHERE grp = ?1",
+            params![rid],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(db_err)?;
+    register_add(
+        tx,
+        tenant,
+        agency.as_deref(),
+        opi.as_deref(),
+        0,
+        -1,
+        -objects,
+        -bytes,
+    )?;
+    tx.execute("DELETE FROM object_group WHERE rid = ?1", params![rid])
+        .map_err(db_err)?;
+    tx.execute("DELETE FROM doc_location WHERE id = ?1", params![id])
+        .map_err(db_err)?;
+    Ok(Some(RemovedGroup {
+        tenant,
+        agency,
+        opi,
+        objects,
+        bytes,
+    }))
 }
 
 #[allow(clippy::too_many_arguments)]
