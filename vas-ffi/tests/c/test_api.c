@@ -7,6 +7,7 @@
 #include "vas.h"
 #include "check.h"
 #include "json.h"
+#include "util.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -19,18 +20,6 @@
 #define KO_REFS "tests/fixtures/referentials/integration-ingest-internal"
 #define PV "tests/interop/content/proces-verbal.txt"
 #define PDF "tests/interop/content/annexe.pdf"
-
-static char tmp[64];
-
-static void path_in_tmp(char *buf, size_t len, const char *name) { snprintf(buf, len, "%s/%s", tmp, name); }
-
-/* The last error's detail, parsed (caller frees). */
-static jval *last_detail(void) {
-  char buf[8192];
-  size_t n = 0;
-  if (vas_last_error_detail(buf, sizeof buf, &n) != VAS_RESULT_OK) return NULL;
-  return json_parse(buf, n);
-}
 
 static jval *parse_bytes(const vas_bytes *b) { return b ? json_parse(vas_bytes_str(b), vas_bytes_len(b)) : NULL; }
 

@@ -8,6 +8,7 @@
 #include "vas.h"
 #include "check.h"
 #include "json.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,31 +20,7 @@
 #define PDF "tests/interop/content/annexe.pdf"
 #define BIG_SIZE (700u * 1024u + 17u) /* several 256 KiB read chunks in a dry run */
 
-static char tmp[64];
 static uint8_t *big;
-
-static void path_in_tmp(char *buf, size_t len, const char *name) { snprintf(buf, len, "%s/%s", tmp, name); }
-
-static jval *last_detail(void) {
-  char buf[8192];
-  size_t n = 0;
-  if (vas_last_error_detail(buf, sizeof buf, &n) != VAS_RESULT_OK) return NULL;
-  return json_parse(buf, n);
-}
-
-static int last_message_has(const char *needle) {
-  char m[2048] = "";
-  size_t n;
-  vas_last_error_message(m, sizeof m, &n);
-  if (strstr(m, needle)) return 1;
-  fprintf(stderr, "last error \"%s\" lacks \"%s\"\n", m, needle);
-  return 0;
-}
-
-static off_t file_size(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0 ? st.st_size : -1;
-}
 
 /* A builder with three objects: a file, a PDF and BIG_SIZE bytes in memory. */
 static vas_sip_builder *builder(void) {
