@@ -1251,6 +1251,9 @@ impl Archive {
         if let Some(d) = dry.validated.as_ref() {
             self.attached_inherited_rules(&d.manifest_bytes, &v.attachments, &mut v.rules)?;
         }
+        // The controls' typed model and manifest bytes are no longer needed: not held
+        // during storage and indexation (peak memory).
+        drop(dry);
         let m = &v.manifest;
         // System ids (a unit standing for an existing one keeps that one's id).
         let mut sys: BTreeMap<String, String> = BTreeMap::new();
@@ -1333,7 +1336,7 @@ impl Archive {
         {
             let mut lb = lock(&self.logbook);
             if let Ok(lcs) = &result {
-                lb.append_lifecycles(lcs)?;
+                lb.append_canonical_lifecycles(lcs)?;
                 failpoint("after-lifecycles");
             }
             lb.append_operation(&crate::logbook::from_report(&report, &ctx).0)?;
@@ -1357,6 +1360,8 @@ impl Archive {
         })
     }
 
+    /// Stores and indexes an accepted package; returns the canonical texts of its
+    /// lifecycles `(units, groups)`, to append to the logbook after the commit.
     #[allow(clippy::too_many_arguments)]
     fn store_and_index(
         &self,
@@ -1368,7 +1373,36 @@ impl Archive {
         written: &mut Vec<String>,
         rec: &mut Recorder,
         stage: &mut &'static str,
-    ) -> Result<Vec<Lifecycle>> {
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        // The catalog transaction runs on its own thread and connection while the
+        // documents, packs and lifecycles are built and the packs stored; it is committed
+        // only once the packs are on every offer (dropped before that, it rolls back).
+        let path = self.home.join("catalog.sqlite");
+        let replaced: Vec<String> = v.group_attachments.values().cloned().collect();
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<CatalogMsg>(8);
+            let handle = s.spawn(move || catalog_line(&path, &replaced, rx));
+            let mut line = CatalogLine {
+                tx: Some(tx),
+                handle: Some(handle),
+            };
+            self.store_and_index_on(sip, v, sys, op, jpath, written, rec, stage, &mut line)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn store_and_index_on(
+        &self,
+        sip: &Path,
+        v: &Validated,
+        sys: &BTreeMap<String, String>,
+        op: &str,
+        jpath: &Path,
+        written: &mut Vec<String>,
+        rec: &mut Recorder,
+        stage: &mut &'static str,
+        line: &mut CatalogLine<'_>,
+    ) -> Result<(Vec<String>, Vec<String>)> {
         let m = &v.manifest;
         let tenant = self.tenant();
         rec.begin_step("STP_STORAGE_AVAILABILITY_CHECK");
@@ -1390,7 +1424,8 @@ impl Archive {
         // so that the journal can name every key before the first byte is written.
         *stage = "OG_METADATA_INDEXATION";
         let mut packs = pack::PackBuilder::new(&self.prefix, op, tenant);
-        let mut groups: Vec<ObjectGroupRecord> = Vec::with_capacity(m.groups.len());
+        let mut group_ids: Vec<String> = Vec::with_capacity(m.groups.len());
+        let mut group_chunk: Vec<(ObjectGroupRecord, String)> = Vec::new();
         let new_units = m
             .units
             .iter()
@@ -1453,8 +1488,11 @@ impl Archive {
                 .map(|o| (sys[&o.id].clone(), json!({"xml": o.xml})))
                 .collect();
             kept.extend(kept_before);
+            // One serialisation of the document, for the pack line and the catalog row.
+            let gdoc = serde_json::to_string(&rec_g.to_document())
+                .map_err(|e| Error::internal(e.to_string()))?;
             packs.push(DocKind::ObjectGroup, gid, |out| {
-                pack::member(out, true, "document", &rec_g.to_document())?;
+                pack::member_raw(out, true, "document", &gdoc);
                 pack::member(out, false, "lifecycle", &events)?;
                 pack::member(
                     out,
@@ -1468,10 +1506,41 @@ impl Archive {
                 kind: LifecycleKind::ObjectGroup,
                 events,
             });
-            groups.push(rec_g);
+            group_ids.push(rec_g.id.clone());
+            group_chunk.push((rec_g, gdoc));
+            if group_chunk.len() >= CATALOG_CHUNK {
+                line.send(CatalogMsg::Groups(std::mem::take(&mut group_chunk)));
+            }
+        }
+        if !group_chunk.is_empty() {
+            line.send(CatalogMsg::Groups(group_chunk));
         }
         *stage = "UNIT_METADATA_INDEXATION";
-        let mut units: Vec<UnitRecord> = Vec::with_capacity(new_units);
+        // Units go to the catalog as they are made when every parent in the package comes
+        // before its children (the usual nesting); otherwise all at once, to be ordered.
+        let in_order = {
+            let new: std::collections::HashSet<&str> = m
+                .units
+                .iter()
+                .filter(|u| !v.attachments.contains_key(&u.id))
+                .map(|u| u.id.as_str())
+                .collect();
+            let mut seen: std::collections::HashSet<&str> =
+                std::collections::HashSet::with_capacity(new.len());
+            m.units
+                .iter()
+                .filter(|u| !v.attachments.contains_key(&u.id))
+                .all(|u| {
+                    let ok = u
+                        .parents
+                        .iter()
+                        .all(|p| !new.contains(p.as_str()) || seen.contains(p.as_str()));
+                    seen.insert(u.id.as_str());
+                    ok
+                })
+        };
+        let mut unit_ids: Vec<String> = Vec::with_capacity(new_units);
+        let mut unit_chunk: Vec<(UnitRecord, String)> = Vec::new();
         for u in m
             .units
             .iter()
@@ -1496,8 +1565,11 @@ impl Archive {
                 self.lfc(op, uid, "CHECK_UNIT_SCHEMA"),
                 self.lfc(op, uid, "UNIT_METADATA_STORAGE"),
             ];
+            // One serialisation of the document (straight from the record), for the pack
+            // line and the catalog row.
+            let doc = crate::catalog::unit_document_text(&r)?;
             packs.push(DocKind::Unit, uid, |out| {
-                pack::member(out, true, "document", &r.to_document())?;
+                pack::member_raw(out, true, "document", &doc);
                 pack::member(out, false, "lifecycle", &events)?;
                 // Members in name order, as `json!` wrote them, without copying the XML.
                 #[derive(serde::Serialize)]
@@ -1520,20 +1592,50 @@ impl Archive {
                 kind: LifecycleKind::Unit,
                 events,
             });
-            units.push(r);
+            unit_ids.push(r.id.clone());
+            unit_chunk.push((r, doc));
+            if in_order && unit_chunk.len() >= CATALOG_CHUNK {
+                line.send(CatalogMsg::Units(std::mem::take(&mut unit_chunk)));
+            }
         }
-        let packs = packs.finish();
+        if in_order {
+            if !unit_chunk.is_empty() {
+                line.send(CatalogMsg::Units(unit_chunk));
+            }
+        } else {
+            line.send(CatalogMsg::UnitsUnordered(unit_chunk));
+        }
+        let (pack_records, pack_bytes): (Vec<PackRecord>, Vec<Vec<u8>>) =
+            packs.finish().into_iter().unzip();
+        let pack_fixities: Vec<(String, Fixity)> = pack_records
+            .iter()
+            .map(|p| {
+                Ok((
+                    p.key.clone(),
+                    Fixity::new(DigestAlgorithm::Sha512, &p.digest, p.size)?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        // The catalog records where each document is (uncommitted until the packs are on
+        // the offers).
+        line.send(CatalogMsg::Packs(pack_records));
+        // The lifecycles' canonical texts (most of the cost of appending them), while the
+        // catalog indexes; the events themselves are not kept.
+        let canonical = Logbook::canonical_lifecycles(&lifecycles)?;
+        drop(lifecycles);
         // The journal: every key about to be written, before the first of them.
         let mut keys: Vec<String> = Vec::new();
         for o in m.objects.iter().filter(|o| !o.physical) {
             keys.push(object_key(&self.prefix, &sys[&o.id]));
         }
-        keys.extend(packs.iter().map(|(p, _)| p.key.clone()));
+        keys.extend(pack_fixities.iter().map(|(k, _)| k.clone()));
+        let n_units = unit_ids.len();
+        let n_groups = group_ids.len();
         let journal = Journal {
             operation: op.to_string(),
             keys,
-            units: units.iter().map(|u| u.id.clone()).collect(),
-            groups: groups.iter().map(|g| g.id.clone()).collect(),
+            units: unit_ids,
+            groups: group_ids,
             message_identifier: m.message_identifier.clone(),
         };
         *stage = "STORAGE_AVAILABILITY_CHECK";
@@ -1571,7 +1673,7 @@ impl Archive {
             rec.item("OBJ_STORAGE", Status::Ok, None, None);
         }
         failpoint("after-objects");
-        for _ in &groups {
+        for _ in 0..n_groups {
             rec.item("OG_METADATA_INDEXATION", Status::Ok, None, None);
         }
         rec.end_step();
@@ -1579,22 +1681,12 @@ impl Archive {
         // The documents: one write (and one fsync) per pack and offer, each offer checking
         // the pack's SHA-512.
         *stage = "UNIT_METADATA_INDEXATION";
-        let mut records = Vec::with_capacity(packs.len());
-        for (p, bytes) in packs {
-            let fx = Fixity::new(DigestAlgorithm::Sha512, &p.digest, p.size)?;
-            self.strategy.put(&key(&p.key)?, &mut &bytes[..], &fx)?;
-            drop(bytes);
-            records.push(p);
+        for ((k, fx), bytes) in pack_fixities.iter().zip(pack_bytes) {
+            self.strategy.put(&key(k)?, &mut &bytes[..], fx)?;
         }
         failpoint("after-documents");
         // The commit point.
-        let batch = IndexBatch {
-            units,
-            object_groups: groups,
-        };
-        let replaced: Vec<String> = v.group_attachments.values().cloned().collect();
-        if let Err(e) = lock(&self.catalog).index_with_packs_replacing(&batch, &records, &replaced)
-        {
+        if let Err(e) = line.commit() {
             rec.action(
                 "UNIT_METADATA_INDEXATION",
                 Status::Ko,
@@ -1605,18 +1697,18 @@ impl Archive {
             return Err(e);
         }
         failpoint("after-catalog-commit");
-        for _ in &batch.units {
+        for _ in 0..n_units {
             rec.item("UNIT_METADATA_INDEXATION", Status::Ok, None, None);
         }
         rec.end_step();
         rec.begin_step("STP_OG_STORING");
-        for _ in &batch.object_groups {
+        for _ in 0..n_groups {
             rec.item("COMMIT_LIFE_CYCLE_OBJECT_GROUP", Status::Ok, None, None);
             rec.item("OG_METADATA_STORAGE", Status::Ok, None, None);
         }
         rec.end_step();
         rec.begin_step("STP_UNIT_STORING");
-        for _ in &batch.units {
+        for _ in 0..n_units {
             rec.item("COMMIT_LIFE_CYCLE_UNIT", Status::Ok, None, None);
             rec.item("UNIT_METADATA_STORAGE", Status::Ok, None, None);
         }
@@ -1624,7 +1716,7 @@ impl Archive {
         rec.begin_step("STP_ACCESSION_REGISTRATION");
         rec.action("ACCESSION_REGISTRATION", Status::Ok, None, None);
         rec.end_step();
-        Ok(lifecycles)
+        Ok(canonical)
     }
 
     fn read_doc(&self, k: &str) -> Result<Value> {
@@ -2314,4 +2406,84 @@ fn from_dry_run(
         group_attachments: d.group_attachments.clone(),
         existing_group_links: d.existing_group_links.clone(),
     })
+}
+
+/// Object groups or units sent to the catalog thread at a time.
+const CATALOG_CHUNK: usize = 512;
+
+/// What the ingest sends to its catalog thread, in this order: groups, units, packs, commit.
+enum CatalogMsg {
+    /// Object groups with their document's text.
+    Groups(Vec<(ObjectGroupRecord, String)>),
+    /// Units, parents before children, with their document's text.
+    Units(Vec<(UnitRecord, String)>),
+    /// All the units, in any order (sorted by the catalog).
+    UnitsUnordered(Vec<(UnitRecord, String)>),
+    /// The packs and where each document is.
+    Packs(Vec<PackRecord>),
+    /// Commit (the packs are on every offer).
+    Commit,
+}
+
+/// The catalog thread: one transaction on its own connection, committed on
+/// [`CatalogMsg::Commit`]; `Ok(false)` (rolled back) when the sender went away first.
+fn catalog_line(
+    path: &Path,
+    replaced: &[String],
+    rx: std::sync::mpsc::Receiver<CatalogMsg>,
+) -> Result<bool> {
+    let mut s = crate::catalog::IndexSession::begin(path, replaced)?;
+    for msg in rx {
+        match msg {
+            CatalogMsg::Groups(gs) => {
+                for (g, d) in &gs {
+                    s.group(g, Some(d))?;
+                }
+            }
+            CatalogMsg::Units(us) => {
+                for (u, d) in &us {
+                    s.unit(u, Some(d))?;
+                }
+            }
+            CatalogMsg::UnitsUnordered(us) => s.units_unordered(&us)?,
+            CatalogMsg::Packs(p) => s.packs(&p)?,
+            CatalogMsg::Commit => {
+                s.commit()?;
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// The ingest's end of its catalog thread.
+struct CatalogLine<'scope> {
+    tx: Option<std::sync::mpsc::SyncSender<CatalogMsg>>,
+    handle: Option<std::thread::ScopedJoinHandle<'scope, Result<bool>>>,
+}
+
+impl CatalogLine<'_> {
+    /// Sends `msg`; if the thread stopped on an error, the error is reported by
+    /// [`commit`](Self::commit) (where an indexation failure has always been reported).
+    fn send(&mut self, msg: CatalogMsg) {
+        if let Some(tx) = &self.tx
+            && tx.send(msg).is_err()
+        {
+            self.tx = None;
+        }
+    }
+
+    /// Commits the transaction (waits for the thread): the ingest's commit point.
+    fn commit(&mut self) -> Result<()> {
+        if let Some(tx) = self.tx.take() {
+            // A failed send means the thread stopped: its error is in the join below.
+            let _ = tx.send(CatalogMsg::Commit);
+        }
+        match self.handle.take().map(|h| h.join()) {
+            Some(Ok(Ok(true))) => Ok(()),
+            Some(Ok(Ok(false))) | None => Err(Error::internal("catalog indexation stopped")),
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(_)) => Err(Error::internal("catalog indexation thread panicked")),
+        }
+    }
 }

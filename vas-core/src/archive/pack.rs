@@ -152,6 +152,18 @@ pub(crate) fn member(
     serde_json::to_writer(&mut *out, value).map_err(|e| Error::internal(e.to_string()))
 }
 
+/// Writes a `"name":text` member whose value `text` is already JSON (and the comma before
+/// it unless `first`).
+pub(crate) fn member_raw(out: &mut Vec<u8>, first: bool, name: &str, text: &str) {
+    if !first {
+        out.push(b',');
+    }
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    out.extend_from_slice(text.as_bytes());
+}
+
 /// One document line read back from a pack.
 #[derive(Debug)]
 pub(crate) struct PackLine {

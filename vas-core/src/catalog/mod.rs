@@ -86,8 +86,9 @@ mod eliminate;
 mod existing;
 mod packs;
 mod sql;
+mod stream;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -101,6 +102,7 @@ pub use dsl::SelectQuery;
 pub use eliminate::{EliminatedCounts, GraphUnit};
 pub use existing::CatalogUnits;
 pub use packs::{DocKind, DocLocation, PackRecord};
+pub(crate) use stream::{IndexSession, unit_document_text};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{Clock, SystemClock};
@@ -1238,14 +1240,6 @@ fn unit_tenant(tx: &Connection, id: &str) -> Result<Option<u32>> {
         .map_err(db_err)
 }
 
-fn unit_rid(tx: &Connection, id: &str) -> Result<Option<i64>> {
-    tx.prepare_cached("SELECT rid FROM unit WHERE id = ?1")
-        .map_err(db_err)?
-        .query_row(params![id], |r| r.get(0))
-        .optional()
-        .map_err(db_err)
-}
-
 /// Orders the batch parents-first; refuses duplicates, cycles and unknown parents.
 fn topo_order<'a>(tx: &Connection, units: &'a [UnitRecord]) -> Result<Vec<&'a UnitRecord>> {
     let mut by_id: HashMap<&str, usize> = HashMap::new();
@@ -1328,219 +1322,17 @@ fn topo_order<'a>(tx: &Connection, units: &'a [UnitRecord]) -> Result<Vec<&'a Un
 }
 
 fn index_in(tx: &Connection, batch: &IndexBatch) -> Result<()> {
-    let mut group_ids = HashSet::new();
+    let mut ix = stream::Indexer::default();
     for g in &batch.object_groups {
-        if g.id.is_empty() || g.metadata.keys().any(|k| k.starts_with('#')) {
-            return Err(
-                Error::invalid("object group without id or with a reserved # key")
-                    .with_id(g.id.clone()),
-            );
-        }
-        if !group_ids.insert(&g.id) {
-            return Err(Error::new(
-                ErrorKind::AlreadyExists,
-                format!("object group {:?} appears twice in the batch", g.id),
-            ));
-        }
-        let doc =
-            serde_json::to_string(&g.to_document()).map_err(|e| Error::internal(e.to_string()))?;
-        tx.prepare_cached(
-            "INSERT INTO object_group(id, tenant, originating_agency, opi, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .map_err(db_err)?
-        .execute(params![g.id, g.tenant, g.originating_agency, g.operation_id, doc])
-        .map_err(|e| exists_err(e, "object group", &g.id))?;
-        let rid = tx.last_insert_rowid();
-        let mut bytes = 0i64;
-        for o in &g.objects {
-            tx.prepare_cached(
-                "INSERT INTO object(id, grp, usage, version, size, digest, algorithm, format, storage_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .map_err(db_err)?
-            .execute(params![
-                o.id,
-                rid,
-                o.usage,
-                o.version,
-                i64::try_from(o.size).unwrap_or(i64::MAX),
-                o.digest,
-                o.algorithm,
-                o.format_id,
-                o.storage_key
-            ])
-            .map_err(|e| exists_err(e, "object", &o.id))?;
-            bytes = bytes.saturating_add(i64::try_from(o.size).unwrap_or(i64::MAX));
-        }
-        register_add(
-            tx,
-            g.tenant,
-            g.originating_agency.as_deref(),
-            g.operation_id.as_deref(),
-            0,
-            1,
-            g.objects.len() as i64,
-            bytes,
-        )?;
+        ix.group(tx, g, None)?;
     }
     for u in &batch.units {
-        if let Some(g) = &u.object_group_id
-            && !group_ids.contains(g)
-        {
-            let known: Option<i64> = tx
-                .prepare_cached("SELECT rid FROM object_group WHERE id = ?1")
-                .map_err(db_err)?
-                .query_row(params![g], |r| r.get(0))
-                .optional()
-                .map_err(db_err)?;
-            if known.is_none() {
-                return Err(Error::new(
-                    ErrorKind::NotFound,
-                    format!(
-                        "object group {g:?} of unit {:?} is neither indexed nor in the batch",
-                        u.id
-                    ),
-                )
-                .with_id(u.id.clone()));
-            }
-        }
+        ix.check_group_of(tx, u)?;
     }
-    let ordered = topo_order(tx, &batch.units)?;
-    let mut rids: HashMap<&str, i64> = HashMap::new();
-    // The ancestors (rid, depth) and their ids of every unit indexed by this batch, so that a
-    // child whose parents are in the batch needs no query (the query per parent cost a
-    // statement re-preparation per row with SQLite's STAT4 statistics).
-    type Ancestry = (Vec<(i64, i64)>, Vec<String>);
-    let mut known: HashMap<i64, Ancestry> = HashMap::new();
-    // Units per (tenant, agency, operation) for the accession register: one upsert each.
-    let mut registered: BTreeMap<(u32, Option<&str>, Option<&str>), i64> = BTreeMap::new();
-    for u in ordered {
-        // Ancestors: parents at distance 1 plus each parent's ancestors one further.
-        let mut parent_rids = Vec::new();
-        let mut ancestors: BTreeSet<(i64, i64)> = BTreeSet::new(); // (ancestor rid, depth)
-        let mut ancestor_ids: BTreeSet<String> = BTreeSet::new();
-        for p in &u.parents {
-            let prid = match rids.get(p.as_str()) {
-                Some(r) => *r,
-                None => unit_rid(tx, p)?.ok_or_else(|| {
-                    Error::new(ErrorKind::NotFound, format!("unknown parent {p:?}"))
-                })?,
-            };
-            parent_rids.push(prid);
-            ancestors.insert((prid, 1));
-            ancestor_ids.insert(p.clone());
-            if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(prid) {
-                let mut st = tx
-                    .prepare_cached(
-                        "SELECT a.ancestor, a.depth, u.id FROM unit_ancestor a JOIN unit u ON u.rid = a.ancestor WHERE a.unit = ?1",
-                    )
-                    .map_err(db_err)?;
-                let rows = st
-                    .query_map(params![prid], |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, i64>(1)?,
-                            r.get::<_, String>(2)?,
-                        ))
-                    })
-                    .map_err(db_err)?;
-                let mut pairs = Vec::new();
-                let mut ids = Vec::new();
-                for row in rows {
-                    let (a, d, id) = row.map_err(db_err)?;
-                    pairs.push((a, d));
-                    ids.push(id);
-                }
-                slot.insert((pairs, ids));
-            }
-            let (pairs, ids) = &known[&prid];
-            ancestors.extend(pairs.iter().map(|&(a, d)| (a, d + 1)));
-            ancestor_ids.extend(ids.iter().cloned());
-        }
-        let mut doc = u.to_document();
-        doc["#allunitups"] = json!(ancestor_ids);
-        let doc_text = serde_json::to_string(&doc).map_err(|e| Error::internal(e.to_string()))?;
-        let s = |k: &str| u.metadata.get(k).and_then(Value::as_str);
-        let rules = u.computed_inherited_rules.as_ref().map(|r| r.to_string());
-        tx.prepare_cached(
-            "INSERT INTO unit(id, tenant, unit_type, originating_agency, opi, og, title, description,
-                              description_level, start_date, end_date, rules)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )
-        .map_err(db_err)?
-        .execute(params![
-            u.id,
-            u.tenant,
-            u.unit_type.as_str(),
-            u.originating_agency,
-            u.operation_id,
-            u.object_group_id,
-            s("Title"),
-            s("Description"),
-            s("DescriptionLevel"),
-            s("StartDate"),
-            s("EndDate"),
-            rules
-        ])
-        .map_err(|e| exists_err(e, "unit", &u.id))?;
-        let rid = tx.last_insert_rowid();
-        tx.prepare_cached("INSERT INTO unit_doc(rid, doc) VALUES (?1, ?2)")
-            .map_err(db_err)?
-            .execute(params![rid, doc_text])
-            .map_err(db_err)?;
-        rids.insert(u.id.as_str(), rid);
-        for p in parent_rids {
-            tx.prepare_cached("INSERT INTO unit_parent(unit, parent) VALUES (?1, ?2)")
-                .map_err(db_err)?
-                .execute(params![rid, p])
-                .map_err(db_err)?;
-        }
-        for &(a, d) in &ancestors {
-            tx.prepare_cached(
-                "INSERT INTO unit_ancestor(unit, ancestor, depth) VALUES (?1, ?2, ?3)",
-            )
-            .map_err(db_err)?
-            .execute(params![rid, a, d])
-            .map_err(db_err)?;
-        }
-        known.insert(
-            rid,
-            (
-                ancestors.into_iter().collect(),
-                ancestor_ids.into_iter().collect(),
-            ),
-        );
-        for (cat, end) in u.rule_end_dates() {
-            tx.prepare_cached(
-                "INSERT INTO unit_rule(unit, category, max_end_date) VALUES (?1, ?2, ?3)",
-            )
-            .map_err(db_err)?
-            .execute(params![rid, cat, end])
-            .map_err(db_err)?;
-        }
-        tx.prepare_cached(
-            "INSERT INTO unit_fts(rowid, title, description, keywords) VALUES (?1, ?2, ?3, ?4)",
-        )
-        .map_err(db_err)?
-        .execute(params![
-            rid,
-            u.text_with_variants("Title"),
-            u.text_with_variants("Description"),
-            u.keywords()
-        ])
-        .map_err(db_err)?;
-        *registered
-            .entry((
-                u.tenant,
-                u.originating_agency.as_deref(),
-                u.operation_id.as_deref(),
-            ))
-            .or_default() += 1;
+    for u in topo_order(tx, &batch.units)? {
+        ix.unit(tx, u, None)?;
     }
-    for ((tenant, agency, opi), n) in registered {
-        register_add(tx, tenant, agency, opi, n, 0, 0, 0)?;
-    }
-    Ok(())
+    ix.finish(tx)
 }
 
 fn exists_err(e: rusqlite::Error, what: &str, id: &str) -> Error {

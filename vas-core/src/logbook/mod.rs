@@ -401,9 +401,15 @@ impl Logbook {
     /// Appends lifecycle batches (units and groups in their own chains), with one write and
     /// one fsync per chain instead of one per batch.
     pub fn append_lifecycles(&mut self, lcs: &[Lifecycle]) -> Result<()> {
+        let c = Logbook::canonical_lifecycles(lcs)?;
+        self.append_canonical_lifecycles(&c)
+    }
+
+    /// The canonical texts of lifecycle batches, computed on every core (it is most of the
+    /// cost of appending them, and needs no lock on the logbook): `(units, groups)`, each
+    /// in the order of `lcs`.
+    pub(crate) fn canonical_lifecycles(lcs: &[Lifecycle]) -> Result<(Vec<String>, Vec<String>)> {
         use rayon::prelude::*;
-        // The canonical form of each batch, on every core (it is most of the cost); only
-        // the hash chain itself is sequential.
         let texts: Vec<String> = lcs
             .par_iter()
             .map(|lc| {
@@ -420,8 +426,17 @@ impl Logbook {
                 LifecycleKind::ObjectGroup => groups.push(t),
             }
         }
-        self.groups.append_all_canonical(&groups)?;
-        self.units.append_all_canonical(&units)?;
+        Ok((units, groups))
+    }
+
+    /// Appends lifecycle batches made by [`Logbook::canonical_lifecycles`]: one write and
+    /// one fsync per chain (groups, then units).
+    pub(crate) fn append_canonical_lifecycles(
+        &mut self,
+        (units, groups): &(Vec<String>, Vec<String>),
+    ) -> Result<()> {
+        self.groups.append_all_canonical(groups)?;
+        self.units.append_all_canonical(units)?;
         Ok(())
     }
 

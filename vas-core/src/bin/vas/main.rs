@@ -24,6 +24,12 @@ mod util;
 
 use std::process::ExitCode;
 
+/// The command line's allocator: mimalloc (malloc/free were ~23 % of an archive ingest's
+/// CPU with the system allocator). Only this binary uses it; the library and the bindings
+/// keep the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// vas: embeddable electronic archiving with Vitam's semantics (SEDA 2.1/2.2/2.3).
