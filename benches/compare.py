@@ -739,6 +739,7 @@ def storage_groups(a, want, work, scratch, vas, log, cleanups):
     groups = []
     NI = "not installed"
     has_openssl = have("openssl")
+    base = os.path.abspath(a.baseline) if a.baseline else None
     if want("offer-objects") or want("s3"):
         blob, bsize = gen_blob(work, a.scale)
         # 1 GiB in 1 MiB objects and in 100 MiB objects (the last one shorter).
@@ -790,14 +791,24 @@ def storage_groups(a, want, work, scratch, vas, log, cleanups):
                 Row("vas offer put (%s objects)" % label, "vas", put(cfg1), is_vas=True, setup=fresh, cleanup=clean,
                     shown="vas offer put storage.toml KEY FILE, once per %s object (1 fs offer, fsync, SHA-512)"
                     % label),
+                # SHA-256 vs SHA-512 matters where hashing bounds the put: large objects only (the
+                # 1 MiB puts are bound by their fsyncs).
                 Row("vas offer put sha-256 (%s objects)" % label, "vas", put(cfg1, "sha-256"), is_vas=True,
-                    setup=fresh, cleanup=clean,
+                    setup=fresh, cleanup=clean, missing=None if size >= 8 * MIB else "large objects only",
                     shown="vas offer put storage.toml KEY FILE --algorithm sha-256, once per %s object" % label),
+                Row("baseline offer put (%s objects)" % label, "vas (baseline)",
+                    lambda r: [[base] + c[1:] for c in put(cfg1)(r)], setup=fresh, cleanup=clean,
+                    missing=None if base else "no --baseline",
+                    shown="BASELINE offer put storage.toml KEY FILE, once per %s object" % label),
                 Row("vas offer put, 2 offers (%s objects)" % label, "vas", put(cfg2), is_vas=True, setup=fresh,
                     cleanup=clean,
                     shown="vas offer put storage2.toml KEY FILE, once per %s object (2 fs offers)" % label),
                 Row("dd conv=fsync (%s objects)" % label, "dd", dd([c1]), setup=fresh, cleanup=clean,
                     shown="dd if=OBJ of=copy/OBJ bs=4M conv=fsync, once per %s object" % label),
+                Row("baseline offer put, 2 offers (%s objects)" % label, "vas (baseline)",
+                    lambda r: [[base] + c[1:] for c in put(cfg2)(r)], setup=fresh, cleanup=clean,
+                    missing=None if base else "no --baseline", vs="vas offer put, 2 offers (%s objects)" % label,
+                    shown="BASELINE offer put storage2.toml KEY FILE, once per %s object" % label),
                 Row("dd conv=fsync twice (%s objects)" % label, "dd", dd([c1, c2]), setup=fresh, cleanup=clean,
                     vs="vas offer put, 2 offers (%s objects)" % label,
                     shown="dd … conv=fsync to two folders, once per %s object and folder" % label),
@@ -811,7 +822,7 @@ def storage_groups(a, want, work, scratch, vas, log, cleanups):
                     missing=None if has_openssl else NI, shown="openssl dgst -sha512 OBJECTS… (the hashing floor)"),
                 Row("openssl dgst -sha256 (%s objects)" % label, "openssl",
                     lambda r: [["openssl", "dgst", "-sha256"] + b for b in chunks(files, 1000)],
-                    missing=None if has_openssl else NI, vs="vas offer put sha-256 (%s objects)" % label,
+                    missing=(None if has_openssl else NI) or (None if size >= 8 * MIB else "large objects only"), vs="vas offer put sha-256 (%s objects)" % label,
                     shown="openssl dgst -sha256 OBJECTS… (the SHA-256 floor)"),
             ]
             groups.append(Group("Storage offer put, %d objects of %s (filesystem offer)" % (len(files), label),
@@ -825,7 +836,9 @@ def storage_groups(a, want, work, scratch, vas, log, cleanups):
             shutil.rmtree(gdir, ignore_errors=True)
             os.makedirs(os.path.join(gdir, "fs-1"))
             with open(gcfg, "w") as f:
-                f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "%s/fs-1"\n' % os.path.basename(gdir))
+                # No fsync for this untimed preparation: the gets read from the page cache anyway.
+                f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "%s/fs-1"\nfsync = false\n'
+                        % os.path.basename(gdir))
             for x in files:
                 subprocess.run([vas, "offer", "put", gcfg, "0_OBJECT/" + os.path.basename(x), x], check=True,
                                stdout=subprocess.DEVNULL)
@@ -842,6 +855,12 @@ def storage_groups(a, want, work, scratch, vas, log, cleanups):
                     lambda r: [["dd", "if=" + x, "of=" + os.path.join(c1, os.path.basename(x)), "bs=4M",
                                 "status=none"] for x in files],
                     setup=fresh, cleanup=clean, shown="dd if=OBJ of=copy/OBJ bs=4M, once per object"),
+                # `vas offer get` writes a temporary file, fsyncs it and renames it (the output
+                # appears only once verified and durable): dd with conv=fsync is the like-for-like.
+                Row("dd conv=fsync (get, %s objects)" % label, "dd",
+                    lambda r: [["dd", "if=" + x, "of=" + os.path.join(c1, os.path.basename(x)), "bs=4M",
+                                "conv=fsync", "status=none"] for x in files],
+                    setup=fresh, cleanup=clean, shown="dd if=OBJ of=copy/OBJ bs=4M conv=fsync, once per object"),
             ]
             groups.append(Group("Storage offer get, %d objects of %s (filesystem offer)" % (len(files), label),
                                 "the same %d objects, read back verified (page cache warm for all)" % len(files),
@@ -967,6 +986,9 @@ def storage_groups(a, want, work, scratch, vas, log, cleanups):
             Row("vas archive ingest (SIP of objects)", "vas", lambda r: [[vas, "archive", "ingest", arch, sip]],
                 is_vas=True, setup=init, cleanup=clean,
                 shown="vas archive ingest DIR sip.zip (2 fs offers, fsync; checks, objects, catalog, logbooks)"),
+            Row("baseline archive ingest", "vas (baseline)", lambda r: [[base, "archive", "ingest", arch, sip]],
+                setup=init, cleanup=clean, missing=None if base else "no --baseline",
+                shown="BASELINE archive ingest DIR sip.zip"),
             Row("dd conv=fsync ×2 + openssl dgst -sha512", "dd+openssl",
                 lambda r: [["dd", "if=" + sip, "of=" + c, "bs=4M", "conv=fsync", "status=none"] for c in (c1, c2)]
                 + [["openssl", "dgst", "-sha512", sip]],
@@ -1001,6 +1023,9 @@ def main():
                     help="comma-separated groups: hash,digest,verify,ingest,schema,profile,format,offer,rules,archive,"
                          "offer-objects,s3,archive-objects (default: all)")
     ap.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
+    ap.add_argument("--baseline", default=None,
+                    help="another vas binary (e.g. main's) measured beside --vas in the offer-objects and "
+                         "archive-objects groups")
     ap.add_argument("--units", type=int, default=None,
                     help="units of the ingest group's metadata-only SIP (default: 100 000 × scale)")
     a = ap.parse_args()
