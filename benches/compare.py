@@ -972,11 +972,11 @@ def storage_groups(a, want, work, scratch, vas, log, cleanups):
         with open(offers, "w") as f:
             f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "ao-o1"\n'
                     '[[offer]]\nid = "fs-2"\nkind = "filesystem"\npath = "ao-o2"\n')
-        c1, c2 = os.path.join(scratch, "ao-c1"), os.path.join(scratch, "ao-c2")
-        clean = rmtree(arch, o1, o2, c1, c2)
+        ac1, ac2 = os.path.join(scratch, "ao-ac1"), os.path.join(scratch, "ao-ac2")
+        aclean = rmtree(arch, o1, o2, ac1, ac2)
 
         def init(r):
-            clean(r)
+            aclean(r)
             subprocess.run([vas, "archive", "init", arch, "--offers", offers], check=True, stdout=subprocess.DEVNULL)
 
         floor = os.path.join(scratch, "per_file_floor.py")
@@ -984,18 +984,18 @@ def storage_groups(a, want, work, scratch, vas, log, cleanups):
             f.write(PER_FILE_FLOOR)
         rows = [
             Row("vas archive ingest (SIP of objects)", "vas", lambda r: [[vas, "archive", "ingest", arch, sip]],
-                is_vas=True, setup=init, cleanup=clean,
+                is_vas=True, setup=init, cleanup=aclean,
                 shown="vas archive ingest DIR sip.zip (2 fs offers, fsync; checks, objects, catalog, logbooks)"),
             Row("baseline archive ingest", "vas (baseline)", lambda r: [[base, "archive", "ingest", arch, sip]],
-                setup=init, cleanup=clean, missing=None if base else "no --baseline",
+                setup=init, cleanup=aclean, missing=None if base else "no --baseline",
                 shown="BASELINE archive ingest DIR sip.zip"),
             Row("dd conv=fsync ×2 + openssl dgst -sha512", "dd+openssl",
-                lambda r: [["dd", "if=" + sip, "of=" + c, "bs=4M", "conv=fsync", "status=none"] for c in (c1, c2)]
+                lambda r: [["dd", "if=" + sip, "of=" + c, "bs=4M", "conv=fsync", "status=none"] for c in (ac1, ac2)]
                 + [["openssl", "dgst", "-sha512", sip]],
-                setup=clean, cleanup=clean, missing=None if has_openssl else "openssl " + NI,
+                setup=aclean, cleanup=aclean, missing=None if has_openssl else "openssl " + NI,
                 shown="dd if=sip.zip of=copyN bs=4M conv=fsync (twice); openssl dgst -sha512 sip.zip"),
             Row("per-file floor (python)", "python",
-                lambda r: [[sys.executable, floor, big, c1, c2]], setup=clean, cleanup=clean,
+                lambda r: [[sys.executable, floor, big, ac1, ac2]], setup=aclean, cleanup=aclean,
                 shown="python: each file SHA-512 once, written to 2 folders, fdatasync per file"),
         ]
         groups.append(Group("Embedded archive: ingest of a SIP of %d objects" % nbig,
