@@ -611,6 +611,402 @@ def chunks(lst, n):
 
 
 # ----------------------------------------------------------------------------------------
+# Storage groups of issues #8 and #9 (store6): objects of 1 MiB and 100 MiB on the
+# filesystem offer, S3 on a SeaweedFS started here, and the archive ingest of a SIP of
+# 10 000 objects. Each skips cleanly (rows marked skipped) when its peer or server is absent.
+# ----------------------------------------------------------------------------------------
+
+MIB = 1 << 20
+
+
+def gen_objects(work, blob, bsize, obj):
+    """Splits the blob into objects of `obj` bytes (the last one shorter), in a folder kept
+    between runs; at a tiny scale, into at least 2 objects. Returns (folder, files)."""
+    n = max(2, -(-bsize // obj))
+    obj = -(-bsize // n) if bsize // obj < 2 else obj
+    d = os.path.join(work, "objects-%d-%d" % (bsize, obj))
+    stamp = "objects %d %d" % (bsize, obj)
+    if not _stamp_ok(d, stamp):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        with open(blob, "rb") as src:
+            i = 0
+            while True:
+                b = src.read(obj)
+                if not b:
+                    break
+                with open(os.path.join(d, "o%05d.bin" % i), "wb") as f:
+                    f.write(b)
+                i += 1
+        _write_stamp(d, stamp)
+    files = sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".bin"))
+    return d, files
+
+
+# Per-object floor of a 2-copy archive: every file written to two folders, each copy
+# fsync'ed (file, then its folder once per 100 files as a generous lower bound of the
+# directory cost), SHA-512 computed once. Python's hashlib is OpenSSL's SHA-512.
+PER_FILE_FLOOR = r'''
+import hashlib, os, sys
+src, dsts = sys.argv[1], sys.argv[2:]
+for d in dsts:
+    os.makedirs(d, exist_ok=True)
+n = 0
+for dp, _, fs in os.walk(src):
+    for name in sorted(fs):
+        if name.startswith("."):
+            continue
+        with open(os.path.join(dp, name), "rb") as f:
+            data = f.read()
+        hashlib.sha512(data).hexdigest()
+        for d in dsts:
+            fd = os.open(os.path.join(d, "%06d" % n), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            mv = memoryview(data)
+            while mv:
+                mv = mv[os.write(fd, mv):]
+            os.fdatasync(fd)
+            os.close(fd)
+        n += 1
+        if n % 100 == 0:
+            for d in dsts:
+                dfd = os.open(d, os.O_RDONLY)
+                os.fsync(dfd)
+                os.close(dfd)
+'''
+
+# The boto3 baseline of the S3 group (what `aws s3 cp` does: upload_file/download_file,
+# multipart with threads above 8 MiB).
+BOTO3_CLIENT = r'''
+import os, sys, boto3
+from botocore.config import Config
+mode, endpoint, bucket, prefix, out = sys.argv[1:6]
+files = sys.argv[6:]
+c = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                 aws_access_key_id=os.environ["VAS_S3_ACCESS_KEY"],
+                 aws_secret_access_key=os.environ["VAS_S3_SECRET_KEY"],
+                 config=Config(s3={"addressing_style": "path"}))
+for f in files:
+    key = prefix + os.path.basename(f)
+    if mode == "put":
+        c.upload_file(f, bucket, key)
+    else:
+        c.download_file(bucket, key, os.path.join(out, os.path.basename(f)))
+'''
+
+S3_ACCESS, S3_SECRET = "vas-bench-access", "vas-bench-secret-key"
+
+
+def free_ports(n):
+    import socket
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def start_weed(d):
+    """Starts SeaweedFS (master, volume, filer, S3) on 127.0.0.1 with the command line of
+    vas-core/tests/storage_s3.rs; returns (process, s3 port). The caller kills it."""
+    data = os.path.join(d, "data")
+    os.makedirs(data, exist_ok=True)
+    s3json = os.path.join(d, "s3.json")
+    with open(s3json, "w") as f:
+        json.dump({"identities": [{"name": "vas", "credentials": [{"accessKey": S3_ACCESS, "secretKey": S3_SECRET}],
+                                   "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}, f)
+    p = free_ports(8)
+    log = open(os.path.join(d, "weed.log"), "wb")
+    proc = subprocess.Popen(
+        ["weed", "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-dir=" + data,
+         "-master.port=%d" % p[0], "-master.port.grpc=%d" % p[1],
+         "-volume.port=%d" % p[2], "-volume.port.grpc=%d" % p[3],
+         "-filer", "-filer.port=%d" % p[4], "-filer.port.grpc=%d" % p[5],
+         "-filer.localSocket=" + os.path.join(d, "filer.sock"),
+         "-s3", "-s3.port=%d" % p[6], "-s3.port.grpc=%d" % p[7], "-s3.port.iceberg=0", "-s3.port.lance=0",
+         "-s3.localSocket=" + os.path.join(d, "s3.sock"), "-s3.config=" + s3json,
+         "-master.volumeSizeLimitMB=1024", "-volume.max=0"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+    log.close()
+    return proc, p[6]
+
+
+def storage_groups(a, want, work, scratch, vas, log, cleanups):
+    """The groups `offer-objects`, `offer-objects-get`, `s3` and `archive-objects`."""
+    groups = []
+    NI = "not installed"
+    has_openssl = have("openssl")
+    base = os.path.abspath(a.baseline) if a.baseline else None
+    if want("offer-objects") or want("s3"):
+        blob, bsize = gen_blob(work, a.scale)
+        # 1 GiB in 1 MiB objects and in 100 MiB objects (the last one shorter).
+        sets = [(label, ) + gen_objects(work, blob, bsize, obj) for label, obj in
+                (("1 MiB", MIB), ("100 MiB", 100 * MIB))]
+
+    def rmtree(*ps):
+        def f(_r):
+            for p in ps:
+                if os.path.isdir(p):
+                    shutil.rmtree(p, ignore_errors=True)
+                elif os.path.lexists(p):
+                    os.remove(p)
+        return f
+
+    if want("offer-objects"):
+        odir = os.path.join(scratch, "oo")
+        cfg1, cfg2 = os.path.join(scratch, "oo-1.toml"), os.path.join(scratch, "oo-2.toml")
+        with open(cfg1, "w") as f:
+            f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "oo/fs-1"\n')
+        with open(cfg2, "w") as f:
+            f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "oo/fs-1"\n'
+                    '[[offer]]\nid = "fs-2"\nkind = "filesystem"\npath = "oo/fs-2"\n')
+        c1, c2 = os.path.join(scratch, "oo-copy1"), os.path.join(scratch, "oo-copy2")
+
+        def fresh(_r):
+            for p in (odir, c1, c2):
+                shutil.rmtree(p, ignore_errors=True)
+            os.makedirs(os.path.join(odir, "fs-1"))
+            os.makedirs(os.path.join(odir, "fs-2"))
+            os.makedirs(c1)
+            os.makedirs(c2)
+
+        clean = rmtree(odir, c1, c2)
+
+        def offer_set(label, sdir, files):
+            size = os.path.getsize(files[0])
+            total = sum(os.path.getsize(x) for x in files)
+
+            def put(cfg, alg="sha-512"):
+                return lambda r: [[vas, "offer", "put", cfg, "0_OBJECT/" + os.path.basename(x), x,
+                                   "--algorithm", alg] for x in files]
+
+            def dd(dsts):
+                return lambda r: [["dd", "if=" + x, "of=" + os.path.join(d, os.path.basename(x)), "bs=4M",
+                                   "conv=fsync", "status=none"] for d in dsts for x in files]
+
+            rows = [
+                Row("vas offer put (%s objects)" % label, "vas", put(cfg1), is_vas=True, setup=fresh, cleanup=clean,
+                    shown="vas offer put storage.toml KEY FILE, once per %s object (1 fs offer, fsync, SHA-512)"
+                    % label),
+                # SHA-256 vs SHA-512 matters where hashing bounds the put: large objects only (the
+                # 1 MiB puts are bound by their fsyncs).
+                Row("vas offer put sha-256 (%s objects)" % label, "vas", put(cfg1, "sha-256"), is_vas=True,
+                    setup=fresh, cleanup=clean, missing=None if size >= 8 * MIB else "large objects only",
+                    shown="vas offer put storage.toml KEY FILE --algorithm sha-256, once per %s object" % label),
+                Row("baseline offer put (%s objects)" % label, "vas (baseline)",
+                    lambda r: [[base] + c[1:] for c in put(cfg1)(r)], setup=fresh, cleanup=clean,
+                    missing=None if base else "no --baseline",
+                    shown="BASELINE offer put storage.toml KEY FILE, once per %s object" % label),
+                Row("vas offer put, 2 offers (%s objects)" % label, "vas", put(cfg2), is_vas=True, setup=fresh,
+                    cleanup=clean,
+                    shown="vas offer put storage2.toml KEY FILE, once per %s object (2 fs offers)" % label),
+                Row("dd conv=fsync (%s objects)" % label, "dd", dd([c1]), setup=fresh, cleanup=clean,
+                    shown="dd if=OBJ of=copy/OBJ bs=4M conv=fsync, once per %s object" % label),
+                Row("baseline offer put, 2 offers (%s objects)" % label, "vas (baseline)",
+                    lambda r: [[base] + c[1:] for c in put(cfg2)(r)], setup=fresh, cleanup=clean,
+                    missing=None if base else "no --baseline", vs="vas offer put, 2 offers (%s objects)" % label,
+                    shown="BASELINE offer put storage2.toml KEY FILE, once per %s object" % label),
+                Row("dd conv=fsync twice (%s objects)" % label, "dd", dd([c1, c2]), setup=fresh, cleanup=clean,
+                    vs="vas offer put, 2 offers (%s objects)" % label,
+                    shown="dd … conv=fsync to two folders, once per %s object and folder" % label),
+                Row("cp -r (%s objects)" % label, "cp", lambda r: [["cp", "-r", sdir, os.path.join(c1, "d")]],
+                    setup=fresh, cleanup=clean, shown="cp -r OBJECTS/ copy/ (%s objects, no fsync)" % label),
+                Row("cp -r; sync (%s objects)" % label, "cp",
+                    lambda r: [["cp", "-r", sdir, os.path.join(c1, "d")], ["sync", "-f", c1]],
+                    setup=fresh, cleanup=clean, shown="cp -r OBJECTS/ copy/; sync -f copy (%s objects)" % label),
+                Row("openssl dgst -sha512 (%s objects)" % label, "openssl",
+                    lambda r: [["openssl", "dgst", "-sha512"] + b for b in chunks(files, 1000)],
+                    missing=None if has_openssl else NI, shown="openssl dgst -sha512 OBJECTS… (the hashing floor)"),
+                Row("openssl dgst -sha256 (%s objects)" % label, "openssl",
+                    lambda r: [["openssl", "dgst", "-sha256"] + b for b in chunks(files, 1000)],
+                    missing=(None if has_openssl else NI) or (None if size >= 8 * MIB else "large objects only"), vs="vas offer put sha-256 (%s objects)" % label,
+                    shown="openssl dgst -sha256 OBJECTS… (the SHA-256 floor)"),
+            ]
+            groups.append(Group("Storage offer put, %d objects of %s (filesystem offer)" % (len(files), label),
+                                "%d objects of %.1f MiB, %.1f MiB in all; one process per object for vas and dd"
+                                % (len(files), size / MIB, total / MIB), total, len(files),
+                                "offer put ≥90% of `dd conv=fsync` (vas/peer wall ≤ 1.11) on large objects", rows))
+
+            # Verified get of the same objects, put once (untimed) with the CLI.
+            gdir = os.path.join(scratch, "oo-get-%d" % size)
+            gcfg = os.path.join(scratch, "oo-get-%d.toml" % size)
+            shutil.rmtree(gdir, ignore_errors=True)
+            os.makedirs(os.path.join(gdir, "fs-1"))
+            with open(gcfg, "w") as f:
+                # No fsync for this untimed preparation: the gets read from the page cache anyway.
+                f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "%s/fs-1"\nfsync = false\n'
+                        % os.path.basename(gdir))
+            for x in files:
+                subprocess.run([vas, "offer", "put", gcfg, "0_OBJECT/" + os.path.basename(x), x], check=True,
+                               stdout=subprocess.DEVNULL)
+            cleanups.append(rmtree(gdir))
+            rows = [
+                Row("vas offer get (%s objects)" % label, "vas",
+                    lambda r: [[vas, "offer", "get", gcfg, "0_OBJECT/" + os.path.basename(x), "-o",
+                                os.path.join(c1, os.path.basename(x))] for x in files],
+                    is_vas=True, setup=fresh, cleanup=clean,
+                    shown="vas offer get storage.toml KEY -o FILE, once per %s object (SHA-512 verified)" % label),
+                Row("cp -r (get, %s objects)" % label, "cp", lambda r: [["cp", "-r", sdir, os.path.join(c1, "d")]],
+                    setup=fresh, cleanup=clean, shown="cp -r OBJECTS/ copy/"),
+                Row("dd (get, %s objects)" % label, "dd",
+                    lambda r: [["dd", "if=" + x, "of=" + os.path.join(c1, os.path.basename(x)), "bs=4M",
+                                "status=none"] for x in files],
+                    setup=fresh, cleanup=clean, shown="dd if=OBJ of=copy/OBJ bs=4M, once per object"),
+                # `vas offer get` writes a temporary file, fsyncs it and renames it (the output
+                # appears only once verified and durable): dd with conv=fsync is the like-for-like.
+                Row("dd conv=fsync (get, %s objects)" % label, "dd",
+                    lambda r: [["dd", "if=" + x, "of=" + os.path.join(c1, os.path.basename(x)), "bs=4M",
+                                "conv=fsync", "status=none"] for x in files],
+                    setup=fresh, cleanup=clean, shown="dd if=OBJ of=copy/OBJ bs=4M conv=fsync, once per object"),
+            ]
+            groups.append(Group("Storage offer get, %d objects of %s (filesystem offer)" % (len(files), label),
+                                "the same %d objects, read back verified (page cache warm for all)" % len(files),
+                                total, len(files), "no figure (issue #8 asks for get throughput next to cp)", rows))
+
+        for label, sdir, files in sets:
+            offer_set(label, sdir, files)
+
+    if want("s3"):
+        has_weed, has_boto3 = have("weed"), py_has("boto3")
+        proc = None
+        missing_vas = None
+        env = dict(os.environ, VAS_S3_ACCESS_KEY=S3_ACCESS, VAS_S3_SECRET_KEY=S3_SECRET)
+        # A vas built without the cargo feature `s3` says so without any server: then the
+        # whole group is skipped (nothing to compare) and no server is started.
+        probe = os.path.join(scratch, "s3-probe.toml")
+        with open(probe, "w") as f:
+            f.write('[[offer]]\nid = "s3-1"\nkind = "s3"\nendpoint = "http://127.0.0.1:9"\nbucket = "b"\n'
+                    'access_key_env = "VAS_S3_ACCESS_KEY"\nsecret_key_env = "VAS_S3_SECRET_KEY"\n')
+        p = subprocess.run([vas, "offer", "check", probe], capture_output=True, text=True)
+        if "cargo feature" in p.stdout + p.stderr:
+            missing_vas = "vas built without the cargo feature `s3`"
+        if has_weed and not missing_vas:
+            wdir = os.path.join(scratch, "weed")
+            os.makedirs(wdir)
+            proc, port = start_weed(wdir)
+            cleanups.append(lambda _r: (proc.kill(), proc.wait()))
+            endpoint = "http://127.0.0.1:%d" % port
+            s3cfg = os.path.join(scratch, "s3.toml")
+            with open(s3cfg, "w") as f:
+                f.write('[[offer]]\nid = "s3-1"\nkind = "s3"\nendpoint = "%s"\nbucket = "vas-bench"\n'
+                        'access_key_env = "VAS_S3_ACCESS_KEY"\nsecret_key_env = "VAS_S3_SECRET_KEY"\n'
+                        'create_bucket = true\n' % endpoint)
+            # Wait for the server (and its filer); `vas offer check` also creates the bucket.
+            t0, err = time.perf_counter(), ""
+            while True:
+                p = subprocess.run([vas, "offer", "check", s3cfg], env=env, capture_output=True, text=True)
+                if p.returncode == 0:
+                    break
+                err = ((p.stdout + p.stderr).strip().splitlines() or [""])[-1]
+                if "feature" in err or "unknown variant" in err or proc.poll() is not None \
+                        or time.perf_counter() - t0 > 90:
+                    missing_vas = "S3 offer unavailable: %s" % err[:100]
+                    break
+                time.sleep(0.5)
+        boto = os.path.join(scratch, "boto3_client.py")
+        with open(boto, "w") as f:
+            f.write(BOTO3_CLIENT)
+        s3out = os.path.join(scratch, "s3-out")
+
+        def s3_set(label, sdir, files):
+            size = os.path.getsize(files[0])
+            total = sum(os.path.getsize(x) for x in files)
+            gone = None if has_weed else "weed (SeaweedFS) " + NI
+            pfx = "%d/" % size
+
+            def fresh_out(_r):
+                shutil.rmtree(s3out, ignore_errors=True)
+                os.makedirs(s3out)
+
+            rows = [
+                Row("vas offer put to S3 (%s objects)" % label, "vas",
+                    (lambda pfx, files: lambda r: [[vas, "offer", "put", s3cfg, "r%d/%s%s" % (r, pfx, os.path.basename(x)),
+                                                    x] for x in files])(pfx, files),
+                    is_vas=True, env=env, missing=gone or missing_vas,
+                    shown="vas offer put s3.toml KEY FILE, once per %s object (SHA-512, digest in metadata)" % label),
+                Row("boto3 upload_file (%s objects)" % label, "boto3",
+                    (lambda pfx, files: lambda r: [[sys.executable, boto, "put", endpoint, "vas-bench",
+                                                    "b%d/%s" % (r, pfx), "-"] + files])(pfx, files),
+                    env=env,
+                    missing=gone or missing_vas or (None if has_boto3 else "boto3 " + NI),
+                    shown="python boto3 client.upload_file per object, one process (as `aws s3 cp`)"),
+                Row("vas offer get from S3 (%s objects)" % label, "vas",
+                    (lambda pfx, files: lambda r: [[vas, "offer", "get", s3cfg, "r0/%s%s" % (pfx, os.path.basename(x)),
+                                                    "-o", os.path.join(s3out, os.path.basename(x))]
+                                                   for x in files])(pfx, files),
+                    is_vas=True, env=env, missing=gone or missing_vas, setup=fresh_out,
+                    shown="vas offer get s3.toml KEY -o FILE, once per %s object (SHA-512 verified)" % label),
+                Row("boto3 download_file (%s objects)" % label, "boto3",
+                    (lambda pfx, files: lambda r: [[sys.executable, boto, "get", endpoint, "vas-bench",
+                                                    "b0/%s" % pfx, s3out] + files])(pfx, files),
+                    env=env,
+                    missing=gone or missing_vas or (None if has_boto3 else "boto3 " + NI),
+                    setup=fresh_out, vs="vas offer get from S3 (%s objects)" % label,
+                    shown="python boto3 client.download_file per object, one process"),
+            ]
+            groups.append(Group("S3 offer on SeaweedFS, %d objects of %s" % (len(files), label),
+                                "%d objects of %.1f MiB (%.1f MiB) to a SeaweedFS (`weed server -s3`) on 127.0.0.1 "
+                                "started by the harness; gets read what the first round put"
+                                % (len(files), size / MIB, total / MIB), total, len(files),
+                                "no figure (issue #8: S3 on SeaweedFS vs a boto3 client baseline)", rows))
+
+        for label, sdir, files in sets:
+            s3_set(label, sdir, files)
+
+    if want("archive-objects"):
+        big, nbig, big_bytes = gen_big(work, a.scale)
+        sip = os.path.join(work, "objects-sip-%d-%d-v2.zip" % (nbig, big_bytes))
+        if not os.path.exists(sip):
+            log("corpus: SIP of %d objects …" % nbig)
+            subprocess.run([vas, "sip", "build", big, "-o", sip + ".tmp", "--stored", "--algorithm", "sha-512",
+                            "--contract", "IC-000001", "--originating-agency", "FRAN_NP_009913",
+                            "--seda", "2.3"], check=True, stdout=subprocess.DEVNULL)
+            os.replace(sip + ".tmp", sip)
+        files = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(big) for f in fs if not f.startswith("."))
+        arch = os.path.join(scratch, "ao-archive")
+        o1, o2 = os.path.join(scratch, "ao-o1"), os.path.join(scratch, "ao-o2")
+        offers = os.path.join(scratch, "ao-offers.toml")
+        with open(offers, "w") as f:
+            f.write('[[offer]]\nid = "fs-1"\nkind = "filesystem"\npath = "ao-o1"\n'
+                    '[[offer]]\nid = "fs-2"\nkind = "filesystem"\npath = "ao-o2"\n')
+        ac1, ac2 = os.path.join(scratch, "ao-ac1"), os.path.join(scratch, "ao-ac2")
+        aclean = rmtree(arch, o1, o2, ac1, ac2)
+
+        def init(r):
+            aclean(r)
+            subprocess.run([vas, "archive", "init", arch, "--offers", offers], check=True, stdout=subprocess.DEVNULL)
+
+        floor = os.path.join(scratch, "per_file_floor.py")
+        with open(floor, "w") as f:
+            f.write(PER_FILE_FLOOR)
+        rows = [
+            Row("vas archive ingest (SIP of objects)", "vas", lambda r: [[vas, "archive", "ingest", arch, sip]],
+                is_vas=True, setup=init, cleanup=aclean,
+                shown="vas archive ingest DIR sip.zip (2 fs offers, fsync; checks, objects, catalog, logbooks)"),
+            Row("baseline archive ingest", "vas (baseline)", lambda r: [[base, "archive", "ingest", arch, sip]],
+                setup=init, cleanup=aclean, missing=None if base else "no --baseline",
+                shown="BASELINE archive ingest DIR sip.zip"),
+            Row("dd conv=fsync ×2 + openssl dgst -sha512", "dd+openssl",
+                lambda r: [["dd", "if=" + sip, "of=" + c, "bs=4M", "conv=fsync", "status=none"] for c in (ac1, ac2)]
+                + [["openssl", "dgst", "-sha512", sip]],
+                setup=aclean, cleanup=aclean, missing=None if has_openssl else "openssl " + NI,
+                shown="dd if=sip.zip of=copyN bs=4M conv=fsync (twice); openssl dgst -sha512 sip.zip"),
+            Row("per-file floor (python)", "python",
+                lambda r: [[sys.executable, floor, big, ac1, ac2]], setup=aclean, cleanup=aclean,
+                shown="python: each file SHA-512 once, written to 2 folders, fdatasync per file"),
+        ]
+        groups.append(Group("Embedded archive: ingest of a SIP of %d objects" % nbig,
+                            "%d objects, %.1f MiB in a stored (uncompressed) SIP zip of %.1f MiB" % (
+                                nbig, big_bytes / MIB, os.path.getsize(sip) / MIB),
+                            big_bytes, nbig, "within 1.5× of `dd conv=fsync` twice + `openssl dgst -sha512` "
+                            "(vas/peer wall ≤ 1.5)", rows))
+    return groups
+
+
+# ----------------------------------------------------------------------------------------
 # Main
 # ----------------------------------------------------------------------------------------
 
@@ -624,8 +1020,12 @@ def main():
     ap.add_argument("--vas", default=os.path.join(ROOT, "target", "release", "vas"), help="the vas binary")
     ap.add_argument("--install-peers", action="store_true", help="pip/apt/cargo install the peers first")
     ap.add_argument("--only", default=None,
-                    help="comma-separated groups: hash,digest,verify,ingest,schema,profile,format,offer,rules,archive (default: all)")
+                    help="comma-separated groups: hash,digest,verify,ingest,schema,profile,format,offer,rules,archive,"
+                         "offer-objects,s3,archive-objects (default: all)")
     ap.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
+    ap.add_argument("--baseline", default=None,
+                    help="another vas binary (e.g. main's) measured beside --vas in the offer-objects and "
+                         "archive-objects groups")
     ap.add_argument("--units", type=int, default=None,
                     help="units of the ingest group's metadata-only SIP (default: 100 000 × scale)")
     a = ap.parse_args()
@@ -1118,11 +1518,24 @@ def main():
                             os.path.getsize(os.path.join(arch_sip, "manifest.xml")), arch_units,
                             "≥12 500 units/s", rows, unit="units/s"))
 
+    # -- 7. Storage objects (1 MiB / 100 MiB), S3 on SeaweedFS, archive of 10 000 objects ---
+    cleanups = []
+    try:
+        groups += storage_groups(a, want, work, scratch, vas, log, cleanups)
+    except BaseException:
+        for c in cleanups:
+            c(0)
+        raise
+
     gen_s = time.perf_counter() - t_gen
 
-    for g in groups:
-        log("== %s" % g.title)
-        run_group(g, a.repeat, not a.quiet)
+    try:
+        for g in groups:
+            log("== %s" % g.title)
+            run_group(g, a.repeat, not a.quiet)
+    finally:
+        for c in cleanups:
+            c(0)
 
     model, mem = machine()
     lines = [
@@ -1161,7 +1574,7 @@ def main():
         with open(a.out, "w") as f:
             f.write(report)
     shutil.rmtree(scratch, ignore_errors=True)
-    failed = [r.label for g in groups for r in g.rows if r.is_vas and not r.samples]
+    failed = [r.label for g in groups for r in g.rows if r.is_vas and not r.missing and not r.samples]
     if failed:
         print("compare.py: vas rows failed: %s" % ", ".join(failed), file=sys.stderr)
         return 1

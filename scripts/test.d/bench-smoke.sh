@@ -31,7 +31,11 @@ for row in \
   'RAYON_NUM_THREADS=1 vas format identify' \
   'vas offer put storage.toml' \
   'vas rules eliminable --referentials' \
-  'vas archive ingest DIR SIP_DIR'; do
+  'vas archive ingest DIR SIP_DIR' \
+  'vas offer put storage.toml KEY FILE, once per 1 MiB object' \
+  'vas offer put storage2.toml KEY FILE, once per 100 MiB object' \
+  'vas offer get storage.toml KEY -o FILE, once per 1 MiB object' \
+  'vas archive ingest DIR sip.zip'; do
   line="$(grep -F -- "| \`$row" "$out" || true)"
   if [ -z "$line" ]; then
     echo "bench-smoke: missing row: $row" >&2; fail=1

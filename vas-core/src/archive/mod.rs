@@ -76,6 +76,7 @@ mod eliminate;
 mod inherit;
 mod manifest;
 mod pack;
+mod store_objects;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -1656,17 +1657,19 @@ impl Archive {
         let mut stored = 0usize;
         if !by_uri.is_empty() {
             let mut reader = SipReader::open(sip, Limits::default())?;
-            reader.for_each_object(|entry, r| {
-                let Some(o) = by_uri.get(entry.name.as_str()) else {
-                    return Ok(());
+            // Small objects are put by several threads so that their syncs overlap
+            // (store_objects.rs).
+            stored = store_objects::store_objects(&self.strategy, &mut reader, |name| {
+                let Some(o) = by_uri.get(name) else {
+                    return Ok(None);
                 };
                 let fx = v.fixities.get(&o.id).ok_or_else(|| {
                     Error::internal(format!("no fixity computed for object {}", o.id))
                 })?;
-                self.strategy
-                    .put(&key(&object_key(&self.prefix, &sys[&o.id]))?, r, fx)?;
-                stored += 1;
-                Ok(())
+                Ok(Some((
+                    key(&object_key(&self.prefix, &sys[&o.id]))?,
+                    fx.clone(),
+                )))
             })?;
         }
         for _ in 0..stored {
