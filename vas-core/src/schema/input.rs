@@ -395,7 +395,21 @@ impl<R: Read> XmlInput<R> {
             return;
         }
         let seg = &self.buf.as_bytes()[self.nl_done..to];
-        if let Some(last) = memchr::memrchr(b'\n', seg) {
+        if seg.len() <= 64 {
+            // The usual case, from one start tag to the next: one pass without the two
+            // `memchr` calls.
+            let (mut n, mut last) = (0u64, usize::MAX);
+            for (i, &b) in seg.iter().enumerate() {
+                if b == b'\n' {
+                    n += 1;
+                    last = i;
+                }
+            }
+            if n > 0 {
+                self.lines += n;
+                self.last_nl = Some(self.base + (self.nl_done + last) as u64);
+            }
+        } else if let Some(last) = memchr::memrchr(b'\n', seg) {
             self.lines += memchr::memchr_iter(b'\n', seg).count() as u64;
             self.last_nl = Some(self.base + (self.nl_done + last) as u64);
         }

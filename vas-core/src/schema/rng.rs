@@ -133,9 +133,78 @@ struct Store<'a> {
     open_memo: HashMap<(P, u32), P, FxBuild>,
     close_memo: HashMap<P, P, FxBuild>,
     end_memo: HashMap<P, P, FxBuild>,
-    /// Element names of the document, interned (`ns` NUL `local`).
-    name_ids: HashMap<String, u32, FxBuild>,
-    name_key: String,
+    /// Element and attribute names of the document, interned.
+    names: DocNames,
+    /// Per element name id: whether some `xsd:ID`-typed attribute is declared for it
+    /// (0 = not known yet, 1 = no, 2 = yes).
+    id_elem: Vec<u8>,
+    /// (element name id, attribute name id) → whether the attribute is an `xsd:ID`.
+    id_pair: HashMap<(u32, u32), bool, FxBuild>,
+    /// Per pattern: the value tests (`data` and `value` leaves) that its text
+    /// derivative can run, or `None` when it depends on more than their outcomes
+    /// (a `list`, or more than 64 tests). See [`Store::text_deriv_memo`].
+    text_plan: HashMap<P, Option<Box<[P]>>, FxBuild>,
+    /// (pattern, outcomes of its value tests as a bit set) → text derivative.
+    text_memo: HashMap<(P, u64), P, FxBuild>,
+    /// Per (pattern, attribute name id): the `attribute` leaves whose name class
+    /// contains the name, as [`Store::att_deriv`] reaches them (`None`: more than 64).
+    att_plan: HashMap<(P, u32), Option<Box<[P]>>, FxBuild>,
+    /// (pattern, attribute name id, outcomes of the leaves' value matches) → derivative.
+    att_memo: HashMap<(P, u32, u64), P, FxBuild>,
+}
+
+/// The names of a document, interned by (namespace id of the input, local name):
+/// an open-addressing table hashed once per lookup, no allocation once a name is known.
+#[derive(Default)]
+struct DocNames {
+    keys: Vec<(u32, Box<str>)>,
+    /// Name id + 1 (0 = empty); the length is 0 or a power of two.
+    slots: Vec<u32>,
+}
+
+impl DocNames {
+    #[inline]
+    fn hash(ns: u32, local: &str) -> u64 {
+        use std::hash::Hasher;
+        let mut h = super::xsd::FxHasher::default();
+        h.write_u32(ns);
+        h.write(local.as_bytes());
+        h.finish()
+    }
+
+    /// The id of (`ns`, `local`), interning it on first sight.
+    fn id(&mut self, ns: u32, local: &str) -> u32 {
+        if self.slots.len() < 2 * (self.keys.len() + 1) {
+            let n = (self.slots.len() * 2).max(64);
+            let mut slots = vec![0u32; n];
+            for (k, (kns, kl)) in self.keys.iter().enumerate() {
+                let mut i = Self::hash(*kns, kl) as usize & (n - 1);
+                while slots[i] != 0 {
+                    i = (i + 1) & (n - 1);
+                }
+                slots[i] = k as u32 + 1;
+            }
+            self.slots = slots;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = Self::hash(ns, local) as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => {
+                    self.keys.push((ns, local.into()));
+                    self.slots[i] = self.keys.len() as u32;
+                    return self.keys.len() as u32 - 1;
+                }
+                s => {
+                    let (kns, kl) = &self.keys[s as usize - 1];
+                    if *kns == ns && crate::xml::lex::bytes_eq(kl.as_bytes(), local.as_bytes()) {
+                        return s - 1;
+                    }
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
 }
 
 impl<'a> Store<'a> {
@@ -270,25 +339,188 @@ impl<'a> Store<'a> {
         }
     }
 
-    /// [`Store::start_tag_open`], memoised by (pattern, element name).
-    fn start_tag_open_memo(&mut self, p: P, ns: &str, local: &str) -> P {
-        self.name_key.clear();
-        self.name_key.push_str(ns);
-        self.name_key.push('\0');
-        self.name_key.push_str(local);
-        let id = match self.name_ids.get(self.name_key.as_str()) {
-            Some(id) => *id,
-            None => {
-                let id = self.name_ids.len() as u32;
-                self.name_ids.insert(self.name_key.clone(), id);
-                id
-            }
-        };
+    /// [`Store::start_tag_open`], memoised by (pattern, element name id `id`, see
+    /// [`DocNames`]).
+    fn start_tag_open_memo(&mut self, p: P, id: u32, ns: &str, local: &str) -> P {
         if let Some(q) = self.open_memo.get(&(p, id)) {
             return *q;
         }
         let q = self.start_tag_open(p, ns, local);
         self.open_memo.insert((p, id), q);
+        q
+    }
+
+    /// Whether attribute `a` (name id `aid`) of element `ns`/`local` (name id `eid`) is
+    /// typed `xsd:ID` by the profile, memoised by name ids.
+    fn is_id_attr(&mut self, eid: u32, ns: &str, local: &str, aid: u32, a: &AttrRef<'_>) -> bool {
+        let g = self.g;
+        if g.id_attrs.is_empty() {
+            return false;
+        }
+        let e = eid as usize;
+        if self.id_elem.len() <= e {
+            self.id_elem.resize(e + 1, 0);
+        }
+        if self.id_elem[e] == 0 {
+            let any = g
+                .id_attrs
+                .iter()
+                .any(|(en, _)| g.names[*en as usize].contains(ns, local));
+            self.id_elem[e] = if any { 2 } else { 1 };
+        }
+        if self.id_elem[e] == 1 {
+            return false;
+        }
+        *self.id_pair.entry((eid, aid)).or_insert_with(|| {
+            g.id_attrs.iter().any(|(en, at)| {
+                g.names[*en as usize].contains(ns, local)
+                    && g.names[*at as usize].contains(a.ns, a.local)
+            })
+        })
+    }
+
+    /// The value tests reachable by [`Store::text_deriv`] from `p`, in a fixed order
+    /// (`None`: not memoisable).
+    fn plan_text(&mut self, p: P, out: &mut Vec<P>, seen: &mut Vec<P>) -> bool {
+        let p = self.deref(p);
+        if seen.contains(&p) {
+            return true;
+        }
+        if seen.len() > 256 {
+            return false;
+        }
+        seen.push(p);
+        match self.get(p).clone() {
+            Pat::Choice(x, y) | Pat::Interleave(x, y) | Pat::Group(x, y) => {
+                self.plan_text(x, out, seen) && self.plan_text(y, out, seen)
+            }
+            Pat::After(x, _) | Pat::OneOrMore(x) => self.plan_text(x, out, seen),
+            Pat::Value(..) | Pat::Data(_, None) => {
+                out.push(p);
+                out.len() <= 64
+            }
+            Pat::Data(_, Some(e)) => {
+                out.push(p);
+                out.len() <= 64 && self.plan_text(e, out, seen)
+            }
+            Pat::List(_) => false,
+            _ => true,
+        }
+    }
+
+    /// The outcome of the value test of leaf `p` (a `data` or `value` pattern) on `s`,
+    /// as [`Store::text_deriv`] computes it.
+    fn leaf_test(&self, p: P, s: &str) -> bool {
+        match self.get(p) {
+            Pat::Value(t, v) => value_equal(&self.g.types, *t, v, s),
+            Pat::Data(t, _) => types::validate(&TypeTable(&self.g.types), *t, s).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// [`Store::text_deriv`], memoised: the derivative is a function of the pattern and
+    /// of the outcomes of the value tests it runs, so those are run first (each is a
+    /// datatype check or a comparison) and the derivative is looked up by their bit
+    /// set, instead of walking and re-interning the pattern for every text node.
+    fn text_deriv_memo(&mut self, p: P, s: &str) -> P {
+        let plan = match self.text_plan.get(&p) {
+            Some(plan) => plan.clone(),
+            None => {
+                let mut out = Vec::new();
+                let mut seen = Vec::new();
+                let plan = if self.plan_text(p, &mut out, &mut seen) {
+                    Some(out.into_boxed_slice())
+                } else {
+                    None
+                };
+                self.text_plan.insert(p, plan.clone());
+                plan
+            }
+        };
+        let Some(plan) = plan else {
+            return self.text_deriv(p, s);
+        };
+        let mut mask = 0u64;
+        for (i, leaf) in plan.iter().enumerate() {
+            if self.leaf_test(*leaf, s) {
+                mask |= 1 << i;
+            }
+        }
+        if let Some(q) = self.text_memo.get(&(p, mask)) {
+            return *q;
+        }
+        let q = self.text_deriv(p, s);
+        self.text_memo.insert((p, mask), q);
+        q
+    }
+
+    /// The `attribute` leaves of `p` that [`Store::att_deriv`] reaches and whose name
+    /// class contains `ns`/`local`.
+    fn plan_att(
+        &mut self,
+        p: P,
+        ns: &str,
+        local: &str,
+        out: &mut Vec<P>,
+        seen: &mut Vec<P>,
+    ) -> bool {
+        let p = self.deref(p);
+        if seen.contains(&p) {
+            return true;
+        }
+        if seen.len() > 256 {
+            return false;
+        }
+        seen.push(p);
+        match self.get(p).clone() {
+            Pat::Choice(x, y) | Pat::Interleave(x, y) | Pat::Group(x, y) => {
+                self.plan_att(x, ns, local, out, seen) && self.plan_att(y, ns, local, out, seen)
+            }
+            Pat::After(x, _) | Pat::OneOrMore(x) => self.plan_att(x, ns, local, out, seen),
+            Pat::Attribute(nc, _) => {
+                if self.g.names[nc as usize].contains(ns, local) {
+                    out.push(p);
+                }
+                out.len() <= 64
+            }
+            _ => true,
+        }
+    }
+
+    /// [`Store::att_deriv`], memoised by (pattern, attribute name id `aid`, outcomes of
+    /// the value matches of the attribute leaves with that name).
+    fn att_deriv_memo(&mut self, p: P, aid: u32, a: &AttrRef<'_>) -> P {
+        let plan = match self.att_plan.get(&(p, aid)) {
+            Some(plan) => plan.clone(),
+            None => {
+                let mut out = Vec::new();
+                let mut seen = Vec::new();
+                let plan = if self.plan_att(p, a.ns, a.local, &mut out, &mut seen) {
+                    Some(out.into_boxed_slice())
+                } else {
+                    None
+                };
+                self.att_plan.insert((p, aid), plan.clone());
+                plan
+            }
+        };
+        let Some(plan) = plan else {
+            return self.att_deriv(p, a);
+        };
+        let mut mask = 0u64;
+        for (i, leaf) in plan.iter().enumerate() {
+            let Pat::Attribute(_, c) = *self.get(*leaf) else {
+                continue;
+            };
+            if self.value_match(c, a.value) {
+                mask |= 1 << i;
+            }
+        }
+        if let Some(q) = self.att_memo.get(&(p, aid, mask)) {
+            return *q;
+        }
+        let q = self.att_deriv(p, a);
+        self.att_memo.insert((p, aid, mask), q);
         q
     }
 
@@ -406,7 +638,7 @@ impl<'a> Store<'a> {
 
     fn value_match(&mut self, p: P, s: &str) -> bool {
         (self.nullable(p) && is_ws(s)) || {
-            let d = self.text_deriv(p, s);
+            let d = self.text_deriv_memo(p, s);
             self.nullable(d)
         }
     }
@@ -511,19 +743,11 @@ impl<'a> Store<'a> {
             }
             Pat::Text => TEXT,
             Pat::Value(t, v) => {
-                let st = &self.g.types[t];
-                let got = types::normalize(s, st.ws);
-                let equal = match prim(&self.g.types, t) {
-                    Some(b)
-                        if matches!(b, Builtin::Decimal)
-                            || b.base() == Some(Builtin::Decimal)
-                            || is_int(b) =>
-                    {
-                        types::dec_cmp(&got, &v) == Some(std::cmp::Ordering::Equal)
-                    }
-                    _ => *got == *v,
-                };
-                if equal { EMPTY } else { NOT_ALLOWED }
+                if value_equal(&self.g.types, t, &v, s) {
+                    EMPTY
+                } else {
+                    NOT_ALLOWED
+                }
             }
             Pat::Data(t, except) => {
                 if types::validate(&TypeTable(&self.g.types), t, s).is_err() {
@@ -637,7 +861,21 @@ impl<'a> Store<'a> {
 }
 
 fn is_ws(s: &str) -> bool {
-    s.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+    s.bytes().all(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// Whether `s` equals the (normalised) value `v` of datatype `t`.
+fn value_equal(types: &[SimpleType], t: TypeId, v: &str, s: &str) -> bool {
+    let st = &types[t];
+    let got = types::normalize(s, st.ws);
+    match prim(types, t) {
+        Some(b)
+            if matches!(b, Builtin::Decimal) || b.base() == Some(Builtin::Decimal) || is_int(b) =>
+        {
+            types::dec_cmp(&got, v) == Some(std::cmp::Ordering::Equal)
+        }
+        _ => *got == *v,
+    }
 }
 
 fn is_int(b: Builtin) -> bool {
@@ -1285,10 +1523,10 @@ impl Compiler {
 // Validation
 
 struct Open {
-    seg: String,
+    /// Where the element's segment (`/local` or `/local[@id='…']`) starts in the path.
+    seg: usize,
     line: u64,
     col: u64,
-    text: String,
     had_child: bool,
 }
 
@@ -1301,8 +1539,13 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
         open_memo: HashMap::default(),
         close_memo: HashMap::default(),
         end_memo: HashMap::default(),
-        name_ids: HashMap::default(),
-        name_key: String::new(),
+        names: DocNames::default(),
+        id_elem: Vec::new(),
+        id_pair: HashMap::default(),
+        text_plan: HashMap::default(),
+        text_memo: HashMap::default(),
+        att_plan: HashMap::default(),
+        att_memo: HashMap::default(),
     };
     let limits = Limits {
         max_depth: opts.max_depth,
@@ -1311,19 +1554,17 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
     let mut xin = XmlInput::new(input, limits);
     let mut findings: Vec<Finding> = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
+    // The path of the open elements (and, during a start tag, of the new one), and the
+    // pending text of the innermost open element: one buffer each for the whole
+    // document (only the innermost element collects text: its parent's text was
+    // consumed when it started).
+    let mut path = String::new();
+    let mut text = String::new();
     let mut p = g.start;
     let mut skip_depth = 0usize;
     let mut root = None;
     let mut truncated = false;
-    let mut ids: HashMap<String, u64> = HashMap::new();
-    let path = |stack: &[Open]| -> String {
-        let mut s = String::new();
-        for o in stack {
-            s.push('/');
-            s.push_str(&o.seg);
-        }
-        s
-    };
+    let mut ids = super::validate::IdTable::default();
     macro_rules! find {
         ($line:expr, $col:expr, $path:expr, $msg:expr) => {
             if findings.len() >= opts.max_findings {
@@ -1353,10 +1594,11 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     ErrorKind::Unsafe => FindingKind::Unsafe,
                     _ => FindingKind::Xml,
                 };
+                let end = stack.last().map(|_| path.len()).unwrap_or(0);
                 findings.push(Finding {
                     line: pr.line,
                     column: pr.col,
-                    path: path(&stack),
+                    path: path[..end].to_string(),
                     message: pr.message,
                     kind,
                 });
@@ -1371,37 +1613,30 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
         };
         match ev {
             Ev::Start => {
+                if skip_depth > 0 {
+                    skip_depth += 1;
+                    continue;
+                }
                 let (line, col) = xin.elem_pos();
                 let ns: &str = xin.elem_ns();
                 let local: &str = xin.elem_local();
                 if root.is_none() {
                     root = Some((ns.to_string(), local.to_string()));
                 }
-                let mut seg = local.to_string();
-                if let Some(a) = xin.attrs().find(|a| a.local == "id") {
-                    seg.push_str(&format!("[@id='{}']", a.value));
-                }
-                if skip_depth > 0 {
-                    skip_depth += 1;
-                    continue;
-                }
                 // text before this child (mixed content)
                 if let Some(top) = stack.last_mut() {
                     top.had_child = true;
-                    let t = std::mem::take(&mut top.text);
-                    if !is_ws(&t) {
-                        let d = s.text_deriv(p, &t);
+                    if !is_ws(&text) {
+                        let d = s.text_deriv_memo(p, &text);
                         if d == NOT_ALLOWED {
-                            let pa = path(&stack);
-                            let (l, c) =
-                                stack.last().map(|o| (o.line, o.col)).unwrap_or((line, col));
+                            let (l, c) = (top.line, top.col);
                             find!(
                                 l,
                                 c,
-                                pa,
+                                path.clone(),
                                 format!(
                                     "text '{}' is not allowed here by the profile",
-                                    t.trim().chars().take(40).collect::<String>()
+                                    text.trim().chars().take(40).collect::<String>()
                                 )
                             );
                         } else {
@@ -1409,18 +1644,28 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                         }
                     }
                 }
-                let q = s.start_tag_open_memo(p, ns, local);
+                text.clear();
+                let seg = path.len();
+                path.push('/');
+                path.push_str(local);
+                if let Some(a) = xin.attrs().find(|a| a.local == "id") {
+                    path.push_str("[@id='");
+                    path.push_str(a.value);
+                    path.push_str("']");
+                }
+                let eid = s.names.id(xin.elem_ns_id(), local);
+                let q = s.start_tag_open_memo(p, eid, ns, local);
                 if q == NOT_ALLOWED {
                     let exp = s.describe_expected(p);
-                    let pa = format!("{}/{}", path(&stack), seg);
                     find!(
                         line,
                         col,
-                        pa,
+                        path.clone(),
                         format!(
                             "element {local} is not allowed here by the profile; expected: {exp}"
                         )
                     );
+                    path.truncate(seg);
                     skip_depth = 1;
                     continue;
                 }
@@ -1429,35 +1674,30 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     if a.ns == "http://www.w3.org/2000/xmlns/" {
                         continue;
                     }
-                    let d = s.att_deriv(q, &a);
+                    let aid = s.names.id(a.ns_id, a.local);
+                    let d = s.att_deriv_memo(q, aid, &a);
                     if d != NOT_ALLOWED
-                        && g.id_attrs.iter().any(|(e, at)| {
-                            g.names[*e as usize].contains(ns, local)
-                                && g.names[*at as usize].contains(a.ns, a.local)
-                        })
+                        && !g.id_attrs.is_empty()
+                        && s.is_id_attr(eid, ns, local, aid, &a)
                     {
-                        let v = a.value.trim().to_string();
-                        if let Some(first) = ids.get(&v) {
-                            let pa = format!("{}/{}", path(&stack), seg);
+                        let v = a.value.trim();
+                        if let Some(first) = ids.insert(v, line) {
                             find!(
                                 line,
                                 col,
-                                pa,
+                                path.clone(),
                                 format!(
                                     "duplicate identifier '{v}' (already used at line {first})"
                                 )
                             );
-                        } else {
-                            ids.insert(v, line);
                         }
                     }
                     if d == NOT_ALLOWED {
-                        let pa = format!("{}/{}", path(&stack), seg);
                         let qn = a.qname.to_string();
                         find!(
                             line,
                             col,
-                            pa,
+                            path.clone(),
                             format!(
                                 "attribute '{qn}' (value '{}') is not allowed by the profile",
                                 a.value
@@ -1469,11 +1709,10 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                 }
                 let c = s.start_tag_close_memo(q);
                 let c = if c == NOT_ALLOWED {
-                    let pa = format!("{}/{}", path(&stack), seg);
                     find!(
                         line,
                         col,
-                        pa,
+                        path.clone(),
                         "a required attribute is missing (profile)".to_string()
                     );
                     // recover: forget the missing attributes
@@ -1486,7 +1725,6 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     seg,
                     line,
                     col,
-                    text: String::new(),
                     had_child: false,
                 });
             }
@@ -1494,8 +1732,8 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                 if skip_depth > 0 {
                     continue;
                 }
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(xin.text());
+                if !stack.is_empty() {
+                    text.push_str(xin.text());
                 }
             }
             Ev::End => {
@@ -1504,20 +1742,19 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     continue;
                 }
                 let Some(top) = stack.pop() else { continue };
-                // The element's path, built only when a finding needs it.
-                let pa = |stack: &[Open]| format!("{}/{}", path(stack), top.seg);
                 let mut text_failed = false;
                 // final text
                 if !top.had_child {
-                    let d = s.text_deriv(p, &top.text);
-                    let d = if is_ws(&top.text) { s.choice(p, d) } else { d };
+                    let ws = is_ws(&text);
+                    let d = s.text_deriv_memo(p, &text);
+                    let d = if ws { s.choice(p, d) } else { d };
                     if d == NOT_ALLOWED {
                         let exp = s.describe_expected(p);
-                        let shown: String = top.text.trim().chars().take(60).collect();
+                        let shown: String = text.trim().chars().take(60).collect();
                         find!(
                             top.line,
                             top.col,
-                            pa(&stack),
+                            path.clone(),
                             format!(
                                 "value '{shown}' is not allowed here by the profile; expected: {exp}"
                             )
@@ -1526,20 +1763,21 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     } else {
                         p = d;
                     }
-                } else if !is_ws(&top.text) {
-                    let d = s.text_deriv(p, &top.text);
+                } else if !is_ws(&text) {
+                    let d = s.text_deriv_memo(p, &text);
                     if d != NOT_ALLOWED {
                         p = d;
                     } else {
                         find!(
                             top.line,
                             top.col,
-                            pa(&stack),
+                            path.clone(),
                             "text is not allowed here by the profile".to_string()
                         );
                         text_failed = true;
                     }
                 }
+                text.clear();
                 let e = s.end_tag_memo(p);
                 if e == NOT_ALLOWED {
                     if !text_failed {
@@ -1547,7 +1785,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                         find!(
                             top.line,
                             top.col,
-                            pa(&stack),
+                            path.clone(),
                             format!("element is incomplete for the profile; expected: {exp}")
                         );
                     }
@@ -1555,6 +1793,7 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                 } else {
                     p = e;
                 }
+                path.truncate(top.seg);
             }
             Ev::Eof => break,
         }

@@ -1420,7 +1420,7 @@ impl Compiled {
 /// The `xsd:ID` values of a document: their text in one buffer and an open-addressing
 /// index over it (no allocation per identifier; the table was one `String` each).
 #[derive(Default)]
-struct IdTable {
+pub(crate) struct IdTable {
     text: String,
     /// Per identifier: (start in `text`, end, line of its first use).
     entries: Vec<(usize, usize, u64)>,
@@ -1462,8 +1462,8 @@ impl IdTable {
 
     /// Adds `v` first used at `line`; when it is already there, returns the line of
     /// its first use instead.
-    fn insert(&mut self, v: &str, line: u64) -> Option<u64> {
-        if self.slots.len() < 3 * (self.entries.len() + 1) {
+    pub(crate) fn insert(&mut self, v: &str, line: u64) -> Option<u64> {
+        if self.slots.len() < 2 * (self.entries.len() + 1) {
             self.grow();
         }
         let h = Self::hash(v.as_bytes());
@@ -1480,7 +1480,7 @@ impl IdTable {
         }
     }
 
-    fn contains(&self, v: &str) -> bool {
+    pub(crate) fn contains(&self, v: &str) -> bool {
         !self.slots.is_empty() && {
             let h = Self::hash(v.as_bytes());
             self.slots[self.find(v.as_bytes(), h)] != 0
