@@ -1265,6 +1265,12 @@ def main():
         os.makedirs(ing_refs, exist_ok=True)
         shutil.copy(os.path.join(ROOT, "tests", "fixtures", "referentials", "integration-processing", "rules.csv"),
                     ing_refs)
+        # Every referential of Vitam's ingest-internal tests (formats.xml: every object is also
+        # identified; agencies and the contract IC-000001 that the SIP declares).
+        ing_refs_all = os.path.join(scratch, "ingest-refs-all")
+        shutil.rmtree(ing_refs_all, ignore_errors=True)
+        shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "referentials", "integration-ingest-internal"),
+                        ing_refs_all)
         zsize = os.path.getsize(ing_zip)
         report = os.path.join(scratch, "ingest-report.json")
         rows = [
@@ -1274,6 +1280,11 @@ def main():
             Row("vas ingest --dry-run, 1 thread", "vas",
                 lambda r: [[vas, "ingest", "--dry-run", "--quiet", "--threads", "1", "--report", report, ing_zip]],
                 is_vas=True, shown="vas ingest --dry-run --threads 1 --report R.json sip.zip"),
+            Row("vas ingest --dry-run, 1 thread, referentials with formats.xml", "vas",
+                lambda r: [[vas, "ingest", "--dry-run", "--quiet", "--threads", "1", "--referentials", ing_refs_all,
+                            "--report", report, ing_zip]],
+                is_vas=True, shown="vas ingest --dry-run --threads 1 --referentials DIR(agencies, contracts, "
+                                   "formats.xml …) --report R.json sip.zip (every object also identified)"),
             Row("openssl dgst -sha512 (over sip.zip)", "openssl", lambda r: [["openssl", "dgst", "-sha512", ing_zip]],
                 missing=None if has_openssl else NI, shown="openssl dgst -sha512 sip.zip (the same bytes, one stream)"),
             Row("openssl dgst -sha512 (files)", "openssl",

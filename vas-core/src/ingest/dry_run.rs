@@ -20,7 +20,7 @@ use crate::rules::{
     InheritedRules, check_declared_rules, compute_inherited_rules, units_from_seda,
 };
 use crate::schema::{Mode, RelaxNg, SchemaSet, SedaVersion};
-use crate::sip::{ContainerKind, Limits, SipReader, scan_manifest};
+use crate::sip::{ContainerKind, Limits, SipReader};
 use crate::{Error, ErrorKind, Result};
 
 /// A progress callback: `(bytes read so far, total bytes of the objects)`.
@@ -398,7 +398,8 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
         rec.end_step();
         return None;
     };
-    let bytes = match reader.manifest_bytes() {
+    // The reader's own copy is handed over, not cloned.
+    let bytes = match reader.take_manifest_bytes() {
         Ok(b) => b,
         Err(e) => {
             rec.action(
@@ -411,8 +412,9 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
             return None;
         }
     };
-    let summary = match scan_manifest(&bytes) {
-        Ok(s) => s,
+    // Well-formedness and the root's namespace, as `scan_manifest` decides them.
+    let ns = match super::wellformed::root_namespace(&bytes) {
+        Ok(ns) => ns.unwrap_or_default(),
         Err(e) => {
             rec.action(
                 "CHECK_SEDA",
@@ -424,7 +426,6 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
             return None;
         }
     };
-    let ns = summary.namespace.clone().unwrap_or_default();
     let Some(version) = SedaVersion::from_namespace(&ns) else {
         rec.action(
             "CHECK_SEDA",

@@ -27,6 +27,7 @@ mod ontology;
 mod status;
 mod stream;
 mod tree;
+mod wellformed;
 
 pub use attach::{ExistingObjectGroup, ExistingOperation, ExistingUnit, ExistingUnits, KnownUnits};
 pub use dry_run::{

@@ -42,37 +42,50 @@ pub(crate) struct Streamed {
 }
 
 /// A Read + Seek over the head and tail windows of a file, reading zeros in between: the
-/// format engine only reads those windows.
-pub(crate) struct Sparse {
-    pub head: Vec<u8>,
-    pub tail: Vec<u8>,
+/// format engine only reads those windows (and the whole object when it is small, in which
+/// case `head` holds all of it).
+pub(crate) struct Sparse<'a> {
+    pub head: &'a [u8],
+    pub tail: &'a [u8],
     pub len: u64,
     pub pos: u64,
 }
 
-impl Read for Sparse {
+impl Read for Sparse<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.pos >= self.len || buf.is_empty() {
             return Ok(0);
         }
-        let tail_start = self.len - self.tail.len() as u64;
         let n = buf.len().min((self.len - self.pos) as usize);
-        for (i, b) in buf[..n].iter_mut().enumerate() {
-            let p = self.pos + i as u64;
-            *b = if (p as usize) < self.head.len() {
-                self.head[p as usize]
+        let out = &mut buf[..n];
+        let tail_start = self.len - self.tail.len() as u64;
+        // Whole runs at a time: head bytes, then zeros, then tail bytes.
+        let mut done = 0usize;
+        while done < n {
+            let p = self.pos + done as u64;
+            let left = n - done;
+            let k = if p < self.head.len() as u64 {
+                let k = left.min(self.head.len() - p as usize);
+                out[done..done + k].copy_from_slice(&self.head[p as usize..p as usize + k]);
+                k
             } else if p >= tail_start {
-                self.tail[(p - tail_start) as usize]
+                let t = (p - tail_start) as usize;
+                let k = left.min(self.tail.len() - t);
+                out[done..done + k].copy_from_slice(&self.tail[t..t + k]);
+                k
             } else {
-                0
+                let k = left.min((tail_start - p) as usize);
+                out[done..done + k].fill(0);
+                k
             };
+            done += k;
         }
         self.pos += n as u64;
         Ok(n)
     }
 }
 
-impl Seek for Sparse {
+impl Seek for Sparse<'_> {
     fn seek(&mut self, s: SeekFrom) -> std::io::Result<u64> {
         let p = match s {
             SeekFrom::Start(p) => p as i128,
@@ -90,12 +103,15 @@ impl Seek for Sparse {
     }
 }
 
-/// The digests, size and format windows of one object being streamed.
+/// The digests, size and format windows of one object being streamed. One state is reused
+/// from object to object (per hashing thread), so that the window buffers are allocated once.
 struct ObjectState {
     name: String,
     hasher: MultiHasher,
     windows: bool,
+    /// The first `WINDOW` bytes (all of them for a small object).
     head: Vec<u8>,
+    /// The bytes after `head`, trimmed to their last `WINDOW` once twice that is held.
     tail: Vec<u8>,
 }
 
@@ -110,18 +126,28 @@ impl ObjectState {
         }
     }
 
+    /// Starts the next object, keeping the buffers.
+    fn reset(&mut self, name: String, algs: &[DigestAlgorithm]) {
+        self.name = name;
+        self.hasher = MultiHasher::new(algs);
+        self.head.clear();
+        self.tail.clear();
+    }
+
     fn update(&mut self, chunk: &[u8]) {
         self.hasher.update(chunk);
         if self.windows {
             let take = (WINDOW - self.head.len()).min(chunk.len());
             self.head.extend_from_slice(&chunk[..take]);
-            // The last WINDOW bytes: append, and trim once twice the window is held, so
-            // that every byte is copied a bounded number of times.
-            if chunk.len() >= WINDOW {
+            // Only what the head does not hold goes to the tail (a small object is copied
+            // once); append, and trim once twice the window is held, so that every byte is
+            // copied a bounded number of times.
+            let rest = &chunk[take..];
+            if rest.len() >= WINDOW {
                 self.tail.clear();
-                self.tail.extend_from_slice(&chunk[chunk.len() - WINDOW..]);
-            } else {
-                self.tail.extend_from_slice(chunk);
+                self.tail.extend_from_slice(&rest[rest.len() - WINDOW..]);
+            } else if !rest.is_empty() {
+                self.tail.extend_from_slice(rest);
                 if self.tail.len() >= 2 * WINDOW {
                     let cut = self.tail.len() - WINDOW;
                     self.tail.drain(..cut);
@@ -130,40 +156,56 @@ impl ObjectState {
         }
     }
 
+    /// The last `min(WINDOW, size)` bytes of the object (`head` and `tail` are contiguous
+    /// until the tail is first trimmed, after which it holds at least `WINDOW` bytes).
+    fn last_window(&mut self) -> &[u8] {
+        if self.tail.len() < WINDOW {
+            let k = (WINDOW - self.tail.len()).min(self.head.len());
+            let from = &self.head[self.head.len() - k..];
+            self.tail.splice(0..0, from.iter().copied());
+        }
+        let n = self.tail.len();
+        &self.tail[n - n.min(WINDOW)..]
+    }
+
+    /// The object's results; the state can then be [`reset`](Self::reset) for the next one.
     fn finish(
-        self,
+        &mut self,
         formats: Option<&FormatRegistry>,
         hook: Option<&FormatHook>,
     ) -> Result<(String, Streamed)> {
-        let size = self.hasher.len();
+        let name = std::mem::take(&mut self.name);
+        let hasher = std::mem::replace(&mut self.hasher, MultiHasher::new(&[]));
+        let size = hasher.len();
         let format = match (formats, hook) {
-            (Some(_), Some(hook)) => Some(hook(&self.name, &self.head, size)),
+            (Some(_), Some(hook)) => Some(hook(&name, &self.head, size)),
             (Some(f), None) => {
-                let mut tail = self.tail;
-                if size as usize <= self.head.len() {
-                    tail = Vec::new();
-                } else if tail.len() > WINDOW {
-                    tail.drain(..tail.len() - WINDOW);
+                let hint = name.rsplit('/').next();
+                if size <= self.head.len() as u64 {
+                    // The whole object is in memory: identify it from there, no reader.
+                    Some(f.identify_bytes(&self.head, hint))
+                } else {
+                    self.last_window();
+                    let n = self.tail.len();
+                    let sparse = Sparse {
+                        head: &self.head,
+                        tail: &self.tail[n - n.min(WINDOW)..],
+                        len: size,
+                        pos: 0,
+                    };
+                    Some(
+                        f.identify_reader(sparse, hint)
+                            .map_err(|e| e.or_path(&name))?,
+                    )
                 }
-                let sparse = Sparse {
-                    head: self.head,
-                    tail,
-                    len: size,
-                    pos: 0,
-                };
-                let hint = self.name.rsplit('/').next();
-                Some(
-                    f.identify_reader(sparse, hint)
-                        .map_err(|e| e.or_path(&self.name))?,
-                )
             }
             (None, _) => None,
         };
         Ok((
-            self.name,
+            name,
             Streamed {
                 size,
-                digests: self.hasher.finalize(),
+                digests: hasher.finalize(),
                 format,
             },
         ))
@@ -236,9 +278,10 @@ pub(crate) fn stream_objects(
     if threads == 1 {
         let mut out = HashMap::new();
         let mut buf = vec![0u8; CHUNK];
+        let mut st = ObjectState::new(String::new(), &[], formats.is_some());
         reader.for_each_object(|entry, r| {
             let algs = algs_by_entry.get(&entry.name).unwrap_or(&default_algs);
-            let mut st = ObjectState::new(entry.name.clone(), algs, formats.is_some());
+            st.reset(entry.name.clone(), algs);
             loop {
                 let n = crate::io_util::read_full(r, &mut buf)?;
                 if n == 0 {
@@ -275,23 +318,23 @@ pub(crate) fn stream_objects(
             handles.push(scope.spawn(move || {
                 let mut out: Vec<(String, Streamed)> = Vec::new();
                 let mut err: Option<Error> = None;
-                let mut cur: Option<ObjectState> = None;
+                let mut st = ObjectState::new(String::new(), &[], formats.is_some());
+                let mut open = false;
                 for msg in rx {
                     match msg {
                         Msg::Start(name, algs) => {
-                            cur = Some(ObjectState::new(name, &algs, formats.is_some()));
+                            st.reset(name, &algs);
+                            open = true;
                         }
                         Msg::Data(buf, n) => {
-                            if let Some(st) = cur.as_mut() {
+                            if open {
                                 st.update(&buf[..n]);
                             }
                             pending.fetch_sub(n as u64, Ordering::Relaxed);
                             let _ = pool_tx.send(buf);
                         }
                         Msg::End => {
-                            if let Some(st) = cur.take()
-                                && err.is_none()
-                            {
+                            if std::mem::take(&mut open) && err.is_none() {
                                 match st.finish(formats, hook) {
                                     Ok(r) => out.push(r),
                                     Err(e) => err = Some(e),
@@ -368,8 +411,8 @@ mod tests {
     #[test]
     fn sparse_reader_reads_windows() {
         let mut s = Sparse {
-            head: b"ab".to_vec(),
-            tail: b"yz".to_vec(),
+            head: b"ab",
+            tail: b"yz",
             len: 6,
             pos: 0,
         };
@@ -380,20 +423,110 @@ mod tests {
         let mut b = [0u8; 4];
         assert_eq!(s.read(&mut b).unwrap(), 1);
         assert_eq!(b[0], b'z');
+        // Reads that straddle the runs, one byte at a time and in odd sizes.
+        for step in [1, 3, 5, 7] {
+            s.seek(SeekFrom::Start(1)).unwrap();
+            let mut got = Vec::new();
+            let mut b = vec![0u8; step];
+            loop {
+                let n = s.read(&mut b).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&b[..n]);
+            }
+            assert_eq!(got, b"b\0\0yz", "step {step}");
+        }
+        // Overlapping windows (a whole small object in both) read the object itself.
+        let data = b"hello world";
+        let mut s = Sparse {
+            head: data,
+            tail: &data[4..],
+            len: data.len() as u64,
+            pos: 0,
+        };
+        let mut v = Vec::new();
+        s.read_to_end(&mut v).unwrap();
+        assert_eq!(v, data);
     }
 
     #[test]
     fn windows_keep_the_first_and_last_bytes() {
-        let data: Vec<u8> = (0..(3 * WINDOW + 12345)).map(|i| (i % 251) as u8).collect();
-        for chunk in [1000, CHUNK, WINDOW, 2 * WINDOW + 7] {
-            let mut st = ObjectState::new("x".into(), &[DigestAlgorithm::Sha256], true);
-            for c in data.chunks(chunk) {
+        for len in [
+            0,
+            10,
+            WINDOW - 1,
+            WINDOW,
+            WINDOW + 1,
+            WINDOW + 777,
+            2 * WINDOW - 3,
+            2 * WINDOW + 5,
+            3 * WINDOW + 12345,
+        ] {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            // One state reused across lengths and chunkings, as the hashing threads do.
+            let mut st = ObjectState::new(String::new(), &[], true);
+            for chunk in [1000, CHUNK, WINDOW, 2 * WINDOW + 7] {
+                st.reset("x".into(), &[DigestAlgorithm::Sha256]);
+                for c in data.chunks(chunk) {
+                    st.update(c);
+                }
+                let h = len.min(WINDOW);
+                assert_eq!(st.head, &data[..h], "len {len} chunk {chunk}");
+                if len > WINDOW {
+                    assert!(st.tail.len() < 2 * WINDOW + chunk);
+                    let tail = st.last_window().to_vec();
+                    assert_eq!(tail, &data[len - WINDOW..], "len {len} chunk {chunk}");
+                } else {
+                    assert!(st.tail.is_empty(), "a small object is held once");
+                }
+                let (name, s) = st.finish(None, None).unwrap();
+                assert_eq!((name.as_str(), s.size), ("x", len as u64));
+                assert_eq!(
+                    s.digests[0].1,
+                    crate::digest::digest_bytes(DigestAlgorithm::Sha256, &data)
+                );
+            }
+        }
+    }
+
+    /// Identification from the windows kept while hashing is the identification of the
+    /// whole object held in memory (the oracle), small and large objects alike.
+    #[test]
+    fn identification_from_windows_equals_whole_object() {
+        let reg = FormatRegistry::bundled().unwrap();
+        let mut pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n".to_vec();
+        let mut big_pdf = pdf.clone();
+        big_pdf.resize(3 * WINDOW + 99, b' ');
+        big_pdf.extend_from_slice(b"\n%%EOF\n");
+        pdf.extend_from_slice(b"%%EOF\n");
+        let mut png =
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde".to_vec();
+        png.resize(WINDOW + 5000, 7);
+        png.extend_from_slice(b"\0\0\0\0IEND\xaeB`\x82");
+        let text = b"plain text, nothing else\n".repeat(100);
+        let mut st = ObjectState::new(String::new(), &[], true);
+        for (name, data) in [
+            ("Content/a.pdf", &pdf),
+            ("Content/b.pdf", &big_pdf),
+            ("Content/c.png", &png),
+            ("Content/d.txt", &text),
+        ] {
+            st.reset(name.into(), &[DigestAlgorithm::Sha512]);
+            for c in data.chunks(CHUNK) {
                 st.update(c);
             }
-            assert_eq!(st.head, &data[..WINDOW], "chunk {chunk}");
-            let tail = &st.tail[st.tail.len() - WINDOW..];
-            assert_eq!(tail, &data[data.len() - WINDOW..], "chunk {chunk}");
-            assert!(st.tail.len() < 2 * WINDOW + chunk);
+            let (_, s) = st.finish(Some(&reg), None).unwrap();
+            let hint = name.rsplit('/').next();
+            let mut want = reg.identify_bytes(data, hint);
+            if data.len() > 2 * WINDOW {
+                // The large objects' middle is not kept: the oracle sees zeros there too.
+                let mut sparse = data.clone();
+                sparse[WINDOW..data.len() - WINDOW].fill(0);
+                want = reg.identify_bytes(&sparse, hint);
+            }
+            assert_eq!(s.format.as_ref(), Some(&want), "{name}");
+            assert!(!want.is_unknown(), "{name}: {want:?}");
         }
     }
 }

@@ -284,6 +284,23 @@ impl SipReader {
         if let Some(b) = &self.manifest_cache {
             return Ok(b.clone());
         }
+        let buf = self.read_manifest_uncached()?;
+        self.manifest_cache = Some(buf.clone());
+        Ok(buf)
+    }
+
+    /// The manifest's bytes, handed over without a copy: the cached bytes when they were read
+    /// already (a tar's are read while opening), else read now and not cached. A later
+    /// [`SipReader::manifest_bytes`] reads a zip's or a directory's manifest again; a tar's
+    /// is then no longer available (an error).
+    pub fn take_manifest_bytes(&mut self) -> Result<Vec<u8>> {
+        match self.manifest_cache.take() {
+            Some(b) => Ok(b),
+            None => self.read_manifest_uncached(),
+        }
+    }
+
+    fn read_manifest_uncached(&mut self) -> Result<Vec<u8>> {
         let Some(mi) = self.manifest else {
             return Err(Error::new(
                 ErrorKind::NotFound,
@@ -326,7 +343,6 @@ impl SipReader {
                 return Err(Error::internal("tar manifest was not captured"));
             }
         }
-        self.manifest_cache = Some(buf.clone());
         Ok(buf)
     }
 
