@@ -216,6 +216,22 @@ impl Guard {
         }
     }
 
+    /// For a scanned guard: its window and how far into it (from its start for
+    /// [`Place::Bof`], from its end for [`Place::Eof`]) the literal can lie
+    /// (`usize::MAX`: anywhere in the window). The prefilter scans no further.
+    pub(crate) fn scan_reach(&self) -> Option<(Place, usize)> {
+        match self {
+            Guard::Direct { .. } => None,
+            Guard::Scanned { place, len, hi, .. } => Some((
+                *place,
+                match place {
+                    Place::Any => usize::MAX,
+                    _ => hi.map_or(usize::MAX, |h| h.saturating_add(*len)),
+                },
+            )),
+        }
+    }
+
     /// Whether the guard is a direct one.
     #[cfg(test)]
     pub(crate) fn is_direct(&self) -> bool {

@@ -315,11 +315,18 @@ pub struct FormatRegistry {
     has_container: Vec<bool>,
     /// Signatures with a BOF prefix, by (prefix offset, first prefix byte).
     prefix_index: Vec<(usize, Vec<Vec<u32>>)>,
-    /// Signatures without a BOF prefix (always considered).
-    unprefixed: Vec<u32>,
     /// Multi-literal prefilter over the scanned guard literals of signatures without a BOF
     /// prefix.
     prefilter: prefilter::LitFilter,
+    /// How far from the start of the BOF window the scanned literals can lie (the largest
+    /// reach of a scanned guard; `usize::MAX`: the whole window): the prefilter scans
+    /// `[0, scan_bof_reach)` and nothing beyond.
+    scan_bof_reach: usize,
+    /// The same from the end of the EOF window.
+    scan_eof_reach: usize,
+    /// Bit set of the signatures without a BOF prefix (indices in `sigs`), always
+    /// considered.
+    unprefixed_bits: Vec<u64>,
     bof_window: usize,
     eof_window: usize,
     signature_version: String,
@@ -327,6 +334,15 @@ pub struct FormatRegistry {
 }
 
 pub(crate) type Engine = FormatRegistry;
+
+/// Per-thread buffers of [`FormatRegistry::byte_matches`], reused from file to file.
+#[derive(Default)]
+struct Scratch {
+    bof_occ: Vec<prefilter::Occ>,
+    eof_occ: Vec<prefilter::Occ>,
+    /// Bit set of the signatures to try.
+    todo: Vec<u64>,
+}
 
 /// The windows of a file the matcher sees.
 pub(crate) struct Windows<'a> {
@@ -718,6 +734,20 @@ impl FormatRegistry {
             });
         }
         let prefilter = prefilter::LitFilter::new(literals);
+        // The reach of the scan: the union of the windows where a scanned literal can lie,
+        // computed once here (a file is never scanned beyond it).
+        let (mut scan_bof_reach, mut scan_eof_reach) = (0usize, 0usize);
+        for g in sigs.iter().flat_map(|s| &s.guards) {
+            match g.scan_reach() {
+                Some((guard::Place::Bof, r)) => scan_bof_reach = scan_bof_reach.max(r),
+                Some((guard::Place::Eof, r)) => scan_eof_reach = scan_eof_reach.max(r),
+                Some((guard::Place::Any, _)) => {
+                    scan_bof_reach = usize::MAX;
+                    scan_eof_reach = usize::MAX;
+                }
+                None => {}
+            }
+        }
         let n = formats.len();
         let mut prefix_index: Vec<(usize, Vec<Vec<u32>>)> = Vec::new();
         let mut unprefixed = Vec::new();
@@ -736,6 +766,10 @@ impl FormatRegistry {
                 _ => unprefixed.push(i as u32),
             }
         }
+        let mut unprefixed_bits = vec![0u64; sigs.len().div_ceil(64)];
+        for &i in &unprefixed {
+            unprefixed_bits[i as usize / 64] |= 1 << (i % 64);
+        }
         let mut reg = FormatRegistry {
             formats,
             by_puid,
@@ -746,8 +780,10 @@ impl FormatRegistry {
             triggers: Vec::new(),
             has_container: vec![false; n],
             prefix_index,
-            unprefixed,
             prefilter,
+            scan_bof_reach,
+            scan_eof_reach,
+            unprefixed_bits,
             bof_window,
             eof_window,
             signature_version: raw.version,
@@ -1021,62 +1057,136 @@ impl FormatRegistry {
         Some(out)
     }
 
-    /// Matches a compiled signature, cheapest sequences first; offsets in file order.
+    /// Matches a compiled signature, cheapest sequences first; offsets in file order
+    /// (allocated only on a match).
     fn match_sig(&self, sig: &CompiledSig, w: &Windows) -> Option<Vec<(u64, u64)>> {
-        let mut out = vec![(0u64, 0u64); sig.seqs.len()];
+        let k = sig.seqs.len();
+        if k > 8 {
+            let mut out = vec![(0u64, 0u64); k];
+            for &i in &sig.order {
+                out[i] = self.match_seq(&sig.seqs[i], w)?;
+            }
+            return Some(out);
+        }
+        let mut out = [(0u64, 0u64); 8];
         for &i in &sig.order {
             out[i] = self.match_seq(&sig.seqs[i], w)?;
         }
-        Some(out)
+        Some(out[..k].to_vec())
     }
 
     /// Where the prefilter literals occur in the BOF window and, when the file is larger
-    /// than it, in the EOF window.
-    fn scan_literals(&self, w: &Windows) -> (Vec<prefilter::Occ>, Option<Vec<prefilter::Occ>>) {
-        let mut bof = vec![prefilter::Occ::NONE; self.prefilter.len()];
-        self.prefilter.scan_occ(w.bof, &mut bof);
-        let eof = (w.size > w.bof.len() as u64).then(|| {
-            let mut eof = vec![prefilter::Occ::NONE; self.prefilter.len()];
-            self.prefilter.scan_occ(w.eof, &mut eof);
-            eof
-        });
-        (bof, eof)
+    /// than it, in the EOF window (into `bof`/`eof`; returns whether the EOF window was
+    /// scanned). Only the parts of the windows where a scanned literal can lie are looked
+    /// at: `[0, scan_bof_reach)` of the BOF window and the last `scan_eof_reach` bytes of
+    /// the EOF window (of the BOF window when it holds the whole file).
+    fn scan_literals(
+        &self,
+        w: &Windows,
+        bof: &mut Vec<prefilter::Occ>,
+        eof: &mut Vec<prefilter::Occ>,
+    ) -> bool {
+        let n = self.prefilter.len();
+        bof.clear();
+        bof.resize(n, prefilter::Occ::NONE);
+        let nb = w.bof.len();
+        let whole = w.size <= nb as u64;
+        let front = self.scan_bof_reach.min(nb);
+        let back = if whole {
+            nb.saturating_sub(self.scan_eof_reach)
+        } else {
+            nb
+        };
+        if back <= front {
+            self.prefilter.scan_occ_range(w.bof, 0, nb, bof);
+        } else {
+            self.prefilter.scan_occ_range(w.bof, 0, front, bof);
+            self.prefilter.scan_occ_range(w.bof, back, nb, bof);
+        }
+        if whole {
+            return false;
+        }
+        eof.clear();
+        eof.resize(n, prefilter::Occ::NONE);
+        let ne = w.eof.len();
+        self.prefilter
+            .scan_occ_range(w.eof, ne.saturating_sub(self.scan_eof_reach), ne, eof);
+        true
     }
 
     /// The internal signatures matching the windows (indices in `sigs`, in order) and their
     /// offsets: only the signatures whose BOF prefix is there and whose guards pass are
-    /// matched.
+    /// matched. Uses the calling thread's scratch buffers: nothing is allocated per file
+    /// unless a signature matches.
     fn byte_matches(&self, w: &Windows) -> Vec<(u32, Vec<(u64, u64)>)> {
-        let (bof_occ, eof_occ) = self.scan_literals(w);
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+        }
+        SCRATCH.with(|c| match c.try_borrow_mut() {
+            Ok(mut s) => self.byte_matches_in(w, &mut s),
+            Err(_) => self.byte_matches_in(w, &mut Scratch::default()),
+        })
+    }
+
+    fn byte_matches_in(&self, w: &Windows, sc: &mut Scratch) -> Vec<(u32, Vec<(u64, u64)>)> {
+        let Scratch {
+            bof_occ,
+            eof_occ,
+            todo,
+        } = sc;
+        let scanned_eof = self.scan_literals(w, bof_occ, eof_occ);
         let seen = guard::Seen {
             bof: w.bof,
             eof: w.eof,
-            bof_occ: &bof_occ,
-            eof_occ: eof_occ.as_deref(),
+            bof_occ,
+            eof_occ: scanned_eof.then_some(eof_occ.as_slice()),
         };
-        let mut todo: Vec<u32> = self.unprefixed.clone();
+        todo.clear();
+        todo.extend_from_slice(&self.unprefixed_bits);
         for (off, table) in &self.prefix_index {
             if let Some(&b) = w.bof.get(*off) {
-                todo.extend_from_slice(&table[b as usize]);
+                for &i in &table[b as usize] {
+                    todo[i as usize / 64] |= 1 << (i % 64);
+                }
             }
         }
-        todo.sort_unstable();
         let mut out = Vec::new();
-        for &si in &todo {
+        for (wi, &word) in todo.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let si = (wi * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                if let Some(m) = self.try_sig(si, w, &seen) {
+                    out.push((si, m));
+                }
+            }
+        }
+        out
+    }
+
+    /// Matches signature `si` if its BOF prefix is there and its guards pass.
+    #[inline]
+    fn try_sig(&self, si: u32, w: &Windows, seen: &guard::Seen) -> Option<Vec<(u64, u64)>> {
+        {
             let s = &self.sigs[si as usize];
             if let Some((off, lit)) = &s.bof_prefix
                 && w.bof.get(*off..off + lit.len()) != Some(lit.as_slice())
             {
-                continue;
+                return None;
             }
-            if !s.guards.iter().all(|g| g.passes(&seen)) {
-                continue;
+            if !s.guards.iter().all(|g| g.passes(seen)) {
+                return None;
             }
-            if let Some(offsets) = self.match_sig(s, w) {
-                out.push((si, offsets));
-            }
+            self.match_sig(s, w)
         }
-        out
+    }
+
+    /// The signatures without a BOF prefix (always considered), from their bit set.
+    #[cfg(test)]
+    fn unprefixed(&self) -> Vec<u32> {
+        (0..self.sigs.len() as u32)
+            .filter(|&i| self.unprefixed_bits[i as usize / 64] & (1 << (i % 64)) != 0)
+            .collect()
     }
 
     /// [`FormatRegistry::byte_matches`] without any shortcut: every signature is matched
@@ -1339,6 +1449,7 @@ mod tests {
             .match_kind(aho_corasick::MatchKind::Standard)
             .build(&lits)
             .unwrap();
+        let pairs = prefilter::LitFilter::new(lits.clone()).without_simd();
         let check = |hay: &[u8]| {
             let mut want = vec![false; lits.len()];
             for m in ac.find_overlapping_iter(hay) {
@@ -1347,6 +1458,9 @@ mod tests {
             let mut got = vec![false; lits.len()];
             r.prefilter.scan(hay, &mut got);
             assert_eq!(got, want);
+            let mut got = vec![false; lits.len()];
+            pairs.scan(hay, &mut got);
+            assert_eq!(got, want, "bit-map scan");
             want.iter().filter(|&&b| b).count()
         };
         for (_, data) in format_corpus::corpus() {
@@ -1524,6 +1638,17 @@ mod tests {
     /// Bytes matching `atoms` (one choice per alternative, short gaps), appended to `out`;
     /// `false` when no sample could be made.
     fn sample_atoms(atoms: &[pattern::Atom], rng: &mut Rng, out: &mut Vec<u8>) -> bool {
+        sample_atoms_far(atoms, rng, out, false)
+    }
+
+    /// [`sample_atoms`]; with `far`, every bounded gap takes its largest length (unbounded
+    /// ones 100 000 bytes), so that the match lies as far from its anchor as it may.
+    fn sample_atoms_far(
+        atoms: &[pattern::Atom],
+        rng: &mut Rng,
+        out: &mut Vec<u8>,
+        far: bool,
+    ) -> bool {
         use pattern::Atom;
         for a in atoms {
             if out.len() > 2 << 20 {
@@ -1569,9 +1694,16 @@ mod tests {
                 }
                 Atom::Alt(alts) => {
                     let k = rng.below(alts.len());
-                    if !sample_atoms(&alts[k], rng, out) {
+                    if !sample_atoms_far(&alts[k], rng, out, far) {
                         return false;
                     }
+                }
+                Atom::Gap { min, max } if far => {
+                    let n = max.unwrap_or(min + 100_000);
+                    if n > 2 << 20 {
+                        return false;
+                    }
+                    out.extend(rng.bytes(n));
                 }
                 Atom::Gap { min, max } => {
                     let span = max.map_or(64, |m| m.saturating_sub(*min)).min(64);
@@ -1646,6 +1778,120 @@ mod tests {
         );
     }
 
+    /// The capped scan (only the reach of the scanned literals) never changes a result:
+    /// files whose sizes lie just around the windows and the scan reaches, with every
+    /// signature's own bytes placed as far from their anchor as the signature allows (the
+    /// BOF part at its largest offset, the EOF part at its largest distance from the end)
+    /// and with the scanned literals at the very edge of their reach (and one byte past
+    /// it); plus files far larger than both windows, whose middle is never looked at.
+    #[test]
+    fn capped_scan_agrees_at_window_edges_and_far_offsets() {
+        let r = FormatRegistry::bundled().unwrap();
+        let (bw, ew) = r.window_sizes();
+        assert!(r.scan_bof_reach <= bw || r.scan_bof_reach == usize::MAX);
+        let mut sizes = vec![
+            bw - 1,
+            bw,
+            bw + 1,
+            bw + ew - 1,
+            bw + ew,
+            bw + ew + 1,
+            3 << 20,
+        ];
+        for reach in [r.scan_bof_reach, r.scan_eof_reach] {
+            if reach < bw {
+                sizes.extend([reach.saturating_sub(1).max(1), reach, reach + 1]);
+            }
+        }
+        let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+        let mut positives = 0usize;
+        // Every eighth signature and every one with a scanned literal (all of them would
+        // take minutes in a debug build).
+        let chosen = r
+            .sigs
+            .iter()
+            .enumerate()
+            .filter(|(k, s)| k % 8 == 0 || s.guards.iter().any(|g| g.scan_reach().is_some()));
+        for (k, sig) in chosen {
+            let size = sizes[k % sizes.len()];
+            // The signature's own bytes, far from their anchors.
+            let mut parts: [Vec<u8>; 3] = Default::default();
+            let mut ok = true;
+            for q in &sig.seqs {
+                let i = match q.anchor {
+                    Anchor::Bof => 0,
+                    Anchor::Var => 1,
+                    Anchor::Eof => 2,
+                };
+                if parts[i].is_empty() {
+                    let mut v = Vec::new();
+                    ok &= sample_atoms_far(&q.atoms, &mut rng, &mut v, true);
+                    if q.anchor == Anchor::Eof {
+                        v.reverse();
+                    }
+                    parts[i] = v;
+                }
+            }
+            if ok {
+                let [bof, var, eof] = parts;
+                let fill = size.saturating_sub(bof.len() + var.len() + eof.len());
+                let mut data = bof;
+                let cut = rng.below(fill + 1);
+                data.extend(rng.bytes(cut));
+                data.extend(var);
+                data.extend(rng.bytes(fill - cut));
+                data.extend(eof);
+                let w = Windows::of_bytes2(&data, bw, ew);
+                if r.match_sig(sig, &w).is_some() {
+                    positives += 1;
+                    assert!(
+                        r.byte_matches(&w).iter().any(|m| m.0 == k as u32),
+                        "signature {} matches its far sample ({} bytes) but the capped \
+                         matching misses it: {:?} vs {:?}",
+                        sig.id,
+                        data.len(),
+                        r.byte_matches(&w).iter().map(|m| m.0).collect::<Vec<_>>(),
+                        r.byte_matches_exhaustive(&w)
+                            .iter()
+                            .map(|m| m.0)
+                            .collect::<Vec<_>>()
+                    );
+                }
+                // Every signature on some of them (matching all of them is slow).
+                if k % 64 == 0 {
+                    assert_same_matches(&r, &data, &format!("far sample of signature {}", sig.id));
+                }
+            }
+            // The scanned literals at the edge of their reach, and one byte past it.
+            for g in &sig.guards {
+                let guard::Guard::Scanned {
+                    place,
+                    index,
+                    hi: Some(hi),
+                    ..
+                } = g
+                else {
+                    continue;
+                };
+                let lit = &r.prefilter.literals()[*index];
+                for past in [0usize, 1] {
+                    let mut data = rng.bytes(size);
+                    let at = match place {
+                        guard::Place::Bof => Some(hi + past),
+                        guard::Place::Eof => size.checked_sub(hi + past + lit.len()),
+                        guard::Place::Any => None,
+                    };
+                    let Some(at) = at.filter(|a| a + lit.len() <= size) else {
+                        continue;
+                    };
+                    data[at..at + lit.len()].copy_from_slice(lit);
+                    assert_same_matches(&r, &data, &format!("reach of signature {}", sig.id));
+                }
+            }
+        }
+        assert!(positives > 20, "{positives} far samples matched");
+    }
+
     /// Most signatures without a BOF prefix get a guard; prints the figures (run with
     /// `--nocapture`).
     #[test]
@@ -1654,7 +1900,7 @@ mod tests {
         let mut direct_only = 0;
         let mut scanned = 0;
         let mut none = Vec::new();
-        for &si in &r.unprefixed {
+        for &si in &r.unprefixed() {
             let s = &r.sigs[si as usize];
             if s.guards.is_empty() {
                 none.push(s.id);
@@ -1670,7 +1916,7 @@ mod tests {
              with a scanned literal, {} unguarded {:?}; {} scanned literals (lengths {:?}), \
              windows {:?}",
             r.sigs.len(),
-            r.unprefixed.len(),
+            r.unprefixed().len(),
             none.len(),
             none,
             lens.len(),
@@ -1678,7 +1924,7 @@ mod tests {
             r.window_sizes()
         );
         assert!(
-            none.len() * 5 < r.unprefixed.len(),
+            none.len() * 5 < r.unprefixed().len(),
             "{} unguarded",
             none.len()
         );
