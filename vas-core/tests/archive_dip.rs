@@ -62,14 +62,6 @@ fn xmllint(xml: &[u8], version: SedaVersion, scratch: &Path) -> Result<(), Strin
     }
 }
 
-fn schema_version(v: SedaVersion) -> vas_core::schema::SedaVersion {
-    match v {
-        SedaVersion::V2_1 => vas_core::schema::SedaVersion::V2_1,
-        SedaVersion::V2_2 => vas_core::schema::SedaVersion::V2_2,
-        SedaVersion::V2_3 => vas_core::schema::SedaVersion::V2_3,
-    }
-}
-
 /// Units of a document by id (the unit itself without nested units / references).
 fn units_by_id(doc: &Document) -> Vec<(String, ArchiveUnit)> {
     let mut out = Vec::new();
@@ -171,7 +163,7 @@ fn dip_in_every_seda_version_is_valid_and_carries_content_as_ingested() {
             assert_eq!(s.seda_version, dip.version.as_str());
             if s.schema == "official" {
                 official += 1;
-                let engine = SchemaSet::seda(schema_version(dip.version))
+                let engine = SchemaSet::seda(dip.version)
                     .unwrap()
                     .validate_bytes(&xml);
                 assert!(
@@ -188,10 +180,10 @@ fn dip_in_every_seda_version_is_valid_and_carries_content_as_ingested() {
                 assert_eq!(s.schema, "vitam-lenient");
                 lenient += 1;
                 let set =
-                    SchemaSet::seda_mode(schema_version(dip.version), Mode::VitamLenient).unwrap();
+                    SchemaSet::seda_mode(dip.version, Mode::VitamLenient).unwrap();
                 assert!(set.validate_bytes(&xml).is_valid(), "{rel}");
                 assert!(
-                    !SchemaSet::seda(schema_version(dip.version))
+                    !SchemaSet::seda(dip.version)
                         .unwrap()
                         .validate_bytes(&xml)
                         .is_valid()

@@ -395,12 +395,7 @@ fn check_manifest(v: SedaVersion, xml: &[u8]) -> Result<()> {
 }
 
 fn check_manifest_mode(v: SedaVersion, xml: &[u8], mode: crate::schema::Mode) -> Result<()> {
-    let sv = match v {
-        SedaVersion::V2_1 => crate::schema::SedaVersion::V2_1,
-        SedaVersion::V2_2 => crate::schema::SedaVersion::V2_2,
-        SedaVersion::V2_3 => crate::schema::SedaVersion::V2_3,
-    };
-    let report = crate::schema::SchemaSet::seda_mode(sv, mode)?.validate_bytes(xml);
+    let report = crate::schema::SchemaSet::seda_mode(v, mode)?.validate_bytes(xml);
     match report.findings.first() {
         None if report.is_valid() => Ok(()),
         None => Err(Error::new(

@@ -127,75 +127,8 @@ pub use rng::RelaxNg;
 
 use crate::{Error, ErrorKind, Result};
 
-/// A SEDA version with bundled schemas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SedaVersion {
-    /// SEDA 2.1 (2018).
-    V2_1,
-    /// SEDA 2.2 (2022).
-    V2_2,
-    /// SEDA 2.3 (2024).
-    V2_3,
-}
-
-impl SedaVersion {
-    /// All supported versions.
-    pub const ALL: [SedaVersion; 3] = [SedaVersion::V2_1, SedaVersion::V2_2, SedaVersion::V2_3];
-
-    /// The target namespace, e.g. `fr:gouv:culture:archivesdefrance:seda:v2.3`.
-    ///
-    /// ```
-    /// use vas_core::schema::SedaVersion;
-    /// assert_eq!(SedaVersion::V2_1.namespace(), "fr:gouv:culture:archivesdefrance:seda:v2.1");
-    /// assert_eq!(SedaVersion::from_namespace("fr:gouv:culture:archivesdefrance:seda:v2.2"), Some(SedaVersion::V2_2));
-    /// ```
-    pub fn namespace(self) -> &'static str {
-        match self {
-            SedaVersion::V2_1 => "fr:gouv:culture:archivesdefrance:seda:v2.1",
-            SedaVersion::V2_2 => "fr:gouv:culture:archivesdefrance:seda:v2.2",
-            SedaVersion::V2_3 => "fr:gouv:culture:archivesdefrance:seda:v2.3",
-        }
-    }
-
-    /// The version whose namespace is `ns`.
-    pub fn from_namespace(ns: &str) -> Option<SedaVersion> {
-        SedaVersion::ALL.into_iter().find(|v| v.namespace() == ns)
-    }
-
-    /// "2.1", "2.2" or "2.3".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SedaVersion::V2_1 => "2.1",
-            SedaVersion::V2_2 => "2.2",
-            SedaVersion::V2_3 => "2.3",
-        }
-    }
-}
-
-impl fmt::Display for SedaVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SedaVersion {
-    type Err = Error;
-    /// Accepts "2.1", "v2.2", "2.3" or a SEDA namespace.
-    fn from_str(s: &str) -> Result<Self> {
-        let t = s.trim().trim_start_matches(['v', 'V']);
-        match t {
-            "2.1" => Ok(SedaVersion::V2_1),
-            "2.2" => Ok(SedaVersion::V2_2),
-            "2.3" => Ok(SedaVersion::V2_3),
-            _ => SedaVersion::from_namespace(s.trim()).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Unsupported,
-                    format!("unsupported SEDA version '{s}' (supported: 2.1, 2.2, 2.3)"),
-                )
-            }),
-        }
-    }
-}
+/// A SEDA version with bundled schemas: the same type as [`crate::seda::SedaVersion`].
+pub use crate::seda::SedaVersion;
 
 /// Which flavour of the SEDA schemas to validate with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

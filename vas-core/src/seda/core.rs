@@ -67,15 +67,18 @@ impl std::fmt::Display for SedaVersion {
 
 impl std::str::FromStr for SedaVersion {
     type Err = Error;
+    /// Accepts "2.1", "v2.2", "V2.3" or a SEDA namespace.
     fn from_str(s: &str) -> Result<Self> {
-        match s.trim().trim_start_matches('v') {
+        match s.trim().trim_start_matches(['v', 'V']) {
             "2.1" => Ok(SedaVersion::V2_1),
             "2.2" => Ok(SedaVersion::V2_2),
             "2.3" => Ok(SedaVersion::V2_3),
-            _ => Err(Error::new(
-                ErrorKind::Unsupported,
-                format!("unsupported SEDA version `{s}` (2.1, 2.2, 2.3)"),
-            )),
+            _ => SedaVersion::from_namespace(s.trim()).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Unsupported,
+                    format!("unsupported SEDA version `{s}` (supported: 2.1, 2.2, 2.3)"),
+                )
+            }),
         }
     }
 }
