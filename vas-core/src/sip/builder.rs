@@ -15,7 +15,10 @@
 //! each file into the package while hashing threads (as many as rayon's pool, i.e.
 //! `RAYON_NUM_THREADS`) hash the chunks it read — several files at a time, memory bounded by
 //! a fixed pool of buffers — and the manifest is written at the end. The manifest is the
-//! same byte for byte.
+//! same byte for byte. Each chunk is written to the package from the buffer it was read
+//! into (no copy); files of up to 256 KiB are read one after the other into one pool
+//! buffer and hashed as one job (no hand-over per file). With one thread, each chunk is
+//! hashed right after it is read, while it is still in the cache.
 //!
 //! Format identification ([`BuildOptions::registry`], or the callback returned by
 //! [`bundled_format_identifier`]) uses the first and last bytes the hashing pass read: a
@@ -30,7 +33,7 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use rayon::prelude::*;
 use regex::Regex;
 
-use super::writer::{PackageWriter, WriterOptions};
+use super::writer::{Chunks, Exact, PackageWriter, WriterOptions, fill};
 use crate::digest::{DigestAlgorithm, Hasher, digest_file_crc32, digest_reader_crc32};
 use crate::error::{Error, ErrorKind, Result};
 use crate::seda::{ArchiveTransfer, ArchiveUnit, Document, ObjectSpec, SedaVersion};
@@ -74,6 +77,9 @@ pub struct ObjectInput {
     mime_type: Option<String>,
     format_litteral: Option<String>,
     last_modified: Option<String>,
+    /// The file's size when it was listed (progress totals only: the size written is the
+    /// one of the opened file).
+    size_hint: Option<u64>,
 }
 
 impl ObjectInput {
@@ -86,6 +92,7 @@ impl ObjectInput {
             mime_type: None,
             format_litteral: None,
             last_modified: None,
+            size_hint: None,
         }
     }
 
@@ -93,26 +100,35 @@ impl ObjectInput {
     /// and `FileInfo/LastModified` its modification time.
     pub fn path(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
+        let md = std::fs::metadata(&path).ok();
+        ObjectInput::from_path(path, md.as_ref())
+    }
+
+    /// [`ObjectInput::path`] with the metadata the caller already has (a folder walk): no
+    /// second `stat` of the file.
+    pub(crate) fn path_with_metadata(path: impl Into<PathBuf>, md: &std::fs::Metadata) -> Self {
+        ObjectInput::from_path(path.into(), Some(md))
+    }
+
+    fn from_path(path: PathBuf, md: Option<&std::fs::Metadata>) -> Self {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut o = ObjectInput::new(Source::Path(path.clone()), name);
-        o.last_modified = std::fs::metadata(&path)
-            .and_then(|m| m.modified())
-            .ok()
-            .map(|t| {
-                let t: time::OffsetDateTime = t.into();
-                format!(
-                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                    t.year(),
-                    t.month() as u8,
-                    t.day(),
-                    t.hour(),
-                    t.minute(),
-                    t.second()
-                )
-            });
+        let mut o = ObjectInput::new(Source::Path(path), name);
+        o.size_hint = md.map(|m| m.len());
+        o.last_modified = md.and_then(|m| m.modified().ok()).map(|t| {
+            let t: time::OffsetDateTime = t.into();
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                t.year(),
+                t.month() as u8,
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        });
         o
     }
 
@@ -730,9 +746,16 @@ impl SipBuilder {
             .create_new(true)
             .open(path)
             .map_err(|e| Error::from(e).with_path(path))?;
-        let res = self.write(BufWriter::with_capacity(256 * 1024, f), opts);
+        // The zip writer buffers its output itself (and patches local headers in its
+        // buffer); tar writes 512-byte headers and needs a buffer.
+        let res = match opts.writer.format {
+            super::writer::PackageFormat::Zip => self.write(f, opts).map(|(_, r)| r),
+            _ => self
+                .write(BufWriter::with_capacity(256 * 1024, f), opts)
+                .map(|(_, r)| r),
+        };
         match res {
-            Ok((_, r)) => Ok(r),
+            Ok(r) => Ok(r),
             Err(e) => {
                 let _ = std::fs::remove_file(path);
                 Err(e)
@@ -778,11 +801,7 @@ impl SipBuilder {
             .collect();
         let sizes: Vec<u64> = flat
             .iter()
-            .map(|(ui, oi)| match &self.units[*ui].objects[*oi].source {
-                Source::Path(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
-                Source::Bytes(b) => b.len() as u64,
-                Source::Reader(_) => 0,
-            })
+            .map(|(ui, oi)| expected_size(&self.units[*ui].objects[*oi]))
             .collect();
         let total: u64 = sizes.iter().sum();
         let done = AtomicU64::new(0);
@@ -931,11 +950,7 @@ impl SipBuilder {
             .collect();
         let total: u64 = flat
             .iter()
-            .map(|(ui, oi)| match &self.units[*ui].objects[*oi].source {
-                Source::Path(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
-                Source::Bytes(b) => b.len() as u64,
-                Source::Reader(_) => 0,
-            })
+            .map(|(ui, oi)| expected_size(&self.units[*ui].objects[*oi]))
             .sum();
         let registry = identification_registry(&opts);
         let hashers = rayon::current_num_threads().max(1);
@@ -948,6 +963,7 @@ impl SipBuilder {
         if hashers == 1 {
             // One thread: hash while writing, no hand-over.
             let mut done = 0u64;
+            let mut buf = Vec::new();
             for (n, (ui, oi)) in flat.iter().enumerate() {
                 let o = &mut self.units[*ui].objects[*oi];
                 let uri = format!("Content/BDO{}{}", n + 1, safe_extension(&o.filename));
@@ -959,10 +975,10 @@ impl SipBuilder {
                 };
                 custom_identify(&opts, o);
                 let (src, size, path) = open_source(&mut o.source)?;
-                let mut feeder = Feeder::inline(src, Hasher::new(alg), sampler);
-                pw.add_reader_unhashed(&uri, &mut feeder, size, compression)
+                let mut chunks = InlineChunks::new(src, size, &mut buf, Hasher::new(alg), sampler);
+                pw.add_chunks(&uri, size, compression, &mut chunks)
                     .map_err(|e| with_source_path(e, path.as_deref()))?;
-                let (h, sampler) = feeder.into_inline();
+                let (h, sampler) = (chunks.hasher, chunks.sampler);
                 let guess = match (sampler, &registry) {
                     (Some(s), Some(reg)) => guess_of(&s.identify(
                         reg,
@@ -989,14 +1005,14 @@ impl SipBuilder {
                 uris.push(uri);
             }
         } else {
-            let pool_size = 4 * (hashers + 1);
+            let pool_size = 3 * (hashers + 1);
             let (pool_tx, pool_rx) = mpsc::sync_channel::<Vec<u8>>(pool_size);
             for _ in 0..pool_size {
                 pool_tx
                     .send(vec![0u8; CHUNK])
                     .map_err(|_| Error::internal("buffer pool"))?;
             }
-            let (job_tx, job_rx) = mpsc::channel::<HashJob>();
+            let (job_tx, job_rx) = mpsc::channel::<Job2>();
             let job_rx = Mutex::new(job_rx);
             let (res_tx, res_rx) = mpsc::channel::<(usize, Hashed)>();
             let units = &mut self.units;
@@ -1013,6 +1029,51 @@ impl SipBuilder {
                                 Err(_) => return,
                             };
                             let Ok(job) = job else { return };
+                            let job = match job {
+                                Job2::Stream(j) => j,
+                                Job2::Batch(buf, items) => {
+                                    for it in items {
+                                        let data = &buf[it.start..it.start + it.len];
+                                        let mut h = Hasher::new(alg);
+                                        h.update(data);
+                                        let guess = match (&registry, it.identify) {
+                                            (Some(reg), true) => {
+                                                let name = it.path.as_deref().and_then(file_name);
+                                                // As for streamed files: an empty one goes
+                                                // through the (empty) sampler.
+                                                let id = if data.is_empty() {
+                                                    crate::format::WindowSampler::new(reg).identify(
+                                                        reg,
+                                                        it.path.as_deref(),
+                                                        name.as_deref(),
+                                                    )
+                                                } else {
+                                                    reg.identify_head_tail(
+                                                        data,
+                                                        data,
+                                                        data.len() as u64,
+                                                        it.path.as_deref(),
+                                                        name.as_deref(),
+                                                    )
+                                                };
+                                                guess_of(&id)
+                                            }
+                                            _ => None,
+                                        };
+                                        let size = h.len();
+                                        let _ = res_tx.send((
+                                            it.index,
+                                            Hashed {
+                                                digest: h.finalize_hex(),
+                                                size,
+                                                guess,
+                                            },
+                                        ));
+                                    }
+                                    let _ = pool_tx.send(buf);
+                                    continue;
+                                }
+                            };
                             let mut h = Hasher::new(alg);
                             let mut sampler = match (&registry, job.identify) {
                                 (Some(reg), true) => Some(crate::format::WindowSampler::new(reg)),
@@ -1082,25 +1143,66 @@ impl SipBuilder {
                 }
                 let mut done = 0u64;
                 let mut run = || -> Result<()> {
+                    // Small files are read into a shared pool buffer, one after the other,
+                    // and hashed as one job: no channel and no hand-over per file.
+                    let mut batch = Batch::default();
                     for (n, (ui, oi)) in flat.iter().enumerate() {
                         let o = &mut units[*ui].objects[*oi];
                         let uri = format!("Content/BDO{}{}", n + 1, safe_extension(&o.filename));
                         let identify = matches!(o.source, Source::Path(_)) && wants_format(o);
                         custom_identify(&opts, o);
                         let (src, size, path) = open_source(&mut o.source)?;
-                        let (tx, rx) = mpsc::channel();
-                        job_tx
-                            .send(HashJob {
-                                index: n,
-                                chunks: rx,
-                                path: path.clone(),
-                                identify,
-                            })
-                            .map_err(|_| Error::internal("hashing threads stopped"))?;
-                        let mut feeder = Feeder::channel(src, &pool_rx, tx);
-                        pw.add_reader_unhashed(&uri, &mut feeder, size, compression)
-                            .map_err(|e| with_source_path(e, path.as_deref()))?;
-                        feeder.finish();
+                        match size {
+                            Some(k) if k <= SMALL as u64 => {
+                                let k = k as usize;
+                                if batch.buf.as_ref().is_none_or(|b| b.len() - batch.used < k) {
+                                    batch.send(&job_tx)?;
+                                    batch.buf =
+                                        Some(pool_rx.recv().map_err(|_| {
+                                            Error::internal("hashing threads stopped")
+                                        })?);
+                                }
+                                let start = batch.used;
+                                let buf = batch.buf.as_mut().expect("batch buffer");
+                                let mut exact = Exact::new(src, Some(k as u64));
+                                let read = fill(&mut exact, &mut buf[start..start + k])
+                                    .map_err(Error::from)
+                                    .and_then(|got| {
+                                        if got < k {
+                                            // Exact reports the early end; not reached.
+                                            return Err(Error::internal("short read"));
+                                        }
+                                        exact.check_end()
+                                    });
+                                read.map_err(|e| with_source_path(e, path.as_deref()))?;
+                                let mut chunks = SliceChunks(Some(&buf[start..start + k]));
+                                pw.add_chunks(&uri, Some(k as u64), compression, &mut chunks)
+                                    .map_err(|e| with_source_path(e, path.as_deref()))?;
+                                batch.used += k;
+                                batch.items.push(BatchItem {
+                                    index: n,
+                                    start,
+                                    len: k,
+                                    path,
+                                    identify,
+                                });
+                            }
+                            _ => {
+                                let (tx, rx) = mpsc::channel();
+                                job_tx
+                                    .send(Job2::Stream(HashJob {
+                                        index: n,
+                                        chunks: rx,
+                                        path: path.clone(),
+                                        identify,
+                                    }))
+                                    .map_err(|_| Error::internal("hashing threads stopped"))?;
+                                let mut chunks = ChannelChunks::new(src, size, &pool_rx, tx);
+                                pw.add_chunks(&uri, size, compression, &mut chunks)
+                                    .map_err(|e| with_source_path(e, path.as_deref()))?;
+                                chunks.finish();
+                            }
+                        }
                         done += size.unwrap_or(0);
                         if let Some(p) = &opts.progress {
                             p(Progress {
@@ -1112,6 +1214,7 @@ impl SipBuilder {
                         Error::check_cancel(opts.cancel.as_deref())?;
                         uris.push(uri);
                     }
+                    batch.send(&job_tx)?;
                     Ok(())
                 };
                 let r = run();
@@ -1380,7 +1483,7 @@ impl SipBuilder {
 }
 
 /// Size of the chunks handed from the writing thread to the hashing threads.
-const CHUNK: usize = 512 * 1024;
+const CHUNK: usize = 1024 * 1024;
 
 /// What the hashing of one object gave.
 struct Hashed {
@@ -1396,6 +1499,68 @@ struct HashJob {
     chunks: mpsc::Receiver<(Vec<u8>, usize)>,
     path: Option<PathBuf>,
     identify: bool,
+}
+
+/// An object's size as known before it is read (progress totals): the size listed when
+/// the object was added, else a `stat`.
+fn expected_size(o: &ObjectInput) -> u64 {
+    match &o.source {
+        Source::Path(p) => o
+            .size_hint
+            .unwrap_or_else(|| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)),
+        Source::Bytes(b) => b.len() as u64,
+        Source::Reader(_) => 0,
+    }
+}
+
+/// Files up to this size are hashed in batches (several files in one pool buffer).
+const SMALL: usize = CHUNK / 4;
+
+/// A job of the hashing threads.
+enum Job2 {
+    /// One object whose chunks arrive on a channel.
+    Stream(HashJob),
+    /// Small objects read one after the other into one pool buffer.
+    Batch(Vec<u8>, Vec<BatchItem>),
+}
+
+/// One object of a [`Job2::Batch`]: its bytes are `buf[start..start + len]`.
+struct BatchItem {
+    index: usize,
+    start: usize,
+    len: usize,
+    path: Option<PathBuf>,
+    identify: bool,
+}
+
+/// The batch of small objects being filled by the writing thread.
+#[derive(Default)]
+struct Batch {
+    buf: Option<Vec<u8>>,
+    used: usize,
+    items: Vec<BatchItem>,
+}
+
+impl Batch {
+    /// Sends the batch to the hashing threads (its buffer then goes back to the pool).
+    fn send(&mut self, jobs: &mpsc::Sender<Job2>) -> Result<()> {
+        let items = std::mem::take(&mut self.items);
+        self.used = 0;
+        if let Some(buf) = self.buf.take() {
+            jobs.send(Job2::Batch(buf, items))
+                .map_err(|_| Error::internal("hashing threads stopped"))?;
+        }
+        Ok(())
+    }
+}
+
+/// A chunk source of bytes already in memory.
+struct SliceChunks<'a>(Option<&'a [u8]>);
+
+impl Chunks for SliceChunks<'_> {
+    fn next_chunk(&mut self) -> std::io::Result<&[u8]> {
+        Ok(self.0.take().unwrap_or(&[]))
+    }
 }
 
 /// Whether an object declares no format (identification wanted).
@@ -1435,6 +1600,7 @@ fn open_source(source: &mut Source) -> Result<OpenedSource<'_>> {
                 .metadata()
                 .map_err(|e| Error::from(e).with_path(&*p))?
                 .len();
+            advise_sequential(&f, size);
             let path = p.clone();
             Ok((Box::new(f), Some(size), Some(path)))
         }
@@ -1457,123 +1623,134 @@ fn with_source_path(e: Error, path: Option<&Path>) -> Error {
     }
 }
 
-/// The reader the package writer consumes: it reads the source and hands what it read to
-/// the hasher — inline, or as pooled chunks sent to a hashing thread.
-struct Feeder<'a, R: Read> {
-    src: R,
-    sink: Sink<'a>,
+/// Size of the read buffer of the one-thread path (the hashed bytes are still in the
+/// cache when the zip writer takes its CRC-32 and copies them out).
+const INLINE_CHUNK: usize = 512 * 1024;
+
+/// The one-thread source: each chunk is read, hashed (and sampled for identification) on
+/// this thread, then handed to the package writer without a copy.
+struct InlineChunks<'a, R: Read> {
+    src: Exact<R>,
+    buf: &'a mut Vec<u8>,
+    hasher: Hasher,
+    sampler: Option<crate::format::WindowSampler>,
+    ended: bool,
 }
 
-enum Sink<'a> {
-    Inline(Box<(Hasher, Option<crate::format::WindowSampler>)>),
-    Channel {
-        pool: &'a mpsc::Receiver<Vec<u8>>,
-        tx: Option<mpsc::Sender<(Vec<u8>, usize)>>,
-        cur: Option<Vec<u8>>,
-        pos: usize,
-        len: usize,
-        /// The source returned 0 (end of file): not read again.
-        done: bool,
-    },
-}
-
-impl<'a, R: Read> Feeder<'a, R> {
-    fn inline(src: R, h: Hasher, s: Option<crate::format::WindowSampler>) -> Self {
-        Feeder {
-            src,
-            sink: Sink::Inline(Box::new((h, s))),
+impl<'a, R: Read> InlineChunks<'a, R> {
+    fn new(
+        src: R,
+        size: Option<u64>,
+        buf: &'a mut Vec<u8>,
+        hasher: Hasher,
+        sampler: Option<crate::format::WindowSampler>,
+    ) -> Self {
+        if buf.len() < INLINE_CHUNK {
+            buf.resize(INLINE_CHUNK, 0);
+        }
+        InlineChunks {
+            src: Exact::new(src, size),
+            buf,
+            hasher,
+            sampler,
+            ended: false,
         }
     }
+}
 
-    fn channel(
+impl<R: Read> Chunks for InlineChunks<'_, R> {
+    fn next_chunk(&mut self) -> std::io::Result<&[u8]> {
+        if self.ended {
+            return Ok(&[]);
+        }
+        let n = fill(&mut self.src, self.buf)?;
+        if n < self.buf.len() {
+            // A short fill is the end of the source: check nothing follows.
+            self.ended = true;
+            self.src.check_end()?;
+        }
+        let chunk = &self.buf[..n];
+        self.hasher.update(chunk);
+        if let Some(s) = &mut self.sampler {
+            s.feed(chunk);
+        }
+        Ok(chunk)
+    }
+}
+
+/// The source of the multi-thread path: each chunk is read into a buffer of the pool,
+/// written from it, then sent to the hashing thread of its object, which hands the buffer
+/// back to the pool (memory bounded by the pool, whatever the file sizes).
+struct ChannelChunks<'a, R: Read> {
+    src: Exact<R>,
+    pool: &'a mpsc::Receiver<Vec<u8>>,
+    tx: Option<mpsc::Sender<(Vec<u8>, usize)>>,
+    /// The chunk being written, sent to the hasher on the next call.
+    cur: Option<(Vec<u8>, usize)>,
+    ended: bool,
+}
+
+impl<'a, R: Read> ChannelChunks<'a, R> {
+    fn new(
         src: R,
+        size: Option<u64>,
         pool: &'a mpsc::Receiver<Vec<u8>>,
         tx: mpsc::Sender<(Vec<u8>, usize)>,
     ) -> Self {
-        Feeder {
-            src,
-            sink: Sink::Channel {
-                pool,
-                tx: Some(tx),
-                cur: None,
-                pos: 0,
-                len: 0,
-                done: false,
-            },
-        }
-    }
-
-    fn into_inline(self) -> (Hasher, Option<crate::format::WindowSampler>) {
-        match self.sink {
-            Sink::Inline(b) => *b,
-            Sink::Channel { .. } => unreachable!("inline feeder"),
+        ChannelChunks {
+            src: Exact::new(src, size),
+            pool,
+            tx: Some(tx),
+            cur: None,
+            ended: false,
         }
     }
 
     /// Hands the last chunk over and closes the object's channel.
     fn finish(mut self) {
-        if let Sink::Channel { tx, cur, len, .. } = &mut self.sink
-            && let Some(tx) = tx.take()
-            && let Some(b) = cur.take()
-        {
-            let _ = tx.send((b, *len));
+        if let (Some(c), Some(tx)) = (self.cur.take(), self.tx.take()) {
+            let _ = tx.send(c);
         }
     }
 }
 
-impl<R: Read> Read for Feeder<'_, R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        match &mut self.sink {
-            Sink::Inline(b) => {
-                let (h, s) = &mut **b;
-                let n = self.src.read(out)?;
-                h.update(&out[..n]);
-                if let Some(s) = s {
-                    s.feed(&out[..n]);
-                }
-                Ok(n)
-            }
-            Sink::Channel {
-                pool,
-                tx,
-                cur,
-                pos,
-                len,
-                done,
-            } => {
-                if *pos == *len {
-                    if *done {
-                        return Ok(0);
-                    }
-                    if let (Some(b), Some(tx)) = (cur.take(), tx.as_ref()) {
-                        let _ = tx.send((b, *len));
-                    }
-                    let mut b = pool
-                        .recv()
-                        .map_err(|_| std::io::Error::other("hashing threads stopped"))?;
-                    let n = loop {
-                        match self.src.read(&mut b) {
-                            Ok(n) => break n,
-                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                            Err(e) => return Err(e),
-                        }
-                    };
-                    *pos = 0;
-                    *len = n;
-                    *cur = Some(b);
-                    if n == 0 {
-                        *done = true;
-                        return Ok(0);
-                    }
-                }
-                let b = cur.as_ref().expect("chunk present");
-                let k = out.len().min(*len - *pos);
-                out[..k].copy_from_slice(&b[*pos..*pos + k]);
-                *pos += k;
-                Ok(k)
-            }
+impl<R: Read> Chunks for ChannelChunks<'_, R> {
+    fn next_chunk(&mut self) -> std::io::Result<&[u8]> {
+        if let (Some(c), Some(tx)) = (self.cur.take(), self.tx.as_ref()) {
+            let _ = tx.send(c);
         }
+        if self.ended {
+            return Ok(&[]);
+        }
+        let mut b = self
+            .pool
+            .recv()
+            .map_err(|_| std::io::Error::other("hashing threads stopped"))?;
+        let n = fill(&mut self.src, &mut b)?;
+        if n < b.len() {
+            self.ended = true;
+            self.src.check_end()?;
+        }
+        if n == 0 {
+            // Back to the pool through the hasher, which skips empty chunks.
+            if let Some(tx) = self.tx.as_ref() {
+                let _ = tx.send((b, 0));
+            }
+            return Ok(&[]);
+        }
+        let (b, _) = self.cur.insert((b, n));
+        Ok(&b[..n])
     }
+}
+
+/// Asks the kernel for a larger read-ahead on a large file read from start to end.
+fn advise_sequential(f: &std::fs::File, size: u64) {
+    #[cfg(unix)]
+    if size >= 4 << 20 {
+        let _ = rustix::fs::fadvise(f, 0, None, rustix::fs::Advice::Sequential);
+    }
+    #[cfg(not(unix))]
+    let _ = (f, size);
 }
 
 /// Digest, size and CRC-32 of a file, and its format identified from the bytes read.

@@ -88,7 +88,8 @@ fn sorted_entries(dir: &Path) -> Result<Vec<(String, fs::Metadata, std::path::Pa
         let name = de.file_name().into_string().map_err(|_| {
             Error::new(ErrorKind::InvalidInput, "file name is not valid UTF-8").with_path(&path)
         })?;
-        let md = fs::symlink_metadata(&path).map_err(|e| Error::from(e).with_path(&path))?;
+        // `DirEntry::metadata` does not follow links and stats relative to the open folder.
+        let md = de.metadata().map_err(|e| Error::from(e).with_path(&path))?;
         v.push((name, md, path));
     }
     v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -242,12 +243,13 @@ impl SipBuilder {
                             continue;
                         }
                         let obj = match split_usage(&fname) {
-                            Some((usage, real)) => {
-                                ObjectInput::path(&fpath).usage(&usage).filename(&real)
-                            }
+                            Some((usage, real)) => ObjectInput::path_with_metadata(&fpath, &fmd)
+                                .usage(&usage)
+                                .filename(&real),
                             None => {
                                 n += 1;
-                                ObjectInput::path(&fpath).usage(&format!("BinaryMaster_{n}"))
+                                ObjectInput::path_with_metadata(&fpath, &fmd)
+                                    .usage(&format!("BinaryMaster_{n}"))
                             }
                         };
                         self.add_object(u, obj).map_err(|e| e.or_path(&fpath))?;
@@ -269,13 +271,18 @@ impl SipBuilder {
                         Error::invalid("a __USAGE_N__ object file needs an enclosing unit folder")
                             .with_path(&path)
                     })?;
-                    self.add_object(u, ObjectInput::path(&path).usage(&usage).filename(&real))
-                        .map_err(|e| e.or_path(&path))?;
+                    self.add_object(
+                        u,
+                        ObjectInput::path_with_metadata(&path, &md)
+                            .usage(&usage)
+                            .filename(&real),
+                    )
+                    .map_err(|e| e.or_path(&path))?;
                     out.objects += 1;
                 } else {
                     let child = self.add_unit(unit, &name)?;
                     self.unit_mut(child)?.description_level = Some("Item".into());
-                    self.add_object(child, ObjectInput::path(&path))?;
+                    self.add_object(child, ObjectInput::path_with_metadata(&path, &md))?;
                     out.units.insert(join(&name), child);
                     out.objects += 1;
                 }

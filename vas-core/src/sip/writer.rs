@@ -173,7 +173,7 @@ pub struct WrittenEntry {
 }
 
 enum Inner<W: Write + Seek> {
-    Zip(Box<ZipWriter<W>>),
+    Zip(Box<ZipWriter<SeekBuf<W>>>),
     Tar(tar::Builder<W>),
     TarGz(Box<tar::Builder<flate2::write::GzEncoder<W>>>),
     Done,
@@ -240,7 +240,7 @@ impl<W: Write + Seek> PackageWriter<W> {
             Compression::Deflated(l) | Compression::Auto(l) => l.min(9),
         };
         let inner = match opts.format {
-            PackageFormat::Zip => Inner::Zip(Box::new(ZipWriter::new(w))),
+            PackageFormat::Zip => Inner::Zip(Box::new(ZipWriter::new(SeekBuf::new(w)))),
             PackageFormat::Tar => {
                 let mut b = tar::Builder::new(w);
                 b.mode(tar::HeaderMode::Deterministic);
@@ -387,22 +387,41 @@ impl<W: Write + Seek> PackageWriter<W> {
             .map_err(|e| e.or_path(path))
     }
 
-    /// Writes an entry without hashing it: the caller hashes the bytes it feeds (e.g. in
-    /// other threads) and then records the entry with [`PackageWriter::record`]. The reader
-    /// must yield exactly `size` bytes when given.
-    pub(crate) fn add_reader_unhashed(
+    /// Writes an entry from `src` chunk by chunk (zip: each chunk goes to the zip writer
+    /// without a copy), without hashing it; the source checks its own size, and the
+    /// caller records the entry with [`PackageWriter::record`]. `size`, when known, is the
+    /// size the source will yield (it decides zip64 and the tar header).
+    pub(crate) fn add_chunks(
         &mut self,
         name: &str,
-        reader: impl Read,
         size: Option<u64>,
         compression: Compression,
+        src: &mut dyn Chunks,
     ) -> Result<()> {
-        let tap = Tap::new(Exact::new(reader, size), None, false);
-        self.add_entry_raw(name, tap, size, compression)?;
-        Ok(())
+        self.check_name(name, false)?;
+        match &mut self.inner {
+            Inner::Zip(z) => zip_entry(z, name, size, compression, self.zip_time, src),
+            Inner::Tar(b) => {
+                let mut r = ChunkReader {
+                    src,
+                    pending: Vec::new(),
+                    pos: 0,
+                };
+                tar_append(b, name, &mut r, size, self.tar_mtime)
+            }
+            Inner::TarGz(b) => {
+                let mut r = ChunkReader {
+                    src,
+                    pending: Vec::new(),
+                    pos: 0,
+                };
+                tar_append(b, name, &mut r, size, self.tar_mtime)
+            }
+            Inner::Done => Err(Error::internal("writer already finished")),
+        }
     }
 
-    /// Records an entry written by [`PackageWriter::add_reader_unhashed`] once its digest is
+    /// Records an entry written by [`PackageWriter::add_chunks`] once its digest is
     /// known.
     pub(crate) fn record(&mut self, entry: WrittenEntry) {
         self.written.push(entry);
@@ -439,42 +458,11 @@ impl<W: Write + Seek> PackageWriter<W> {
         self.check_name(name, false)?;
         match &mut self.inner {
             Inner::Zip(z) => {
-                // Auto: look at the first bytes (they go through the tap, hashed in order).
-                let mut probe = Vec::new();
-                let compression = match compression {
-                    Compression::Auto(l) => {
-                        (&mut src)
-                            .take(PROBE as u64)
-                            .read_to_end(&mut probe)
-                            .map_err(|e| copy_err(e, name))?;
-                        if looks_incompressible(&probe) {
-                            Compression::Stored
-                        } else {
-                            Compression::Deflated(l)
-                        }
-                    }
-                    c => c,
+                let mut chunks = ReadChunks {
+                    src: &mut src,
+                    buf: &mut self.buf,
                 };
-                let method = match compression {
-                    Compression::Stored => zip::CompressionMethod::Stored,
-                    _ => zip::CompressionMethod::Deflated,
-                };
-                let level = match compression {
-                    Compression::Stored => None,
-                    Compression::Deflated(l) | Compression::Auto(l) => Some(l.min(9) as i64),
-                };
-                // Deflate can grow incompressible data a little: keep a margin.
-                let large = size.is_none_or(|s| s >= 0xFFFF_FFFF - (64 << 20));
-                let o = SimpleFileOptions::default()
-                    .compression_method(method)
-                    .compression_level(level)
-                    .last_modified_time(self.zip_time)
-                    .system(zip::System::Unix)
-                    .unix_permissions(0o644)
-                    .large_file(large);
-                z.start_file(name, o).map_err(|e| zip_write_err(e, name))?;
-                z.write_all(&probe).map_err(|e| copy_err(e, name))?;
-                copy_with(&mut self.buf, &mut src, z.as_mut()).map_err(|e| copy_err(e, name))?;
+                zip_entry(z, name, size, compression, self.zip_time, &mut chunks)?;
             }
             Inner::Tar(b) => {
                 tar_append(b, name, &mut src, size, self.tar_mtime)?;
@@ -484,7 +472,7 @@ impl<W: Write + Seek> PackageWriter<W> {
             }
             Inner::Done => return Err(Error::internal("writer already finished")),
         }
-        let (exact, hasher, crc) = src.finish();
+        let (mut exact, hasher, crc) = src.finish();
         exact.check_end().map_err(|e| e.with_path(name))?;
         Ok((hasher, crc))
     }
@@ -513,7 +501,7 @@ impl<W: Write + Seek> PackageWriter<W> {
     pub fn finish(mut self) -> Result<W> {
         let inner = std::mem::replace(&mut self.inner, Inner::Done);
         let mut w = match inner {
-            Inner::Zip(z) => z.finish().map_err(|e| zip_write_err(e, ""))?,
+            Inner::Zip(z) => z.finish().map_err(|e| zip_write_err(e, ""))?.into_inner()?,
             Inner::Tar(b) => b.into_inner()?,
             Inner::TarGz(b) => b.into_inner()?.finish()?,
             Inner::Done => return Err(Error::internal("writer already finished")),
@@ -630,23 +618,282 @@ fn tar_dir<T: Write>(b: &mut tar::Builder<T>, name: &str, mtime: u64) -> Result<
 }
 
 /// Size of the copy buffer of [`PackageWriter`].
-const COPY_BUF: usize = 256 * 1024;
+const COPY_BUF: usize = 512 * 1024;
 
-/// `io::copy` with a large reusable buffer.
-fn copy_with(buf: &mut Vec<u8>, src: &mut impl Read, dst: &mut impl Write) -> io::Result<u64> {
-    if buf.len() < COPY_BUF {
-        buf.resize(COPY_BUF, 0);
-    }
-    let mut total = 0u64;
-    loop {
-        let n = match src.read(buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
+/// Entry bytes handed to the package writer chunk by chunk, without a copy between the
+/// buffer they were read into and the zip writer.
+pub(crate) trait Chunks {
+    /// The next bytes of the entry; empty at the end. The first call returns at least
+    /// `min(16 KiB, entry size)` bytes: [`Compression::Auto`] decides from them, so the
+    /// decision, hence the output, depends only on the data.
+    fn next_chunk(&mut self) -> io::Result<&[u8]>;
+}
+
+/// Reads from `src` until `buf` is full or the source ends (short reads retried).
+pub(crate) fn fill(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// [`Chunks`] over any reader, through a reusable buffer.
+struct ReadChunks<'a, R> {
+    src: &'a mut R,
+    buf: &'a mut Vec<u8>,
+}
+
+impl<R: Read> Chunks for ReadChunks<'_, R> {
+    fn next_chunk(&mut self) -> io::Result<&[u8]> {
+        if self.buf.len() < COPY_BUF {
+            self.buf.resize(COPY_BUF, 0);
+        }
+        let n = fill(self.src, self.buf)?;
+        Ok(&self.buf[..n])
+    }
+}
+
+/// A reader over [`Chunks`] (for tar entries).
+struct ChunkReader<'a> {
+    src: &'a mut dyn Chunks,
+    /// A chunk not yet fully read: its bytes are copied out in `pending`.
+    pending: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChunkReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.pending.len() {
+            let c = self.src.next_chunk()?;
+            self.pending.clear();
+            self.pending.extend_from_slice(c);
+            self.pos = 0;
+        }
+        let k = out.len().min(self.pending.len() - self.pos);
+        out[..k].copy_from_slice(&self.pending[self.pos..self.pos + k]);
+        self.pos += k;
+        Ok(k)
+    }
+}
+
+/// Writes one zip entry from `src`: the first chunk decides [`Compression::Auto`], then
+/// every chunk goes straight to the zip writer.
+fn zip_entry<W: Write + Seek>(
+    z: &mut ZipWriter<SeekBuf<W>>,
+    name: &str,
+    size: Option<u64>,
+    compression: Compression,
+    zip_time: zip::DateTime,
+    src: &mut dyn Chunks,
+) -> Result<()> {
+    let first = src.next_chunk().map_err(|e| copy_err(e, name))?;
+    let auto = matches!(compression, Compression::Auto(_));
+    let compression = match compression {
+        Compression::Auto(l) => {
+            if looks_incompressible(&first[..first.len().min(PROBE)]) {
+                Compression::Stored
+            } else {
+                Compression::Deflated(l)
+            }
+        }
+        c => c,
+    };
+    let method = match compression {
+        Compression::Stored => zip::CompressionMethod::Stored,
+        _ => zip::CompressionMethod::Deflated,
+    };
+    let level = match compression {
+        Compression::Stored => None,
+        Compression::Deflated(l) | Compression::Auto(l) => Some(l.min(9) as i64),
+    };
+    // Deflate can grow incompressible data a little: keep a margin.
+    let large = size.is_none_or(|s| s >= 0xFFFF_FFFF - (64 << 20));
+    let o = SimpleFileOptions::default()
+        .compression_method(method)
+        .compression_level(level)
+        .last_modified_time(zip_time)
+        .system(zip::System::Unix)
+        .unix_permissions(0o644)
+        .large_file(large);
+    z.start_file(name, o).map_err(|e| zip_write_err(e, name))?;
+    // Deflate's output depends on how its input is split: deflated data is fed in the
+    // same pieces whatever the chunks (the probe, then 256 KiB steps, as earlier versions
+    // did), so the bytes depend neither on the thread count nor on the buffer sizes.
+    let first_cut = match (method, auto) {
+        (zip::CompressionMethod::Stored, _) => None,
+        (_, true) => Some(PROBE as u64),
+        (_, false) => Some(DEFLATE_STEP),
+    };
+    let mut written = 0u64;
+    let mut chunk = first;
+    while !chunk.is_empty() {
+        match first_cut {
+            None => z.write_all(chunk).map_err(|e| copy_err(e, name))?,
+            Some(first_cut) => {
+                let mut c = chunk;
+                while !c.is_empty() {
+                    let cut = if written < first_cut {
+                        first_cut
+                    } else {
+                        first_cut + ((written - first_cut) / DEFLATE_STEP + 1) * DEFLATE_STEP
+                    };
+                    let k = c.len().min((cut - written) as usize);
+                    z.write_all(&c[..k]).map_err(|e| copy_err(e, name))?;
+                    written += k as u64;
+                    c = &c[k..];
+                }
+            }
+        }
+        chunk = src.next_chunk().map_err(|e| copy_err(e, name))?;
+    }
+    Ok(())
+}
+
+/// The pieces deflated data is fed in (see [`zip_entry`]).
+const DEFLATE_STEP: u64 = 256 * 1024;
+
+/// Capacity of [`SeekBuf`].
+const SEEK_BUF: usize = 1 << 20;
+
+/// Writes of at least this size go straight to the inner writer (with the pending bytes,
+/// in one `writev`): copying them into the buffer costs more than the seek out and back
+/// that patching their entry's header then needs.
+const DIRECT_WRITE: usize = 32 * 1024;
+
+/// A buffered writer whose seeks stay in memory while they land within the bytes not yet
+/// written out: the zip writer asks for its position and goes back to patch each local
+/// header (CRC-32, sizes) after the entry's data, which with `BufWriter` costs a flush and
+/// two `lseek`s per entry. Here a small entry is patched in the buffer, and a large one
+/// (written straight through, with the pending bytes in the same `writev`) needs one
+/// seek out and back. The bytes written are exactly those of an unbuffered writer.
+pub(crate) struct SeekBuf<W: Write + Seek> {
+    inner: W,
+    /// Pending bytes, at file offsets `base..base + buf.len()`.
+    buf: Vec<u8>,
+    /// The file offset of `buf[0]`; the inner writer's position when `buf` is empty or
+    /// about to be written.
+    base: u64,
+    /// The logical position, within `base..=base + buf.len()`.
+    pos: u64,
+}
+
+impl<W: Write + Seek> SeekBuf<W> {
+    /// Wraps `inner`, positioned at its current offset.
+    pub(crate) fn new(mut inner: W) -> Self {
+        let base = inner.stream_position().unwrap_or(0);
+        SeekBuf {
+            inner,
+            buf: Vec::with_capacity(SEEK_BUF),
+            base,
+            pos: base,
+        }
+    }
+
+    /// Writes the pending bytes out and leaves the inner writer at the logical position.
+    fn flush_buf(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.inner.write_all(&self.buf)?;
+            self.base += self.buf.len() as u64;
+            self.buf.clear();
+        }
+        if self.pos != self.base {
+            self.inner.seek(io::SeekFrom::Start(self.pos))?;
+            self.base = self.pos;
+        }
+        Ok(())
+    }
+
+    /// Flushes and returns the inner writer.
+    pub(crate) fn into_inner(mut self) -> io::Result<W> {
+        self.flush_buf()?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write + Seek> Write for SeekBuf<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let off = (self.pos - self.base) as usize;
+        let end = self.buf.len();
+        if off < end {
+            // Patching bytes still in the buffer.
+            let k = data.len().min(end - off);
+            self.buf[off..off + k].copy_from_slice(&data[..k]);
+            self.pos += k as u64;
+            return Ok(k);
+        }
+        if data.len() < DIRECT_WRITE && end + data.len() <= SEEK_BUF {
+            self.buf.extend_from_slice(data);
+            self.pos += data.len() as u64;
+            return Ok(data.len());
+        }
+        if data.len() < DIRECT_WRITE {
+            self.flush_buf()?;
+            self.buf.extend_from_slice(data);
+            self.pos += data.len() as u64;
+            return Ok(data.len());
+        }
+        // A large write: the pending bytes and the data in one system call, no copy.
+        let mut pending = std::mem::take(&mut self.buf);
+        let mut done = 0usize;
+        let result = (|| {
+            while !pending.is_empty() {
+                let n = self.inner.write_vectored(&[
+                    io::IoSlice::new(&pending),
+                    io::IoSlice::new(&data[done..]),
+                ])?;
+                if n == 0 {
+                    return Err(io::Error::from(io::ErrorKind::WriteZero));
+                }
+                let p = n.min(pending.len());
+                self.base += p as u64;
+                pending.drain(..p);
+                done += n - p;
+            }
+            Ok(())
+        })();
+        pending.clear();
+        self.buf = pending;
+        result?;
+        if done == 0 {
+            done = self.inner.write(data)?;
+        }
+        self.base += done as u64;
+        self.pos = self.base;
+        Ok(done)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_buf()?;
+        self.inner.flush()
+    }
+}
+
+impl<W: Write + Seek> Seek for SeekBuf<W> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            io::SeekFrom::Start(t) => Some(t),
+            io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            io::SeekFrom::End(_) => None,
         };
-        dst.write_all(&buf[..n])?;
-        total += n as u64;
+        if let Some(t) = target
+            && t >= self.base
+            && t <= self.base + self.buf.len() as u64
+        {
+            self.pos = t;
+            return Ok(t);
+        }
+        self.flush_buf()?;
+        let p = self.inner.seek(to)?;
+        self.base = p;
+        self.pos = p;
+        Ok(p)
     }
 }
 
@@ -685,14 +932,14 @@ impl<R: Read> Read for Tap<R> {
 }
 
 /// Makes sure a reader yields exactly the announced number of bytes.
-struct Exact<R> {
+pub(crate) struct Exact<R> {
     inner: R,
     expected: Option<u64>,
     got: u64,
 }
 
 impl<R: Read> Exact<R> {
-    fn new(inner: R, expected: Option<u64>) -> Self {
+    pub(crate) fn new(inner: R, expected: Option<u64>) -> Self {
         Exact {
             inner,
             expected,
@@ -700,7 +947,9 @@ impl<R: Read> Exact<R> {
         }
     }
 
-    fn check_end(mut self) -> Result<()> {
+    /// Checks, once the reader returned 0, that the source has no byte beyond the
+    /// announced size (one more read of one byte).
+    pub(crate) fn check_end(&mut self) -> Result<()> {
         if let Some(n) = self.expected {
             let mut one = [0u8; 1];
             let extra = loop {
@@ -789,6 +1038,66 @@ mod tests {
         let e = w.add_reader("long", &b"abcdef"[..], Some(5)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Conflict);
     }
+
+    /// The same writes and seeks on a `SeekBuf` and on a plain cursor give the same bytes:
+    /// patches inside and outside the buffer, large writes straight through, seeks from
+    /// the end.
+    #[test]
+    fn seek_buf_writes_what_a_plain_writer_writes() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |m: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % m
+        };
+        for round in 0..50 {
+            let mut plain = io::Cursor::new(Vec::new());
+            let mut buffered = SeekBuf::new(io::Cursor::new(Vec::new()));
+            for _ in 0..40 {
+                let len = plain.get_ref().len() as u64;
+                match next(5) {
+                    0 | 1 => {
+                        // Append: small, or large enough to go straight through.
+                        let n = if next(3) == 0 {
+                            DIRECT_WRITE + next(SEEK_BUF as u64) as usize
+                        } else {
+                            next(5000) as usize
+                        };
+                        let data: Vec<u8> = (0..n).map(|i| (i as u64 + round) as u8).collect();
+                        plain.seek(io::SeekFrom::End(0)).unwrap();
+                        buffered.seek(io::SeekFrom::End(0)).unwrap();
+                        plain.write_all(&data).unwrap();
+                        buffered.write_all(&data).unwrap();
+                    }
+                    2 if len > 16 => {
+                        // Patch 12 bytes somewhere, then go back to the end.
+                        let at = next(len - 12);
+                        let end = plain.stream_position().unwrap();
+                        assert_eq!(buffered.stream_position().unwrap(), end);
+                        for w in [&mut plain as &mut dyn WriteSeek, &mut buffered] {
+                            w.seek(io::SeekFrom::Start(at)).unwrap();
+                            w.write_all(&[0xAB; 12]).unwrap();
+                            w.seek(io::SeekFrom::Start(end)).unwrap();
+                        }
+                    }
+                    3 => {
+                        plain.flush().unwrap();
+                        buffered.flush().unwrap();
+                    }
+                    _ => {
+                        let p = plain.stream_position().unwrap();
+                        assert_eq!(buffered.stream_position().unwrap(), p);
+                    }
+                }
+            }
+            let got = buffered.into_inner().unwrap().into_inner();
+            assert_eq!(got, plain.into_inner(), "round {round}");
+        }
+    }
+
+    trait WriteSeek: Write + Seek {}
+    impl<T: Write + Seek> WriteSeek for T {}
 
     #[test]
     fn zip_time() {

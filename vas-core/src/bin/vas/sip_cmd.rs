@@ -83,7 +83,7 @@ pub struct SipBuildArgs {
     #[arg(long)]
     format: Option<String>,
     /// Store zip entries without compression (by default an entry is deflated unless its
-    /// first 64 KiB look incompressible, e.g. JPEG, ZIP or random data: then it is stored).
+    /// first 16 KiB look incompressible, e.g. JPEG, ZIP or random data: then it is stored).
     #[arg(long, conflicts_with = "deflate")]
     stored: bool,
     /// Deflate every zip entry, even incompressible ones.
