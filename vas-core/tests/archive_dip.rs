@@ -163,9 +163,7 @@ fn dip_in_every_seda_version_is_valid_and_carries_content_as_ingested() {
             assert_eq!(s.seda_version, dip.version.as_str());
             if s.schema == "official" {
                 official += 1;
-                let engine = SchemaSet::seda(dip.version)
-                    .unwrap()
-                    .validate_bytes(&xml);
+                let engine = SchemaSet::seda(dip.version).unwrap().validate_bytes(&xml);
                 assert!(
                     engine.is_valid(),
                     "{rel} {requested:?}: schema engine: {engine:?}"
@@ -179,8 +177,7 @@ fn dip_in_every_seda_version_is_valid_and_carries_content_as_ingested() {
                 // lenient variant, never against the official one, and the summary says why.
                 assert_eq!(s.schema, "vitam-lenient");
                 lenient += 1;
-                let set =
-                    SchemaSet::seda_mode(dip.version, Mode::VitamLenient).unwrap();
+                let set = SchemaSet::seda_mode(dip.version, Mode::VitamLenient).unwrap();
                 assert!(set.validate_bytes(&xml).is_valid(), "{rel}");
                 assert!(
                     !SchemaSet::seda(dip.version)
