@@ -948,6 +948,10 @@ pub fn expected_of(metas: &[ObjectMeta]) -> Vec<(ObjectKey, Fixity)> {
 
 /// Chunk size of the fan-out of a strategy put.
 const FAN_CHUNK: usize = 4 << 20;
+/// Size of the first chunk of a fan-out; each next one doubles, up to [`FAN_CHUNK`], so a
+/// small object does not cost two zeroed 4 MiB buffers (they were 23 % of the CPU of an
+/// archive ingest of 100 KiB objects).
+const FAN_FIRST_CHUNK: usize = 64 << 10;
 /// Chunks queued per offer.
 const FAN_DEPTH: usize = 4;
 
@@ -993,6 +997,7 @@ fn fan_out<T: Send>(
         let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
         let mut source_error = None;
         let mut complete = false;
+        let mut want = FAN_FIRST_CHUNK;
         while txs.iter().any(Option::is_some) {
             // Reuse a chunk every offer is done with, else allocate one.
             let mut chunk = match pool.iter().position(|c| Arc::strong_count(c) == 1) {
@@ -1002,7 +1007,8 @@ fn fan_out<T: Send>(
             let Some(buf) = Arc::get_mut(&mut chunk) else {
                 break; // unreachable: the count was 1
             };
-            buf.resize(FAN_CHUNK, 0);
+            buf.resize(want, 0);
+            want = (want * 2).min(FAN_CHUNK);
             let n = match crate::io_util::read_full(data, buf) {
                 Ok(n) => n,
                 Err(e) => {
