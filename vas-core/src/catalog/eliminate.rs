@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Catalog, db_err, register_add, remove_group_rows};
+use super::{Catalog, db_err, refuse_group_in_use, register_add, remove_group_rows};
 use crate::error::{Error, ErrorKind, Result};
 
 /// A unit of the graph an elimination analyses.
@@ -190,21 +190,7 @@ impl Catalog {
                 .map_err(db_err)?;
         }
         for id in groups {
-            let user: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM unit WHERE og = ?1 LIMIT 1",
-                    params![id],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(db_err)?;
-            if let Some(u) = user {
-                return Err(Error::new(
-                    ErrorKind::Conflict,
-                    format!("object group {id:?} is still the object of unit {u:?}"),
-                )
-                .with_id(id.clone()));
-            }
+            refuse_group_in_use(&tx, id)?;
             let Some(g) = remove_group_rows(&tx, id)? else {
                 continue;
             };

@@ -1006,21 +1006,7 @@ impl Catalog {
     pub fn delete_object_groups(&self, ids: &[String]) -> Result<()> {
         let tx = self.conn.unchecked_transaction().map_err(db_err)?;
         for id in ids {
-            let user: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM unit WHERE og = ?1 LIMIT 1",
-                    params![id],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(db_err)?;
-            if let Some(u) = user {
-                return Err(Error::new(
-                    ErrorKind::Conflict,
-                    format!("object group {id:?} is still the object of unit {u:?}"),
-                )
-                .with_id(id.clone()));
-            }
+            refuse_group_in_use(&tx, id)?;
             if remove_group_rows(&tx, id)?.is_none() {
                 return Err(
                     Error::new(ErrorKind::NotFound, format!("no object group {id:?}"))
@@ -1154,10 +1140,30 @@ pub(super) struct RemovedGroup {
     pub bytes: i64,
 }
 
+/// A `Conflict` naming the unit when some unit still has `id` as its object group.
+pub(super) fn refuse_group_in_use(tx: &Connection, id: &str) -> Result<()> {
+    let user: Option<String> = tx
+        .query_row(
+            "SELECT id FROM unit WHERE og = ?1 LIMIT 1",
+            params![id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    match user {
+        Some(u) => Err(Error::new(
+            ErrorKind::Conflict,
+            format!("object group {id:?} is still the object of unit {u:?}"),
+        )
+        .with_id(id.to_string())),
+        None => Ok(()),
+    }
+}
+
 /// Removes the row of object group `id` (its objects go with it by cascade) and its
 /// document location, and takes the group, its objects and their bytes off its
 /// accession-register line. `None` when the catalog has no such group. Whether a unit
-/// still uses the group is the caller's check.
+/// still uses the group is the caller's check ([`refuse_group_in_use`]).
 pub(super) fn remove_group_rows(tx: &Connection, id: &str) -> Result<Option<RemovedGroup>> {
     let row: Option<(i64, u32, Option<String>, Option<String>)> = tx
         .query_row(
