@@ -7,12 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use vas_core::digest::{DigestAlgorithm, digest_bytes};
 use vas_core::ingest::{
     DryRun, DryRunOptions, ExistingObjectGroup, ExistingOperation, ExistingUnit, ExistingUnits,
     KnownUnits, Status, dry_run,
 };
 use vas_core::referential::{IngestContract, Referentials};
+
+mod attach_support;
+use attach_support::{AttachSip, GROUP_REF, update_operation};
 
 const FILE: &[u8] = b"a file\n";
 /// An existing unit (with object group `GROUP`).
@@ -36,21 +38,15 @@ enum Attach {
     ExistingGroup(&'static str),
 }
 
-fn manifest(attach: Attach, agreement: &str) -> String {
-    let group_ref = "<DataObjectReference><DataObjectGroupReferenceId>G1</DataObjectGroupReferenceId></DataObjectReference>";
-    let update = |id: &str| {
-        format!(
-            "<Management><UpdateOperation><SystemId>{id}</SystemId></UpdateOperation></Management>"
-        )
-    };
-    let (u1_mgmt, u1_ref, u2_ref, extra) = match attach {
-        Attach::Nothing => (String::new(), "", group_ref, String::new()),
-        Attach::Unit(id) => (update(id), "", group_ref, String::new()),
-        Attach::UnitGroup => (update(UNIT), group_ref, "", String::new()),
+fn write(root: &Path, attach: Attach, agreement: &str) -> PathBuf {
+    let (u1_management, u1_ref, u2_ref, extra_units) = match attach {
+        Attach::Nothing => (String::new(), "", GROUP_REF, String::new()),
+        Attach::Unit(id) => (update_operation(id), "", GROUP_REF, String::new()),
+        Attach::UnitGroup => (update_operation(UNIT), GROUP_REF, "", String::new()),
         Attach::ExistingGroup(id) => (
             String::new(),
             "",
-            group_ref,
+            GROUP_REF,
             format!(
                 "<ArchiveUnit id=\"U3\"><Content><DescriptionLevel>Item</DescriptionLevel><Title>Lien</Title></Content>\
                  <DataObjectGroup><DataObjectGroupExistingReferenceId>{id}</DataObjectGroupExistingReferenceId></DataObjectGroup></ArchiveUnit>"
@@ -62,47 +58,18 @@ fn manifest(attach: Attach, agreement: &str) -> String {
         Attach::UnitGroup => "Dissemination_1",
         _ => "BinaryMaster_1",
     };
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1">
-  <Date>2024-01-01T00:00:00</Date>
-  <MessageIdentifier>MSG-ATT</MessageIdentifier>
-  <ArchivalAgreement>{agreement}</ArchivalAgreement>
-  <CodeListVersions/>
-  <DataObjectPackage>
-    <DataObjectGroup id="G1">
-      <BinaryDataObject id="O1">
-        <DataObjectVersion>{usage}</DataObjectVersion>
-        <Uri>Content/a.txt</Uri>
-        <MessageDigest algorithm="SHA-512">{digest}</MessageDigest>
-        <Size>{size}</Size>
-      </BinaryDataObject>
-    </DataObjectGroup>
-    <DescriptiveMetadata>
-      <ArchiveUnit id="U1">{u1_mgmt}
-        <Content><DescriptionLevel>RecordGrp</DescriptionLevel><Title>Dossier</Title></Content>
-        <ArchiveUnit id="U2">
-          <Content><DescriptionLevel>Item</DescriptionLevel><Title>Pièce</Title></Content>{u2_ref}
-        </ArchiveUnit>{u1_ref}
-      </ArchiveUnit>{extra}
-    </DescriptiveMetadata>
-    <ManagementMetadata><OriginatingAgencyIdentifier>AG1</OriginatingAgencyIdentifier></ManagementMetadata>
-  </DataObjectPackage>
-  <ArchivalAgency><Identifier>AA</Identifier></ArchivalAgency>
-  <TransferringAgency><Identifier>TA</Identifier></TransferringAgency>
-</ArchiveTransfer>
-"#,
-        digest = digest_bytes(DigestAlgorithm::Sha512, FILE),
-        size = FILE.len(),
-    )
-}
-
-fn write(root: &Path, attach: Attach, agreement: &str) -> PathBuf {
-    let sip = root.join("sip");
-    std::fs::create_dir_all(sip.join("Content")).unwrap();
-    std::fs::write(sip.join("manifest.xml"), manifest(attach, agreement)).unwrap();
-    std::fs::write(sip.join("Content/a.txt"), FILE).unwrap();
-    sip
+    AttachSip {
+        message_id: "MSG-ATT",
+        agreement,
+        usage,
+        u1_title: "Dossier",
+        u1_management,
+        u1_ref,
+        u2_ref,
+        extra_units,
+        file: FILE,
+    }
+    .write(root)
 }
 
 fn refs() -> Referentials {

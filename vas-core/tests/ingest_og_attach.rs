@@ -6,12 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use vas_core::digest::{DigestAlgorithm, digest_bytes};
 use vas_core::ingest::{
     DryRun, DryRunOptions, ExistingObjectGroup, ExistingUnit, ExistingUnits, KnownUnits, Status,
     dry_run,
 };
 use vas_core::referential::{IngestContract, Referentials};
+
+mod attach_support;
+use attach_support::{AttachSip, GROUP_REF, update_operation};
 
 const FILE: &[u8] = b"an added version\n";
 /// An existing unit that has an object group (of originating agency `AG1`).
@@ -46,67 +48,25 @@ impl Default for Sip {
     }
 }
 
-const GROUP_REF: &str = "<DataObjectReference><DataObjectGroupReferenceId>G1</DataObjectGroupReferenceId></DataObjectReference>";
-
 impl Sip {
-    fn manifest(&self) -> String {
-        let management = self
-            .attach_to
-            .map(|id| {
-                format!(
-                    "<Management><UpdateOperation><SystemId>{id}</SystemId></UpdateOperation></Management>"
-                )
-            })
-            .unwrap_or_default();
+    fn write(&self, root: &Path) -> PathBuf {
         let (u1_ref, u2_ref) = if self.u1_refs_group {
             (GROUP_REF, "")
         } else {
             ("", GROUP_REF)
         };
-        format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?>
-<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1">
-  <Date>2024-01-01T00:00:00</Date>
-  <MessageIdentifier>MSG-OG</MessageIdentifier>
-  <ArchivalAgreement>{agreement}</ArchivalAgreement>
-  <CodeListVersions/>
-  <DataObjectPackage>
-    <DataObjectGroup id="G1">
-      <BinaryDataObject id="O1">
-        <DataObjectVersion>{usage}</DataObjectVersion>
-        <Uri>Content/a.txt</Uri>
-        <MessageDigest algorithm="SHA-512">{digest}</MessageDigest>
-        <Size>{size}</Size>
-      </BinaryDataObject>
-    </DataObjectGroup>
-    <DescriptiveMetadata>
-      <ArchiveUnit id="U1">{management}
-        <Content><DescriptionLevel>RecordGrp</DescriptionLevel><Title>Dossier existant</Title></Content>
-        <ArchiveUnit id="U2">
-          <Content><DescriptionLevel>Item</DescriptionLevel><Title>Pièce</Title></Content>{u2_ref}
-        </ArchiveUnit>{u1_ref}
-      </ArchiveUnit>{extra_units}
-    </DescriptiveMetadata>
-    <ManagementMetadata><OriginatingAgencyIdentifier>AG1</OriginatingAgencyIdentifier></ManagementMetadata>
-  </DataObjectPackage>
-  <ArchivalAgency><Identifier>AA</Identifier></ArchivalAgency>
-  <TransferringAgency><Identifier>TA</Identifier></TransferringAgency>
-</ArchiveTransfer>
-"#,
-            agreement = self.agreement,
-            usage = self.usage,
-            digest = digest_bytes(DigestAlgorithm::Sha512, FILE),
-            size = FILE.len(),
-            extra_units = self.extra_units,
-        )
-    }
-
-    fn write(&self, root: &Path) -> PathBuf {
-        let sip = root.join("sip");
-        std::fs::create_dir_all(sip.join("Content")).unwrap();
-        std::fs::write(sip.join("manifest.xml"), self.manifest()).unwrap();
-        std::fs::write(sip.join("Content/a.txt"), FILE).unwrap();
-        sip
+        AttachSip {
+            message_id: "MSG-OG",
+            agreement: self.agreement,
+            usage: self.usage,
+            u1_title: "Dossier existant",
+            u1_management: self.attach_to.map(update_operation).unwrap_or_default(),
+            u1_ref,
+            u2_ref,
+            extra_units: self.extra_units.clone(),
+            file: FILE,
+        }
+        .write(root)
     }
 }
 
