@@ -393,13 +393,7 @@ impl Chain {
         for entry in entries {
             let hash = entry_hash(head.count, &head.hash, entry);
             // Serialised field by field (as `ChainEntry`) without cloning the entry.
-            buf.extend_from_slice(b"{\"seq\":");
-            buf.extend_from_slice(head.count.to_string().as_bytes());
-            buf.extend_from_slice(b",\"prev\":\"");
-            buf.extend_from_slice(head.hash.as_bytes());
-            buf.extend_from_slice(b"\",\"hash\":\"");
-            buf.extend_from_slice(hash.as_bytes());
-            buf.extend_from_slice(b"\",\"entry\":");
+            line_start(&mut buf, &head, &hash);
             serde_json::to_writer(&mut buf, entry).map_err(|x| Error::internal(x.to_string()))?;
             buf.extend_from_slice(b"}\n");
             head = ChainHead {
@@ -407,8 +401,13 @@ impl Chain {
                 hash,
             };
         }
+        self.write_lines(&buf, head)
+    }
+
+    /// Writes `buf` (whole lines) with one write and one fsync, then makes `head` the head.
+    fn write_lines(&mut self, buf: &[u8], head: ChainHead) -> Result<ChainHead> {
         self.file
-            .write_all(&buf)
+            .write_all(buf)
             .and_then(|_| self.file.sync_data())
             .map_err(|x| io_err(x, &self.path))?;
         self.head = head;
@@ -428,13 +427,7 @@ impl Chain {
         let mut head = self.head.clone();
         for entry in entries {
             let hash = canonical_hash(head.count, &head.hash, entry);
-            buf.extend_from_slice(b"{\"seq\":");
-            buf.extend_from_slice(head.count.to_string().as_bytes());
-            buf.extend_from_slice(b",\"prev\":\"");
-            buf.extend_from_slice(head.hash.as_bytes());
-            buf.extend_from_slice(b"\",\"hash\":\"");
-            buf.extend_from_slice(hash.as_bytes());
-            buf.extend_from_slice(b"\",\"entry\":");
+            line_start(&mut buf, &head, &hash);
             buf.extend_from_slice(entry.as_bytes());
             buf.extend_from_slice(b"}\n");
             head = ChainHead {
@@ -442,12 +435,7 @@ impl Chain {
                 hash,
             };
         }
-        self.file
-            .write_all(&buf)
-            .and_then(|_| self.file.sync_data())
-            .map_err(|x| io_err(x, &self.path))?;
-        self.head = head;
-        Ok(self.head.clone())
+        self.write_lines(&buf, head)
     }
 
     /// Every readable entry, in file order (use [`verify_file`] to check them).
@@ -726,6 +714,18 @@ pub fn merkle_root(hashes: &[String]) -> String {
             .collect();
     }
     hex::encode(&level[0])
+}
+
+/// The start of a chain line, as [`ChainEntry`] serialises it, up to its `entry` member:
+/// `{"seq":N,"prev":"…","hash":"…","entry":` (the caller writes the entry and `}\n`).
+fn line_start(buf: &mut Vec<u8>, head: &ChainHead, hash: &str) {
+    buf.extend_from_slice(b"{\"seq\":");
+    buf.extend_from_slice(head.count.to_string().as_bytes());
+    buf.extend_from_slice(b",\"prev\":\"");
+    buf.extend_from_slice(head.hash.as_bytes());
+    buf.extend_from_slice(b"\",\"hash\":\"");
+    buf.extend_from_slice(hash.as_bytes());
+    buf.extend_from_slice(b"\",\"entry\":");
 }
 
 #[cfg(test)]
