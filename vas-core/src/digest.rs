@@ -109,6 +109,9 @@ impl FromStr for DigestAlgorithm {
     }
 }
 
+mod many;
+pub use many::{digest_many, digest_many_hex, preferred_batch};
+
 /// The SHA-2 implementation: ring's assembly (feature `asm-sha`, on for the `vas` command line) or the
 /// pure-Rust `sha2` crate. Both give the same digests (checked by the tests below).
 #[cfg(feature = "asm-sha")]

@@ -2,7 +2,7 @@
 //! xmllint and the official SEDA XSDs for manifests, Python's zipfile/tarfile and unzip
 //! for containers, and our own reader for digests and sizes.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -642,7 +642,7 @@ fn cli_build_and_inspect() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    let _ = std::io::stdout().flush();
+    let _ = std::io::Write::flush(&mut std::io::stdout());
 }
 
 #[test]
