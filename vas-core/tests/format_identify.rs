@@ -270,10 +270,10 @@ fn huge_files_cost_only_two_windows() {
         f.seek(SeekFrom::End(0)).unwrap();
         f.write_all(b"%%EOF\n").unwrap();
     }
-    let t = std::time::Instant::now();
+    // Speed is the benchmarks' business (a timed assertion fails on a loaded machine); what
+    // must hold is that only the two windows are read: the byte count below.
     let id = reg.identify_path(&p).unwrap();
     assert_eq!(id.puid, "fmt/276", "{id:?}");
-    assert!(t.elapsed().as_secs() < 5);
     let mut c = Counting {
         inner: std::fs::File::open(&p).unwrap(),
         read: 0,
