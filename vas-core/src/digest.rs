@@ -112,6 +112,9 @@ impl FromStr for DigestAlgorithm {
 mod many;
 pub use many::{digest_many, digest_many_hex, preferred_batch};
 
+mod sha512_avx2;
+pub use sha512_avx2::{Sha512Avx2, Sha512Engine, sha512_compress, sha512_engine};
+
 /// The SHA-2 implementation: ring's assembly (feature `asm-sha`, on for the `vas` command line) or the
 /// pure-Rust `sha2` crate. Both give the same digests (checked by the tests below).
 #[cfg(feature = "asm-sha")]
@@ -136,12 +139,24 @@ enum Inner {
     Sha256(Sha256Ctx),
     Sha384(Sha384Ctx),
     Sha512(Sha512Ctx),
+    /// SHA-512 or SHA-384 on OpenSSL's assembly (see [`Sha512Avx2`]).
+    Sha512Asm(Sha512Avx2),
 }
 
-/// Name of the SHA-2 implementation compiled in: `"ring"` (assembly, feature `asm-sha`)
-/// or `"sha2"` (pure Rust).
+/// True when `Hasher` runs SHA-512 and SHA-384 on OpenSSL's assembly ([`Sha512Avx2`]):
+/// feature `openssl-avx2` on, and the process's [`sha512_engine`] is not the portable one.
+fn sha512_asm() -> bool {
+    cfg!(feature = "openssl-avx2") && sha512_engine() != Sha512Engine::Portable
+}
+
+/// Name of the SHA-512 (and SHA-384) implementation `Hasher` uses: `"openssl-avx2"` or
+/// `"openssl-avx"` (OpenSSL's assembly, feature `openssl-avx2`, on CPUs with AVX2+BMI1+BMI2
+/// or with AVX), else `"ring"` (assembly, feature `asm-sha`) or `"sha2"` (pure Rust).
+/// SHA-256 always uses the latter two.
 pub fn sha2_backend() -> &'static str {
-    if cfg!(feature = "asm-sha") {
+    if sha512_asm() {
+        sha512_engine().name()
+    } else if cfg!(feature = "asm-sha") {
         "ring"
     } else {
         "sha2"
@@ -184,6 +199,8 @@ impl Hasher {
     /// A fresh hasher for `algorithm`.
     pub fn new(algorithm: DigestAlgorithm) -> Self {
         let inner = match algorithm {
+            DigestAlgorithm::Sha512 if sha512_asm() => Inner::Sha512Asm(Sha512Avx2::sha512()),
+            DigestAlgorithm::Sha384 if sha512_asm() => Inner::Sha512Asm(Sha512Avx2::sha384()),
             DigestAlgorithm::Md5 => Inner::Md5(md5::Md5::new()),
             DigestAlgorithm::Sha1 => Inner::Sha1(sha1::Sha1::new()),
             #[cfg(feature = "asm-sha")]
@@ -230,6 +247,7 @@ impl Hasher {
             Inner::Sha256(h) => h.update(data),
             Inner::Sha384(h) => h.update(data),
             Inner::Sha512(h) => h.update(data),
+            Inner::Sha512Asm(h) => h.update(data),
         }
     }
 
@@ -241,6 +259,7 @@ impl Hasher {
             Inner::Sha256(h) => sha2_finish(h),
             Inner::Sha384(h) => sha2_finish(h),
             Inner::Sha512(h) => sha2_finish(h),
+            Inner::Sha512Asm(h) => h.finalize(),
         }
     }
 
