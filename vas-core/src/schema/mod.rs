@@ -745,8 +745,8 @@ mod tests {
         ];
         let mut cache = types::ValueCache::default();
         let mut hits = 0;
-        for ty in 0..c.types.len() {
-            if !matches!(c.types[ty], xsd::TypeDef::Simple(_)) {
+        for (ty, t) in c.types.iter().enumerate() {
+            if !matches!(t, xsd::TypeDef::Simple(_)) {
                 continue;
             }
             for v in values {

@@ -1749,7 +1749,8 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     if skip_depth > 0 || stack.is_empty() {
                         continue;
                     }
-                    if !(text.is_empty() && xin.text_ends_element()) {
+                    let whole = text.is_empty() && xin.text_ends_element();
+                    if !whole {
                         text.push_str(xin.text());
                         continue;
                     }
