@@ -1024,8 +1024,8 @@ def main():
                          "offer-objects,s3,archive-objects (default: all)")
     ap.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
     ap.add_argument("--baseline", default=None,
-                    help="another vas binary (e.g. main's) measured beside --vas in the offer-objects and "
-                         "archive-objects groups")
+                    help="another vas binary (e.g. main's) measured beside --vas in the offer-objects, "
+                         "archive-objects, schema and profile groups")
     ap.add_argument("--units", type=int, default=None,
                     help="units of the ingest group's metadata-only SIP (default: 100 000 × scale)")
     a = ap.parse_args()
@@ -1332,6 +1332,10 @@ def main():
                 lambda r: [["xmllint", "--nonet", "--noout", "--huge", "--schema", xsd, manifest]], env=env,
                 missing=None if has_xmllint else NI,
                 shown="xmllint --nonet --noout --huge --schema seda-2.3-main.xsd manifest.xml"),
+            Row("baseline manifest check", "vas (baseline)",
+                lambda r: [[os.path.abspath(a.baseline), "manifest", "check", manifest]],
+                missing=None if a.baseline else "no --baseline", vs="vas manifest check",
+                shown="BASELINE manifest check manifest.xml (e.g. main's binary; ratio = branch/baseline)"),
             Row("vas manifest stats (parse floor)", "vas", lambda r: [[vas, "manifest", "stats", manifest, "--json"]],
                 is_vas=True, shown="vas manifest stats manifest.xml --json"),
             Row("xmllint (parse only)", "xmllint", lambda r: [["xmllint", "--nonet", "--noout", "--huge", manifest]],
@@ -1370,6 +1374,11 @@ def main():
                 lambda r: [["xmllint", "--nonet", "--noout", "--huge", "--relaxng", big_rng, manifest]],
                 missing=None if has_xmllint else NI,
                 shown="xmllint --nonet --noout --huge --relaxng profile.rng manifest.xml"),
+            Row("baseline --profile-only", "vas (baseline)",
+                lambda r: [[os.path.abspath(a.baseline), "manifest", "check", "--profile", big_rng, "--profile-only",
+                            manifest]],
+                missing=None if a.baseline else "no --baseline", vs="vas manifest check --profile --profile-only",
+                shown="BASELINE manifest check --profile profile.rng --profile-only manifest.xml"),
             Row("vas manifest check --profile (XSD and profile)", "vas",
                 lambda r: [[vas, "manifest", "check", "--profile", big_rng, manifest]],
                 is_vas=True, shown="vas manifest check --profile profile.rng manifest.xml"),

@@ -697,6 +697,84 @@ mod tests {
         assert_send_sync::<RelaxNg>();
     }
 
+    /// The verdict cache of simple values answers exactly what an uncached check does,
+    /// on the first (miss) and second (hit) look-up, for every simple type of SEDA 2.3.
+    #[test]
+    fn value_cache_agrees_with_the_uncached_check() {
+        let set = SchemaSet::seda(SedaVersion::V2_3).unwrap();
+        let c = &set.compiled;
+        let values = [
+            "",
+            " ",
+            "Item",
+            "RecordGrp",
+            "item",
+            "1900-01-01",
+            "1900-13-01",
+            " 1900-01-01 ",
+            "2020-01-01T00:00:00",
+            "2020-01-01T25:00:00",
+            "fr",
+            "fr-FR",
+            "f r",
+            "123",
+            "-1",
+            "0",
+            "+5",
+            "1.5",
+            "true",
+            "false",
+            "yes",
+            "SHA-512",
+            "MD5",
+            "fmt/18",
+            "application/pdf",
+            "BinaryMaster_1",
+            "BinaryMaster_x",
+            "AU-0-1",
+            "1AU",
+            "a b",
+            "P1Y",
+            "Keep",
+            "Destroy",
+            "APP-00001",
+            "abcdef0123",
+            "Zm9v",
+            "x\ty",
+            "  a  b ",
+        ];
+        let mut cache = types::ValueCache::default();
+        let mut hits = 0;
+        for (ty, t) in c.types.iter().enumerate() {
+            if !matches!(t, xsd::TypeDef::Simple(_)) {
+                continue;
+            }
+            for v in values {
+                let mut want_ids = types::ValueIds::default();
+                let want = types::validate_into(c, ty, v, &mut want_ids);
+                let want_ids: Vec<(bool, String)> =
+                    want_ids.iter().map(|(b, s)| (b, s.to_string())).collect();
+                for round in 0..2 {
+                    let mut ids = types::ValueIds::default();
+                    let got = cache.validate_into(c, ty, v, &mut ids);
+                    let got_ids: Vec<(bool, String)> =
+                        ids.iter().map(|(b, s)| (b, s.to_string())).collect();
+                    assert_eq!(
+                        got.is_ok(),
+                        want.is_ok(),
+                        "type {ty}, value {v:?}, round {round}"
+                    );
+                    if let (Err(a), Err(b)) = (&got, &want) {
+                        assert_eq!(a, b, "type {ty}, value {v:?}");
+                    }
+                    assert_eq!(got_ids, want_ids, "type {ty}, value {v:?}, round {round}");
+                    hits += usize::from(round == 1 && want.is_ok());
+                }
+            }
+        }
+        assert!(hits > 100, "too few valid values exercised: {hits}");
+    }
+
     #[test]
     fn all_bundled_sets_compile() {
         for v in SedaVersion::ALL {

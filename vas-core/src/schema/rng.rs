@@ -12,10 +12,13 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
+use std::rc::Rc;
 
 use super::dom::Doc;
 use super::input::{AttrRef, Ev, Limits, XmlInput};
-use super::types::{self, Builtin, Facets, SimpleType, SimpleTypes, TypeId, Variety, Ws};
+use super::types::{
+    self, Builtin, Facets, SimpleType, SimpleTypes, TypeId, ValueCache, ValueIds, Variety, Ws,
+};
 use super::xsd::FxBuild;
 use super::{Finding, FindingKind, Report, ValidationOptions};
 use crate::{Error, ErrorKind, Result};
@@ -143,14 +146,18 @@ struct Store<'a> {
     /// Per pattern: the value tests (`data` and `value` leaves) that its text
     /// derivative can run, or `None` when it depends on more than their outcomes
     /// (a `list`, or more than 64 tests). See [`Store::text_deriv_memo`].
-    text_plan: HashMap<P, Option<Box<[P]>>, FxBuild>,
+    text_plan: HashMap<P, Option<Rc<[P]>>, FxBuild>,
     /// (pattern, outcomes of its value tests as a bit set) → text derivative.
     text_memo: HashMap<(P, u64), P, FxBuild>,
     /// Per (pattern, attribute name id): the `attribute` leaves whose name class
     /// contains the name, as [`Store::att_deriv`] reaches them (`None`: more than 64).
-    att_plan: HashMap<(P, u32), Option<Box<[P]>>, FxBuild>,
+    att_plan: HashMap<(P, u32), Option<Rc<[P]>>, FxBuild>,
     /// (pattern, attribute name id, outcomes of the leaves' value matches) → derivative.
     att_memo: HashMap<(P, u32, u64), P, FxBuild>,
+    /// Recently valid values of the `data` leaves (repeated values are checked once).
+    values: ValueCache,
+    /// The identifiers of the value being checked (reused, not used further).
+    vids: ValueIds,
 }
 
 /// The names of a document, interned by (namespace id of the input, local name):
@@ -165,11 +172,7 @@ struct DocNames {
 impl DocNames {
     #[inline]
     fn hash(ns: u32, local: &str) -> u64 {
-        use std::hash::Hasher;
-        let mut h = super::xsd::FxHasher::default();
-        h.write_u32(ns);
-        h.write(local.as_bytes());
-        h.finish()
+        super::xsd::name_hash(ns, local.as_bytes())
     }
 
     /// The id of (`ns`, `local`), interning it on first sight.
@@ -410,10 +413,21 @@ impl<'a> Store<'a> {
 
     /// The outcome of the value test of leaf `p` (a `data` or `value` pattern) on `s`,
     /// as [`Store::text_deriv`] computes it.
-    fn leaf_test(&self, p: P, s: &str) -> bool {
-        match self.get(p) {
+    fn leaf_test(&mut self, p: P, s: &str) -> bool {
+        let i = p as usize;
+        let pat = if i < self.g.pats.len() {
+            &self.g.pats[i]
+        } else {
+            &self.extra[i - self.g.pats.len()]
+        };
+        match pat {
             Pat::Value(t, v) => value_equal(&self.g.types, *t, v, s),
-            Pat::Data(t, _) => types::validate(&TypeTable(&self.g.types), *t, s).is_ok(),
+            Pat::Data(t, _) => {
+                self.vids.clear();
+                self.values
+                    .validate_into(&TypeTable(&self.g.types), *t, s, &mut self.vids)
+                    .is_ok()
+            }
             _ => false,
         }
     }
@@ -429,7 +443,7 @@ impl<'a> Store<'a> {
                 let mut out = Vec::new();
                 let mut seen = Vec::new();
                 let plan = if self.plan_text(p, &mut out, &mut seen) {
-                    Some(out.into_boxed_slice())
+                    Some(Rc::from(out))
                 } else {
                     None
                 };
@@ -496,7 +510,7 @@ impl<'a> Store<'a> {
                 let mut out = Vec::new();
                 let mut seen = Vec::new();
                 let plan = if self.plan_att(p, a.ns, a.local, &mut out, &mut seen) {
-                    Some(out.into_boxed_slice())
+                    Some(Rc::from(out))
                 } else {
                     None
                 };
@@ -1546,6 +1560,8 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
         text_memo: HashMap::default(),
         att_plan: HashMap::default(),
         att_memo: HashMap::default(),
+        values: ValueCache::default(),
+        vids: ValueIds::default(),
     };
     let limits = Limits {
         max_depth: opts.max_depth,
@@ -1728,29 +1744,33 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     had_child: false,
                 });
             }
-            Ev::Text => {
-                if skip_depth > 0 {
-                    continue;
-                }
-                if !stack.is_empty() {
-                    text.push_str(xin.text());
-                }
-            }
-            Ev::End => {
-                if skip_depth > 0 {
+            Ev::Text | Ev::End => {
+                if ev == Ev::Text {
+                    if skip_depth > 0 || stack.is_empty() {
+                        continue;
+                    }
+                    let whole = text.is_empty() && xin.text_ends_element();
+                    if !whole {
+                        text.push_str(xin.text());
+                        continue;
+                    }
+                    // The whole text of the element, followed by its end tag (already
+                    // read): checked where the input holds it, and the end handled now.
+                } else if skip_depth > 0 {
                     skip_depth -= 1;
                     continue;
                 }
                 let Some(top) = stack.pop() else { continue };
+                let t: &str = if ev == Ev::Text { xin.text() } else { &text };
                 let mut text_failed = false;
                 // final text
                 if !top.had_child {
-                    let ws = is_ws(&text);
-                    let d = s.text_deriv_memo(p, &text);
+                    let ws = is_ws(t);
+                    let d = s.text_deriv_memo(p, t);
                     let d = if ws { s.choice(p, d) } else { d };
                     if d == NOT_ALLOWED {
                         let exp = s.describe_expected(p);
-                        let shown: String = text.trim().chars().take(60).collect();
+                        let shown: String = t.trim().chars().take(60).collect();
                         find!(
                             top.line,
                             top.col,
@@ -1763,8 +1783,8 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     } else {
                         p = d;
                     }
-                } else if !is_ws(&text) {
-                    let d = s.text_deriv_memo(p, &text);
+                } else if !is_ws(t) {
+                    let d = s.text_deriv_memo(p, t);
                     if d != NOT_ALLOWED {
                         p = d;
                     } else {
@@ -1794,6 +1814,12 @@ fn run<R: BufRead>(g: &RelaxNg, input: R, opts: &ValidationOptions) -> Report {
                     p = e;
                 }
                 path.truncate(top.seg);
+                if ev == Ev::Text {
+                    match xin.advance() {
+                        Ok(Ev::End) => {}
+                        other => unreachable!("the stashed end tag, not {other:?}"),
+                    }
+                }
             }
             Ev::Eof => break,
         }

@@ -394,6 +394,129 @@ fn validate_depth<S: SimpleTypes + ?Sized>(
     Ok(())
 }
 
+/// Longest value kept by [`ValueCache`] (longer values are validated every time: they
+/// are digests, identifiers and free text, rarely repeated).
+const CACHE_MAX: usize = 30;
+/// Slots of [`ValueCache`] (a power of two).
+const CACHE_SLOTS: usize = 2048;
+
+/// One remembered valid value: its type and bytes (inline, no allocation).
+#[derive(Clone, Copy)]
+struct CacheSlot {
+    ty: u32,
+    len: u8,
+    bytes: [u8; CACHE_MAX],
+}
+
+/// Recently valid values per simple type: a direct-mapped table keyed by (type, value).
+///
+/// Validating a simple value is a pure function of the compiled schema set, the type and
+/// the value (whitespace facets, built-in lexical checks, facets, unions and lists read
+/// nothing else), and SEDA manifests repeat the same values over and over (description
+/// levels, dates, formats, rule identifiers, languages …). A value found here was valid
+/// for its type and declared no identifier or reference, so it needs no check at all.
+/// Only types whose check is more than a copy are cached (see [`ValueCache::worth`]), only
+/// short values, and never a value declaring an `xsd:ID`/`xsd:IDREF` (those must be
+/// recorded every time).
+#[derive(Default)]
+pub(crate) struct ValueCache {
+    slots: Vec<CacheSlot>,
+    /// Per type id: 0 = not looked at yet, 1 = not worth caching, 2 = cached.
+    kind: Vec<u8>,
+}
+
+impl ValueCache {
+    /// Whether values of type `id` are worth caching: not when the type is a plain
+    /// string type without facets (its check costs less than a look-up).
+    fn worth<S: SimpleTypes + ?Sized>(s: &S, mut id: TypeId) -> bool {
+        for _ in 0..64 {
+            let Some(st) = s.simple(id) else { return false };
+            if !st.facets.is_empty() {
+                return true;
+            }
+            match (&st.variety, st.base) {
+                (_, Some(b)) => id = b,
+                (Variety::Atomic(b), None) => {
+                    return !matches!(
+                        b,
+                        Builtin::String
+                            | Builtin::AnySimple
+                            | Builtin::NormalizedString
+                            | Builtin::Token
+                    );
+                }
+                _ => return true,
+            }
+        }
+        false
+    }
+
+    #[inline]
+    fn slot(id: TypeId, v: &[u8]) -> usize {
+        use std::hash::Hasher;
+        let mut h = super::xsd::FxHasher::default();
+        h.write_u64(id as u64);
+        h.write(v);
+        h.finish() as usize & (CACHE_SLOTS - 1)
+    }
+
+    /// Whether `v` is cacheable for type `id` (short, and a type worth it).
+    #[inline]
+    fn cacheable<S: SimpleTypes + ?Sized>(&mut self, s: &S, id: TypeId, v: &str) -> bool {
+        if v.len() > CACHE_MAX {
+            return false;
+        }
+        if self.kind.len() <= id {
+            self.kind.resize(id + 1, 0);
+        }
+        if self.kind[id] == 0 {
+            self.kind[id] = if Self::worth(s, id) { 2 } else { 1 };
+        }
+        self.kind[id] == 2
+    }
+
+    /// [`validate_into`] through the cache: a remembered value is valid without a check.
+    pub fn validate_into<S: SimpleTypes + ?Sized>(
+        &mut self,
+        s: &S,
+        id: TypeId,
+        raw: &str,
+        ids: &mut ValueIds,
+    ) -> Result<(), String> {
+        if !self.cacheable(s, id, raw) {
+            return validate_into(s, id, raw, ids);
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![
+                CacheSlot {
+                    ty: u32::MAX,
+                    len: 0,
+                    bytes: [0; CACHE_MAX],
+                };
+                CACHE_SLOTS
+            ];
+        }
+        let b = raw.as_bytes();
+        let i = Self::slot(id, b);
+        let e = &self.slots[i];
+        if e.ty as usize == id
+            && e.len as usize == b.len()
+            && crate::xml::lex::bytes_eq(&e.bytes[..b.len()], b)
+        {
+            return Ok(());
+        }
+        let mark = ids.items.len();
+        validate_into(s, id, raw, ids)?;
+        if ids.items.len() == mark && id < u32::MAX as usize {
+            let e = &mut self.slots[i];
+            e.ty = id as u32;
+            e.len = b.len() as u8;
+            e.bytes[..b.len()].copy_from_slice(b);
+        }
+        Ok(())
+    }
+}
+
 /// Strength of a whitespace facet: collapse implies replace implies preserve.
 #[inline]
 fn ws_rank(w: Ws) -> u8 {

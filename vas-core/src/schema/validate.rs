@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use super::input::{AttrRef, Ev, Limits, NS_XML, NS_XSI, XmlInput};
-use super::types::{self, ValueIds};
+use super::types::{self, ValueCache, ValueIds};
 use super::xsd::{
     Compiled, Content, ElemId, FxHasher, IcKind, Leaf, Model, Process, TypeDef, Wildcard,
 };
@@ -77,6 +77,8 @@ pub(crate) struct Validator<'a> {
     idrefs: RefList,
     /// The identifiers and references of the value being validated (reused).
     vids: ValueIds,
+    /// Recently valid simple values per type (repeated values are checked once).
+    values: ValueCache,
     truncated: bool,
     scratch: Vec<u32>,
     /// Document namespace id → schema namespace id (`NO_NAME`: none of the set's
@@ -147,6 +149,7 @@ impl<'a> Validator<'a> {
             ids: IdTable::default(),
             idrefs: RefList::default(),
             vids: ValueIds::default(),
+            values: ValueCache::default(),
             truncated: false,
             scratch: Vec::new(),
             ns_map: Vec::new(),
@@ -246,7 +249,20 @@ impl<'a> Validator<'a> {
                     }
                     self.start(&xin);
                 }
-                Ok(Ev::Text) => self.text(xin.text()),
+                Ok(Ev::Text) => {
+                    if xin.text_ends_element() && self.takes_whole_text() {
+                        // The usual leaf `<Title>…</Title>`: its text is all there is and
+                        // the end tag is already read, so the value is checked where the
+                        // reader holds it (no copy into the element's buffer).
+                        self.end_with(Some(xin.text()));
+                        match xin.advance() {
+                            Ok(Ev::End) => {}
+                            other => unreachable!("the stashed end tag, not {other:?}"),
+                        }
+                    } else {
+                        self.text(xin.text());
+                    }
+                }
                 Ok(Ev::End) => self.end(),
                 Ok(Ev::Eof) => break,
                 Err(p) => {
@@ -868,7 +884,7 @@ impl<'a> Validator<'a> {
     /// Validates `v` against simple type `ty`; its IDs and IDREFs go to `self.vids`.
     fn check_value(&mut self, ty: usize, v: &str) -> Result<(), String> {
         self.vids.clear();
-        types::validate_into(self.c, ty, v, &mut self.vids)
+        self.values.validate_into(self.c, ty, v, &mut self.vids)
     }
 
     fn attributes<R: Read>(&mut self, ty: usize, xin: &XmlInput<R>, line: u64, col: u64) {
@@ -1004,7 +1020,27 @@ impl<'a> Validator<'a> {
         self.report_here(msg);
     }
 
+    /// Whether the innermost element collects its text and has none yet, so that a text
+    /// run followed by its end tag can be checked in place ([`Validator::end_with`]).
+    fn takes_whole_text(&self) -> bool {
+        if !self.c.identities.is_empty() {
+            return false;
+        }
+        let depth = self.frames.len().wrapping_sub(1);
+        matches!(
+            self.frames.last().map(|f| &f.kind),
+            Some(FrameKind::Typed { text: true, .. })
+        ) && self.texts.get(depth).is_some_and(|t| t.is_empty())
+    }
+
     fn end(&mut self) {
+        self.end_with(None);
+    }
+
+    /// Ends the innermost element; `given` is its whole text when the caller holds it
+    /// (see [`Validator::takes_whole_text`]), else the text collected by
+    /// [`Validator::text`] is used.
+    fn end_with(&mut self, given: Option<&str>) {
         if !self.c.identities.is_empty() {
             self.ic_end();
         }
@@ -1029,7 +1065,7 @@ impl<'a> Validator<'a> {
             let mut msg: Option<String> = None;
             let mut check_value: Option<usize> = None;
             if *nil {
-                if text && !self.texts[depth].is_empty() {
+                if text && !given.map_or_else(|| self.texts[depth].is_empty(), str::is_empty) {
                     msg = Some("text is not allowed: the element has xsi:nil=\"true\"".into());
                 }
             } else if !*failed {
@@ -1099,13 +1135,17 @@ impl<'a> Validator<'a> {
                 self.report(FindingKind::Schema, line, col, m);
             }
             if let Some(st) = check_value {
-                let v = std::mem::take(&mut self.texts[depth]);
+                let owned = match given {
+                    Some(_) => String::new(),
+                    None => std::mem::take(&mut self.texts[depth]),
+                };
+                let v: &str = given.unwrap_or(&owned);
                 self.vids.clear();
-                match types::validate_into(c, st, &v, &mut self.vids) {
+                match self.values.validate_into(c, st, v, &mut self.vids) {
                     Ok(()) => {
                         if let Some(f) = fixed {
                             let ws = c.simple_ws(st);
-                            if types::normalize(&v, ws) != types::normalize(f, ws) {
+                            if types::normalize(v, ws) != types::normalize(f, ws) {
                                 self.report(
                                     FindingKind::Schema,
                                     line,
@@ -1118,7 +1158,9 @@ impl<'a> Validator<'a> {
                     }
                     Err(e) => self.report(FindingKind::Schema, line, col, e),
                 }
-                self.texts[depth] = v;
+                if given.is_none() {
+                    self.texts[depth] = owned;
+                }
             }
         }
         if let Some(f) = self.frames.pop() {

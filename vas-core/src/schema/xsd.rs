@@ -466,11 +466,54 @@ pub(crate) struct NameIndex {
     pub global: Vec<Option<ElemId>>,
 }
 
-fn name_hash(ns: u32, local: &[u8]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = FxHasher(u64::from(ns));
-    h.write(local);
-    h.finish()
+/// Hash of a (namespace id, local name) key for the name tables of the validators.
+///
+/// Names are short: up to 16 bytes are read as two overlapping 8-byte (or 4-byte) words
+/// instead of a byte loop; longer names mix their first and last 16 bytes and their length
+/// (equal hashes are always confirmed by comparing the bytes, so this only decides the
+/// probe sequence).
+#[inline]
+pub(crate) fn name_hash(ns: u32, local: &[u8]) -> u64 {
+    #[inline]
+    fn w8(b: &[u8], at: usize) -> u64 {
+        u64::from_le_bytes([
+            b[at],
+            b[at + 1],
+            b[at + 2],
+            b[at + 3],
+            b[at + 4],
+            b[at + 5],
+            b[at + 6],
+            b[at + 7],
+        ])
+    }
+    #[inline]
+    fn w4(b: &[u8], at: usize) -> u64 {
+        u64::from(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]))
+    }
+    const K1: u64 = 0x9e37_79b9_7f4a_7c15;
+    const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
+    let n = local.len();
+    let (a, z) = if n >= 16 {
+        (
+            w8(local, 0) ^ w8(local, 8).rotate_left(29),
+            w8(local, n - 8) ^ w8(local, n - 16).rotate_left(37),
+        )
+    } else if n >= 8 {
+        (w8(local, 0), w8(local, n - 8))
+    } else if n >= 4 {
+        (w4(local, 0), w4(local, n - 4))
+    } else {
+        let mut t = 0u64;
+        for (i, b) in local.iter().enumerate() {
+            t |= u64::from(*b) << (8 * i);
+        }
+        (t, 0)
+    };
+    let mut h = (a ^ (u64::from(ns) << 40) ^ n as u64).wrapping_mul(K1);
+    h ^= z.wrapping_mul(K2).rotate_left(31);
+    h = h.wrapping_mul(K1);
+    h ^ (h >> 32)
 }
 
 impl NameIndex {
