@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::attach::{Attachments, ExistingUnits, check_attachments, recheck_attachments};
 use super::manifest::{Manifest, child, kids, text};
 use super::ontology::{Ontology, object_group_problem, unit_problem};
-use super::stream::{Streamed, stream_objects};
+use super::stream::{AlgPlan, Streamed, complete_digests, stream_objects, thread_count};
 use super::tree::Node;
 use super::workflow::Workflow;
 use super::{Recorder, Report, Status};
@@ -20,7 +20,7 @@ use crate::rules::{
     InheritedRules, check_declared_rules, compute_inherited_rules, units_from_seda,
 };
 use crate::schema::{Mode, RelaxNg, SchemaSet, SedaVersion};
-use crate::sip::{ContainerKind, Limits, SipReader};
+use crate::sip::{ContainerKind, Limits, ObjectStream, SipReader};
 use crate::{Error, ErrorKind, Result};
 
 /// A progress callback: `(bytes read so far, total bytes of the objects)`.
@@ -94,6 +94,12 @@ pub struct DryRunOptions {
     /// [`DryRun::validated`] is `None` even for an accepted SIP — read the verdict from
     /// [`Report::outcome`]. Default `false`.
     pub report_only: bool,
+    /// How many small objects (up to 4 MiB) are read whole and hashed together
+    /// ([`crate::digest::digest_many`]). `None`: what the digest engine prefers on this CPU
+    /// ([`crate::digest::preferred_batch`]; 1 means every object is streamed and hashed as
+    /// it is read). Results do not depend on it; tests set it to exercise batching where the
+    /// engine gains nothing from it.
+    pub batch: Option<usize>,
 }
 
 impl DryRunOptions {
@@ -120,6 +126,7 @@ impl std::fmt::Debug for DryRunOptions {
             .field("existing_units", &self.existing_units.is_some())
             .field("ontology", &self.ontology.is_some())
             .field("report_only", &self.report_only)
+            .field("batch", &self.batch)
             .finish()
     }
 }
@@ -317,6 +324,73 @@ pub(crate) struct AtrInfo {
 
 type RunOut = Option<(Option<ValidatedSip>, AtrInfo)>;
 
+type EarlyResult = (ObjectStream, Result<HashMap<String, Streamed>>);
+
+/// The objects' pass started on its own thread before the manifest is checked. Dropped
+/// without [`EarlyObjects::finish`] (the run stopped earlier), it stops the pass and waits
+/// for it: nothing outlives the run.
+struct EarlyObjects {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    /// The running pass, or why it could not start.
+    pass: Option<Result<std::thread::JoinHandle<EarlyResult>>>,
+}
+
+impl EarlyObjects {
+    /// Starts reading and hashing every object with the platform algorithm.
+    fn start(
+        mut objects: ObjectStream,
+        refs: &Referentials,
+        opts: &DryRunOptions,
+        alg: DigestAlgorithm,
+    ) -> EarlyObjects {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (formats, opts, s) = (refs.formats.clone(), opts.clone(), stop.clone());
+        let pass = std::thread::Builder::new()
+            .name("vas-ingest-objects".into())
+            .spawn(move || {
+                let r = stream_objects(
+                    &mut objects,
+                    &AlgPlan::platform_only(alg),
+                    formats.as_ref(),
+                    alg,
+                    &opts,
+                    Some(&s),
+                );
+                (objects, r)
+            })
+            // No thread to be had: a pass that fails at CHECK_DIGEST, as any other.
+            .map_err(|e| Error::internal(format!("cannot start the objects' thread: {e}")));
+        EarlyObjects {
+            stop,
+            pass: Some(pass),
+        }
+    }
+
+    /// Waits for the pass, then computes what `plan` asks for beyond the platform algorithm
+    /// (the declared algorithms).
+    fn finish(mut self, plan: &AlgPlan, opts: &DryRunOptions) -> Result<HashMap<String, Streamed>> {
+        let h = self
+            .pass
+            .take()
+            .ok_or_else(|| Error::internal("the objects' pass was already waited for"))??;
+        let (mut objects, r) = h
+            .join()
+            .map_err(|_| Error::internal("the objects' thread panicked"))?;
+        let mut streamed = r?;
+        complete_digests(&mut objects, plan, &mut streamed, opts)?;
+        Ok(streamed)
+    }
+}
+
+impl Drop for EarlyObjects {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(Ok(h)) = self.pass.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder) -> RunOut {
     // STP_SANITY_CHECK_SIP
     rec.begin_step("STP_SANITY_CHECK_SIP");
@@ -341,7 +415,8 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
             return None;
         }
     };
-    let mut reader = match SipReader::open(sip, opts.limits.clone()) {
+    // The kind just detected is not detected a second time by the reader.
+    let mut reader = match SipReader::open_detected(sip, kind, opts.limits.clone()) {
         Ok(r) => r,
         Err(e) => {
             rec.end_step();
@@ -412,6 +487,19 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
             return None;
         }
     };
+    // With more than one thread, the objects are read and hashed (platform algorithm) while
+    // the manifest is checked below; the declared algorithms, known once it is parsed, are
+    // completed afterwards. Dropped early (the run stops before CHECK_DIGEST), the pass is
+    // stopped and its result dropped.
+    let platform = refs.platform();
+    let early = (thread_count(opts) > 1).then(|| {
+        EarlyObjects::start(
+            reader.object_stream(),
+            refs,
+            opts,
+            platform.digest_algorithm,
+        )
+    });
     // Well-formedness and the root's namespace, as `scan_manifest` decides them.
     let ns = match super::wellformed::root_namespace(&bytes) {
         Ok(ns) => ns.unwrap_or_default(),
@@ -553,14 +641,19 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
     if m.groups.is_empty() {
         rec.empty_distribution(Status::Warning);
     }
-    let platform = refs.platform();
-    let streamed = match stream_objects(
-        &mut reader,
-        &m,
-        refs.formats.as_ref(),
-        platform.digest_algorithm,
-        opts,
-    ) {
+    let plan = AlgPlan::from_manifest(&m, platform.digest_algorithm);
+    let streamed = match early {
+        Some(early) => early.finish(&plan, opts),
+        None => stream_objects(
+            &mut reader.object_stream(),
+            &plan,
+            refs.formats.as_ref(),
+            platform.digest_algorithm,
+            opts,
+            None,
+        ),
+    };
+    let streamed = match streamed {
         Ok(s) => s,
         Err(e) => {
             rec.action(

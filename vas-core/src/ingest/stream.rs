@@ -13,15 +13,15 @@
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use super::dry_run::{DryRunOptions, FormatHook};
 use super::manifest::Manifest;
 use crate::digest::{DigestAlgorithm, MultiHasher};
 use crate::format::{FormatRegistry, Identification};
-use crate::sip::SipReader;
-use crate::{Error, Result};
+use crate::sip::ObjectStream;
+use crate::{Error, ErrorKind, Result};
 
 /// Bytes of the beginning and of the end of an object kept for format identification.
 pub(crate) const WINDOW: usize = 1 << 20;
@@ -212,29 +212,55 @@ impl ObjectState {
     }
 }
 
-/// Reads up to `buf.len()` bytes, fewer only at the end of the stream.
 /// The algorithms to compute for each package entry: the platform's, plus each declared one.
-fn algorithms_by_entry(
-    m: &Manifest,
-    platform_alg: DigestAlgorithm,
-) -> HashMap<String, Vec<DigestAlgorithm>> {
-    let mut algs_by_entry: HashMap<String, Vec<DigestAlgorithm>> = HashMap::new();
-    for o in m.objects.iter().filter(|o| o.binary) {
-        let Some(uri) = o.uri.as_deref() else {
-            continue;
-        };
-        let e = algs_by_entry
-            .entry(uri.trim_start_matches("./").to_string())
-            .or_insert_with(|| vec![platform_alg]);
-        if let Some(a) = DigestAlgorithm::ALL
-            .iter()
-            .find(|a| Some(a.seda_name()) == o.algorithm.as_deref())
-            && !e.contains(a)
-        {
-            e.push(*a);
+pub(crate) struct AlgPlan {
+    by_entry: HashMap<String, Vec<DigestAlgorithm>>,
+    default: Vec<DigestAlgorithm>,
+}
+
+impl AlgPlan {
+    /// The platform algorithm for every entry, plus the algorithm the manifest declares for
+    /// each of its binary objects.
+    pub(crate) fn from_manifest(m: &Manifest, platform_alg: DigestAlgorithm) -> AlgPlan {
+        let mut by_entry: HashMap<String, Vec<DigestAlgorithm>> = HashMap::new();
+        for o in m.objects.iter().filter(|o| o.binary) {
+            let Some(uri) = o.uri.as_deref() else {
+                continue;
+            };
+            let e = by_entry
+                .entry(uri.trim_start_matches("./").to_string())
+                .or_insert_with(|| vec![platform_alg]);
+            if let Some(a) = DigestAlgorithm::ALL
+                .iter()
+                .find(|a| Some(a.seda_name()) == o.algorithm.as_deref())
+                && !e.contains(a)
+            {
+                e.push(*a);
+            }
+        }
+        // Sorted and without repeats, the order of `MultiHasher::finalize`.
+        for v in by_entry.values_mut() {
+            v.sort();
+            v.dedup();
+        }
+        AlgPlan {
+            by_entry,
+            default: vec![platform_alg],
         }
     }
-    algs_by_entry
+
+    /// The platform algorithm only, for every entry (what can be computed before the
+    /// manifest is read).
+    pub(crate) fn platform_only(platform_alg: DigestAlgorithm) -> AlgPlan {
+        AlgPlan {
+            by_entry: HashMap::new(),
+            default: vec![platform_alg],
+        }
+    }
+
+    fn get(&self, name: &str) -> &[DigestAlgorithm] {
+        self.by_entry.get(name).unwrap_or(&self.default)
+    }
 }
 
 /// The number of hashing threads for these options: `opts.threads`, or rayon's pool size.
@@ -244,67 +270,254 @@ pub(crate) fn thread_count(opts: &DryRunOptions) -> usize {
         .clamp(1, 64)
 }
 
-/// Streams every object of the package once: size, digests (platform algorithm plus the
-/// declared one) and, when a format referential is given, the identification.
+/// Entries of at most this many bytes are read whole and hashed in batches (when batching
+/// pays, see [`batch_size`]); bigger ones are streamed in chunks.
+pub(crate) const SMALL: u64 = 4 << 20;
+/// A batch is handed over once it holds this many bytes (or `batch_size` entries): with the
+/// largest small entry, one batch buffer never exceeds `BATCH_BYTES + SMALL`.
+const BATCH_BYTES: usize = 8 << 20;
+
+/// How many small entries are hashed together: `opts.batch` when set (tests force batching
+/// on the scalar path with it), else what the digest engine prefers for the platform
+/// algorithm on this CPU. 1: no batching, every entry is streamed.
+pub(crate) fn batch_size(opts: &DryRunOptions, platform_alg: DigestAlgorithm) -> usize {
+    opts.batch
+        .unwrap_or_else(|| crate::digest::preferred_batch(platform_alg))
+        .clamp(1, 64)
+}
+
+/// Small entries read whole, one after the other in one buffer, waiting to be hashed
+/// together.
+#[derive(Default)]
+struct Batch {
+    /// The entries' bytes, back to back (`used` of them are meaningful; the rest is kept
+    /// allocated for the next batch).
+    data: Vec<u8>,
+    used: usize,
+    items: Vec<(String, Vec<DigestAlgorithm>, std::ops::Range<usize>)>,
+}
+
+impl Batch {
+    /// Reads the whole entry (at most `size` bytes: the reader refuses an entry holding
+    /// more than it declares) into the batch, `CHUNK` at a time.
+    fn read_entry(
+        &mut self,
+        name: &str,
+        algs: &[DigestAlgorithm],
+        size: u64,
+        r: &mut dyn Read,
+        progress: &mut dyn FnMut(usize) -> Result<()>,
+    ) -> Result<()> {
+        let start = self.used;
+        let end = start + size as usize;
+        if self.data.len() < end {
+            // Grows (and zeroes) only past the high-water mark of earlier batches.
+            self.data.resize(end, 0);
+        }
+        let mut at = start;
+        while at < end {
+            let k = (end - at).min(CHUNK);
+            let n = crate::io_util::read_full(r, &mut self.data[at..at + k])?;
+            at += n;
+            progress(n)?;
+            if n < k {
+                // Shorter than declared: the reader reports it when the entry ends.
+                break;
+            }
+        }
+        if at == end {
+            // One more read, as streaming does: it meets the end of the entry there (where a
+            // zip entry's CRC is checked), so that a damaged entry fails the same way.
+            let mut probe = [0u8; 1];
+            let n = crate::io_util::read_full(r, &mut probe)?;
+            if n > 0 {
+                return Err(Error::new(
+                    ErrorKind::Corrupt,
+                    format!("entry holds more than the {size} bytes it declares"),
+                )
+                .with_path(name));
+            }
+        }
+        self.used = at;
+        self.items
+            .push((name.to_string(), algs.to_vec(), start..at));
+        Ok(())
+    }
+
+    fn is_full(&self, batch: usize) -> bool {
+        self.items.len() >= batch || self.used >= BATCH_BYTES
+    }
+
+    fn clear(&mut self) {
+        self.used = 0;
+        self.items.clear();
+    }
+
+    /// Hashes the entries together ([`crate::digest::digest_many_hex`], one call per
+    /// algorithm) and identifies each from its bytes; the batch is then empty.
+    fn hash(
+        &mut self,
+        formats: Option<&FormatRegistry>,
+        hook: Option<&FormatHook>,
+        out: &mut Vec<(String, Streamed)>,
+    ) -> Result<()> {
+        let mut digests: Vec<Vec<(DigestAlgorithm, String)>> = vec![Vec::new(); self.items.len()];
+        let mut algs: Vec<DigestAlgorithm> = self
+            .items
+            .iter()
+            .flat_map(|(_, a, _)| a.iter().copied())
+            .collect();
+        algs.sort();
+        algs.dedup();
+        // Ascending algorithms: each entry's list ends up sorted, as `MultiHasher` gives it.
+        for alg in algs {
+            let which: Vec<usize> = (0..self.items.len())
+                .filter(|&i| self.items[i].1.contains(&alg))
+                .collect();
+            let inputs: Vec<&[u8]> = which
+                .iter()
+                .map(|&i| &self.data[self.items[i].2.clone()])
+                .collect();
+            for (i, d) in which
+                .iter()
+                .zip(crate::digest::digest_many_hex(alg, &inputs))
+            {
+                digests[*i].push((alg, d));
+            }
+        }
+        for ((name, _, range), digests) in self.items.drain(..).zip(digests) {
+            let bytes = &self.data[range];
+            let format = identify_whole(&name, bytes, formats, hook)?;
+            out.push((
+                name,
+                Streamed {
+                    size: bytes.len() as u64,
+                    digests,
+                    format,
+                },
+            ));
+        }
+        self.used = 0;
+        Ok(())
+    }
+}
+
+/// The identification of an object held whole in memory, the same as
+/// `ObjectState::finish` gives from the windows it keeps while streaming: the whole object
+/// when it fits the head window, else its first and last `WINDOW` bytes.
+fn identify_whole(
+    name: &str,
+    bytes: &[u8],
+    formats: Option<&FormatRegistry>,
+    hook: Option<&FormatHook>,
+) -> Result<Option<Identification>> {
+    let size = bytes.len() as u64;
+    let head = &bytes[..bytes.len().min(WINDOW)];
+    Ok(match (formats, hook) {
+        (Some(_), Some(hook)) => Some(hook(name, head, size)),
+        (Some(f), None) => {
+            let hint = name.rsplit('/').next();
+            if bytes.len() <= WINDOW {
+                Some(f.identify_bytes(bytes, hint))
+            } else {
+                let sparse = Sparse {
+                    head,
+                    tail: &bytes[bytes.len() - WINDOW..],
+                    len: size,
+                    pos: 0,
+                };
+                Some(
+                    f.identify_reader(sparse, hint)
+                        .map_err(|e| e.or_path(name))?,
+                )
+            }
+        }
+        (None, _) => None,
+    })
+}
+
+/// Streams every object of the package once: size, digests (the algorithms of `plan`)
+/// and, when a format referential is given, the identification. Entries up to [`SMALL`]
+/// bytes are read whole and hashed [`batch_size`] at a time when that is more than one.
+/// `stop`, when it becomes true, ends the pass early with an error (its result is then not
+/// wanted).
 pub(crate) fn stream_objects(
-    reader: &mut SipReader,
-    m: &Manifest,
+    stream: &mut ObjectStream,
+    plan: &AlgPlan,
     formats: Option<&Arc<FormatRegistry>>,
     platform_alg: DigestAlgorithm,
     opts: &DryRunOptions,
+    stop: Option<&AtomicBool>,
 ) -> Result<HashMap<String, Streamed>> {
-    let algs_by_entry = algorithms_by_entry(m, platform_alg);
-    let default_algs = vec![platform_alg];
     // The bytes this pass reads: every file but the manifest (read before, not streamed here),
     // so that `done` reaches `total` when the last object is read.
-    let manifest = reader.manifest_name().map(str::to_owned);
-    let total: u64 = reader
-        .files()
-        .filter(|e| Some(e.name.as_str()) != manifest.as_deref())
-        .map(|e| e.size)
-        .sum();
+    let total: u64 = stream.objects().map(|e| e.size).sum();
     let formats = formats.map(|f| &**f);
     let hook = opts.format_hook.as_ref();
     let threads = thread_count(opts);
+    let batch = batch_size(opts, platform_alg);
     let mut done = 0u64;
     let mut progress = |n: usize| {
         done += n as u64;
         if let Some(p) = &opts.progress {
             p(done, total);
         }
+        if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            return Err(Error::internal("object streaming abandoned"));
+        }
         Error::check_cancel(opts.cancel.as_deref())
     };
 
     if threads == 1 {
-        let mut out = HashMap::new();
+        let mut out = Vec::new();
         let mut buf = vec![0u8; CHUNK];
         let mut st = ObjectState::new(String::new(), &[], formats.is_some());
-        reader.for_each_object(|entry, r| {
-            let algs = algs_by_entry.get(&entry.name).unwrap_or(&default_algs);
-            st.reset(entry.name.clone(), algs);
-            loop {
-                let n = crate::io_util::read_full(r, &mut buf)?;
-                if n == 0 {
-                    break;
+        let mut b = Batch::default();
+        stream.for_each_object_where(
+            |_| true,
+            |entry, r| {
+                let algs = plan.get(&entry.name);
+                if batch > 1 && entry.size <= SMALL {
+                    b.read_entry(&entry.name, algs, entry.size, r, &mut progress)?;
+                    if b.is_full(batch) {
+                        b.hash(formats, hook, &mut out)?;
+                    }
+                    return Ok(());
                 }
-                st.update(&buf[..n]);
-                progress(n)?;
-            }
-            let (name, s) = st.finish(formats, hook)?;
-            out.insert(name, s);
-            Ok(())
-        })?;
-        return Ok(out);
+                st.reset(entry.name.clone(), algs);
+                loop {
+                    let n = crate::io_util::read_full(r, &mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    st.update(&buf[..n]);
+                    progress(n)?;
+                }
+                out.push(st.finish(formats, hook)?);
+                Ok(())
+            },
+        )?;
+        b.hash(formats, hook, &mut out)?;
+        return Ok(out.into_iter().collect());
     }
 
     enum Msg {
         Start(String, Vec<DigestAlgorithm>),
         Data(Vec<u8>, usize),
         End,
+        Batch(Batch),
     }
     let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
     for _ in 0..threads * BUFFERS_PER_WORKER {
         let _ = pool_tx.send(vec![0u8; CHUNK]);
+    }
+    // Batch buffers: one being filled while one per worker is hashed; each grows to what
+    // its batches hold, at most `BATCH_BYTES + SMALL`.
+    let (batch_tx, batch_rx) = mpsc::channel::<Batch>();
+    if batch > 1 {
+        for _ in 0..threads {
+            let _ = batch_tx.send(Batch::default());
+        }
     }
     let pending: Vec<AtomicU64> = (0..threads).map(|_| AtomicU64::new(0)).collect();
     std::thread::scope(|scope| {
@@ -314,6 +527,7 @@ pub(crate) fn stream_objects(
             let (tx, rx) = mpsc::channel::<Msg>();
             senders.push(tx);
             let pool_tx = pool_tx.clone();
+            let batch_tx = batch_tx.clone();
             let pending = &pending[w];
             handles.push(scope.spawn(move || {
                 let mut out: Vec<(String, Streamed)> = Vec::new();
@@ -341,6 +555,17 @@ pub(crate) fn stream_objects(
                                 }
                             }
                         }
+                        Msg::Batch(mut b) => {
+                            let n = b.used as u64;
+                            if err.is_none()
+                                && let Err(e) = b.hash(formats, hook, &mut out)
+                            {
+                                err = Some(e);
+                            }
+                            b.clear();
+                            pending.fetch_sub(n, Ordering::Relaxed);
+                            let _ = batch_tx.send(b);
+                        }
                     }
                 }
                 match err {
@@ -350,39 +575,67 @@ pub(crate) fn stream_objects(
             }));
         }
         drop(pool_tx);
+        drop(batch_tx);
         let gone = || Error::internal("a hashing worker stopped");
+        let least_pending = || {
+            (0..threads)
+                .min_by_key(|&w| pending[w].load(Ordering::Relaxed))
+                .unwrap_or(0)
+        };
         // A buffer taken from the pool but not sent (end of an object).
         let mut spare: Option<Vec<u8>> = None;
-        let read = reader.for_each_object(|entry, r| {
-            let w = (0..threads)
-                .min_by_key(|&w| pending[w].load(Ordering::Relaxed))
-                .unwrap_or(0);
-            let algs = algs_by_entry
-                .get(&entry.name)
-                .unwrap_or(&default_algs)
-                .clone();
-            senders[w]
-                .send(Msg::Start(entry.name.clone(), algs))
-                .map_err(|_| gone())?;
-            loop {
-                let mut buf = match spare.take() {
-                    Some(b) => b,
-                    None => pool_rx.recv().map_err(|_| gone())?,
-                };
-                let n = crate::io_util::read_full(r, &mut buf)?;
-                if n == 0 {
-                    spare = Some(buf);
-                    break;
+        // The batch being filled.
+        let mut filling: Option<Batch> = None;
+        let send_batch = |b: Batch| -> Result<()> {
+            let w = least_pending();
+            pending[w].fetch_add(b.used as u64, Ordering::Relaxed);
+            senders[w].send(Msg::Batch(b)).map_err(|_| gone())
+        };
+        let read = stream.for_each_object_where(
+            |_| true,
+            |entry, r| {
+                let algs = plan.get(&entry.name);
+                if batch > 1 && entry.size <= SMALL {
+                    let mut b = match filling.take() {
+                        Some(b) => b,
+                        None => batch_rx.recv().map_err(|_| gone())?,
+                    };
+                    b.read_entry(&entry.name, algs, entry.size, r, &mut progress)?;
+                    if b.is_full(batch) {
+                        send_batch(b)?;
+                    } else {
+                        filling = Some(b);
+                    }
+                    return Ok(());
                 }
-                pending[w].fetch_add(n as u64, Ordering::Relaxed);
-                senders[w].send(Msg::Data(buf, n)).map_err(|_| gone())?;
-                progress(n)?;
-                if n < CHUNK {
-                    break;
+                let w = least_pending();
+                senders[w]
+                    .send(Msg::Start(entry.name.clone(), algs.to_vec()))
+                    .map_err(|_| gone())?;
+                loop {
+                    let mut buf = match spare.take() {
+                        Some(b) => b,
+                        None => pool_rx.recv().map_err(|_| gone())?,
+                    };
+                    let n = crate::io_util::read_full(r, &mut buf)?;
+                    if n == 0 {
+                        spare = Some(buf);
+                        break;
+                    }
+                    pending[w].fetch_add(n as u64, Ordering::Relaxed);
+                    senders[w].send(Msg::Data(buf, n)).map_err(|_| gone())?;
+                    progress(n)?;
+                    if n < CHUNK {
+                        break;
+                    }
                 }
-            }
-            senders[w].send(Msg::End).map_err(|_| gone())
-        });
+                senders[w].send(Msg::End).map_err(|_| gone())
+            },
+        );
+        let read = match (read, filling.take()) {
+            (Ok(()), Some(b)) if !b.items.is_empty() => send_batch(b),
+            (r, _) => r,
+        };
         drop(senders);
         let mut out = HashMap::new();
         let mut first_err = read.err();
@@ -402,6 +655,62 @@ pub(crate) fn stream_objects(
             None => Ok(out),
         }
     })
+}
+
+/// Adds to `streamed` the digests that `plan` asks for and that a first pass computed
+/// without (it ran before the manifest said which algorithms are declared): only the
+/// entries concerned are read again, on this thread. The sizes and identifications of the
+/// first pass are kept.
+pub(crate) fn complete_digests(
+    stream: &mut ObjectStream,
+    plan: &AlgPlan,
+    streamed: &mut HashMap<String, Streamed>,
+    opts: &DryRunOptions,
+) -> Result<()> {
+    let missing = |name: &str| -> Vec<DigestAlgorithm> {
+        let have = streamed.get(name);
+        plan.get(name)
+            .iter()
+            .copied()
+            .filter(|a| have.is_some_and(|s| !s.digests.iter().any(|(h, _)| h == a)))
+            .collect()
+    };
+    let todo: HashMap<String, Vec<DigestAlgorithm>> = stream
+        .objects()
+        .map(|e| (e.name.clone(), missing(&e.name)))
+        .filter(|(_, m)| !m.is_empty())
+        .collect();
+    if todo.is_empty() {
+        return Ok(());
+    }
+    let mut found: Vec<(String, Vec<(DigestAlgorithm, String)>)> = Vec::new();
+    let mut buf = vec![0u8; CHUNK];
+    stream.for_each_object_where(
+        |e| todo.contains_key(&e.name),
+        |entry, r| {
+            let Some(algs) = todo.get(&entry.name) else {
+                return Ok(());
+            };
+            let mut h = MultiHasher::new(algs);
+            loop {
+                let n = crate::io_util::read_full(r, &mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+                Error::check_cancel(opts.cancel.as_deref())?;
+            }
+            found.push((entry.name.clone(), h.finalize()));
+            Ok(())
+        },
+    )?;
+    for (name, more) in found {
+        if let Some(s) = streamed.get_mut(&name) {
+            s.digests.extend(more);
+            s.digests.sort_by_key(|(a, _)| *a);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -87,6 +87,7 @@ pub use csv::{CsvEncoding, CsvOptions, csv_defines_tree};
 pub use folder::{FolderImport, FolderImportOptions};
 pub use limits::Limits;
 pub use names::{is_valid_manifest_name, is_vitam_safe_component};
+pub(crate) use reader::ObjectStream;
 pub use reader::{ContainerKind, Entry, EntryKind, ObjectDigest, SipReader};
 pub use rules::{ContainerCheck, SipReport, Violation};
 pub use scan::{DeclaredObject, ManifestSummary, scan_manifest};

@@ -225,8 +225,19 @@ impl std::fmt::Debug for SipReader {
 impl SipReader {
     /// Opens a package, detects its container kind, lists and checks every entry.
     pub fn open(path: impl AsRef<Path>, limits: Limits) -> Result<SipReader> {
+        let kind = ContainerKind::detect(path.as_ref())?;
+        Self::open_detected(path, kind, limits)
+    }
+
+    /// [`SipReader::open`] for a caller that has just detected the container kind with
+    /// [`ContainerKind::detect`] (the ingest's `CHECK_CONTAINER`): the head of the file is
+    /// not read and sniffed a second time.
+    pub(crate) fn open_detected(
+        path: impl AsRef<Path>,
+        kind: ContainerKind,
+        limits: Limits,
+    ) -> Result<SipReader> {
         let path = path.as_ref().to_path_buf();
-        let kind = ContainerKind::detect(&path)?;
         let mut r = SipReader {
             path,
             kind,
@@ -525,65 +536,29 @@ impl SipReader {
             .ok_or_else(|| Error::internal("zip archive not open"))
     }
 
-    fn for_each_file_inner<F>(&mut self, mut f: F) -> Result<()>
+    fn for_each_file_inner<F>(&mut self, f: F) -> Result<()>
     where
         F: FnMut(usize, &Entry, &mut dyn Read) -> Result<()>,
     {
-        match self.kind {
-            ContainerKind::Zip => {
-                let limits = self.limits.clone();
-                let entries = self.entries.clone();
-                let zip_index = self.zip_index.clone();
-                let ar = self.zip_archive()?;
-                for (i, e) in entries.iter().enumerate() {
-                    if e.kind != EntryKind::File {
-                        continue;
-                    }
-                    read_zip_entry(ar, zip_index[i], e, &limits, |r| f(i, e, r))?;
-                }
-                Ok(())
-            }
-            ContainerKind::Directory => {
-                for (i, e) in self.entries.iter().enumerate() {
-                    if e.kind != EntryKind::File {
-                        continue;
-                    }
-                    let p = self.path.join(&e.name);
-                    let file = open_regular(&p)?;
-                    let mut g = EntryGuard::new(file, e, &self.limits, None);
-                    f(i, e, &mut g).map_err(|x| x.or_path(&e.name))?;
-                    drain(&mut g, &e.name)?;
-                    g.finish()?;
-                }
-                Ok(())
-            }
-            _ => {
-                let expected: Vec<(String, EntryKind)> = self
-                    .entries
-                    .iter()
-                    .map(|e| (e.name.clone(), e.kind))
-                    .collect();
-                let mut pos = 0usize;
-                let path = self.path.clone();
-                walk_tar(&path, self.kind, &self.limits, |e, r| {
-                    match expected.get(pos) {
-                        Some((n, k)) if *n == e.name && *k == e.kind => {}
-                        _ => {
-                            return Err(Error::new(
-                                ErrorKind::Conflict,
-                                "the package changed since it was opened",
-                            )
-                            .with_path(&e.name));
-                        }
-                    }
-                    let idx = pos;
-                    pos += 1;
-                    if let Some(r) = r {
-                        f(idx, e, r)?;
-                    }
-                    Ok(())
-                })
-            }
+        let mut s = self.object_stream();
+        let r = s.for_each_file_inner(|_| true, f);
+        // The open zip archive comes back for the next pass.
+        self.zip = s.zip.take();
+        r
+    }
+
+    /// Detaches what streaming the objects needs (the open zip archive moves along; this
+    /// reader reopens it when it needs it again), so that the objects can be read on
+    /// another thread while this reader still answers about names and the manifest.
+    pub(crate) fn object_stream(&mut self) -> ObjectStream {
+        ObjectStream {
+            path: self.path.clone(),
+            kind: self.kind,
+            limits: self.limits.clone(),
+            entries: self.entries.clone(),
+            zip_index: self.zip_index.clone(),
+            zip: self.zip.take(),
+            manifest: self.manifest,
         }
     }
 
@@ -917,6 +892,111 @@ impl SipReader {
             }
         }
         Ok(())
+    }
+}
+
+/// The objects of an opened package, detached from its [`SipReader`] by
+/// `SipReader::object_stream`: the same checked entries and the same safe readers
+/// (limits, CRCs, sizes), usable on another thread.
+pub(crate) struct ObjectStream {
+    path: PathBuf,
+    kind: ContainerKind,
+    limits: Limits,
+    entries: Vec<Entry>,
+    zip_index: Vec<usize>,
+    zip: Option<ZipArchive<BufReader<File>>>,
+    manifest: Option<usize>,
+}
+
+impl ObjectStream {
+    /// The file entries but the manifest, in container order.
+    pub(crate) fn objects(&self) -> impl Iterator<Item = &Entry> {
+        let manifest = self.manifest;
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(move |(i, e)| e.kind == EntryKind::File && Some(*i) != manifest)
+            .map(|(_, e)| e)
+    }
+
+    /// Streams every file except the manifest for which `keep` is true, in container order,
+    /// to `f`, as [`SipReader::for_each_object`] does. The others are not read from a zip or
+    /// a directory (a tar is read through).
+    pub(crate) fn for_each_object_where<K, F>(&mut self, keep: K, mut f: F) -> Result<()>
+    where
+        K: Fn(&Entry) -> bool,
+        F: FnMut(&Entry, &mut dyn Read) -> Result<()>,
+    {
+        let manifest = self.manifest;
+        self.for_each_file_inner(keep, |i, e, r| {
+            if Some(i) == manifest {
+                return Ok(());
+            }
+            f(e, r)
+        })
+    }
+
+    fn for_each_file_inner<K, F>(&mut self, keep: K, mut f: F) -> Result<()>
+    where
+        K: Fn(&Entry) -> bool,
+        F: FnMut(usize, &Entry, &mut dyn Read) -> Result<()>,
+    {
+        match self.kind {
+            ContainerKind::Zip => {
+                if self.zip.is_none() {
+                    self.zip = Some(open_zip_archive(&self.path)?);
+                }
+                let ar = self
+                    .zip
+                    .as_mut()
+                    .ok_or_else(|| Error::internal("zip archive not open"))?;
+                for (i, e) in self.entries.iter().enumerate() {
+                    if e.kind != EntryKind::File || !keep(e) {
+                        continue;
+                    }
+                    read_zip_entry(ar, self.zip_index[i], e, &self.limits, |r| f(i, e, r))?;
+                }
+                Ok(())
+            }
+            ContainerKind::Directory => {
+                for (i, e) in self.entries.iter().enumerate() {
+                    if e.kind != EntryKind::File || !keep(e) {
+                        continue;
+                    }
+                    let p = self.path.join(&e.name);
+                    let file = open_regular(&p)?;
+                    let mut g = EntryGuard::new(file, e, &self.limits, None);
+                    f(i, e, &mut g).map_err(|x| x.or_path(&e.name))?;
+                    drain(&mut g, &e.name)?;
+                    g.finish()?;
+                }
+                Ok(())
+            }
+            _ => {
+                let expected = &self.entries;
+                let mut pos = 0usize;
+                walk_tar(&self.path, self.kind, &self.limits, |e, r| {
+                    match expected.get(pos) {
+                        Some(x) if x.name == e.name && x.kind == e.kind => {}
+                        _ => {
+                            return Err(Error::new(
+                                ErrorKind::Conflict,
+                                "the package changed since it was opened",
+                            )
+                            .with_path(&e.name));
+                        }
+                    }
+                    let idx = pos;
+                    pos += 1;
+                    if let Some(r) = r
+                        && keep(e)
+                    {
+                        f(idx, e, r)?;
+                    }
+                    Ok(())
+                })
+            }
+        }
     }
 }
 
