@@ -314,3 +314,63 @@ fn lifecycles_are_not_duplicated_by_recovery() {
         v.problems
     );
 }
+
+/// The object batches of an ingest (`Strategy::put_batch` on the filesystem offers) aborted
+/// at each step of the offer's batch put: the archive reopens clean, holds nothing of the
+/// operation but its refused logbook entry (no unit, no object, no journal), and the same
+/// SIP is then ingested.
+#[test]
+fn abort_at_every_step_of_an_object_batch() {
+    use vas_core::storage::{BATCH_FAILPOINT_ENV, BATCH_FAILPOINTS};
+    let vas = env!("CARGO_BIN_EXE_vas");
+    let dir = tempfile::tempdir().unwrap();
+    let sip = dir.path().join("sip.zip");
+    make_sip(&sip);
+    let root = dir.path().join("archive");
+    drop(Archive::create(&root, &InitOptions::default()).unwrap());
+    for (i, point) in BATCH_FAILPOINTS.iter().enumerate() {
+        let out = Command::new(vas)
+            .args(["archive", "ingest", "--json"])
+            .arg(&root)
+            .arg(&sip)
+            .env(BATCH_FAILPOINT_ENV, point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the ingest did not stop");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(&format!("failpoint {point}")),
+            "{point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let a = Archive::open(&root).unwrap();
+        let v = a.verify().unwrap();
+        assert!(v.is_ok(), "{point}: {:?}", v.problems);
+        assert!(units_by_op(&a).is_empty(), "{point}: units after the abort");
+        let ops = a.operations().unwrap();
+        assert_eq!(ops.len(), i + 1, "{point}: logbook operations");
+        assert_eq!(ops.last().unwrap().event.outcome, "FATAL", "{point}");
+        for offer in a.strategy().offers() {
+            assert!(
+                offer.list("objects/").unwrap().is_empty(),
+                "{point}: orphan objects on {}",
+                offer.id()
+            );
+        }
+        assert!(
+            std::fs::read_dir(root.join("journal"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "{point}: journal left behind"
+        );
+    }
+    let a = Archive::open(&root).unwrap();
+    let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
+    assert!(r.report.outcome.is_accepted());
+    assert_eq!(units_by_op(&a).values().sum::<usize>(), UNITS + 1);
+    assert_eq!(
+        a.strategy().referent().list("objects/").unwrap().len(),
+        UNITS
+    );
+    assert!(a.verify().unwrap().is_ok());
+}

@@ -11,7 +11,7 @@ fn memory_offer_conforms() {
         ..Default::default()
     };
     let passed = conformance::run_with(&MemoryOffer::new("mem"), &opts).unwrap();
-    assert_eq!(passed.len(), 9, "{passed:?}");
+    assert_eq!(passed.len(), 10, "{passed:?}");
 }
 
 #[test]
@@ -19,7 +19,7 @@ fn filesystem_offer_conforms_with_101_mib_object() {
     let dir = tempfile::tempdir().unwrap();
     let offer = FilesystemOffer::open("fs", dir.path()).unwrap();
     let passed = conformance::run(&offer).unwrap();
-    assert_eq!(passed.len(), 9, "{passed:?}");
+    assert_eq!(passed.len(), 10, "{passed:?}");
     // Nothing left behind in tmp/.
     assert_eq!(
         std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
@@ -35,5 +35,5 @@ fn tiny_options_do_not_break_the_suite() {
         prefix: "p".into(),
     };
     let passed = conformance::run_with(&MemoryOffer::new("mem"), &opts).unwrap();
-    assert_eq!(passed.len(), 9);
+    assert_eq!(passed.len(), 10);
 }

@@ -188,7 +188,7 @@ fn s3_offer_against_seaweedfs() {
         ..Default::default()
     };
     let passed = conformance::run_with(&offer, &opts).unwrap();
-    assert_eq!(passed.len(), 9, "{passed:?}");
+    assert_eq!(passed.len(), 10, "{passed:?}");
 
     // 2. Multipart upload refused on a digest mismatch: aborted, nothing visible.
     let k = ObjectKey::new("mp/bad.bin").unwrap();

@@ -380,7 +380,7 @@ fn swift_offer_against_a_real_swift() {
     };
     let t = Instant::now();
     let passed = conformance::run_with(&offer, &opts).unwrap();
-    assert_eq!(passed.len(), 9, "{passed:?}");
+    assert_eq!(passed.len(), 10, "{passed:?}");
     eprintln!("conformance passed in {:.1} s", t.elapsed().as_secs_f64());
     assert!(
         segments.damaged().unwrap().is_empty(),

@@ -2,7 +2,9 @@
 //!
 //! [`run`] exercises put/get/head/delete/list, write-once semantics, refusal of digest and
 //! size mismatches, ranged reads, a large object streamed from a generator (never held in
-//! memory by the suite), concurrent writers, Unicode keys and empty objects. Each check
+//! memory by the suite), concurrent writers, Unicode keys, empty objects and batch puts
+//! ([`StorageOffer::put_batch`]: all-or-nothing on a bad digest or a write-once conflict,
+//! idempotent, duplicate keys in one batch). Each check
 //! works under a fresh prefix and deletes what it wrote. A failed check returns an
 //! [`ErrorKind::Internal`] error naming the check.
 //!
@@ -20,7 +22,7 @@ use crate::digest::DigestAlgorithm;
 use crate::error::{Error, ErrorKind, Result};
 
 use super::key::ObjectKey;
-use super::offer::{ByteRange, Fixity, PutOutcome, StorageOffer, StorageOfferExt};
+use super::offer::{BatchObject, ByteRange, Fixity, PutOutcome, StorageOffer, StorageOfferExt};
 
 /// Tunables of the suite.
 #[derive(Debug, Clone)]
@@ -127,7 +129,7 @@ pub fn run_with(offer: &dyn StorageOffer, opts: &Options) -> Result<Vec<&'static
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     let base = format!("{}/{}-{nanos}", opts.prefix, std::process::id());
-    let checks: [(&'static str, CheckFn); 9] = [
+    let checks: [(&'static str, CheckFn); 10] = [
         ("basic", basic),
         ("missing", missing),
         ("write_once", write_once),
@@ -137,6 +139,7 @@ pub fn run_with(offer: &dyn StorageOffer, opts: &Options) -> Result<Vec<&'static
         ("unicode_keys", unicode),
         ("concurrent_writers", concurrent),
         ("large_object", large),
+        ("batch_put", batch),
     ];
     let mut passed = Vec::new();
     for (name, f) in checks {
@@ -503,5 +506,136 @@ fn large(o: &dyn StorageOffer, b: &str, opts: &Options) -> Result<()> {
     g.read_to_end(&mut expect)?;
     let tail = o.get_range_bytes(&k, size - tail_len, tail_len)?;
     ensure(C, tail == expect, "tail range")?;
+    Ok(())
+}
+
+fn batch(o: &dyn StorageOffer, b: &str, _: &Options) -> Result<()> {
+    const C: &str = "batch_put";
+    let n = 40usize;
+    let keys: Vec<ObjectKey> = (0..n)
+        .map(|i| key(b, &format!("b/{i:03}")))
+        .collect::<Result<_>>()?;
+    // Sizes around the interesting boundaries, one empty object.
+    let data: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            let len = [0usize, 1, 127, 128, 4095, 4096, 4097, 70_000][i % 8] + i;
+            let mut v = Vec::new();
+            PatternReader::new(i as u64 + 11, len as u64)
+                .read_to_end(&mut v)
+                .map(|_| v)
+        })
+        .collect::<io::Result<_>>()?;
+    let fx: Vec<Fixity> = data
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let alg = if i % 5 == 4 {
+                DigestAlgorithm::Sha256
+            } else {
+                DigestAlgorithm::Sha512
+            };
+            Fixity::of_bytes(alg, d)
+        })
+        .collect();
+    let batch: Vec<BatchObject<'_>> = (0..n)
+        .map(|i| BatchObject::new(&keys[i], &data[i], &fx[i]))
+        .collect();
+    let out = o.put_batch(&batch)?;
+    ensure(
+        C,
+        out.len() == n && out.iter().all(|x| *x == PutOutcome::Created),
+        format!("first batch: {out:?}"),
+    )?;
+    for i in 0..n {
+        let got = o.get_bytes(&keys[i])?;
+        ensure(C, got == data[i], format!("{} read back differs", keys[i]))?;
+        let m = o.head_required(&keys[i])?;
+        ensure(
+            C,
+            m.fixity == fx[i],
+            format!("{} recorded {}", keys[i], m.fixity),
+        )?;
+    }
+    // The same batch again: idempotent.
+    let out = o.put_batch(&batch)?;
+    ensure(
+        C,
+        out.iter().all(|x| *x == PutOutcome::AlreadyPresent),
+        format!("second batch: {out:?}"),
+    )?;
+    // New keys plus one wrong digest in the middle: refused, naming that key, and no
+    // new key of the batch visible.
+    let fresh: Vec<ObjectKey> = (0..6)
+        .map(|i| key(b, &format!("c/{i}")))
+        .collect::<Result<_>>()?;
+    let wrong = Fixity::of_bytes(DigestAlgorithm::Sha512, b"not these bytes");
+    let mut bad: Vec<BatchObject<'_>> = (0..6)
+        .map(|i| BatchObject::new(&fresh[i], &data[i + 8], &fx[i + 8]))
+        .collect();
+    bad[3] = BatchObject::new(&fresh[3], &data[11], &wrong);
+    let e = o.put_batch(&bad);
+    let id = e.as_ref().err().and_then(|e| e.context().id.clone());
+    expect_kind(C, e, ErrorKind::Integrity)?;
+    ensure(
+        C,
+        id.as_deref() == Some(fresh[3].as_str()),
+        format!("the error names {id:?}, not {}", fresh[3]),
+    )?;
+    for k in &fresh {
+        ensure(
+            C,
+            o.head(k)?.is_none(),
+            format!("{k} visible after a refused batch"),
+        )?;
+    }
+    // A size mismatch: refused too.
+    let short = Fixity {
+        size: fx[9].size + 1,
+        ..fx[9].clone()
+    };
+    bad[3] = BatchObject::new(&fresh[3], &data[9], &short);
+    expect_kind(C, o.put_batch(&bad), ErrorKind::Integrity)?;
+    // A write-once conflict on an existing key: refused, nothing new visible, the
+    // existing object unchanged.
+    let other = Fixity::of_bytes(DigestAlgorithm::Sha512, &data[12]);
+    bad[3] = BatchObject::new(&keys[7], &data[12], &other);
+    let e = o.put_batch(&bad);
+    let id = e.as_ref().err().and_then(|e| e.context().id.clone());
+    expect_kind(C, e, ErrorKind::Conflict)?;
+    ensure(
+        C,
+        id.as_deref() == Some(keys[7].as_str()),
+        format!("the conflict names {id:?}"),
+    )?;
+    for (i, k) in fresh.iter().enumerate() {
+        ensure(
+            C,
+            i == 3 || o.head(k)?.is_none(),
+            format!("{k} visible after a refused batch"),
+        )?;
+    }
+    ensure(
+        C,
+        o.get_bytes(&keys[7])? == data[7],
+        "existing object changed",
+    )?;
+    // The same key twice in one batch, same content: created once, then already present.
+    let dup = [
+        BatchObject::new(&fresh[0], &data[1], &fx[1]),
+        BatchObject::new(&fresh[0], &data[1], &fx[1]),
+    ];
+    let out = o.put_batch(&dup)?;
+    ensure(
+        C,
+        out == [PutOutcome::Created, PutOutcome::AlreadyPresent],
+        format!("duplicate keys: {out:?}"),
+    )?;
+    ensure(
+        C,
+        o.get_bytes(&fresh[0])? == data[1],
+        "duplicate key content",
+    )?;
+    // An empty batch does nothing.
+    ensure(C, o.put_batch(&[])?.is_empty(), "empty batch")?;
     Ok(())
 }

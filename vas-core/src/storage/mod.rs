@@ -8,6 +8,10 @@
 //!   feature `swift`).
 //! - [`Strategy`]: N offers with one referent; writes every copy or none, reads with
 //!   verification and fallback, [`Strategy::audit`] and [`Strategy::repair`].
+//! - Batch puts ([`Strategy::put_batch`], [`StorageOffer::put_batch`], [`BatchObject`]):
+//!   many small in-memory objects hashed together once, then written with one durability
+//!   pass per offer (the filesystem offer: all temporary files, one `fdatasync` pass, the
+//!   links, one `fsync` per touched directory), with the guarantees of one put each.
 //! - [`config`]: a TOML file describing offers and the strategy.
 //! - [`conformance`]: the test suite every offer must pass.
 //!
@@ -38,12 +42,12 @@ mod strategy;
 #[cfg(feature = "swift")]
 pub mod swift;
 
-pub use fs::{FilesystemOffer, HEADER_LEN};
+pub use fs::{BATCH_FAILPOINT_ENV, BATCH_FAILPOINTS, FilesystemOffer, HEADER_LEN};
 pub use key::{MAX_KEY_LEN, ObjectKey};
 pub use memory::MemoryOffer;
 pub use offer::{
-    ByteRange, Capabilities, Declared, Fixity, ObjectMeta, OfferStatus, PutOutcome, SourceDigest,
-    SourcePublisher, SourceSummary, StorageOffer, StorageOfferExt, VerifyingReader,
+    BatchObject, ByteRange, Capabilities, Declared, Fixity, ObjectMeta, OfferStatus, PutOutcome,
+    SourceDigest, SourcePublisher, SourceSummary, StorageOffer, StorageOfferExt, VerifyingReader,
     integrity_error_of, stream_error,
 };
 #[cfg(feature = "s3")]

@@ -296,6 +296,39 @@ pub trait StorageOffer: Send + Sync + fmt::Debug {
         }
     }
 
+    /// Writes a batch of in-memory objects, with the same guarantees as one
+    /// [`put`](StorageOffer::put) per object (write-once, every object checked against its
+    /// declared fixity before it is made visible, durable when the call returns on a
+    /// durable offer) but free to share the costly steps between them — the filesystem
+    /// offer writes every temporary file, then makes them durable in one pass, then links
+    /// them all into place and syncs each touched directory once.
+    ///
+    /// Returns one [`PutOutcome`] per object, in order (a key already stored with the same
+    /// fixity, or repeated in the batch, is [`PutOutcome::AlreadyPresent`]). On error, the
+    /// error names the key that failed (also as the id of its [`Error::context`]) and keeps the
+    /// kind and code of the cause; the objects this call had already created are removed
+    /// again (best effort: the message says when some could not be), so a failed batch
+    /// leaves no object of its own visible. A crash (`kill -9`) in the middle may leave
+    /// some objects of the batch visible, each complete and durable, never a partial one.
+    ///
+    /// Objects whose bytes were already checked ([`BatchObject::verify_all`]) are not
+    /// hashed again by offers that trust that check (the filesystem offer); the default
+    /// implementation puts each object with [`put`](StorageOffer::put), in order, which
+    /// hashes it again, and is correct for every offer.
+    fn put_batch(&self, objects: &[BatchObject<'_>]) -> Result<Vec<PutOutcome>> {
+        let mut done = Vec::with_capacity(objects.len());
+        for (i, o) in objects.iter().enumerate() {
+            match self.put(o.key, &mut &o.data[..], o.expected) {
+                Ok(x) => done.push(x),
+                Err(e) => {
+                    let undo = undo_batch(self, &objects[..i], &done);
+                    return Err(batch_failed(self.id(), objects, i, e, &undo));
+                }
+            }
+        }
+        Ok(done)
+    }
+
     /// Opens the object (or a range of it) for reading. The bytes are **not** verified:
     /// use [`StorageOfferExt::get_verified`] for a verified stream.
     /// A missing key is an [`ErrorKind::NotFound`] error.
@@ -319,6 +352,204 @@ pub trait StorageOffer: Send + Sync + fmt::Debug {
     fn damaged(&self) -> Result<Vec<String>> {
         Ok(Vec::new())
     }
+}
+
+/// One object of a batch put ([`StorageOffer::put_batch`],
+/// [`Strategy::put_batch`](super::Strategy::put_batch)): its key, its bytes (in memory) and
+/// the fixity its caller declares.
+///
+/// It also records whether its bytes were checked against that fixity
+/// ([`BatchObject::verify_all`], which hashes many objects at once with
+/// [`digest_many`](crate::digest::digest_many)). The bytes are borrowed immutably for the
+/// object's whole life, so a checked object stays checked: a strategy hashes a batch once
+/// and hands it to every offer, and an offer that trusts the check does not hash again.
+///
+/// ```
+/// use vas_core::digest::DigestAlgorithm;
+/// use vas_core::storage::{BatchObject, Fixity, ObjectKey};
+///
+/// let k = ObjectKey::new("a").unwrap();
+/// let good = Fixity::of_bytes(DigestAlgorithm::Sha512, b"abc");
+/// let mut batch = [BatchObject::new(&k, b"abc", &good)];
+/// BatchObject::verify_all(&mut batch).unwrap();
+/// assert!(batch[0].is_verified());
+/// let bad = Fixity::of_bytes(DigestAlgorithm::Sha512, b"abd");
+/// let mut batch = [BatchObject::new(&k, b"abc", &bad)];
+/// assert!(BatchObject::verify_all(&mut batch).is_err());
+/// assert!(!batch[0].is_verified());
+/// ```
+#[derive(Clone, Copy)]
+pub struct BatchObject<'a> {
+    key: &'a ObjectKey,
+    data: &'a [u8],
+    expected: &'a Fixity,
+    verified: bool,
+}
+
+impl fmt::Debug for BatchObject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchObject")
+            .field("key", &self.key.as_str())
+            .field("len", &self.data.len())
+            .field("expected", &self.expected)
+            .field("verified", &self.verified)
+            .finish()
+    }
+}
+
+impl<'a> BatchObject<'a> {
+    /// An object of a batch, not yet checked.
+    pub fn new(key: &'a ObjectKey, data: &'a [u8], expected: &'a Fixity) -> Self {
+        BatchObject {
+            key,
+            data,
+            expected,
+            verified: false,
+        }
+    }
+
+    /// The key.
+    pub fn key(&self) -> &'a ObjectKey {
+        self.key
+    }
+
+    /// The bytes.
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// The declared fixity.
+    pub fn expected(&self) -> &'a Fixity {
+        self.expected
+    }
+
+    /// True once [`BatchObject::verify_all`] found the bytes to match the declared fixity.
+    pub fn is_verified(&self) -> bool {
+        self.verified
+    }
+
+    /// Checks the size and digest of every object not checked yet against its declared
+    /// fixity, hashing them together ([`digest_many`](crate::digest::digest_many), grouped
+    /// by algorithm), and marks those that match. Fails with [`ErrorKind::Integrity`] (code
+    /// `CHECK_DIGEST.KO`) naming the first object, in batch order, that does not match.
+    pub fn verify_all(objects: &mut [BatchObject<'_>]) -> Result<()> {
+        let mut first_bad: Option<(usize, String)> = None;
+        let mut note = |i: usize, why: String| {
+            if first_bad.as_ref().is_none_or(|(j, _)| i < *j) {
+                first_bad = Some((i, why));
+            }
+        };
+        let mut algorithms: Vec<DigestAlgorithm> = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            if o.verified {
+                continue;
+            }
+            if o.data.len() as u64 != o.expected.size {
+                note(
+                    i,
+                    format!("received {} bytes, declared {}", o.data.len(), o.expected),
+                );
+            } else if !algorithms.contains(&o.expected.algorithm) {
+                algorithms.push(o.expected.algorithm);
+            }
+        }
+        for alg in algorithms {
+            let idx: Vec<usize> = (0..objects.len())
+                .filter(|&i| {
+                    let o = &objects[i];
+                    !o.verified
+                        && o.expected.algorithm == alg
+                        && o.data.len() as u64 == o.expected.size
+                })
+                .collect();
+            let inputs: Vec<&[u8]> = idx.iter().map(|&i| objects[i].data).collect();
+            let digests = crate::digest::digest_many_hex(alg, &inputs);
+            for (&i, d) in idx.iter().zip(digests) {
+                if d == objects[i].expected.digest {
+                    objects[i].verified = true;
+                } else {
+                    note(
+                        i,
+                        format!(
+                            "received {} {d}, declared {}",
+                            alg.seda_name(),
+                            objects[i].expected
+                        ),
+                    );
+                }
+            }
+        }
+        match first_bad {
+            None => Ok(()),
+            Some((i, why)) => {
+                let k = objects[i].key;
+                Err(Error::new(
+                    ErrorKind::Integrity,
+                    format!(
+                        "put of {k} refused (object {} of a batch of {}): {why}",
+                        i + 1,
+                        objects.len()
+                    ),
+                )
+                .with_id(k.as_str().to_string())
+                .with_code("CHECK_DIGEST.KO"))
+            }
+        }
+    }
+}
+
+/// Removes the objects a failed batch put created (those whose outcome is
+/// [`PutOutcome::Created`]); returns a sentence saying what was undone.
+pub(crate) fn undo_batch<O: StorageOffer + ?Sized>(
+    offer: &O,
+    objects: &[BatchObject<'_>],
+    outcomes: &[PutOutcome],
+) -> String {
+    let mut removed = 0usize;
+    let mut left = Vec::new();
+    for (o, out) in objects.iter().zip(outcomes) {
+        if *out != PutOutcome::Created {
+            continue;
+        }
+        match offer.delete(o.key) {
+            Ok(_) => removed += 1,
+            Err(_) => left.push(o.key.as_str().to_string()),
+        }
+    }
+    let mut s = format!("removed the {removed} objects this batch had created");
+    if !left.is_empty() {
+        s.push_str(&format!(
+            "; COULD NOT remove [{}]: run an audit",
+            left.join(", ")
+        ));
+    }
+    s
+}
+
+/// The error of a batch put that failed at object `i`: the cause's kind and code, the
+/// key as the error's id, and what was undone.
+pub(crate) fn batch_failed(
+    offer: &str,
+    objects: &[BatchObject<'_>],
+    i: usize,
+    cause: Error,
+    undo: &str,
+) -> Error {
+    let k = objects[i].key;
+    let mut e = Error::new(
+        cause.kind(),
+        format!(
+            "batch put on offer {offer} failed at {k} (object {} of {}): {}; {undo}",
+            i + 1,
+            objects.len(),
+            cause.message()
+        ),
+    )
+    .with_id(k.as_str().to_string());
+    if let Some(code) = cause.context().code.clone() {
+        e = e.with_code(code);
+    }
+    e
 }
 
 /// What the writer of a stream declares before the bytes are written.

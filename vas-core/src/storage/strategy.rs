@@ -12,8 +12,8 @@ use crate::error::{Error, ErrorKind, Result};
 
 use super::key::ObjectKey;
 use super::offer::{
-    Declared, Fixity, ObjectMeta, PutOutcome, SourceDigest, SourceSummary, StorageOffer,
-    StorageOfferExt, VerifyingReader, stream_error,
+    BatchObject, Declared, Fixity, ObjectMeta, PutOutcome, SourceDigest, SourceSummary,
+    StorageOffer, StorageOfferExt, VerifyingReader, stream_error,
 };
 use crate::digest::{DigestAlgorithm, Hasher};
 
@@ -239,6 +239,165 @@ impl Strategy {
         }
         self.confirm(key, &order, &done, &fx)?;
         Ok((PutReport { outcomes: done }, fx))
+    }
+
+    /// Writes a batch of in-memory objects to every offer, with the guarantees of one
+    /// [`Strategy::put`] per object: each object's size and digest are checked against its
+    /// declared fixity **once, here, for all offers** (many inputs hashed together with
+    /// [`digest_many`](crate::digest::digest_many)) before anything is written, then every
+    /// offer receives the whole batch at the same time (one thread per offer) through
+    /// [`StorageOffer::put_batch`] — the filesystem offer writes the batch's temporary
+    /// files, makes them durable in one pass, links them into place and syncs each touched
+    /// directory once, instead of one full sync sequence per object. The batch succeeds only
+    /// when every offer holds every object with its declared fixity (re-read with `head`
+    /// afterwards). Returns one [`PutReport`] per object, in order.
+    ///
+    /// On failure, nothing of the batch is left visible: the copies created by this call
+    /// are deleted from every offer, and the error names the offer and the key that failed
+    /// (also as the error's id), with the cause's kind and code (`CHECK_DIGEST.KO` for a
+    /// digest or size mismatch). A crash in the middle may leave some objects of the batch
+    /// visible on some offers, each complete: the caller's journal removes them, as for
+    /// the single put.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vas_core::digest::DigestAlgorithm;
+    /// use vas_core::storage::{BatchObject, Fixity, MemoryOffer, ObjectKey, Strategy, StorageOfferExt};
+    ///
+    /// let (a, b) = (Arc::new(MemoryOffer::new("a")), Arc::new(MemoryOffer::new("b")));
+    /// let s = Strategy::new(vec![a.clone(), b.clone()], "a").unwrap();
+    /// let keys = [ObjectKey::new("x").unwrap(), ObjectKey::new("y").unwrap()];
+    /// let data: [&[u8]; 2] = [b"one", b"two"];
+    /// let fx: Vec<Fixity> = data.iter().map(|d| Fixity::of_bytes(DigestAlgorithm::Sha512, d)).collect();
+    /// let batch: Vec<BatchObject> = (0..2).map(|i| BatchObject::new(&keys[i], data[i], &fx[i])).collect();
+    /// assert_eq!(s.put_batch(&batch).unwrap().len(), 2);
+    /// assert_eq!(b.get_bytes(&keys[1]).unwrap(), b"two");
+    /// // One wrong digest: the whole batch is refused, nothing new is written.
+    /// let k3 = ObjectKey::new("z").unwrap();
+    /// let bad = [BatchObject::new(&k3, b"three", &fx[0])];
+    /// let e = s.put_batch(&bad).unwrap_err();
+    /// assert_eq!(e.context().id.as_deref(), Some("z"));
+    /// assert!(!a.exists(&k3).unwrap() && !b.exists(&k3).unwrap());
+    /// ```
+    pub fn put_batch(&self, objects: &[BatchObject<'_>]) -> Result<Vec<PutReport>> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut objs = objects.to_vec();
+        BatchObject::verify_all(&mut objs)?;
+        let objs = &objs[..];
+        let order = self.write_order();
+        let results: Vec<Result<Vec<PutOutcome>>> = if let [only] = order.as_slice() {
+            vec![only.put_batch(objs)]
+        } else {
+            std::thread::scope(|s| {
+                let others: Vec<_> = order[1..]
+                    .iter()
+                    .map(|o| s.spawn(move || o.put_batch(objs)))
+                    .collect();
+                let mut v = vec![order[0].put_batch(objs)];
+                v.extend(others.into_iter().map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::internal("offer writer thread panicked")))
+                }));
+                v
+            })
+        };
+        let mut done: Vec<(&Arc<dyn StorageOffer>, Vec<PutOutcome>)> = Vec::new();
+        let mut failed = None;
+        for (o, r) in order.iter().zip(results) {
+            match r {
+                Ok(out) if out.len() == objs.len() => done.push((o, out)),
+                Ok(out) => {
+                    failed.get_or_insert((
+                        o,
+                        Error::internal(format!(
+                            "offer {} answered {} outcomes for a batch of {}",
+                            o.id(),
+                            out.len(),
+                            objs.len()
+                        )),
+                    ));
+                    done.push((o, out));
+                }
+                Err(e) => {
+                    failed.get_or_insert((o, e));
+                }
+            }
+        }
+        if failed.is_none() {
+            // Every offer must now record every object (as `confirm` for one put).
+            'check: for o in &order {
+                for b in objs {
+                    let ok = matches!(o.head(b.key()), Ok(Some(m)) if !m.fixity.contradicts(b.expected()));
+                    if !ok {
+                        failed = Some((
+                            o,
+                            Error::new(
+                                ErrorKind::Integrity,
+                                format!(
+                                    "offer {} does not record {} for {} after the write",
+                                    o.id(),
+                                    b.expected(),
+                                    b.key()
+                                ),
+                            )
+                            .with_id(b.key().as_str().to_string()),
+                        ));
+                        break 'check;
+                    }
+                }
+            }
+        }
+        if let Some((o, e)) = failed {
+            let mut removed = Vec::new();
+            let mut left = Vec::new();
+            for (off, outs) in &done {
+                for (b, out) in objs.iter().zip(outs) {
+                    if *out == PutOutcome::Created {
+                        match off.delete(b.key()) {
+                            Ok(_) => removed.push(off.id()),
+                            Err(_) => left.push(format!("{} on {}", b.key(), off.id())),
+                        }
+                    }
+                }
+            }
+            removed.dedup();
+            let mut rollback = format!(
+                "rolled back the batch's new copies on [{}]",
+                removed.join(", ")
+            );
+            if !left.is_empty() {
+                rollback.push_str(&format!(
+                    "; COULD NOT remove [{}]: run an audit",
+                    left.join(", ")
+                ));
+            }
+            let mut err = Error::new(
+                e.kind(),
+                format!(
+                    "batch put of {} objects failed on offer {}: {}; {rollback}",
+                    objs.len(),
+                    o.id(),
+                    e.message()
+                ),
+            );
+            if let Some(id) = e.context().id.clone() {
+                err = err.with_id(id);
+            }
+            if let Some(code) = e.context().code.clone() {
+                err = err.with_code(code);
+            }
+            return Err(err);
+        }
+        Ok((0..objs.len())
+            .map(|i| PutReport {
+                outcomes: done
+                    .iter()
+                    .map(|(o, outs)| (o.id().to_string(), outs[i]))
+                    .collect(),
+            })
+            .collect())
     }
 
     /// The outcomes of a fan-out put, or (after rolling back the copies it created) the
