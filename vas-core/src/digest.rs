@@ -110,6 +110,7 @@ impl FromStr for DigestAlgorithm {
 }
 
 mod many;
+mod sha512x8;
 pub use many::{digest_many, digest_many_hex, preferred_batch};
 
 /// The SHA-2 implementation: ring's assembly (feature `asm-sha`, on for the `vas` command line) or the

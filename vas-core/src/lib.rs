@@ -26,7 +26,7 @@
 //! - [`catalog`]: the SQLite metadata index, Vitam's query DSL and access-contract filters;
 //! - [`archive`]: the embedded archive: ingest into offers, catalog and logbooks, access, DIP, verify, audit, rebuild.
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod api;
 pub mod archive;
