@@ -8,16 +8,28 @@
 //! builder's batches of files, the ingest's batches of zip entries, the archive's object
 //! batches) hand them over together, at most [`preferred_batch`] at a time.
 //!
-//! The digests are exactly those of [`super::digest_bytes`] on each input (the tests
-//! compare them on inputs of every length around the block boundaries).
+//! Engines:
+//! - SHA-512 and SHA-384 on an x86-64 CPU with AVX-512 F and BW: the 8-lane engine of
+//!   `sha512x8` (one input per 64-bit lane of a 512-bit register; a lane freed by a
+//!   finished input takes the next one of the batch; the last one or two busy lanes are
+//!   finished by the scalar compression; inputs are taken longest first). Measured at ~4× the CPU throughput of one
+//!   single-stream hasher (ring's assembly) on the same inputs (docs/performance.md,
+//!   "Multi-buffer SHA-512"). A single input goes through the `Hasher`.
+//! - Everything else (other algorithms, other CPUs, or the environment variable
+//!   `VAS_NO_MULTIBUFFER=1`, read once): each input through the single-stream [`Hasher`].
+//!
+//! The digests are exactly those of [`super::digest_bytes`] on each input whatever the
+//! engine (the tests run every engine against the `sha2` crate on inputs of every length
+//! up to 600 bytes, around the padding boundaries, on batches mixing 0 B and 3 MiB, on the
+//! FIPS 180-4 vectors and on random batches).
 
 use super::sha512x8::{self, IV_384, IV_512, Load};
 use super::{DigestAlgorithm, Hasher};
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// Inputs per call below which the multi-buffer engine is not used: one or two inputs are
-/// hashed faster one by one by the single-stream [`Hasher`].
-const MIN_MULTI: usize = sha512x8::SCALAR_BELOW;
+/// Inputs per call below which the multi-buffer engine is not used: a single input is
+/// hashed faster by the single-stream [`Hasher`] (ring's assembly with `asm-sha`).
+const MIN_MULTI: usize = 2;
 
 /// The engine [`digest_many`] uses for SHA-384/512.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,12 +67,14 @@ fn engine() -> Engine {
 /// get its full speed on this CPU. 1 means "no gain from batching": callers may then hash
 /// each input as it comes instead of buffering several.
 ///
-/// SHA-512 and SHA-384 on a CPU with AVX-512 (F, BW): 16, twice the 8 lanes, so that a lane
-/// freed by a short input is refilled at once while the long ones go on. Every other
-/// algorithm or CPU: 1.
+/// SHA-512 and SHA-384 on a CPU with AVX-512 (F, BW): 64, eight inputs per lane. Inputs of
+/// equal sizes reach full speed from 8 on, but with sizes spread from 1 KiB to 1 MiB the
+/// longest input of a small batch ends up alone in its lane: measured, batches of 16 run at
+/// ~2× one stream, of 64 at ~4.5× (docs/performance.md). Callers holding files in memory
+/// should also bound a batch by bytes. Every other algorithm or CPU: 1.
 pub fn preferred_batch(algorithm: DigestAlgorithm) -> usize {
     match (algorithm, engine()) {
-        (DigestAlgorithm::Sha512 | DigestAlgorithm::Sha384, Engine::Avx512(_)) => 16,
+        (DigestAlgorithm::Sha512 | DigestAlgorithm::Sha384, Engine::Avx512(_)) => 64,
         _ => 1,
     }
 }

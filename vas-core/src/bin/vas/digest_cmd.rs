@@ -38,8 +38,8 @@ pub struct DigestArgs {
 const BATCH_FILE_MAX: u64 = 8 << 20;
 
 /// Memory one batch may hold: once its files read reach this, the rest of the batch is
-/// streamed (bounds the memory to this per thread).
-const BATCH_BYTES_MAX: u64 = 32 << 20;
+/// streamed (bounds the memory to this, plus one file, per thread).
+const BATCH_BYTES_MAX: u64 = 64 << 20;
 
 /// One computed digest (or the reason it could not be computed).
 struct Computed {
@@ -60,7 +60,11 @@ fn compute_all(algorithm: DigestAlgorithm, paths: Vec<PathBuf>) -> Vec<Computed>
             .collect();
     }
     // Batches of `batch` files per task: the small ones read whole and hashed side by side
-    // by `digest_many`, the big ones streamed; results kept in input order.
+    // by `digest_many`, the big ones streamed; results kept in input order. Few files:
+    // smaller batches, so every thread gets one.
+    let batch = batch
+        .min(paths.len().div_ceil(rayon::current_num_threads()))
+        .max(1);
     let chunks: Vec<Vec<PathBuf>> = paths.chunks(batch).map(<[PathBuf]>::to_vec).collect();
     chunks
         .into_par_iter()
