@@ -110,6 +110,7 @@ impl FromStr for DigestAlgorithm {
 }
 
 mod many;
+mod sha512x8;
 pub use many::{digest_many, digest_many_hex, preferred_batch};
 
 mod sha512_avx2;

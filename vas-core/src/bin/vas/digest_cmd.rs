@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use vas_core::digest::{DigestAlgorithm, digest_file, is_hex_digest};
+use vas_core::digest::{
+    DigestAlgorithm, digest_file, digest_many_hex, is_hex_digest, preferred_batch,
+};
 use vas_core::{Error, ErrorKind, Result};
 
 /// Arguments of `vas digest`.
@@ -26,7 +28,18 @@ pub struct DigestArgs {
     /// path, expected, digest, ok).
     #[arg(long)]
     json: bool,
+    /// Number of threads hashing files (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
+
+/// Files up to this size are read whole into memory and hashed in batches by
+/// `digest_many` (the multi-buffer engine); bigger ones are streamed through one hasher.
+const BATCH_FILE_MAX: u64 = 8 << 20;
+
+/// Memory one batch may hold: once its files read reach this, the rest of the batch is
+/// streamed (bounds the memory to this, plus one file, per thread).
+const BATCH_BYTES_MAX: u64 = 64 << 20;
 
 /// One computed digest (or the reason it could not be computed).
 struct Computed {
@@ -35,14 +48,87 @@ struct Computed {
 }
 
 fn compute_all(algorithm: DigestAlgorithm, paths: Vec<PathBuf>) -> Vec<Computed> {
-    // Files are hashed in parallel (one file per task), results kept in input order.
-    paths
+    let batch = preferred_batch(algorithm);
+    if batch <= 1 {
+        // Files are hashed in parallel (one file per task), results kept in input order.
+        return paths
+            .into_par_iter()
+            .map(|path| {
+                let result = digest_file(algorithm, &path);
+                Computed { path, result }
+            })
+            .collect();
+    }
+    // Batches of `batch` files per task: the small ones read whole and hashed side by side
+    // by `digest_many`, the big ones streamed; results kept in input order. Few files:
+    // smaller batches, so every thread gets one.
+    let batch = batch
+        .min(paths.len().div_ceil(rayon::current_num_threads()))
+        .max(1);
+    let chunks: Vec<Vec<PathBuf>> = paths.chunks(batch).map(<[PathBuf]>::to_vec).collect();
+    chunks
         .into_par_iter()
-        .map(|path| {
-            let result = digest_file(algorithm, &path);
-            Computed { path, result }
+        .flat_map_iter(|chunk| compute_batch(algorithm, chunk))
+        .collect()
+}
+
+/// The digests of one batch of files (see [`compute_all`]).
+fn compute_batch(algorithm: DigestAlgorithm, paths: Vec<PathBuf>) -> Vec<Computed> {
+    // per file: the result when already known, else its contents (to hash together)
+    let mut results: Vec<Option<Result<(String, u64)>>> = Vec::with_capacity(paths.len());
+    let mut contents: Vec<Vec<u8>> = Vec::new();
+    let mut owner: Vec<usize> = Vec::new();
+    let mut held = 0u64;
+    for (i, path) in paths.iter().enumerate() {
+        if held >= BATCH_BYTES_MAX {
+            results.push(Some(digest_file(algorithm, path)));
+            continue;
+        }
+        match read_small(path) {
+            Ok(Some(data)) => {
+                held += data.len() as u64;
+                results.push(None);
+                contents.push(data);
+                owner.push(i);
+            }
+            Ok(None) => results.push(Some(digest_file(algorithm, path))),
+            Err(e) => results.push(Some(Err(e))),
+        }
+    }
+    let refs: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
+    let hexes = digest_many_hex(algorithm, &refs);
+    for ((hex, data), i) in hexes.into_iter().zip(&contents).zip(owner) {
+        results[i] = Some(Ok((hex, data.len() as u64)));
+    }
+    paths
+        .into_iter()
+        .zip(results)
+        .map(|(path, result)| Computed {
+            path,
+            result: result.unwrap_or_else(|| unreachable!("every file of the batch has a result")),
         })
         .collect()
+}
+
+/// The contents of `path` when it is a file of at most [`BATCH_FILE_MAX`] bytes; `None`
+/// for a bigger file or anything else (streamed by `digest_file`, which reports the error).
+fn read_small(path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let f = std::fs::File::open(path).map_err(|e| Error::from(e).with_path(path))?;
+    let meta = f.metadata().map_err(|e| Error::from(e).with_path(path))?;
+    if !meta.is_file() || meta.len() > BATCH_FILE_MAX {
+        return Ok(None);
+    }
+    let mut data = Vec::with_capacity(meta.len() as usize + 1);
+    // read to the end (the file may have grown since the metadata; more than the limit
+    // is still hashed correctly, only in memory)
+    f.take(BATCH_FILE_MAX + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| Error::from(e).with_path(path))?;
+    if data.len() as u64 > BATCH_FILE_MAX {
+        return Ok(None);
+    }
+    Ok(Some(data))
 }
 
 /// `vas digest`: the digest of each file, one `DIGEST  PATH` line each (`sha512sum`'s
@@ -50,6 +136,12 @@ fn compute_all(algorithm: DigestAlgorithm, paths: Vec<PathBuf>) -> Vec<Computed>
 /// checked file differs or is missing, 2 on a usage error or an unreadable file.
 pub fn run(a: DigestArgs) -> Result<ExitCode> {
     let algorithm: DigestAlgorithm = a.algorithm.parse()?;
+    if let Some(n) = a.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build_global()
+            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("--threads {n}: {e}")))?;
+    }
     if a.check {
         return check(algorithm, &a.files, a.json);
     }
