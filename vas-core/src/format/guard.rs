@@ -12,6 +12,11 @@
 //!   window once per file and records the first and last position of every literal; the
 //!   guard then compares them with its range (and searches the range itself in the rare case
 //!   where the literal occurs on both sides of it but maybe not inside).
+//! - The scan is made only for the literals of the signatures that have no direct guard;
+//!   for the others the direct guards are checked first and, when they pass, the scanned
+//!   literal is searched in its own range ([`Guard::passes_by_search`]).
+//! - A signature with no selective literal still gets its best narrow literal as a direct
+//!   guard (e.g. MP3 frames: `FFFB` in the first 1 796 bytes), cheaper than the matcher.
 //!
 //! A guard is a necessary condition, never a sufficient one: when it fails the signature
 //! cannot match (the matcher only looks inside the windows), so skipping it changes no
