@@ -319,14 +319,30 @@ pub struct FormatRegistry {
     /// prefix.
     prefilter: prefilter::LitFilter,
     /// How far from the start of the BOF window the scanned literals can lie (the largest
-    /// reach of a scanned guard; `usize::MAX`: the whole window): the prefilter scans
-    /// `[0, scan_bof_reach)` and nothing beyond.
+    /// reach of a scanned guard; `usize::MAX`: the whole window): a scan with `prefilter`
+    /// covers `[0, scan_bof_reach)` and nothing beyond (the tests' reference scan).
+    #[cfg_attr(not(test), allow(dead_code))]
     scan_bof_reach: usize,
     /// The same from the end of the EOF window.
+    #[cfg_attr(not(test), allow(dead_code))]
     scan_eof_reach: usize,
-    /// Bit set of the signatures without a BOF prefix (indices in `sigs`), always
-    /// considered.
+    /// Bit set of the signatures without a BOF prefix (indices in `sigs`).
     unprefixed_bits: Vec<u64>,
+    /// Signatures without a BOF prefix nor guard: always matched.
+    unguarded: Vec<u32>,
+    /// Signatures without a BOF prefix having at least one direct guard: their direct
+    /// guards (a search in a narrow slice of a window) are checked first, and their
+    /// scanned guard, if any, only when those pass (see [`FormatRegistry::byte_matches`]).
+    direct_guarded: Vec<u32>,
+    /// Signatures without a BOF prefix whose guards are all scanned: only these need the
+    /// per-file scan.
+    scan_guarded: Vec<u32>,
+    /// The prefilter restricted to the literals of `scan_guarded` (recording them at their
+    /// index in `prefilter`): the one scan a file always gets, over the reach of these
+    /// literals only (`core_bof_reach`, `core_eof_reach`).
+    core: prefilter::LitFilter,
+    core_bof_reach: usize,
+    core_eof_reach: usize,
     bof_window: usize,
     eof_window: usize,
     signature_version: String,
@@ -342,6 +358,8 @@ struct Scratch {
     eof_occ: Vec<prefilter::Occ>,
     /// Bit set of the signatures to try.
     todo: Vec<u64>,
+    /// Signatures whose direct guards passed and whose scanned guard remains to check.
+    pending: Vec<u32>,
 }
 
 /// The windows of a file the matcher sees.
@@ -532,7 +550,42 @@ fn choose_guards(seqs: &[Seq], literals: &mut Vec<Vec<u8>>) -> Vec<guard::Guard>
             guards.push(guard::Guard::scanned(n, index));
         }
     }
+    if guards.is_empty() {
+        // Nothing selective: still, a literal in a narrow range is a necessary condition
+        // far cheaper to check than the matcher (e.g. MP3 frames `{0-1795} FFFB [10:EB]
+        // {46-1439} FFFB …`, whose first `FFFB` must start in the first 1 796 bytes).
+        if let Some(g) = needs
+            .iter()
+            .filter(|n| {
+                n.place != guard::Place::Any
+                    && n.hi
+                        .is_some_and(|h| h.saturating_sub(n.lo) <= guard::DIRECT_SPAN)
+            })
+            .min_by_key(|n| guard::direct_log2_pass(n))
+            .and_then(guard::Guard::direct)
+        {
+            guards.push(g);
+        }
+    }
     guards
+}
+
+/// How far from the start of the BOF window and from the end of the EOF window the scanned
+/// literals of `sigs` can lie (`usize::MAX`: anywhere): the union of their reaches.
+fn scan_reach<'a>(sigs: impl Iterator<Item = &'a CompiledSig>) -> (usize, usize) {
+    let (mut bof, mut eof) = (0usize, 0usize);
+    for g in sigs.flat_map(|s| &s.guards) {
+        match g.scan_reach() {
+            Some((guard::Place::Bof, r)) => bof = bof.max(r),
+            Some((guard::Place::Eof, r)) => eof = eof.max(r),
+            Some((guard::Place::Any, _)) => {
+                bof = usize::MAX;
+                eof = usize::MAX;
+            }
+            None => {}
+        }
+    }
+    (bof, eof)
 }
 
 /// Siegfried-style text detection on a window: `Some("ASCII")`, `Some("UTF-8 Unicode")`,
@@ -733,21 +786,44 @@ impl FormatRegistry {
                 formats: fmts.clone(),
             });
         }
-        let prefilter = prefilter::LitFilter::new(literals);
-        // The reach of the scan: the union of the windows where a scanned literal can lie,
-        // computed once here (a file is never scanned beyond it).
-        let (mut scan_bof_reach, mut scan_eof_reach) = (0usize, 0usize);
-        for g in sigs.iter().flat_map(|s| &s.guards) {
-            match g.scan_reach() {
-                Some((guard::Place::Bof, r)) => scan_bof_reach = scan_bof_reach.max(r),
-                Some((guard::Place::Eof, r)) => scan_eof_reach = scan_eof_reach.max(r),
-                Some((guard::Place::Any, _)) => {
-                    scan_bof_reach = usize::MAX;
-                    scan_eof_reach = usize::MAX;
-                }
-                None => {}
+        // The signatures without a BOF prefix, by the guards they have.
+        let (mut unguarded, mut direct_guarded, mut scan_guarded) = (vec![], vec![], vec![]);
+        for (i, s) in sigs.iter().enumerate() {
+            if s.bof_prefix.is_some() {
+                continue;
+            }
+            match s.guards.first() {
+                None => unguarded.push(i as u32),
+                Some(g) if g.is_direct() => direct_guarded.push(i as u32),
+                Some(_) => scan_guarded.push(i as u32),
             }
         }
+        // The literals every file is scanned for: those of the signatures guarded by
+        // scanned literals only.
+        let mut core_ids: Vec<u32> = Vec::new();
+        for &si in &scan_guarded {
+            for g in &sigs[si as usize].guards {
+                if let guard::Guard::Scanned { index, .. } = g
+                    && !core_ids.contains(&(*index as u32))
+                {
+                    core_ids.push(*index as u32);
+                }
+            }
+        }
+        core_ids.sort_unstable();
+        let core = prefilter::LitFilter::with_ids(
+            core_ids
+                .iter()
+                .map(|&i| literals[i as usize].clone())
+                .collect(),
+            core_ids,
+        );
+        let prefilter = prefilter::LitFilter::new(literals);
+        // The reach of the scans: the union of the windows where a scanned literal can lie,
+        // computed once here (a file is never scanned beyond it).
+        let (scan_bof_reach, scan_eof_reach) = scan_reach(sigs.iter());
+        let (core_bof_reach, core_eof_reach) =
+            scan_reach(scan_guarded.iter().map(|&i| &sigs[i as usize]));
         let n = formats.len();
         let mut prefix_index: Vec<(usize, Vec<Vec<u32>>)> = Vec::new();
         let mut unprefixed = Vec::new();
@@ -784,6 +860,12 @@ impl FormatRegistry {
             scan_bof_reach,
             scan_eof_reach,
             unprefixed_bits,
+            unguarded,
+            direct_guarded,
+            scan_guarded,
+            core,
+            core_bof_reach,
+            core_eof_reach,
             bof_window,
             eof_window,
             signature_version: raw.version,
@@ -1075,33 +1157,35 @@ impl FormatRegistry {
         Some(out[..k].to_vec())
     }
 
-    /// Where the prefilter literals occur in the BOF window and, when the file is larger
-    /// than it, in the EOF window (into `bof`/`eof`; returns whether the EOF window was
-    /// scanned). Only the parts of the windows where a scanned literal can lie are looked
-    /// at: `[0, scan_bof_reach)` of the BOF window and the last `scan_eof_reach` bytes of
-    /// the EOF window (of the BOF window when it holds the whole file).
+    /// Where the literals of `filter` occur in the BOF window and, when the file is larger
+    /// than it, in the EOF window (into `bof`/`eof`, indexed like `self.prefilter`; returns
+    /// whether the EOF window was scanned). Only the parts of the windows where these
+    /// literals can lie are looked at: `[0, bof_reach)` of the BOF window and the last
+    /// `eof_reach` bytes of the EOF window (of the BOF window when it holds the whole file).
     fn scan_literals(
         &self,
+        filter: &prefilter::LitFilter,
+        (bof_reach, eof_reach): (usize, usize),
         w: &Windows,
         bof: &mut Vec<prefilter::Occ>,
         eof: &mut Vec<prefilter::Occ>,
     ) -> bool {
-        let n = self.prefilter.len();
+        let n = self.prefilter.out_len();
         bof.clear();
         bof.resize(n, prefilter::Occ::NONE);
         let nb = w.bof.len();
         let whole = w.size <= nb as u64;
-        let front = self.scan_bof_reach.min(nb);
+        let front = bof_reach.min(nb);
         let back = if whole {
-            nb.saturating_sub(self.scan_eof_reach)
+            nb.saturating_sub(eof_reach)
         } else {
             nb
         };
         if back <= front {
-            self.prefilter.scan_occ_range(w.bof, 0, nb, bof);
+            filter.scan_occ_range(w.bof, 0, nb, bof);
         } else {
-            self.prefilter.scan_occ_range(w.bof, 0, front, bof);
-            self.prefilter.scan_occ_range(w.bof, back, nb, bof);
+            filter.scan_occ_range(w.bof, 0, front, bof);
+            filter.scan_occ_range(w.bof, back, nb, bof);
         }
         if whole {
             return false;
@@ -1109,15 +1193,18 @@ impl FormatRegistry {
         eof.clear();
         eof.resize(n, prefilter::Occ::NONE);
         let ne = w.eof.len();
-        self.prefilter
-            .scan_occ_range(w.eof, ne.saturating_sub(self.scan_eof_reach), ne, eof);
+        filter.scan_occ_range(w.eof, ne.saturating_sub(eof_reach), ne, eof);
         true
     }
 
     /// The internal signatures matching the windows (indices in `sigs`, in order) and their
-    /// offsets: only the signatures whose BOF prefix is there and whose guards pass are
-    /// matched. Uses the calling thread's scratch buffers: nothing is allocated per file
-    /// unless a signature matches.
+    /// offsets. Only these signatures are matched: those whose BOF prefix is there (found
+    /// through the index by the byte at the prefix's offset), the unguarded ones, those
+    /// whose direct guards pass (then their scanned guard, searched in its range only), and
+    /// those whose scanned literals the one scan of the file found within their reach. On
+    /// data that looks like no format, the cost is that scan plus a fixed number of short
+    /// comparisons. Uses the calling thread's scratch buffers: nothing is allocated per
+    /// file unless a signature matches.
     fn byte_matches(&self, w: &Windows) -> Vec<(u32, Vec<(u64, u64)>)> {
         thread_local! {
             static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
@@ -1133,21 +1220,71 @@ impl FormatRegistry {
             bof_occ,
             eof_occ,
             todo,
+            pending,
         } = sc;
-        let scanned_eof = self.scan_literals(w, bof_occ, eof_occ);
-        let seen = guard::Seen {
-            bof: w.bof,
-            eof: w.eof,
-            bof_occ,
-            eof_occ: scanned_eof.then_some(eof_occ.as_slice()),
-        };
+        let set = |todo: &mut Vec<u64>, i: u32| todo[i as usize / 64] |= 1 << (i % 64);
         todo.clear();
-        todo.extend_from_slice(&self.unprefixed_bits);
+        todo.resize(self.unprefixed_bits.len(), 0);
         for (off, table) in &self.prefix_index {
             if let Some(&b) = w.bof.get(*off) {
                 for &i in &table[b as usize] {
-                    todo[i as usize / 64] |= 1 << (i % 64);
+                    set(todo, i);
                 }
+            }
+        }
+        for &i in &self.unguarded {
+            set(todo, i);
+        }
+        // Direct guards first: they need no scan.
+        let windows_only = guard::Seen {
+            bof: w.bof,
+            eof: w.eof,
+            bof_occ: &[],
+            eof_occ: None,
+        };
+        pending.clear();
+        for &si in &self.direct_guarded {
+            let s = &self.sigs[si as usize];
+            let direct = s.guards.iter().take_while(|g| g.is_direct());
+            if direct.clone().all(|g| g.passes(&windows_only)) {
+                if s.guards.iter().all(|g| g.is_direct()) {
+                    set(todo, si);
+                } else {
+                    pending.push(si);
+                }
+            }
+        }
+        // The one scan, for the signatures guarded by scanned literals only.
+        if !self.core.is_empty() {
+            let reach = (self.core_bof_reach, self.core_eof_reach);
+            let scanned_eof = self.scan_literals(&self.core, reach, w, bof_occ, eof_occ);
+            let seen = guard::Seen {
+                bof: w.bof,
+                eof: w.eof,
+                bof_occ,
+                eof_occ: scanned_eof.then_some(eof_occ.as_slice()),
+            };
+            for &si in &self.scan_guarded {
+                if self.sigs[si as usize]
+                    .guards
+                    .iter()
+                    .all(|g| g.passes(&seen))
+                {
+                    set(todo, si);
+                }
+            }
+        }
+        // The scanned guards of the signatures whose direct guards passed: a search of the
+        // literal in its own range.
+        let whole = w.size <= w.bof.len() as u64;
+        for &si in pending.iter() {
+            let s = &self.sigs[si as usize];
+            if s.guards
+                .iter()
+                .filter(|g| !g.is_direct())
+                .all(|g| g.passes_by_search(w.bof, w.eof, whole))
+            {
+                set(todo, si);
             }
         }
         let mut out = Vec::new();
@@ -1156,7 +1293,7 @@ impl FormatRegistry {
             while bits != 0 {
                 let si = (wi * 64) as u32 + bits.trailing_zeros();
                 bits &= bits - 1;
-                if let Some(m) = self.try_sig(si, w, &seen) {
+                if let Some(m) = self.try_sig(si, w) {
                     out.push((si, m));
                 }
             }
@@ -1164,21 +1301,17 @@ impl FormatRegistry {
         out
     }
 
-    /// Matches signature `si` if its BOF prefix is there and its guards pass.
+    /// Matches signature `si` if its BOF prefix is there (its guards, if any, were checked
+    /// by the caller).
     #[inline]
-    fn try_sig(&self, si: u32, w: &Windows, seen: &guard::Seen) -> Option<Vec<(u64, u64)>> {
+    fn try_sig(&self, si: u32, w: &Windows) -> Option<Vec<(u64, u64)>> {
+        let s = &self.sigs[si as usize];
+        if let Some((off, lit)) = &s.bof_prefix
+            && w.bof.get(*off..off + lit.len()) != Some(lit.as_slice())
         {
-            let s = &self.sigs[si as usize];
-            if let Some((off, lit)) = &s.bof_prefix
-                && w.bof.get(*off..off + lit.len()) != Some(lit.as_slice())
-            {
-                return None;
-            }
-            if !s.guards.iter().all(|g| g.passes(seen)) {
-                return None;
-            }
-            self.match_sig(s, w)
+            return None;
         }
+        self.match_sig(s, w)
     }
 
     /// The signatures without a BOF prefix (always considered), from their bit set.

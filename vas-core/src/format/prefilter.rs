@@ -19,6 +19,9 @@ use memchr::memmem;
 #[derive(Debug)]
 pub(crate) struct LitFilter {
     lits: Vec<Vec<u8>>,
+    /// Where each literal's occurrences are recorded in the caller's `occ` array (the
+    /// identity unless built by [`LitFilter::with_ids`]).
+    ids: Vec<u32>,
     /// Bit `a << 8 | b` is set when some literal starts with bytes `a b`.
     first: Box<[u64; 1024]>,
     /// Bit `b << 8 | c` is set when some literal has `b c` as its bytes 1 and 2.
@@ -64,6 +67,14 @@ fn set(map: &mut [u64; 1024], k: usize) {
 impl LitFilter {
     /// Compiles the filter for `lits` (the index of a literal is its position in `lits`).
     pub(crate) fn new(lits: Vec<Vec<u8>>) -> LitFilter {
+        let ids = (0..lits.len() as u32).collect();
+        Self::with_ids(lits, ids)
+    }
+
+    /// Compiles the filter for `lits`, recording the occurrences of `lits[i]` in
+    /// `occ[ids[i]]` (a filter over a subset of a larger literal set, sharing its indices).
+    pub(crate) fn with_ids(lits: Vec<Vec<u8>>, ids: Vec<u32>) -> LitFilter {
+        assert_eq!(lits.len(), ids.len(), "one output index per literal");
         let mut first = Box::new([0u64; 1024]);
         let mut second = Box::new([0u64; 1024]);
         let mut buckets: Vec<(u16, u32)> = Vec::new();
@@ -105,6 +116,7 @@ impl LitFilter {
             .build(&lits)
             .ok();
         LitFilter {
+            ids,
             teddy,
             dense,
             lits,
@@ -125,8 +137,19 @@ impl LitFilter {
     }
 
     /// Number of literals.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.lits.len()
+    }
+
+    /// Whether the filter has no literal (a scan then finds nothing and costs nothing).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lits.is_empty()
+    }
+
+    /// Size of the `occ` arrays the scans write into (the largest output index plus one).
+    pub(crate) fn out_len(&self) -> usize {
+        self.ids.iter().map(|&i| i as usize + 1).max().unwrap_or(0)
     }
 
     /// The literals, by index.
@@ -167,14 +190,15 @@ impl LitFilter {
     fn scan_part(&self, hay: &[u8], base: u32, occ: &mut [Occ]) {
         for &i in &self.short {
             let l = &self.lits[i as usize];
+            let o = &mut occ[self.ids[i as usize] as usize];
             if l.is_empty() {
-                occ[i as usize].add(base);
+                o.add(base);
                 continue;
             }
             if let Some(a) = memmem::find(hay, l) {
-                occ[i as usize].add(base + a as u32);
+                o.add(base + a as u32);
                 if let Some(b) = memmem::rfind(hay, l) {
-                    occ[i as usize].add(base + b as u32);
+                    o.add(base + b as u32);
                 }
             }
         }
@@ -192,7 +216,7 @@ impl LitFilter {
                     && let Some(ac) = &self.dense
                 {
                     for m in ac.find_overlapping_iter(hay) {
-                        occ[m.pattern().as_usize()].add(base + m.start() as u32);
+                        occ[self.ids[m.pattern().as_usize()] as usize].add(base + m.start() as u32);
                     }
                     return;
                 }
@@ -224,7 +248,7 @@ impl LitFilter {
                     // Dense input: finish (from the start: first/last are idempotent) with
                     // the automaton.
                     for m in ac.find_overlapping_iter(hay) {
-                        occ[m.pattern().as_usize()].add(base + m.start() as u32);
+                        occ[self.ids[m.pattern().as_usize()] as usize].add(base + m.start() as u32);
                     }
                     return;
                 }
@@ -258,7 +282,7 @@ impl LitFilter {
                 break;
             }
             if rest.starts_with(&self.lits[l as usize]) {
-                occ[l as usize].add(base + s as u32);
+                occ[self.ids[l as usize] as usize].add(base + s as u32);
             }
         }
     }
