@@ -1131,6 +1131,11 @@ def main():
             sip_row("vas sip build --stored --manifest-last", ["--stored", "--manifest-last"]),
             sip_row("vas sip build --manifest-first (two reads)", ["--manifest-first"]),
             sip_row("vas sip build --deflate (every entry)", ["--deflate"]),
+            # sip7: small files read whole and hashed 8 at a time (digest_many), forced even
+            # where preferred_batch is 1, to show what the batch pipeline costs or gains.
+            sip_row("vas sip build, 1 thread, batches of 8", [],
+                    env=dict(one, VAS_SIP_BATCH="8"),
+                    shown_prefix="RAYON_NUM_THREADS=1 VAS_SIP_BATCH=8"),
         ]
         for alg in ("sha512", "sha256", "md5"):
             rows.append(Row("openssl dgst -" + alg, "openssl",
@@ -1177,6 +1182,11 @@ def main():
             small_row("vas sip build SMALL (default)", []),
             small_row("vas sip build SMALL, 1 thread", [], env=one, shown_prefix="RAYON_NUM_THREADS=1"),
             small_row("vas sip build SMALL --no-identify", ["--no-identify"]),
+            # sip7: deflate level 1 instead of 6 (the size/time trade-off of the default).
+            small_row("vas sip build SMALL --level 1", ["--level", "1"]),
+            small_row("vas sip build SMALL, 1 thread, batches of 8", [],
+                      env=dict(one, VAS_SIP_BATCH="8"),
+                      shown_prefix="RAYON_NUM_THREADS=1 VAS_SIP_BATCH=8"),
             Row("openssl dgst -sha512 (small)", "openssl",
                 lambda r: [["openssl", "dgst", "-sha512"] + b for b in small_batches],
                 missing=None if has_openssl else NI, shown="openssl dgst -sha512 SMALL_FILES…"),
