@@ -33,6 +33,10 @@ fn make_tree(root: &Path, files: usize, size: usize) {
 }
 
 fn build(src: &Path, out: &Path, manifest_last: bool) {
+    build_with(src, out, manifest_last, None)
+}
+
+fn build_with(src: &Path, out: &Path, manifest_last: bool, batch: Option<usize>) {
     let _ = std::fs::remove_file(out);
     let mut b = SipBuilder::new(SedaVersion::V2_1);
     b.archival_agency("A").transferring_agency("T");
@@ -43,6 +47,7 @@ fn build(src: &Path, out: &Path, manifest_last: bool) {
         .compression(Compression::Stored);
     let mut o = BuildOptions::new(w);
     o.manifest_last = manifest_last;
+    o.batch = batch;
     b.write_to_file(out, o).unwrap();
 }
 
@@ -69,6 +74,11 @@ fn bench(c: &mut Criterion) {
         });
         g.bench_function(format!("build-manifest-last/{name}"), |b| {
             b.iter(|| build(&src, &out, true))
+        });
+        // Small files read whole and hashed 8 at a time (`digest_many`), forced even where
+        // `preferred_batch` is 1.
+        g.bench_function(format!("build-manifest-last-batch8/{name}"), |b| {
+            b.iter(|| build_with(&src, &out, true, Some(8)))
         });
         build(&src, &out, false);
         g.bench_function(format!("verify/{name}"), |b| {
