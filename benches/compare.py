@@ -1143,6 +1143,11 @@ def main():
             sip_row("vas sip build --stored --manifest-last", ["--stored", "--manifest-last"]),
             sip_row("vas sip build --manifest-first (two reads)", ["--manifest-first"]),
             sip_row("vas sip build --deflate (every entry)", ["--deflate"]),
+            # sip7: small files read whole and hashed 8 at a time (digest_many), forced even
+            # where preferred_batch is 1, to show what the batch pipeline costs or gains.
+            sip_row("vas sip build, 1 thread, batches of 8", [],
+                    env=dict(one, VAS_SIP_BATCH="8"),
+                    shown_prefix="RAYON_NUM_THREADS=1 VAS_SIP_BATCH=8"),
         ]
         # `vas digest` on one thread: files up to 8 MiB hashed 16 at a time by the 8-lane
         # AVX-512 SHA-512 (digest_many), and the same with the one-by-one engine forced.
@@ -1193,6 +1198,11 @@ def main():
             small_row("vas sip build SMALL, 1 thread", [], env=one, shown_prefix="RAYON_NUM_THREADS=1"),
             small_row("vas sip build SMALL --no-identify", ["--no-identify"]),
             *digest_rows(small_batches, "SMALL_FILES", " (small)"),
+            # sip7: deflate level 1 instead of 6 (the size/time trade-off of the default).
+            small_row("vas sip build SMALL --level 1", ["--level", "1"]),
+            small_row("vas sip build SMALL, 1 thread, batches of 8", [],
+                      env=dict(one, VAS_SIP_BATCH="8"),
+                      shown_prefix="RAYON_NUM_THREADS=1 VAS_SIP_BATCH=8"),
             Row("openssl dgst -sha512 (small)", "openssl",
                 lambda r: [["openssl", "dgst", "-sha512"] + b for b in small_batches],
                 missing=None if has_openssl else NI, shown="openssl dgst -sha512 SMALL_FILES…"),

@@ -1236,3 +1236,150 @@ fn one_read_pipeline_at_buffer_boundaries() {
     }
     assert_eq!(zips[0], zips[1], "one and two threads give the same bytes");
 }
+
+/// Batch hashing (small files read whole, `batch` at a time, hashed together with
+/// `digest_many`, then identified and written from the same buffers) gives the bytes of
+/// the unbatched build, on one and two threads, zip and tar, with identification on;
+/// the buffers it holds stay under `batch × BATCH_FILE_MAX` and do not grow with a file
+/// larger than that (which is streamed).
+#[test]
+fn batched_hashing_gives_the_unbatched_bytes_with_bounded_buffers() {
+    use vas_core::sip::BATCH_FILE_MAX;
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut seed = 5u64;
+    let mut rnd = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (seed >> 33) as u8
+            })
+            .collect()
+    };
+    let max = BATCH_FILE_MAX as usize;
+    let sizes = [
+        0usize,
+        1,
+        127,
+        128,
+        16 * 1024 + 1,
+        100_000,
+        256 * 1024 + 1,
+        1024 * 1024 + 3,
+        max - 1,
+        max,
+        max + 1,
+        5,
+        4096,
+    ];
+    let mut expected = Vec::new();
+    for (i, n) in sizes.iter().enumerate() {
+        let mut data = if i % 2 == 0 {
+            rnd(*n)
+        } else {
+            (0..*n).map(|j| b"fonds d'archives "[j % 17]).collect()
+        };
+        // A few real formats for identification from the buffers.
+        let name = match i {
+            5 => {
+                data.splice(0..0, b"%PDF-1.4\n".iter().copied());
+                data.extend(b"\n%%EOF\n");
+                format!("f{i:02}.pdf")
+            }
+            12 => {
+                data = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\0IEND\xaeB`\x82".to_vec();
+                format!("f{i:02}.png")
+            }
+            _ => format!("f{i:02}.dat"),
+        };
+        expected.push((
+            data.len() as u64,
+            digest_bytes(DigestAlgorithm::Sha512, &data),
+        ));
+        std::fs::write(src.join(name), data).unwrap();
+    }
+    let make = |threads: usize, batch: usize, fmt: PackageFormat, src: &Path, out: &Path| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut b = SipBuilder::new(SedaVersion::V2_3);
+            b.archival_agency("A").transferring_agency("T");
+            b.import_folder(src, None, &FolderImportOptions::default())
+                .unwrap();
+            let w = WriterOptions::new(fmt)
+                .deterministic(true)
+                .compression(Compression::Auto(6));
+            let mut o = BuildOptions::new(w);
+            o.manifest_last = true;
+            o.batch = Some(batch);
+            o.identify = Some(vas_core::sip::bundled_format_identifier().unwrap());
+            b.write_to_file(out, o).unwrap()
+        })
+    };
+    for (fmt, ext) in [(PackageFormat::Zip, "zip"), (PackageFormat::Tar, "tar")] {
+        let reference = dir.path().join(format!("unbatched.{ext}"));
+        let r0 = make(1, 1, fmt, &src, &reference);
+        assert_eq!(r0.batch_buffer_peak, 0, "batch 1 buffers nothing");
+        let got: Vec<(u64, String)> = r0
+            .objects
+            .iter()
+            .map(|o| (o.size, o.digest.clone()))
+            .collect();
+        assert_eq!(got, expected);
+        let want = std::fs::read(&reference).unwrap();
+        for (threads, batch) in [(1, 2), (1, 3), (1, 8), (1, 64), (2, 8), (2, 3)] {
+            let out = dir.path().join(format!("b{threads}-{batch}.{ext}"));
+            let r = make(threads, batch, fmt, &src, &out);
+            assert!(
+                std::fs::read(&out).unwrap() == want,
+                "{ext}: {threads} threads, batch {batch}: other bytes than unbatched"
+            );
+            assert_eq!(r.objects, r0.objects);
+            if threads == 1 {
+                assert!(r.batch_buffer_peak > 0, "batch {batch} used buffers");
+                assert!(
+                    r.batch_buffer_peak <= batch as u64 * BATCH_FILE_MAX,
+                    "batch {batch}: {} bytes held",
+                    r.batch_buffer_peak
+                );
+            }
+        }
+    }
+    let zip = dir.path().join("unbatched.zip");
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let mut manifest = String::new();
+    z.by_name("manifest.xml")
+        .unwrap()
+        .read_to_string(&mut manifest)
+        .unwrap();
+    assert!(manifest.contains("<FormatId>fmt/11</FormatId>"), "PNG");
+    assert!(
+        manifest.contains("<MimeType>application/pdf</MimeType>"),
+        "PDF"
+    );
+
+    // Peak buffers with 3 files per batch: the 4 MiB - 1 / 4 MiB files fill two slots
+    // (the third holds a small file); a 9 MiB file added last is streamed, and the
+    // peak does not move.
+    let out = dir.path().join("small-only.zip");
+    let before = make(1, 3, PackageFormat::Zip, &src, &out).batch_buffer_peak;
+    assert!(
+        (2 * BATCH_FILE_MAX - 1..=3 * BATCH_FILE_MAX).contains(&before),
+        "{before}"
+    );
+    std::fs::write(src.join("zz-big.bin"), rnd(9 << 20)).unwrap();
+    let out = dir.path().join("with-big.zip");
+    let r = make(1, 3, PackageFormat::Zip, &src, &out);
+    assert_eq!(r.batch_buffer_peak, before, "a 9 MiB file is not buffered");
+    assert_eq!(r.objects.last().unwrap().size, 9 << 20);
+    let mut rd = SipReader::open(&out, Limits::default()).unwrap();
+    let v = rd.verify().unwrap();
+    assert!(v.check.violations.is_empty(), "{:?}", v.check);
+    assert_eq!(v.digests_ok, sizes.len() + 1);
+}

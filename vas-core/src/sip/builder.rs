@@ -34,7 +34,9 @@ use rayon::prelude::*;
 use regex::Regex;
 
 use super::writer::{Chunks, Exact, PackageWriter, WriterOptions, fill};
-use crate::digest::{DigestAlgorithm, Hasher, digest_file_crc32, digest_reader_crc32};
+use crate::digest::{
+    DigestAlgorithm, Hasher, digest_file_crc32, digest_many_hex, digest_reader_crc32,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::seda::{ArchiveTransfer, ArchiveUnit, Document, ObjectSpec, SedaVersion};
 
@@ -286,6 +288,15 @@ pub struct BuildOptions {
     /// [`BuildOptions::identify`] when set. [`bundled_format_identifier`]'s callback is
     /// recognised and handled the same way with the bundled registry.
     pub registry: Option<Arc<crate::format::FormatRegistry>>,
+    /// How many small files (up to [`BATCH_FILE_MAX`] bytes) the one-read build
+    /// ([`BuildOptions::manifest_last`]) reads whole and hashes together with
+    /// [`digest_many`](crate::digest::digest_many) before writing them from the same
+    /// buffers. `None` (the default) uses [`preferred_batch`](crate::digest::preferred_batch)
+    /// for the algorithm: 1 on CPUs where batching gains nothing, and then each file is
+    /// hashed as it is written, without extra buffering. Values above 1 force batching
+    /// (the output bytes are the same either way; tests use this to check it). The
+    /// environment variable `VAS_SIP_BATCH` sets it for builds that leave it `None`.
+    pub batch: Option<usize>,
 }
 
 /// A format found by an [`IdentifyFn`].
@@ -322,6 +333,7 @@ impl BuildOptions {
             identify: None,
             manifest_last: false,
             registry: None,
+            batch: None,
         }
     }
 }
@@ -354,6 +366,10 @@ pub struct BuildReport {
     pub objects: Vec<BuiltObject>,
     /// Sum of the object sizes.
     pub total_size: u64,
+    /// Bytes held at the peak by the buffers of batch hashing ([`BuildOptions::batch`]):
+    /// at most the batch size times [`BATCH_FILE_MAX`], whatever the file sizes; 0 when
+    /// the build did not batch.
+    pub batch_buffer_peak: u64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -922,6 +938,7 @@ impl SipBuilder {
         }
         let w = pw.finish()?;
         drop(spooled);
+        let batch_buffer_peak = 0;
         Ok((
             w,
             BuildReport {
@@ -931,6 +948,7 @@ impl SipBuilder {
                 units: self.units.len(),
                 total_size: objects.iter().map(|o| o.size).sum(),
                 objects,
+                batch_buffer_peak,
             },
         ))
     }
@@ -959,8 +977,96 @@ impl SipBuilder {
         let n_obj = flat.len();
         let mut uris: Vec<String> = Vec::with_capacity(n_obj);
         let mut results: Vec<Option<Hashed>> = (0..n_obj).map(|_| None).collect();
+        let batch_n = opts
+            .batch
+            .or_else(batch_from_env)
+            .unwrap_or_else(|| crate::digest::preferred_batch(alg))
+            .max(1);
+        let mut batch_buffer_peak = 0u64;
 
-        if hashers == 1 {
+        if hashers == 1 && batch_n > 1 {
+            // One thread, batches: small files are read whole, `batch_n` at a time, hashed
+            // together, then identified and written from the same buffers.
+            let mut b = OneThreadBatch::new(batch_n);
+            let mut done = 0u64;
+            let mut buf = Vec::new();
+            for (n, (ui, oi)) in flat.iter().enumerate() {
+                let o = &mut self.units[*ui].objects[*oi];
+                let uri = format!("Content/BDO{}{}", n + 1, safe_extension(&o.filename));
+                let identify =
+                    registry.is_some() && matches!(o.source, Source::Path(_)) && wants_format(o);
+                custom_identify(&opts, o);
+                let (src, size, path) = open_source(&mut o.source)?;
+                let mut ctx = BatchCtx {
+                    pw: &mut pw,
+                    alg,
+                    compression,
+                    registry: registry.as_deref(),
+                    results: &mut results,
+                    uris: &mut uris,
+                    done: &mut done,
+                    total,
+                    opts: &opts,
+                };
+                match size {
+                    Some(k) if k <= BATCH_FILE_MAX => {
+                        b.push(src, k as usize, n, uri, path, identify)?;
+                        if b.is_full() {
+                            b.flush(&mut ctx)?;
+                        }
+                    }
+                    _ => {
+                        b.flush(&mut ctx)?;
+                        let sampler = match (&registry, identify) {
+                            (Some(reg), true) => Some(crate::format::WindowSampler::new(reg)),
+                            _ => None,
+                        };
+                        let mut chunks =
+                            InlineChunks::new(src, size, &mut buf, Hasher::new(alg), sampler);
+                        pw.add_chunks(&uri, size, compression, &mut chunks)
+                            .map_err(|e| with_source_path(e, path.as_deref()))?;
+                        let (h, sampler) = (chunks.hasher, chunks.sampler);
+                        let guess = match (sampler, &registry) {
+                            (Some(s), Some(reg)) => guess_of(&s.identify(
+                                reg,
+                                path.as_deref(),
+                                path.as_deref().and_then(file_name).as_deref(),
+                            )),
+                            _ => None,
+                        };
+                        let size = h.len();
+                        results[n] = Some(Hashed {
+                            digest: h.finalize_hex(),
+                            size,
+                            guess,
+                        });
+                        done += size;
+                        if let Some(p) = &opts.progress {
+                            p(Progress {
+                                phase: 1,
+                                done,
+                                total: total.max(done),
+                            });
+                        }
+                        Error::check_cancel(opts.cancel.as_deref())?;
+                        uris.push(uri);
+                    }
+                }
+            }
+            let mut ctx = BatchCtx {
+                pw: &mut pw,
+                alg,
+                compression,
+                registry: registry.as_deref(),
+                results: &mut results,
+                uris: &mut uris,
+                done: &mut done,
+                total,
+                opts: &opts,
+            };
+            b.flush(&mut ctx)?;
+            batch_buffer_peak = b.peak;
+        } else if hashers == 1 {
             // One thread: hash while writing, no hand-over.
             let mut done = 0u64;
             let mut buf = Vec::new();
@@ -1032,43 +1138,32 @@ impl SipBuilder {
                             let job = match job {
                                 Job2::Stream(j) => j,
                                 Job2::Batch(buf, items) => {
-                                    for it in items {
-                                        let data = &buf[it.start..it.start + it.len];
-                                        let mut h = Hasher::new(alg);
-                                        h.update(data);
-                                        let guess = match (&registry, it.identify) {
-                                            (Some(reg), true) => {
-                                                let name = it.path.as_deref().and_then(file_name);
-                                                // As for streamed files: an empty one goes
-                                                // through the (empty) sampler.
-                                                let id = if data.is_empty() {
-                                                    crate::format::WindowSampler::new(reg).identify(
-                                                        reg,
-                                                        it.path.as_deref(),
-                                                        name.as_deref(),
-                                                    )
-                                                } else {
-                                                    reg.identify_head_tail(
-                                                        data,
-                                                        data,
-                                                        data.len() as u64,
-                                                        it.path.as_deref(),
-                                                        name.as_deref(),
-                                                    )
-                                                };
-                                                guess_of(&id)
-                                            }
-                                            _ => None,
-                                        };
-                                        let size = h.len();
-                                        let _ = res_tx.send((
-                                            it.index,
-                                            Hashed {
-                                                digest: h.finalize_hex(),
-                                                size,
-                                                guess,
-                                            },
-                                        ));
+                                    // `batch_n` objects hashed together (multi-buffer
+                                    // hashing where the CPU has it).
+                                    for group in items.chunks(batch_n) {
+                                        let inputs: Vec<&[u8]> = group
+                                            .iter()
+                                            .map(|it| &buf[it.start..it.start + it.len])
+                                            .collect();
+                                        let digests = digest_many_hex(alg, &inputs);
+                                        for ((it, data), digest) in
+                                            group.iter().zip(&inputs).zip(digests)
+                                        {
+                                            let guess = match (&registry, it.identify) {
+                                                (Some(reg), true) => {
+                                                    identify_bytes(reg, data, it.path.as_deref())
+                                                }
+                                                _ => None,
+                                            };
+                                            let _ = res_tx.send((
+                                                it.index,
+                                                Hashed {
+                                                    digest,
+                                                    size: it.len as u64,
+                                                    guess,
+                                                },
+                                            ));
+                                        }
                                     }
                                     let _ = pool_tx.send(buf);
                                     continue;
@@ -1265,6 +1360,7 @@ impl SipBuilder {
                 units: self.units.len(),
                 total_size: objects.iter().map(|o| o.size).sum(),
                 objects,
+                batch_buffer_peak,
             },
         ))
     }
@@ -1549,6 +1645,159 @@ impl Batch {
         if let Some(buf) = self.buf.take() {
             jobs.send(Job2::Batch(buf, items))
                 .map_err(|_| Error::internal("hashing threads stopped"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Files up to this size are read whole and hashed in batches by the one-thread build when
+/// batching pays ([`BuildOptions::batch`]); larger files are streamed in chunks.
+pub const BATCH_FILE_MAX: u64 = 4 << 20;
+
+/// The batch size forced by the environment variable `VAS_SIP_BATCH` (a test and
+/// benchmark knob, like [`BuildOptions::batch`], for builds made by the CLI or the
+/// bindings), when set to a number.
+fn batch_from_env() -> Option<usize> {
+    std::env::var("VAS_SIP_BATCH").ok()?.trim().parse().ok()
+}
+
+/// The format of an object identified from all its bytes in memory (an empty object goes
+/// through the empty sampler, as a streamed one does).
+fn identify_bytes(
+    reg: &crate::format::FormatRegistry,
+    data: &[u8],
+    path: Option<&Path>,
+) -> Option<FormatGuess> {
+    let name = path.and_then(file_name);
+    let id = if data.is_empty() {
+        crate::format::WindowSampler::new(reg).identify(reg, path, name.as_deref())
+    } else {
+        reg.identify_head_tail(data, data, data.len() as u64, path, name.as_deref())
+    };
+    guess_of(&id)
+}
+
+/// One object waiting in a [`OneThreadBatch`]: its bytes are `pool[slot][..len]`.
+struct Pending {
+    index: usize,
+    slot: usize,
+    len: usize,
+    uri: String,
+    path: Option<PathBuf>,
+    identify: bool,
+}
+
+/// What [`OneThreadBatch::flush`] writes into.
+struct BatchCtx<'a, W: Write + Seek> {
+    pw: &'a mut PackageWriter<W>,
+    alg: DigestAlgorithm,
+    compression: super::writer::Compression,
+    registry: Option<&'a crate::format::FormatRegistry>,
+    results: &'a mut [Option<Hashed>],
+    uris: &'a mut Vec<String>,
+    done: &'a mut u64,
+    total: u64,
+    opts: &'a BuildOptions,
+}
+
+/// The one-thread batch: up to `pool.len()` small files read whole, each into its own
+/// reused buffer (memory: the batch size times [`BATCH_FILE_MAX`] at most).
+struct OneThreadBatch {
+    pool: Vec<Vec<u8>>,
+    pending: Vec<Pending>,
+    /// Sum of the buffers' lengths (they only grow, so this is the peak).
+    peak: u64,
+}
+
+impl OneThreadBatch {
+    fn new(n: usize) -> Self {
+        OneThreadBatch {
+            pool: (0..n).map(|_| Vec::new()).collect(),
+            pending: Vec::with_capacity(n),
+            peak: 0,
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.pending.len() == self.pool.len()
+    }
+
+    /// Reads the `k` bytes of `src` whole into the next free buffer.
+    fn push(
+        &mut self,
+        src: impl Read,
+        k: usize,
+        index: usize,
+        uri: String,
+        path: Option<PathBuf>,
+        identify: bool,
+    ) -> Result<()> {
+        let slot = self.pending.len();
+        let buf = &mut self.pool[slot];
+        if buf.len() < k {
+            // Buffers only grow (zeroed once), so a reused one costs no memset.
+            self.peak += (k - buf.len()) as u64;
+            buf.resize(k, 0);
+        }
+        let mut exact = Exact::new(src, Some(k as u64));
+        let read = fill(&mut exact, &mut buf[..k])
+            .map_err(Error::from)
+            .and_then(|got| {
+                if got < k {
+                    // Exact reports the early end; not reached.
+                    return Err(Error::internal("short read"));
+                }
+                exact.check_end()
+            });
+        read.map_err(|e| with_source_path(e, path.as_deref()))?;
+        self.pending.push(Pending {
+            index,
+            slot,
+            len: k,
+            uri,
+            path,
+            identify,
+        });
+        Ok(())
+    }
+
+    /// Hashes the waiting objects together, then identifies and writes each from its
+    /// buffer, in order.
+    fn flush<W: Write + Seek>(&mut self, cx: &mut BatchCtx<'_, W>) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pool = &self.pool;
+        let inputs: Vec<&[u8]> = self
+            .pending
+            .iter()
+            .map(|p| &pool[p.slot][..p.len])
+            .collect();
+        let digests = digest_many_hex(cx.alg, &inputs);
+        for ((p, data), digest) in self.pending.drain(..).zip(inputs).zip(digests) {
+            let guess = match (cx.registry, p.identify) {
+                (Some(reg), true) => identify_bytes(reg, data, p.path.as_deref()),
+                _ => None,
+            };
+            let mut chunks = SliceChunks(Some(data));
+            cx.pw
+                .add_chunks(&p.uri, Some(p.len as u64), cx.compression, &mut chunks)
+                .map_err(|e| with_source_path(e, p.path.as_deref()))?;
+            cx.results[p.index] = Some(Hashed {
+                digest,
+                size: p.len as u64,
+                guess,
+            });
+            *cx.done += p.len as u64;
+            if let Some(f) = &cx.opts.progress {
+                f(Progress {
+                    phase: 1,
+                    done: *cx.done,
+                    total: cx.total.max(*cx.done),
+                });
+            }
+            Error::check_cancel(cx.opts.cancel.as_deref())?;
+            cx.uris.push(p.uri);
         }
         Ok(())
     }

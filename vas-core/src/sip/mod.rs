@@ -80,8 +80,8 @@ mod scan;
 mod writer;
 
 pub use builder::{
-    BuildOptions, BuildReport, BuiltObject, FormatGuess, IdentifyFn, ObjectInput, Progress,
-    ProgressFn, SipBuilder, UnitData, UnitId, bundled_format_identifier,
+    BATCH_FILE_MAX, BuildOptions, BuildReport, BuiltObject, FormatGuess, IdentifyFn, ObjectInput,
+    Progress, ProgressFn, SipBuilder, UnitData, UnitId, bundled_format_identifier,
 };
 pub use csv::{CsvEncoding, CsvOptions, csv_defines_tree};
 pub use folder::{FolderImport, FolderImportOptions};

@@ -89,6 +89,10 @@ pub struct SipBuildArgs {
     /// Deflate every zip entry, even incompressible ones.
     #[arg(long)]
     deflate: bool,
+    /// Deflate level of zip entries (and of a tar.gz), from 1 (fastest) to 9 (smallest).
+    /// Level 6 is zlib's default; levels 1–5 trade size for speed.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=9))]
+    level: u32,
     /// Deterministic output (fixed timestamps; Date and MessageIdentifier derived from content
     /// unless given).
     #[arg(long)]
@@ -211,9 +215,9 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
     wopts = wopts.compression(if a.stored {
         Compression::Stored
     } else if a.deflate {
-        Compression::Deflated(6)
+        Compression::Deflated(a.level)
     } else {
-        Compression::Auto(6)
+        Compression::Auto(a.level)
     });
     let mut bopts = BuildOptions::new(wopts);
     bopts.manifest_last = a.manifest_last || !a.manifest_first;
