@@ -1010,6 +1010,9 @@ impl SipBuilder {
                 };
                 match size {
                     Some(k) if k <= BATCH_FILE_MAX => {
+                        if !b.fits(k as usize) {
+                            b.flush(&mut ctx)?;
+                        }
                         b.push(src, k as usize, n, uri, path, identify)?;
                         if b.is_full() {
                             b.flush(&mut ctx)?;
@@ -1677,10 +1680,16 @@ fn identify_bytes(
     guess_of(&id)
 }
 
-/// One object waiting in a [`OneThreadBatch`]: its bytes are `pool[slot][..len]`.
+/// The bytes of one batch of the one-thread build are also capped: a batch is hashed as
+/// soon as the next file would take its buffer past this size (with the
+/// [`BATCH_FILE_MAX`] of a single file, the buffer never exceeds 36 MiB, whatever the
+/// batch size and the file sizes).
+const BATCH_BYTES_MAX: usize = 32 << 20;
+
+/// One object waiting in a [`OneThreadBatch`]: its bytes are `arena[start..start + len]`.
 struct Pending {
     index: usize,
-    slot: usize,
+    start: usize,
     len: usize,
     uri: String,
     path: Option<PathBuf>,
@@ -1700,29 +1709,40 @@ struct BatchCtx<'a, W: Write + Seek> {
     opts: &'a BuildOptions,
 }
 
-/// The one-thread batch: up to `pool.len()` small files read whole, each into its own
-/// reused buffer (memory: the batch size times [`BATCH_FILE_MAX`] at most).
+/// The one-thread batch: up to `max` small files read whole, one after the other, into
+/// one reused buffer (memory: at most the batch size times [`BATCH_FILE_MAX`], and at
+/// most [`BATCH_BYTES_MAX`] plus one file).
 struct OneThreadBatch {
-    pool: Vec<Vec<u8>>,
+    arena: Vec<u8>,
+    used: usize,
+    max: usize,
     pending: Vec<Pending>,
-    /// Sum of the buffers' lengths (they only grow, so this is the peak).
+    /// The buffer's length (it only grows, so this is the peak).
     peak: u64,
 }
 
 impl OneThreadBatch {
     fn new(n: usize) -> Self {
         OneThreadBatch {
-            pool: (0..n).map(|_| Vec::new()).collect(),
+            arena: Vec::new(),
+            used: 0,
+            max: n,
             pending: Vec::with_capacity(n),
             peak: 0,
         }
     }
 
     fn is_full(&self) -> bool {
-        self.pending.len() == self.pool.len()
+        self.pending.len() == self.max
     }
 
-    /// Reads the `k` bytes of `src` whole into the next free buffer.
+    /// Whether a file of `k` bytes may join the waiting ones (an empty batch takes any
+    /// file up to [`BATCH_FILE_MAX`]).
+    fn fits(&self, k: usize) -> bool {
+        self.pending.is_empty() || self.used + k <= BATCH_BYTES_MAX
+    }
+
+    /// Reads the `k` bytes of `src` whole after the waiting ones.
     fn push(
         &mut self,
         src: impl Read,
@@ -1732,15 +1752,14 @@ impl OneThreadBatch {
         path: Option<PathBuf>,
         identify: bool,
     ) -> Result<()> {
-        let slot = self.pending.len();
-        let buf = &mut self.pool[slot];
-        if buf.len() < k {
-            // Buffers only grow (zeroed once), so a reused one costs no memset.
-            self.peak += (k - buf.len()) as u64;
-            buf.resize(k, 0);
+        let start = self.used;
+        if self.arena.len() < start + k {
+            // The buffer only grows (zeroed once), so reusing it costs no memset.
+            self.arena.resize(start + k, 0);
+            self.peak = self.arena.len() as u64;
         }
         let mut exact = Exact::new(src, Some(k as u64));
-        let read = fill(&mut exact, &mut buf[..k])
+        let read = fill(&mut exact, &mut self.arena[start..start + k])
             .map_err(Error::from)
             .and_then(|got| {
                 if got < k {
@@ -1750,9 +1769,10 @@ impl OneThreadBatch {
                 exact.check_end()
             });
         read.map_err(|e| with_source_path(e, path.as_deref()))?;
+        self.used += k;
         self.pending.push(Pending {
             index,
-            slot,
+            start,
             len: k,
             uri,
             path,
@@ -1767,13 +1787,14 @@ impl OneThreadBatch {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let pool = &self.pool;
+        let arena = &self.arena;
         let inputs: Vec<&[u8]> = self
             .pending
             .iter()
-            .map(|p| &pool[p.slot][..p.len])
+            .map(|p| &arena[p.start..p.start + p.len])
             .collect();
         let digests = digest_many_hex(cx.alg, &inputs);
+        self.used = 0;
         for ((p, data), digest) in self.pending.drain(..).zip(inputs).zip(digests) {
             let guess = match (cx.registry, p.identify) {
                 (Some(reg), true) => identify_bytes(reg, data, p.path.as_deref()),
