@@ -718,14 +718,21 @@ impl Archive {
         Ok(())
     }
 
-    /// The unit's own `Management` as ingested (from its stored SEDA), for the rules engine.
+    /// The unit's own `Management` as ingested (from its stored SEDA), for the rules engine,
+    /// with its package's `ManagementMetadata` rules applied when it was a root unit of it
+    /// (as the ingest computed them: [`Management::apply_defaults`]).
     pub(super) fn stored_management(&self, id: &str) -> Result<Management> {
         let doc = self.read_stored_doc(DocKind::Unit, id)?;
         let Some(xml) = doc["seda"]["xml"].as_str() else {
             return Ok(Management::default());
         };
+        // A root unit of its package keeps the package's `ManagementMetadata`: the
+        // rules reader applies its rules to the (root) unit as the ingest did.
+        let mm = doc["seda"]["management_metadata"]
+            .as_str()
+            .unwrap_or_default();
         let wrapped = format!(
-            "<ArchiveTransfer><DataObjectPackage><DescriptiveMetadata><ArchiveUnit id=\"u\">{xml}</ArchiveUnit></DescriptiveMetadata></DataObjectPackage></ArchiveTransfer>"
+            "<ArchiveTransfer><DataObjectPackage><DescriptiveMetadata><ArchiveUnit id=\"u\">{xml}</ArchiveUnit></DescriptiveMetadata><ManagementMetadata>{mm}</ManagementMetadata></DataObjectPackage></ArchiveTransfer>"
         );
         let m =
             read_manifest_units_bytes(wrapped.as_bytes()).map_err(|e| e.with_id(id.to_string()))?;

@@ -1573,8 +1573,13 @@ impl Archive {
                 pack::member_raw(out, true, "document", &doc);
                 pack::member(out, false, "lifecycle", &events)?;
                 // Members in name order, as `json!` wrote them, without copying the XML.
+                // A root unit keeps the package's `ManagementMetadata` (its rules apply
+                // to it: the rules engine, the elimination, the DIP and `rebuild` read
+                // them from here).
                 #[derive(serde::Serialize)]
                 struct Seda<'a> {
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    management_metadata: Option<&'a str>,
                     version: &'a str,
                     xml: &'a str,
                 }
@@ -1583,6 +1588,11 @@ impl Archive {
                     false,
                     "seda",
                     &Seda {
+                        management_metadata: if u.parents.is_empty() {
+                            m.management_metadata.as_deref()
+                        } else {
+                            None
+                        },
                         version: m.version.as_str(),
                         xml: &u.xml,
                     },
