@@ -2082,6 +2082,8 @@ impl Archive {
         }
         // Eliminations: tombstones on every offer, nothing they name left.
         self.verify_tombstones(&mut v.problems)?;
+        // Reports (eliminations): on every offer, as their operation recorded them.
+        self.verify_reports(&ops, &mut v.problems);
         // The rest: first layout, one object per document.
         for g in pending_groups.values() {
             self.check_doc_copies(&group_key(&self.prefix, &g.id), &mut v.problems);
@@ -2179,6 +2181,15 @@ impl Archive {
             }
         }
         self.tombstone_expectations(&mut expected)?;
+        // The reports the logbook's operations name (eliminations), with their digests.
+        for o in self.operations()? {
+            if let Some((k, digest, size)) = eliminate::report_reference(&o) {
+                expected.push((
+                    key(&k)?,
+                    Fixity::new(DigestAlgorithm::Sha512, &digest, size)?,
+                ));
+            }
+        }
         let mut report = self.strategy.audit(Some(&expected), true)?;
         // The offers are shared by the tenants: another tenant's keys are not this one's
         // business (neither superfluous nor to repair).
