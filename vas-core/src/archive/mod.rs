@@ -256,7 +256,7 @@ pub struct Archive {
     config: ArchiveConfig,
     strategy: Strategy,
     catalog: Mutex<Catalog>,
-    logbook: Mutex<Logbook>,
+    logbook: Arc<Mutex<Logbook>>,
     contracts: Vec<AccessContract>,
     ids: IdGenerator,
     lock: Mutex<()>,
@@ -663,7 +663,7 @@ impl Archive {
             prefix,
             strategy,
             catalog: Mutex::new(catalog),
-            logbook: Mutex::new(logbook),
+            logbook: Arc::new(Mutex::new(logbook)),
             contracts,
             ids: IdGenerator::new(id_tenant),
             config,
@@ -1154,10 +1154,23 @@ impl Archive {
         };
         // Attachments (`UpdateOperation`) resolve against this tenant's catalog.
         let dry_opts = crate::ingest::DryRunOptions {
-            existing_units: Some(Arc::new(crate::catalog::CatalogUnits::open(
-                self.home.join("catalog.sqlite"),
-                self.tenant,
-            )?)),
+            existing_units: Some(Arc::new(
+                crate::catalog::CatalogUnits::open(self.home.join("catalog.sqlite"), self.tenant)?
+                    .with_operations({
+                        // `CHECK_ATTACHEMENT`: what created the unit or group attached to
+                        // must be an operation of the logbook that ended OK or WARNING.
+                        let lb = Arc::clone(&self.logbook);
+                        Arc::new(move |op: &str| {
+                            let o = lock(&lb).operation(op).ok()?;
+                            Some(crate::ingest::ExistingOperation {
+                                id: op.to_string(),
+                                completed: true,
+                                outcome: serde_json::from_value(json!(o.event.outcome))
+                                    .unwrap_or(Status::Fatal),
+                            })
+                        })
+                    }),
+            )),
             ..Default::default()
         };
         // The archive's own reading of the manifest (units in the archive's shape) runs on a
