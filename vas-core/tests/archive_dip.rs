@@ -4,6 +4,7 @@
 //! `xmllint --schema` (the oracle), and each unit's `Content`/`Management` is compared with
 //! the SIP's own (typed SEDA model) when the versions agree.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -98,6 +99,7 @@ fn dip_in_every_seda_version_is_valid_and_carries_content_as_ingested() {
     )
     .unwrap();
     let (mut accepted, mut dips, mut compared, mut upgraded) = (0, 0, 0usize, 0);
+    let mut with_package_rules = 0usize;
     let (mut official, mut lenient, mut lenient_sips) = (0, 0, 0);
     let mut failures: Vec<String> = Vec::new();
     for sip in sips() {
@@ -217,8 +219,20 @@ fn dip_in_every_seda_version_is_valid_and_carries_content_as_ingested() {
             if dip.version != sip_doc.version {
                 continue;
             }
-            // Same version: each unit's Content and Management equal the SIP's.
+            // Same version: each unit's Content and Management equal the SIP's; a root
+            // unit of a SIP whose ManagementMetadata holds rules gets them folded into its
+            // Management: the rules reader (the ingest's) must then see the same rules for
+            // it in the DIP as in the SIP (with the SIP's ManagementMetadata applied).
             let sip_units = units_by_id(&sip_doc);
+            let rules_of = |m: &[u8]| -> BTreeMap<String, vas_core::rules::Management> {
+                vas_core::rules::read_manifest_units_bytes(m)
+                    .unwrap()
+                    .units
+                    .into_iter()
+                    .map(|u| (u.id, u.management))
+                    .collect()
+            };
+            let (sip_rules, dip_rules) = (rules_of(&sip_manifest), rules_of(&xml));
             for (sys, du) in &units {
                 let manifest_id = r
                     .system_ids
@@ -238,13 +252,27 @@ fn dip_in_every_seda_version_is_valid_and_carries_content_as_ingested() {
                     }
                     (c, m)
                 };
-                assert_eq!(strip(du), strip(su), "{rel}: unit {manifest_id}");
+                let (dc, dm) = strip(du);
+                let (sc, sm) = strip(su);
+                assert_eq!(dc, sc, "{rel}: unit {manifest_id}");
+                if dm != sm {
+                    assert_eq!(
+                        dip_rules[sys.as_str()],
+                        sip_rules[&manifest_id],
+                        "{rel}: unit {manifest_id}"
+                    );
+                    with_package_rules += 1;
+                }
                 compared += 1;
             }
         }
     }
+    assert!(
+        with_package_rules > 0,
+        "Vitam's SIPs include root units under ManagementMetadata rules"
+    );
     eprintln!(
-        "dip: {accepted} accepted SIPs, {dips} DIPs valid (engine + xmllint), {compared} units equal to the SIP's, {upgraded} defaulted to a later version; {official} DIPs valid against the official XSD (engine + xmllint), {lenient} only against Vitam's lenient one ({lenient_sips} SIPs by default); refused exports: {}",
+        "dip: {accepted} accepted SIPs, {dips} DIPs valid (engine + xmllint), {compared} units equal to the SIP's ({with_package_rules} root units with their package's ManagementMetadata rules folded in), {upgraded} defaulted to a later version; {official} DIPs valid against the official XSD (engine + xmllint), {lenient} only against Vitam's lenient one ({lenient_sips} SIPs by default); refused exports: {}",
         failures.len()
     );
     for f in &failures {

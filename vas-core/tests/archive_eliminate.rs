@@ -17,6 +17,7 @@ use vas_core::catalog::{AccessContract, Catalog, IndexBatch, UnitRecord};
 use vas_core::digest::{DigestAlgorithm, digest_bytes};
 use vas_core::logbook::LifecycleKind;
 use vas_core::sip::{PackageFormat, PackageWriter, WriterOptions};
+use vas_core::storage::StorageOfferExt;
 
 const RULES: &str = "RuleId,RuleType,RuleValue,RuleDescription,RuleDuration,RuleMeasurement\n\
 APP-1,AppraisalRule,DUA 1 an,,1,YEAR\n\
@@ -360,6 +361,32 @@ fn eliminate_keeps_what_rules_protect_and_rebuild_does_not_resurrect() {
             .iter()
             .any(|e| e.ev_type == "ELIMINATION_ACTION_DELETE_UNIT")
     );
+    // The report object on the offers, named by the operation.
+    let rep = a.elimination_report(&op).unwrap();
+    let rkey = det["Report"]["Key"].as_str().unwrap().to_string();
+    assert_eq!(rkey, format!("reports/{op}.json"));
+    assert_eq!(rep["operationSummary"]["evId"], json!(op));
+    assert_eq!(rep["context"]["EliminationDate"], json!("2026-06-01"));
+    let rep_units = rep["units"].as_array().unwrap();
+    assert_eq!(rep_units.len(), r.units.len());
+    for u in &r.units {
+        let e = rep_units
+            .iter()
+            .find(|e| e["id"] == json!(u.unit_id))
+            .unwrap();
+        assert_eq!(e["params"]["status"], json!(u.status));
+        assert_eq!(e["params"]["reasons"], json!(u.reasons));
+        assert_eq!(e["params"]["originatingAgency"], json!("FR_A"));
+    }
+    assert_eq!(rep["objectGroups"].as_array().unwrap().len(), 3);
+    let rk = vas_core::storage::ObjectKey::new(rkey.clone()).unwrap();
+    for off in a.strategy().offers() {
+        let bytes = off.get_bytes(&rk).unwrap();
+        assert_eq!(
+            digest_bytes(DigestAlgorithm::Sha512, &bytes),
+            det["Report"]["Digest"].as_str().unwrap()
+        );
+    }
     let lfc = a.lifecycle(LifecycleKind::Unit, &ids["A"]).unwrap();
     assert!(
         lfc.iter()
@@ -386,6 +413,30 @@ fn eliminate_keeps_what_rules_protect_and_rebuild_does_not_resurrect() {
             .outcome,
         "WARNING"
     );
+
+    // A report missing from an offer, or altered on another, is flagged.
+    a.strategy().offers()[1].delete(&rk).unwrap();
+    let ver = a.verify().unwrap();
+    assert!(
+        ver.problems
+            .iter()
+            .any(|p| p.contains(&rkey) && p.contains(a.strategy().offers()[1].id())),
+        "{:?}",
+        ver.problems
+    );
+    let forged = b"{}".to_vec();
+    let ffx = vas_core::storage::Fixity::of_bytes(DigestAlgorithm::Sha512, &forged);
+    a.strategy().offers()[1]
+        .put(&rk, &mut &forged[..], &ffx)
+        .unwrap();
+    assert!(
+        a.verify()
+            .unwrap()
+            .problems
+            .iter()
+            .any(|p| p.contains(&rkey))
+    );
+    assert!(a.elimination_report(&op).is_ok(), "the good copy is read");
 
     // A tombstoned unit put back in the catalog is flagged.
     let cat = Catalog::open(dir.path().join("archive/catalog.sqlite")).unwrap();

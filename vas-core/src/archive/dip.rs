@@ -207,11 +207,29 @@ fn parse_fragment<T: Element>(xml: &str, version: SedaVersion) -> Result<T> {
 }
 
 /// A unit's stored SEDA (`seda` of its document on the offers): version and the
-/// `ArchiveUnitProfile`/`Management`/`Content` children as ingested.
-fn stored_unit(doc: &Value) -> Option<(SedaVersion, String)> {
-    let s = doc.get("seda")?;
-    let v: SedaVersion = s.get("version")?.as_str()?.parse().ok()?;
-    Some((v, s.get("xml")?.as_str()?.to_string()))
+/// `ArchiveUnitProfile`/`Management`/`Content` children as ingested; a root unit of its
+/// package with the package's `ManagementMetadata` rules folded into its `Management`
+/// ([`super::manifest::with_management_metadata`]).
+fn stored_unit(doc: &Value) -> Result<Option<(SedaVersion, String)>> {
+    let Some(s) = doc.get("seda") else {
+        return Ok(None);
+    };
+    let Some(v) = s
+        .get("version")
+        .and_then(Value::as_str)
+        .and_then(|v| v.parse::<SedaVersion>().ok())
+    else {
+        return Ok(None);
+    };
+    let Some(xml) = s.get("xml").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        match s.get("management_metadata").and_then(Value::as_str) {
+            Some(mm) => (v, super::manifest::with_management_metadata(xml, mm)?),
+            None => (v, xml.to_string()),
+        },
+    ))
 }
 
 fn leaf(value: impl Into<String>) -> Text {
@@ -246,15 +264,17 @@ pub(crate) fn export(
     for u in &results {
         let id = u["#id"].as_str().unwrap_or_default();
         let doc = a.read_stored_doc(crate::catalog::DocKind::Unit, id)?;
-        stored.push(match stored_unit(&doc) {
-            Some(s) => s,
-            None => {
-                // Ingested before the archive kept the SEDA: the catalog's Content.
-                let mut x = String::new();
-                content_xml(&mut x, u, None, id);
-                (SedaVersion::V2_1, x)
-            }
-        });
+        stored.push(
+            match stored_unit(&doc).map_err(|e| e.with_id(id.to_string()))? {
+                Some(s) => s,
+                None => {
+                    // Ingested before the archive kept the SEDA: the catalog's Content.
+                    let mut x = String::new();
+                    content_xml(&mut x, u, None, id);
+                    (SedaVersion::V2_1, x)
+                }
+            },
+        );
     }
     let first = opts
         .version

@@ -18,7 +18,12 @@
 //!    forward;
 //! 3. the catalog rows go in one transaction (units, groups, objects, full text, links,
 //!    document locations, accession register);
-//! 4. the objects (and first-layout documents) are deleted from every offer;
+//! 4. the objects (and first-layout documents) are deleted from every offer, and the
+//!    **report** `reports/<operation>.json` (Vitam's elimination report object: per
+//!    selected unit its verdict, status and reasons, per deleted group its objects) is put
+//!    on every offer (its key, SHA-512 and size are in the operation's `evDetData.Report`;
+//!    [`Archive::elimination_report`] reads it back, `verify` checks every copy, `rebuild`
+//!    ignores it);
 //! 5. the lifecycles (`LFC.ELIMINATION_ACTION_DELETE_UNIT`,
 //!    `LFC.ELIMINATION_ACTION_DELETE_OBJECT_GROUP`) and the `ELIMINATION_ACTION` operation
 //!    (its `evDetData` lists each selected unit's verdict and reasons) are appended to the
@@ -112,6 +117,10 @@ pub struct EliminationReport {
     pub eliminated_units: Vec<String>,
     /// Object groups deleted (or to delete).
     pub eliminated_object_groups: Vec<String>,
+    /// Object groups of deleted units still used by a remaining unit: kept, detached from
+    /// the deleted units (Vitam's `PARTIAL_DETACHMENT`,
+    /// `ELIMINATION_ACTION_DETACH_OBJECT_GROUP`).
+    pub detached_object_groups: Vec<String>,
     /// Objects deleted (or to delete) from every offer.
     pub deleted_objects: u64,
     /// Their bytes.
@@ -163,6 +172,12 @@ struct ElimJournal {
     delete_keys: Vec<String>,
     lifecycles: Vec<Lifecycle>,
     entry: LogbookOperation,
+    /// The report's key on the offers (empty in journals of older versions).
+    #[serde(default)]
+    report_key: String,
+    /// The report's exact bytes (its SHA-512 is in the operation's `evDetData`).
+    #[serde(default)]
+    report: String,
 }
 
 fn tombstones_prefix(prefix: &str) -> String {
@@ -171,6 +186,120 @@ fn tombstones_prefix(prefix: &str) -> String {
 
 fn tombstone_key(prefix: &str, op: &str) -> String {
     format!("{}{op}.json", tombstones_prefix(prefix))
+}
+
+/// The key of the elimination report of operation `op` on the offers (Vitam's report
+/// object of an `ELIMINATION_ACTION`, keyed by the operation id).
+pub(super) fn report_key(prefix: &str, op: &str) -> String {
+    format!("{prefix}reports/{op}.json")
+}
+
+/// Where an elimination operation's report is and what it must hash to: the `Report`
+/// member of the operation's `evDetData` (`{"Key", "Digest" (SHA-512, hex), "Size"}`).
+pub(super) fn report_reference(op: &LogbookOperation) -> Option<(String, String, u64)> {
+    let r = op.event.ev_det_data.as_ref()?.get("Report")?;
+    Some((
+        r.get("Key")?.as_str()?.to_string(),
+        r.get("Digest")?.as_str()?.to_string(),
+        r.get("Size")?.as_u64()?,
+    ))
+}
+
+/// The elimination report (JSON): the operation's summary, its context (date, contract,
+/// query), and per selected unit its verdict, action status and reasons (with the
+/// operation that ingested it, its originating agency and object group), per deleted
+/// object group its status and deleted objects. The shape of Vitam's elimination report
+/// (`operationSummary`, `reportSummary`, `context`, then one entry per unit and group).
+#[allow(clippy::too_many_arguments)]
+fn report_json(
+    op: &str,
+    tenant: u32,
+    now: &str,
+    outcome: &str,
+    out_messg: &str,
+    context: Value,
+    report: &EliminationReport,
+    graph: &BTreeMap<&str, &crate::catalog::GraphUnit>,
+    groups: &[TombstoneEntry],
+) -> Value {
+    let units: Vec<Value> = report
+        .units
+        .iter()
+        .map(|u| {
+            let g = graph.get(u.unit_id.as_str());
+            json!({
+                "id": u.unit_id,
+                "params": {
+                    "id": u.unit_id,
+                    "status": u.status,
+                    "globalStatus": u.global_status,
+                    "reasons": u.reasons,
+                    "opi": g.and_then(|g| g.operation_id.clone()),
+                    "originatingAgency": g.and_then(|g| g.originating_agency.clone()),
+                    "objectGroupId": g.and_then(|g| g.object_group_id.clone()),
+                },
+            })
+        })
+        .collect();
+    let mut object_groups: Vec<Value> = groups
+        .iter()
+        .filter(|e| e.kind == DocKind::ObjectGroup)
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "params": {
+                    "id": e.id,
+                    "status": "DELETED",
+                    "opi": e.opi,
+                    "deletedObjects": e.objects,
+                },
+            })
+        })
+        .collect();
+    object_groups.extend(report.detached_object_groups.iter().map(|g| {
+        json!({
+            "id": g,
+            "params": {
+                "id": g,
+                "status": "PARTIAL_DETACHMENT",
+                "detachedUnits": report
+                    .eliminated_units
+                    .iter()
+                    .filter(|u| graph.get(u.as_str()).and_then(|n| n.object_group_id.as_deref()) == Some(g.as_str()))
+                    .collect::<Vec<_>>(),
+            },
+        })
+    }));
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for u in &report.units {
+        *counts.entry(u.status.as_str()).or_default() += 1;
+    }
+    json!({
+        "vas-report": 1,
+        "operationSummary": {
+            "tenant": tenant,
+            "evId": op,
+            "evType": "ELIMINATION_ACTION",
+            "outcome": outcome,
+            "outDetail": format!("ELIMINATION_ACTION.{outcome}"),
+            "outMsg": out_messg,
+            "evDateTime": now,
+        },
+        "reportSummary": {
+            "evStartDateTime": now,
+            "reportType": "ELIMINATION_ACTION",
+            "extendedInfo": {
+                "units": counts,
+                "deletedObjectGroups": report.eliminated_object_groups.len(),
+                "detachedObjectGroups": report.detached_object_groups.len(),
+                "deletedObjects": report.deleted_objects,
+                "deletedBytes": report.deleted_bytes,
+            },
+        },
+        "context": context,
+        "units": units,
+        "objectGroups": object_groups,
+    })
 }
 
 /// Why a unit the analysis keeps is kept, from its inherited appraisal and hold rules.
@@ -375,6 +504,7 @@ impl Archive {
         // Object groups whose every unit is eliminated go with them.
         let deleted: BTreeSet<&str> = report.eliminated_units.iter().map(String::as_str).collect();
         let mut groups: BTreeSet<String> = BTreeSet::new();
+        let mut detached: BTreeSet<String> = BTreeSet::new();
         for g in &graph {
             if let Some(og) = &g.object_group_id
                 && deleted.contains(g.id.as_str())
@@ -382,9 +512,12 @@ impl Archive {
                 let users = lock(&self.catalog).units_of_object_group(og)?;
                 if users.iter().all(|u| deleted.contains(u.as_str())) {
                     groups.insert(og.clone());
+                } else {
+                    detached.insert(og.clone());
                 }
             }
         }
+        report.detached_object_groups = detached.iter().cloned().collect();
         let mut entries: Vec<TombstoneEntry> = Vec::new();
         let mut delete_keys: Vec<String> = Vec::new();
         for g in &graph {
@@ -444,7 +577,7 @@ impl Archive {
             out_messg: msg.into(),
             ..Default::default()
         };
-        let lfc = |id: &str, ev_type: &str| LogbookEvent {
+        let lfc_msg = |id: &str, ev_type: &str, msg: &str| LogbookEvent {
             ev_id: self.ids.generate_string(IdKind::Event),
             ev_type: format!("LFC.{ev_type}"),
             ev_date_time: now.clone(),
@@ -452,10 +585,11 @@ impl Archive {
             ev_type_proc: "ELIMINATION".into(),
             outcome: "OK".into(),
             out_detail: format!("LFC.{ev_type}.OK"),
-            out_messg: "Élimination définitive".into(),
+            out_messg: msg.into(),
             ob_id: Some(id.to_string()),
             ..Default::default()
         };
+        let lfc = |id: &str, ev_type: &str| lfc_msg(id, ev_type, "Élimination définitive");
         let mut lifecycles = Vec::new();
         for id in &report.eliminated_units {
             lifecycles.push(Lifecycle {
@@ -469,6 +603,17 @@ impl Archive {
                 id: id.clone(),
                 kind: LifecycleKind::ObjectGroup,
                 events: vec![lfc(id, "ELIMINATION_ACTION_DELETE_OBJECT_GROUP")],
+            });
+        }
+        for id in &report.detached_object_groups {
+            lifecycles.push(Lifecycle {
+                id: id.clone(),
+                kind: LifecycleKind::ObjectGroup,
+                events: vec![lfc_msg(
+                    id,
+                    "ELIMINATION_ACTION_DETACH_OBJECT_GROUP",
+                    "Détachement du groupe d'objets techniques de ses unités archivistiques éliminées",
+                )],
             });
         }
         let nothing = report.eliminated_units.is_empty();
@@ -510,6 +655,26 @@ impl Archive {
                 "Élimination définitive des groupes d'objets techniques dont les unités archivistiques parentes sont éliminées",
             ),
             ev(
+                "STP_ELIMINATION_ACTION_DETACH_OBJECT_GROUP",
+                "OK",
+                "Détachement des groupes d'objets techniques dont certaines unités archivistiques parentes sont éliminées",
+            ),
+            ev(
+                "ELIMINATION_ACTION_DETACH_OBJECT_GROUP",
+                "OK",
+                "Détachement des groupes d'objets techniques dont certaines unités archivistiques parentes sont éliminées",
+            ),
+            ev(
+                "STP_ELIMINATION_ACTION_REPORT_GENERATION",
+                "OK",
+                "Génération du rapport d'élimination définitive des unités archivistiques",
+            ),
+            ev(
+                "ELIMINATION_ACTION_REPORT_GENERATION",
+                "OK",
+                "Génération du rapport d'élimination définitive des unités archivistiques",
+            ),
+            ev(
                 "STP_ELIMINATION_ACTION_ACCESSION_REGISTER_PREPARATION",
                 "OK",
                 "Mise à jour du registre des fonds",
@@ -525,6 +690,35 @@ impl Archive {
                 "Finalisation de l'élimination définitive",
             ),
         ];
+        let out_messg = if nothing {
+            "Élimination définitive : aucune unité archivistique éliminable"
+        } else {
+            "Succès de l'élimination définitive"
+        };
+        // The report object, stored on every offer; the operation records its key and
+        // SHA-512 (`verify` checks them).
+        let rkey = report_key(&self.prefix, &op);
+        let report_text = {
+            let by_id: BTreeMap<&str, &crate::catalog::GraphUnit> =
+                graph.iter().map(|g| (g.id.as_str(), g)).collect();
+            let v = report_json(
+                &op,
+                self.tenant(),
+                &now,
+                outcome,
+                out_messg,
+                json!({
+                    "EliminationDate": report.date,
+                    "AccessContract": c.identifier,
+                    "Query": query,
+                }),
+                &report,
+                &by_id,
+                &entries,
+            );
+            serde_json::to_string(&v).map_err(|e| Error::internal(e.to_string()))?
+        };
+        let report_fx = Fixity::of_bytes(DigestAlgorithm::Sha512, report_text.as_bytes());
         let entry = LogbookOperation {
             event: LogbookEvent {
                 ev_id: op.clone(),
@@ -534,11 +728,7 @@ impl Archive {
                 ev_type_proc: "ELIMINATION".into(),
                 outcome: outcome.into(),
                 out_detail: format!("ELIMINATION_ACTION.{outcome}"),
-                out_messg: if nothing {
-                    "Élimination définitive : aucune unité archivistique éliminable".into()
-                } else {
-                    "Succès de l'élimination définitive".into()
-                },
+                out_messg: out_messg.into(),
                 ev_det_data: Some(json!({
                     "EliminationDate": report.date,
                     "AccessContract": c.identifier,
@@ -549,8 +739,14 @@ impl Archive {
                     })).collect::<Vec<_>>(),
                     "DeletedUnits": report.eliminated_units,
                     "DeletedObjectGroups": report.eliminated_object_groups,
+                    "DetachedObjectGroups": report.detached_object_groups,
                     "DeletedObjects": report.deleted_objects,
                     "DeletedBytes": report.deleted_bytes,
+                    "Report": {
+                        "Key": rkey,
+                        "Digest": report_fx.digest,
+                        "Size": report_fx.size,
+                    },
                 })),
                 ag_id: Some(json!({"Name": "vas", "Version": crate::VERSION})),
                 ..Default::default()
@@ -559,6 +755,8 @@ impl Archive {
             tenant: self.tenant(),
         };
         if nothing {
+            self.strategy
+                .put(&key(&rkey)?, &mut report_text.as_bytes(), &report_fx)?;
             lock(&self.logbook).append_operation(&entry)?;
             return Ok(report);
         }
@@ -579,6 +777,8 @@ impl Archive {
             delete_keys,
             lifecycles,
             entry,
+            report_key: rkey,
+            report: report_text,
         };
         let jpath = self.elimination_journal_path(&op);
         write_atomic(
@@ -618,6 +818,11 @@ impl Archive {
             }
         }
         failpoint("elimination-after-objects");
+        if !j.report_key.is_empty() {
+            let fx = Fixity::of_bytes(DigestAlgorithm::Sha512, j.report.as_bytes());
+            self.strategy
+                .put(&key(&j.report_key)?, &mut j.report.as_bytes(), &fx)?;
+        }
         let mut lb = lock(&self.logbook);
         if lb.operation(&j.operation).is_err() {
             let have_units = lb.lifecycle_batches(LifecycleKind::Unit)?;
@@ -663,6 +868,10 @@ impl Archive {
                 "Elimination stopped before its commit point; nothing was eliminated ({why})"
             );
             entry.events.clear();
+            // No report was stored: the operation names none.
+            if let Some(Value::Object(d)) = entry.event.ev_det_data.as_mut() {
+                d.remove("Report");
+            }
             lb.append_operation(&entry)?;
         }
         drop(lb);
@@ -718,14 +927,21 @@ impl Archive {
         Ok(())
     }
 
-    /// The unit's own `Management` as ingested (from its stored SEDA), for the rules engine.
+    /// The unit's own `Management` as ingested (from its stored SEDA), for the rules engine,
+    /// with its package's `ManagementMetadata` rules applied when it was a root unit of it
+    /// (as the ingest computed them: [`Management::apply_defaults`]).
     pub(super) fn stored_management(&self, id: &str) -> Result<Management> {
         let doc = self.read_stored_doc(DocKind::Unit, id)?;
         let Some(xml) = doc["seda"]["xml"].as_str() else {
             return Ok(Management::default());
         };
+        // A root unit of its package keeps the package's `ManagementMetadata`: the
+        // rules reader applies its rules to the (root) unit as the ingest did.
+        let mm = doc["seda"]["management_metadata"]
+            .as_str()
+            .unwrap_or_default();
         let wrapped = format!(
-            "<ArchiveTransfer><DataObjectPackage><DescriptiveMetadata><ArchiveUnit id=\"u\">{xml}</ArchiveUnit></DescriptiveMetadata></DataObjectPackage></ArchiveTransfer>"
+            "<ArchiveTransfer><DataObjectPackage><DescriptiveMetadata><ArchiveUnit id=\"u\">{xml}</ArchiveUnit></DescriptiveMetadata><ManagementMetadata>{mm}</ManagementMetadata></DataObjectPackage></ArchiveTransfer>"
         );
         let m =
             read_manifest_units_bytes(wrapped.as_bytes()).map_err(|e| e.with_id(id.to_string()))?;
@@ -798,6 +1014,60 @@ impl Archive {
 
     /// Verify hook: every tombstone on every offer, nothing it names still in the catalog
     /// or on an offer.
+    /// The elimination report of operation `op` (see [`Archive::eliminate`]): read from
+    /// the first offer whose copy matches the SHA-512 the operation recorded.
+    ///
+    /// Errors: no such operation, or one without a report (`NotFound`); no offer holding
+    /// a good copy (`Integrity` / `NotFound`); a copy that is not JSON (`Corrupt`).
+    pub fn elimination_report(&self, op: &str) -> Result<Value> {
+        let o = self.operation(op)?;
+        let Some((k, digest, size)) = report_reference(&o) else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("operation {op} ({}) has no report", o.event.ev_type),
+            )
+            .with_id(op.to_string()));
+        };
+        let fx = Fixity::new(DigestAlgorithm::Sha512, &digest, size)?;
+        let bytes = self.strategy.get_bytes(&key(&k)?, Some(&fx))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::new(ErrorKind::Corrupt, format!("{k}: not JSON: {e}")).with_id(k.clone())
+        })
+    }
+
+    /// Every report an operation of the logbook names is on every offer with the SHA-512
+    /// and size the operation recorded.
+    pub(super) fn verify_reports(&self, ops: &[LogbookOperation], problems: &mut Vec<String>) {
+        for o in ops {
+            let Some((k, digest, size)) = report_reference(o) else {
+                continue;
+            };
+            let checked = Fixity::new(DigestAlgorithm::Sha512, &digest, size)
+                .and_then(|fx| Ok((key(&k)?, fx)));
+            let (okey, fx) = match checked {
+                Ok(x) => x,
+                Err(e) => {
+                    problems.push(format!(
+                        "operation {}: report reference {k}: {}",
+                        o.event.ev_id_proc,
+                        e.message()
+                    ));
+                    continue;
+                }
+            };
+            for off in self.strategy.offers() {
+                if let Err(e) = off.verify(&okey, Some(&fx)) {
+                    problems.push(format!(
+                        "report {k} of operation {} on offer {}: {}",
+                        o.event.ev_id_proc,
+                        off.id(),
+                        e.message()
+                    ));
+                }
+            }
+        }
+    }
+
     pub(super) fn verify_tombstones(&self, problems: &mut Vec<String>) -> Result<()> {
         let tombs = match self.tombstones() {
             Ok(t) => t,

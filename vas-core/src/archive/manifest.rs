@@ -53,6 +53,12 @@ pub(crate) struct Manifest {
     pub groups: Vec<String>,
     /// The SEDA version of the manifest (from its root namespace; 2.1 when unknown).
     pub version: SedaVersion,
+    /// The children of `ManagementMetadata` (XML fragment, as [`MUnit::xml`]) when it
+    /// holds more than the originating and submission agencies: management rules
+    /// (`StorageRule` … `HoldRule`, `NeedAuthorization`), `AcquisitionInformation`,
+    /// `LegalStatus`, … They apply to the package's root units (Vitam keeps them with
+    /// those units); `None` otherwise.
+    pub management_metadata: Option<String>,
 }
 
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -249,6 +255,15 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest> {
     if let Some(mm) = child(pkg, "ManagementMetadata") {
         m.originating_agency = child_text(mm, "OriginatingAgencyIdentifier");
         m.submission_agency = child_text(mm, "SubmissionAgencyIdentifier");
+        if mm.elements().any(|e| {
+            is_seda_ns(e.namespace.as_deref())
+                && !matches!(
+                    e.local_name(),
+                    "OriginatingAgencyIdentifier" | "SubmissionAgencyIdentifier"
+                )
+        }) {
+            m.management_metadata = Some(children_fragment(mm, &[], &[]));
+        }
     }
     // Objects and groups.
     let mut object_group: HashMap<String, String> = HashMap::new();
@@ -400,6 +415,158 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest> {
         }
     }
     Ok(m)
+}
+
+/// The children of SEDA's `ManagementGroup` (in `Management` and `ManagementMetadata`),
+/// in schema order (the same in SEDA 2.1, 2.2 and 2.3; `HoldRule` from 2.2 on).
+const MANAGEMENT_GROUP: &[&str] = &[
+    "StorageRule",
+    "AppraisalRule",
+    "AccessRule",
+    "DisseminationRule",
+    "ReuseRule",
+    "ClassificationRule",
+    "LogBook",
+    "NeedAuthorization",
+    "HoldRule",
+];
+
+/// Children of a rule category element that belong to the `Rule` before them.
+const RULE_SCOPED: &[&str] = &[
+    "StartDate",
+    "HoldEndDate",
+    "HoldOwner",
+    "HoldReassessingDate",
+    "HoldReason",
+    "PreventRearrangement",
+];
+
+fn is_true(e: Option<&RawElement>) -> bool {
+    e.is_some_and(|e| matches!(e.text().trim(), "true" | "1"))
+}
+
+/// One category of a root unit's `Management` with the package's `ManagementMetadata`
+/// block of the same category applied (as [`crate::rules::Management::apply_defaults`]):
+/// nothing when the unit prevents inheritance, else the package's rules the unit neither
+/// declares nor refuses (`RefNonRuleId`), each with its `StartDate` (and hold fields),
+/// after the unit's own, and the package's `FinalAction` when the unit has none.
+fn merge_category(own: &RawElement, pkg: &RawElement, out: &mut String) {
+    if is_true(child(own, "PreventInheritance")) {
+        write_fragment(own, out);
+        return;
+    }
+    let texts = |name: &str| -> Vec<String> {
+        own.elements()
+            .filter(|e| e.local_name() == name)
+            .map(|e| e.text().trim().to_string())
+            .collect()
+    };
+    let (have, refused) = (texts("Rule"), texts("RefNonRuleId"));
+    // The package's rules to add, each with the elements scoped to it.
+    let mut added: Vec<&RawElement> = Vec::new();
+    let mut taking = false;
+    for e in pkg.elements() {
+        let n = e.local_name();
+        if n == "Rule" {
+            let r = e.text().trim().to_string();
+            taking = !have.contains(&r) && !refused.contains(&r);
+        } else if !RULE_SCOPED.contains(&n) {
+            taking = false;
+            continue;
+        }
+        if taking {
+            added.push(e);
+        }
+    }
+    let final_action = child(pkg, "FinalAction").filter(|_| child(own, "FinalAction").is_none());
+    let kids: Vec<&RawElement> = own.elements().collect();
+    // The added rules go after the unit's last rule (or first, without any).
+    let at = kids
+        .iter()
+        .rposition(|e| e.local_name() == "Rule" || RULE_SCOPED.contains(&e.local_name()))
+        .map_or(0, |i| i + 1);
+    out.push('<');
+    out.push_str(own.local_name());
+    out.push('>');
+    for (i, k) in kids.iter().enumerate() {
+        if i == at {
+            added.iter().for_each(|a| write_fragment(a, out));
+        }
+        write_fragment(k, out);
+    }
+    if at == kids.len() {
+        added.iter().for_each(|a| write_fragment(a, out));
+    }
+    if let Some(f) = final_action {
+        write_fragment(f, out);
+    }
+    out.push_str("</");
+    out.push_str(own.local_name());
+    out.push('>');
+}
+
+/// A root unit's stored fragment (`ArchiveUnitProfile`, `Management`, `Content`, as
+/// [`MUnit::xml`]) with its package's `ManagementMetadata` rules (`mm`: the fragment of
+/// [`Manifest::management_metadata`]) folded into its `Management`, as the rules engine
+/// reads them: a category the unit lacks is taken whole, a category both declare is
+/// merged by [`merge_category`], `NeedAuthorization` is taken when the unit has none.
+/// The unit's other `Management` children (`UpdateOperation`, extensions) follow. What
+/// a DIP gives back for a root unit, so that the rules it was archived under travel with
+/// it.
+pub(crate) fn with_management_metadata(unit_xml: &str, mm: &str) -> Result<String> {
+    let unit = parse_root(format!("<ArchiveUnit>{unit_xml}</ArchiveUnit>").as_bytes())?;
+    let pkg = parse_root(format!("<ManagementMetadata>{mm}</ManagementMetadata>").as_bytes())?;
+    let defaults: Vec<&RawElement> = pkg
+        .elements()
+        .filter(|e| MANAGEMENT_GROUP.contains(&e.local_name()) && e.local_name() != "LogBook")
+        .collect();
+    if defaults.is_empty() {
+        return Ok(unit_xml.to_string());
+    }
+    let own = child(&unit, "Management");
+    let mut management = String::from("<Management>");
+    for name in MANAGEMENT_GROUP {
+        let o = own.and_then(|m| child(m, name));
+        let d = defaults.iter().find(|e| e.local_name() == *name).copied();
+        match (o, d) {
+            (Some(o), Some(d)) if *name != "NeedAuthorization" => {
+                merge_category(o, d, &mut management)
+            }
+            (Some(x), _) | (None, Some(x)) => write_fragment(x, &mut management),
+            (None, None) => {}
+        }
+    }
+    if let Some(m) = own {
+        for e in m
+            .elements()
+            .filter(|e| !MANAGEMENT_GROUP.contains(&e.local_name()))
+        {
+            write_fragment(e, &mut management);
+        }
+    }
+    management.push_str("</Management>");
+    let mut out = String::with_capacity(unit_xml.len() + management.len());
+    let mut placed = false;
+    for e in unit.elements() {
+        match e.local_name() {
+            "ArchiveUnitProfile" => write_fragment(e, &mut out),
+            "Management" => {
+                out.push_str(&management);
+                placed = true;
+            }
+            _ => {
+                if !placed {
+                    out.push_str(&management);
+                    placed = true;
+                }
+                write_fragment(e, &mut out);
+            }
+        }
+    }
+    if !placed {
+        out.push_str(&management);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

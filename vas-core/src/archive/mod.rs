@@ -256,7 +256,7 @@ pub struct Archive {
     config: ArchiveConfig,
     strategy: Strategy,
     catalog: Mutex<Catalog>,
-    logbook: Mutex<Logbook>,
+    logbook: Arc<Mutex<Logbook>>,
     contracts: Vec<AccessContract>,
     ids: IdGenerator,
     lock: Mutex<()>,
@@ -663,7 +663,7 @@ impl Archive {
             prefix,
             strategy,
             catalog: Mutex::new(catalog),
-            logbook: Mutex::new(logbook),
+            logbook: Arc::new(Mutex::new(logbook)),
             contracts,
             ids: IdGenerator::new(id_tenant),
             config,
@@ -1154,10 +1154,23 @@ impl Archive {
         };
         // Attachments (`UpdateOperation`) resolve against this tenant's catalog.
         let dry_opts = crate::ingest::DryRunOptions {
-            existing_units: Some(Arc::new(crate::catalog::CatalogUnits::open(
-                self.home.join("catalog.sqlite"),
-                self.tenant,
-            )?)),
+            existing_units: Some(Arc::new(
+                crate::catalog::CatalogUnits::open(self.home.join("catalog.sqlite"), self.tenant)?
+                    .with_operations({
+                        // `CHECK_ATTACHEMENT`: what created the unit or group attached to
+                        // must be an operation of the logbook that ended OK or WARNING.
+                        let lb = Arc::clone(&self.logbook);
+                        Arc::new(move |op: &str| {
+                            let o = lock(&lb).operation(op).ok()?;
+                            Some(crate::ingest::ExistingOperation {
+                                id: op.to_string(),
+                                completed: true,
+                                outcome: serde_json::from_value(json!(o.event.outcome))
+                                    .unwrap_or(Status::Fatal),
+                            })
+                        })
+                    }),
+            )),
             ..Default::default()
         };
         // The archive's own reading of the manifest (units in the archive's shape) runs on a
@@ -1573,8 +1586,13 @@ impl Archive {
                 pack::member_raw(out, true, "document", &doc);
                 pack::member(out, false, "lifecycle", &events)?;
                 // Members in name order, as `json!` wrote them, without copying the XML.
+                // A root unit keeps the package's `ManagementMetadata` (its rules apply
+                // to it: the rules engine, the elimination, the DIP and `rebuild` read
+                // them from here).
                 #[derive(serde::Serialize)]
                 struct Seda<'a> {
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    management_metadata: Option<&'a str>,
                     version: &'a str,
                     xml: &'a str,
                 }
@@ -1583,6 +1601,11 @@ impl Archive {
                     false,
                     "seda",
                     &Seda {
+                        management_metadata: if u.parents.is_empty() {
+                            m.management_metadata.as_deref()
+                        } else {
+                            None
+                        },
                         version: m.version.as_str(),
                         xml: &u.xml,
                     },
@@ -2072,6 +2095,8 @@ impl Archive {
         }
         // Eliminations: tombstones on every offer, nothing they name left.
         self.verify_tombstones(&mut v.problems)?;
+        // Reports (eliminations): on every offer, as their operation recorded them.
+        self.verify_reports(&ops, &mut v.problems);
         // The rest: first layout, one object per document.
         for g in pending_groups.values() {
             self.check_doc_copies(&group_key(&self.prefix, &g.id), &mut v.problems);
@@ -2169,6 +2194,15 @@ impl Archive {
             }
         }
         self.tombstone_expectations(&mut expected)?;
+        // The reports the logbook's operations name (eliminations), with their digests.
+        for o in self.operations()? {
+            if let Some((k, digest, size)) = eliminate::report_reference(&o) {
+                expected.push((
+                    key(&k)?,
+                    Fixity::new(DigestAlgorithm::Sha512, &digest, size)?,
+                ));
+            }
+        }
         let mut report = self.strategy.audit(Some(&expected), true)?;
         // The offers are shared by the tenants: another tenant's keys are not this one's
         // business (neither superfluous nor to repair).

@@ -2,13 +2,17 @@
 //! may attach to (`UpdateOperation` by `SystemId` or by metadata key and value).
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::db_err;
 use crate::error::Result;
-use crate::ingest::{ExistingObjectGroup, ExistingUnit, ExistingUnits};
+use crate::ingest::{ExistingObjectGroup, ExistingOperation, ExistingUnit, ExistingUnits, Status};
+
+/// What the archive's operation logbook says of an operation (by id): `Some` for an
+/// operation it holds (finished, with its outcome), `None` for one it does not.
+pub type OperationLookup = Arc<dyn Fn(&str) -> Option<ExistingOperation> + Send + Sync>;
 
 /// A read-only connection to a catalog file answering for the units of one tenant (units of
 /// another tenant are never found).
@@ -26,10 +30,19 @@ use crate::ingest::{ExistingObjectGroup, ExistingUnit, ExistingUnits};
 /// assert_eq!(units.by_metadata("Title", "RATP 1")[0].system_id, "u1");
 /// assert!(CatalogUnits::open(&path, 4).unwrap().by_system_id("u1").is_none());
 /// ```
-#[derive(Debug)]
 pub struct CatalogUnits {
     conn: Mutex<Connection>,
     tenant: u32,
+    operations: Option<OperationLookup>,
+}
+
+impl std::fmt::Debug for CatalogUnits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogUnits")
+            .field("tenant", &self.tenant)
+            .field("operations", &self.operations.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl CatalogUnits {
@@ -46,7 +59,49 @@ impl CatalogUnits {
         Ok(CatalogUnits {
             conn: Mutex::new(conn),
             tenant,
+            operations: None,
         })
+    }
+
+    /// Answers [`ExistingUnits::initial_operation`] (for `CHECK_ATTACHEMENT`) from each
+    /// unit's or group's `#opi` in the catalog and `lookup` (the archive's operation
+    /// logbook): an operation the logbook holds is completed with its outcome; one it does
+    /// not hold (an ingest that never finished) is not completed, so attaching to what it
+    /// created is refused. Without a lookup, the initial operation is unknown (accepted).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vas_core::catalog::{Catalog, CatalogUnits, IndexBatch, UnitRecord};
+    /// use vas_core::ingest::{ExistingOperation, ExistingUnits, Status};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("c.sqlite");
+    /// let cat = Catalog::open(&path).unwrap();
+    /// let mut u = UnitRecord::new("u1", 0);
+    /// u.operation_id = Some("op-ko".into());
+    /// let mut v = UnitRecord::new("u2", 0);
+    /// v.operation_id = Some("op-lost".into());
+    /// cat.index(&IndexBatch { units: vec![u, v], ..Default::default() }).unwrap();
+    /// let units = CatalogUnits::open(&path, 0).unwrap().with_operations(Arc::new(|op: &str| {
+    ///     (op == "op-ko").then(|| ExistingOperation { id: op.into(), completed: true, outcome: Status::Ko })
+    /// }));
+    /// assert_eq!(units.initial_operation("u1").unwrap().outcome, Status::Ko);
+    /// assert!(!units.initial_operation("u2").unwrap().completed);
+    /// assert!(units.initial_operation("u3").is_none());
+    /// ```
+    pub fn with_operations(mut self, lookup: OperationLookup) -> CatalogUnits {
+        self.operations = Some(lookup);
+        self
+    }
+
+    fn opi_of(&self, id: &str) -> rusqlite::Result<Option<String>> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        conn.prepare_cached(
+            "SELECT opi FROM unit WHERE id = ?1 AND tenant = ?2
+             UNION ALL SELECT opi FROM object_group WHERE id = ?1 AND tenant = ?2 LIMIT 1",
+        )?
+        .query_row(params![id, self.tenant], |r| r.get::<_, Option<String>>(0))
+        .optional()
+        .map(Option::flatten)
     }
 
     fn unit(&self, conn: &Connection, rid: i64, id: String) -> rusqlite::Result<ExistingUnit> {
@@ -142,5 +197,26 @@ impl ExistingUnits for CatalogUnits {
 
     fn by_metadata(&self, name: &str, value: &str) -> Vec<ExistingUnit> {
         self.lookup_metadata(name, value).unwrap_or_default()
+    }
+
+    fn initial_operation(&self, system_id: &str) -> Option<ExistingOperation> {
+        let lookup = self.operations.as_ref()?;
+        // A database error reads as "created by an unknown, unfinished operation": the
+        // attachment is then refused, never accepted on a guess.
+        let opi = match self.opi_of(system_id) {
+            Ok(o) => o?,
+            Err(_) => {
+                return Some(ExistingOperation {
+                    id: String::new(),
+                    completed: false,
+                    outcome: Status::Fatal,
+                });
+            }
+        };
+        Some(lookup(&opi).unwrap_or(ExistingOperation {
+            id: opi,
+            completed: false,
+            outcome: Status::Ok,
+        }))
     }
 }

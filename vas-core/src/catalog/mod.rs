@@ -100,7 +100,7 @@ use serde_json::{Map, Value, json};
 pub use contract::{AccessContract, ContractStatus, RULE_CATEGORIES};
 pub use dsl::SelectQuery;
 pub use eliminate::{EliminatedCounts, GraphUnit};
-pub use existing::CatalogUnits;
+pub use existing::{CatalogUnits, OperationLookup};
 pub use packs::{DocKind, DocLocation, PackRecord};
 pub(crate) use stream::{IndexSession, unit_document_text};
 

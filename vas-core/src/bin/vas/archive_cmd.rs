@@ -437,6 +437,15 @@ pub fn run(cmd: Cmd) -> Result<ExitCode> {
                         for e in &op.events {
                             println!("  {} {}", e.out_detail, e.out_messg);
                         }
+                        // The operation's report object on the offers (eliminations).
+                        if let Some(k) = op
+                            .event
+                            .ev_det_data
+                            .as_ref()
+                            .and_then(|d| d["Report"]["Key"].as_str())
+                        {
+                            println!("  report: {k}");
+                        }
                     }
                 }
                 None => {
