@@ -990,6 +990,17 @@ impl SipBuilder {
             let mut b = OneThreadBatch::new(batch_n);
             let mut done = 0u64;
             let mut buf = Vec::new();
+            let mut ctx = BatchCtx {
+                pw: &mut pw,
+                alg,
+                compression,
+                registry: registry.as_deref(),
+                results: &mut results,
+                uris: &mut uris,
+                done: &mut done,
+                total,
+                opts: &opts,
+            };
             for (n, (ui, oi)) in flat.iter().enumerate() {
                 let o = &mut self.units[*ui].objects[*oi];
                 let uri = format!("Content/BDO{}{}", n + 1, safe_extension(&o.filename));
@@ -997,17 +1008,6 @@ impl SipBuilder {
                     registry.is_some() && matches!(o.source, Source::Path(_)) && wants_format(o);
                 custom_identify(&opts, o);
                 let (src, size, path) = open_source(&mut o.source)?;
-                let mut ctx = BatchCtx {
-                    pw: &mut pw,
-                    alg,
-                    compression,
-                    registry: registry.as_deref(),
-                    results: &mut results,
-                    uris: &mut uris,
-                    done: &mut done,
-                    total,
-                    opts: &opts,
-                };
                 match size {
                     Some(k) if k <= BATCH_FILE_MAX => {
                         if !b.fits(k as usize) {
@@ -1024,38 +1024,16 @@ impl SipBuilder {
                             (Some(reg), true) => Some(crate::format::WindowSampler::new(reg)),
                             _ => None,
                         };
-                        let mut chunks =
-                            InlineChunks::new(src, size, &mut buf, Hasher::new(alg), sampler);
-                        pw.add_chunks(&uri, size, compression, &mut chunks)
-                            .map_err(|e| with_source_path(e, path.as_deref()))?;
-                        let (h, sampler) = (chunks.hasher, chunks.sampler);
-                        let guess = match (sampler, &registry) {
-                            (Some(s), Some(reg)) => guess_of(&s.identify(
-                                reg,
-                                path.as_deref(),
-                                path.as_deref().and_then(file_name).as_deref(),
-                            )),
-                            _ => None,
-                        };
-                        let size = h.len();
-                        results[n] = Some(Hashed {
-                            digest: h.finalize_hex(),
-                            size,
-                            guess,
-                        });
-                        done += size;
-                        if let Some(p) = &opts.progress {
-                            p(Progress {
-                                phase: 1,
-                                done,
-                                total: total.max(done),
-                            });
-                        }
-                        Error::check_cancel(opts.cancel.as_deref())?;
-                        uris.push(uri);
+                        ctx.stream(n, uri, src, size, path, sampler, &mut buf)?;
                     }
                 }
             }
+            b.flush(&mut ctx)?;
+            batch_buffer_peak = b.peak;
+        } else if hashers == 1 {
+            // One thread: hash while writing, no hand-over.
+            let mut done = 0u64;
+            let mut buf = Vec::new();
             let mut ctx = BatchCtx {
                 pw: &mut pw,
                 alg,
@@ -1067,12 +1045,6 @@ impl SipBuilder {
                 total,
                 opts: &opts,
             };
-            b.flush(&mut ctx)?;
-            batch_buffer_peak = b.peak;
-        } else if hashers == 1 {
-            // One thread: hash while writing, no hand-over.
-            let mut done = 0u64;
-            let mut buf = Vec::new();
             for (n, (ui, oi)) in flat.iter().enumerate() {
                 let o = &mut self.units[*ui].objects[*oi];
                 let uri = format!("Content/BDO{}{}", n + 1, safe_extension(&o.filename));
@@ -1084,34 +1056,7 @@ impl SipBuilder {
                 };
                 custom_identify(&opts, o);
                 let (src, size, path) = open_source(&mut o.source)?;
-                let mut chunks = InlineChunks::new(src, size, &mut buf, Hasher::new(alg), sampler);
-                pw.add_chunks(&uri, size, compression, &mut chunks)
-                    .map_err(|e| with_source_path(e, path.as_deref()))?;
-                let (h, sampler) = (chunks.hasher, chunks.sampler);
-                let guess = match (sampler, &registry) {
-                    (Some(s), Some(reg)) => guess_of(&s.identify(
-                        reg,
-                        path.as_deref(),
-                        path.as_deref().and_then(file_name).as_deref(),
-                    )),
-                    _ => None,
-                };
-                let size = h.len();
-                results[n] = Some(Hashed {
-                    digest: h.finalize_hex(),
-                    size,
-                    guess,
-                });
-                done += size;
-                if let Some(p) = &opts.progress {
-                    p(Progress {
-                        phase: 1,
-                        done,
-                        total: total.max(done),
-                    });
-                }
-                Error::check_cancel(opts.cancel.as_deref())?;
-                uris.push(uri);
+                ctx.stream(n, uri, src, size, path, sampler, &mut buf)?;
             }
         } else {
             let pool_size = 3 * (hashers + 1);
@@ -1804,22 +1749,74 @@ impl OneThreadBatch {
             cx.pw
                 .add_chunks(&p.uri, Some(p.len as u64), cx.compression, &mut chunks)
                 .map_err(|e| with_source_path(e, p.path.as_deref()))?;
-            cx.results[p.index] = Some(Hashed {
-                digest,
-                size: p.len as u64,
-                guess,
-            });
-            *cx.done += p.len as u64;
-            if let Some(f) = &cx.opts.progress {
-                f(Progress {
-                    phase: 1,
-                    done: *cx.done,
-                    total: cx.total.max(*cx.done),
-                });
-            }
-            Error::check_cancel(cx.opts.cancel.as_deref())?;
-            cx.uris.push(p.uri);
+            let size = p.len as u64;
+            cx.record(
+                p.index,
+                p.uri,
+                Hashed {
+                    digest,
+                    size,
+                    guess,
+                },
+            )?;
         }
+        Ok(())
+    }
+}
+
+impl<W: Write + Seek> BatchCtx<'_, W> {
+    /// Streams one object into the package, hashing (and sampling for identification)
+    /// each chunk on this thread, then records it.
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &mut self,
+        index: usize,
+        uri: String,
+        src: impl Read,
+        size: Option<u64>,
+        path: Option<PathBuf>,
+        sampler: Option<crate::format::WindowSampler>,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        let mut chunks = InlineChunks::new(src, size, buf, Hasher::new(self.alg), sampler);
+        self.pw
+            .add_chunks(&uri, size, self.compression, &mut chunks)
+            .map_err(|e| with_source_path(e, path.as_deref()))?;
+        let (h, sampler) = (chunks.hasher, chunks.sampler);
+        let guess = match (sampler, self.registry) {
+            (Some(s), Some(reg)) => guess_of(&s.identify(
+                reg,
+                path.as_deref(),
+                path.as_deref().and_then(file_name).as_deref(),
+            )),
+            _ => None,
+        };
+        let size = h.len();
+        let digest = h.finalize_hex();
+        self.record(
+            index,
+            uri,
+            Hashed {
+                digest,
+                size,
+                guess,
+            },
+        )
+    }
+
+    /// Records a written object: its result, the progress, a cancellation check, its URI.
+    fn record(&mut self, index: usize, uri: String, hashed: Hashed) -> Result<()> {
+        *self.done += hashed.size;
+        self.results[index] = Some(hashed);
+        if let Some(f) = &self.opts.progress {
+            f(Progress {
+                phase: 1,
+                done: *self.done,
+                total: self.total.max(*self.done),
+            });
+        }
+        Error::check_cancel(self.opts.cancel.as_deref())?;
+        self.uris.push(uri);
         Ok(())
     }
 }
