@@ -152,6 +152,24 @@ fn kill_minus_nine_at_random_points() {
     assert!(a.verify().unwrap().is_ok());
 }
 
+/// Runs `vas archive ingest` with the failpoint `point` set in `env` and asserts that the
+/// process stopped there.
+fn ingest_stopped_at(vas: &str, root: &Path, sip: &Path, env: &str, point: &str) {
+    let out = Command::new(vas)
+        .args(["archive", "ingest", "--json"])
+        .arg(root)
+        .arg(sip)
+        .env(env, point)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{point}: the ingest did not stop");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("failpoint {point}")),
+        "{point}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Deterministic coverage of every window: the ingest aborts at each named failpoint (the
 /// windows before *and after* the catalog commit); the archive reopens clean, the
 /// operation is all there (committed: with its logbook entry) or not at all, and the SIP
@@ -167,19 +185,7 @@ fn abort_at_every_failpoint() {
     drop(Archive::create(&root, &InitOptions::default()).unwrap());
     let mut committed = 0usize;
     for (i, point) in FAILPOINTS.iter().enumerate() {
-        let out = Command::new(vas)
-            .args(["archive", "ingest", "--json"])
-            .arg(&root)
-            .arg(&sip)
-            .env(FAILPOINT_ENV, point)
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{point}: the ingest did not stop");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(&format!("failpoint {point}")),
-            "{point}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ingest_stopped_at(vas, &root, &sip, FAILPOINT_ENV, point);
         let after_commit = i
             >= FAILPOINTS
                 .iter()
@@ -329,19 +335,7 @@ fn abort_at_every_step_of_an_object_batch() {
     let root = dir.path().join("archive");
     drop(Archive::create(&root, &InitOptions::default()).unwrap());
     for (i, point) in BATCH_FAILPOINTS.iter().enumerate() {
-        let out = Command::new(vas)
-            .args(["archive", "ingest", "--json"])
-            .arg(&root)
-            .arg(&sip)
-            .env(BATCH_FAILPOINT_ENV, point)
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{point}: the ingest did not stop");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(&format!("failpoint {point}")),
-            "{point}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ingest_stopped_at(vas, &root, &sip, BATCH_FAILPOINT_ENV, point);
         let a = Archive::open(&root).unwrap();
         let v = a.verify().unwrap();
         assert!(v.is_ok(), "{point}: {:?}", v.problems);
