@@ -4,15 +4,16 @@
 //! a tombstoned unit put back, and the all-or-nothing guarantee at every failpoint.
 #![cfg(feature = "cli")]
 
+mod archive_support;
+
+use archive_support::{create_archive, ingest_accepted, snapshot};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
 use vas_core::ErrorKind;
-use vas_core::archive::{
-    Archive, ELIMINATION_FAILPOINTS, EliminationOptions, FAILPOINT_ENV, IngestOptions, InitOptions,
-};
+use vas_core::archive::{Archive, ELIMINATION_FAILPOINTS, EliminationOptions, FAILPOINT_ENV};
 use vas_core::catalog::{AccessContract, Catalog, IndexBatch, UnitRecord};
 use vas_core::digest::{DigestAlgorithm, digest_bytes};
 use vas_core::logbook::LifecycleKind;
@@ -159,34 +160,14 @@ fn make_sip(path: &Path) {
 /// An archive with the rules referential and two contracts (`ALL` may write, `READER`
 /// may not), the test SIP ingested; returns manifest id → system id.
 fn setup(dir: &Path) -> (Archive, BTreeMap<String, String>) {
-    let refs = dir.join("refs");
-    std::fs::create_dir_all(&refs).unwrap();
-    std::fs::write(refs.join("rules.csv"), RULES).unwrap();
     let all = AccessContract::full_access("ALL");
     let mut reader = AccessContract::full_access("READER");
     reader.writing_permission = false;
-    std::fs::write(
-        refs.join("access_contracts.json"),
-        serde_json::to_vec(&vec![all, reader]).unwrap(),
-    )
-    .unwrap();
-    let a = Archive::create(
-        dir.join("archive"),
-        &InitOptions {
-            referentials: Some(refs),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let a = create_archive(dir, RULES, &[all, reader]);
     let sip = dir.join("sip.zip");
     make_sip(&sip);
-    let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
-    assert!(
-        r.report.outcome.is_accepted(),
-        "{:?}",
-        r.report.out_details()
-    );
-    (a, r.system_ids)
+    let ids = ingest_accepted(&a, &sip);
+    (a, ids)
 }
 
 /// Every unit but the root.
@@ -211,19 +192,6 @@ fn all_ids(a: &Archive) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-/// What the catalog answers, for comparisons across a rebuild: units (documents without
-/// derived fields), accession register.
-fn snapshot(a: &Archive) -> (Value, Value) {
-    let r = a
-        .search(
-            "ALL",
-            &json!({"$query": {}, "$filter": {"$orderby": {"#id": 1}}}),
-        )
-        .unwrap();
-    let reg = serde_json::to_value(a.accession_register("ALL").unwrap()).unwrap();
-    (r["$results"].clone(), reg)
 }
 
 /// Binary objects (`objects/…` keys) on offer `offer` (0 or 1).

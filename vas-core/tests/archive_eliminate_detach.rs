@@ -4,10 +4,13 @@
 //! report lists it, and `verify`, `audit` and `rebuild` agree.
 #![cfg(feature = "cli")]
 
+mod archive_support;
+
+use archive_support::{create_archive, ingest_accepted, snapshot};
 use std::path::Path;
 
-use serde_json::{Value, json};
-use vas_core::archive::{Archive, EliminationOptions, IngestOptions, InitOptions};
+use serde_json::json;
+use vas_core::archive::EliminationOptions;
 use vas_core::catalog::AccessContract;
 use vas_core::digest::{DigestAlgorithm, digest_bytes};
 use vas_core::logbook::LifecycleKind;
@@ -46,45 +49,13 @@ fn write_sip(path: &Path) {
     w.finish().unwrap();
 }
 
-fn snapshot(a: &Archive) -> (Value, Value) {
-    let r = a
-        .search(
-            "ALL",
-            &json!({"$query": {}, "$filter": {"$orderby": {"#id": 1}}}),
-        )
-        .unwrap();
-    let reg = serde_json::to_value(a.accession_register("ALL").unwrap()).unwrap();
-    (r["$results"].clone(), reg)
-}
-
 #[test]
 fn a_shared_object_group_is_detached_not_deleted() {
     let dir = tempfile::tempdir().unwrap();
-    let refs = dir.path().join("refs");
-    std::fs::create_dir_all(&refs).unwrap();
-    std::fs::write(refs.join("rules.csv"), RULES).unwrap();
-    std::fs::write(
-        refs.join("access_contracts.json"),
-        serde_json::to_vec(&vec![AccessContract::full_access("ALL")]).unwrap(),
-    )
-    .unwrap();
-    let a = Archive::create(
-        dir.path().join("archive"),
-        &InitOptions {
-            referentials: Some(refs),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let a = create_archive(dir.path(), RULES, &[AccessContract::full_access("ALL")]);
     let sip = dir.path().join("sip.zip");
     write_sip(&sip);
-    let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
-    assert!(
-        r.report.outcome.is_accepted(),
-        "{:?}",
-        r.report.out_details()
-    );
-    let ids = r.system_ids;
+    let ids = ingest_accepted(&a, &sip);
     let (u1, u2) = (&ids["U1"], &ids["U2"]);
     let g = a.get_unit("ALL", u1).unwrap()["#object"]
         .as_str()

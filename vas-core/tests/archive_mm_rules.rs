@@ -4,13 +4,16 @@
 //! `rebuild` (from the offers alone) all see them. For SEDA 2.1, 2.2 and 2.3.
 #![cfg(feature = "cli")]
 
+mod archive_support;
+
+use archive_support::{create_archive, ingest_accepted, snapshot};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use vas_core::archive::{Archive, EliminationOptions, IngestOptions, InitOptions};
+use vas_core::archive::{Archive, EliminationOptions, IngestOptions};
 use vas_core::catalog::AccessContract;
 use vas_core::seda::SedaVersion;
 use vas_core::sip::{PackageFormat, PackageWriter, WriterOptions};
@@ -87,34 +90,14 @@ fn units() -> String {
 }
 
 fn setup(dir: &Path, version: SedaVersion) -> (Archive, BTreeMap<String, String>) {
-    let refs = dir.join("refs");
-    std::fs::create_dir_all(&refs).unwrap();
-    std::fs::write(refs.join("rules.csv"), RULES).unwrap();
     let all = AccessContract::full_access("ALL");
     let mut filter = AccessContract::full_access("FILTER");
     filter.rule_category_to_filter = vec!["AccessRule".into()];
-    std::fs::write(
-        refs.join("access_contracts.json"),
-        serde_json::to_vec(&vec![all, filter]).unwrap(),
-    )
-    .unwrap();
-    let a = Archive::create(
-        dir.join("archive"),
-        &InitOptions {
-            referentials: Some(refs),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let a = create_archive(dir, RULES, &[all, filter]);
     let sip = dir.join("sip.zip");
     write_sip(&sip, version, &units(), MM_RULES);
-    let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
-    assert!(
-        r.report.outcome.is_accepted(),
-        "{:?}",
-        r.report.out_details()
-    );
-    (a, r.system_ids)
+    let ids = ingest_accepted(&a, &sip);
+    (a, ids)
 }
 
 fn by_title() -> Value {
@@ -143,17 +126,6 @@ fn titles(a: &Archive, contract: &str) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-fn snapshot(a: &Archive) -> (Value, Value) {
-    let r = a
-        .search(
-            "ALL",
-            &json!({"$query": {}, "$filter": {"$orderby": {"#id": 1}}}),
-        )
-        .unwrap();
-    let reg = serde_json::to_value(a.accession_register("ALL").unwrap()).unwrap();
-    (r["$results"].clone(), reg)
 }
 
 fn xmllint(xml: &[u8], version: SedaVersion, scratch: &Path) -> Result<(), String> {
@@ -318,22 +290,7 @@ fn management_metadata_rules_reach_root_units_in_every_seda_version() {
 #[test]
 fn without_management_metadata_rules_root_units_have_no_appraisal_rule() {
     let dir = tempfile::tempdir().unwrap();
-    let refs = dir.path().join("refs");
-    std::fs::create_dir_all(&refs).unwrap();
-    std::fs::write(refs.join("rules.csv"), RULES).unwrap();
-    std::fs::write(
-        refs.join("access_contracts.json"),
-        serde_json::to_vec(&vec![AccessContract::full_access("ALL")]).unwrap(),
-    )
-    .unwrap();
-    let a = Archive::create(
-        dir.path().join("archive"),
-        &InitOptions {
-            referentials: Some(refs),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let a = create_archive(dir.path(), RULES, &[AccessContract::full_access("ALL")]);
     let sip = dir.path().join("sip.zip");
     write_sip(
         &sip,
@@ -341,10 +298,7 @@ fn without_management_metadata_rules_root_units_have_no_appraisal_rule() {
         &units(),
         "<OriginatingAgencyIdentifier>FR_A</OriginatingAgencyIdentifier>",
     );
-    let ids = a
-        .ingest(&sip, &IngestOptions::default())
-        .unwrap()
-        .system_ids;
+    let ids = ingest_accepted(&a, &sip);
     let r = analysis(&a);
     assert!(
         r.unit(&ids["R"])
