@@ -117,11 +117,34 @@ fn vitam_sips_ingest_search_get_dip_verify_rebuild() {
             refused += 1;
             assert_eq!(a.counts().unwrap(), before, "{rel}: a KO leaves no unit");
             assert!(r.system_ids.is_empty());
-            assert!(r.atr.contains("<ReplyCode>KO</ReplyCode>"));
+            assert!(
+                r.atr
+                    .contains(&format!("<ReplyCode>{}</ReplyCode>", r.report.outcome)),
+                "{rel}"
+            );
+            for e in [
+                "<SystemId>",
+                "<DataObjectSystemId>",
+                "<DataObjectGroupSystemId>",
+            ] {
+                assert!(!r.atr.contains(e), "{rel}: a KO ATR has no system id");
+            }
             continue;
         }
         accepted += 1;
-        assert!(r.atr.contains("<ReplyCode>OK</ReplyCode>"), "{rel}");
+        // Vitam's ReplyCode is the final status (OK or WARNING), and the ATR names the
+        // system id of every unit, group and object stored.
+        assert!(
+            r.atr
+                .contains(&format!("<ReplyCode>{}</ReplyCode>", r.report.outcome)),
+            "{rel}"
+        );
+        for id in r.system_ids.values() {
+            assert!(
+                r.atr.contains(&format!(">{id}</")),
+                "{rel}: {id} not in the ATR"
+            );
+        }
         for step in [
             "STP_STORAGE_AVAILABILITY_CHECK",
             "STP_OBJ_STORING",

@@ -9,11 +9,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Archive;
-use super::manifest::{MUnit, Manifest};
+use super::manifest::Manifest;
 use crate::catalog::{ObjectGroupRecord, ObjectRecord};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{IdKind, format_ms};
-use crate::ingest::Report;
+use crate::ingest::dry_run::{AtrInfo, ObjectUsage};
 use crate::seda::{
     ArchiveUnit, ArchiveUnitItem, BinaryDataObject, BinaryDataObjectItem, DataObjectGroup,
     DataObjectGroupItem, DataObjectPackage, DataObjectPackageItem, DataObjectRef,
@@ -23,8 +23,6 @@ use crate::seda::{
 use crate::sip::{PackageFormat, PackageWriter, WriterOptions};
 use crate::xml::escape_text as esc;
 use crate::xml::{Limits, XEvent, XmlReader};
-
-const NS: &str = "fr:gouv:culture:archivesdefrance:seda:v2.1";
 
 const LEVELS: &[&str] = &[
     "Fonds",
@@ -96,79 +94,37 @@ fn content_xml(out: &mut String, doc: &Value, system_id: Option<&str>, fallback_
     out.push_str("</Content>");
 }
 
-/// The ArchiveTransferReply of an ingest (SEDA 2.1): reply code, the operation's events,
-/// and, when accepted, each unit with its system id (`Content/SystemId`).
-pub(crate) fn atr(
-    m: Option<&Manifest>,
-    report: &Report,
-    op: &str,
-    sys: &BTreeMap<String, String>,
-    units: &[MUnit],
-) -> String {
-    let now = format_ms(crate::ids::global().clock().now_ms());
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<ArchiveTransferReply xmlns="{NS}">
-<Date>{now}</Date><MessageIdentifier>{op}</MessageIdentifier>"#
-    );
-    if let Some(a) = m.and_then(|m| m.archival_agreement.as_deref()) {
-        let _ = write!(s, "<ArchivalAgreement>{}</ArchivalAgreement>", esc(a));
-    }
-    s.push_str("<CodeListVersions/>");
-    if !sys.is_empty() {
-        s.push_str("<DataObjectPackage><DescriptiveMetadata>");
-        for u in units {
-            if let Some(id) = sys.get(&u.id) {
-                let _ = write!(
-                    s,
-                    r#"<ArchiveUnit id="{}">"#,
-                    crate::xml::escape_attr(&u.id)
-                );
-                content_xml(&mut s, &Value::Object(u.content.clone()), Some(id), &u.id);
-                s.push_str("</ArchiveUnit>");
-            }
+/// What the ATR of an archive ingest says of its SIP: the header (namespace of the SIP's
+/// SEDA version, message identifier, agreement, agencies) and, with `content`, every
+/// group with its objects and every unit, in manifest order (their system ids are given
+/// to [`crate::ingest::atr::build_atr_with`]).
+pub(crate) fn atr_info(m: &Manifest, content: bool) -> AtrInfo {
+    let mut info = AtrInfo {
+        namespace: m.version.namespace().to_string(),
+        message_identifier: m.message_identifier.clone(),
+        archival_agreement: m.archival_agreement.clone(),
+        archival_agency: m.archival_agency.clone(),
+        transferring_agency: m.transferring_agency.clone(),
+        groups: Vec::new(),
+        units: Vec::new(),
+    };
+    if content {
+        let mut of_group: BTreeMap<&str, Vec<ObjectUsage>> = BTreeMap::new();
+        for o in &m.objects {
+            of_group.entry(o.group.as_str()).or_default().push((
+                o.id.clone(),
+                Some(o.version.clone()).filter(|v| !v.is_empty()),
+                !o.physical,
+            ));
         }
-        s.push_str("</DescriptiveMetadata><ManagementMetadata/></DataObjectPackage>");
+        info.groups = m
+            .groups
+            .iter()
+            .map(|g| (g.clone(), of_group.remove(g.as_str()).unwrap_or_default()))
+            .collect();
+        info.units = m.units.iter().map(|u| u.id.clone()).collect();
     }
-    let code = if report.outcome.is_accepted() {
-        "OK"
-    } else {
-        "KO"
-    };
-    let _ = write!(s, "<ReplyCode>{code}</ReplyCode><Operation>");
-    for e in &report.events {
-        let _ = write!(
-            s,
-            "<Event><EventTypeCode>{}</EventTypeCode><EventDateTime>{now}</EventDateTime><Outcome>{}</Outcome><OutcomeDetail>{}</OutcomeDetail><OutcomeDetailMessage>{}</OutcomeDetailMessage></Event>",
-            esc(&e.ev_type),
-            e.outcome.as_str(),
-            esc(&e.out_detail),
-            esc(&e.out_messg)
-        );
-    }
-    s.push_str("</Operation>");
-    let req = m
-        .and_then(|m| m.message_identifier.clone())
-        .unwrap_or_else(|| "unknown".into());
-    let _ = write!(
-        s,
-        "<MessageRequestIdentifier>{}</MessageRequestIdentifier>",
-        esc(&req)
-    );
-    let agency = |x: Option<&String>| {
-        x.cloned()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "unknown".into())
-    };
-    let _ = writeln!(
-        s,
-        "<ArchivalAgency><Identifier>{}</Identifier></ArchivalAgency><TransferringAgency><Identifier>{}</Identifier></TransferringAgency></ArchiveTransferReply>",
-        esc(&agency(m.and_then(|m| m.archival_agency.as_ref()))),
-        esc(&agency(m.and_then(|m| m.transferring_agency.as_ref())))
-    );
-    s
+    info
 }
 
 fn file_name(id: &str, format_ext: &str) -> String {

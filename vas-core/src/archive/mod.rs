@@ -1189,6 +1189,21 @@ impl Archive {
             (dry, early.join().ok().flatten())
         });
         let dry = dry?;
+        // The ATR header (the SIP's SEDA version) for a refusal, before `early` is consumed.
+        let header = early.as_ref().map(|(_, m)| dip::atr_info(m, false));
+        let refused_atr = |report: &Report| -> Option<String> {
+            header.as_ref().map(|info| {
+                crate::ingest::atr::build_atr_with(
+                    report,
+                    Some(info),
+                    false,
+                    Some(&crate::ingest::atr::AtrIds {
+                        operation: &op,
+                        system_ids: None,
+                    }),
+                )
+            })
+        };
         let controls: Vec<_> = dry
             .report
             .events
@@ -1239,8 +1254,8 @@ impl Archive {
                 ctx.operation_id = Some(op.clone());
                 lock(&self.logbook).record_report(&report, &ctx)?;
                 return Ok(IngestResult {
+                    atr: refused_atr(&report).unwrap_or(dry.atr),
                     report,
-                    atr: dry.atr,
                     operation_id: op,
                     system_ids: BTreeMap::new(),
                 });
@@ -1252,7 +1267,8 @@ impl Archive {
             let mut ctx = OperationContext::new(&self.ids, type_proc);
             ctx.operation_id = Some(op.clone());
             lock(&self.logbook).record_report(&report, &ctx)?;
-            let atr = dip::atr(None, &report, &op, &BTreeMap::new(), &[]);
+            let atr = refused_atr(&report)
+                .unwrap_or_else(|| crate::ingest::atr::build_atr(&report, None, false));
             return Ok(IngestResult {
                 report,
                 atr,
@@ -1365,7 +1381,15 @@ impl Archive {
             Err(e) => return Err(io_at(e, &jpath)),
         }
         let ok = result.is_ok();
-        let atr = dip::atr(Some(m), &report, &op, &sys, &m.units);
+        let atr = crate::ingest::atr::build_atr_with(
+            &report,
+            Some(&dip::atr_info(m, ok)),
+            false,
+            Some(&crate::ingest::atr::AtrIds {
+                operation: &op,
+                system_ids: ok.then_some(&sys),
+            }),
+        );
         Ok(IngestResult {
             report,
             atr,

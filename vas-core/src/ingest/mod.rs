@@ -19,9 +19,9 @@ pub mod codes;
 pub mod report;
 pub mod workflow;
 
-mod atr;
+pub(crate) mod atr;
 mod attach;
-mod dry_run;
+pub(crate) mod dry_run;
 mod manifest;
 mod ontology;
 mod status;
