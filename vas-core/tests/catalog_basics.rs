@@ -66,6 +66,7 @@ fn sample() -> IndexBatch {
                 algorithm: "SHA-512".into(),
                 format_id: Some("fmt/18".into()),
                 storage_key: Some("k1".into()),
+                operation_id: None,
             },
             ObjectRecord {
                 id: "o2".into(),
@@ -76,6 +77,7 @@ fn sample() -> IndexBatch {
                 algorithm: "SHA-512".into(),
                 format_id: None,
                 storage_key: Some("k2".into()),
+                operation_id: None,
             },
         ],
         metadata: Default::default(),

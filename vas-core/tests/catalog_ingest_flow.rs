@@ -74,6 +74,7 @@ fn ingest_ids_catalog_and_logbook_agree_after_reopening() {
             algorithm: "SHA-512".into(),
             format_id: Some("fmt/18".into()),
             storage_key: Some(format!("objects/{group}")),
+            operation_id: None,
         }],
         metadata: Default::default(),
     };

@@ -472,6 +472,7 @@ fn build(specs: &[UnitSpec]) -> (Vec<UnitRecord>, Vec<ObjectGroupRecord>) {
                     algorithm: "SHA-512".into(),
                     format_id: None,
                     storage_key: None,
+                    operation_id: None,
                 }],
                 metadata: Default::default(),
             });

@@ -1514,6 +1514,9 @@ impl Archive {
                     },
                     format_id: o.format_id.clone(),
                     storage_key: (!o.physical).then(|| object_key(&self.prefix, &sys[&o.id])),
+                    // Added to a group of another operation: counted under this one.
+                    operation_id: (rec_g.operation_id.as_deref() != Some(op))
+                        .then(|| op.to_string()),
                 });
             }
             let events = vec![

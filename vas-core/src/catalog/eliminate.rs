@@ -194,6 +194,12 @@ impl Catalog {
             let Some(g) = remove_group_rows(&tx, id)? else {
                 continue;
             };
+            for o in &g.object_opis {
+                touched.insert(
+                    (g.tenant, g.agency.clone().unwrap_or_default(), o.clone()),
+                    (),
+                );
+            }
             touched.insert(
                 (
                     g.tenant,

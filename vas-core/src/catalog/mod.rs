@@ -173,7 +173,8 @@ CREATE TABLE IF NOT EXISTS object (
   digest TEXT NOT NULL,
   algorithm TEXT NOT NULL,
   format TEXT,
-  storage_key TEXT
+  storage_key TEXT,
+  opi TEXT
 );
 CREATE INDEX IF NOT EXISTS object_grp ON object(grp);
 CREATE INDEX IF NOT EXISTS object_digest ON object(digest);
@@ -509,6 +510,12 @@ pub struct ObjectRecord {
         skip_serializing_if = "Option::is_none"
     )]
     pub storage_key: Option<String>,
+    /// The operation that added this object to its group (`#opi` of the version in the
+    /// group document) when it is not the group's own (`None`): objects an attachment SIP
+    /// adds to an existing group count in the accession register under that attachment's
+    /// operation, as Vitam counts them.
+    #[serde(rename = "#opi", default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
 }
 
 /// An object group to index.
@@ -559,6 +566,13 @@ impl ObjectGroupRecord {
             }
             if let Some(k) = &o.storage_key {
                 v["#storage"] = json!({"key": k});
+            }
+            if let Some(opi) = o
+                .operation_id
+                .as_ref()
+                .filter(|p| Some(*p) != self.operation_id.as_ref())
+            {
+                v["#opi"] = json!(opi);
             }
             by_usage.entry(&o.usage).or_default().push(v);
         }
@@ -617,6 +631,7 @@ impl ObjectGroupRecord {
                             .pointer("/#storage/key")
                             .and_then(Value::as_str)
                             .map(str::to_string),
+                        operation_id: s("#opi"),
                     });
                 }
             }
@@ -795,6 +810,12 @@ impl Catalog {
             .map_err(db_err)?;
         conn.execute_batch(SCHEMA).map_err(db_err)?;
         conn.execute_batch(packs::SCHEMA).map_err(db_err)?;
+        // A catalog made before objects kept the operation that added them: the column is
+        // added (NULL = the group's operation, which is what those objects had).
+        if conn.prepare("SELECT opi FROM object LIMIT 0").is_err() {
+            conn.execute_batch("ALTER TABLE object ADD COLUMN opi TEXT")
+                .map_err(db_err)?;
+        }
         let v: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -1138,6 +1159,9 @@ pub(super) struct RemovedGroup {
     /// Its objects (removed with it by the schema's cascade) and their bytes.
     pub objects: i64,
     pub bytes: i64,
+    /// Operations other than the group's that added some of its objects (their register
+    /// lines lost those objects too).
+    pub object_opis: Vec<String>,
 }
 
 /// A `Conflict` naming the unit when some unit still has `id` as its object group.
@@ -1161,9 +1185,10 @@ pub(super) fn refuse_group_in_use(tx: &Connection, id: &str) -> Result<()> {
 }
 
 /// Removes the row of object group `id` (its objects go with it by cascade) and its
-/// document location, and takes the group, its objects and their bytes off its
-/// accession-register line. `None` when the catalog has no such group. Whether a unit
-/// still uses the group is the caller's check ([`refuse_group_in_use`]).
+/// document location, and takes the group off its accession-register line and each object
+/// (and its bytes) off the line of the operation that added it. `None` when the catalog
+/// has no such group. Whether a unit still uses the group is the caller's check
+/// ([`refuse_group_in_use`]).
 pub(super) fn remove_group_rows(tx: &Connection, id: &str) -> Result<Option<RemovedGroup>> {
     let row: Option<(i64, u32, Option<String>, Option<String>)> = tx
         .query_row(
@@ -1176,13 +1201,33 @@ pub(super) fn remove_group_rows(tx: &Connection, id: &str) -> Result<Option<Remo
     let Some((rid, tenant, agency, opi)) = row else {
         return Ok(None);
     };
-    let (objects, bytes): (i64, i64) = tx
-        .query_row(
-            "SELECT count(*), coalesce(sum(size), 0) FROM object WHERE grp = ?1",
-            params![rid],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+    // Objects and bytes per adding operation (NULL: the group's own).
+    let per_opi: Vec<(Option<String>, i64, i64)> = tx
+        .prepare_cached(
+            "SELECT opi, count(*), coalesce(sum(size), 0) FROM object WHERE grp = ?1 GROUP BY opi",
         )
+        .map_err(db_err)?
+        .query_map(params![rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(db_err)?
+        .collect::<rusqlite::Result<_>>()
         .map_err(db_err)?;
+    let (mut objects, mut bytes) = (0i64, 0i64);
+    let (mut own_objects, mut own_bytes) = (0i64, 0i64);
+    let mut object_opis = Vec::new();
+    for (o, n, b) in per_opi {
+        objects += n;
+        bytes = bytes.saturating_add(b);
+        match o.filter(|o| Some(o) != opi.as_ref()) {
+            Some(o) => {
+                register_add(tx, tenant, agency.as_deref(), Some(&o), 0, 0, -n, -b)?;
+                object_opis.push(o);
+            }
+            None => {
+                own_objects += n;
+                own_bytes = own_bytes.saturating_add(b);
+            }
+        }
+    }
     register_add(
         tx,
         tenant,
@@ -1190,8 +1235,8 @@ pub(super) fn remove_group_rows(tx: &Connection, id: &str) -> Result<Option<Remo
         opi.as_deref(),
         0,
         -1,
-        -objects,
-        -bytes,
+        -own_objects,
+        -own_bytes,
     )?;
     tx.execute("DELETE FROM object_group WHERE rid = ?1", params![rid])
         .map_err(db_err)?;
@@ -1203,6 +1248,7 @@ pub(super) fn remove_group_rows(tx: &Connection, id: &str) -> Result<Option<Remo
         opi,
         objects,
         bytes,
+        object_opis,
     }))
 }
 

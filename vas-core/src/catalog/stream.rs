@@ -90,11 +90,18 @@ impl Indexer {
         .execute(params![g.id, g.tenant, g.originating_agency, g.operation_id, doc])
         .map_err(|e| exists_err(e, "object group", &g.id))?;
         let rid = tx.last_insert_rowid();
-        let mut bytes = 0i64;
+        // Objects and bytes per register line: the group's operation first, then each
+        // other operation that added objects to it (an attachment SIP).
+        let mut lines: Vec<(Option<&str>, i64, i64)> = vec![(g.operation_id.as_deref(), 0, 0)];
         for o in &g.objects {
+            let size = i64::try_from(o.size).unwrap_or(i64::MAX);
+            let own = o
+                .operation_id
+                .as_deref()
+                .filter(|p| Some(*p) != g.operation_id.as_deref());
             tx.prepare_cached(
-                "INSERT INTO object(id, grp, usage, version, size, digest, algorithm, format, storage_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO object(id, grp, usage, version, size, digest, algorithm, format, storage_key, opi)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(db_err)?
             .execute(params![
@@ -102,25 +109,41 @@ impl Indexer {
                 rid,
                 o.usage,
                 o.version,
-                i64::try_from(o.size).unwrap_or(i64::MAX),
+                size,
                 o.digest,
                 o.algorithm,
                 o.format_id,
-                o.storage_key
+                o.storage_key,
+                own
             ])
             .map_err(|e| exists_err(e, "object", &o.id))?;
-            bytes = bytes.saturating_add(i64::try_from(o.size).unwrap_or(i64::MAX));
+            let line = match own {
+                None => &mut lines[0],
+                Some(p) => match lines.iter().position(|l| l.0 == Some(p)) {
+                    Some(i) => &mut lines[i],
+                    None => {
+                        lines.push((Some(p), 0, 0));
+                        lines.last_mut().expect("just pushed")
+                    }
+                },
+            };
+            line.1 += 1;
+            line.2 = line.2.saturating_add(size);
         }
-        register_add(
-            tx,
-            g.tenant,
-            g.originating_agency.as_deref(),
-            g.operation_id.as_deref(),
-            0,
-            1,
-            g.objects.len() as i64,
-            bytes,
-        )
+        for (i, (opi, objects, bytes)) in lines.into_iter().enumerate() {
+            let groups = i64::from(i == 0);
+            register_add(
+                tx,
+                g.tenant,
+                g.originating_agency.as_deref(),
+                opi,
+                0,
+                groups,
+                objects,
+                bytes,
+            )?;
+        }
+        Ok(())
     }
 
     /// Checks that the object group of `u`, if any, is in this transaction or indexed.
