@@ -250,3 +250,62 @@ fn archive_ko_atr_of_each_version_is_valid_and_has_no_system_id() {
     }
     assert_eq!(a.counts().unwrap(), (0, 0));
 }
+
+/// `vas archive ingest DIR SIP --atr ATR.xml` and `vas ingest --archive DIR --atr ATR.xml SIP`
+/// write the archive's ATR: valid, with the operation and the system ids of the catalog.
+#[cfg(feature = "cli")]
+#[test]
+fn cli_writes_the_archive_atr() {
+    let dir = tempfile::tempdir().unwrap();
+    let arch = dir.path().join("archive");
+    let vas = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_vas"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    vas(&["archive".as_ref(), "init".as_ref(), arch.as_os_str()]);
+    for (i, version) in ["2.2", "2.3"].into_iter().enumerate() {
+        let sip = write_sip(dir.path(), version, true);
+        let atr_path = dir.path().join(format!("atr-cli-{i}.xml"));
+        if i == 0 {
+            vas(&[
+                "archive".as_ref(),
+                "ingest".as_ref(),
+                arch.as_os_str(),
+                sip.as_os_str(),
+                "--atr".as_ref(),
+                atr_path.as_os_str(),
+            ]);
+        } else {
+            vas(&[
+                "ingest".as_ref(),
+                "--archive".as_ref(),
+                arch.as_os_str(),
+                "--atr".as_ref(),
+                atr_path.as_os_str(),
+                sip.as_os_str(),
+            ]);
+        }
+        let atr = std::fs::read_to_string(&atr_path).unwrap();
+        assert!(atr.contains(&namespace(version)), "{atr}");
+        if let Some(ok) = xmllint_valid(&atr, version, dir.path()) {
+            assert!(ok, "{atr}");
+        }
+        let ids = atr_ids(&atr);
+        assert_eq!(ids.units.len(), 2, "{atr}");
+        assert_eq!(ids.objects.len(), 3, "{atr}");
+        // The operation is in the logbook and the units in the catalog.
+        let a = Archive::open(&arch).unwrap();
+        let op = message_identifier(&atr);
+        assert!(a.operation(&op).is_ok(), "{op} not in the logbook");
+        for sys in ids.units.values() {
+            assert_eq!(a.get_unit(FULL_ACCESS, sys).unwrap()["#id"], sys.as_str());
+        }
+    }
+}
