@@ -225,3 +225,35 @@ fn partial_detachment_keeps_both_operations_object_figures() {
     assert_eq!(snapshot(&a), before);
     assert!(a.verify().unwrap().is_ok());
 }
+
+/// `verify` checks that the operation that added each object is an accepted operation of
+/// the logbook: an object whose `#opi` names an operation the logbook never recorded is
+/// reported.
+#[test]
+fn verify_reports_an_object_added_by_an_unknown_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = create_archive(dir.path(), RULES, &[AccessContract::full_access("ALL")]);
+    let (_op1, op2, ids1) = ingest_both(&a, dir.path(), false);
+    assert!(a.verify().unwrap().is_ok());
+    drop(a);
+    // The catalog's group document now says another operation added the object.
+    let unknown = "aeeaaaaaaaunknownoperationaaaaaaaaaa";
+    let db = rusqlite::Connection::open(dir.path().join("archive/catalog.sqlite")).unwrap();
+    let n = db
+        .execute(
+            "UPDATE object_group SET doc = replace(doc, ?1, ?2) WHERE id = ?3",
+            rusqlite::params![op2, unknown, ids1["G1"]],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+    let a = Archive::open(dir.path().join("archive")).unwrap();
+    let v = a.verify().unwrap();
+    assert!(
+        v.problems.iter().any(|p| p.contains(&format!(
+            "operation {unknown}, which added it, is not an accepted operation"
+        ))),
+        "{:?}",
+        v.problems
+    );
+}

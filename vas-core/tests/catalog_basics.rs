@@ -545,3 +545,126 @@ fn computed_rules_updates_are_atomic_and_survive_rebuild() {
     cat.rebuild().unwrap();
     assert_eq!(visible(&cat), ["a", "b"]);
 }
+
+/// A group of operation `op1` with one object of its own and one added by `op2`.
+fn group_of_two_operations() -> ObjectGroupRecord {
+    let obj = |id: &str, usage: &str, size: u64, opi: Option<&str>| ObjectRecord {
+        id: id.into(),
+        usage: usage.into(),
+        version: 1,
+        size,
+        digest: "ab".into(),
+        algorithm: "SHA-512".into(),
+        format_id: None,
+        storage_key: Some(format!("objects/{id}")),
+        operation_id: opi.map(str::to_string),
+    };
+    ObjectGroupRecord {
+        id: "g2".into(),
+        tenant: 0,
+        originating_agency: Some("FR_A".into()),
+        operation_id: Some("op1".into()),
+        objects: vec![
+            obj("m", "BinaryMaster", 1000, None),
+            obj("d", "Dissemination", 30, Some("op2")),
+        ],
+        metadata: Default::default(),
+    }
+}
+
+fn register_of(cat: &Catalog) -> Vec<(String, i64, i64, i64, i64)> {
+    let all = AccessContract::full_access("all");
+    cat.view(0, &all)
+        .unwrap()
+        .accession_register()
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.operation_id, l.units, l.object_groups, l.objects, l.bytes))
+        .collect()
+}
+
+#[test]
+fn objects_count_under_the_operation_that_added_them() {
+    let g = group_of_two_operations();
+    // The document keeps the adding operation on the object's version only.
+    let doc = g.to_document();
+    assert_eq!(doc["#opi"], "op1");
+    let versions: Vec<&Value> = doc["#qualifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|q| q["versions"].as_array().unwrap())
+        .collect();
+    let opi_of = |id: &str| {
+        versions
+            .iter()
+            .find(|v| v["#id"] == id)
+            .unwrap()
+            .get("#opi")
+            .cloned()
+    };
+    assert_eq!(opi_of("m"), None);
+    assert_eq!(opi_of("d"), Some(json!("op2")));
+    assert_eq!(ObjectGroupRecord::from_document(&doc).unwrap(), g);
+
+    let cat = Catalog::open_in_memory().unwrap();
+    cat.index(&IndexBatch {
+        units: vec![],
+        object_groups: vec![g],
+    })
+    .unwrap();
+    assert_eq!(
+        register_of(&cat),
+        [
+            ("op1".to_string(), 0, 1, 1, 1000),
+            ("op2".to_string(), 0, 0, 1, 30)
+        ]
+    );
+    // Removing the group takes each object off its own line.
+    cat.delete_object_groups(&["g2".into()]).unwrap();
+    assert_eq!(
+        register_of(&cat),
+        [
+            ("op1".to_string(), 0, 0, 0, 0),
+            ("op2".to_string(), 0, 0, 0, 0)
+        ]
+    );
+}
+
+#[test]
+fn a_catalog_made_before_object_operations_gets_the_column_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.sqlite");
+    {
+        let cat = Catalog::open(&path).unwrap();
+        cat.index(&sample()).unwrap();
+    }
+    let before = {
+        let cat = Catalog::open(&path).unwrap();
+        register_of(&cat)
+    };
+    // The schema of a catalog written before objects kept their operation.
+    {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute_batch("ALTER TABLE object DROP COLUMN opi")
+            .unwrap();
+        assert!(db.prepare("SELECT opi FROM object").is_err());
+    }
+    let cat = Catalog::open(&path).unwrap();
+    assert_eq!(register_of(&cat), before);
+    cat.index(&IndexBatch {
+        units: vec![],
+        object_groups: vec![group_of_two_operations()],
+    })
+    .unwrap();
+    let after = register_of(&cat);
+    assert!(
+        after.contains(&("op2".to_string(), 0, 0, 1, 30)),
+        "{after:?}"
+    );
+    cat.delete_object_groups(&["g2".into()]).unwrap();
+    assert_eq!(
+        register_of(&cat).iter().find(|l| l.0 == "op2").unwrap().3,
+        0
+    );
+}

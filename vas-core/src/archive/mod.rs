@@ -1963,7 +1963,9 @@ impl Archive {
     }
 
     /// Re-checks the logbook chains, every object's digest on every offer, and the
-    /// agreement between the catalog, the documents on the offers and the logbook.
+    /// agreement between the catalog, the documents on the offers and the logbook (the
+    /// operation of every unit, group and object — `#opi` — is an accepted one of the
+    /// logbook).
     pub fn verify(&self) -> Result<Verification> {
         let mut v = Verification::default();
         let lbv = lock(&self.logbook).verify()?;
@@ -2027,6 +2029,18 @@ impl Archive {
                     "object group {}: operation {op} is not an accepted operation of the logbook",
                     g.id
                 ));
+            }
+            // Objects added to the group by another operation (an attachment SIP): that
+            // operation too must be an accepted one of the logbook.
+            for o in &g.objects {
+                if let Some(op) = &o.operation_id
+                    && !accepted.contains(op.as_str())
+                {
+                    v.problems.push(format!(
+                        "object {} of group {}: operation {op}, which added it, is not an accepted operation of the logbook",
+                        o.id, g.id
+                    ));
+                }
             }
             pending_groups.insert(g.id.as_str(), g);
         }
