@@ -93,6 +93,19 @@ export declare class Archive {
   /** `eliminate` on the calling thread. */
   eliminateSync(contract: string, q: Record<string, any> | string, options?: EliminationOptions | undefined | null): Record<string, any>
   /**
+   * The elimination report of an `ELIMINATION_ACTION` operation made by `eliminate`,
+   * read back from the first offer whose copy matches the SHA-512 the operation
+   * recorded: `operationSummary`, `reportSummary`, `context`, `units` (each
+   * `{id, params: {status, globalStatus, reasons, opi, originatingAgency,
+   * objectGroupId}}`) and `objectGroups` (status `DELETED` or `PARTIAL_DETACHMENT`).
+   * Rejects with `VAS_NOT_FOUND` for an unknown operation or one without a report (e.g.
+   * an ingest), `VAS_INTEGRITY` when no offer holds a good copy, `VAS_CORRUPT` for a
+   * copy that is not JSON.
+   */
+  eliminationReport(operation: string): Promise<Record<string, any>>
+  /** `eliminationReport` on the calling thread. */
+  eliminationReportSync(operation: string): Record<string, any>
+  /**
    * A unit's document (`#id`, `Title`, `#management`, `#object` …); `VAS_NOT_FOUND` when
    * it does not exist or is outside the contract.
    */

@@ -1,18 +1,20 @@
 //! Access contracts on every read path (search, unit, object, DIP), DIP validity against the
 //! official XSD (xmllint), all-or-nothing KO, and damage found by verify and repaired by audit.
 
-use std::path::Path;
-use std::process::Command;
+#[allow(dead_code)]
+mod archive_support;
 
-use serde_json::{Value, json};
+use archive_support::ingest_accepted;
+use archive_support::setup::{Setup, create_archive_with, sorted_ids as ids, xmllint, zip_entry};
+use std::path::Path;
+
+use serde_json::json;
 use vas_core::ErrorKind;
-use vas_core::archive::{Archive, IngestOptions, InitOptions};
+use vas_core::archive::{Archive, IngestOptions};
 use vas_core::catalog::AccessContract;
 use vas_core::digest::{DigestAlgorithm, digest_bytes};
 use vas_core::sip::{PackageFormat, PackageWriter, WriterOptions};
 use vas_core::storage::{FilesystemOffer, ObjectKey};
-
-const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
 
 /// A SIP with one unit holding a BinaryMaster and a Dissemination object.
 fn make_sip(path: &Path, agency: &str, title: &str, master: &[u8], bad_digest: bool) {
@@ -67,21 +69,14 @@ fn contracts() -> Vec<AccessContract> {
 }
 
 fn setup(dir: &Path) -> (Archive, Vec<String>, Vec<String>) {
-    let refs = dir.join("refs");
-    std::fs::create_dir_all(&refs).unwrap();
-    std::fs::write(
-        refs.join("access_contracts.json"),
-        serde_json::to_vec(&contracts()).unwrap(),
-    )
-    .unwrap();
-    let a = Archive::create(
-        dir.join("archive"),
-        &InitOptions {
-            referentials: Some(refs),
+    let contracts = contracts();
+    let a = create_archive_with(
+        dir,
+        &Setup {
+            contracts: Some(&contracts),
             ..Default::default()
         },
-    )
-    .unwrap();
+    );
     let mut units = Vec::new();
     for (agency, title, data) in [
         ("FR_A", "Alpha", b"alpha master".as_slice()),
@@ -89,51 +84,26 @@ fn setup(dir: &Path) -> (Archive, Vec<String>, Vec<String>) {
     ] {
         let sip = dir.join(format!("{title}.zip"));
         make_sip(&sip, agency, title, data, false);
-        let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
-        assert!(
-            r.report.outcome.is_accepted(),
-            "{:?}",
-            r.report.out_details()
-        );
-        units.push(vec![r.system_ids["U1"].clone(), r.system_ids["U2"].clone()]);
+        let ids = ingest_accepted(&a, &sip);
+        units.push(vec![ids["U1"].clone(), ids["U2"].clone()]);
     }
     let b = units.pop().unwrap();
     let a_units = units.pop().unwrap();
     (a, a_units, b)
 }
 
-fn ids(answer: &Value) -> Vec<String> {
-    let mut v: Vec<String> = answer["$results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["#id"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
 fn dip_manifest(p: &Path) -> String {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap()).unwrap();
-    let mut s = String::new();
-    std::io::Read::read_to_string(&mut z.by_name("manifest.xml").unwrap(), &mut s).unwrap();
-    s
+    String::from_utf8(zip_entry(p, "manifest.xml")).unwrap()
 }
 
+/// The DIP manifest `xml` is valid against the official SEDA 2.1 XSD (xmllint's messages
+/// printed otherwise).
 fn xmllint_ok(xml: &str, dir: &Path) -> bool {
-    let f = dir.join("dip-manifest.xml");
-    std::fs::write(&f, xml).unwrap();
-    let out = Command::new("xmllint")
-        .env("XML_CATALOG_FILES", format!("{SCHEMAS}/catalog.xml"))
-        .args(["--nonet", "--noout", "--schema"])
-        .arg(format!("{SCHEMAS}/2.1/seda-2.1-main.xsd"))
-        .arg(&f)
-        .output()
-        .expect("xmllint is installed (scripts/setup.d/archive2.sh)");
-    if !out.status.success() {
-        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    let r = xmllint(xml.as_bytes(), "2.1", dir);
+    if let Err(e) = &r {
+        eprintln!("{e}");
     }
-    out.status.success()
+    r.is_ok()
 }
 
 #[test]

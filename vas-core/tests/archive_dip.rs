@@ -4,18 +4,19 @@
 //! `xmllint --schema` (the oracle), and each unit's `Content`/`Management` is compared with
 //! the SIP's own (typed SEDA model) when the versions agree.
 
+#[allow(dead_code)]
+mod archive_support;
+
+use archive_support::setup::{OFFERS_NO_FSYNC, Setup, create_archive_with, zip_entry};
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::json;
-use vas_core::archive::{Archive, DipOptions, FULL_ACCESS, IngestOptions, InitOptions};
+use vas_core::archive::{DipOptions, FULL_ACCESS, IngestOptions};
 use vas_core::schema::{Mode, SchemaSet};
 use vas_core::seda::{ArchiveUnit, Document, SedaVersion};
 
 const SIPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/vitam/sips");
-const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
 
 fn sips() -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -36,31 +37,9 @@ fn sips() -> Vec<PathBuf> {
     out
 }
 
-fn zip_entry(p: &Path, name: &str) -> Vec<u8> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap()).unwrap();
-    let mut v = Vec::new();
-    z.by_name(name).unwrap().read_to_end(&mut v).unwrap();
-    v
-}
-
+/// `xmllint --schema` of a DIP manifest against the official XSD of its SEDA version.
 fn xmllint(xml: &[u8], version: SedaVersion, scratch: &Path) -> Result<(), String> {
-    let f = scratch.join("dip-manifest.xml");
-    std::fs::write(&f, xml).unwrap();
-    let out = Command::new("xmllint")
-        .env("XML_CATALOG_FILES", format!("{SCHEMAS}/catalog.xml"))
-        .args(["--nonet", "--noout", "--schema"])
-        .arg(format!(
-            "{SCHEMAS}/{v}/seda-{v}-main.xsd",
-            v = version.as_str()
-        ))
-        .arg(&f)
-        .output()
-        .expect("xmllint is installed (scripts/setup.d/archive2.sh)");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    archive_support::setup::xmllint(xml, version.as_str(), scratch)
 }
 
 /// Units of a document by id (the unit itself without nested units / references).
@@ -83,21 +62,13 @@ fn units_by_id(doc: &Document) -> Vec<(String, ArchiveUnit)> {
 #[test]
 fn dip_in_every_seda_version_is_valid_and_carries_content_as_ingested() {
     let dir = tempfile::tempdir().unwrap();
-    let offers = dir.path().join("offers.toml");
-    std::fs::write(
-        &offers,
-        "[[offer]]\nid = \"fs-1\"\nkind = \"filesystem\"\npath = \"o1\"\nfsync = false\n\
-         [[offer]]\nid = \"fs-2\"\nkind = \"filesystem\"\npath = \"o2\"\nfsync = false\n",
-    )
-    .unwrap();
-    let a = Archive::create(
-        dir.path().join("archive"),
-        &InitOptions {
-            offers: Some(offers),
+    let a = create_archive_with(
+        dir.path(),
+        &Setup {
+            offers: Some(OFFERS_NO_FSYNC),
             ..Default::default()
         },
-    )
-    .unwrap();
+    );
     let (mut accepted, mut dips, mut compared, mut upgraded) = (0, 0, 0usize, 0);
     let mut with_package_rules = 0usize;
     let (mut official, mut lenient, mut lenient_sips) = (0, 0, 0);

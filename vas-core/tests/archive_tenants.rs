@@ -3,12 +3,18 @@
 //! inherited rules stored per unit at ingest, shown by `get_unit` and used by an access
 //! contract's `RuleCategoryToFilter`.
 
+#[allow(dead_code)]
+mod archive_support;
+
+use archive_support::setup::{
+    Setup, create_archive_with, ingest_ok, sorted_ids as ids, write_referentials, zip_entry,
+};
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
 use vas_core::ErrorKind;
-use vas_core::archive::{Archive, FULL_ACCESS, IngestOptions, InitOptions};
+use vas_core::archive::{Archive, FULL_ACCESS};
 use vas_core::catalog::AccessContract;
 use vas_core::digest::{DigestAlgorithm, digest_bytes};
 use vas_core::logbook::LifecycleKind;
@@ -52,17 +58,6 @@ fn make_sip(path: &Path, title: &str, agreement: &str, agency: &str, m1: &str, m
     w.finish().unwrap();
 }
 
-fn ids(answer: &Value) -> Vec<String> {
-    let mut v: Vec<String> = answer["$results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["#id"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
 fn everything() -> Value {
     json!({"$query": {"$exists": "#id"}, "$filter": {"$limit": 1000}})
 }
@@ -71,16 +66,17 @@ fn everything() -> Value {
 fn tenants_are_strictly_separated_on_every_read_path() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("archive");
-    let t0 = Archive::create(&root, &InitOptions::default()).unwrap();
+    let t0 = create_archive_with(dir.path(), &Setup::default());
+    assert_eq!(t0.dir(), root);
     assert_eq!(t0.tenant(), 0);
     // Tenant 1, with its own contract set.
-    let refs1 = dir.path().join("refs1");
-    std::fs::create_dir_all(&refs1).unwrap();
-    std::fs::write(
-        refs1.join("access_contracts.json"),
-        serde_json::to_vec(&vec![AccessContract::full_access("T1_ALL")]).unwrap(),
-    )
-    .unwrap();
+    let refs1 = write_referentials(
+        &dir.path().join("refs1"),
+        &Setup {
+            contracts: Some(&[AccessContract::full_access("T1_ALL")]),
+            ..Default::default()
+        },
+    );
     Archive::add_tenant(&root, 1, Some(&refs1)).unwrap();
     assert_eq!(
         Archive::add_tenant(&root, 1, None).unwrap_err().kind(),
@@ -105,9 +101,8 @@ fn tenants_are_strictly_separated_on_every_read_path() {
     let (sa, sb) = (dir.path().join("a.zip"), dir.path().join("b.zip"));
     make_sip(&sa, "Alpha", "IC-1", "FR_A", "", "");
     make_sip(&sb, "Beta", "IC-1", "FR_B", "", "");
-    let ra = t0.ingest(&sa, &IngestOptions::default()).unwrap();
-    let rb = t1.ingest(&sb, &IngestOptions::default()).unwrap();
-    assert!(ra.report.outcome.is_accepted() && rb.report.outcome.is_accepted());
+    let ra = ingest_ok(&t0, &sa);
+    let rb = ingest_ok(&t1, &sb);
     let (a_units, b_units): (Vec<&String>, Vec<&String>) = (
         ["U1", "U2", "U3", "U4"]
             .iter()
@@ -185,9 +180,7 @@ fn tenants_are_strictly_separated_on_every_read_path() {
     let dip = dir.path().join("t0.zip");
     let s = t0.dip(FULL_ACCESS, &everything(), &dip).unwrap();
     assert_eq!(s.units, 4);
-    let mut z = zip::ZipArchive::new(std::fs::File::open(&dip).unwrap()).unwrap();
-    let mut m = String::new();
-    std::io::Read::read_to_string(&mut z.by_name("manifest.xml").unwrap(), &mut m).unwrap();
+    let m = String::from_utf8(zip_entry(&dip, "manifest.xml")).unwrap();
     assert!(m.contains("Alpha") && !m.contains("Beta"));
     // Verify, audit and rebuild each see their own tenant only.
     let (v0, v1) = (t0.verify().unwrap(), t1.verify().unwrap());
@@ -293,29 +286,17 @@ fn tenants_are_strictly_separated_on_every_read_path() {
 fn computed_inherited_rules_are_stored_and_filter_reads() {
     let dir = tempfile::tempdir().unwrap();
     // Vitam's integration referentials, with two access contracts of our own.
-    let refs = dir.path().join("refs");
-    std::fs::create_dir_all(&refs).unwrap();
-    for e in std::fs::read_dir(REFS).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_file() && !p.file_name().unwrap().to_string_lossy().contains("access") {
-            std::fs::copy(&p, refs.join(p.file_name().unwrap())).unwrap();
-        }
-    }
     let mut filtered = AccessContract::full_access("ACCESS_FILTER");
     filtered.rule_category_to_filter = vec!["AccessRule".into()];
-    std::fs::write(
-        refs.join("access-contracts.json"),
-        serde_json::to_vec(&vec![AccessContract::full_access("ALL"), filtered]).unwrap(),
-    )
-    .unwrap();
-    let a = Archive::create(
-        dir.path().join("archive"),
-        &InitOptions {
-            referentials: Some(refs),
+    let a = create_archive_with(
+        dir.path(),
+        &Setup {
+            base: Some(Path::new(REFS)),
+            contracts: Some(&[AccessContract::full_access("ALL"), filtered]),
+            contracts_file: Some("access-contracts.json"),
             ..Default::default()
         },
-    )
-    .unwrap();
+    );
     let sip = dir.path().join("r.zip");
     // U1: free access since 2000 (ACC-00001, 0 years), inherited by U2; U3: ACC-00003
     // (25 years) from 2020, closed; U4: no access rule.
@@ -327,12 +308,7 @@ fn computed_inherited_rules_are_stored_and_filter_reads() {
         "<Management><AccessRule><Rule>ACC-00001</Rule><StartDate>2000-01-01</StartDate></AccessRule></Management>",
         "<Management><AccessRule><Rule>ACC-00003</Rule><StartDate>2020-01-01</StartDate></AccessRule></Management>",
     );
-    let r = a.ingest(&sip, &IngestOptions::default()).unwrap();
-    assert!(
-        r.report.outcome.is_accepted(),
-        "{:?}",
-        r.report.out_details()
-    );
+    let r = ingest_ok(&a, &sip);
     let u = |k: &str| r.system_ids[k].clone();
     let d1 = a.get_unit("ALL", &u("U1")).unwrap();
     let d2 = a.get_unit("ALL", &u("U2")).unwrap();

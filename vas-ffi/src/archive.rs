@@ -599,6 +599,38 @@ pub unsafe extern "C" fn vas_archive_eliminate_json(
     })
 }
 
+/// The elimination report of operation `operation` (an `ELIMINATION_ACTION` made by
+/// `vas_archive_eliminate_json`), read back from the first offer whose copy matches the
+/// SHA-512 the operation recorded, as JSON into `*out_json` (written only on success;
+/// release it with `vas_bytes_free`): `{"operationSummary", "reportSummary", "context",
+/// "units": [{"id", "params": {"status", "globalStatus", "reasons", "opi",
+/// "originatingAgency", "objectGroupId"}}], "objectGroups": [{"id", "params": {"status"
+/// (`DELETED` or `PARTIAL_DETACHMENT`), …}}]}`. An unknown operation, or one without a
+/// report (e.g. an ingest), is `VAS_RESULT_NOT_FOUND`; no offer holding a good copy is
+/// `VAS_RESULT_INTEGRITY` (or `VAS_RESULT_NOT_FOUND`); a copy that is not JSON is
+/// `VAS_RESULT_CORRUPT`.
+///
+/// # Safety
+/// `archive` is NULL or a live archive; `operation` is NULL or NUL-terminated; `out_json`
+/// is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vas_archive_elimination_report_json(
+    archive: *const vas_archive,
+    operation: *const c_char,
+    out_json: *mut *mut vas_bytes,
+) -> vas_result {
+    boundary(|| {
+        // SAFETY: caller's contract.
+        let a = unsafe { self::archive(archive) }?;
+        // SAFETY: caller's contract.
+        let id = unsafe { c_str(operation, "operation") }?;
+        bytes::check_out(out_json, "out_json")?;
+        let v = a.elimination_report(id)?;
+        // SAFETY: caller's contract.
+        unsafe { out(out_json, "out_json", vas_bytes::boxed(bytes::json(&v))) }
+    })
+}
+
 /// Audits every copy the catalog expects on every offer (re-reading and hashing each);
 /// with `repair`, missing or corrupt copies are restored from a good one. `*out_json`
 /// receives `{"checked", "findings": [[offer, key, problem]], "repaired",

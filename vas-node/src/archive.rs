@@ -525,6 +525,29 @@ impl Archive {
         })
     }
 
+    /// The elimination report of an `ELIMINATION_ACTION` operation made by `eliminate`,
+    /// read back from the first offer whose copy matches the SHA-512 the operation
+    /// recorded: `operationSummary`, `reportSummary`, `context`, `units` (each
+    /// `{id, params: {status, globalStatus, reasons, opi, originatingAgency,
+    /// objectGroupId}}`) and `objectGroups` (status `DELETED` or `PARTIAL_DETACHMENT`).
+    /// Rejects with `VAS_NOT_FOUND` for an unknown operation or one without a report (e.g.
+    /// an ingest), `VAS_INTEGRITY` when no offer holds a good copy, `VAS_CORRUPT` for a
+    /// copy that is not JSON.
+    #[napi(ts_return_type = "Promise<Record<string, any>>", catch_unwind)]
+    pub fn elimination_report(
+        &self,
+        env: Env,
+        operation: String,
+    ) -> Result<AsyncTask<VasTask<Json>>> {
+        self.task(&env, move |a| a.elimination_report(&operation).map(Json))
+    }
+
+    /// `eliminationReport` on the calling thread.
+    #[napi(ts_return_type = "Record<string, any>", catch_unwind)]
+    pub fn elimination_report_sync(&self, env: Env, operation: String) -> Result<Json> {
+        self.now(&env, |a| a.elimination_report(&operation).map(Json))
+    }
+
     /// A unit's document (`#id`, `Title`, `#management`, `#object` …); `VAS_NOT_FOUND` when
     /// it does not exist or is outside the contract.
     #[napi(ts_return_type = "Promise<Record<string, any>>", catch_unwind)]

@@ -317,3 +317,66 @@ test('eliminate: analysis, refusal without writing permission, action, rebuild',
   const rebuilt = await archive.rebuild()
   assert.equal(rebuilt.units, 0)
 })
+
+test('eliminationReport: a partial elimination read back from the offers, and its errors', async (t) => {
+  const dir = tmpdir(t)
+  const refs = path.join(dir, 'refs')
+  fs.cpSync(REFS, refs, { recursive: true })
+  const contractsFile = path.join(refs, 'access-contracts.json')
+  const contracts = JSON.parse(fs.readFileSync(contractsFile, 'utf8'))
+  contracts.push({ ...contracts[0], Identifier: 'AC-ELIM', WritingPermission: true })
+  fs.writeFileSync(contractsFile, JSON.stringify(contracts))
+  // A dossier kept 10 years from 2025-03-03 then destroyed, with two children inheriting
+  // the rule. Eliminating the dossier and the annex only: the annex is deleted, the
+  // dossier kept for its other child (NON_DESTROYABLE_HAS_CHILD_UNITS).
+  const b = new vas.SipBuilder('2.3')
+  b.setHeader({ archivalAgency: 'AG-ARCHIVES', transferringAgency: 'SRV-MARCHES', originatingAgency: 'SRV-MARCHES', archivalAgreement: 'IC-DEMO' })
+  const d = b.addUnit(null, 'Marché clos', {
+    id: 'DOSSIER',
+    descriptionLevel: 'File',
+    rules: [{ category: 'AppraisalRule', rule: 'APP-MARCHE-10', startDate: '2025-03-03' }],
+    finalActions: [{ category: 'AppraisalRule', action: 'Destroy' }],
+  })
+  const annex = b.addUnit(d, 'Annexe', { id: 'ANNEXE', descriptionLevel: 'Item' })
+  b.addObject(annex, PDF)
+  const note = b.addUnit(d, 'Note', { id: 'NOTE', descriptionLevel: 'Item' })
+  b.addObject(note, DISSEMINATION, { filename: 'note.txt' })
+  const sip = path.join(dir, 'sip.zip')
+  b.writeSync(sip)
+
+  const archive = await vas.Archive.create(path.join(dir, 'archive'), { referentials: refs })
+  t.after(() => archive.close())
+  const ingested = await archive.ingest(sip)
+  assert.equal(ingested.accepted, true)
+  const ids = ingested.systemIds
+  const q = { $query: { $in: { '#id': [ids.DOSSIER, ids.ANNEXE] } } }
+  const done = await archive.eliminate('AC-ELIM', q, { date: '2036-01-01' })
+  assert.deepEqual(done.eliminated_units, [ids.ANNEXE])
+  assert.deepEqual(
+    Object.fromEntries(done.units.map((u) => [u.UnitId, u.Status])),
+    { [ids.DOSSIER]: 'NON_DESTROYABLE_HAS_CHILD_UNITS', [ids.ANNEXE]: 'DELETED' },
+  )
+
+  const report = await archive.eliminationReport(done.operation_id)
+  assert.equal(report.operationSummary.evId, done.operation_id)
+  assert.equal(report.operationSummary.evType, 'ELIMINATION_ACTION')
+  assert.equal(report.context.EliminationDate, '2036-01-01')
+  const units = Object.fromEntries(report.units.map((u) => [u.id, u.params]))
+  assert.deepEqual(Object.keys(units).sort(), [ids.DOSSIER, ids.ANNEXE].sort())
+  assert.equal(units[ids.ANNEXE].status, 'DELETED')
+  assert.equal(units[ids.ANNEXE].globalStatus, 'DESTROY')
+  assert.deepEqual(units[ids.ANNEXE].reasons, [])
+  assert.equal(units[ids.ANNEXE].opi, ingested.operationId)
+  assert.equal(units[ids.DOSSIER].status, 'NON_DESTROYABLE_HAS_CHILD_UNITS')
+  assert.ok(units[ids.DOSSIER].reasons.includes('NON_DESTROYABLE_HAS_CHILD_UNITS'))
+  assert.deepEqual(report.objectGroups.map((g) => [g.id, g.params.status]), [[units[ids.ANNEXE].objectGroupId, 'DELETED']])
+  assert.deepEqual(done.eliminated_object_groups, [units[ids.ANNEXE].objectGroupId])
+  assert.equal(report.reportSummary.extendedInfo.deletedBytes, PDF_BYTES.length)
+  // The sync form reads the same report; the note is still there.
+  assert.deepEqual(archive.eliminationReportSync(done.operation_id), report)
+  assert.equal((await archive.getUnit('AC-DEMO', ids.NOTE))['#id'], ids.NOTE)
+
+  // An unknown operation, and one without a report (the ingest): VAS_NOT_FOUND.
+  await assert.rejects(archive.eliminationReport('aeeaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), (e) => e.code === 'VAS_NOT_FOUND')
+  assert.throws(() => archive.eliminationReportSync(ingested.operationId), (e) => e.code === 'VAS_NOT_FOUND' && /has no report/.test(e.message))
+})

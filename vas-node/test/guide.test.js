@@ -20,7 +20,8 @@ test('the JavaScript samples of docs/guide-node.md run', () => {
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: ROOT, timeout: 300000 })
   assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`)
   for (const want of ['3 units, 3 objects', 'accepted: true PROCESS_SIP_UNITARY.OK', 'accepted: false', 'ingest OK',
-    '1 hit(s)', 'verify ok: true', 'VAS_NOT_FOUND', 'VAS_INVALID_INPUT CHECK_DATAOBJECTPACKAGE', 'communicable in 2030: false']) {
+    '1 hit(s)', 'verify ok: true', 'VAS_NOT_FOUND', 'VAS_INVALID_INPUT CHECK_DATAOBJECTPACKAGE', 'communicable in 2030: false',
+    'eliminated: 1 unit(s), 2 object(s)', 'DESTROY NON_DESTROYABLE_HAS_CHILD_UNITS', 'DESTROY DELETED', 'no report: VAS_NOT_FOUND']) {
     assert.ok(r.stdout.includes(want), `${want}\n---\n${r.stdout}`)
   }
 })

@@ -93,10 +93,12 @@ async function more(): Promise<void> {
   const lfc: Record<string, any>[] = await a.lifecycle('unit', 'id')
   const lfc2: Record<string, any>[] = a.lifecycleSync('objectGroup', 'id')
   const op: Record<string, any> = await a.operation('op')
+  const er: Record<string, any> = await a.eliminationReport('op')
+  const er2: Record<string, any> = a.eliminationReportSync('op')
   const reg: Record<string, any>[] = a.accessionRegisterSync('C')
   const closed: boolean = a.closed
   a.close()
   a2.close()
-  void [fi, fi2, ids, counts, br, br2, pkg, bytes, ins.counts, verdict, outcome, rr.units[0].id, rr2, ir.accepted, sys, hits, hits2, unit, so.size, oc.data, r.object.id, chunk, ex, dip.units, v.ok, au.allRepaired, ac.units, ops, lfc, lfc2, op, reg, closed]
+  void [fi, fi2, ids, counts, br, br2, pkg, bytes, ins.counts, verdict, outcome, rr.units[0].id, rr2, ir.accepted, sys, hits, hits2, unit, so.size, oc.data, r.object.id, chunk, ex, dip.units, v.ok, au.allRepaired, ac.units, ops, lfc, lfc2, op, er, er2, reg, closed]
 }
 void more

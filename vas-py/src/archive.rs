@@ -248,6 +248,23 @@ impl Archive {
         json::to_py(py, &v)
     }
 
+    /// The elimination report of operation `operation` (an `ELIMINATION_ACTION` made by
+    /// `eliminate`), read back from the first offer whose copy matches the SHA-512 the
+    /// operation recorded, as a `dict`: `operationSummary`, `reportSummary`, `context`,
+    /// `units` (each `{"id", "params": {"status", "globalStatus", "reasons", "opi",
+    /// "originatingAgency", "objectGroupId"}}`) and `objectGroups` (status `DELETED` or
+    /// `PARTIAL_DETACHMENT`). `NotFoundError` for an unknown operation or one without a
+    /// report (e.g. an ingest); `IntegrityError` when no offer holds a good copy;
+    /// `CorruptError` for a copy that is not JSON.
+    fn elimination_report<'py>(
+        &self,
+        py: Python<'py>,
+        operation: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let v = self.run(py, |a| a.elimination_report(operation))?;
+        json::to_py(py, &v)
+    }
+
     /// A unit's document (a `dict`); `NotFoundError` when it does not exist or is outside
     /// the contract.
     fn get_unit<'py>(

@@ -263,3 +263,58 @@ def test_eliminate_analysis_action_and_rebuild(tmp_path, interop_zip):
         assert a.verify().ok
         # The offers keep tombstones: the rebuilt catalog does not bring the units back.
         assert a.rebuild() == (0, 0)
+
+
+def test_elimination_report_of_a_partial_elimination(tmp_path, interop_zip):
+    # Eliminating the dossier and its procès-verbal at 2036-01-01 (APP-MARCHE-10 ended,
+    # Destroy): the procès-verbal is deleted, the dossier kept for its other child (the
+    # annex, not selected): NON_DESTROYABLE_HAS_CHILD_UNITS. The report read back from the
+    # offers must say so, unit by unit, and agree with what eliminate returned.
+    with vas.Archive.create(tmp_path / "a", referentials=writing_referentials(tmp_path)) as a:
+        ingested = a.ingest(interop_zip)
+        assert ingested.accepted
+        pv = pv_unit(a)
+        dossier = ingested.system_ids["AU1"]
+        annex = ingested.system_ids["AU3"]
+        assert a.get_unit(CONTRACT, dossier)["Title"].startswith("Marché 2025-017")
+        assert a.get_unit(CONTRACT, annex)["Title"] != a.get_unit(CONTRACT, pv)["Title"]
+        query = {"$query": {"$in": {"#id": [dossier, pv]}}}
+        done = a.eliminate("AC-ELIM", query, date="2036-01-01")
+        assert done["eliminated_units"] == [pv]
+        verdicts = {u["UnitId"]: (u["GlobalStatus"], u["Status"]) for u in done["units"]}
+        assert verdicts == {
+            pv: ("DESTROY", "DELETED"),
+            dossier: ("DESTROY", "NON_DESTROYABLE_HAS_CHILD_UNITS"),
+        }
+        op = done["operation_id"]
+
+        report = a.elimination_report(op)
+        assert isinstance(report, dict)
+        assert report["operationSummary"]["evId"] == op
+        assert report["operationSummary"]["evType"] == "ELIMINATION_ACTION"
+        assert report["context"]["EliminationDate"] == "2036-01-01"
+        units = {u["id"]: u["params"] for u in report["units"]}
+        assert set(units) == {pv, dossier} and annex not in units
+        assert units[pv]["status"] == "DELETED" and units[pv]["globalStatus"] == "DESTROY"
+        assert units[pv]["reasons"] == []
+        assert units[dossier]["status"] == "NON_DESTROYABLE_HAS_CHILD_UNITS"
+        assert "NON_DESTROYABLE_HAS_CHILD_UNITS" in units[dossier]["reasons"]
+        assert units[pv]["opi"] == ingested.operation_id
+        assert units[pv]["originatingAgency"] == "SRV-MARCHES"
+        groups = {g["id"]: g["params"] for g in report["objectGroups"]}
+        assert list(groups) == done["eliminated_object_groups"] == [units[pv]["objectGroupId"]]
+        assert groups[units[pv]["objectGroupId"]]["status"] == "DELETED"
+        assert report["reportSummary"]["extendedInfo"]["deletedObjects"] == done["deleted_objects"] == 1
+        # What was kept is still there; what was deleted is not.
+        assert a.get_unit(CONTRACT, dossier)["#id"] == dossier
+        with pytest.raises(vas.NotFoundError):
+            a.get_unit(CONTRACT, pv)
+
+        # An unknown operation, and one without a report (the ingest): NotFoundError.
+        with pytest.raises(vas.NotFoundError) as unknown:
+            a.elimination_report("aeeaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        assert unknown.value.kind == "NotFound"
+        with pytest.raises(vas.NotFoundError, match="has no report"):
+            a.elimination_report(ingested.operation_id)
+    with pytest.raises(vas.InvalidInputError, match="closed"):
+        a.elimination_report(op)

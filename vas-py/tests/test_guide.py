@@ -31,6 +31,8 @@ def test_guide_samples_run(tmp_path):
     assert "communicable in 2040: False" in out.stdout
     assert "not found:" in out.stdout and "unknown contract: NO-SUCH-CONTRACT" in out.stdout
     assert "INVALID_DATAOBJECTVERSION.KO" in out.stdout
+    assert "eliminated: ['" in out.stdout and "2 objects" in out.stdout
+    assert "DESTROY DELETED" in out.stdout and "no report: " in out.stdout
 
 
 def test_guide_samples_type_check_strictly(tmp_path):

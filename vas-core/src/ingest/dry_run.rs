@@ -336,26 +336,23 @@ struct EarlyObjects {
 }
 
 impl EarlyObjects {
-    /// Starts reading and hashing every object with the platform algorithm.
+    /// Starts reading and hashing every object with the platform algorithm and the
+    /// algorithms `manifest` (its bytes, not yet parsed) declares
+    /// ([`AlgPlan::platform_and_declared`]).
     fn start(
         mut objects: ObjectStream,
         refs: &Referentials,
         opts: &DryRunOptions,
         alg: DigestAlgorithm,
+        manifest: &[u8],
     ) -> EarlyObjects {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (formats, opts, s) = (refs.formats.clone(), opts.clone(), stop.clone());
+        let plan = AlgPlan::platform_and_declared(alg, manifest);
         let pass = std::thread::Builder::new()
             .name("vas-ingest-objects".into())
             .spawn(move || {
-                let r = stream_objects(
-                    &mut objects,
-                    &AlgPlan::platform_only(alg),
-                    formats.as_ref(),
-                    alg,
-                    &opts,
-                    Some(&s),
-                );
+                let r = stream_objects(&mut objects, &plan, formats.as_ref(), alg, &opts, Some(&s));
                 (objects, r)
             })
             // No thread to be had: a pass that fails at CHECK_DIGEST, as any other.
@@ -366,9 +363,13 @@ impl EarlyObjects {
         }
     }
 
-    /// Waits for the pass, then computes what `plan` asks for beyond the platform algorithm
-    /// (the declared algorithms).
-    fn finish(mut self, plan: &AlgPlan, opts: &DryRunOptions) -> Result<HashMap<String, Streamed>> {
+    /// Waits for the pass, then computes what `plan` asks for and the pass did not (a
+    /// declared algorithm its byte scan missed); also returns the bytes read again for it.
+    fn finish(
+        mut self,
+        plan: &AlgPlan,
+        opts: &DryRunOptions,
+    ) -> Result<(HashMap<String, Streamed>, u64)> {
         let h = self
             .pass
             .take()
@@ -377,8 +378,8 @@ impl EarlyObjects {
             .join()
             .map_err(|_| Error::internal("the objects' thread panicked"))?;
         let mut streamed = r?;
-        complete_digests(&mut objects, plan, &mut streamed, opts)?;
-        Ok(streamed)
+        let reread = complete_digests(&mut objects, plan, &mut streamed, opts)?;
+        Ok((streamed, reread))
     }
 }
 
@@ -498,6 +499,7 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
             refs,
             opts,
             platform.digest_algorithm,
+            &bytes,
         )
     });
     // Well-formedness and the root's namespace, as `scan_manifest` decides them.
@@ -643,7 +645,7 @@ fn run(sip: &Path, refs: &Referentials, opts: &DryRunOptions, rec: &mut Recorder
     }
     let plan = AlgPlan::from_manifest(&m, platform.digest_algorithm);
     let streamed = match early {
-        Some(early) => early.finish(&plan, opts),
+        Some(early) => early.finish(&plan, opts).map(|(s, _)| s),
         None => stream_objects(
             &mut reader.object_stream(),
             &plan,

@@ -249,12 +249,48 @@ impl AlgPlan {
         }
     }
 
-    /// The platform algorithm only, for every entry (what can be computed before the
-    /// manifest is read).
+    /// The platform algorithm only, for every entry (what the early pass computed before
+    /// [`AlgPlan::platform_and_declared`]; the tests compare the two).
+    #[cfg(test)]
     pub(crate) fn platform_only(platform_alg: DigestAlgorithm) -> AlgPlan {
         AlgPlan {
             by_entry: HashMap::new(),
             default: vec![platform_alg],
+        }
+    }
+
+    /// For every entry, the platform algorithm plus every algorithm the manifest's bytes
+    /// declare (`algorithm="…"` with a SEDA name, wherever it appears): what the early pass
+    /// of the dry run can compute before the manifest is parsed, so that a SIP declaring
+    /// another algorithm than the platform's (SHA-256, MD5 …) is read once, not twice. A
+    /// byte scan, not a parse: an algorithm seen outside a `MessageDigest` only costs its
+    /// hashing; one it misses is completed by [`complete_digests`].
+    pub(crate) fn platform_and_declared(platform_alg: DigestAlgorithm, manifest: &[u8]) -> AlgPlan {
+        let mut default = vec![platform_alg];
+        let key = b"algorithm=";
+        for i in memchr::memmem::find_iter(manifest, key) {
+            let v = i + key.len();
+            let Some(&q) = manifest.get(v) else { break };
+            if q != b'"' && q != b'\'' {
+                continue;
+            }
+            let Some(len) = manifest[v + 1..].iter().take(16).position(|&c| c == q) else {
+                continue;
+            };
+            let value = &manifest[v + 1..v + 1 + len];
+            if let Some(a) = DigestAlgorithm::ALL
+                .iter()
+                .find(|a| a.seda_name().as_bytes() == value)
+                && !default.contains(a)
+            {
+                default.push(*a);
+            }
+        }
+        // Sorted, the order of `MultiHasher::finalize`.
+        default.sort();
+        AlgPlan {
+            by_entry: HashMap::new(),
+            default,
         }
     }
 
@@ -658,15 +694,15 @@ pub(crate) fn stream_objects(
 }
 
 /// Adds to `streamed` the digests that `plan` asks for and that a first pass computed
-/// without (it ran before the manifest said which algorithms are declared): only the
-/// entries concerned are read again, on this thread. The sizes and identifications of the
-/// first pass are kept.
+/// without (it ran before the manifest was parsed): only the entries concerned are read
+/// again, on this thread. The sizes and identifications of the first pass are kept.
+/// Returns the bytes read again (0 when the first pass computed everything).
 pub(crate) fn complete_digests(
     stream: &mut ObjectStream,
     plan: &AlgPlan,
     streamed: &mut HashMap<String, Streamed>,
     opts: &DryRunOptions,
-) -> Result<()> {
+) -> Result<u64> {
     let missing = |name: &str| -> Vec<DigestAlgorithm> {
         let have = streamed.get(name);
         plan.get(name)
@@ -681,10 +717,11 @@ pub(crate) fn complete_digests(
         .filter(|(_, m)| !m.is_empty())
         .collect();
     if todo.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let mut found: Vec<(String, Vec<(DigestAlgorithm, String)>)> = Vec::new();
     let mut buf = vec![0u8; CHUNK];
+    let mut reread = 0u64;
     stream.for_each_object_where(
         |e| todo.contains_key(&e.name),
         |entry, r| {
@@ -698,6 +735,7 @@ pub(crate) fn complete_digests(
                     break;
                 }
                 h.update(&buf[..n]);
+                reread += n as u64;
                 Error::check_cancel(opts.cancel.as_deref())?;
             }
             found.push((entry.name.clone(), h.finalize()));
@@ -710,7 +748,7 @@ pub(crate) fn complete_digests(
             s.digests.sort_by_key(|(a, _)| *a);
         }
     }
-    Ok(())
+    Ok(reread)
 }
 
 #[cfg(test)]
@@ -837,5 +875,104 @@ mod tests {
             assert_eq!(s.format.as_ref(), Some(&want), "{name}");
             assert!(!want.is_unknown(), "{name}: {want:?}");
         }
+    }
+
+    /// The early pass of the dry run (before the manifest is parsed) hashes with the
+    /// algorithms the manifest's bytes declare, so that completing the digests the parsed
+    /// manifest asks for reads nothing again; with the platform algorithm only (as before),
+    /// every declared-elsewhere entry was read twice. Oracle: `digest_bytes`.
+    #[test]
+    fn early_pass_hashes_declared_algorithms_in_one_read() {
+        use crate::digest::digest_bytes;
+        use crate::sip::{Limits, PackageFormat, PackageWriter, SipReader, WriterOptions};
+        let dir = tempfile::tempdir().unwrap();
+        let small = b"a small object, hashed in a batch".to_vec();
+        // Larger than SMALL: streamed in chunks through the workers.
+        let big: Vec<u8> = (0..SMALL as usize + 12_345)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let platform = DigestAlgorithm::Sha512;
+        // SHA-256 (double quotes) for one, MD5 (single quotes) for the other.
+        let manifest = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1"><DataObjectPackage>
+<DataObjectGroup id="G1">
+<BinaryDataObject id="B1"><Uri>Content/small.txt</Uri><MessageDigest algorithm="SHA-256">{}</MessageDigest></BinaryDataObject>
+<BinaryDataObject id="B2"><Uri>Content/big.bin</Uri><MessageDigest algorithm='MD5'>{}</MessageDigest></BinaryDataObject>
+</DataObjectGroup></DataObjectPackage></ArchiveTransfer>"#,
+            digest_bytes(DigestAlgorithm::Sha256, &small),
+            digest_bytes(DigestAlgorithm::Md5, &big),
+        );
+        let sip = dir.path().join("sip.zip");
+        let mut w = PackageWriter::create(&sip, WriterOptions::new(PackageFormat::Zip)).unwrap();
+        w.add_bytes("manifest.xml", manifest.as_bytes()).unwrap();
+        w.add_bytes("Content/small.txt", &small).unwrap();
+        w.add_bytes("Content/big.bin", &big).unwrap();
+        w.finish().unwrap();
+        // What the parsed manifest asks for (`AlgPlan::from_manifest`'s shape).
+        let full = AlgPlan {
+            by_entry: HashMap::from([
+                (
+                    "Content/small.txt".to_string(),
+                    vec![DigestAlgorithm::Sha256, platform],
+                ),
+                (
+                    "Content/big.bin".to_string(),
+                    vec![DigestAlgorithm::Md5, platform],
+                ),
+            ]),
+            default: vec![platform],
+        };
+        let early = AlgPlan::platform_and_declared(platform, manifest.as_bytes());
+        assert_eq!(
+            early.default,
+            vec![DigestAlgorithm::Md5, DigestAlgorithm::Sha256, platform]
+        );
+        for threads in [1, 2] {
+            let opts = DryRunOptions {
+                threads: Some(threads),
+                ..Default::default()
+            };
+            let mut reader = SipReader::open(&sip, Limits::default()).unwrap();
+            let mut stream = reader.object_stream();
+            // Before: the platform algorithm only, then every entry read again.
+            let only = AlgPlan::platform_only(platform);
+            let mut before =
+                stream_objects(&mut stream, &only, None, platform, &opts, None).unwrap();
+            let reread = complete_digests(&mut stream, &full, &mut before, &opts).unwrap();
+            assert_eq!(
+                reread,
+                (small.len() + big.len()) as u64,
+                "threads {threads}"
+            );
+            // Now: one read.
+            let mut after =
+                stream_objects(&mut stream, &early, None, platform, &opts, None).unwrap();
+            let reread = complete_digests(&mut stream, &full, &mut after, &opts).unwrap();
+            assert_eq!(reread, 0, "threads {threads}");
+            for (name, data, declared) in [
+                ("Content/small.txt", &small, DigestAlgorithm::Sha256),
+                ("Content/big.bin", &big, DigestAlgorithm::Md5),
+            ] {
+                for got in [&before[name], &after[name]] {
+                    assert_eq!(got.size, data.len() as u64);
+                    for alg in [declared, platform] {
+                        let d = got.digests.iter().find(|(a, _)| *a == alg);
+                        assert_eq!(
+                            d.map(|(_, d)| d.clone()),
+                            Some(digest_bytes(alg, data)),
+                            "{name} {alg}"
+                        );
+                    }
+                }
+            }
+        }
+        // A manifest declaring only the platform algorithm (or an unknown spelling) adds
+        // nothing to hash.
+        let plain = AlgPlan::platform_and_declared(
+            platform,
+            br#"<M algorithm="SHA-512">x</M><M algorithm="sha256">y</M><M algorithm=>"#,
+        );
+        assert_eq!(plain.default, vec![platform]);
     }
 }

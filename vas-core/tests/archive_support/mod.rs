@@ -54,3 +54,8 @@ pub fn snapshot(a: &Archive) -> (Value, Value) {
     let reg = serde_json::to_value(a.accession_register("ALL").unwrap()).unwrap();
     (r["$results"].clone(), reg)
 }
+
+/// Other referentials and offers, and the helpers `archive_access.rs`, `archive_dip.rs` and
+/// `archive_tenants.rs` shared by copy.
+#[allow(dead_code)]
+pub mod setup;

@@ -708,14 +708,11 @@ static size_t count_status(const jval *report, const char *status) {
   return n;
 }
 
-/* Elimination of the sample SIP, whose dossier is kept 10 years from 2025-03-03 then
- * destroyed (its two items inherit the rule): the analysis before and after that date, the
- * refusal without writing permission, the action, then verify and rebuild. */
-static void test_eliminate(void) {
-  char refs[256], file[320], dir[256], sip[256];
-  path_in_tmp(refs, sizeof refs, "refs-elim");
-  path_in_tmp(dir, sizeof dir, "archive-elim");
-  path_in_tmp(sip, sizeof sip, "sample.zip");
+/* examples/referentials' agencies, rules and ingest contracts, with two access contracts:
+ * AC-DEMO (read only) and AC-ELIM (writing permission), in the folder `name` of tmp. */
+static void writing_refs(char *refs, size_t len, const char *name) {
+  char file[320];
+  path_in_tmp(refs, len, name);
   CHECK(mkdir(refs, 0700) == 0);
   const char *copied[] = {"agencies.csv", "rules.csv", "ingest-contracts.json"};
   for (size_t i = 0; i < 3; i++) {
@@ -730,6 +727,16 @@ static void test_eliminate(void) {
              "\"EveryOriginatingAgency\":true,\"EveryDataObjectVersion\":true,\"WritingPermission\":false},"
              "{\"Identifier\":\"AC-ELIM\",\"Name\":\"Elimination\",\"Status\":\"ACTIVE\","
              "\"EveryOriginatingAgency\":true,\"EveryDataObjectVersion\":true,\"WritingPermission\":true}]");
+}
+
+/* Elimination of the sample SIP, whose dossier is kept 10 years from 2025-03-03 then
+ * destroyed (its two items inherit the rule): the analysis before and after that date, the
+ * refusal without writing permission, the action, then verify and rebuild. */
+static void test_eliminate(void) {
+  char refs[256], dir[256], sip[256];
+  writing_refs(refs, sizeof refs, "refs-elim");
+  path_in_tmp(dir, sizeof dir, "archive-elim");
+  path_in_tmp(sip, sizeof sip, "sample.zip");
   vas_archive_init_options init = VAS_ARCHIVE_INIT_OPTIONS_INIT;
   init.referentials = refs;
   vas_archive *a = NULL;
@@ -790,6 +797,125 @@ static void test_eliminate(void) {
   vas_archive_free(a);
 }
 
+/* The system id of the one unit titled `title` (via search), copied into `id`. */
+static void unit_id_by_title(vas_archive *a, const char *title, char *id, size_t len) {
+  char q[256];
+  snprintf(q, sizeof q, "{\"$query\": {\"$eq\": {\"Title\": \"%s\"}}}", title);
+  vas_bytes *out = NULL;
+  id[0] = '\0';
+  CHECK_OK(vas_archive_search_json(a, "AC-DEMO", q, &out));
+  jval *r = parse_bytes(out);
+  vas_bytes_free(out);
+  const jval *results = json_get(r, "$results");
+  CHECK(results && results->count == 1);
+  const char *s = json_str(json_get(json_at(results, 0), "#id"));
+  if (s) snprintf(id, len, "%s", s);
+  json_free(r);
+}
+
+/* The `params` of the entry of `list` (a report's `units` or `objectGroups`) whose `id` is
+ * `id`, or NULL. */
+static const jval *report_entry(const jval *list, const char *id) {
+  for (size_t i = 0; list && i < list->count; i++) {
+    const char *e = json_str(json_get(json_at(list, i), "id"));
+    if (e && !strcmp(e, id)) return json_get(json_at(list, i), "params");
+  }
+  return NULL;
+}
+
+/* The elimination report of a partial elimination of the sample SIP at 2036-01-01: the
+ * dossier and its procès-verbal are selected; the procès-verbal is deleted, the dossier
+ * kept for its other child (the note): NON_DESTROYABLE_HAS_CHILD_UNITS. The report read
+ * back from the offers must say so and agree with what the elimination returned; an
+ * unknown operation is VAS_RESULT_NOT_FOUND with the out-param untouched. */
+static void test_elimination_report(void) {
+  char refs[256], dir[256], sip[256], dossier[64], pv[64], note[64];
+  writing_refs(refs, sizeof refs, "refs-report");
+  path_in_tmp(dir, sizeof dir, "archive-report");
+  path_in_tmp(sip, sizeof sip, "sample.zip");
+  vas_archive_init_options init = VAS_ARCHIVE_INIT_OPTIONS_INIT;
+  init.referentials = refs;
+  vas_archive *a = NULL;
+  CHECK_OK(vas_archive_create(dir, &init, &a));
+  if (!a) return;
+  bool accepted = false;
+  CHECK_OK(vas_archive_ingest(a, sip, NULL, &accepted, NULL, NULL));
+  CHECK(accepted);
+  unit_id_by_title(a, "Dossier budget 2025", dossier, sizeof dossier);
+  unit_id_by_title(a, "Procès-verbal", pv, sizeof pv);
+  unit_id_by_title(a, "Note", note, sizeof note);
+
+  char q[512];
+  snprintf(q, sizeof q, "{\"$query\": {\"$in\": {\"#id\": [\"%s\", \"%s\"]}}}", dossier, pv);
+  vas_bytes *out = NULL;
+  CHECK_OK(vas_archive_eliminate_json(a, "AC-ELIM", q, "2036-01-01", false, &out));
+  jval *done = parse_bytes(out);
+  vas_bytes_free(out);
+  const char *op = json_str(json_get(done, "operation_id"));
+  const jval *eliminated = json_get(done, "eliminated_units");
+  CHECK(op != NULL);
+  CHECK(eliminated && eliminated->count == 1 && !strcmp(json_str(json_at(eliminated, 0)), pv));
+  const jval *groups = json_get(done, "eliminated_object_groups");
+  CHECK(groups && groups->count == 1);
+
+  out = NULL;
+  CHECK_OK(vas_archive_elimination_report_json(a, op ? op : "", &out));
+  CHECK(out && strlen(vas_bytes_str(out)) == vas_bytes_len(out)); /* a C string */
+  jval *rep = parse_bytes(out);
+  vas_bytes_free(out);
+  CHECK(rep != NULL);
+  const jval *summary = json_get(rep, "operationSummary");
+  CHECK(op && json_str(json_get(summary, "evId")) && !strcmp(json_str(json_get(summary, "evId")), op));
+  CHECK(json_str(json_get(summary, "evType")) && !strcmp(json_str(json_get(summary, "evType")), "ELIMINATION_ACTION"));
+  const jval *units = json_get(rep, "units");
+  CHECK(units && units->count == 2);
+  const jval *p = report_entry(units, pv);
+  CHECK(p && !strcmp(json_str(json_get(p, "status")), "DELETED"));
+  CHECK(p && !strcmp(json_str(json_get(p, "globalStatus")), "DESTROY"));
+  CHECK(p && json_get(p, "reasons") && json_get(p, "reasons")->count == 0);
+  const char *pv_group = json_str(json_get(p, "objectGroupId"));
+  CHECK(pv_group && groups && !strcmp(pv_group, json_str(json_at(groups, 0))));
+  const jval *d = report_entry(units, dossier);
+  CHECK(d && !strcmp(json_str(json_get(d, "status")), "NON_DESTROYABLE_HAS_CHILD_UNITS"));
+  CHECK(d && !strcmp(json_str(json_get(d, "globalStatus")), "DESTROY"));
+  CHECK(report_entry(units, note) == NULL);
+  const jval *og = json_get(rep, "objectGroups");
+  CHECK(og && og->count == 1);
+  const jval *g = pv_group ? report_entry(og, pv_group) : NULL;
+  CHECK(g && !strcmp(json_str(json_get(g, "status")), "DELETED"));
+  /* The procès-verbal's two objects are gone, and the report counts them as eliminate did. */
+  CHECK(json_num(json_get(json_get(json_get(rep, "reportSummary"), "extendedInfo"), "deletedObjects"), -1) ==
+        json_num(json_get(done, "deleted_objects"), -2));
+  CHECK(json_num(json_get(done, "deleted_objects"), -1) == 2);
+  json_free(rep);
+  json_free(done);
+
+  /* Errors: unknown operation (out-param untouched), NULLs. */
+  out = (vas_bytes *)0x1;
+  CHECK_RESULT(vas_archive_elimination_report_json(a, "aeeaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &out), VAS_RESULT_NOT_FOUND);
+  CHECK(out == (vas_bytes *)0x1);
+  CHECK_RESULT(vas_archive_elimination_report_json(a, NULL, &out), VAS_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(vas_archive_elimination_report_json(a, "x", NULL), VAS_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(vas_archive_elimination_report_json(NULL, "x", &out), VAS_RESULT_NULL_PARAMETER);
+  CHECK(out == (vas_bytes *)0x1);
+  /* The ingest operation has no report: VAS_RESULT_NOT_FOUND too. */
+  out = NULL;
+  CHECK_OK(vas_archive_operations_json(a, &out));
+  jval *ops = parse_bytes(out);
+  vas_bytes_free(out);
+  const char *ingest_op = json_str(json_get(json_at(ops, 0), "evId"));
+  CHECK(ingest_op && json_str(json_get(json_at(ops, 0), "evType")) &&
+        !strcmp(json_str(json_get(json_at(ops, 0), "evType")), "PROCESS_SIP_UNITARY"));
+  out = (vas_bytes *)0x1;
+  if (ingest_op) {
+    CHECK_RESULT(vas_archive_elimination_report_json(a, ingest_op, &out), VAS_RESULT_NOT_FOUND);
+    CHECK(last_message_has("has no report"));
+  }
+  CHECK(out == (vas_bytes *)0x1);
+  json_free(ops);
+  vas_archive_free(a);
+}
+
 int main(void) {
   snprintf(tmp, sizeof tmp, "/tmp/vas-c-api-XXXXXX");
   if (!mkdtemp(tmp)) return 2;
@@ -799,6 +925,7 @@ int main(void) {
   test_dry_run_and_rules();
   test_archive();
   test_eliminate();
+  test_elimination_report();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
