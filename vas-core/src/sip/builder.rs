@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use rayon::prelude::*;
 use regex::Regex;
 
-use super::writer::{Chunks, Exact, PackageWriter, WriterOptions, fill};
+use super::writer::{Chunks, Exact, PackageWriter, PreparedEntry, WriterOptions, fill};
 use crate::digest::{
     DigestAlgorithm, Hasher, digest_file_crc32, digest_many_hex, digest_reader_crc32,
 };
@@ -367,8 +367,10 @@ pub struct BuildReport {
     /// Sum of the object sizes.
     pub total_size: u64,
     /// Bytes held at the peak by the buffers of batch hashing ([`BuildOptions::batch`]):
-    /// at most the batch size times [`BATCH_FILE_MAX`], whatever the file sizes; 0 when
-    /// the build did not batch.
+    /// on one thread at most the batch size times [`BATCH_FILE_MAX`], on `t` threads (where
+    /// files up to [`BATCH_FILE_MAX`] are read whole in batches of about 256 KiB, hashed,
+    /// identified and deflated by the other threads) at most `2 × t + 3` times
+    /// [`BATCH_FILE_MAX`] + 256 KiB, whatever the file sizes; 0 when the build did not batch.
     pub batch_buffer_peak: u64,
 }
 
@@ -1070,6 +1072,7 @@ impl SipBuilder {
             let job_rx = Mutex::new(job_rx);
             let (res_tx, res_rx) = mpsc::channel::<(usize, Hashed)>();
             let units = &mut self.units;
+            let zip_time = pw.zip_time();
             let written: Result<()> = std::thread::scope(|scope| {
                 for _ in 0..hashers {
                     let pool_tx = pool_tx.clone();
@@ -1085,35 +1088,15 @@ impl SipBuilder {
                             let Ok(job) = job else { return };
                             let job = match job {
                                 Job2::Stream(j) => j,
-                                Job2::Batch(buf, items) => {
-                                    // `batch_n` objects hashed together (multi-buffer
-                                    // hashing where the CPU has it).
-                                    for group in items.chunks(batch_n) {
-                                        let inputs: Vec<&[u8]> = group
-                                            .iter()
-                                            .map(|it| &buf[it.start..it.start + it.len])
-                                            .collect();
-                                        let digests = digest_many_hex(alg, &inputs);
-                                        for ((it, data), digest) in
-                                            group.iter().zip(&inputs).zip(digests)
-                                        {
-                                            let guess = match (&registry, it.identify) {
-                                                (Some(reg), true) => {
-                                                    identify_bytes(reg, data, it.path.as_deref())
-                                                }
-                                                _ => None,
-                                            };
-                                            let _ = res_tx.send((
-                                                it.index,
-                                                Hashed {
-                                                    digest,
-                                                    size: it.len as u64,
-                                                    guess,
-                                                },
-                                            ));
-                                        }
-                                    }
-                                    let _ = pool_tx.send(buf);
+                                Job2::Prep(job) => {
+                                    prepare_batch(
+                                        job,
+                                        alg,
+                                        compression,
+                                        zip_time,
+                                        batch_n,
+                                        registry.as_deref(),
+                                    );
                                     continue;
                                 }
                             };
@@ -1185,10 +1168,23 @@ impl SipBuilder {
                     });
                 }
                 let mut done = 0u64;
+                let mut ctx = BatchCtx {
+                    pw: &mut pw,
+                    alg,
+                    compression,
+                    registry: registry.as_deref(),
+                    results: &mut results,
+                    uris: &mut uris,
+                    done: &mut done,
+                    total,
+                    opts: &opts,
+                };
+                let mut prep = PrepPipeline::new(hashers);
                 let mut run = || -> Result<()> {
-                    // Small files are read into a shared pool buffer, one after the other,
-                    // and hashed as one job: no channel and no hand-over per file.
-                    let mut batch = Batch::default();
+                    // Files up to BATCH_FILE_MAX are read whole into a batch buffer, one
+                    // after the other; each batch is hashed, identified and deflated by
+                    // the hashing threads while this thread reads the next ones, then
+                    // written here in order. Larger files stream through the pool.
                     for (n, (ui, oi)) in flat.iter().enumerate() {
                         let o = &mut units[*ui].objects[*oi];
                         let uri = format!("Content/BDO{}{}", n + 1, safe_extension(&o.filename));
@@ -1196,41 +1192,13 @@ impl SipBuilder {
                         custom_identify(&opts, o);
                         let (src, size, path) = open_source(&mut o.source)?;
                         match size {
-                            Some(k) if k <= SMALL as u64 => {
-                                let k = k as usize;
-                                if batch.buf.as_ref().is_none_or(|b| b.len() - batch.used < k) {
-                                    batch.send(&job_tx)?;
-                                    batch.buf =
-                                        Some(pool_rx.recv().map_err(|_| {
-                                            Error::internal("hashing threads stopped")
-                                        })?);
-                                }
-                                let start = batch.used;
-                                let buf = batch.buf.as_mut().expect("batch buffer");
-                                let mut exact = Exact::new(src, Some(k as u64));
-                                let read = fill(&mut exact, &mut buf[start..start + k])
-                                    .map_err(Error::from)
-                                    .and_then(|got| {
-                                        if got < k {
-                                            // Exact reports the early end; not reached.
-                                            return Err(Error::internal("short read"));
-                                        }
-                                        exact.check_end()
-                                    });
-                                read.map_err(|e| with_source_path(e, path.as_deref()))?;
-                                let mut chunks = SliceChunks(Some(&buf[start..start + k]));
-                                pw.add_chunks(&uri, Some(k as u64), compression, &mut chunks)
-                                    .map_err(|e| with_source_path(e, path.as_deref()))?;
-                                batch.used += k;
-                                batch.items.push(BatchItem {
-                                    index: n,
-                                    start,
-                                    len: k,
-                                    path,
-                                    identify,
-                                });
+                            Some(k) if k <= BATCH_FILE_MAX => {
+                                prep.push(
+                                    src, k as usize, n, uri, path, identify, &job_tx, &mut ctx,
+                                )?;
                             }
                             _ => {
+                                prep.drain(&job_tx, &mut ctx)?;
                                 let (tx, rx) = mpsc::channel();
                                 job_tx
                                     .send(Job2::Stream(HashJob {
@@ -1241,27 +1209,29 @@ impl SipBuilder {
                                     }))
                                     .map_err(|_| Error::internal("hashing threads stopped"))?;
                                 let mut chunks = ChannelChunks::new(src, size, &pool_rx, tx);
-                                pw.add_chunks(&uri, size, compression, &mut chunks)
+                                ctx.pw
+                                    .add_chunks(&uri, size, compression, &mut chunks)
                                     .map_err(|e| with_source_path(e, path.as_deref()))?;
                                 chunks.finish();
+                                *ctx.done += size.unwrap_or(0);
+                                if let Some(p) = &opts.progress {
+                                    p(Progress {
+                                        phase: 1,
+                                        done: *ctx.done,
+                                        total: total.max(*ctx.done),
+                                    });
+                                }
+                                Error::check_cancel(opts.cancel.as_deref())?;
+                                ctx.uris.push(uri);
                             }
                         }
-                        done += size.unwrap_or(0);
-                        if let Some(p) = &opts.progress {
-                            p(Progress {
-                                phase: 1,
-                                done,
-                                total: total.max(done),
-                            });
-                        }
-                        Error::check_cancel(opts.cancel.as_deref())?;
-                        uris.push(uri);
                     }
-                    batch.send(&job_tx)?;
+                    prep.drain(&job_tx, &mut ctx)?;
                     Ok(())
                 };
                 let r = run();
                 drop(job_tx);
+                batch_buffer_peak = prep.peak;
                 r
             });
             drop(res_tx);
@@ -1557,43 +1527,245 @@ fn expected_size(o: &ObjectInput) -> u64 {
     }
 }
 
-/// Files up to this size are hashed in batches (several files in one pool buffer).
-const SMALL: usize = CHUNK / 4;
-
 /// A job of the hashing threads.
 enum Job2 {
     /// One object whose chunks arrive on a channel.
     Stream(HashJob),
-    /// Small objects read one after the other into one pool buffer.
-    Batch(Vec<u8>, Vec<BatchItem>),
+    /// Small objects read whole, one after the other, into one buffer: hashed,
+    /// identified and deflated ([`prepare_batch`]).
+    Prep(PrepJob),
 }
 
-/// One object of a [`Job2::Batch`]: its bytes are `buf[start..start + len]`.
-struct BatchItem {
+/// A batch of the multi-thread build is sent to the hashing threads once it holds this
+/// many bytes (one file larger than that, up to [`BATCH_FILE_MAX`], makes a batch alone).
+const PREP_BATCH_BYTES: usize = 256 * 1024;
+
+/// … or this many objects.
+const PREP_BATCH_ITEMS: usize = 64;
+
+/// One object of a [`PrepJob`]: its bytes are `buf[start..start + len]`.
+struct PrepItem {
     index: usize,
     start: usize,
     len: usize,
+    uri: String,
     path: Option<PathBuf>,
     identify: bool,
 }
 
-/// The batch of small objects being filled by the writing thread.
-#[derive(Default)]
-struct Batch {
-    buf: Option<Vec<u8>>,
-    used: usize,
-    items: Vec<BatchItem>,
+/// Small objects for the hashing threads; the result comes back on `done`.
+struct PrepJob {
+    buf: Vec<u8>,
+    items: Vec<PrepItem>,
+    done: mpsc::Sender<PrepDone>,
 }
 
-impl Batch {
-    /// Sends the batch to the hashing threads (its buffer then goes back to the pool).
-    fn send(&mut self, jobs: &mpsc::Sender<Job2>) -> Result<()> {
+/// What the hashing threads made of a [`PrepJob`]: for each item its digest and format,
+/// and its deflated zip entry when it is deflated (else it is written from `buf`).
+struct PrepDone {
+    buf: Vec<u8>,
+    items: Vec<PrepItem>,
+    outs: Result<Vec<(Hashed, Option<PreparedEntry>)>>,
+}
+
+/// Hashes a batch `batch_n` objects at a time ([`digest_many_hex`]), identifies them and
+/// deflates those a zip package deflates (`zip_time` is `None` for tar: nothing is
+/// compressed per entry), then sends the result back.
+fn prepare_batch(
+    job: PrepJob,
+    alg: DigestAlgorithm,
+    compression: super::writer::Compression,
+    zip_time: Option<zip::DateTime>,
+    batch_n: usize,
+    registry: Option<&crate::format::FormatRegistry>,
+) {
+    let PrepJob { buf, items, done } = job;
+    let mut outs = Vec::with_capacity(items.len());
+    let mut failed = None;
+    'groups: for group in items.chunks(batch_n) {
+        let inputs: Vec<&[u8]> = group
+            .iter()
+            .map(|it| &buf[it.start..it.start + it.len])
+            .collect();
+        let digests = digest_many_hex(alg, &inputs);
+        for ((it, data), digest) in group.iter().zip(&inputs).zip(digests) {
+            let guess = match (registry, it.identify) {
+                (Some(reg), true) => identify_bytes(reg, data, it.path.as_deref()),
+                _ => None,
+            };
+            let entry = match zip_time {
+                Some(t)
+                    if super::writer::resolve_compression(compression, data)
+                        != super::writer::Compression::Stored =>
+                {
+                    match super::writer::prepare_zip_entry(&it.uri, data, compression, t) {
+                        Ok(e) => Some(e),
+                        Err(e) => {
+                            failed = Some(with_source_path(e, it.path.as_deref()));
+                            break 'groups;
+                        }
+                    }
+                }
+                _ => None,
+            };
+            outs.push((
+                Hashed {
+                    digest,
+                    size: it.len as u64,
+                    guess,
+                },
+                entry,
+            ));
+        }
+    }
+    let outs = match failed {
+        Some(e) => Err(e),
+        None => Ok(outs),
+    };
+    let _ = done.send(PrepDone { buf, items, outs });
+}
+
+/// The writing thread's side of the batches of the multi-thread build: the batch being
+/// filled, the batches in flight (written in order as they come back), the free buffers.
+/// Memory: at most `2 × threads + 3` buffers of at most `PREP_BATCH_BYTES` +
+/// [`BATCH_FILE_MAX`] bytes, whatever the file sizes.
+struct PrepPipeline {
+    buf: Vec<u8>,
+    used: usize,
+    items: Vec<PrepItem>,
+    in_flight: std::collections::VecDeque<mpsc::Receiver<PrepDone>>,
+    max_in_flight: usize,
+    free: Vec<Vec<u8>>,
+    /// Bytes of all the batch buffers (they only grow and are reused: the peak).
+    peak: u64,
+}
+
+impl PrepPipeline {
+    fn new(threads: usize) -> Self {
+        PrepPipeline {
+            buf: Vec::new(),
+            used: 0,
+            items: Vec::new(),
+            in_flight: std::collections::VecDeque::new(),
+            max_in_flight: 2 * threads + 1,
+            free: Vec::new(),
+            peak: 0,
+        }
+    }
+
+    /// Reads the `k` bytes of `src` whole into the batch (sending the batch first when
+    /// they would not fit, and after them when it is full).
+    #[allow(clippy::too_many_arguments)]
+    fn push<W: Write + Seek>(
+        &mut self,
+        src: impl Read,
+        k: usize,
+        index: usize,
+        uri: String,
+        path: Option<PathBuf>,
+        identify: bool,
+        jobs: &mpsc::Sender<Job2>,
+        cx: &mut BatchCtx<'_, W>,
+    ) -> Result<()> {
+        if self.used > 0 && self.used + k > PREP_BATCH_BYTES {
+            self.send(jobs, cx)?;
+        }
+        let start = self.used;
+        if self.buf.len() < start + k {
+            // Buffers only grow (zeroed once) and are reused: no memset per file.
+            let grow = start + k - self.buf.len();
+            self.buf.resize(start + k, 0);
+            self.peak += grow as u64;
+        }
+        let mut exact = Exact::new(src, Some(k as u64));
+        let read = fill(&mut exact, &mut self.buf[start..start + k])
+            .map_err(Error::from)
+            .and_then(|got| {
+                if got < k {
+                    // Exact reports the early end; not reached.
+                    return Err(Error::internal("short read"));
+                }
+                exact.check_end()
+            });
+        read.map_err(|e| with_source_path(e, path.as_deref()))?;
+        self.used += k;
+        self.items.push(PrepItem {
+            index,
+            start,
+            len: k,
+            uri,
+            path,
+            identify,
+        });
+        if self.used >= PREP_BATCH_BYTES || self.items.len() >= PREP_BATCH_ITEMS {
+            self.send(jobs, cx)?;
+        }
+        Ok(())
+    }
+
+    /// Hands the batch being filled to the hashing threads, then writes the oldest
+    /// batches back while too many are in flight.
+    fn send<W: Write + Seek>(
+        &mut self,
+        jobs: &mpsc::Sender<Job2>,
+        cx: &mut BatchCtx<'_, W>,
+    ) -> Result<()> {
+        if self.items.is_empty() {
+            return Ok(());
+        }
+        let (tx, rx) = mpsc::channel();
+        let buf = std::mem::replace(&mut self.buf, self.free.pop().unwrap_or_default());
         let items = std::mem::take(&mut self.items);
         self.used = 0;
-        if let Some(buf) = self.buf.take() {
-            jobs.send(Job2::Batch(buf, items))
-                .map_err(|_| Error::internal("hashing threads stopped"))?;
+        jobs.send(Job2::Prep(PrepJob {
+            buf,
+            items,
+            done: tx,
+        }))
+        .map_err(|_| Error::internal("hashing threads stopped"))?;
+        self.in_flight.push_back(rx);
+        while self.in_flight.len() > self.max_in_flight {
+            self.write_oldest(cx)?;
         }
+        Ok(())
+    }
+
+    /// Sends the batch being filled and writes every batch in flight (before an object
+    /// that is streamed, and at the end), so objects are written in order.
+    fn drain<W: Write + Seek>(
+        &mut self,
+        jobs: &mpsc::Sender<Job2>,
+        cx: &mut BatchCtx<'_, W>,
+    ) -> Result<()> {
+        self.send(jobs, cx)?;
+        while !self.in_flight.is_empty() {
+            self.write_oldest(cx)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the oldest batch in flight and writes its objects, in order.
+    fn write_oldest<W: Write + Seek>(&mut self, cx: &mut BatchCtx<'_, W>) -> Result<()> {
+        let Some(rx) = self.in_flight.pop_front() else {
+            return Ok(());
+        };
+        let done = rx
+            .recv()
+            .map_err(|_| Error::internal("hashing threads stopped"))?;
+        let outs = done.outs?;
+        for (it, (hashed, entry)) in done.items.into_iter().zip(outs) {
+            let written = match entry {
+                Some(e) => cx.pw.add_prepared(&it.uri, e),
+                None => {
+                    let mut chunks = SliceChunks(Some(&done.buf[it.start..it.start + it.len]));
+                    cx.pw
+                        .add_chunks(&it.uri, Some(it.len as u64), cx.compression, &mut chunks)
+                }
+            };
+            written.map_err(|e| with_source_path(e, it.path.as_deref()))?;
+            cx.record(it.index, it.uri, hashed)?;
+        }
+        self.free.push(done.buf);
         Ok(())
     }
 }
