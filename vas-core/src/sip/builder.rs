@@ -904,43 +904,50 @@ impl SipBuilder {
         // between and the build fails instead of writing a manifest that lies.
         let mut pw = PackageWriter::new(w, opts.writer.clone())?;
         let m = pw.add_bytes(&opts.manifest_name, &manifest)?;
-        let done = AtomicU64::new(0);
-        for (((ui, oi), bo), (_, _, crc, _)) in flat.iter().zip(&objects).zip(&hashed) {
-            let o = &self.units[*ui].objects[*oi];
-            let res = match &o.source {
-                Source::Path(p) => pw.add_file_prehashed(&bo.uri, p, &bo.digest, bo.size, *crc),
-                Source::Bytes(b) => {
-                    pw.add_reader_prehashed(&bo.uri, &b[..], &bo.digest, bo.size, *crc)
+        let hashers = rayon::current_num_threads().max(1);
+        let mut batch_buffer_peak = 0;
+        if hashers > 1 {
+            batch_buffer_peak = self.write_prehashed_batched(
+                &mut pw, &flat, &objects, &hashed, &opts, total, hashers,
+            )?;
+        } else {
+            let done = AtomicU64::new(0);
+            for (((ui, oi), bo), (_, _, crc, _)) in flat.iter().zip(&objects).zip(&hashed) {
+                let o = &self.units[*ui].objects[*oi];
+                let res = match &o.source {
+                    Source::Path(p) => pw.add_file_prehashed(&bo.uri, p, &bo.digest, bo.size, *crc),
+                    Source::Bytes(b) => {
+                        pw.add_reader_prehashed(&bo.uri, &b[..], &bo.digest, bo.size, *crc)
+                    }
+                    Source::Reader(_) => return Err(Error::internal("reader not spooled")),
+                };
+                if let Err(err) = res {
+                    if err.kind() != ErrorKind::Conflict {
+                        return Err(err);
+                    }
+                    let mut e = Error::new(
+                        ErrorKind::Conflict,
+                        format!("object changed between hashing and writing: {err}"),
+                    )
+                    .with_id(&bo.id);
+                    if let Source::Path(p) = &o.source {
+                        e = e.with_path(p);
+                    }
+                    return Err(e);
                 }
-                Source::Reader(_) => return Err(Error::internal("reader not spooled")),
-            };
-            if let Err(err) = res {
-                if err.kind() != ErrorKind::Conflict {
-                    return Err(err);
+                let d = done.fetch_add(bo.size, Ordering::Relaxed) + bo.size;
+                if let Some(p) = &opts.progress {
+                    p(Progress {
+                        phase: 1,
+                        done: d,
+                        total,
+                    });
                 }
-                let mut e = Error::new(
-                    ErrorKind::Conflict,
-                    format!("object changed between hashing and writing: {err}"),
-                )
-                .with_id(&bo.id);
-                if let Source::Path(p) = &o.source {
-                    e = e.with_path(p);
-                }
-                return Err(e);
+                Error::check_cancel(opts.cancel.as_deref())?;
             }
-            let d = done.fetch_add(bo.size, Ordering::Relaxed) + bo.size;
-            if let Some(p) = &opts.progress {
-                p(Progress {
-                    phase: 1,
-                    done: d,
-                    total,
-                });
-            }
-            Error::check_cancel(opts.cancel.as_deref())?;
         }
         let w = pw.finish()?;
         drop(spooled);
-        let batch_buffer_peak = 0;
         Ok((
             w,
             BuildReport {
@@ -953,6 +960,151 @@ impl SipBuilder {
                 batch_buffer_peak,
             },
         ))
+    }
+
+    /// The second pass of a manifest-first build on several threads: files up to
+    /// [`BATCH_FILE_MAX`] are read whole in batches (one `open` and one read each, the size
+    /// from the first pass), their CRC-32 checked against the first pass's and their zip
+    /// entries deflated by `hashers` threads, then written in order here; larger objects
+    /// are copied as on one thread. The same bytes as on one thread. Returns the bytes of
+    /// the batch buffers.
+    #[allow(clippy::too_many_arguments)]
+    fn write_prehashed_batched<W: Write + Seek>(
+        &self,
+        pw: &mut PackageWriter<W>,
+        flat: &[(usize, usize)],
+        objects: &[BuiltObject],
+        hashed: &[(String, u64, u32, Option<FormatGuess>)],
+        opts: &BuildOptions,
+        total: u64,
+        hashers: usize,
+    ) -> Result<u64> {
+        let alg = opts.writer.algorithm;
+        let compression = opts.writer.compression;
+        let zip_time = pw.zip_time();
+        let (job_tx, job_rx) = mpsc::channel::<Job2>();
+        let job_rx = Mutex::new(job_rx);
+        let mut scratch: Vec<Option<Hashed>> = (0..flat.len()).map(|_| None).collect();
+        let mut scratch_uris = Vec::with_capacity(flat.len());
+        let mut done = 0u64;
+        let mut peak = 0;
+        let changed = |err: Error, bo: &BuiltObject, path: Option<&Path>| -> Error {
+            if err.kind() != ErrorKind::Conflict {
+                return err;
+            }
+            let mut e = Error::new(
+                ErrorKind::Conflict,
+                format!("object changed between hashing and writing: {err}"),
+            )
+            .with_id(&bo.id);
+            if let Some(p) = path {
+                e = e.with_path(p);
+            }
+            e
+        };
+        std::thread::scope(|scope| -> Result<()> {
+            for _ in 0..hashers {
+                let job_rx = &job_rx;
+                scope.spawn(move || {
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(Job2::Prep(j)) => {
+                                prepare_batch(j, alg, compression, zip_time, 1, None);
+                            }
+                            Ok(Job2::Stream(_)) | Err(_) => return,
+                        }
+                    }
+                });
+            }
+            let mut ctx = BatchCtx {
+                pw,
+                alg,
+                compression,
+                registry: None,
+                results: &mut scratch,
+                uris: &mut scratch_uris,
+                done: &mut done,
+                total,
+                opts,
+            };
+            let mut prep = PrepPipeline::new(hashers, false);
+            let mut run = || -> Result<()> {
+                for (n, (((ui, oi), bo), (_, _, crc, _))) in
+                    flat.iter().zip(objects).zip(hashed).enumerate()
+                {
+                    let o = &self.units[*ui].objects[*oi];
+                    let path = match &o.source {
+                        Source::Path(p) => Some(p.as_path()),
+                        _ => None,
+                    };
+                    if bo.size <= BATCH_FILE_MAX {
+                        let src: Box<dyn Read + Send + '_> = match &o.source {
+                            Source::Path(p) => Box::new(
+                                std::fs::File::open(p).map_err(|e| Error::from(e).with_path(p))?,
+                            ),
+                            Source::Bytes(b) => Box::new(&b[..]),
+                            Source::Reader(_) => return Err(Error::internal("reader not spooled")),
+                        };
+                        prep.push(
+                            src,
+                            bo.size as usize,
+                            n,
+                            bo.uri.clone(),
+                            path.map(Path::to_path_buf),
+                            false,
+                            Some(*crc),
+                            &job_tx,
+                            &mut ctx,
+                        )
+                        .map_err(|e| changed(e, bo, path))?;
+                        continue;
+                    }
+                    prep.drain(&job_tx, &mut ctx)?;
+                    let res = match &o.source {
+                        Source::Path(p) => ctx
+                            .pw
+                            .add_file_prehashed(&bo.uri, p, &bo.digest, bo.size, *crc),
+                        Source::Bytes(b) => {
+                            ctx.pw
+                                .add_reader_prehashed(&bo.uri, &b[..], &bo.digest, bo.size, *crc)
+                        }
+                        Source::Reader(_) => return Err(Error::internal("reader not spooled")),
+                    };
+                    res.map_err(|e| changed(e, bo, path))?;
+                    ctx.record(
+                        n,
+                        String::new(),
+                        Hashed {
+                            digest: String::new(),
+                            size: bo.size,
+                            guess: None,
+                        },
+                    )?;
+                }
+                prep.drain(&job_tx, &mut ctx)
+            };
+            let r = run();
+            drop(job_tx);
+            peak = prep.peak;
+            r
+        })?;
+        // The batched objects were written without a digest: record them now (the
+        // streamed ones recorded themselves as they were written).
+        for (bo, h) in objects.iter().zip(&scratch) {
+            if bo.size <= BATCH_FILE_MAX && h.is_some() {
+                pw.record(super::writer::WrittenEntry {
+                    name: bo.uri.clone(),
+                    digest: bo.digest.clone(),
+                    algorithm: alg,
+                    size: bo.size,
+                });
+            }
+        }
+        Ok(peak)
     }
 
     /// One pass: objects streamed first (hashed by other threads), manifest last.
@@ -1179,7 +1331,7 @@ impl SipBuilder {
                     total,
                     opts: &opts,
                 };
-                let mut prep = PrepPipeline::new(hashers);
+                let mut prep = PrepPipeline::new(hashers, true);
                 let mut run = || -> Result<()> {
                     // Files up to BATCH_FILE_MAX are read whole into a batch buffer, one
                     // after the other; each batch is hashed, identified and deflated by
@@ -1194,7 +1346,8 @@ impl SipBuilder {
                         match size {
                             Some(k) if k <= BATCH_FILE_MAX => {
                                 prep.push(
-                                    src, k as usize, n, uri, path, identify, &job_tx, &mut ctx,
+                                    src, k as usize, n, uri, path, identify, None, &job_tx,
+                                    &mut ctx,
                                 )?;
                             }
                             _ => {
@@ -1551,12 +1704,17 @@ struct PrepItem {
     uri: String,
     path: Option<PathBuf>,
     identify: bool,
+    /// The CRC-32 the first pass of a manifest-first build found (the object is not
+    /// hashed again; a different CRC-32 means it changed in between).
+    crc: Option<u32>,
 }
 
 /// Small objects for the hashing threads; the result comes back on `done`.
 struct PrepJob {
     buf: Vec<u8>,
     items: Vec<PrepItem>,
+    /// Whether to hash the objects (not in the second pass of a manifest-first build).
+    hash: bool,
     done: mpsc::Sender<PrepDone>,
 }
 
@@ -1579,7 +1737,12 @@ fn prepare_batch(
     batch_n: usize,
     registry: Option<&crate::format::FormatRegistry>,
 ) {
-    let PrepJob { buf, items, done } = job;
+    let PrepJob {
+        buf,
+        items,
+        hash,
+        done,
+    } = job;
     let mut outs = Vec::with_capacity(items.len());
     let mut failed = None;
     'groups: for group in items.chunks(batch_n) {
@@ -1587,26 +1750,37 @@ fn prepare_batch(
             .iter()
             .map(|it| &buf[it.start..it.start + it.len])
             .collect();
-        let digests = digest_many_hex(alg, &inputs);
+        let digests = if hash {
+            digest_many_hex(alg, &inputs)
+        } else {
+            vec![String::new(); inputs.len()]
+        };
         for ((it, data), digest) in group.iter().zip(&inputs).zip(digests) {
+            if let Some(crc) = it.crc
+                && crc32fast::hash(data) != crc
+            {
+                failed = Some(with_source_path(
+                    Error::new(
+                        ErrorKind::Conflict,
+                        "object changed between hashing and writing (CRC-32 differs)",
+                    ),
+                    it.path.as_deref(),
+                ));
+                break 'groups;
+            }
             let guess = match (registry, it.identify) {
                 (Some(reg), true) => identify_bytes(reg, data, it.path.as_deref()),
                 _ => None,
             };
             let entry = match zip_time {
-                Some(t)
-                    if super::writer::resolve_compression(compression, data)
-                        != super::writer::Compression::Stored =>
-                {
-                    match super::writer::prepare_zip_entry(&it.uri, data, compression, t) {
-                        Ok(e) => Some(e),
-                        Err(e) => {
-                            failed = Some(with_source_path(e, it.path.as_deref()));
-                            break 'groups;
-                        }
+                Some(t) => match super::writer::prepare_zip_entry(&it.uri, data, compression, t) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        failed = Some(with_source_path(e, it.path.as_deref()));
+                        break 'groups;
                     }
-                }
-                _ => None,
+                },
+                None => None,
             };
             outs.push((
                 Hashed {
@@ -1630,6 +1804,8 @@ fn prepare_batch(
 /// Memory: at most `2 × threads + 3` buffers of at most `PREP_BATCH_BYTES` +
 /// [`BATCH_FILE_MAX`] bytes, whatever the file sizes.
 struct PrepPipeline {
+    /// Whether the hashing threads hash the objects.
+    hash: bool,
     buf: Vec<u8>,
     used: usize,
     items: Vec<PrepItem>,
@@ -1641,8 +1817,9 @@ struct PrepPipeline {
 }
 
 impl PrepPipeline {
-    fn new(threads: usize) -> Self {
+    fn new(threads: usize, hash: bool) -> Self {
         PrepPipeline {
+            hash,
             buf: Vec::new(),
             used: 0,
             items: Vec::new(),
@@ -1664,6 +1841,7 @@ impl PrepPipeline {
         uri: String,
         path: Option<PathBuf>,
         identify: bool,
+        crc: Option<u32>,
         jobs: &mpsc::Sender<Job2>,
         cx: &mut BatchCtx<'_, W>,
     ) -> Result<()> {
@@ -1696,6 +1874,7 @@ impl PrepPipeline {
             uri,
             path,
             identify,
+            crc,
         });
         if self.used >= PREP_BATCH_BYTES || self.items.len() >= PREP_BATCH_ITEMS {
             self.send(jobs, cx)?;
@@ -1720,6 +1899,7 @@ impl PrepPipeline {
         jobs.send(Job2::Prep(PrepJob {
             buf,
             items,
+            hash: self.hash,
             done: tx,
         }))
         .map_err(|_| Error::internal("hashing threads stopped"))?;
@@ -1758,8 +1938,10 @@ impl PrepPipeline {
                 Some(e) => cx.pw.add_prepared(&it.uri, e),
                 None => {
                     let mut chunks = SliceChunks(Some(&done.buf[it.start..it.start + it.len]));
+                    // Not prepared: stored (zip, decided by the hashing thread), or tar.
+                    let stored = super::writer::Compression::Stored;
                     cx.pw
-                        .add_chunks(&it.uri, Some(it.len as u64), cx.compression, &mut chunks)
+                        .add_chunks(&it.uri, Some(it.len as u64), stored, &mut chunks)
                 }
             };
             written.map_err(|e| with_source_path(e, it.path.as_deref()))?;

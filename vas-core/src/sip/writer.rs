@@ -762,20 +762,22 @@ fn next_cut(written: u64, auto: bool) -> u64 {
 pub(crate) struct PreparedEntry(zip::write::PreparedZipFile);
 
 /// Deflates the whole entry `data` in memory, on the calling thread, as
-/// [`PackageWriter::add_chunks`] would with `compression` (which must resolve to deflate:
-/// see [`resolve_compression`]): the same pieces go to the compressor, so
-/// [`PackageWriter::add_prepared`] writes the same bytes as a build on one thread.
-/// `zip_time` is [`PackageWriter::zip_time`].
+/// [`PackageWriter::add_chunks`] would with `compression`: the same pieces go to the
+/// compressor, so [`PackageWriter::add_prepared`] writes the same bytes as a build on one
+/// thread. `None` when the entry is stored (`compression` is [`Compression::Stored`], or
+/// [`Compression::Auto`] and the data looks incompressible): write it with
+/// [`PackageWriter::add_chunks`] and [`Compression::Stored`]. `zip_time` is
+/// [`PackageWriter::zip_time`].
 pub(crate) fn prepare_zip_entry(
     name: &str,
     data: &[u8],
     compression: Compression,
     zip_time: zip::DateTime,
-) -> Result<PreparedEntry> {
+) -> Result<Option<PreparedEntry>> {
     let auto = matches!(compression, Compression::Auto(_));
     let resolved = resolve_compression(compression, data);
     if resolved == Compression::Stored {
-        return Err(Error::internal("a stored entry is not prepared"));
+        return Ok(None);
     }
     let o = entry_options(resolved, zip_time, Some(data.len() as u64));
     let mut b = zip::write::ZipFileBuilder::new(name, o).map_err(|e| zip_write_err(e, name))?;
@@ -788,7 +790,7 @@ pub(crate) fn prepare_zip_entry(
         c = &c[k..];
     }
     b.finish()
-        .map(PreparedEntry)
+        .map(|p| Some(PreparedEntry(p)))
         .map_err(|e| zip_write_err(e, name))
 }
 
