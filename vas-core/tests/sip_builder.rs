@@ -1349,9 +1349,9 @@ fn batched_hashing_gives_the_unbatched_bytes_with_bounded_buffers() {
                     r.batch_buffer_peak
                 );
             } else {
-                // Several threads: batches of up to 256 KiB (or one file up to
-                // BATCH_FILE_MAX), at most 2 × threads + 3 buffers.
-                let bound = (2 * threads as u64 + 3) * (BATCH_FILE_MAX + 256 * 1024);
+                // Several threads: batches of up to 4 MiB (BATCH_FILE_MAX), at most
+                // threads + 2 buffers.
+                let bound = (threads as u64 + 2) * BATCH_FILE_MAX;
                 assert!(
                     r.batch_buffer_peak > 0 && r.batch_buffer_peak <= bound,
                     "{threads} threads: {} bytes held",
