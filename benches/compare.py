@@ -1197,6 +1197,11 @@ def main():
             small_row("vas sip build SMALL (default)", []),
             small_row("vas sip build SMALL, 1 thread", [], env=one, shown_prefix="RAYON_NUM_THREADS=1"),
             small_row("vas sip build SMALL --no-identify", ["--no-identify"]),
+            # sip8: packaging without identification (issue #4's ≤0.45 of bagit-2 goal is
+            # measured there), on one and two threads, and without deflate.
+            small_row("vas sip build SMALL --no-identify, 1 thread", ["--no-identify"], env=one,
+                      shown_prefix="RAYON_NUM_THREADS=1"),
+            small_row("vas sip build SMALL --stored --no-identify", ["--stored", "--no-identify"]),
             *digest_rows(small_batches, "SMALL_FILES", " (small)"),
             # sip7: deflate level 1 instead of 6 (the size/time trade-off of the default).
             small_row("vas sip build SMALL --level 1", ["--level", "1"]),

@@ -1348,6 +1348,15 @@ fn batched_hashing_gives_the_unbatched_bytes_with_bounded_buffers() {
                     "batch {batch}: {} bytes held",
                     r.batch_buffer_peak
                 );
+            } else {
+                // Several threads: batches of up to 4 MiB (BATCH_FILE_MAX), at most
+                // threads + 2 buffers.
+                let bound = (threads as u64 + 2) * BATCH_FILE_MAX;
+                assert!(
+                    r.batch_buffer_peak > 0 && r.batch_buffer_peak <= bound,
+                    "{threads} threads: {} bytes held",
+                    r.batch_buffer_peak
+                );
             }
         }
     }
@@ -1382,4 +1391,86 @@ fn batched_hashing_gives_the_unbatched_bytes_with_bounded_buffers() {
     let v = rd.verify().unwrap();
     assert!(v.check.violations.is_empty(), "{:?}", v.check);
     assert_eq!(v.digests_ok, sizes.len() + 1);
+}
+
+/// The manifest-first build (the library's default) on several threads reads files up to
+/// `BATCH_FILE_MAX` in batches in its second pass, checks them against the first pass and
+/// deflates them on the other threads: the package has the bytes of the one-thread build,
+/// zip and tar, with files around the probe, batch and streaming limits (one streamed
+/// between batched ones), bytes objects, and every digest verifies.
+#[test]
+fn manifest_first_batched_second_pass_gives_the_one_thread_bytes() {
+    use vas_core::sip::BATCH_FILE_MAX;
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut seed = 23u64;
+    let mut rnd = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (seed >> 33) as u8
+            })
+            .collect()
+    };
+    let max = BATCH_FILE_MAX as usize;
+    let sizes = [
+        0usize,
+        3,
+        16 * 1024 + 1,
+        300_000,
+        max,
+        max + 1,
+        4096,
+        5000,
+        256 * 1024 + 7,
+    ];
+    for (i, n) in sizes.iter().enumerate() {
+        let data = if i % 2 == 0 {
+            rnd(*n)
+        } else {
+            (0..*n).map(|j| b"versement "[j % 10]).collect()
+        };
+        std::fs::write(src.join(format!("f{i:02}.dat")), data).unwrap();
+    }
+    let make = |threads: usize, fmt: PackageFormat, out: &Path| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut b = SipBuilder::new(SedaVersion::V2_3);
+            b.archival_agency("A").transferring_agency("T");
+            b.import_folder(&src, None, &FolderImportOptions::default())
+                .unwrap();
+            let u = b.add_unit(None, "bytes").unwrap();
+            b.add_object(u, ObjectInput::bytes("b.txt", b"texte ".repeat(3000)))
+                .unwrap();
+            let w = WriterOptions::new(fmt)
+                .deterministic(true)
+                .compression(Compression::Auto(6));
+            let o = BuildOptions::new(w);
+            assert!(!o.manifest_last, "manifest first is the library default");
+            b.write_to_file(out, o).unwrap()
+        })
+    };
+    for (fmt, ext) in [(PackageFormat::Zip, "zip"), (PackageFormat::Tar, "tar")] {
+        let p1 = dir.path().join(format!("one.{ext}"));
+        let p2 = dir.path().join(format!("two.{ext}"));
+        let r1 = make(1, fmt, &p1);
+        let r2 = make(2, fmt, &p2);
+        assert_eq!(r1.objects, r2.objects);
+        assert!(
+            std::fs::read(&p1).unwrap() == std::fs::read(&p2).unwrap(),
+            "{ext}: two threads give other bytes than one"
+        );
+        assert!(r2.batch_buffer_peak > 0, "{ext}: the second pass batched");
+        let mut r = SipReader::open(&p2, Limits::default()).unwrap();
+        let v = r.verify().unwrap();
+        assert!(v.check.violations.is_empty(), "{:?}", v.check);
+        assert_eq!(v.digests_ok, sizes.len() + 1);
+    }
 }

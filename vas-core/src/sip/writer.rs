@@ -421,6 +421,30 @@ impl<W: Write + Seek> PackageWriter<W> {
         }
     }
 
+    /// The zip timestamp of every entry and whether entries are deflated ahead of writing
+    /// ([`prepare_zip_entry`]): zip packages only (a tar entry is never compressed on its
+    /// own).
+    pub(crate) fn zip_time(&self) -> Option<zip::DateTime> {
+        match self.inner {
+            Inner::Zip(_) => Some(self.zip_time),
+            _ => None,
+        }
+    }
+
+    /// Writes a zip entry deflated ahead of writing by [`prepare_zip_entry`] (possibly on
+    /// another thread): the same bytes as [`PackageWriter::add_chunks`] gives for the same
+    /// data, without the deflate work on this thread. The caller records the entry with
+    /// [`PackageWriter::record`].
+    pub(crate) fn add_prepared(&mut self, name: &str, entry: PreparedEntry) -> Result<()> {
+        self.check_name(name, false)?;
+        match &mut self.inner {
+            Inner::Zip(z) => z
+                .add_prepared_file(entry.0)
+                .map_err(|e| zip_write_err(e, name)),
+            _ => Err(Error::internal("a prepared entry needs a zip package")),
+        }
+    }
+
     /// Records an entry written by [`PackageWriter::add_chunks`] once its digest is
     /// known.
     pub(crate) fn record(&mut self, entry: WrittenEntry) {
@@ -682,6 +706,94 @@ impl Read for ChunkReader<'_> {
     }
 }
 
+/// The compression of an entry whose data starts with `first` (at least the probe's
+/// 16 KiB, or the whole entry): [`Compression::Auto`] becomes stored or deflated.
+pub(crate) fn resolve_compression(compression: Compression, first: &[u8]) -> Compression {
+    match compression {
+        Compression::Auto(l) => {
+            if looks_incompressible(&first[..first.len().min(PROBE)]) {
+                Compression::Stored
+            } else {
+                Compression::Deflated(l)
+            }
+        }
+        c => c,
+    }
+}
+
+/// The zip options of an entry (the same for [`zip_entry`] and [`prepare_zip_entry`], so
+/// both give the same headers).
+fn entry_options(
+    compression: Compression,
+    zip_time: zip::DateTime,
+    size: Option<u64>,
+) -> SimpleFileOptions {
+    let method = match compression {
+        Compression::Stored => zip::CompressionMethod::Stored,
+        _ => zip::CompressionMethod::Deflated,
+    };
+    let level = match compression {
+        Compression::Stored => None,
+        Compression::Deflated(l) | Compression::Auto(l) => Some(l.min(9) as i64),
+    };
+    // Deflate can grow incompressible data a little: keep a margin.
+    let large = size.is_none_or(|s| s >= 0xFFFF_FFFF - (64 << 20));
+    SimpleFileOptions::default()
+        .compression_method(method)
+        .compression_level(level)
+        .last_modified_time(zip_time)
+        .system(zip::System::Unix)
+        .unix_permissions(0o644)
+        .large_file(large)
+}
+
+/// The input offset where deflated data is cut next (see [`zip_entry`]), after `written`
+/// bytes: the probe (when the compression was [`Compression::Auto`]), then 256 KiB steps.
+fn next_cut(written: u64, auto: bool) -> u64 {
+    let first_cut = if auto { PROBE as u64 } else { DEFLATE_STEP };
+    if written < first_cut {
+        first_cut
+    } else {
+        first_cut + ((written - first_cut) / DEFLATE_STEP + 1) * DEFLATE_STEP
+    }
+}
+
+/// A zip entry deflated ahead of writing (see [`prepare_zip_entry`]).
+pub(crate) struct PreparedEntry(zip::write::PreparedZipFile);
+
+/// Deflates the whole entry `data` in memory, on the calling thread, as
+/// [`PackageWriter::add_chunks`] would with `compression`: the same pieces go to the
+/// compressor, so [`PackageWriter::add_prepared`] writes the same bytes as a build on one
+/// thread. `None` when the entry is stored (`compression` is [`Compression::Stored`], or
+/// [`Compression::Auto`] and the data looks incompressible): write it with
+/// [`PackageWriter::add_chunks`] and [`Compression::Stored`]. `zip_time` is
+/// [`PackageWriter::zip_time`].
+pub(crate) fn prepare_zip_entry(
+    name: &str,
+    data: &[u8],
+    compression: Compression,
+    zip_time: zip::DateTime,
+) -> Result<Option<PreparedEntry>> {
+    let auto = matches!(compression, Compression::Auto(_));
+    let resolved = resolve_compression(compression, data);
+    if resolved == Compression::Stored {
+        return Ok(None);
+    }
+    let o = entry_options(resolved, zip_time, Some(data.len() as u64));
+    let mut b = zip::write::ZipFileBuilder::new(name, o).map_err(|e| zip_write_err(e, name))?;
+    let mut written = 0u64;
+    let mut c = data;
+    while !c.is_empty() {
+        let k = c.len().min((next_cut(written, auto) - written) as usize);
+        b.write_all(&c[..k]).map_err(|e| copy_err(e, name))?;
+        written += k as u64;
+        c = &c[k..];
+    }
+    b.finish()
+        .map(|p| Some(PreparedEntry(p)))
+        .map_err(|e| zip_write_err(e, name))
+}
+
 /// Writes one zip entry from `src`: the first chunk decides [`Compression::Auto`], then
 /// every chunk goes straight to the zip writer.
 fn zip_entry<W: Write + Seek>(
@@ -694,61 +806,30 @@ fn zip_entry<W: Write + Seek>(
 ) -> Result<()> {
     let first = src.next_chunk().map_err(|e| copy_err(e, name))?;
     let auto = matches!(compression, Compression::Auto(_));
-    let compression = match compression {
-        Compression::Auto(l) => {
-            if looks_incompressible(&first[..first.len().min(PROBE)]) {
-                Compression::Stored
-            } else {
-                Compression::Deflated(l)
-            }
-        }
-        c => c,
-    };
+    let compression = resolve_compression(compression, first);
     let method = match compression {
         Compression::Stored => zip::CompressionMethod::Stored,
         _ => zip::CompressionMethod::Deflated,
     };
-    let level = match compression {
-        Compression::Stored => None,
-        Compression::Deflated(l) | Compression::Auto(l) => Some(l.min(9) as i64),
-    };
-    // Deflate can grow incompressible data a little: keep a margin.
-    let large = size.is_none_or(|s| s >= 0xFFFF_FFFF - (64 << 20));
-    let o = SimpleFileOptions::default()
-        .compression_method(method)
-        .compression_level(level)
-        .last_modified_time(zip_time)
-        .system(zip::System::Unix)
-        .unix_permissions(0o644)
-        .large_file(large);
+    let o = entry_options(compression, zip_time, size);
     z.start_file(name, o).map_err(|e| zip_write_err(e, name))?;
     // Deflate's output depends on how its input is split: deflated data is fed in the
     // same pieces whatever the chunks (the probe, then 256 KiB steps, as earlier versions
     // did), so the bytes depend neither on the thread count nor on the buffer sizes.
-    let first_cut = match (method, auto) {
-        (zip::CompressionMethod::Stored, _) => None,
-        (_, true) => Some(PROBE as u64),
-        (_, false) => Some(DEFLATE_STEP),
-    };
+    let deflated = method != zip::CompressionMethod::Stored;
     let mut written = 0u64;
     let mut chunk = first;
     while !chunk.is_empty() {
-        match first_cut {
-            None => z.write_all(chunk).map_err(|e| copy_err(e, name))?,
-            Some(first_cut) => {
-                let mut c = chunk;
-                while !c.is_empty() {
-                    let cut = if written < first_cut {
-                        first_cut
-                    } else {
-                        first_cut + ((written - first_cut) / DEFLATE_STEP + 1) * DEFLATE_STEP
-                    };
-                    let k = c.len().min((cut - written) as usize);
-                    z.write_all(&c[..k]).map_err(|e| copy_err(e, name))?;
-                    written += k as u64;
-                    c = &c[k..];
-                }
+        if deflated {
+            let mut c = chunk;
+            while !c.is_empty() {
+                let k = c.len().min((next_cut(written, auto) - written) as usize);
+                z.write_all(&c[..k]).map_err(|e| copy_err(e, name))?;
+                written += k as u64;
+                c = &c[k..];
             }
+        } else {
+            z.write_all(chunk).map_err(|e| copy_err(e, name))?;
         }
         chunk = src.next_chunk().map_err(|e| copy_err(e, name))?;
     }
