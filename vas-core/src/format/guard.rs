@@ -6,8 +6,12 @@
 //! found by walking the sequence's atoms (a literal inside an alternative is not required;
 //! gaps, classes and alternatives widen the range by their minimum and maximum lengths).
 //!
-//! - A literal whose range is narrow (a few KiB at most) is checked directly: one `memmem`
-//!   over that slice of the window.
+//! - A literal whose range is narrow (a few KiB at most) is checked directly. When the range
+//!   lies within the first or last 4 KiB of the file (all but a handful), the literal is one
+//!   of the registry's direct literals, all found by one pass of an Aho-Corasick DFA over
+//!   those ends of the file ([`Guard::passes_scanned`], from the first and last position of
+//!   each literal); only the signatures whose first direct literal was found are looked at.
+//!   The others are searched in their own slice of the window (one `memmem`).
 //! - Otherwise the literal joins the registry's multi-literal prefilter, which scans each
 //!   window once per file and records the first and last position of every literal; the
 //!   guard then compares them with its range (and searches the range itself in the rare case
@@ -117,6 +121,10 @@ pub(crate) enum Guard {
         lo: usize,
         hi: usize,
         finder: Box<memmem::Finder<'static>>,
+        /// Index of the literal in the registry's direct-literal scan, when its whole
+        /// range lies within that scan's reach ([`Guard::passes_scanned`]); `None`: only
+        /// checked by a search of its range ([`Guard::passes`]).
+        slot: Option<u32>,
     },
     /// Literal `index` of the prefilter, found by the per-file scan, within the range.
     Scanned {
@@ -206,7 +214,57 @@ impl Guard {
             lo: n.lo,
             hi,
             finder: Box::new(memmem::Finder::new(&n.lit).into_owned()),
+            slot: None,
         })
+    }
+
+    /// For a direct guard: its literal (file order), window and reach (how far from the
+    /// start of the BOF window / the end of the EOF window the literal can lie).
+    pub(crate) fn direct_literal(&self) -> Option<(Place, Vec<u8>, usize)> {
+        match self {
+            Guard::Direct {
+                place,
+                len,
+                hi,
+                finder,
+                ..
+            } => Some((*place, finder.needle().to_vec(), hi.saturating_add(*len))),
+            Guard::Scanned { .. } => None,
+        }
+    }
+
+    /// Makes a direct guard use slot `index` of the direct-literal scan.
+    pub(crate) fn set_slot(&mut self, index: u32) {
+        if let Guard::Direct { slot, .. } = self {
+            *slot = Some(index);
+        }
+    }
+
+    /// The slot of a direct guard in the direct-literal scan, if it has one.
+    pub(crate) fn slot(&self) -> Option<u32> {
+        match self {
+            Guard::Direct { slot, .. } => *slot,
+            Guard::Scanned { .. } => None,
+        }
+    }
+
+    /// [`Guard::passes`] for a direct guard having a slot, from where the direct-literal
+    /// scan found the literals (`s.bof_occ`/`s.eof_occ` indexed by slot): no search unless
+    /// the literal occurs on both sides of the range but maybe not inside it. A guard
+    /// without a slot is checked by [`Guard::passes`].
+    #[inline]
+    pub(crate) fn passes_scanned(&self, s: &Seen) -> bool {
+        match self {
+            Guard::Direct {
+                place,
+                len,
+                lo,
+                hi,
+                finder,
+                slot: Some(index),
+            } => occ_check(*place, *index as usize, *len, *lo, Some(*hi), finder, s),
+            _ => self.passes(s),
+        }
     }
 
     /// A guard on prefilter literal `index` for `n`.
@@ -282,6 +340,7 @@ impl Guard {
                 lo,
                 hi,
                 finder,
+                ..
             } => {
                 let w = if *place == Place::Bof { s.bof } else { s.eof };
                 match range(*place, w.len(), *len, *lo, Some(*hi)) {
@@ -296,30 +355,43 @@ impl Guard {
                 lo,
                 hi,
                 finder,
-            } => match place {
-                Place::Bof => match range(Place::Bof, s.bof.len(), *len, *lo, *hi) {
-                    Some((a, b)) => occurs(s.bof_occ[*index], s.bof, a, b, *len, finder),
-                    None => false,
-                },
-                Place::Eof => {
-                    let Some((a, b)) = range(Place::Eof, s.eof.len(), *len, *lo, *hi) else {
-                        return false;
-                    };
-                    match s.eof_occ {
-                        Some(occ) => occurs(occ[*index], s.eof, a, b, *len, finder),
-                        None => {
-                            // The BOF window holds the whole file: the EOF window is its
-                            // last `eof.len()` bytes.
-                            let base = s.bof.len() - s.eof.len();
-                            occurs(s.bof_occ[*index], s.bof, a + base, b + base, *len, finder)
-                        }
-                    }
-                }
-                Place::Any => {
-                    s.bof_occ[*index].seen() || s.eof_occ.is_some_and(|o| o[*index].seen())
-                }
-            },
+            } => occ_check(*place, *index, *len, *lo, *hi, finder, s),
         }
+    }
+}
+
+/// Whether literal `index` (of `len` bytes, searched by `finder`) occurs within its range
+/// `lo..=hi` of its window, from the first and last positions a scan recorded in `s`.
+#[inline]
+fn occ_check(
+    place: Place,
+    index: usize,
+    len: usize,
+    lo: usize,
+    hi: Option<usize>,
+    finder: &memmem::Finder<'_>,
+    s: &Seen,
+) -> bool {
+    match place {
+        Place::Bof => match range(Place::Bof, s.bof.len(), len, lo, hi) {
+            Some((a, b)) => occurs(s.bof_occ[index], s.bof, a, b, len, finder),
+            None => false,
+        },
+        Place::Eof => {
+            let Some((a, b)) = range(Place::Eof, s.eof.len(), len, lo, hi) else {
+                return false;
+            };
+            match s.eof_occ {
+                Some(occ) => occurs(occ[index], s.eof, a, b, len, finder),
+                None => {
+                    // The BOF window holds the whole file: the EOF window is its last
+                    // `eof.len()` bytes.
+                    let base = s.bof.len() - s.eof.len();
+                    occurs(s.bof_occ[index], s.bof, a + base, b + base, len, finder)
+                }
+            }
+        }
+        Place::Any => s.bof_occ[index].seen() || s.eof_occ.is_some_and(|o| o[index].seen()),
     }
 }
 

@@ -46,6 +46,8 @@ pub(crate) struct LitFilter {
     /// many positions through (e.g. long runs of zeros, which start several literals): its
     /// cost per byte does not depend on the data.
     dense: Option<aho_corasick::AhoCorasick>,
+    /// Every scan is made with `dense` alone (see [`LitFilter::dfa_with_ids`]).
+    dfa_only: bool,
 }
 
 /// Candidate positions after which a scan switches to the automaton.
@@ -126,6 +128,39 @@ impl LitFilter {
             stride,
             buckets,
             short,
+            dfa_only: false,
+        }
+    }
+
+    /// A filter over literals of any length (one byte and more, hundreds of them) that
+    /// scans with the overlapping Aho-Corasick DFA only: one pass whose cost per byte does
+    /// not depend on the number of literals nor on the data (no per-literal search for the
+    /// short ones, no SIMD searcher, which is limited to a few dozen literals of three bytes
+    /// or more). Records like [`LitFilter::with_ids`].
+    pub(crate) fn dfa_with_ids(lits: Vec<Vec<u8>>, ids: Vec<u32>) -> LitFilter {
+        assert_eq!(lits.len(), ids.len(), "one output index per literal");
+        let dense = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .prefilter(false)
+            .build(&lits)
+            .ok();
+        assert!(
+            dense.is_some() || lits.is_empty(),
+            "the literal automaton could not be built"
+        );
+        LitFilter {
+            ids,
+            teddy: None,
+            dense,
+            lits,
+            first: Box::new([0u64; 1024]),
+            second: Box::new([0u64; 1024]),
+            any: Box::new([0u64; 1024]),
+            stride: 2,
+            buckets: Vec::new(),
+            short: Vec::new(),
+            dfa_only: true,
         }
     }
 
@@ -188,6 +223,14 @@ impl LitFilter {
 
     /// Scans `hay`, recording positions shifted by `base`.
     fn scan_part(&self, hay: &[u8], base: u32, occ: &mut [Occ]) {
+        if self.dfa_only {
+            if let Some(ac) = &self.dense {
+                for m in ac.find_overlapping_iter(hay) {
+                    occ[self.ids[m.pattern().as_usize()] as usize].add(base + m.start() as u32);
+                }
+            }
+            return;
+        }
         for &i in &self.short {
             let l = &self.lits[i as usize];
             let o = &mut occ[self.ids[i as usize] as usize];
@@ -406,6 +449,19 @@ mod tests {
                     assert_eq!(got, reference(lits, &hay), "{hay:?}");
                     assert_eq!(occ_of(&f, &hay), reference_occ(lits, &hay), "{hay:?}");
                 }
+            }
+            // The DFA-only filter over the same literals.
+            let d = LitFilter::dfa_with_ids(lits.clone(), (0..lits.len() as u32).collect());
+            for len in [0usize, 1, 2, 3, 5, 300] {
+                let hay: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        b"abcdxyz\x00\x01"[(seed % 9) as usize]
+                    })
+                    .collect();
+                assert_eq!(occ_of(&d, &hay), reference_occ(lits, &hay), "dfa {hay:?}");
             }
             // Dense input (switches to the automaton).
             let mut hay = b"abcd".repeat(5000);
