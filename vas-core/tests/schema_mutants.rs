@@ -495,3 +495,195 @@ fn profile_mutants_agree_with_xmllint_relaxng() {
     );
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// Checks that each schema or reference finding's line and column point at the `<` of
+/// a start tag named like the last segment of the finding's path: an oracle for the
+/// reader's lazy line counting that does not share its code (lines are found here by
+/// splitting the document, columns are byte offsets from the line start, plus one).
+fn check_positions(doc: &str, findings: &[vas_core::schema::Finding]) -> Result<usize, String> {
+    use vas_core::schema::FindingKind;
+    let b = doc.as_bytes();
+    let mut starts = vec![0usize];
+    starts.extend(
+        b.iter()
+            .enumerate()
+            .filter(|(_, c)| **c == b'\n')
+            .map(|(i, _)| i + 1),
+    );
+    let mut checked = 0;
+    for f in findings {
+        if !matches!(f.kind, FindingKind::Schema | FindingKind::Reference) || f.path.is_empty() {
+            continue;
+        }
+        let seg = f.path.rsplit('/').next().unwrap_or("");
+        let want = seg.split('[').next().unwrap_or("");
+        let line = f.line as usize;
+        if line == 0 || line > starts.len() || f.column == 0 {
+            return Err(format!("{f}: no such line or column"));
+        }
+        let off = starts[line - 1] + f.column as usize - 1;
+        if b.get(off) != Some(&b'<') {
+            return Err(format!(
+                "{f}: byte at {off} is not '<' but {:?}",
+                String::from_utf8_lossy(&b[off.min(b.len())..(off + 20).min(b.len())])
+            ));
+        }
+        let name_end = b[off + 1..]
+            .iter()
+            .position(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'>' | b'/'))
+            .map_or(b.len(), |p| off + 1 + p);
+        let qname = &doc[off + 1..name_end];
+        let local = qname.rsplit(':').next().unwrap_or("");
+        if local != want {
+            return Err(format!(
+                "{f}: points at <{qname}>, the path ends with {want}"
+            ));
+        }
+        if let Some(rest) = f.message.split("already used at line ").nth(1) {
+            let first: usize = rest
+                .split(')')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| format!("{f}: bad first line"))?;
+            let id = f.message.split('\'').nth(1).unwrap_or("");
+            let text = &doc[starts[first - 1]..*starts.get(first).unwrap_or(&b.len())];
+            if first > line || !text.contains(id) {
+                return Err(format!("{f}: line {first} does not hold '{id}'"));
+            }
+        }
+        checked += 1;
+    }
+    Ok(checked)
+}
+
+/// The lines and columns of findings (counted lazily by the reader, only for findings and
+/// identifiers) point at the start tags of the elements named by their paths, on every
+/// mutant, on a large mutant whose findings are spread over many read windows (with a
+/// finding on an element opened megabytes earlier), and with CRLF line ends.
+#[test]
+fn finding_positions_point_at_their_elements() {
+    let n: usize = std::env::var("VAS_MUTANTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(400);
+    let seeds = seeds();
+    let strategy = (
+        0..seeds.len(),
+        prop::collection::vec((0u8..10, 0usize..10_000, 0usize..10_000), 1..4),
+    );
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    let sets: Vec<_> = SedaVersion::ALL
+        .iter()
+        .map(|v| SchemaSet::seda(*v).expect("compile"))
+        .collect();
+    let set_of = |v: SedaVersion| sets[SedaVersion::ALL.iter().position(|x| *x == v).unwrap()];
+    let mut checked = 0;
+    let mut errors = Vec::new();
+    for _ in 0..n {
+        let (seed, muts) = strategy.new_tree(&mut runner).expect("generate").current();
+        let (v0, text) = &seeds[seed];
+        let mut root = parse(text.as_bytes());
+        for (op, target, aux) in &muts {
+            apply(
+                &mut root,
+                &Mutation {
+                    op: *op,
+                    target: *target,
+                    aux: *aux,
+                },
+            );
+        }
+        let mut s = String::new();
+        write(&root, &mut s);
+        let v = version_of(&s, *v0);
+        for doc in [s.clone(), s.replace('\n', "\r\n")] {
+            let r = set_of(v).validate_reader(doc.as_bytes(), &ValidationOptions::default());
+            let all: Vec<_> = r.all_findings().cloned().collect();
+            match check_positions(&doc, &all) {
+                Ok(k) => checked += k,
+                Err(e) => errors.push(format!("seed {seed} {muts:?}: {e}")),
+            }
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert!(checked > n / 2, "only {checked} findings checked");
+
+    // A large document: the seed's archive units repeated until it spans many 256 KiB
+    // windows, with duplicate identifiers, bad values and dangling references spread
+    // through it, and the package's last required child removed (its finding is at the
+    // DataObjectPackage start tag, megabytes before its end tag).
+    let (v, base) = seeds
+        .iter()
+        .find(|(_, t)| t.contains("<ArchiveUnit id=") && t.contains("</DescriptiveMetadata>"))
+        .expect("a seed with archive units");
+    let a = base.find("<ArchiveUnit id=").unwrap();
+    let z = base.find("</DescriptiveMetadata>").unwrap();
+    let units = &base[a..z];
+    let mut body = String::new();
+    let mut k = 0;
+    while body.len() < 3 << 20 {
+        let mut u = units.replace("id=\"", &format!("id=\"k{k}_"));
+        u = u.replace("<ArchiveUnitRefId>", &format!("<ArchiveUnitRefId>k{k}_"));
+        if k % 97 == 5 {
+            // A duplicate of the previous copy's identifiers.
+            u = u.replace(&format!("id=\"k{k}_"), &format!("id=\"k{}_", k - 1));
+        }
+        if k % 89 == 3 {
+            u = u.replacen("<Title>", "<Title>\n\n", 1);
+            u = u.replacen("<DescriptionLevel>", "<DescriptionLevel>Nope", 1);
+        }
+        if k % 83 == 7 {
+            u = u.replacen("<ArchiveUnitRefId>", "<ArchiveUnitRefId>nowhere", 1);
+        }
+        body.push_str(&u);
+        body.push_str(&"\n".repeat(k % 5));
+        k += 1;
+    }
+    let mut big = format!("{}{}{}", &base[..a], body, &base[z..]);
+    if let (Some(m0), Some(m1)) = (
+        big.find("<ManagementMetadata>"),
+        big.find("</ManagementMetadata>"),
+    ) {
+        big.replace_range(m0..m1 + "</ManagementMetadata>".len(), "");
+    }
+    // An archive unit whose content is only a 1 MB comment (no Content): the finding is
+    // at its start tag, which leaves the reader's window before the end tag, and no other
+    // position is asked for in between.
+    let mid = big.len() / 2;
+    let c0 = mid + big[mid..].find("<ArchiveUnit id=").expect("a unit");
+    let lonely = format!(
+        "<ArchiveUnit id=\"lonely\">\n \n<!--{}-->\n</ArchiveUnit>",
+        "a comment line\n".repeat(70_000)
+    );
+    big.insert_str(c0, &lonely);
+    let opts = ValidationOptions {
+        max_findings: 100_000,
+        ..ValidationOptions::default()
+    };
+    for doc in [big.clone(), big.replace('\n', "\r\n")] {
+        let r = set_of(*v).validate_reader(doc.as_bytes(), &opts);
+        let all: Vec<_> = r.all_findings().cloned().collect();
+        let k = check_positions(&doc, &all).unwrap_or_else(|e| panic!("large document: {e}"));
+        assert!(k > 50, "large document: only {k} findings checked");
+        assert!(
+            all.iter()
+                .any(|f| f.path.ends_with("[@id='lonely']") && f.message.contains("Content")),
+            "large document: no finding on the unit without content"
+        );
+        assert!(
+            all.iter()
+                .any(|f| f.path.ends_with("/DataObjectPackage") || f.path == "/ArchiveTransfer"),
+            "large document: no finding on an element opened megabytes earlier: {:?}",
+            all.iter()
+                .rev()
+                .take(3)
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+        );
+    }
+}

@@ -11,6 +11,7 @@
 //! line ends), namespaces are interned to small integers. [`XmlInput::next`] is an owned
 //! adapter over it for the colder users (schema documents, RelaxNG).
 
+use std::cell::RefCell;
 use std::io::Read;
 use std::ops::Range;
 use std::sync::Arc;
@@ -156,10 +157,8 @@ pub(crate) struct XmlInput<R: Read> {
     /// `bad_utf8` is set.
     bad_control: Option<u8>,
     src_eof: bool,
-    /// Newlines before `buf[nl_done]` are counted in `lines`; the last one is `last_nl`.
-    nl_done: usize,
-    lines: u64,
-    last_nl: Option<u64>,
+    /// Line counting, done lazily: only up to the offsets someone asks about.
+    lines: RefCell<Lines>,
     limits: Limits,
     depth: usize,
     seen_root: bool,
@@ -179,8 +178,9 @@ pub(crate) struct XmlInput<R: Read> {
     elem_ns: u32,
     elem_qname: Range<usize>,
     elem_plen: usize,
-    elem_line: u64,
-    elem_col: u64,
+    /// Absolute offset of the current start tag's `<` (its line and column are counted
+    /// only when asked for, see [`XmlInput::pos_at`]).
+    elem_off: u64,
     attrs: Vec<RawAttr>,
     /// Attribute syntax of the current tag: (qualified name, raw value) ranges.
     items: Vec<(Range<usize>, Range<usize>)>,
@@ -213,9 +213,7 @@ impl<R: Read> XmlInput<R> {
             bad_utf8: false,
             bad_control: None,
             src_eof: false,
-            nl_done: 0,
-            lines: 0,
-            last_nl: None,
+            lines: RefCell::new(Lines::default()),
             limits,
             depth: 0,
             seen_root: false,
@@ -230,8 +228,7 @@ impl<R: Read> XmlInput<R> {
             elem_ns: 0,
             elem_qname: 0..0,
             elem_plen: 0,
-            elem_line: 1,
-            elem_col: 1,
+            elem_off: 0,
             attrs: Vec::new(),
             items: Vec::new(),
             arena: String::new(),
@@ -341,9 +338,44 @@ impl<R: Read> XmlInput<R> {
         self.s(r.start + skip..r.end)
     }
 
-    /// Line and column of the current start tag's `<`.
+    /// Line and column of the current start tag's `<` (counted now: a caller that needs
+    /// them only for findings should keep [`XmlInput::elem_off`] and call
+    /// [`XmlInput::pos_at`] when it reports).
     pub fn elem_pos(&self) -> (u64, u64) {
-        (self.elem_line, self.elem_col)
+        self.pos_at(self.elem_off)
+    }
+
+    /// Absolute byte offset of the current start tag's `<`.
+    pub fn elem_off(&self) -> u64 {
+        self.elem_off
+    }
+
+    /// Line and column of absolute byte offset `off`, which must be in the window (any
+    /// offset at or after the current event's start, or of an element opened since the
+    /// window last moved), or the start of an open element, or of the element closed by
+    /// the current event. Newlines are counted only up to the offsets asked for; the
+    /// open elements' positions are resolved before the window moves past them.
+    pub fn pos_at(&self, off: u64) -> (u64, u64) {
+        let mut st = self.lines.borrow_mut();
+        let buf = self.buf.as_bytes();
+        let rel = off.saturating_sub(self.base) as usize;
+        let in_window = off >= self.base && rel <= buf.len();
+        if in_window && rel >= st.nl_done {
+            st.count_to(buf, self.base, rel);
+            return st.at(off);
+        }
+        if let Some(&(_, l, c)) = st.open[..st.resolved].iter().rev().find(|e| e.0 == off) {
+            return (l, c);
+        }
+        if let Some((o, l, c)) = st.last_closed
+            && o == off
+        {
+            return (l, c);
+        }
+        if in_window {
+            return st.back(buf, self.base, rel);
+        }
+        st.at(off)
     }
 
     /// Attribute `i` of the current start tag.
@@ -410,43 +442,8 @@ impl<R: Read> XmlInput<R> {
         self.text.is_empty() && self.text_win.as_ref().is_none_or(|r| r.is_empty())
     }
 
-    /// Line and column of absolute offset `off` (at or after the last counted newline,
-    /// or close behind it).
-    fn line_col(&mut self, off: u64) -> (u64, u64) {
-        let rel = off.saturating_sub(self.base) as usize;
-        if rel > self.nl_done && rel <= self.buf.len() {
-            self.count_lines(rel);
-        }
-        match self.last_nl {
-            Some(nl) if off > nl => (self.lines + 1, off - nl),
-            Some(_) => (self.lines.max(1), 1),
-            None => (self.lines + 1, off + 1),
-        }
-    }
-
-    /// Counts the newlines of `buf[nl_done..to]`.
-    fn count_lines(&mut self, to: usize) {
-        if to <= self.nl_done {
-            return;
-        }
-        let seg = &self.buf.as_bytes()[self.nl_done..to];
-        if seg.len() <= 256 {
-            // The usual case, from one start tag to the next: eight bytes at a time, no
-            // library call (the byte loop was a third of `start_tag`).
-            let (n, last) = lex::newlines(seg);
-            if n > 0 {
-                self.lines += u64::from(n);
-                self.last_nl = Some(self.base + (self.nl_done + last - 1) as u64);
-            }
-        } else if let Some(last) = memchr::memrchr(b'\n', seg) {
-            self.lines += memchr::memchr_iter(b'\n', seg).count() as u64;
-            self.last_nl = Some(self.base + (self.nl_done + last) as u64);
-        }
-        self.nl_done = to;
-    }
-
     fn problem(&mut self, kind: ErrorKind, message: impl Into<String>, off: u64) -> ReadProblem {
-        let (line, col) = self.line_col(off);
+        let (line, col) = self.pos_at(off);
         ReadProblem {
             kind,
             message: message.into(),
@@ -467,11 +464,17 @@ impl<R: Read> XmlInput<R> {
         }
         if self.pos > 0 {
             self.own_text();
-            self.count_lines(self.pos);
             let p = self.pos;
+            {
+                // Count the lines of what leaves the window (resolving the open elements
+                // in it): offsets before the new window cannot be counted later.
+                let st = self.lines.get_mut();
+                st.count_to(self.buf.as_bytes(), self.base, p);
+                st.base_last_nl = st.last_nl;
+                st.nl_done -= p;
+            }
             self.buf.replace_range(..p, "");
             self.base += p as u64;
-            self.nl_done -= p;
             self.pos = 0;
         }
         if self.buf.len() > self.limits.max_text.saturating_add(CHUNK) {
@@ -575,8 +578,8 @@ impl<R: Read> XmlInput<R> {
                         value: a.value.to_string(),
                     })
                     .collect(),
-                line: self.elem_line,
-                col: self.elem_col,
+                line: self.elem_pos().0,
+                col: self.elem_pos().1,
             },
             Ev::Text => XEvent::Text(self.text().to_string()),
             Ev::End => XEvent::End,
@@ -863,9 +866,7 @@ impl<R: Read> XmlInput<R> {
         b: usize,
     ) -> std::result::Result<(), ReadProblem> {
         let off = self.base + start as u64;
-        let (line, col) = self.line_col(off);
-        self.elem_line = line;
-        self.elem_col = col;
+        self.elem_off = off;
         if self.depth >= self.limits.max_depth {
             let max = self.limits.max_depth;
             return Err(self.problem(
@@ -877,6 +878,17 @@ impl<R: Read> XmlInput<R> {
         self.seen_root = true;
         self.marks
             .push((self.bindings.len(), self.prefixes.len(), self.names.len()));
+        {
+            let base = self.base;
+            let st = self.lines.get_mut();
+            st.open.push((off, 0, 0));
+            if st.resolved + 1 == st.open.len() && off < base + st.nl_done as u64 {
+                // Already counted past it (a position further on was asked for).
+                let (l, c) = st.back(self.buf.as_bytes(), base, start);
+                st.open[st.resolved] = (off, l, c);
+                st.resolved += 1;
+            }
+        }
         self.depth += 1;
         self.attrs.clear();
         self.arena.clear();
@@ -1053,10 +1065,100 @@ impl<R: Read> XmlInput<R> {
             self.bindings.truncate(b);
             self.prefixes.truncate(p);
             self.names.truncate(n);
+            let st = self.lines.get_mut();
+            let e = st.open.pop();
+            st.last_closed = if st.resolved > st.open.len() {
+                st.resolved = st.open.len();
+                e
+            } else {
+                None
+            };
         }
         self.depth = self.depth.saturating_sub(1);
         if self.depth == 0 {
             self.root_closed = true;
+        }
+    }
+}
+
+/// Lazy line counting of a reader: newlines are counted up to the offsets asked for (a
+/// finding's element, an `xsd:ID`'s element) and over what leaves the window, not from
+/// one start tag to the next.
+#[derive(Debug, Default)]
+struct Lines {
+    /// Newlines before `buf[nl_done]` are counted in `lines`; the last one is `last_nl`.
+    nl_done: usize,
+    lines: u64,
+    last_nl: Option<u64>,
+    /// `last_nl` when the window last moved: the last newline before `buf[0]`.
+    base_last_nl: Option<u64>,
+    /// Per open element: (offset of its `<`, line, column); the first `resolved`
+    /// entries have their line and column, the others are at or after `nl_done`.
+    open: Vec<(u64, u64, u64)>,
+    resolved: usize,
+    /// The element closed last, if its position was resolved.
+    last_closed: Option<(u64, u64, u64)>,
+}
+
+impl Lines {
+    /// Line and column of `off`, at or after the last counted newline.
+    #[inline]
+    fn at(&self, off: u64) -> (u64, u64) {
+        match self.last_nl {
+            Some(nl) if off > nl => (self.lines + 1, off - nl),
+            Some(_) => (self.lines.max(1), 1),
+            None => (self.lines + 1, off + 1),
+        }
+    }
+
+    /// Counts up to `buf[to]` (window at absolute offset `base`), resolving the open
+    /// elements on the way.
+    fn count_to(&mut self, buf: &[u8], base: u64, to: usize) {
+        while self.resolved < self.open.len() {
+            let off = self.open[self.resolved].0;
+            let rel = off.saturating_sub(base) as usize;
+            if rel >= to {
+                break;
+            }
+            self.count(buf, base, rel);
+            let (l, c) = self.at(off);
+            self.open[self.resolved] = (off, l, c);
+            self.resolved += 1;
+        }
+        self.count(buf, base, to);
+    }
+
+    /// Counts the newlines of `buf[nl_done..to]`.
+    fn count(&mut self, buf: &[u8], base: u64, to: usize) {
+        if to <= self.nl_done {
+            return;
+        }
+        let seg = &buf[self.nl_done..to];
+        if seg.len() <= 256 {
+            let (n, last) = lex::newlines(seg);
+            if n > 0 {
+                self.lines += u64::from(n);
+                self.last_nl = Some(base + (self.nl_done + last - 1) as u64);
+            }
+        } else if let Some(last) = memchr::memrchr(b'\n', seg) {
+            self.lines += memchr::memchr_iter(b'\n', seg).count() as u64;
+            self.last_nl = Some(base + (self.nl_done + last) as u64);
+        }
+        self.nl_done = to;
+    }
+
+    /// Line and column of `buf[rel]`, behind `nl_done` (counted backwards).
+    fn back(&self, buf: &[u8], base: u64, rel: usize) -> (u64, u64) {
+        let rel = rel.min(self.nl_done);
+        let after = memchr::memchr_iter(b'\n', &buf[rel..self.nl_done]).count() as u64;
+        let lines = self.lines - after;
+        let off = base + rel as u64;
+        match memchr::memrchr(b'\n', &buf[..rel]) {
+            Some(i) => (lines + 1, off - (base + i as u64)),
+            None => match self.base_last_nl {
+                Some(nl) => (lines + 1, off - nl),
+                None => (lines + 1, off + 1),
+            },
         }
     }
 }

@@ -451,13 +451,11 @@ impl ValueCache {
         false
     }
 
+    /// The slot of (`id`, `v`): the validators' two-word name hash (values are at most
+    /// [`CACHE_MAX`] bytes, so every byte is read; a collision only costs a re-check).
     #[inline]
     fn slot(id: TypeId, v: &[u8]) -> usize {
-        use std::hash::Hasher;
-        let mut h = super::xsd::FxHasher::default();
-        h.write_u64(id as u64);
-        h.write(v);
-        h.finish() as usize & (CACHE_SLOTS - 1)
+        super::xsd::name_hash(id as u32, v) as usize & (CACHE_SLOTS - 1)
     }
 
     /// Whether `v` is cacheable for type `id` (short, and a type worth it).

@@ -53,6 +53,14 @@ enum Match<'a> {
     Any(&'a Wildcard),
 }
 
+/// Marks a position not counted yet: `line` holds `UNRESOLVED | offset` (the absolute byte
+/// offset of the element's `<`) and `col` 0 until the reader resolves it after the event
+/// (see `Validator::resolve_positions`): lines are only counted for findings and IDs.
+const UNRESOLVED: u64 = 1 << 63;
+/// Stands for the line number of a duplicate identifier's first use when that use is in
+/// the same event (so not counted yet); replaced by the finding's own line.
+const FIRST_LINE: &str = "\u{0}";
+
 /// A name-id lookup that found nothing: no element of the schema set has this name.
 const NO_NAME: u32 = u32::MAX;
 /// A namespace of the document not yet mapped to the schema's ids.
@@ -86,6 +94,8 @@ pub(crate) struct Validator<'a> {
     ns_map: Vec<u32>,
     /// Identity constraints (only used when the schema set declares some).
     ic: IcState,
+    /// Findings, identifiers and references before these indexes have their lines.
+    fixed: (usize, usize, usize),
 }
 
 /// Names of the open elements and the live tables of identity constraints.
@@ -154,6 +164,7 @@ impl<'a> Validator<'a> {
             scratch: Vec::new(),
             ns_map: Vec::new(),
             ic: IcState::default(),
+            fixed: (0, 0, 0),
         }
     }
 
@@ -248,6 +259,7 @@ impl<'a> Validator<'a> {
                         root = Some((xin.elem_ns().to_string(), xin.elem_local().to_string()));
                     }
                     self.start(&xin);
+                    self.resolve_positions(&xin);
                 }
                 Ok(Ev::Text) => {
                     if xin.text_ends_element() && self.takes_whole_text() {
@@ -255,15 +267,20 @@ impl<'a> Validator<'a> {
                         // the end tag is already read, so the value is checked where the
                         // reader holds it (no copy into the element's buffer).
                         self.end_with(Some(xin.text()));
+                        self.resolve_positions(&xin);
                         match xin.advance() {
                             Ok(Ev::End) => {}
                             other => unreachable!("the stashed end tag, not {other:?}"),
                         }
                     } else {
                         self.text(xin.text());
+                        self.resolve_positions(&xin);
                     }
                 }
-                Ok(Ev::End) => self.end(),
+                Ok(Ev::End) => {
+                    self.end();
+                    self.resolve_positions(&xin);
+                }
                 Ok(Ev::Eof) => break,
                 Err(p) => {
                     let kind = match p.kind {
@@ -271,6 +288,7 @@ impl<'a> Validator<'a> {
                         crate::ErrorKind::Unsafe => FindingKind::Unsafe,
                         _ => FindingKind::Xml,
                     };
+                    self.resolve_positions(&xin);
                     // Report even past the cap: the document was not fully read.
                     let path = self.path();
                     self.findings.push(Finding {
@@ -528,9 +546,43 @@ impl<'a> Validator<'a> {
         })
     }
 
+    /// Gives the positions recorded during the last event their line and column (the
+    /// reader has not moved since, so every offset is still resolvable).
+    #[inline]
+    fn resolve_positions<R: Read>(&mut self, xin: &XmlInput<R>) {
+        if self.fixed != (self.findings.len(), self.ids.len(), self.idrefs.len()) {
+            self.resolve_new_positions(xin);
+        }
+    }
+
+    #[inline(never)]
+    fn resolve_new_positions<R: Read>(&mut self, xin: &XmlInput<R>) {
+        let (f, i, r) = self.fixed;
+        if f < self.findings.len() {
+            for x in &mut self.findings[f..] {
+                if x.line & UNRESOLVED != 0 {
+                    let (l, c) = xin.pos_at(x.line & !UNRESOLVED);
+                    x.line = l;
+                    x.column = c;
+                    if x.message.contains(FIRST_LINE) {
+                        x.message = x.message.replace(FIRST_LINE, &l.to_string());
+                    }
+                }
+            }
+        }
+        self.ids.resolve_from(i, |o| xin.pos_at(o).0);
+        self.idrefs.resolve_from(r, |o| xin.pos_at(o));
+        self.fixed = (self.findings.len(), self.ids.len(), self.idrefs.len());
+    }
+
     fn start<R: Read>(&mut self, xin: &XmlInput<R>) {
         let name = self.name_id(xin);
-        let (line, col) = xin.elem_pos();
+        let (line, col) = if self.c.identities.is_empty() {
+            (UNRESOLVED | xin.elem_off(), 0)
+        } else {
+            // Identity constraints keep positions in their tables: counted now.
+            xin.elem_pos()
+        };
         let tag = Tag {
             ns: xin.elem_ns(),
             local: xin.elem_local(),
@@ -863,6 +915,12 @@ impl<'a> Validator<'a> {
         for (is_id, v) in vids.iter() {
             if is_id {
                 if let Some(first) = self.ids.insert(v, line) {
+                    let first = if first & UNRESOLVED != 0 {
+                        // First used by the same element, in this event.
+                        FIRST_LINE.to_string()
+                    } else {
+                        first.to_string()
+                    };
                     self.report(
                         FindingKind::Schema,
                         line,
@@ -1522,6 +1580,21 @@ impl IdTable {
         }
     }
 
+    /// Number of identifiers.
+    #[inline]
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Replaces the unresolved lines of entries `from..` (see `UNRESOLVED`).
+    fn resolve_from(&mut self, from: usize, line: impl Fn(u64) -> u64) {
+        for e in self.entries.iter_mut().skip(from) {
+            if e.2 & UNRESOLVED != 0 {
+                e.2 = line(e.2 & !UNRESOLVED);
+            }
+        }
+    }
+
     pub(crate) fn contains(&self, v: &str) -> bool {
         !self.slots.is_empty() && {
             let h = Self::hash(v.as_bytes());
@@ -1568,6 +1641,20 @@ impl RefList {
             }
         };
         self.refs.push((a..self.text.len(), line, col, pr));
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.refs.len()
+    }
+
+    /// Replaces the unresolved positions of references `from..` (see `UNRESOLVED`).
+    fn resolve_from(&mut self, from: usize, pos: impl Fn(u64) -> (u64, u64)) {
+        for r in self.refs.iter_mut().skip(from) {
+            if r.1 & UNRESOLVED != 0 {
+                (r.1, r.2) = pos(r.1 & !UNRESOLVED);
+            }
+        }
     }
 
     fn iter(&self) -> impl Iterator<Item = (&str, u64, u64, &str)> + '_ {

@@ -412,6 +412,20 @@ pub(crate) struct Compiled {
     pub names: NameIndex,
 }
 
+/// The little-endian 8-byte word of `b` at `at` (one unaligned load once inlined).
+#[inline(always)]
+fn w8(b: &[u8], at: usize) -> u64 {
+    let w: [u8; 8] = b[at..at + 8].try_into().unwrap_or([0; 8]);
+    u64::from_le_bytes(w)
+}
+
+/// The little-endian 4-byte word of `b` at `at`, widened.
+#[inline(always)]
+fn w4(b: &[u8], at: usize) -> u64 {
+    let w: [u8; 4] = b[at..at + 4].try_into().unwrap_or([0; 4]);
+    u64::from(u32::from_le_bytes(w))
+}
+
 /// A fast hasher for short keys (the FxHash mixing step, as in rustc, and a final
 /// avalanche so that the low bits depend on every byte).
 #[derive(Default, Clone, Copy)]
@@ -424,13 +438,22 @@ impl std::hash::Hasher for FxHasher {
         let mut h = self.0;
         let mut c = bytes.chunks_exact(8);
         for w in &mut c {
-            let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            let w = w8(w, 0);
             h = (h.rotate_left(5) ^ w).wrapping_mul(K);
         }
-        let mut tail = 0u64;
-        for (i, b) in c.remainder().iter().enumerate() {
-            tail |= u64::from(*b) << (8 * i);
-        }
+        // The last 0–7 bytes without a byte loop: the slice's last word shifted (or, for
+        // a slice shorter than a word, overlapping half-words / single bytes).
+        let r = c.remainder().len();
+        let n = bytes.len();
+        let tail = if r == 0 {
+            0
+        } else if n >= 8 {
+            w8(bytes, n - 8) >> (8 * (8 - r))
+        } else if r >= 4 {
+            w4(bytes, 0) | (w4(bytes, r - 4) << 32)
+        } else {
+            u64::from(bytes[0]) | (u64::from(bytes[r / 2]) << 8) | (u64::from(bytes[r - 1]) << 16)
+        };
         h = (h.rotate_left(5) ^ tail ^ bytes.len() as u64).wrapping_mul(K);
         self.0 = h;
     }
@@ -474,23 +497,6 @@ pub(crate) struct NameIndex {
 /// probe sequence).
 #[inline]
 pub(crate) fn name_hash(ns: u32, local: &[u8]) -> u64 {
-    #[inline]
-    fn w8(b: &[u8], at: usize) -> u64 {
-        u64::from_le_bytes([
-            b[at],
-            b[at + 1],
-            b[at + 2],
-            b[at + 3],
-            b[at + 4],
-            b[at + 5],
-            b[at + 6],
-            b[at + 7],
-        ])
-    }
-    #[inline]
-    fn w4(b: &[u8], at: usize) -> u64 {
-        u64::from(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]))
-    }
     const K1: u64 = 0x9e37_79b9_7f4a_7c15;
     const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
     let n = local.len();
