@@ -46,7 +46,7 @@ fn open(p: &PathBuf) -> Result<BufReader<std::fs::File>> {
 
 /// `vas manifest check`.
 pub fn manifest_check(args: ManifestCheckArgs) -> Result<ExitCode> {
-    no_huge_pages();
+    crate::no_transparent_huge_pages();
     let mode: Mode = args.mode.parse()?;
     // Compile the profile first: a broken profile is a usage error (exit 2).
     let profile = match &args.profile {
@@ -158,19 +158,5 @@ fn print_findings(findings: &[vas_core::schema::Finding], json: bool) -> Result<
             println!("{}", util::one_line(&f.to_string()));
         }
         Ok(())
-    }
-}
-
-/// Turns transparent huge pages off for the rest of this (short) process: mimalloc asks
-/// the kernel for 2 MiB pages, whose clearing on first touch cost 4–11 ms of a 100 ms
-/// check (measured in docs/performance.md, "XSD/RelaxNG, xsd8 branch"). The flag is
-/// checked at each page fault, so it also covers regions mimalloc already advised.
-/// Long commands (the archive ingest) keep huge pages: they were faster with them.
-fn no_huge_pages() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_THP_DISABLE only sets a flag of this process's memory map; it
-    // touches no memory of ours.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
