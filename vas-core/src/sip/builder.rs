@@ -1862,17 +1862,7 @@ impl PrepPipeline {
             self.buf.resize(start + k, 0);
             self.peak += grow as u64;
         }
-        let mut exact = Exact::new(src, Some(k as u64));
-        let read = fill(&mut exact, &mut self.buf[start..start + k])
-            .map_err(Error::from)
-            .and_then(|got| {
-                if got < k {
-                    // Exact reports the early end; not reached.
-                    return Err(Error::internal("short read"));
-                }
-                exact.check_end()
-            });
-        read.map_err(|e| with_source_path(e, path.as_deref()))?;
+        read_whole(src, &mut self.buf[start..start + k], path.as_deref())?;
         self.used += k;
         self.items.push(PrepItem {
             index,
@@ -2064,17 +2054,7 @@ impl OneThreadBatch {
             self.arena.resize(start + k, 0);
             self.peak = self.arena.len() as u64;
         }
-        let mut exact = Exact::new(src, Some(k as u64));
-        let read = fill(&mut exact, &mut self.arena[start..start + k])
-            .map_err(Error::from)
-            .and_then(|got| {
-                if got < k {
-                    // Exact reports the early end; not reached.
-                    return Err(Error::internal("short read"));
-                }
-                exact.check_end()
-            });
-        read.map_err(|e| with_source_path(e, path.as_deref()))?;
+        read_whole(src, &mut self.arena[start..start + k], path.as_deref())?;
         self.used += k;
         self.pending.push(Pending {
             index,
@@ -2737,6 +2717,22 @@ pub fn bundled_format_identifier() -> crate::Result<IdentifyFn> {
         .clone())
 }
 
+/// Reads `src` whole into `dst`, whose length is the size the scan announced: fewer or
+/// more bytes is an error (through [`Exact`]) naming `path`.
+fn read_whole(src: impl Read, dst: &mut [u8], path: Option<&Path>) -> Result<()> {
+    let k = dst.len();
+    let mut exact = Exact::new(src, Some(k as u64));
+    fill(&mut exact, dst)
+        .map_err(Error::from)
+        .and_then(|got| {
+            if got < k {
+                // Exact reports the early end; not reached.
+                return Err(Error::internal("short read"));
+            }
+            exact.check_end()
+        })
+        .map_err(|e| with_source_path(e, path))
+}
 #[cfg(test)]
 mod tests {
     use super::*;
