@@ -5,33 +5,19 @@
 //! catalog's `#id` of that unit, group or object. A KO ATR carries no system id and is
 //! valid too.
 
+#[allow(dead_code)]
+mod archive_support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use archive_support::setup::xmllint;
 use vas_core::archive::{Archive, FULL_ACCESS, IngestOptions, InitOptions};
 use vas_core::digest::{DigestAlgorithm, digest_bytes};
 
-const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
 const MASTER: &[u8] = b"the master\n";
 const DISSEM: &[u8] = b"a dissemination copy\n";
-
-/// `Some(valid)` from xmllint against the official XSD of `version`; `None` without xmllint.
-fn xmllint_valid(xml: &str, version: &str, dir: &Path) -> Option<bool> {
-    let f = dir.join(format!("atr-{version}.xml"));
-    std::fs::write(&f, xml).unwrap();
-    let out = Command::new("xmllint")
-        .env("XML_CATALOG_FILES", format!("{SCHEMAS}/catalog.xml"))
-        .args(["--nonet", "--noout", "--schema"])
-        .arg(format!("{SCHEMAS}/{version}/seda-{version}-main.xsd"))
-        .arg(&f)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    }
-    Some(out.status.success())
-}
 
 fn namespace(version: &str) -> String {
     format!("fr:gouv:culture:archivesdefrance:seda:v{version}")
@@ -168,12 +154,8 @@ fn archive_atr_of_each_version_is_valid_and_names_the_catalog_ids() {
         );
         assert!(atr.contains("<ReplyCode>OK</ReplyCode>"), "{atr}");
         assert_eq!(message_identifier(atr), r.operation_id);
-        match xmllint_valid(atr, version, dir.path()) {
-            Some(ok) => assert!(
-                ok,
-                "{version}: ATR not valid against the official XSD:\n{atr}"
-            ),
-            None => eprintln!("xmllint not installed: XSD check skipped"),
+        if let Err(e) = xmllint(atr.as_bytes(), version, dir.path()) {
+            panic!("{version}: ATR not valid against the official XSD: {e}\n{atr}");
         }
         let ids = atr_ids(atr);
         // Every unit, group and object of the SIP, each with one system id.
@@ -243,9 +225,8 @@ fn archive_ko_atr_of_each_version_is_valid_and_has_no_system_id() {
             assert!(!atr.contains(e), "a KO ATR has no system id: {atr}");
         }
         assert_eq!(message_identifier(atr), r.operation_id);
-        match xmllint_valid(atr, version, dir.path()) {
-            Some(ok) => assert!(ok, "{version}: KO ATR not valid:\n{atr}"),
-            None => eprintln!("xmllint not installed: XSD check skipped"),
+        if let Err(e) = xmllint(atr.as_bytes(), version, dir.path()) {
+            panic!("{version}: KO ATR not valid: {e}\n{atr}");
         }
     }
     assert_eq!(a.counts().unwrap(), (0, 0));
@@ -294,8 +275,8 @@ fn cli_writes_the_archive_atr() {
         }
         let atr = std::fs::read_to_string(&atr_path).unwrap();
         assert!(atr.contains(&namespace(version)), "{atr}");
-        if let Some(ok) = xmllint_valid(&atr, version, dir.path()) {
-            assert!(ok, "{atr}");
+        if let Err(e) = xmllint(atr.as_bytes(), version, dir.path()) {
+            panic!("{e}\n{atr}");
         }
         let ids = atr_ids(&atr);
         assert_eq!(ids.units.len(), 2, "{atr}");
