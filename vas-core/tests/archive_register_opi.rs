@@ -257,3 +257,102 @@ fn verify_reports_an_object_added_by_an_unknown_operation() {
         v.problems
     );
 }
+
+/// `verify` checks the catalog's derived rows against its documents: an object row whose
+/// adding operation was changed, a missing object row, a unit column and a register line
+/// edited behind the library's back are each reported, and a `rebuild` (which recomputes
+/// them from the documents) clears every report.
+#[test]
+fn verify_reports_derived_rows_that_disagree_with_the_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = create_archive(dir.path(), RULES, &[AccessContract::full_access("ALL")]);
+    let (op1, op2, ids1) = ingest_both(&a, dir.path(), false);
+    assert!(a.verify().unwrap().is_ok());
+    drop(a);
+    let db_path = dir.path().join("archive/catalog.sqlite");
+    let tamper = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
+        let db = rusqlite::Connection::open(&db_path).unwrap();
+        let n = db.execute(sql, params).unwrap();
+        assert_eq!(n, 1, "{sql}");
+    };
+    let problems = || {
+        let a = Archive::open(dir.path().join("archive")).unwrap();
+        let v = a.verify().unwrap();
+        v.problems
+    };
+    let only = |problems: Vec<String>, needle: &str| {
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("catalog: ") && problems[0].contains(needle),
+            "{problems:?}"
+        );
+    };
+
+    // The added object's row forgets the operation that added it: the object index
+    // disagrees with the group document (the register still agrees with the documents).
+    tamper(
+        "UPDATE object SET opi = NULL WHERE opi = ?1",
+        &[&op2 as &dyn rusqlite::ToSql],
+    );
+    only(problems(), "the catalog's object index says");
+    tamper(
+        "UPDATE object SET opi = ?1 WHERE usage = 'Dissemination'",
+        &[&op2 as &dyn rusqlite::ToSql],
+    );
+    assert!(problems().is_empty());
+
+    // A row goes missing.
+    let master = {
+        let db = rusqlite::Connection::open(&db_path).unwrap();
+        db.query_row(
+            "SELECT id FROM object WHERE usage = 'BinaryMaster'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap()
+    };
+    tamper(
+        "DELETE FROM object WHERE id = ?1",
+        &[&master as &dyn rusqlite::ToSql],
+    );
+    only(
+        problems(),
+        &format!("object {master} of group {}", ids1["G1"]),
+    );
+    let a = Archive::open(dir.path().join("archive")).unwrap();
+    a.rebuild().unwrap();
+    assert!(a.verify().unwrap().is_ok());
+    drop(a);
+
+    // A unit's operation column and a register line are edited.
+    tamper(
+        "UPDATE unit SET opi = ?1 WHERE id = ?2",
+        &[&op2 as &dyn rusqlite::ToSql, &ids1["U1"]],
+    );
+    let p = problems();
+    // The unit column, and nothing else: the register is recounted from the documents.
+    only(
+        p,
+        &format!("unit {}: the catalog's operation column", ids1["U1"]),
+    );
+    tamper(
+        "UPDATE unit SET opi = ?1 WHERE id = ?2",
+        &[&op1 as &dyn rusqlite::ToSql, &ids1["U1"]],
+    );
+    tamper(
+        "UPDATE accession_register SET bytes = bytes + 1 WHERE opi = ?1",
+        &[&op1 as &dyn rusqlite::ToSql],
+    );
+    only(
+        problems(),
+        &format!(
+            "operation {op1:?}: it says 2 units, 1 object groups, 1 objects, {} bytes, the documents give 2 units, 1 object groups, 1 objects, {} bytes",
+            FIRST.len() + 1,
+            FIRST.len()
+        ),
+    );
+    let a = Archive::open(dir.path().join("archive")).unwrap();
+    a.rebuild().unwrap();
+    let v = a.verify().unwrap();
+    assert!(v.is_ok(), "{:?}", v.problems);
+}

@@ -1965,7 +1965,8 @@ impl Archive {
     /// Re-checks the logbook chains, every object's digest on every offer, and the
     /// agreement between the catalog, the documents on the offers and the logbook (the
     /// operation of every unit, group and object — `#opi` — is an accepted one of the
-    /// logbook).
+    /// logbook; the catalog's derived rows — unit columns, object index, accession
+    /// register — agree with its documents: [`crate::catalog::Catalog::derived_problems`]).
     pub fn verify(&self) -> Result<Verification> {
         let mut v = Verification::default();
         let lbv = lock(&self.logbook).verify()?;
@@ -2134,6 +2135,11 @@ impl Archive {
                 }
             }
         }
+        // The catalog's derived rows (unit columns, object index, accession register)
+        // against its documents.
+        let derived = lock(&self.catalog).derived_problems(self.tenant())?;
+        v.problems
+            .extend(derived.into_iter().map(|p| format!("catalog: {p}")));
         // Eliminations: tombstones on every offer, nothing they name left.
         self.verify_tombstones(&mut v.problems)?;
         // Reports (eliminations): on every offer, as their operation recorded them.

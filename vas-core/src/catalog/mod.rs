@@ -80,6 +80,7 @@
 //! ```
 
 mod attach;
+mod check;
 pub mod contract;
 pub mod dsl;
 mod eliminate;
