@@ -80,27 +80,20 @@ impl Catalog {
             .and_then(|it| it.collect())
             .map_err(db_err)?;
         for (id, agency, opi, og, doc) in rows {
-            let rec = match serde_json::from_str(&doc)
-                .map_err(|e| e.to_string())
-                .and_then(|d| UnitRecord::from_document(&d).map_err(|e| e.to_string()))
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    problems.push(format!("unit {id}: unreadable document: {e}"));
-                    continue;
-                }
+            let Some(rec) = parse(&doc, "unit", &id, UnitRecord::from_document, &mut problems)
+            else {
+                continue;
             };
-            for (what, column, document) in [
-                ("originating agency", &agency, &rec.originating_agency),
-                ("operation", &opi, &rec.operation_id),
-                ("object group", &og, &rec.object_group_id),
-            ] {
-                if column != document {
-                    problems.push(format!(
-                        "unit {id}: the catalog's {what} column says {column:?}, its document {document:?}"
-                    ));
-                }
-            }
+            compare_columns(
+                "unit",
+                &id,
+                &[
+                    ("originating agency", &agency, &rec.originating_agency),
+                    ("operation", &opi, &rec.operation_id),
+                    ("object group", &og, &rec.object_group_id),
+                ],
+                &mut problems,
+            );
             count(&rec.originating_agency, &rec.operation_id, 0, 1);
         }
 
@@ -146,26 +139,24 @@ impl Catalog {
             .and_then(|it| it.collect())
             .map_err(db_err)?;
         for (id, agency, opi, doc) in groups {
-            let g = match serde_json::from_str(&doc)
-                .map_err(|e| e.to_string())
-                .and_then(|d| ObjectGroupRecord::from_document(&d).map_err(|e| e.to_string()))
-            {
-                Ok(g) => g,
-                Err(e) => {
-                    problems.push(format!("object group {id}: unreadable document: {e}"));
-                    continue;
-                }
+            let Some(g) = parse(
+                &doc,
+                "object group",
+                &id,
+                ObjectGroupRecord::from_document,
+                &mut problems,
+            ) else {
+                continue;
             };
-            for (what, column, document) in [
-                ("originating agency", &agency, &g.originating_agency),
-                ("operation", &opi, &g.operation_id),
-            ] {
-                if column != document {
-                    problems.push(format!(
-                        "object group {id}: the catalog's {what} column says {column:?}, its document {document:?}"
-                    ));
-                }
-            }
+            compare_columns(
+                "object group",
+                &id,
+                &[
+                    ("originating agency", &agency, &g.originating_agency),
+                    ("operation", &opi, &g.operation_id),
+                ],
+                &mut problems,
+            );
             count(&g.originating_agency, &g.operation_id, 1, 1);
             for o in &g.objects {
                 let own = o
@@ -254,5 +245,36 @@ impl Catalog {
             }
         }
         Ok(problems)
+    }
+}
+
+/// A stored document read back as a record; `None` (and a problem) when it cannot be.
+fn parse<T>(
+    doc: &str,
+    kind: &str,
+    id: &str,
+    from_document: impl Fn(&serde_json::Value) -> Result<T>,
+    problems: &mut Vec<String>,
+) -> Option<T> {
+    let read = serde_json::from_str(doc)
+        .map_err(|e| e.to_string())
+        .and_then(|d| from_document(&d).map_err(|e| e.to_string()));
+    read.map_err(|e| problems.push(format!("{kind} {id}: unreadable document: {e}")))
+        .ok()
+}
+
+/// One problem per indexed column that differs from what the document says.
+fn compare_columns(
+    kind: &str,
+    id: &str,
+    columns: &[(&str, &Option<String>, &Option<String>)],
+    problems: &mut Vec<String>,
+) {
+    for (what, column, document) in columns {
+        if column != document {
+            problems.push(format!(
+                "{kind} {id}: the catalog's {what} column says {column:?}, its document {document:?}"
+            ));
+        }
     }
 }
