@@ -79,9 +79,14 @@ done
 echo "C: ok"
 
 echo "== bindings: Python (vas-py)"
+# Installed into this run's own folder (first on PYTHONPATH), not into the machine's
+# python3: two runs at once cannot overwrite each other's package, and a `vas` already
+# installed in site-packages is not the one tested.
 MATURIN_PEP517_ARGS="--profile dev --target $HOST" python3 -m pip install --quiet \
   --disable-pip-version-check --root-user-action=ignore --no-build-isolation \
-  --force-reinstall --no-deps ./vas-py
+  --no-deps --target "$WORK/pylib" ./vas-py
+export PYTHONPATH="$WORK/pylib${PYTHONPATH:+:$PYTHONPATH}"
+python3 -c 'import sys, vas; sys.exit(0 if vas.__file__.startswith(sys.argv[1]) else "vas imported from " + vas.__file__)' "$WORK/pylib"
 python3 -m pytest -q -p no:cacheprovider vas-py/tests
 (cd "$WORK" && python3 -m mypy.stubtest vas)
 
