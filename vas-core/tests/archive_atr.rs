@@ -232,6 +232,48 @@ fn archive_ko_atr_of_each_version_is_valid_and_has_no_system_id() {
     assert_eq!(a.counts().unwrap(), (0, 0));
 }
 
+/// A SIP refused before its manifest can be read (not well-formed; no manifest at all) still
+/// gets an ATR whose `MessageIdentifier` is the archive's operation (not a fresh id), valid
+/// against the SEDA 2.1 XSD (the default header), with no system id.
+#[test]
+fn archive_atr_of_an_unreadable_manifest_names_the_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::create(dir.path().join("archive"), &InitOptions::default()).unwrap();
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(broken.join("Content")).unwrap();
+    std::fs::write(broken.join("Content/a.txt"), MASTER).unwrap();
+    std::fs::write(
+        broken.join("manifest.xml"),
+        "<?xml version=\"1.0\"?>\n<ArchiveTransfer xmlns=\"fr:gouv:culture:archivesdefrance:seda:v2.2\"><Date>",
+    )
+    .unwrap();
+    let missing = dir.path().join("missing");
+    std::fs::create_dir_all(missing.join("Content")).unwrap();
+    std::fs::write(missing.join("Content/a.txt"), MASTER).unwrap();
+    let mut operations = Vec::new();
+    for sip in [&broken, &missing] {
+        let r = a.ingest(sip, &IngestOptions::default()).unwrap();
+        assert!(!r.report.outcome.is_accepted(), "{}", sip.display());
+        let atr = &r.atr;
+        assert_eq!(message_identifier(atr), r.operation_id, "{atr}");
+        assert!(atr.contains("<ReplyCode>KO</ReplyCode>"), "{atr}");
+        assert!(!atr.contains("<SystemId>"), "{atr}");
+        if let Err(e) = xmllint(atr.as_bytes(), "2.1", dir.path()) {
+            panic!("{}: ATR not valid: {e}\n{atr}", sip.display());
+        }
+        // The operation is the logbook's.
+        assert!(
+            a.operations()
+                .unwrap()
+                .iter()
+                .any(|o| o.event.ev_id_proc == r.operation_id)
+        );
+        operations.push(r.operation_id.clone());
+    }
+    assert_ne!(operations[0], operations[1]);
+    assert_eq!(a.counts().unwrap(), (0, 0));
+}
+
 /// `vas archive ingest DIR SIP --atr ATR.xml` and `vas ingest --archive DIR --atr ATR.xml SIP`
 /// write the archive's ATR: valid, with the operation and the system ids of the catalog.
 #[cfg(feature = "cli")]

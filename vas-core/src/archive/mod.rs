@@ -1189,20 +1189,20 @@ impl Archive {
             (dry, early.join().ok().flatten())
         });
         let dry = dry?;
-        // The ATR header (the SIP's SEDA version) for a refusal, before `early` is consumed.
+        // The ATR header (the SIP's SEDA version) for a refusal, before `early` is consumed;
+        // without a readable manifest, the default header. Either way its
+        // `MessageIdentifier` is the operation.
         let header = early.as_ref().map(|(_, m)| dip::atr_info(m, false));
-        let refused_atr = |report: &Report| -> Option<String> {
-            header.as_ref().map(|info| {
-                crate::ingest::atr::build_atr_with(
-                    report,
-                    Some(info),
-                    false,
-                    Some(&crate::ingest::atr::AtrIds {
-                        operation: &op,
-                        system_ids: None,
-                    }),
-                )
-            })
+        let refused_atr = |report: &Report| -> String {
+            crate::ingest::atr::build_atr_with(
+                report,
+                header.as_ref(),
+                false,
+                Some(&crate::ingest::atr::AtrIds {
+                    operation: &op,
+                    system_ids: None,
+                }),
+            )
         };
         let controls: Vec<_> = dry
             .report
@@ -1254,7 +1254,7 @@ impl Archive {
                 ctx.operation_id = Some(op.clone());
                 lock(&self.logbook).record_report(&report, &ctx)?;
                 return Ok(IngestResult {
-                    atr: refused_atr(&report).unwrap_or(dry.atr),
+                    atr: refused_atr(&report),
                     report,
                     operation_id: op,
                     system_ids: BTreeMap::new(),
@@ -1267,8 +1267,7 @@ impl Archive {
             let mut ctx = OperationContext::new(&self.ids, type_proc);
             ctx.operation_id = Some(op.clone());
             lock(&self.logbook).record_report(&report, &ctx)?;
-            let atr = refused_atr(&report)
-                .unwrap_or_else(|| crate::ingest::atr::build_atr(&report, None, false));
+            let atr = refused_atr(&report);
             return Ok(IngestResult {
                 report,
                 atr,
