@@ -1,7 +1,7 @@
 //! A minimal read-only tree for schema documents (XSD and RelaxNG), built with the safe
 //! reader of [`super::input`].
 
-use super::input::{Limits, XEvent, XmlInput, problem_to_error, resolve_qname_in};
+use super::input::{Ev, Limits, XmlInput, problem_to_error, resolve_qname_in};
 use crate::Result;
 
 /// One element of a schema document.
@@ -41,37 +41,33 @@ impl Doc {
             location: location.to_string(),
         };
         let mut stack: Vec<usize> = Vec::new();
+        // The borrowing interface of the reader: names, attributes and text are copied
+        // once into the node (the owned `next` adapter copied them twice), and the scope
+        // is only snapshotted when it differs from the previous element's.
         loop {
             let ev = input
-                .next()
+                .advance()
                 .map_err(|p| problem_to_error(p, location).with_path(location))?;
             match ev {
-                XEvent::Start {
-                    ns,
-                    local,
-                    attrs,
-                    line,
-                    ..
-                } => {
-                    let snap = input.scope_snapshot();
+                Ev::Start => {
                     let scope = match doc.scopes.last() {
-                        Some(last) if *last == snap => doc.scopes.len() - 1,
+                        Some(last) if input.scope_is(last) => doc.scopes.len() - 1,
                         _ => {
-                            doc.scopes.push(snap);
+                            doc.scopes.push(input.scope_snapshot());
                             doc.scopes.len() - 1
                         }
                     };
                     let id = doc.nodes.len();
                     doc.nodes.push(Node {
-                        ns: ns.to_string(),
-                        local,
-                        attrs: attrs
-                            .into_iter()
-                            .map(|a| (a.ns.to_string(), a.local, a.value))
+                        ns: input.elem_ns().to_string(),
+                        local: input.elem_local().to_string(),
+                        attrs: input
+                            .attrs()
+                            .map(|a| (a.ns.to_string(), a.local.to_string(), a.value.to_string()))
                             .collect(),
                         children: Vec::new(),
                         text: String::new(),
-                        line,
+                        line: input.elem_pos().0,
                         scope,
                     });
                     if let Some(&p) = stack.last() {
@@ -79,15 +75,15 @@ impl Doc {
                     }
                     stack.push(id);
                 }
-                XEvent::Text(t) => {
+                Ev::Text => {
                     if let Some(&p) = stack.last() {
-                        doc.nodes[p].text.push_str(&t);
+                        doc.nodes[p].text.push_str(input.text());
                     }
                 }
-                XEvent::End => {
+                Ev::End => {
                     stack.pop();
                 }
-                XEvent::Eof => break,
+                Ev::Eof => break,
             }
         }
         Ok(doc)

@@ -48,6 +48,9 @@ pub(crate) struct Limits {
 }
 
 /// One attribute of a start tag, with its resolved namespace ("" = none).
+// The owned adapter is read by the version detection (names only) and the tests; the
+// schema documents use the borrowing interface.
+#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Debug, Clone)]
 pub(crate) struct XAttr {
     pub ns: Arc<str>,
@@ -56,6 +59,7 @@ pub(crate) struct XAttr {
 }
 
 /// A simplified, owned XML event (see [`XmlInput::next`]).
+#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Debug)]
 pub(crate) enum XEvent {
     /// A start tag (an empty-element tag is reported as `Start` then `End`).
@@ -170,8 +174,12 @@ pub(crate) struct XmlInput<R: Read> {
     /// In-scope bindings: (prefix range in `prefixes`, namespace id), innermost last.
     bindings: Vec<(Range<usize>, u32)>,
     prefixes: String,
-    /// Per open element: lengths of `bindings`, `prefixes` and `names` before it.
-    marks: Vec<(usize, usize, usize)>,
+    /// Per open element: lengths of `bindings`, `prefixes` and `names` before it, and
+    /// the default namespace of its parent.
+    marks: Vec<(usize, usize, usize, u32)>,
+    /// The default namespace in scope (the innermost `xmlns="…"` binding, else
+    /// [`NS_NONE`]): unprefixed element names resolve without walking `bindings`.
+    default_ns: u32,
     /// Qualified names of the open elements, concatenated (end-tag matching).
     names: Vec<u8>,
     // The current start tag.
@@ -224,6 +232,7 @@ impl<R: Read> XmlInput<R> {
             bindings: Vec::new(),
             prefixes: String::new(),
             marks: Vec::new(),
+            default_ns: NS_NONE,
             names: Vec::new(),
             elem_ns: 0,
             elem_qname: 0..0,
@@ -272,6 +281,10 @@ impl<R: Read> XmlInput<R> {
     /// Resolves a prefix in the current scope to an interned id (`None` = default).
     pub fn resolve_prefix_id(&self, prefix: Option<&str>) -> Option<u32> {
         let p = prefix.unwrap_or("");
+        if p.is_empty() {
+            // Every unprefixed element name: kept up to date by `start_tag`/`close`.
+            return Some(self.default_ns);
+        }
         if p == "xml" {
             return Some(NS_XML);
         }
@@ -284,7 +297,7 @@ impl<R: Read> XmlInput<R> {
                 return Some(*id);
             }
         }
-        if p.is_empty() { Some(NS_NONE) } else { None }
+        None
     }
 
     /// Resolves a prefix in the current scope (`None` = default namespace).
@@ -315,6 +328,17 @@ impl<R: Read> XmlInput<R> {
                 )
             })
             .collect()
+    }
+
+    /// Whether the namespace bindings in scope are `snap` (a [`XmlInput::scope_snapshot`]),
+    /// compared without building a new snapshot.
+    pub fn scope_is(&self, snap: &[(String, String)]) -> bool {
+        snap.len() == self.bindings.len()
+            && self
+                .bindings
+                .iter()
+                .zip(snap)
+                .all(|((r, id), (p, ns))| self.prefixes[r.clone()] == **p && self.ns_str(*id) == ns)
     }
 
     /// Interned namespace of the current start tag.
@@ -626,7 +650,7 @@ impl<R: Read> XmlInput<R> {
             // the open name without the tokenizer (which would search the `>`, check the
             // name's bytes and then compare them again).
             if avail.get(pos + 1) == Some(&b'/')
-                && let Some(&(_, _, from)) = self.marks.last()
+                && let Some(&(_, _, from, _)) = self.marks.last()
             {
                 let open = &self.names[from..];
                 let e = pos + 2 + open.len();
@@ -876,8 +900,12 @@ impl<R: Read> XmlInput<R> {
             ));
         }
         self.seen_root = true;
-        self.marks
-            .push((self.bindings.len(), self.prefixes.len(), self.names.len()));
+        self.marks.push((
+            self.bindings.len(),
+            self.prefixes.len(),
+            self.names.len(),
+            self.default_ns,
+        ));
         {
             let base = self.base;
             let st = self.lines.get_mut();
@@ -956,6 +984,9 @@ impl<R: Read> XmlInput<R> {
                 let ps = self.prefixes.len();
                 self.prefixes.push_str(&p);
                 self.bindings.push((ps..self.prefixes.len(), id));
+                if p.is_empty() {
+                    self.default_ns = id;
+                }
                 continue;
             }
             let plen = memchr::memchr(b':', qname.as_bytes()).unwrap_or(0);
@@ -1039,7 +1070,7 @@ impl<R: Read> XmlInput<R> {
     /// An end tag at `start`, name `start+2..a`: it must close the innermost element.
     fn end_tag(&mut self, start: usize, a: usize) -> std::result::Result<(), ReadProblem> {
         let off = self.base + start as u64;
-        let Some(&(_, _, from)) = self.marks.last() else {
+        let Some(&(_, _, from, _)) = self.marks.last() else {
             let name = self.buf[start + 2..a].to_string();
             return Err(self.xml_problem(
                 format!("malformed XML: end tag </{name}> without a matching start tag"),
@@ -1061,7 +1092,8 @@ impl<R: Read> XmlInput<R> {
 
     /// Closes the innermost element.
     fn close(&mut self) {
-        if let Some((b, p, n)) = self.marks.pop() {
+        if let Some((b, p, n, d)) = self.marks.pop() {
+            self.default_ns = d;
             self.bindings.truncate(b);
             self.prefixes.truncate(p);
             self.names.truncate(n);
@@ -1215,6 +1247,21 @@ const NAME_ASCII: [u8; 128] = {
     t
 };
 
+/// 1 for the ASCII bytes of an `NCName` (letters, digits, `-`, `.`, `_`), 0 for any other
+/// byte (the colon and non-ASCII bytes included).
+static NCNAME_ASCII: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' {
+            t[c] = 1;
+        }
+        c += 1;
+    }
+    t
+};
+
 /// Whether `s` is an XML `Name` (colons allowed).
 #[inline]
 fn is_xml_name(s: &str) -> bool {
@@ -1238,6 +1285,14 @@ fn is_qname(s: &str) -> bool {
     let Some(&first) = b.first() else {
         return false;
     };
+    // A plain ASCII NCName (every element name of a SEDA manifest): one table look-up per
+    // byte and no branch; names with a colon or another byte take the checks below.
+    if NAME_ASCII[(first & 0x7F) as usize] == 2
+        && first != b':'
+        && b.iter().fold(1u8, |acc, &c| acc & NCNAME_ASCII[c as usize]) == 1
+    {
+        return true;
+    }
     if first >= 0x80 {
         return is_qname_slow(s);
     }
@@ -1416,6 +1471,13 @@ mod tests {
             "a/b",
             "a:b",
             "p:local-name.2",
+            "_",
+            "Z",
+            "a.b-c_d9",
+            "ArchiveUnit",
+            "a\u{7F}",
+            "a\tb",
+            "9",
         ] {
             assert_eq!(is_qname(n), is_qname_slow(n), "{n:?}");
         }
