@@ -244,6 +244,8 @@ impl<W: Write + Seek> ZipOut<W> {
         self.bump();
         let compressed = end - open.data_start;
         if !open.entry.large && (compressed >= ZIP64_BYTES_THR || uncompressed >= ZIP64_BYTES_THR) {
+            // Dropped like a failed entry: the next one is written over it.
+            let _ = self.out.seek(SeekFrom::Start(open.header_start));
             return Err(Error::new(
                 ErrorKind::Io,
                 "zip writer: entry reached 4 GiB but was not announced as large",
