@@ -1025,7 +1025,8 @@ def main():
     ap.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
     ap.add_argument("--baseline", default=None,
                     help="another vas binary (e.g. main's) measured beside --vas in the offer-objects, "
-                         "archive-objects, schema and profile groups")
+                         "archive-objects, schema and profile groups, and on the --no-identify sip build rows "
+                         "of the hash group")
     ap.add_argument("--units", type=int, default=None,
                     help="units of the ingest group's metadata-only SIP (default: 100 000 × scale)")
     a = ap.parse_args()
@@ -1123,11 +1124,19 @@ def main():
                                shown="%svas digest --threads 1 %s…" % (prefix, shown_files)))
             return out
 
-        def sip_row(label, flags, env=None, shown_prefix=""):
-            return Row(label, "vas", lambda r: [[vas, "sip", "build", big, "-o", out_zip] + flags +
-                                                 ["--algorithm", "sha-512", "--seda", "2.3"]],
-                       is_vas=True, setup=rm(out_zip), cleanup=rm(out_zip), env=env,
-                       shown=" ".join(x for x in [shown_prefix, "vas sip build DIR -o sip.zip"] + flags +
+        # sip9: `--baseline` (e.g. main's binary) on the rows the deflate change is about, run
+        # in the same rounds; each is compared with this binary's row of the same flags.
+        hash_base = os.path.abspath(a.baseline) if a.baseline else None
+
+        def sip_row(label, flags, env=None, shown_prefix="", baseline=False, vs=None):
+            exe = hash_base if baseline else vas
+            return Row(label, "vas (baseline)" if baseline else "vas",
+                       lambda r: [[exe, "sip", "build", big, "-o", out_zip] + flags +
+                                  ["--algorithm", "sha-512", "--seda", "2.3"]],
+                       is_vas=not baseline, setup=rm(out_zip), cleanup=rm(out_zip), env=env, vs=vs,
+                       missing="no --baseline" if exe is None else None,
+                       shown=" ".join(x for x in [shown_prefix, "BASELINE" if baseline else "vas",
+                                                  "sip build DIR -o sip.zip"] + flags +
                                       ["--algorithm sha-512 --seda 2.3"] if x))
 
         one = dict(os.environ, RAYON_NUM_THREADS="1")
@@ -1137,6 +1146,8 @@ def main():
             sip_row("vas sip build (default)", []),
             sip_row("vas sip build, 1 thread", [], env=one, shown_prefix="RAYON_NUM_THREADS=1"),
             sip_row("vas sip build --no-identify", ["--no-identify"]),
+            sip_row("baseline sip build --no-identify", ["--no-identify"], baseline=True,
+                    vs="vas sip build --no-identify"),
             sip_row("vas sip build --no-identify, 1 thread", ["--no-identify"], env=one,
                     shown_prefix="RAYON_NUM_THREADS=1"),
             sip_row("vas sip build --stored", ["--stored"]),
@@ -1186,11 +1197,15 @@ def main():
             rm(small_bag)(0)
             shutil.copytree(small_dir, small_bag)
 
-        def small_row(label, flags, env=None, shown_prefix=""):
-            return Row(label, "vas", lambda r: [[vas, "sip", "build", small_dir, "-o", out_zip] + flags +
-                                                 ["--algorithm", "sha-512", "--seda", "2.3"]],
-                       is_vas=True, setup=rm(out_zip), cleanup=rm(out_zip), env=env,
-                       shown=" ".join(x for x in [shown_prefix, "vas sip build SMALL -o sip.zip"] + flags +
+        def small_row(label, flags, env=None, shown_prefix="", baseline=False, vs=None):
+            exe = hash_base if baseline else vas
+            return Row(label, "vas (baseline)" if baseline else "vas",
+                       lambda r: [[exe, "sip", "build", small_dir, "-o", out_zip] + flags +
+                                  ["--algorithm", "sha-512", "--seda", "2.3"]],
+                       is_vas=not baseline, setup=rm(out_zip), cleanup=rm(out_zip), env=env, vs=vs,
+                       missing="no --baseline" if exe is None else None,
+                       shown=" ".join(x for x in [shown_prefix, "BASELINE" if baseline else "vas",
+                                                  "sip build SMALL -o sip.zip"] + flags +
                                       ["--algorithm sha-512 --seda 2.3"] if x))
 
         rows = [
@@ -1202,6 +1217,11 @@ def main():
             small_row("vas sip build SMALL --no-identify, 1 thread", ["--no-identify"], env=one,
                       shown_prefix="RAYON_NUM_THREADS=1"),
             small_row("vas sip build SMALL --stored --no-identify", ["--stored", "--no-identify"]),
+            small_row("baseline sip build SMALL --no-identify", ["--no-identify"], baseline=True,
+                      vs="vas sip build SMALL --no-identify"),
+            small_row("baseline sip build SMALL --no-identify, 1 thread", ["--no-identify"], env=one,
+                      shown_prefix="RAYON_NUM_THREADS=1", baseline=True,
+                      vs="vas sip build SMALL --no-identify, 1 thread"),
             *digest_rows(small_batches, "SMALL_FILES", " (small)"),
             # sip7: deflate level 1 instead of 6 (the size/time trade-off of the default).
             small_row("vas sip build SMALL --level 1", ["--level", "1"]),

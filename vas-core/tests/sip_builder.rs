@@ -1474,3 +1474,106 @@ fn manifest_first_batched_second_pass_gives_the_one_thread_bytes() {
         assert_eq!(v.digests_ok, sizes.len() + 1);
     }
 }
+
+/// sip9: compressible small files are deflated by an encoder reused from entry to entry
+/// (one per thread). Outside readers get every byte back: Python's `zipfile` (each entry's
+/// SHA-512 against the digest the build computed from the source file, and `testzip`'s
+/// CRC-32 check) and `unzip -t`, on one and two threads, manifest first and last; and the
+/// one- and two-thread packages are the same bytes.
+#[test]
+fn many_small_compressible_files_read_back_by_outside_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let words = [
+        "archive ",
+        "versement ",
+        "fonds ",
+        "série ",
+        "dossier ",
+        "pièce ",
+    ];
+    for i in 0..600usize {
+        let sub = src.join(format!("d{}", i % 9));
+        std::fs::create_dir_all(&sub).unwrap();
+        // 1–8 KiB of text (deflates well), a few tiny and empty files, a few random ones.
+        let n = match i % 50 {
+            0 => 0,
+            1 => 7,
+            _ => 1024 + (i * 131) % 7168,
+        };
+        let data: Vec<u8> = if i % 10 == 9 {
+            (0..n as u64)
+                .map(|k| ((k + i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8)
+                .collect()
+        } else {
+            words
+                .iter()
+                .cycle()
+                .skip(i % 6)
+                .flat_map(|w| w.bytes())
+                .take(n)
+                .collect()
+        };
+        std::fs::write(sub.join(format!("f{i:04}.txt")), data).unwrap();
+    }
+    let script = r#"
+import hashlib, json, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    assert z.testzip() is None
+    out = {i.filename: hashlib.sha512(z.read(i)).hexdigest() for i in z.infolist()}
+    methods = sorted({i.compress_type for i in z.infolist()})
+print(json.dumps({"digests": out, "methods": methods}))
+"#;
+    for manifest_last in [false, true] {
+        let mut outs = Vec::new();
+        for threads in [1usize, 2] {
+            let out = dir
+                .path()
+                .join(format!("sip-{threads}-{manifest_last}.zip"));
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let report = pool.install(|| {
+                let mut b = SipBuilder::new(SedaVersion::V2_3);
+                b.archival_agency("A").transferring_agency("T");
+                b.import_folder(&src, None, &FolderImportOptions::default())
+                    .unwrap();
+                let w = WriterOptions::new(PackageFormat::Zip)
+                    .deterministic(true)
+                    .compression(Compression::Auto(6));
+                let mut o = BuildOptions::new(w);
+                o.manifest_last = manifest_last;
+                b.write_to_file(&out, o).unwrap()
+            });
+            assert_eq!(report.objects.len(), 600);
+            if have("python3") {
+                let v: serde_json::Value = serde_json::from_str(&python(script, &out)).unwrap();
+                let digests = v["digests"].as_object().unwrap();
+                assert_eq!(digests.len(), 601, "600 objects and the manifest");
+                for o in &report.objects {
+                    assert_eq!(digests[&o.uri], o.digest.as_str(), "{}", o.uri);
+                }
+                // Both stored (random, empty) and deflated entries were written.
+                assert_eq!(v["methods"], serde_json::json!([0, 8]));
+            }
+            if have("unzip") {
+                let st = Command::new("unzip")
+                    .args(["-t", "-qq"])
+                    .arg(&out)
+                    .status()
+                    .unwrap();
+                assert!(st.success(), "unzip -t {}", out.display());
+            }
+            let mut r = SipReader::open(&out, Limits::default()).unwrap();
+            let v = r.verify().unwrap();
+            assert!(v.check.violations.is_empty(), "{:?}", v.check);
+            assert_eq!(v.digests_ok, 600);
+            outs.push(std::fs::read(&out).unwrap());
+        }
+        assert!(
+            outs[0] == outs[1],
+            "manifest_last {manifest_last}: two threads give other bytes than one"
+        );
+    }
+}

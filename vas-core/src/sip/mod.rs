@@ -78,6 +78,7 @@ mod reader;
 mod rules;
 mod scan;
 mod writer;
+mod zipout;
 
 pub use builder::{
     BATCH_FILE_MAX, BuildOptions, BuildReport, BuiltObject, FormatGuess, IdentifyFn, ObjectInput,

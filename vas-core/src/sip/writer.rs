@@ -5,11 +5,9 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
-use zip::ZipWriter;
-use zip::write::SimpleFileOptions;
-
 use super::Limits;
 use super::names::check_entry_name;
+use super::zipout::{Deflated, Deflater, ZipOut};
 use crate::digest::{DigestAlgorithm, Hasher};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -173,7 +171,7 @@ pub struct WrittenEntry {
 }
 
 enum Inner<W: Write + Seek> {
-    Zip(Box<ZipWriter<SeekBuf<W>>>),
+    Zip(Box<ZipOut<W>>),
     Tar(tar::Builder<W>),
     TarGz(Box<tar::Builder<flate2::write::GzEncoder<W>>>),
     Done,
@@ -240,7 +238,7 @@ impl<W: Write + Seek> PackageWriter<W> {
             Compression::Deflated(l) | Compression::Auto(l) => l.min(9),
         };
         let inner = match opts.format {
-            PackageFormat::Zip => Inner::Zip(Box::new(ZipWriter::new(SeekBuf::new(w)))),
+            PackageFormat::Zip => Inner::Zip(Box::new(ZipOut::new(w, zip_time))),
             PackageFormat::Tar => {
                 let mut b = tar::Builder::new(w);
                 b.mode(tar::HeaderMode::Deterministic);
@@ -353,7 +351,9 @@ impl<W: Write + Seek> PackageWriter<W> {
         crc32: u32,
     ) -> Result<WrittenEntry> {
         let c = self.opts.compression;
-        let tap = Tap::new(Exact::new(reader, Some(size)), None, true);
+        // A zip entry's CRC-32 comes from the zip writer (computed once).
+        let zip = matches!(self.inner, Inner::Zip(_));
+        let tap = Tap::new(Exact::new(reader, Some(size)), None, !zip);
         let (_, got_crc) = self.add_entry_raw(name, tap, Some(size), c)?;
         if got_crc != Some(crc32) {
             return Err(Error::new(
@@ -400,7 +400,7 @@ impl<W: Write + Seek> PackageWriter<W> {
     ) -> Result<()> {
         self.check_name(name, false)?;
         match &mut self.inner {
-            Inner::Zip(z) => zip_entry(z, name, size, compression, self.zip_time, src),
+            Inner::Zip(z) => zip_entry(z, name, size, compression, src).map(|_| ()),
             Inner::Tar(b) => {
                 let mut r = ChunkReader {
                     src,
@@ -438,9 +438,7 @@ impl<W: Write + Seek> PackageWriter<W> {
     pub(crate) fn add_prepared(&mut self, name: &str, entry: PreparedEntry) -> Result<()> {
         self.check_name(name, false)?;
         match &mut self.inner {
-            Inner::Zip(z) => z
-                .add_prepared_file(entry.0)
-                .map_err(|e| zip_write_err(e, name)),
+            Inner::Zip(z) => z.add_deflated(name, entry.0),
             _ => Err(Error::internal("a prepared entry needs a zip package")),
         }
     }
@@ -480,13 +478,14 @@ impl<W: Write + Seek> PackageWriter<W> {
         compression: Compression,
     ) -> Result<(Option<Hasher>, Option<u32>)> {
         self.check_name(name, false)?;
+        let mut zip_crc = None;
         match &mut self.inner {
             Inner::Zip(z) => {
                 let mut chunks = ReadChunks {
                     src: &mut src,
                     buf: &mut self.buf,
                 };
-                zip_entry(z, name, size, compression, self.zip_time, &mut chunks)?;
+                zip_crc = Some(zip_entry(z, name, size, compression, &mut chunks)?);
             }
             Inner::Tar(b) => {
                 tar_append(b, name, &mut src, size, self.tar_mtime)?;
@@ -498,7 +497,7 @@ impl<W: Write + Seek> PackageWriter<W> {
         }
         let (mut exact, hasher, crc) = src.finish();
         exact.check_end().map_err(|e| e.with_path(name))?;
-        Ok((hasher, crc))
+        Ok((hasher, zip_crc.or(crc)))
     }
 
     /// Adds an explicit directory entry (not needed for files: readers create parents).
@@ -506,12 +505,8 @@ impl<W: Write + Seek> PackageWriter<W> {
         self.check_name(name, true)?;
         match &mut self.inner {
             Inner::Zip(z) => {
-                let o = SimpleFileOptions::default()
-                    .last_modified_time(self.zip_time)
-                    .system(zip::System::Unix)
-                    .unix_permissions(0o755);
-                z.add_directory(name, o)
-                    .map_err(|e| zip_write_err(e, name))?;
+                let n = format!("{}/", name.trim_end_matches('/'));
+                z.add_dir(&n)?;
             }
             Inner::Tar(b) => tar_dir(b, name, self.tar_mtime)?,
             Inner::TarGz(b) => tar_dir(b, name, self.tar_mtime)?,
@@ -525,7 +520,7 @@ impl<W: Write + Seek> PackageWriter<W> {
     pub fn finish(mut self) -> Result<W> {
         let inner = std::mem::replace(&mut self.inner, Inner::Done);
         let mut w = match inner {
-            Inner::Zip(z) => z.finish().map_err(|e| zip_write_err(e, ""))?.into_inner()?,
+            Inner::Zip(z) => z.finish()?,
             Inner::Tar(b) => b.into_inner()?,
             Inner::TarGz(b) => b.into_inner()?.finish()?,
             Inner::Done => return Err(Error::internal("writer already finished")),
@@ -575,18 +570,6 @@ fn zip_datetime(unix: i64) -> Result<zip::DateTime> {
         t.second(),
     )
     .map_err(|e| Error::invalid(format!("bad timestamp {unix}: {e}")))
-}
-
-fn zip_write_err(e: zip::result::ZipError, name: &str) -> Error {
-    let err = match e {
-        zip::result::ZipError::Io(io) => Error::from(io),
-        other => Error::new(ErrorKind::Io, format!("zip writer: {other}")),
-    };
-    if name.is_empty() {
-        err
-    } else {
-        err.with_path(name)
-    }
 }
 
 fn copy_err(e: io::Error, name: &str) -> Error {
@@ -721,35 +704,9 @@ pub(crate) fn resolve_compression(compression: Compression, first: &[u8]) -> Com
     }
 }
 
-/// The zip options of an entry (the same for [`zip_entry`] and [`prepare_zip_entry`], so
-/// both give the same headers).
-fn entry_options(
-    compression: Compression,
-    zip_time: zip::DateTime,
-    size: Option<u64>,
-) -> SimpleFileOptions {
-    let method = match compression {
-        Compression::Stored => zip::CompressionMethod::Stored,
-        _ => zip::CompressionMethod::Deflated,
-    };
-    let level = match compression {
-        Compression::Stored => None,
-        Compression::Deflated(l) | Compression::Auto(l) => Some(l.min(9) as i64),
-    };
-    // Deflate can grow incompressible data a little: keep a margin.
-    let large = size.is_none_or(|s| s >= 0xFFFF_FFFF - (64 << 20));
-    SimpleFileOptions::default()
-        .compression_method(method)
-        .compression_level(level)
-        .last_modified_time(zip_time)
-        .system(zip::System::Unix)
-        .unix_permissions(0o644)
-        .large_file(large)
-}
-
 /// The input offset where deflated data is cut next (see [`zip_entry`]), after `written`
 /// bytes: the probe (when the compression was [`Compression::Auto`]), then 256 KiB steps.
-fn next_cut(written: u64, auto: bool) -> u64 {
+pub(crate) fn next_cut(written: u64, auto: bool) -> u64 {
     let first_cut = if auto { PROBE as u64 } else { DEFLATE_STEP };
     if written < first_cut {
         first_cut
@@ -759,7 +716,7 @@ fn next_cut(written: u64, auto: bool) -> u64 {
 }
 
 /// A zip entry deflated ahead of writing (see [`prepare_zip_entry`]).
-pub(crate) struct PreparedEntry(zip::write::PreparedZipFile);
+pub(crate) struct PreparedEntry(Deflated);
 
 /// Deflates the whole entry `data` in memory, on the calling thread, as
 /// [`PackageWriter::add_chunks`] would with `compression`: the same pieces go to the
@@ -772,66 +729,142 @@ pub(crate) fn prepare_zip_entry(
     name: &str,
     data: &[u8],
     compression: Compression,
-    zip_time: zip::DateTime,
+    _zip_time: zip::DateTime,
 ) -> Result<Option<PreparedEntry>> {
     let auto = matches!(compression, Compression::Auto(_));
     let resolved = resolve_compression(compression, data);
-    if resolved == Compression::Stored {
-        return Ok(None);
-    }
-    let o = entry_options(resolved, zip_time, Some(data.len() as u64));
-    let mut b = zip::write::ZipFileBuilder::new(name, o).map_err(|e| zip_write_err(e, name))?;
-    let mut written = 0u64;
-    let mut c = data;
-    while !c.is_empty() {
-        let k = c.len().min((next_cut(written, auto) - written) as usize);
-        b.write_all(&c[..k]).map_err(|e| copy_err(e, name))?;
-        written += k as u64;
-        c = &c[k..];
-    }
-    b.finish()
-        .map(|p| Some(PreparedEntry(p)))
-        .map_err(|e| zip_write_err(e, name))
-}
-
-/// Writes one zip entry from `src`: the first chunk decides [`Compression::Auto`], then
-/// every chunk goes straight to the zip writer.
-fn zip_entry<W: Write + Seek>(
-    z: &mut ZipWriter<SeekBuf<W>>,
-    name: &str,
-    size: Option<u64>,
-    compression: Compression,
-    zip_time: zip::DateTime,
-    src: &mut dyn Chunks,
-) -> Result<()> {
-    let first = src.next_chunk().map_err(|e| copy_err(e, name))?;
-    let auto = matches!(compression, Compression::Auto(_));
-    let compression = resolve_compression(compression, first);
-    let method = match compression {
-        Compression::Stored => zip::CompressionMethod::Stored,
-        _ => zip::CompressionMethod::Deflated,
+    let level = match resolved {
+        Compression::Stored => return Ok(None),
+        Compression::Deflated(l) | Compression::Auto(l) => l,
     };
-    let o = entry_options(compression, zip_time, size);
-    z.start_file(name, o).map_err(|e| zip_write_err(e, name))?;
-    // Deflate's output depends on how its input is split: deflated data is fed in the
-    // same pieces whatever the chunks (the probe, then 256 KiB steps, as earlier versions
-    // did), so the bytes depend neither on the thread count nor on the buffer sizes.
-    let deflated = method != zip::CompressionMethod::Stored;
-    let mut written = 0u64;
-    let mut chunk = first;
-    while !chunk.is_empty() {
-        if deflated {
-            let mut c = chunk;
+    thread_local! {
+        /// The deflate encoder of this thread, reused from entry to entry.
+        static DEFLATER: std::cell::RefCell<Deflater> = std::cell::RefCell::new(Deflater::default());
+    }
+    DEFLATER.with(|d| {
+        let mut d = d.borrow_mut();
+        let r = (|| -> Result<Vec<u8>> {
+            let enc = d.encoder(level)?;
+            let mut written = 0u64;
+            let mut c = data;
             while !c.is_empty() {
                 let k = c.len().min((next_cut(written, auto) - written) as usize);
-                z.write_all(&c[..k]).map_err(|e| copy_err(e, name))?;
+                enc.write_all(&c[..k]).map_err(|e| copy_err(e, name))?;
                 written += k as u64;
                 c = &c[k..];
             }
-        } else {
-            z.write_all(chunk).map_err(|e| copy_err(e, name))?;
+            d.finish(Vec::new()).map_err(|e| copy_err(e, name))
+        })();
+        if r.is_err() {
+            d.discard();
         }
-        chunk = src.next_chunk().map_err(|e| copy_err(e, name))?;
+        let size = data.len() as u64;
+        Ok(Some(PreparedEntry(Deflated {
+            data: r?,
+            crc: crc32fast::hash(data),
+            size,
+            large: is_large(Some(size)),
+        })))
+    })
+}
+
+/// Whether an entry of `size` bytes (`None`: unknown) gets zip64 fields from the start.
+/// Deflate can grow incompressible data a little: keep a margin below 4 GiB.
+fn is_large(size: Option<u64>) -> bool {
+    size.is_none_or(|s| s >= 0xFFFF_FFFF - (64 << 20))
+}
+
+/// Writes one zip entry from `src`: the first chunk decides [`Compression::Auto`], then
+/// every chunk goes straight to the zip writer (through the writer's reused deflate
+/// encoder when deflated). Returns the entry's CRC-32.
+fn zip_entry<W: Write + Seek>(
+    z: &mut ZipOut<W>,
+    name: &str,
+    size: Option<u64>,
+    compression: Compression,
+    src: &mut dyn Chunks,
+) -> Result<u32> {
+    let first = src.next_chunk().map_err(|e| copy_err(e, name))?;
+    let auto = matches!(compression, Compression::Auto(_));
+    let compression = resolve_compression(compression, first);
+    let level = match compression {
+        Compression::Stored => None,
+        Compression::Deflated(l) | Compression::Auto(l) => Some(l),
+    };
+    if let Some(l) = level {
+        // Checked before the header is written.
+        z.deflater.encoder(l)?;
+    }
+    let open = z.begin(name, level.is_some(), is_large(size))?;
+    let mut crc = crc32fast::Hasher::new();
+    let mut total = 0u64;
+    // Deflate's output depends on how its input is split: deflated data is fed in the
+    // same pieces whatever the chunks (the probe, then 256 KiB steps, as earlier versions
+    // did), so the bytes depend neither on the thread count nor on the buffer sizes.
+    let mut chunk = first;
+    let mut failed = None;
+    while !chunk.is_empty() {
+        crc.update(chunk);
+        if let Err(e) = zip_piece(z, name, level, auto, chunk, &mut total) {
+            failed = Some(e);
+            break;
+        }
+        chunk = match src.next_chunk() {
+            Ok(c) => c,
+            Err(e) => {
+                failed = Some(copy_err(e, name));
+                break;
+            }
+        };
+    }
+    if failed.is_none() && level.is_some() {
+        match z.deflater.finish(Vec::new()) {
+            Ok(tail) => {
+                if let Err(e) = z.data(&tail) {
+                    failed = Some(copy_err(e, name));
+                }
+            }
+            Err(e) => failed = Some(copy_err(e, name)),
+        }
+    }
+    if let Some(e) = failed {
+        z.deflater.discard();
+        let _ = z.abort(open);
+        return Err(e);
+    }
+    let crc = crc.finalize();
+    z.end(open, crc, total)?;
+    Ok(crc)
+}
+
+/// Writes `chunk` of a streamed entry: deflated in the fixed pieces of [`next_cut`] by the
+/// writer's encoder (`level`), else as is; `total` counts the input bytes.
+fn zip_piece<W: Write + Seek>(
+    z: &mut ZipOut<W>,
+    name: &str,
+    level: Option<u32>,
+    auto: bool,
+    chunk: &[u8],
+    total: &mut u64,
+) -> Result<()> {
+    let Some(l) = level else {
+        z.data(chunk).map_err(|e| copy_err(e, name))?;
+        *total += chunk.len() as u64;
+        return Ok(());
+    };
+    let mut c = chunk;
+    while !c.is_empty() {
+        let k = c.len().min((next_cut(*total, auto) - *total) as usize);
+        let enc = z.deflater.encoder(l)?;
+        enc.write_all(&c[..k]).map_err(|e| copy_err(e, name))?;
+        *total += k as u64;
+        c = &c[k..];
+        // What the encoder produced goes out now: memory stays flat.
+        let mut out = std::mem::take(enc.get_mut());
+        let res = z.data(&out);
+        out.clear();
+        *z.deflater.encoder(l)?.get_mut() = out;
+        res.map_err(|e| copy_err(e, name))?;
     }
     Ok(())
 }
@@ -888,6 +921,11 @@ impl<W: Write + Seek> SeekBuf<W> {
             self.base = self.pos;
         }
         Ok(())
+    }
+
+    /// The logical position (where the next byte goes).
+    pub(crate) fn position(&self) -> u64 {
+        self.pos
     }
 
     /// Flushes and returns the inner writer.
