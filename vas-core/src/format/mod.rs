@@ -1300,6 +1300,24 @@ impl FormatRegistry {
     }
 
     fn byte_matches_in(&self, w: &Windows, sc: &mut Scratch) -> Vec<(u32, Vec<(u64, u64)>)> {
+        self.candidates_in(w, sc);
+        let mut out = Vec::new();
+        for (wi, &word) in sc.todo.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let si = (wi * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                if let Some(m) = self.try_sig(si, w) {
+                    out.push((si, m));
+                }
+            }
+        }
+        out
+    }
+
+    /// The signatures to match on the windows (into `sc.todo`, a bit set over `sigs`):
+    /// those whose BOF prefix is there, the unguarded ones and those whose guards pass.
+    fn candidates_in(&self, w: &Windows, sc: &mut Scratch) {
         let Scratch {
             bof_occ,
             eof_occ,
@@ -1382,18 +1400,6 @@ impl FormatRegistry {
                 set(todo, si);
             }
         }
-        let mut out = Vec::new();
-        for (wi, &word) in todo.iter().enumerate() {
-            let mut bits = word;
-            while bits != 0 {
-                let si = (wi * 64) as u32 + bits.trailing_zeros();
-                bits &= bits - 1;
-                if let Some(m) = self.try_sig(si, w) {
-                    out.push((si, m));
-                }
-            }
-        }
-        out
     }
 
     /// Matches signature `si` if its BOF prefix is there (its guards, if any, were checked
@@ -2207,6 +2213,86 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Census of the signatures that reach the matcher (`VAS_CENSUS_DIRS`: folders,
+    /// `:`-separated, read recursively): per signature, how many files pass its shortcuts
+    /// (prefix or guards), how many it matches and the time `try_sig` took on them. Prints
+    /// the most expensive ones; run in release with `--ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn candidate_census() {
+        let Ok(dirs) = std::env::var("VAS_CENSUS_DIRS") else {
+            return;
+        };
+        let r = FormatRegistry::bundled().unwrap();
+        let mut files = Vec::new();
+        let mut stack: Vec<std::path::PathBuf> = dirs.split(':').map(Into::into).collect();
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        let n = r.sigs.len();
+        let (mut reach, mut hits, mut nanos) = (vec![0u64; n], vec![0u64; n], vec![0u128; n]);
+        let mut guard_nanos = 0u128;
+        let mut sc = Scratch::default();
+        for f in &files {
+            let data = std::fs::read(f).unwrap();
+            let w = Windows::of_bytes2(&data, r.bof_window, r.eof_window);
+            let t = std::time::Instant::now();
+            r.candidates_in(&w, &mut sc);
+            guard_nanos += t.elapsed().as_nanos();
+            for si in 0..n {
+                if sc.todo[si / 64] & (1 << (si % 64)) != 0 {
+                    let t = std::time::Instant::now();
+                    let m = r.try_sig(si as u32, &w);
+                    nanos[si] += t.elapsed().as_nanos();
+                    reach[si] += 1;
+                    hits[si] += u64::from(m.is_some());
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..n).filter(|&i| reach[i] > 0).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(nanos[i]));
+        let total: u128 = nanos.iter().sum();
+        eprintln!(
+            "{} files: candidates {} µs/file, matcher {} µs/file, {} signature tries/file",
+            files.len(),
+            guard_nanos / 1000 / files.len() as u128,
+            total / 1000 / files.len() as u128,
+            reach.iter().sum::<u64>() as f64 / files.len() as f64
+        );
+        for &i in order.iter().take(25) {
+            let s = &r.sigs[i];
+            let kind = match (&s.bof_prefix, s.guards.first()) {
+                (Some(_), _) => "prefix",
+                (None, None) => "unguarded",
+                (None, Some(g)) if g.is_direct() => "direct",
+                _ => "scanned",
+            };
+            eprintln!(
+                "sig {:5} {:9} reached {:5} matched {:5} {:8} µs total  guards {:?}",
+                s.id,
+                kind,
+                reach[i],
+                hits[i],
+                nanos[i] / 1000,
+                s.guards
+                    .iter()
+                    .map(|g| match g.direct_literal() {
+                        Some((p, l, reach)) => format!("{p:?} {l:02X?} reach {reach}"),
+                        None => format!("scanned {:?}", g.scan_reach()),
+                    })
+                    .collect::<Vec<_>>()
+            );
+        }
     }
 
     mod props {
