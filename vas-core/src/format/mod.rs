@@ -570,11 +570,41 @@ fn choose_guards(seqs: &[Seq], literals: &mut Vec<Vec<u8>>) -> Vec<guard::Guard>
     direct.sort_by_key(|d| d.0);
     let mut guards = Vec::new();
     let mut log2_pass = 0i64;
+    let mut first_lp = 0i64;
     for (lp, n) in direct.into_iter().take(2) {
         if let Some(g) = guard::Guard::direct(n) {
+            if guards.is_empty() {
+                first_lp = lp;
+            }
             guards.push(g);
             log2_pass += lp;
         }
+    }
+    // The literals of alternatives, joined to the literal before them: one of them must be
+    // there (e.g. LaTeX `{0-4096} 5C (begin{|chapter{|…)`, whose single byte `5C` is found in
+    // almost every file). A set in narrow ranges is added when the single literals are not
+    // selective enough, first when it is more selective than they are.
+    let sets: Vec<Vec<guard::Need>> = seqs.iter().flat_map(guard::alt_needs).collect();
+    let narrow = |n: &guard::Need| {
+        n.place != guard::Place::Any
+            && n.hi
+                .is_some_and(|h| h.saturating_sub(n.lo) <= guard::DIRECT_SPAN)
+    };
+    if log2_pass > -16
+        && let Some((lp, g)) = sets
+            .iter()
+            .filter(|set| set.iter().all(narrow))
+            .map(|set| (guard::set_log2_pass(set), set))
+            .filter(|(lp, _)| *lp < 0 && *lp < log2_pass)
+            .min_by_key(|(lp, _)| *lp)
+            .and_then(|(lp, set)| Some((lp, guard::Guard::any_in(set)?)))
+    {
+        if lp < first_lp {
+            guards.insert(0, g);
+        } else {
+            guards.push(g);
+        }
+        log2_pass += lp;
     }
     if log2_pass > -16 {
         let best = needs
@@ -602,18 +632,28 @@ fn choose_guards(seqs: &[Seq], literals: &mut Vec<Vec<u8>>) -> Vec<guard::Guard>
         // Nothing selective: still, a literal in a narrow range is a necessary condition
         // far cheaper to check than the matcher (e.g. MP3 frames `{0-1795} FFFB [10:EB]
         // {46-1439} FFFB …`, whose first `FFFB` must start in the first 1 796 bytes).
-        if let Some(g) = needs
+        let mut weak: Vec<&guard::Need> = needs
             .iter()
             .filter(|n| {
                 n.place != guard::Place::Any
                     && n.hi
                         .is_some_and(|h| h.saturating_sub(n.lo) <= guard::DIRECT_SPAN)
             })
-            .min_by_key(|n| guard::direct_log2_pass(n))
-            .and_then(guard::Guard::direct)
-        {
-            guards.push(g);
-        }
+            .collect();
+        weak.sort_by_key(|n| guard::direct_log2_pass(n));
+        // A selective set of alternatives anywhere in a window (BibTeX `40 (ARTICLE|
+        // Article|BOOK|…)` in a variable-position sequence): one multi-literal search of the
+        // window instead of the matcher trying every `@`. It costs a pass over the window,
+        // so the two best narrow literals are checked before it.
+        let wide = sets
+            .iter()
+            .map(|set| (guard::set_log2_pass(set), set))
+            .filter(|(lp, _)| *lp < -8)
+            .min_by_key(|(lp, _)| *lp)
+            .and_then(|(_, set)| guard::Guard::any_in(set));
+        let take = if wide.is_some() { 2 } else { 1 };
+        guards.extend(weak.into_iter().take(take).filter_map(guard::Guard::direct));
+        guards.extend(wide);
     }
     guards
 }
@@ -1339,9 +1379,11 @@ impl FormatRegistry {
         let reach = (self.direct_bof_reach, self.direct_eof_reach);
         let scanned_eof = !self.direct_scan.is_empty()
             && self.scan_literals(&self.direct_scan, reach, w, direct_bof_occ, direct_eof_occ);
+        let whole = w.size <= w.bof.len() as u64;
         let direct_seen = guard::Seen {
             bof: w.bof,
             eof: w.eof,
+            whole,
             bof_occ: direct_bof_occ,
             eof_occ: scanned_eof.then_some(direct_eof_occ.as_slice()),
         };
@@ -1374,6 +1416,7 @@ impl FormatRegistry {
             let seen = guard::Seen {
                 bof: w.bof,
                 eof: w.eof,
+                whole,
                 bof_occ,
                 eof_occ: scanned_eof.then_some(eof_occ.as_slice()),
             };
@@ -1389,7 +1432,6 @@ impl FormatRegistry {
         }
         // The scanned guards of the signatures whose direct guards passed: a search of the
         // literal in its own range.
-        let whole = w.size <= w.bof.len() as u64;
         for &si in pending.iter() {
             let s = &self.sigs[si as usize];
             if s.guards
@@ -2206,7 +2248,11 @@ mod tests {
                 out.push((guard::Place::Bof, lit.clone(), *off, *off));
             }
             for q in &s.seqs {
-                for n in guard::needs(q) {
+                // The single literals and those of the guards "one of these literals".
+                for n in guard::needs(q)
+                    .into_iter()
+                    .chain(guard::alt_needs(q).into_iter().flatten())
+                {
                     let hi = n.hi.unwrap_or(n.lo + 70_000).min(n.lo + 70_000);
                     out.push((n.place, n.lit, n.lo, hi));
                 }
@@ -2286,9 +2332,17 @@ mod tests {
                 nanos[i] / 1000,
                 s.guards
                     .iter()
-                    .map(|g| match g.direct_literal() {
-                        Some((p, l, reach)) => format!("{p:?} {l:02X?} reach {reach}"),
-                        None => format!("scanned {:?}", g.scan_reach()),
+                    .map(|g| match (g.direct_literal(), g) {
+                        (Some((p, l, reach)), _) => format!("{p:?} {l:02X?} reach {reach}"),
+                        (
+                            None,
+                            guard::Guard::AnyIn {
+                                place, lo, reach, ..
+                            },
+                        ) => {
+                            format!("any-of {place:?} {lo}..{reach:?}")
+                        }
+                        _ => format!("scanned {:?}", g.scan_reach()),
                     })
                     .collect::<Vec<_>>()
             );
@@ -2308,13 +2362,15 @@ mod tests {
             /// The optimised matching (prefix tries, one-pass direct-guard scan, core scan,
             /// guards) finds exactly what matching every signature finds, on random files
             /// carrying several signatures' literals (prefixes, guard literals, scanned
-            /// literals) at offsets in and around their ranges: hits happen, near misses too.
+            /// literals, the literals of alternatives joined to the literal before them) at
+            /// the edges of their ranges, one byte outside them and inside: hits happen, near
+            /// misses too.
             #[test]
             fn shortcuts_agree_with_every_signature(
                 seed in any::<u64>(),
                 size in prop_oneof![0usize..600, 600usize..5000, 60_000usize..140_000],
                 picks in proptest::collection::vec(
-                    (any::<proptest::sample::Index>(), 0usize..4, any::<proptest::sample::Index>()),
+                    (any::<proptest::sample::Index>(), 0usize..5, any::<proptest::sample::Index>()),
                     1..12,
                 ),
             ) {
@@ -2328,6 +2384,7 @@ mod tests {
                         0 => *lo,
                         1 => *hi,
                         2 => hi + 1,
+                        3 => lo.saturating_sub(1),
                         _ => lo + at.index(hi - lo + 1),
                     };
                     let n = data.len();
