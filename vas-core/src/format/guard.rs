@@ -21,6 +21,12 @@
 //!   literal is searched in its own range ([`Guard::passes_by_search`]).
 //! - A signature with no selective literal still gets its best narrow literal as a direct
 //!   guard (e.g. MP3 frames: `FFFB` in the first 1 796 bytes), cheaper than the matcher.
+//! - Alternatives give guards "one of these literals" ([`alt_needs`], [`Guard::AnyIn`]):
+//!   each branch's leading literal, joined to the literal just before the alternative when
+//!   there is one (LaTeX `{0-4096} 5C (begin{|chapter{|…)` needs `\begin{` or `\chapter{`
+//!   … in the first 4 KiB, where the byte `5C` alone passed on every file), all searched
+//!   at once by packed Teddy. A set anywhere in a window (BibTeX `40 (ARTICLE|BOOK|…)`) is
+//!   used only when nothing else is selective, after the signature's narrow literals.
 //!
 //! A guard is a necessary condition, never a sufficient one: when it fails the signature
 //! cannot match (the matcher only looks inside the windows), so skipping it changes no
