@@ -582,9 +582,13 @@ fn choose_guards(seqs: &[Seq], literals: &mut Vec<Vec<u8>>) -> Vec<guard::Guard>
     }
     // The literals of alternatives, joined to the literal before them: one of them must be
     // there (e.g. LaTeX `{0-4096} 5C (begin{|chapter{|…)`, whose single byte `5C` is found in
-    // almost every file). A set in narrow ranges is added when the single literals are not
-    // selective enough, first when it is more selective than they are.
-    let sets: Vec<Vec<guard::Need>> = seqs.iter().flat_map(guard::alt_needs).collect();
+    // almost every file). A set in narrow ranges is used when no single literal is
+    // selective (only then: each set costs a searcher built at start-up).
+    let sets: Vec<Vec<guard::Need>> = if guards.is_empty() {
+        seqs.iter().flat_map(guard::alt_needs).collect()
+    } else {
+        Vec::new()
+    };
     let narrow = |n: &guard::Need| {
         n.place != guard::Place::Any
             && n.hi
