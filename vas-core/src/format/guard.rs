@@ -21,6 +21,12 @@
 //!   literal is searched in its own range ([`Guard::passes_by_search`]).
 //! - A signature with no selective literal still gets its best narrow literal as a direct
 //!   guard (e.g. MP3 frames: `FFFB` in the first 1 796 bytes), cheaper than the matcher.
+//! - Alternatives give guards "one of these literals" ([`alt_needs`], [`Guard::AnyIn`]):
+//!   each branch's leading literal, joined to the literal just before the alternative when
+//!   there is one (LaTeX `{0-4096} 5C (begin{|chapter{|…)` needs `\begin{` or `\chapter{`
+//!   … in the first 4 KiB, where the byte `5C` alone passed on every file), all searched
+//!   at once by packed Teddy. A set anywhere in a window (BibTeX `40 (ARTICLE|BOOK|…)`) is
+//!   used only when nothing else is selective, after the signature's narrow literals.
 //!
 //! A guard is a necessary condition, never a sufficient one: when it fails the signature
 //! cannot match (the matcher only looks inside the windows), so skipping it changes no
@@ -90,6 +96,99 @@ pub(crate) fn needs(seq: &Seq) -> Vec<Need> {
     out
 }
 
+/// Sets of literals of which every match of `seq` contains at least one, each within its
+/// own range (as in [`Need`]): one set per alternative (`(a|b|c)`) whose branches all have a
+/// literal preceded only by fixed- or bounded-length atoms. When the alternative follows a
+/// literal directly and each branch starts with its literal, the set is made of that
+/// literal joined to each branch's (e.g. LaTeX `5C (begin{|chapter{|…)` gives `\begin{`,
+/// `\chapter{` … in the range of the `5C`): far more selective than the one byte alone.
+pub(crate) fn alt_needs(seq: &Seq) -> Vec<Vec<Need>> {
+    let mut out = Vec::new();
+    let Some((Atom::Gap { min, max }, rest)) = seq.atoms.split_first() else {
+        return out;
+    };
+    let place = match seq.anchor {
+        Anchor::Bof => Place::Bof,
+        Anchor::Eof => Place::Eof,
+        Anchor::Var => Place::Any,
+    };
+    let file_order = |v: Vec<u8>| -> Vec<u8> {
+        if place == Place::Eof {
+            v.into_iter().rev().collect()
+        } else {
+            v
+        }
+    };
+    let mut lo = *min;
+    let mut hi = *max;
+    // The literal just before the current atom (matching order) and its range.
+    let mut prev: Option<(&[u8], usize, Option<usize>)> = None;
+    for a in rest {
+        if let Atom::Alt(alts) = a
+            && let Some(heads) = alts
+                .iter()
+                .map(|b| leading_literal(b))
+                .collect::<Option<Vec<_>>>()
+        {
+            let adjacent = heads.iter().all(|h| h.1 == 0 && h.2 == Some(0));
+            let mut set: Vec<Need> = Vec::new();
+            for (lit, alo, ahi) in heads {
+                let need = match prev {
+                    Some((p, plo, phi)) if adjacent => Need {
+                        place,
+                        lit: file_order([p, lit].concat()),
+                        lo: plo,
+                        hi: phi,
+                    },
+                    _ => Need {
+                        place,
+                        lit: file_order(lit.to_vec()),
+                        lo: lo.saturating_add(alo),
+                        hi: match (hi, ahi) {
+                            (Some(h), Some(m)) => h.checked_add(m),
+                            _ => None,
+                        },
+                    },
+                };
+                if !set.contains(&need) {
+                    set.push(need);
+                }
+            }
+            out.push(set);
+        }
+        prev = match a {
+            Atom::Lit(v, _) if !v.is_empty() => Some((v.as_slice(), lo, hi)),
+            _ => None,
+        };
+        lo = lo.saturating_add(a.min_len());
+        hi = match (hi, a.max_len()) {
+            (Some(h), Some(m)) => h.checked_add(m),
+            _ => None,
+        };
+    }
+    out
+}
+
+/// The first literal of an alternative's branch with the range of its offset from the
+/// branch's start (`None`: unbounded), when only gaps, classes and ranges precede it.
+fn leading_literal(atoms: &[Atom]) -> Option<(&[u8], usize, Option<usize>)> {
+    let (mut lo, mut hi) = (0usize, Some(0usize));
+    for a in atoms {
+        match a {
+            Atom::Lit(v, _) if !v.is_empty() => return Some((v.as_slice(), lo, hi)),
+            Atom::Alt(_) => return None,
+            _ => {
+                lo = lo.saturating_add(a.min_len());
+                hi = match (hi, a.max_len()) {
+                    (Some(h), Some(m)) => h.checked_add(m),
+                    _ => None,
+                };
+            }
+        }
+    }
+    None
+}
+
 /// Information (in bits) a literal carries on typical data: bytes that fill binary files
 /// (00, FF) and text (blanks, `0`) count for less, repeated bytes for half.
 pub(crate) fn bits(lit: &[u8]) -> u32 {
@@ -126,6 +225,22 @@ pub(crate) enum Guard {
         /// checked by a search of its range ([`Guard::passes`]).
         slot: Option<u32>,
     },
+    /// One of several literals (a set from [`alt_needs`]) in a part of a window, found by
+    /// one multi-literal search (`aho-corasick`, packed Teddy for these few literals) of
+    /// `[lo, reach)` of the BOF window, of the EOF window's part ending `lo` bytes before
+    /// its end and starting `reach` bytes before it, or of both windows for
+    /// [`Place::Any`] (`reach` `None`: to the far end of the window). `lo` is the smallest
+    /// of the literals' lower bounds and `reach` the largest of their upper bounds plus
+    /// length: a necessary condition for one of them to lie in its own range.
+    AnyIn {
+        place: Place,
+        lo: usize,
+        reach: Option<usize>,
+        /// The SIMD searcher, when the CPU has the instructions.
+        teddy: Option<Box<aho_corasick::packed::Searcher>>,
+        /// The automaton, when there is no SIMD searcher.
+        searcher: Option<Box<aho_corasick::AhoCorasick>>,
+    },
     /// Literal `index` of the prefilter, found by the per-file scan, within the range.
     Scanned {
         place: Place,
@@ -143,6 +258,8 @@ pub(crate) enum Guard {
 pub(crate) struct Seen<'a> {
     pub bof: &'a [u8],
     pub eof: &'a [u8],
+    /// The BOF window holds the whole file (the EOF window is then its last bytes).
+    pub whole: bool,
     pub bof_occ: &'a [Occ],
     pub eof_occ: Option<&'a [Occ]>,
 }
@@ -218,6 +335,61 @@ impl Guard {
         })
     }
 
+    /// A guard "one of these literals" for a set from [`alt_needs`] (all of one place), or
+    /// `None` when the set is empty or the literals cannot be searched together.
+    pub(crate) fn any_in(set: &[Need]) -> Option<Guard> {
+        let place = set.first()?.place;
+        if set.iter().any(|n| n.place != place || n.lit.is_empty()) {
+            return None;
+        }
+        let lo = set.iter().map(|n| n.lo).min()?;
+        let reach = if place == Place::Any {
+            None
+        } else {
+            set.iter()
+                .map(|n| n.hi.and_then(|h| h.checked_add(n.lit.len())))
+                .collect::<Option<Vec<usize>>>()
+                .and_then(|v| v.into_iter().max())
+        };
+        // Teddy (the SIMD search of `aho-corasick`'s packed module) takes at most 64
+        // literals: a larger set is cut to its literals' first `k` bytes (at least 3), the
+        // longest `k` giving ≤ 64 distinct ones. Still a necessary condition: the searched
+        // part of the window holds a literal whenever it holds a literal that starts with it.
+        let cut = |k: usize| {
+            let mut v: Vec<&[u8]> = set.iter().map(|n| &n.lit[..n.lit.len().min(k)]).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let longest = set.iter().map(|n| n.lit.len()).max()?;
+        let lits = (3..=longest)
+            .rev()
+            .map(cut)
+            .find(|v| v.len() <= 64)
+            .unwrap_or_else(|| cut(longest));
+        let teddy = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&lits)
+            .build();
+        let searcher = match teddy {
+            Some(_) => None,
+            None => Some(Box::new(
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(&lits)
+                    .ok()?,
+            )),
+        };
+        Some(Guard::AnyIn {
+            place,
+            lo,
+            reach,
+            teddy: teddy.map(Box::new),
+            searcher,
+        })
+    }
+
     /// For a direct guard: its literal (file order), window and reach (how far from the
     /// start of the BOF window / the end of the EOF window the literal can lie).
     pub(crate) fn direct_literal(&self) -> Option<(Place, Vec<u8>, usize)> {
@@ -229,7 +401,7 @@ impl Guard {
                 finder,
                 ..
             } => Some((*place, finder.needle().to_vec(), hi.saturating_add(*len))),
-            Guard::Scanned { .. } => None,
+            Guard::AnyIn { .. } | Guard::Scanned { .. } => None,
         }
     }
 
@@ -244,7 +416,7 @@ impl Guard {
     pub(crate) fn slot(&self) -> Option<u32> {
         match self {
             Guard::Direct { slot, .. } => *slot,
-            Guard::Scanned { .. } => None,
+            Guard::AnyIn { .. } | Guard::Scanned { .. } => None,
         }
     }
 
@@ -284,7 +456,7 @@ impl Guard {
     /// (`usize::MAX`: anywhere in the window). The prefilter scans no further.
     pub(crate) fn scan_reach(&self) -> Option<(Place, usize)> {
         match self {
-            Guard::Direct { .. } => None,
+            Guard::Direct { .. } | Guard::AnyIn { .. } => None,
             Guard::Scanned { place, len, hi, .. } => Some((
                 *place,
                 match place {
@@ -297,7 +469,7 @@ impl Guard {
 
     /// Whether the guard is a direct one.
     pub(crate) fn is_direct(&self) -> bool {
-        matches!(self, Guard::Direct { .. })
+        matches!(self, Guard::Direct { .. } | Guard::AnyIn { .. })
     }
 
     /// [`Guard::passes`] without the prefilter's scan: the literal is searched in its own
@@ -305,9 +477,10 @@ impl Guard {
     /// being its last bytes). For the few signatures whose other guards passed.
     pub(crate) fn passes_by_search(&self, bof: &[u8], eof: &[u8], whole: bool) -> bool {
         match self {
-            Guard::Direct { .. } => self.passes(&Seen {
+            Guard::Direct { .. } | Guard::AnyIn { .. } => self.passes(&Seen {
                 bof,
                 eof,
+                whole,
                 bof_occ: &[],
                 eof_occ: None,
             }),
@@ -346,6 +519,30 @@ impl Guard {
                 match range(*place, w.len(), *len, *lo, Some(*hi)) {
                     Some((a, b)) => finder.find(slice(w, a, b + len)).is_some(),
                     None => false,
+                }
+            }
+            Guard::AnyIn {
+                place,
+                lo,
+                reach,
+                teddy,
+                searcher,
+            } => {
+                let end = |n: usize| reach.map_or(n, |r| r.min(n));
+                let hit = |hay: &[u8]| {
+                    !hay.is_empty()
+                        && match teddy {
+                            Some(t) => t.find(hay).is_some(),
+                            None => searcher.as_ref().is_some_and(|a| a.is_match(hay)),
+                        }
+                };
+                match place {
+                    Place::Bof => hit(slice(s.bof, *lo, end(s.bof.len()))),
+                    Place::Eof => {
+                        let n = s.eof.len();
+                        hit(slice(s.eof, n - end(n), n.saturating_sub(*lo)))
+                    }
+                    Place::Any => hit(s.bof) || (!s.whole && hit(s.eof)),
                 }
             }
             Guard::Scanned {
@@ -400,6 +597,21 @@ fn occ_check(
 pub(crate) fn direct_log2_pass(n: &Need) -> i64 {
     let span = (n.hi.map_or(usize::MAX, |h| h.saturating_sub(n.lo)) as u64).saturating_add(1);
     (64 - span.leading_zeros()) as i64 - bits(&n.lit) as i64
+}
+
+/// Estimated log2 of the probability that a guard "one of these literals" passes on data
+/// that does not contain the format: the sum over the literals, each against its range
+/// (unbounded ranges and [`Place::Any`] count as a 64 KiB window).
+pub(crate) fn set_log2_pass(set: &[Need]) -> i64 {
+    let one = |n: &Need| {
+        let span = match (n.place, n.hi) {
+            (Place::Any, _) | (_, None) => 1u64 << 16,
+            (_, Some(h)) => (h.saturating_sub(n.lo) as u64).saturating_add(1),
+        };
+        (64 - span.leading_zeros()) as i64 - bits(&n.lit) as i64
+    };
+    let worst = set.iter().map(one).max().unwrap_or(0);
+    worst + (64 - (set.len() as u64).saturating_sub(1).leading_zeros()) as i64
 }
 
 #[cfg(test)]
@@ -513,6 +725,7 @@ mod tests {
                 let seen = Seen {
                     bof: &hay,
                     eof: &hay,
+                    whole: false,
                     bof_occ: &occ,
                     eof_occ: Some(&occ),
                 };
@@ -523,6 +736,7 @@ mod tests {
                 );
                 let seen_whole = Seen {
                     eof_occ: None,
+                    whole: true,
                     ..seen
                 };
                 assert_eq!(Guard::scanned(&need, 0).passes(&seen_whole), want);
@@ -539,5 +753,122 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn alternatives_joined_to_the_literal_before_them() {
+        // LaTeX-like: `5C (begin{|chapter{)` in the first 4 KiB.
+        let mut q = seq(Anchor::Bof, "5C ('begin{'|'chapter{')");
+        q.atoms[0] = Atom::Gap {
+            min: 0,
+            max: Some(4096),
+        };
+        let sets = alt_needs(&q);
+        assert_eq!(sets.len(), 1);
+        let lits: Vec<&[u8]> = sets[0].iter().map(|n| n.lit.as_slice()).collect();
+        assert_eq!(lits, [&b"\\begin{"[..], &b"\\chapter{"[..]]);
+        assert!(sets[0].iter().all(|n| (n.lo, n.hi) == (0, Some(4096))));
+        assert!(set_log2_pass(&sets[0]) < -30);
+        // Branches starting with a gap: each literal in its own range, not joined.
+        let q = seq(Anchor::Bof, "41 ({2} 4243|{1-3} 4445)");
+        let sets = alt_needs(&q);
+        assert_eq!(
+            sets[0]
+                .iter()
+                .map(|n| (n.lit.clone(), n.lo, n.hi))
+                .collect::<Vec<_>>(),
+            [(b"BC".to_vec(), 5, Some(13)), (b"DE".to_vec(), 4, Some(14))]
+        );
+        // EOF: file order, the joined literal ends where the literal before it ends.
+        let q = seq(Anchor::Eof, "(4243|4445) 46");
+        let sets = alt_needs(&q);
+        let lits: Vec<&[u8]> = sets[0].iter().map(|n| n.lit.as_slice()).collect();
+        assert_eq!(lits, [&b"BCF"[..], &b"DEF"[..]]);
+        assert!(sets[0].iter().all(|n| (n.lo, n.hi) == (2, Some(10))));
+        // A branch without a literal: no set.
+        assert!(alt_needs(&seq(Anchor::Bof, "41 (42|[30:39])")).is_empty());
+    }
+
+    /// A guard "one of these literals" never rejects data the sequence matches, at every
+    /// anchor, on random data over a small alphabet carrying the literals near the edges of
+    /// their ranges; and it does reject some.
+    #[test]
+    fn alternative_guards_never_reject_a_match() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let exprs = [
+            "5C ('ab'|'cd'|'e')",
+            "41 ({2} 4243|{1-3} 4445) 46",
+            "(6162|6364 {0-4}) 0A ('x'|'yz')",
+            "[61:62] 43 (44|45 [!41] 46)",
+        ];
+        let (mut matched, mut rejected) = (0usize, 0usize);
+        for expr in exprs {
+            for anchor in [Anchor::Bof, Anchor::Eof, Anchor::Var] {
+                for (min, max) in [(0, Some(0)), (2, Some(9)), (0, Some(40)), (3, None)] {
+                    let mut q = seq(anchor, expr);
+                    q.atoms[0] = Atom::Gap { min, max };
+                    if anchor == Anchor::Var {
+                        q.atoms[0] = Atom::Gap { min: 0, max: None };
+                    }
+                    let guards: Vec<Guard> = alt_needs(&q)
+                        .iter()
+                        .filter_map(|set| Guard::any_in(set))
+                        .collect();
+                    assert!(!guards.is_empty(), "{expr}");
+                    let tokens: Vec<Vec<u8>> = alt_needs(&q)
+                        .into_iter()
+                        .flatten()
+                        .map(|n| n.lit)
+                        .chain(needs(&q).into_iter().map(|n| n.lit))
+                        .collect();
+                    for _ in 0..400 {
+                        let n = (rnd() % 60) as usize;
+                        let mut hay: Vec<u8> = (0..n)
+                            .map(|_| b"\\abcdeABCDEFxyz\n"[(rnd() % 16) as usize])
+                            .collect();
+                        for _ in 0..rnd() % 4 {
+                            let t = &tokens[(rnd() as usize) % tokens.len()];
+                            let at = (rnd() as usize) % (hay.len() + 1);
+                            hay.splice(at..at, t.iter().copied());
+                        }
+                        let rev: Vec<u8> = hay.iter().rev().copied().collect();
+                        let mut budget = 1_000_000;
+                        let Atom::Gap { min, max } = q.atoms[0] else {
+                            unreachable!()
+                        };
+                        let m = match anchor {
+                            Anchor::Eof => {
+                                pattern::gap_then(min, max, &q.atoms[1..], &rev, 0, &mut budget)
+                            }
+                            _ => pattern::gap_then(min, max, &q.atoms[1..], &hay, 0, &mut budget),
+                        };
+                        let seen = Seen {
+                            bof: &hay,
+                            eof: &hay,
+                            whole: true,
+                            bof_occ: &[],
+                            eof_occ: None,
+                        };
+                        let pass = guards.iter().all(|g| g.passes(&seen));
+                        if m.is_some() {
+                            matched += 1;
+                            assert!(pass, "{expr} {anchor:?} {min} {max:?} {hay:?}");
+                        } else {
+                            rejected += usize::from(!pass);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            matched > 200 && rejected > 1000,
+            "{matched} matched, {rejected} rejected"
+        );
     }
 }

@@ -570,11 +570,45 @@ fn choose_guards(seqs: &[Seq], literals: &mut Vec<Vec<u8>>) -> Vec<guard::Guard>
     direct.sort_by_key(|d| d.0);
     let mut guards = Vec::new();
     let mut log2_pass = 0i64;
+    let mut first_lp = 0i64;
     for (lp, n) in direct.into_iter().take(2) {
         if let Some(g) = guard::Guard::direct(n) {
+            if guards.is_empty() {
+                first_lp = lp;
+            }
             guards.push(g);
             log2_pass += lp;
         }
+    }
+    // The literals of alternatives, joined to the literal before them: one of them must be
+    // there (e.g. LaTeX `{0-4096} 5C (begin{|chapter{|…)`, whose single byte `5C` is found in
+    // almost every file). A set in narrow ranges is used when no single literal is
+    // selective (only then: each set costs a searcher built at start-up).
+    let sets: Vec<Vec<guard::Need>> = if guards.is_empty() {
+        seqs.iter().flat_map(guard::alt_needs).collect()
+    } else {
+        Vec::new()
+    };
+    let narrow = |n: &guard::Need| {
+        n.place != guard::Place::Any
+            && n.hi
+                .is_some_and(|h| h.saturating_sub(n.lo) <= guard::DIRECT_SPAN)
+    };
+    if log2_pass > -16
+        && let Some((lp, g)) = sets
+            .iter()
+            .filter(|set| set.iter().all(narrow))
+            .map(|set| (guard::set_log2_pass(set), set))
+            .filter(|(lp, _)| *lp < 0 && *lp < log2_pass)
+            .min_by_key(|(lp, _)| *lp)
+            .and_then(|(lp, set)| Some((lp, guard::Guard::any_in(set)?)))
+    {
+        if lp < first_lp {
+            guards.insert(0, g);
+        } else {
+            guards.push(g);
+        }
+        log2_pass += lp;
     }
     if log2_pass > -16 {
         let best = needs
@@ -602,18 +636,28 @@ fn choose_guards(seqs: &[Seq], literals: &mut Vec<Vec<u8>>) -> Vec<guard::Guard>
         // Nothing selective: still, a literal in a narrow range is a necessary condition
         // far cheaper to check than the matcher (e.g. MP3 frames `{0-1795} FFFB [10:EB]
         // {46-1439} FFFB …`, whose first `FFFB` must start in the first 1 796 bytes).
-        if let Some(g) = needs
+        let mut weak: Vec<&guard::Need> = needs
             .iter()
             .filter(|n| {
                 n.place != guard::Place::Any
                     && n.hi
                         .is_some_and(|h| h.saturating_sub(n.lo) <= guard::DIRECT_SPAN)
             })
-            .min_by_key(|n| guard::direct_log2_pass(n))
-            .and_then(guard::Guard::direct)
-        {
-            guards.push(g);
-        }
+            .collect();
+        weak.sort_by_key(|n| guard::direct_log2_pass(n));
+        // A selective set of alternatives anywhere in a window (BibTeX `40 (ARTICLE|
+        // Article|BOOK|…)` in a variable-position sequence): one multi-literal search of the
+        // window instead of the matcher trying every `@`. It costs a pass over the window,
+        // so the two best narrow literals are checked before it.
+        let wide = sets
+            .iter()
+            .map(|set| (guard::set_log2_pass(set), set))
+            .filter(|(lp, _)| *lp < -8)
+            .min_by_key(|(lp, _)| *lp)
+            .and_then(|(_, set)| guard::Guard::any_in(set));
+        let take = if wide.is_some() { 2 } else { 1 };
+        guards.extend(weak.into_iter().take(take).filter_map(guard::Guard::direct));
+        guards.extend(wide);
     }
     guards
 }
@@ -1300,6 +1344,24 @@ impl FormatRegistry {
     }
 
     fn byte_matches_in(&self, w: &Windows, sc: &mut Scratch) -> Vec<(u32, Vec<(u64, u64)>)> {
+        self.candidates_in(w, sc);
+        let mut out = Vec::new();
+        for (wi, &word) in sc.todo.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let si = (wi * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                if let Some(m) = self.try_sig(si, w) {
+                    out.push((si, m));
+                }
+            }
+        }
+        out
+    }
+
+    /// The signatures to match on the windows (into `sc.todo`, a bit set over `sigs`):
+    /// those whose BOF prefix is there, the unguarded ones and those whose guards pass.
+    fn candidates_in(&self, w: &Windows, sc: &mut Scratch) {
         let Scratch {
             bof_occ,
             eof_occ,
@@ -1321,9 +1383,11 @@ impl FormatRegistry {
         let reach = (self.direct_bof_reach, self.direct_eof_reach);
         let scanned_eof = !self.direct_scan.is_empty()
             && self.scan_literals(&self.direct_scan, reach, w, direct_bof_occ, direct_eof_occ);
+        let whole = w.size <= w.bof.len() as u64;
         let direct_seen = guard::Seen {
             bof: w.bof,
             eof: w.eof,
+            whole,
             bof_occ: direct_bof_occ,
             eof_occ: scanned_eof.then_some(direct_eof_occ.as_slice()),
         };
@@ -1356,6 +1420,7 @@ impl FormatRegistry {
             let seen = guard::Seen {
                 bof: w.bof,
                 eof: w.eof,
+                whole,
                 bof_occ,
                 eof_occ: scanned_eof.then_some(eof_occ.as_slice()),
             };
@@ -1371,7 +1436,6 @@ impl FormatRegistry {
         }
         // The scanned guards of the signatures whose direct guards passed: a search of the
         // literal in its own range.
-        let whole = w.size <= w.bof.len() as u64;
         for &si in pending.iter() {
             let s = &self.sigs[si as usize];
             if s.guards
@@ -1382,18 +1446,6 @@ impl FormatRegistry {
                 set(todo, si);
             }
         }
-        let mut out = Vec::new();
-        for (wi, &word) in todo.iter().enumerate() {
-            let mut bits = word;
-            while bits != 0 {
-                let si = (wi * 64) as u32 + bits.trailing_zeros();
-                bits &= bits - 1;
-                if let Some(m) = self.try_sig(si, w) {
-                    out.push((si, m));
-                }
-            }
-        }
-        out
     }
 
     /// Matches signature `si` if its BOF prefix is there (its guards, if any, were checked
@@ -2200,13 +2252,105 @@ mod tests {
                 out.push((guard::Place::Bof, lit.clone(), *off, *off));
             }
             for q in &s.seqs {
-                for n in guard::needs(q) {
+                // The single literals and those of the guards "one of these literals".
+                for n in guard::needs(q)
+                    .into_iter()
+                    .chain(guard::alt_needs(q).into_iter().flatten())
+                {
                     let hi = n.hi.unwrap_or(n.lo + 70_000).min(n.lo + 70_000);
                     out.push((n.place, n.lit, n.lo, hi));
                 }
             }
         }
         out
+    }
+
+    /// Census of the signatures that reach the matcher (`VAS_CENSUS_DIRS`: folders,
+    /// `:`-separated, read recursively): per signature, how many files pass its shortcuts
+    /// (prefix or guards), how many it matches and the time `try_sig` took on them. Prints
+    /// the most expensive ones; run in release with `--ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn candidate_census() {
+        let Ok(dirs) = std::env::var("VAS_CENSUS_DIRS") else {
+            return;
+        };
+        let r = FormatRegistry::bundled().unwrap();
+        let mut files = Vec::new();
+        let mut stack: Vec<std::path::PathBuf> = dirs.split(':').map(Into::into).collect();
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        let n = r.sigs.len();
+        let (mut reach, mut hits, mut nanos) = (vec![0u64; n], vec![0u64; n], vec![0u128; n]);
+        let mut guard_nanos = 0u128;
+        let mut sc = Scratch::default();
+        for f in &files {
+            let data = std::fs::read(f).unwrap();
+            let w = Windows::of_bytes2(&data, r.bof_window, r.eof_window);
+            let t = std::time::Instant::now();
+            r.candidates_in(&w, &mut sc);
+            guard_nanos += t.elapsed().as_nanos();
+            for si in 0..n {
+                if sc.todo[si / 64] & (1 << (si % 64)) != 0 {
+                    let t = std::time::Instant::now();
+                    let m = r.try_sig(si as u32, &w);
+                    nanos[si] += t.elapsed().as_nanos();
+                    reach[si] += 1;
+                    hits[si] += u64::from(m.is_some());
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..n).filter(|&i| reach[i] > 0).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(nanos[i]));
+        let total: u128 = nanos.iter().sum();
+        eprintln!(
+            "{} files: candidates {} µs/file, matcher {} µs/file, {} signature tries/file",
+            files.len(),
+            guard_nanos / 1000 / files.len() as u128,
+            total / 1000 / files.len() as u128,
+            reach.iter().sum::<u64>() as f64 / files.len() as f64
+        );
+        for &i in order.iter().take(25) {
+            let s = &r.sigs[i];
+            let kind = match (&s.bof_prefix, s.guards.first()) {
+                (Some(_), _) => "prefix",
+                (None, None) => "unguarded",
+                (None, Some(g)) if g.is_direct() => "direct",
+                _ => "scanned",
+            };
+            eprintln!(
+                "sig {:5} {:9} reached {:5} matched {:5} {:8} µs total  guards {:?}",
+                s.id,
+                kind,
+                reach[i],
+                hits[i],
+                nanos[i] / 1000,
+                s.guards
+                    .iter()
+                    .map(|g| match (g.direct_literal(), g) {
+                        (Some((p, l, reach)), _) => format!("{p:?} {l:02X?} reach {reach}"),
+                        (
+                            None,
+                            guard::Guard::AnyIn {
+                                place, lo, reach, ..
+                            },
+                        ) => {
+                            format!("any-of {place:?} {lo}..{reach:?}")
+                        }
+                        _ => format!("scanned {:?}", g.scan_reach()),
+                    })
+                    .collect::<Vec<_>>()
+            );
+        }
     }
 
     mod props {
@@ -2222,13 +2366,15 @@ mod tests {
             /// The optimised matching (prefix tries, one-pass direct-guard scan, core scan,
             /// guards) finds exactly what matching every signature finds, on random files
             /// carrying several signatures' literals (prefixes, guard literals, scanned
-            /// literals) at offsets in and around their ranges: hits happen, near misses too.
+            /// literals, the literals of alternatives joined to the literal before them) at
+            /// the edges of their ranges, one byte outside them and inside: hits happen, near
+            /// misses too.
             #[test]
             fn shortcuts_agree_with_every_signature(
                 seed in any::<u64>(),
                 size in prop_oneof![0usize..600, 600usize..5000, 60_000usize..140_000],
                 picks in proptest::collection::vec(
-                    (any::<proptest::sample::Index>(), 0usize..4, any::<proptest::sample::Index>()),
+                    (any::<proptest::sample::Index>(), 0usize..5, any::<proptest::sample::Index>()),
                     1..12,
                 ),
             ) {
@@ -2242,6 +2388,7 @@ mod tests {
                         0 => *lo,
                         1 => *hi,
                         2 => hi + 1,
+                        3 => lo.saturating_sub(1),
                         _ => lo + at.index(hi - lo + 1),
                     };
                     let n = data.len();
