@@ -3,8 +3,9 @@
 //! A pure-Rust engine in the spirit of DROID and Siegfried:
 //! - loads a DROID signature file (`FFSignatureFile`, as published by The National Archives)
 //!   and a DROID container-signature file, or uses the pair bundled with the library
-//!   (DROID signature file V109 and container signatures 20200121, gzip-compressed and
-//!   embedded): see [`FormatRegistry::bundled`];
+//!   (DROID signature file V109 and container signatures 20200121, embedded parsed ahead
+//!   of time, so that a process has the registry in a few milliseconds): see
+//!   [`FormatRegistry::bundled`];
 //! - compiles every internal signature once (byte sequences anchored at BOF, EOF or
 //!   variable position, offsets and maximum offsets, subsequences, left/right fragments,
 //!   wildcards, alternatives, ranges, negations and bit masks) into a backtracking matcher
@@ -681,7 +682,10 @@ fn text_kind(bof: &[u8], truncated: bool) -> Option<&'static str> {
 
 impl FormatRegistry {
     /// The registry compiled from the signature files bundled with the library (DROID
-    /// signature file V109 and container signatures 20200121). Parsed once, then cached.
+    /// signature file V109 and container signatures 20200121). Decoded once from their
+    /// precompiled form (`data/format/bundled.pronom`: the XML files' parsed signatures, no
+    /// gunzip nor XML parse at run time; the same registry as [`FormatRegistry::from_xml`]
+    /// gives for them, which the tests check), then cached.
     ///
     /// ```
     /// let reg = vas_core::format::FormatRegistry::bundled()?;
