@@ -3,8 +3,9 @@
 //! A pure-Rust engine in the spirit of DROID and Siegfried:
 //! - loads a DROID signature file (`FFSignatureFile`, as published by The National Archives)
 //!   and a DROID container-signature file, or uses the pair bundled with the library
-//!   (DROID signature file V109 and container signatures 20200121, gzip-compressed and
-//!   embedded): see [`FormatRegistry::bundled`];
+//!   (DROID signature file V109 and container signatures 20200121, embedded parsed ahead
+//!   of time, so that a process has the registry in a few milliseconds): see
+//!   [`FormatRegistry::bundled`];
 //! - compiles every internal signature once (byte sequences anchored at BOF, EOF or
 //!   variable position, offsets and maximum offsets, subsequences, left/right fragments,
 //!   wildcards, alternatives, ranges, negations and bit masks) into a backtracking matcher
@@ -70,6 +71,7 @@ mod container;
 mod droid;
 mod guard;
 mod pattern;
+mod precompiled;
 mod prefilter;
 mod prefix;
 
@@ -92,12 +94,18 @@ use crate::{Error, ErrorKind, Result};
 use container::{CFile, CSig};
 use droid::{Anchor, ContainerKind, Seq};
 
-/// The DROID signature file bundled with the library (gzip).
+/// The DROID signature file bundled with the library (gzip). The registry of
+/// [`FormatRegistry::bundled`] is decoded from [`BUNDLED_PRECOMPILED`], its parsed form; the
+/// XML is kept for the tests that check the two agree.
+#[cfg(test)]
 const BUNDLED_SIGNATURES: &[u8] =
     include_bytes!("../../data/format/DROID_SignatureFile_V109.xml.gz");
 /// The DROID container-signature file bundled with the library (gzip).
 const BUNDLED_CONTAINERS: &[u8] =
     include_bytes!("../../data/format/container-signature-20200121.xml.gz");
+/// The two bundled files above, parsed at development time (see `precompiled`): what
+/// [`FormatRegistry::bundled`] decodes instead of gunzipping and parsing the XML.
+const BUNDLED_PRECOMPILED: &[u8] = include_bytes!("../../data/format/bundled.pronom");
 
 /// Default size of the windows read at the beginning and at the end of a file.
 pub const DEFAULT_WINDOW: usize = 64 * 1024;
@@ -718,7 +726,10 @@ fn text_kind(bof: &[u8], truncated: bool) -> Option<&'static str> {
 
 impl FormatRegistry {
     /// The registry compiled from the signature files bundled with the library (DROID
-    /// signature file V109 and container signatures 20200121). Parsed once, then cached.
+    /// signature file V109 and container signatures 20200121). Decoded once from their
+    /// precompiled form (`data/format/bundled.pronom`: the XML files' parsed signatures, no
+    /// gunzip nor XML parse at run time; the same registry as [`FormatRegistry::from_xml`]
+    /// gives for them, which the tests check), then cached.
     ///
     /// ```
     /// let reg = vas_core::format::FormatRegistry::bundled()?;
@@ -729,11 +740,8 @@ impl FormatRegistry {
     pub fn bundled() -> Result<Arc<FormatRegistry>> {
         static CELL: OnceLock<std::result::Result<Arc<FormatRegistry>, String>> = OnceLock::new();
         CELL.get_or_init(|| {
-            let sig = to_text(BUNDLED_SIGNATURES.to_vec(), "bundled signature file")
-                .map_err(|e| e.chain())?;
-            let con = to_text(BUNDLED_CONTAINERS.to_vec(), "bundled container file")
-                .map_err(|e| e.chain())?;
-            FormatRegistry::from_xml(&sig, Some(&con))
+            let (sig, con) = precompiled::decode(BUNDLED_PRECOMPILED).map_err(|e| e.chain())?;
+            FormatRegistry::from_raw(sig, con)
                 .map(Arc::new)
                 .map_err(|e| e.chain())
         })
@@ -799,6 +807,16 @@ impl FormatRegistry {
     /// ```
     pub fn from_xml(signature_xml: &str, container_xml: Option<&str>) -> Result<FormatRegistry> {
         let raw = droid::parse_signature_file(signature_xml)?;
+        let con = container_xml.map(droid::parse_container_file).transpose()?;
+        Self::from_raw(raw, con)
+    }
+
+    /// Compiles a registry from parsed signature files (the XML's, or the bundled
+    /// precompiled form's).
+    fn from_raw(
+        raw: droid::RawSignatureFile,
+        container: Option<droid::RawContainerFileSet>,
+    ) -> Result<FormatRegistry> {
         let mut formats = Vec::with_capacity(raw.formats.len());
         let mut by_puid = HashMap::new();
         let mut by_id = HashMap::new();
@@ -1002,14 +1020,13 @@ impl FormatRegistry {
             signature_version: raw.version,
             container_version: String::new(),
         };
-        if let Some(c) = container_xml {
-            reg.add_containers(c)?;
+        if let Some(c) = container {
+            reg.add_containers(c);
         }
         Ok(reg)
     }
 
-    fn add_containers(&mut self, xml: &str) -> Result<()> {
-        let raw = droid::parse_container_file(xml)?;
+    fn add_containers(&mut self, raw: droid::RawContainerFileSet) {
         let mut map: HashMap<u32, Vec<usize>> = HashMap::new();
         for (id, puid) in &raw.mappings {
             if let Some(&i) = self.by_puid.get(puid) {
@@ -1046,7 +1063,6 @@ impl FormatRegistry {
             }
         }
         self.container_version = raw.version;
-        Ok(())
     }
 
     /// Version of the DROID signature file (e.g. `"109"`).
@@ -2442,6 +2458,40 @@ mod tests {
             "{} unguarded",
             none.len()
         );
+    }
+
+    /// The registry decoded from the precompiled blob (`bundled`) is the one compiled from the
+    /// bundled XML files: every field (the debug form of the whole registry, hash maps
+    /// compared sorted), and the same identification of the format corpus.
+    #[test]
+    fn precompiled_registry_equals_the_xml_one() {
+        let sig = to_text(BUNDLED_SIGNATURES.to_vec(), "bundled signature file").unwrap();
+        let con = to_text(BUNDLED_CONTAINERS.to_vec(), "bundled container file").unwrap();
+        let mut x = FormatRegistry::from_xml(&sig, Some(&con)).unwrap();
+        let (s, c) = precompiled::decode(BUNDLED_PRECOMPILED).unwrap();
+        let mut b = FormatRegistry::from_raw(s, c).unwrap();
+        fn sorted<V: Clone + Ord>(m: &HashMap<String, V>) -> Vec<(String, V)> {
+            let mut v: Vec<_> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            v.sort();
+            v
+        }
+        assert_eq!(sorted(&x.by_puid), sorted(&b.by_puid));
+        assert_eq!(sorted(&x.by_ext), sorted(&b.by_ext));
+        assert!(x.by_puid.len() > 1500 && x.by_ext.len() > 1000);
+        let bundled = FormatRegistry::bundled().unwrap();
+        for (name, data) in format_corpus::corpus() {
+            let want = serde_json::to_string(&x.identify_bytes(&data, Some(&name))).unwrap();
+            let got = serde_json::to_string(&bundled.identify_bytes(&data, Some(&name))).unwrap();
+            assert_eq!(got, want, "{name}");
+        }
+        for r in [&mut x, &mut b] {
+            r.by_puid.clear();
+            r.by_ext.clear();
+        }
+        let (dx, db) = (format!("{x:?}"), format!("{b:?}"));
+        assert!(dx.len() > 1_000_000, "{} bytes of debug output", dx.len());
+        assert!(dx == db, "the precompiled registry differs from the XML's");
+        assert_eq!(format!("{:?}", bundled.sigs), format!("{:?}", x.sigs));
     }
 
     #[test]

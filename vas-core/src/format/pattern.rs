@@ -25,6 +25,16 @@ impl ByteSet {
     pub(crate) fn contains(&self, b: u8) -> bool {
         self.0[(b >> 6) as usize] & (1u64 << (b & 63)) != 0
     }
+    /// The 256-bit map as four words (bit `b & 63` of word `b >> 6`), for the precompiled
+    /// registry.
+    #[cfg(test)]
+    pub(crate) fn words(&self) -> [u64; 4] {
+        self.0
+    }
+    /// The set whose map is `w` (the inverse of [`ByteSet::words`]).
+    pub(crate) fn from_words(w: [u64; 4]) -> Self {
+        ByteSet(w)
+    }
     fn complement(&self) -> Self {
         ByteSet([!self.0[0], !self.0[1], !self.0[2], !self.0[3]])
     }
