@@ -985,7 +985,7 @@ impl SipBuilder {
     ) -> Result<u64> {
         let alg = opts.writer.algorithm;
         let compression = opts.writer.compression;
-        let zip_time = pw.zip_time();
+        let zip = pw.prepares_entries();
         let (job_tx, job_rx) = mpsc::channel::<Job2>();
         let job_rx = Mutex::new(job_rx);
         let mut scratch: Vec<Option<Hashed>> = (0..flat.len()).map(|_| None).collect();
@@ -1017,7 +1017,7 @@ impl SipBuilder {
                         };
                         match job {
                             Ok(Job2::Prep(j)) => {
-                                prepare_batch(j, alg, compression, zip_time, 1, None);
+                                prepare_batch(j, alg, compression, zip, 1, None);
                             }
                             Ok(Job2::Stream(_)) | Err(_) => return,
                         }
@@ -1228,7 +1228,7 @@ impl SipBuilder {
             let job_rx = Mutex::new(job_rx);
             let (res_tx, res_rx) = mpsc::channel::<(usize, Hashed)>();
             let units = &mut self.units;
-            let zip_time = pw.zip_time();
+            let zip = pw.prepares_entries();
             let written: Result<()> = std::thread::scope(|scope| {
                 for _ in 0..hashers {
                     let pool_tx = pool_tx.clone();
@@ -1249,7 +1249,7 @@ impl SipBuilder {
                                         job,
                                         alg,
                                         compression,
-                                        zip_time,
+                                        zip,
                                         batch_n,
                                         registry.as_deref(),
                                     );
@@ -1733,13 +1733,13 @@ struct PrepDone {
 }
 
 /// Hashes a batch `batch_n` objects at a time ([`digest_many_hex`]), identifies them and
-/// deflates those a zip package deflates (`zip_time` is `None` for tar: nothing is
-/// compressed per entry), then sends the result back.
+/// deflates those a zip package deflates (`zip` is false for tar: nothing is compressed
+/// per entry), then sends the result back.
 fn prepare_batch(
     job: PrepJob,
     alg: DigestAlgorithm,
     compression: super::writer::Compression,
-    zip_time: Option<zip::DateTime>,
+    zip: bool,
     batch_n: usize,
     registry: Option<&crate::format::FormatRegistry>,
 ) {
@@ -1778,15 +1778,16 @@ fn prepare_batch(
                 (Some(reg), true) => identify_bytes(reg, data, it.path.as_deref()),
                 _ => None,
             };
-            let entry = match zip_time {
-                Some(t) => match super::writer::prepare_zip_entry(&it.uri, data, compression, t) {
+            let entry = if zip {
+                match super::writer::prepare_zip_entry(&it.uri, data, compression) {
                     Ok(e) => e,
                     Err(e) => {
                         failed = Some(with_source_path(e, it.path.as_deref()));
                         break 'groups;
                     }
-                },
-                None => None,
+                }
+            } else {
+                None
             };
             outs.push((
                 Hashed {

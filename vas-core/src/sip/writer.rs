@@ -198,7 +198,6 @@ pub struct PackageWriter<W: Write + Seek> {
     opts: WriterOptions,
     names: HashSet<String>,
     written: Vec<WrittenEntry>,
-    zip_time: zip::DateTime,
     tar_mtime: u64,
     /// The copy buffer, reused for every entry (large reads and writes: fewer syscalls
     /// than `io::copy`'s 8 KiB).
@@ -256,7 +255,6 @@ impl<W: Write + Seek> PackageWriter<W> {
             opts,
             names: HashSet::new(),
             written: Vec::new(),
-            zip_time,
             tar_mtime,
             buf: Vec::new(),
         })
@@ -421,14 +419,10 @@ impl<W: Write + Seek> PackageWriter<W> {
         }
     }
 
-    /// The zip timestamp of every entry and whether entries are deflated ahead of writing
-    /// ([`prepare_zip_entry`]): zip packages only (a tar entry is never compressed on its
-    /// own).
-    pub(crate) fn zip_time(&self) -> Option<zip::DateTime> {
-        match self.inner {
-            Inner::Zip(_) => Some(self.zip_time),
-            _ => None,
-        }
+    /// Whether entries are deflated ahead of writing ([`prepare_zip_entry`]): zip packages
+    /// only (a tar entry is never compressed on its own).
+    pub(crate) fn prepares_entries(&self) -> bool {
+        matches!(self.inner, Inner::Zip(_))
     }
 
     /// Writes a zip entry deflated ahead of writing by [`prepare_zip_entry`] (possibly on
@@ -723,13 +717,11 @@ pub(crate) struct PreparedEntry(Deflated);
 /// compressor, so [`PackageWriter::add_prepared`] writes the same bytes as a build on one
 /// thread. `None` when the entry is stored (`compression` is [`Compression::Stored`], or
 /// [`Compression::Auto`] and the data looks incompressible): write it with
-/// [`PackageWriter::add_chunks`] and [`Compression::Stored`]. `zip_time` is
-/// [`PackageWriter::zip_time`].
+/// [`PackageWriter::add_chunks`] and [`Compression::Stored`].
 pub(crate) fn prepare_zip_entry(
     name: &str,
     data: &[u8],
     compression: Compression,
-    _zip_time: zip::DateTime,
 ) -> Result<Option<PreparedEntry>> {
     let auto = matches!(compression, Compression::Auto(_));
     let resolved = resolve_compression(compression, data);

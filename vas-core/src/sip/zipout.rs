@@ -559,8 +559,7 @@ mod tests {
         for (name, data, c, sized) in spec {
             let size = sized.then_some(data.len() as u64);
             let p = if prepared && size.is_some() {
-                crate::sip::writer::prepare_zip_entry(name, data, *c, zip::DateTime::default())
-                    .unwrap()
+                crate::sip::writer::prepare_zip_entry(name, data, *c).unwrap()
             } else {
                 None
             };
