@@ -1128,16 +1128,20 @@ def main():
         # in the same rounds; each is compared with this binary's row of the same flags.
         hash_base = os.path.abspath(a.baseline) if a.baseline else None
 
-        def sip_row(label, flags, env=None, shown_prefix="", baseline=False, vs=None):
+        def build_row(folder, shown_folder, label, flags, env=None, shown_prefix="", baseline=False, vs=None):
+            """A `sip build` of `folder` (shown as `shown_folder`) with `flags`, by this binary or the baseline."""
             exe = hash_base if baseline else vas
             return Row(label, "vas (baseline)" if baseline else "vas",
-                       lambda r: [[exe, "sip", "build", big, "-o", out_zip] + flags +
+                       lambda r: [[exe, "sip", "build", folder, "-o", out_zip] + flags +
                                   ["--algorithm", "sha-512", "--seda", "2.3"]],
                        is_vas=not baseline, setup=rm(out_zip), cleanup=rm(out_zip), env=env, vs=vs,
                        missing="no --baseline" if exe is None else None,
                        shown=" ".join(x for x in [shown_prefix, "BASELINE" if baseline else "vas",
-                                                  "sip build DIR -o sip.zip"] + flags +
+                                                  "sip build %s -o sip.zip" % shown_folder] + flags +
                                       ["--algorithm sha-512 --seda 2.3"] if x))
+
+        def sip_row(label, flags, **kw):
+            return build_row(big, "DIR", label, flags, **kw)
 
         one = dict(os.environ, RAYON_NUM_THREADS="1")
         rows = [
@@ -1197,16 +1201,8 @@ def main():
             rm(small_bag)(0)
             shutil.copytree(small_dir, small_bag)
 
-        def small_row(label, flags, env=None, shown_prefix="", baseline=False, vs=None):
-            exe = hash_base if baseline else vas
-            return Row(label, "vas (baseline)" if baseline else "vas",
-                       lambda r: [[exe, "sip", "build", small_dir, "-o", out_zip] + flags +
-                                  ["--algorithm", "sha-512", "--seda", "2.3"]],
-                       is_vas=not baseline, setup=rm(out_zip), cleanup=rm(out_zip), env=env, vs=vs,
-                       missing="no --baseline" if exe is None else None,
-                       shown=" ".join(x for x in [shown_prefix, "BASELINE" if baseline else "vas",
-                                                  "sip build SMALL -o sip.zip"] + flags +
-                                      ["--algorithm sha-512 --seda 2.3"] if x))
+        def small_row(label, flags, **kw):
+            return build_row(small_dir, "SMALL", label, flags, **kw)
 
         rows = [
             small_row("vas sip build SMALL (default)", []),

@@ -65,16 +65,11 @@ pub(crate) struct Need {
 /// The literals a match of `seq` must contain, with their ranges.
 pub(crate) fn needs(seq: &Seq) -> Vec<Need> {
     let mut out = Vec::new();
-    let Some((Atom::Gap { min, max }, rest)) = seq.atoms.split_first() else {
+    let Some((min, max, rest, place)) = gap_start(seq) else {
         return out;
     };
-    let place = match seq.anchor {
-        Anchor::Bof => Place::Bof,
-        Anchor::Eof => Place::Eof,
-        Anchor::Var => Place::Any,
-    };
-    let mut lo = *min;
-    let mut hi = *max;
+    let mut lo = min;
+    let mut hi = max;
     for a in rest {
         if let Atom::Lit(v, _) = a
             && !v.is_empty()
@@ -87,11 +82,7 @@ pub(crate) fn needs(seq: &Seq) -> Vec<Need> {
             };
             out.push(Need { place, lit, lo, hi });
         }
-        lo = lo.saturating_add(a.min_len());
-        hi = match (hi, a.max_len()) {
-            (Some(h), Some(m)) => h.checked_add(m),
-            _ => None,
-        };
+        (lo, hi) = after(lo, hi, a);
     }
     out
 }
@@ -104,13 +95,8 @@ pub(crate) fn needs(seq: &Seq) -> Vec<Need> {
 /// `\chapter{` … in the range of the `5C`): far more selective than the one byte alone.
 pub(crate) fn alt_needs(seq: &Seq) -> Vec<Vec<Need>> {
     let mut out = Vec::new();
-    let Some((Atom::Gap { min, max }, rest)) = seq.atoms.split_first() else {
+    let Some((min, max, rest, place)) = gap_start(seq) else {
         return out;
-    };
-    let place = match seq.anchor {
-        Anchor::Bof => Place::Bof,
-        Anchor::Eof => Place::Eof,
-        Anchor::Var => Place::Any,
     };
     let file_order = |v: Vec<u8>| -> Vec<u8> {
         if place == Place::Eof {
@@ -119,8 +105,8 @@ pub(crate) fn alt_needs(seq: &Seq) -> Vec<Vec<Need>> {
             v
         }
     };
-    let mut lo = *min;
-    let mut hi = *max;
+    let mut lo = min;
+    let mut hi = max;
     // The literal just before the current atom (matching order) and its range.
     let mut prev: Option<(&[u8], usize, Option<usize>)> = None;
     for a in rest {
@@ -160,13 +146,33 @@ pub(crate) fn alt_needs(seq: &Seq) -> Vec<Vec<Need>> {
             Atom::Lit(v, _) if !v.is_empty() => Some((v.as_slice(), lo, hi)),
             _ => None,
         };
-        lo = lo.saturating_add(a.min_len());
-        hi = match (hi, a.max_len()) {
-            (Some(h), Some(m)) => h.checked_add(m),
-            _ => None,
-        };
+        (lo, hi) = after(lo, hi, a);
     }
     out
+}
+
+/// A sequence's leading gap (the offset range of what follows it), the atoms after it,
+/// and where the sequence is anchored; `None` when it does not start with a gap.
+fn gap_start(seq: &Seq) -> Option<(usize, Option<usize>, &[Atom], Place)> {
+    let Some((Atom::Gap { min, max }, rest)) = seq.atoms.split_first() else {
+        return None;
+    };
+    let place = match seq.anchor {
+        Anchor::Bof => Place::Bof,
+        Anchor::Eof => Place::Eof,
+        Anchor::Var => Place::Any,
+    };
+    Some((*min, *max, rest, place))
+}
+
+/// The offset range just after atom `a`, from the range `lo..=hi` of its start
+/// (`None`: unbounded).
+fn after(lo: usize, hi: Option<usize>, a: &Atom) -> (usize, Option<usize>) {
+    let hi = match (hi, a.max_len()) {
+        (Some(h), Some(m)) => h.checked_add(m),
+        _ => None,
+    };
+    (lo.saturating_add(a.min_len()), hi)
 }
 
 /// The first literal of an alternative's branch with the range of its offset from the
