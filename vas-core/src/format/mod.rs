@@ -339,7 +339,7 @@ pub struct FormatRegistry {
     prefix_index: prefix::PrefixIndex,
     /// Multi-literal prefilter over the scanned guard literals of signatures without a BOF
     /// prefix (the tests' reference: the scans use `core` and `direct_scan`).
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg(test)]
     prefilter: prefilter::LitFilter,
     /// How far from the start of the BOF window the scanned literals can lie (the largest
     /// reach of a scanned guard; `usize::MAX`: the whole window): a scan with `prefilter`
@@ -968,6 +968,8 @@ impl FormatRegistry {
                 .collect(),
             core_ids,
         );
+        // Only the tests' reference scan uses it: not built at every start-up.
+        #[cfg(test)]
         let prefilter = prefilter::LitFilter::new(literals);
         // The reach of the scans: the union of the windows where a scanned literal can lie,
         // computed once here (a file is never scanned beyond it).
@@ -1000,6 +1002,7 @@ impl FormatRegistry {
             triggers: Vec::new(),
             has_container: vec![false; n],
             prefix_index,
+            #[cfg(test)]
             prefilter,
             scan_bof_reach,
             scan_eof_reach,

@@ -68,6 +68,7 @@ fn set(map: &mut [u64; 1024], k: usize) {
 
 impl LitFilter {
     /// Compiles the filter for `lits` (the index of a literal is its position in `lits`).
+    #[cfg(test)]
     pub(crate) fn new(lits: Vec<Vec<u8>>) -> LitFilter {
         let ids = (0..lits.len() as u32).collect();
         Self::with_ids(lits, ids)
