@@ -8,6 +8,9 @@ use super::dom::Doc;
 use super::types::{Builtin, Facets, SimpleType, SimpleTypes, TypeId, Variety, Ws};
 use crate::{Error, ErrorKind, Result};
 
+#[path = "precompiled.rs"]
+pub(crate) mod precompiled;
+
 /// The XML Schema namespace.
 pub(crate) const XS: &str = "http://www.w3.org/2001/XMLSchema";
 /// `maxOccurs="unbounded"`.
@@ -557,6 +560,11 @@ impl NameIndex {
                 (self.ns.len() - 1) as u32
             }
         };
+        self.intern_id(ni, local)
+    }
+
+    /// [`NameIndex::intern`] with the namespace given by its id (which must exist).
+    fn intern_id(&mut self, ni: u32, local: &str) -> u32 {
         if let Some(id) = self.get(ni, local) {
             return id;
         }
@@ -864,6 +872,10 @@ pub(crate) fn compile(
         .iter()
         .map(|(a, b, r)| (a.to_string(), b.to_string(), *r))
         .collect();
+    // Ids in name order, not in the hash maps' (random) order: the same schemas always
+    // compile to the same set, which the precompiled bundled sets rely on.
+    let mut tnodes = tnodes;
+    tnodes.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     for (ns, l, r) in tnodes {
         let id = c.push_type(None);
         c.type_src[id] = Some(r);
@@ -874,6 +886,8 @@ pub(crate) fn compile(
         .iter()
         .map(|(a, b, r)| (a.to_string(), b.to_string(), *r))
         .collect();
+    let mut enodes = enodes;
+    enodes.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     for (ns, l, r) in enodes {
         let id = c.elements.len();
         c.elements.push(None);
