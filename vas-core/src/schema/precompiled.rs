@@ -7,7 +7,8 @@
 //! bundled sets (SEDA 2.1, 2.2 and 2.3, strict and Vitam-lenient): types (simple types
 //! with their facets, complex types with attribute uses, wildcards and content), element
 //! declarations, the content-model automata (leaves, first, follow and last positions),
-//! the global element and type maps, identity constraints and the interned element names.
+//! the global type definitions by name (sorted), identity constraints and the interned element
+//! names (with their global declarations).
 //! Patterns are stored as their XSD source and compiled again when decoded (the bundled
 //! sets have none). User schemas (e.g. extension schemas) are still compiled from text.
 //! The file is generated from the bundled XSDs by the test
@@ -21,14 +22,12 @@
 //! damaged blob is refused with an error (the CRC, then every count, tag and index is
 //! checked against what it refers to), never a panic.
 
-use std::collections::HashMap;
-
 use regex::Regex;
 
 use super::super::types::{Builtin, Facets, SimpleType, Variety, Ws};
 use super::{
     AttrUse, Compiled, ComplexType, Content, ElemDecl, IcKind, IcPath, Identity, Leaf, Model,
-    NameIndex, NameMap, NameTest, NsSet, Process, TypeDef, Wildcard,
+    NameIndex, NameTest, NsSet, Process, SortedNames, TypeDef, Wildcard,
 };
 use crate::{Error, Result};
 
@@ -227,14 +226,12 @@ impl Writer {
             }
         }
     }
-    fn name_map(&mut self, m: &NameMap<usize>) {
-        let mut v: Vec<(&str, &str, usize)> = m.iter().map(|(a, b, c)| (a, b, *c)).collect();
-        v.sort_unstable();
-        self.uint(v.len() as u64);
-        for (ns, l, id) in v {
+    fn sorted_names(&mut self, m: &SortedNames) {
+        self.uint(m.0.len() as u64);
+        for (ns, l, id) in &m.0 {
             self.str(ns);
             self.str(l);
-            self.uint(id as u64);
+            self.uint(*id as u64);
         }
     }
 }
@@ -389,8 +386,7 @@ pub(crate) fn encode(c: &Compiled) -> Vec<u8> {
             }
         }
     }
-    w.name_map(&c.global_elems);
-    w.name_map(&c.global_types);
+    w.sorted_names(&c.global_types);
     for ic in &c.identities {
         w.0.push(match ic.kind {
             IcKind::Unique => 0,
@@ -578,22 +574,22 @@ impl<'a> Reader<'a> {
         }
         Ok(v)
     }
-    fn name_map(&mut self, n: usize) -> Result<NameMap<usize>> {
+    /// Names sorted strictly increasing (so without duplicates), as looked up.
+    fn sorted_names(&mut self, n: usize) -> Result<SortedNames> {
         let k = self.count()?;
-        let mut m: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        let mut v: Vec<(String, String, usize)> = Vec::with_capacity(k);
         for _ in 0..k {
             let ns = self.str()?;
-            let l = self.string()?;
-            let id = self.index(n)?;
-            let inner = match m.get_mut(ns) {
-                Some(x) => x,
-                None => m.entry(ns.to_owned()).or_default(),
-            };
-            if inner.insert(l, id).is_some() {
-                return Err(self.bad("name map (duplicate name)"));
+            let l = self.str()?;
+            if let Some((pn, pl, _)) = v.last()
+                && (pn.as_str(), pl.as_str()) >= (ns, l)
+            {
+                return Err(self.bad("name list (not sorted)"));
             }
+            let id = self.index(n)?;
+            v.push((ns.to_owned(), l.to_owned(), id));
         }
-        Ok(NameMap(m))
+        Ok(SortedNames(v))
     }
 }
 
@@ -615,6 +611,7 @@ fn decode(body: &[u8], base: usize) -> Result<Compiled> {
         names.ns.push(r.string()?);
     }
     let nk = r.count()?;
+    names.reserve_for(nk);
     for k in 0..nk {
         let ns = r.index32(nns)?;
         let l = r.str()?;
@@ -778,8 +775,7 @@ fn decode(body: &[u8], base: usize) -> Result<Compiled> {
         }
         models.push(Model::new(leaves, follow, first, last, nullable, all));
     }
-    let global_elems = r.name_map(ne)?;
-    let global_types = r.name_map(nt)?;
+    let global_types = r.sorted_names(nt)?;
     let mut identities = Vec::with_capacity(ni);
     for _ in 0..ni {
         let kind = match r.tag(2)? {
@@ -812,7 +808,6 @@ fn decode(body: &[u8], base: usize) -> Result<Compiled> {
         types,
         elements,
         models,
-        global_elems,
         global_types,
         any_type,
         target_namespaces,
@@ -867,15 +862,6 @@ mod tests {
         );
     }
 
-    fn sorted_map(m: &NameMap<usize>) -> Vec<(String, String, usize)> {
-        let mut v: Vec<_> = m
-            .iter()
-            .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
-            .collect();
-        v.sort();
-        v
-    }
-
     /// The decoded sets equal the compiled ones field for field (their debug forms, hash
     /// maps compared sorted), and encode back to the same bytes.
     #[test]
@@ -898,8 +884,7 @@ mod tests {
             assert_eq!(format!("{:?}", d.names), format!("{:?}", c.names), "{k}");
             assert_eq!(d.any_type, c.any_type);
             assert_eq!(d.target_namespaces, c.target_namespaces);
-            assert_eq!(sorted_map(&d.global_elems), sorted_map(&c.global_elems));
-            assert_eq!(sorted_map(&d.global_types), sorted_map(&c.global_types));
+            assert_eq!(d.global_types.0, c.global_types.0, "{k}");
             assert_eq!(encode(&d), encode(c), "{k}");
             // Something real was compared.
             assert!(c.types.len() > 100 && c.models.len() > 50, "{k}");
