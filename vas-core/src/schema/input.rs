@@ -39,7 +39,7 @@ const CHUNK: usize = 256 << 10;
 /// The first read's size: each read that fills its request doubles the next one, up to
 /// [`CHUNK`]. A small document (or the version detection, which stops at the root's start
 /// tag) then reads, zeroes and checks a buffer of its own size, not 256 KiB.
-const FIRST_CHUNK: usize = 16 << 10;
+const FIRST_CHUNK: usize = 4 << 10;
 /// A text run without `<` longer than this is delivered in pieces instead of growing
 /// the window.
 const TEXT_PIECE: usize = 64 << 10;
