@@ -88,10 +88,46 @@ enum ManifestOnly {
     Manifest(group_manifest::Cmd),
 }
 
-/// Parses the command line: the `manifest` branch alone when the first argument is
-/// `manifest` and it parses, else (and for every error, help and version) the whole tree.
+/// `vas manifest check` alone (the one command run once per manifest), same attributes as
+/// [`Cli`]; like [`ManifestCli`], only a successful parse is used.
+#[derive(Parser)]
+#[command(name = "vas", version, about, long_about = None, propagate_version = true)]
+struct ManifestCheckCli {
+    #[command(subcommand)]
+    command: ManifestCheckOnly,
+}
+
+/// [`Command::Manifest`] with only its `check` subcommand.
+#[derive(Subcommand)]
+enum ManifestCheckOnly {
+    /// Read, rewrite, inspect and validate SEDA manifests.
+    #[command(subcommand)]
+    Manifest(CheckOnly),
+}
+
+/// [`group_manifest::Cmd::Check`] alone.
+#[derive(Subcommand)]
+enum CheckOnly {
+    /// Validate a manifest against the official SEDA schemas (strict) or Vitam's rules (vitam), and optionally an archival profile.
+    Check(manifest_check::ManifestCheckArgs),
+}
+
+/// Parses the command line: `manifest check` alone, or the `manifest` branch alone, when
+/// the first arguments name them and the line parses; else (and for every error, help and
+/// version) the whole tree.
 fn parse() -> Result<Cli, clap::Error> {
-    if std::env::args_os().nth(1).is_some_and(|a| a == "manifest")
+    let mut args = std::env::args_os().skip(1);
+    let first = args.next();
+    if first.as_ref().is_some_and(|a| a == "manifest")
+        && args.next().is_some_and(|a| a == "check")
+        && let Ok(m) = ManifestCheckCli::try_parse()
+    {
+        let ManifestCheckOnly::Manifest(CheckOnly::Check(a)) = m.command;
+        return Ok(Cli {
+            command: Command::Manifest(group_manifest::Cmd::Check(a)),
+        });
+    }
+    if first.is_some_and(|a| a == "manifest")
         && let Ok(m) = ManifestCli::try_parse()
     {
         let ManifestOnly::Manifest(c) = m.command;
@@ -224,8 +260,19 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
-    /// Wherever the `manifest` branch alone parses a command line, the whole tree parses it
-    /// too, into the same matches; where it does not (help, version, usage errors), the
+    /// The names of the subcommands matched, outermost first, and the innermost matches.
+    fn leaf(m: &clap::ArgMatches) -> (Vec<String>, clap::ArgMatches) {
+        let mut names = Vec::new();
+        let mut m = m;
+        while let Some((n, sub)) = m.subcommand() {
+            names.push(n.to_string());
+            m = sub;
+        }
+        (names, m.clone())
+    }
+
+    /// Wherever the `manifest` branch alone, or `manifest check` alone, parses a command line,
+    /// the whole tree parses it too, into the same matches; where it does not (help, version, usage errors), the
     /// whole tree is used anyway.
     #[test]
     fn manifest_branch_parses_like_the_whole_tree() {
@@ -284,20 +331,28 @@ mod tests {
             &["manifest", "stats", "m.xml", "--json"],
             &["manifest", "stats"],
         ];
-        let mut parsed = 0;
+        ManifestCheckCli::command().debug_assert();
+        let mut parsed = [0, 0];
         for l in lines {
             let argv: Vec<&str> = std::iter::once("vas").chain(l.iter().copied()).collect();
-            let full = Cli::command().try_get_matches_from(&argv);
-            let part = ManifestCli::command().try_get_matches_from(&argv);
-            match (part, full) {
-                (Ok(p), Ok(f)) => {
-                    assert_eq!(p.subcommand(), f.subcommand(), "{argv:?}");
-                    parsed += 1;
+            for (k, part) in [ManifestCli::command(), ManifestCheckCli::command()]
+                .into_iter()
+                .enumerate()
+            {
+                let full = Cli::command().try_get_matches_from(&argv);
+                match (part.try_get_matches_from(&argv), full) {
+                    (Ok(p), Ok(f)) => {
+                        // The subcommand path and the innermost command's arguments (the
+                        // levels above differ only in the list of subcommands they know).
+                        assert_eq!(leaf(&p), leaf(&f), "{argv:?}");
+                        parsed[k] += 1;
+                    }
+                    (Ok(_), Err(e)) => panic!("{argv:?}: only the branch parses ({e})"),
+                    (Err(_), _) => {}
                 }
-                (Ok(_), Err(e)) => panic!("{argv:?}: only the branch parses ({e})"),
-                (Err(_), _) => {}
             }
         }
-        assert!(parsed >= 8, "{parsed}");
+        // The `check` lines that parse, and the other `manifest` commands for the branch.
+        assert!(parsed[0] >= 8 && parsed[1] >= 6, "{parsed:?}");
     }
 }
