@@ -3,7 +3,7 @@
 //! memory, refusal of DTDs and entity declarations, depth and text-size limits.
 //!
 //! It runs the crate's `memchr` tokenizer ([`crate::xml::lex`]) over a window of the
-//! input that is refilled in 256 KiB reads, so memory does not grow with the document:
+//! input that is refilled in reads of up to 256 KiB, so memory does not grow with the document:
 //! only with the largest tag (capped by [`Limits::max_text`]) and the largest text node
 //! (streamed into the pending text, capped by the same limit). The hot interface,
 //! [`XmlInput::advance`], reports events without allocating: names and attribute values
@@ -34,8 +34,12 @@ const NS_XMLNS: u32 = 2;
 /// Interned id of [`XSI_NS`].
 pub(crate) const NS_XSI: u32 = 3;
 
-/// Bytes read from the source at a time.
+/// Bytes read from the source at a time, at most.
 const CHUNK: usize = 256 << 10;
+/// The first read's size: each read that fills its request doubles the next one, up to
+/// [`CHUNK`]. A small document (or the version detection, which stops at the root's start
+/// tag) then reads, zeroes and checks a buffer of its own size, not 256 KiB.
+const FIRST_CHUNK: usize = 4 << 10;
 /// A text run without `<` longer than this is delivered in pieces instead of growing
 /// the window.
 const TEXT_PIECE: usize = 64 << 10;
@@ -200,6 +204,8 @@ pub(crate) struct XmlInput<R: Read> {
     text_delivered: bool,
     /// Absolute offset of the start of the XML declaration allowed at the start.
     doc_start: u64,
+    /// Size of the next read ([`FIRST_CHUNK`] doubling up to [`CHUNK`]).
+    chunk: usize,
 }
 
 impl<R: Read> XmlInput<R> {
@@ -245,6 +251,7 @@ impl<R: Read> XmlInput<R> {
             text_win: None,
             text_delivered: false,
             doc_start: 0,
+            chunk: FIRST_CHUNK,
         }
     }
 
@@ -514,13 +521,14 @@ impl<R: Read> XmlInput<R> {
         // every read.
         let mut raw = std::mem::take(&mut self.raw);
         let old = self.stage.len();
-        if raw.len() < old + CHUNK {
-            raw.resize(old + CHUNK, 0);
+        let chunk = self.chunk;
+        if raw.len() < old + chunk {
+            raw.resize(old + chunk, 0);
         }
         raw[..old].copy_from_slice(&self.stage);
         self.stage.clear();
         let n = loop {
-            match self.src.read(&mut raw[old..old + CHUNK]) {
+            match self.src.read(&mut raw[old..old + chunk]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -537,6 +545,9 @@ impl<R: Read> XmlInput<R> {
         let len = old + n;
         if n == 0 {
             self.src_eof = true;
+        }
+        if n == chunk {
+            self.chunk = (chunk * 2).min(CHUNK);
         }
         // Keep a character cut by the end of the read for the next one.
         let cut = if self.src_eof {

@@ -575,18 +575,14 @@ impl SchemaSet {
             SedaVersion::V2_2 => 1,
             SedaVersion::V2_3 => 2,
         } + if mode == Mode::VitamLenient { 3 } else { 0 };
+        // The bundled sets are decoded from their precompiled form (what compiling the
+        // bundled XSD texts gives, generated and checked by a test), not compiled.
         let r = SEDA_SETS[idx].get_or_init(|| {
-            let b = SchemaSet::builder();
-            let b = match (mode, version) {
-                (Mode::VitamLenient, SedaVersion::V2_1) => b.add_bundled("seda-vitam-2.1-main.xsd"),
-                (Mode::VitamLenient, SedaVersion::V2_2) => b.add_bundled("seda-vitam-2.2-main.xsd"),
-                (Mode::VitamLenient, SedaVersion::V2_3) => b.add_seda(version).vitam_lenient(true),
-                (Mode::Strict, _) => b.add_seda(version),
-            };
-            b.build()
-                .map(|mut s| {
-                    s.label = format!("SEDA {version} ({mode:?})");
-                    s
+            let key = xsd::precompiled::key(version.as_str(), mode == Mode::VitamLenient);
+            xsd::precompiled::decode_set(xsd::precompiled::BUNDLED_BLOB, &key)
+                .map(|compiled| SchemaSet {
+                    compiled,
+                    label: format!("SEDA {version} ({mode:?})"),
                 })
                 .map_err(|e| (e.kind(), e.to_string()))
         });
@@ -594,6 +590,23 @@ impl SchemaSet {
             Ok(s) => Ok(s),
             Err((k, m)) => Err(Error::new(*k, m.clone())),
         }
+    }
+
+    /// The SEDA schemas of `version` in `mode` compiled from the bundled XSD texts (what
+    /// the precompiled sets of [`SchemaSet::seda_mode`] are generated from; not cached).
+    #[cfg(test)]
+    pub(crate) fn compile_bundled(version: SedaVersion, mode: Mode) -> Result<SchemaSet> {
+        let b = SchemaSet::builder();
+        let b = match (mode, version) {
+            (Mode::VitamLenient, SedaVersion::V2_1) => b.add_bundled("seda-vitam-2.1-main.xsd"),
+            (Mode::VitamLenient, SedaVersion::V2_2) => b.add_bundled("seda-vitam-2.2-main.xsd"),
+            (Mode::VitamLenient, SedaVersion::V2_3) => b.add_seda(version).vitam_lenient(true),
+            (Mode::Strict, _) => b.add_seda(version),
+        };
+        b.build().map(|mut s| {
+            s.label = format!("SEDA {version} ({mode:?})");
+            s
+        })
     }
 
     /// A short description of the set ("SEDA 2.3 (Strict)" or the first file name).

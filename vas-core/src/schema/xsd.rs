@@ -8,6 +8,9 @@ use super::dom::Doc;
 use super::types::{Builtin, Facets, SimpleType, SimpleTypes, TypeId, Variety, Ws};
 use crate::{Error, ErrorKind, Result};
 
+#[path = "precompiled.rs"]
+pub(crate) mod precompiled;
+
 /// The XML Schema namespace.
 pub(crate) const XS: &str = "http://www.w3.org/2001/XMLSchema";
 /// `maxOccurs="unbounded"`.
@@ -36,6 +39,31 @@ impl<T: Clone> NameMap<T> {
         self.0
             .iter()
             .flat_map(|(ns, m)| m.iter().map(move |(l, v)| (ns.as_str(), l.as_str(), v)))
+    }
+}
+
+/// Names of a compiled set sorted by (namespace, local name), found by binary search: built
+/// once from a [`NameMap`] at compile time, or read in order from a precompiled set without
+/// hashing anything.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SortedNames(pub Vec<(String, String, usize)>);
+
+impl SortedNames {
+    /// The value of (`ns`, `local`), if the name is present.
+    pub fn get(&self, ns: &str, local: &str) -> Option<&usize> {
+        self.0
+            .binary_search_by(|(n, l, _)| (n.as_str(), l.as_str()).cmp(&(ns, local)))
+            .ok()
+            .map(|i| &self.0[i].2)
+    }
+
+    fn from_map(m: &NameMap<usize>) -> SortedNames {
+        let mut v: Vec<(String, String, usize)> = m
+            .iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
+            .collect();
+        v.sort_unstable();
+        SortedNames(v)
     }
 }
 
@@ -401,8 +429,9 @@ pub(crate) struct Compiled {
     pub types: Vec<TypeDef>,
     pub elements: Vec<ElemDecl>,
     pub models: Vec<Model>,
-    pub global_elems: NameMap<ElemId>,
-    pub global_types: NameMap<TypeId>,
+    /// The global type definitions by name (`xsi:type`). The global element declarations
+    /// are found through [`Compiled::names`] ([`NameIndex::global`]).
+    pub global_types: SortedNames,
     pub any_type: TypeId,
     pub target_namespaces: Vec<String>,
     /// Identity constraints of every element declaration.
@@ -557,6 +586,33 @@ impl NameIndex {
                 (self.ns.len() - 1) as u32
             }
         };
+        self.intern_id(ni, local)
+    }
+
+    /// Sizes the table for `n` names at once: the size [`NameIndex::intern`] reaches after
+    /// `n` insertions, so that inserting the same names in the same order gives the same
+    /// table (it is rebuilt in id order at each growth) without the intermediate rebuilds.
+    fn reserve_for(&mut self, n: usize) {
+        let mut size = self.slots.len();
+        for k in self.keys.len() + 1..=n {
+            if size < 2 * k {
+                size = (4 * k).next_power_of_two();
+            }
+        }
+        if size > self.slots.len() {
+            self.slots = vec![0; size];
+            for (k, (kns, l)) in self.keys.iter().enumerate() {
+                let mut i = name_hash(*kns, l.as_bytes()) as usize & (size - 1);
+                while self.slots[i] != 0 {
+                    i = (i + 1) & (size - 1);
+                }
+                self.slots[i] = k as u32 + 1;
+            }
+        }
+    }
+
+    /// [`NameIndex::intern`] with the namespace given by its id (which must exist).
+    fn intern_id(&mut self, ni: u32, local: &str) -> u32 {
         if let Some(id) = self.get(ni, local) {
             return id;
         }
@@ -864,6 +920,10 @@ pub(crate) fn compile(
         .iter()
         .map(|(a, b, r)| (a.to_string(), b.to_string(), *r))
         .collect();
+    // Ids in name order, not in the hash maps' (random) order: the same schemas always
+    // compile to the same set, which the precompiled bundled sets rely on.
+    let mut tnodes = tnodes;
+    tnodes.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     for (ns, l, r) in tnodes {
         let id = c.push_type(None);
         c.type_src[id] = Some(r);
@@ -874,6 +934,8 @@ pub(crate) fn compile(
         .iter()
         .map(|(a, b, r)| (a.to_string(), b.to_string(), *r))
         .collect();
+    let mut enodes = enodes;
+    enodes.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     for (ns, l, r) in enodes {
         let id = c.elements.len();
         c.elements.push(None);
@@ -915,12 +977,12 @@ pub(crate) fn compile(
         .into_iter()
         .map(|t| t.ok_or_else(|| Error::internal("uncompiled element")))
         .collect::<Result<_>>()?;
+    let global_elems = SortedNames::from_map(&c.global_elems);
     let mut compiled = Compiled {
         types,
         elements,
         models: Vec::new(),
-        global_elems: c.global_elems,
-        global_types: c.global_types,
+        global_types: SortedNames::from_map(&c.global_types),
         any_type: c.any_type,
         target_namespaces: c.docs.iter().map(|d| d.tns.clone()).collect(),
         identities,
@@ -931,7 +993,7 @@ pub(crate) fn compile(
     for e in compiled.elements.iter_mut() {
         e.name_id = names.intern(&e.ns, &e.local);
     }
-    for (ns, l, e) in compiled.global_elems.iter() {
+    for (ns, l, e) in &global_elems.0 {
         let id = names.intern(ns, l);
         names.global[id as usize] = Some(*e);
     }

@@ -68,9 +68,79 @@ enum Command {
     Errors(util::ErrorsArgs),
 }
 
+/// The `vas manifest …` branch of [`Cli`] alone, same attributes: `manifest` commands
+/// (`vas manifest check` runs once per manifest, so its start-up counts) are parsed
+/// without building the other groups' subcommands and arguments (≈0.5 ms of a process).
+/// Only a successful parse is used; help, version and every usage error come from the
+/// whole [`Cli`], so what is printed does not change.
+#[derive(Parser)]
+#[command(name = "vas", version, about, long_about = None, propagate_version = true)]
+struct ManifestCli {
+    #[command(subcommand)]
+    command: ManifestOnly,
+}
+
+/// [`Command::Manifest`] alone.
+#[derive(Subcommand)]
+enum ManifestOnly {
+    /// Read, rewrite, inspect and validate SEDA manifests.
+    #[command(subcommand)]
+    Manifest(group_manifest::Cmd),
+}
+
+/// `vas manifest check` alone (the one command run once per manifest), same attributes as
+/// [`Cli`]; like [`ManifestCli`], only a successful parse is used.
+#[derive(Parser)]
+#[command(name = "vas", version, about, long_about = None, propagate_version = true)]
+struct ManifestCheckCli {
+    #[command(subcommand)]
+    command: ManifestCheckOnly,
+}
+
+/// [`Command::Manifest`] with only its `check` subcommand.
+#[derive(Subcommand)]
+enum ManifestCheckOnly {
+    /// Read, rewrite, inspect and validate SEDA manifests.
+    #[command(subcommand)]
+    Manifest(CheckOnly),
+}
+
+/// [`group_manifest::Cmd::Check`] alone.
+#[derive(Subcommand)]
+enum CheckOnly {
+    /// Validate a manifest against the official SEDA schemas (strict) or Vitam's rules (vitam), and optionally an archival profile.
+    Check(manifest_check::ManifestCheckArgs),
+}
+
+/// Parses the command line: `manifest check` alone, or the `manifest` branch alone, when
+/// the first arguments name them and the line parses; else (and for every error, help and
+/// version) the whole tree.
+fn parse() -> Result<Cli, clap::Error> {
+    let mut args = std::env::args_os().skip(1);
+    let first = args.next();
+    if first.as_ref().is_some_and(|a| a == "manifest")
+        && args.next().is_some_and(|a| a == "check")
+        && let Ok(m) = ManifestCheckCli::try_parse()
+    {
+        let ManifestCheckOnly::Manifest(CheckOnly::Check(a)) = m.command;
+        return Ok(Cli {
+            command: Command::Manifest(group_manifest::Cmd::Check(a)),
+        });
+    }
+    if first.is_some_and(|a| a == "manifest")
+        && let Ok(m) = ManifestCli::try_parse()
+    {
+        let ManifestOnly::Manifest(c) = m.command;
+        return Ok(Cli {
+            command: Command::Manifest(c),
+        });
+    }
+    Cli::try_parse()
+}
+
 fn main() -> ExitCode {
     restore_sigpipe();
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -81,6 +151,16 @@ fn main() -> ExitCode {
             };
         }
     };
+    // Huge pages were turned off before `main` (see [`EARLY_NO_THP`]): the commands that
+    // run without them keep it so, the others get the process's default back.
+    let without_thp = match &cli.command {
+        Command::Manifest(c) => matches!(c, group_manifest::Cmd::Check(_)),
+        Command::Sip(c) => matches!(c, group_sip::Cmd::Build(_)),
+        _ => false,
+    };
+    if !without_thp {
+        restore_transparent_huge_pages();
+    }
     let result = match cli.command {
         Command::Manifest(c) => group_manifest::run(c),
         Command::Sip(c) => {
@@ -119,6 +199,45 @@ fn restore_sigpipe() {
     }
 }
 
+/// Whether transparent huge pages were allowed when the process started (before
+/// [`EARLY_NO_THP`] turned them off).
+static THP_WAS_ALLOWED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns transparent huge pages off before `main`, before the standard library's runtime
+/// set-up, whose first allocation makes mimalloc reserve its arena and touch its first
+/// pages: with huge pages each touch zeroed 2 MiB, and clap's command tree grew the heap into
+/// another one, ≈0.7 ms of a 5 ms `vas manifest check` of a small manifest
+/// (docs/performance.md, "xsd10"). `main` gives the default back to the commands that run
+/// with huge pages ([`restore_transparent_huge_pages`]). An entry of `.init_array`, which the
+/// C runtime calls before `main` (as the `ctor` crate does).
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static EARLY_NO_THP: extern "C" fn() = early_no_thp;
+
+#[cfg(target_os = "linux")]
+extern "C" fn early_no_thp() {
+    // SAFETY: prctl with PR_GET_THP_DISABLE takes integer arguments only and changes nothing.
+    let disabled = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
+    if disabled == 0 {
+        THP_WAS_ALLOWED.store(true, std::sync::atomic::Ordering::Relaxed);
+        no_transparent_huge_pages();
+    }
+}
+
+/// Allows transparent huge pages again if they were allowed when the process started (a
+/// setting inherited from the parent process is kept).
+fn restore_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if THP_WAS_ALLOWED.load(std::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: prctl with PR_SET_THP_DISABLE takes integer arguments only and changes no
+        // memory; a failure leaves huge pages off, which is harmless.
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
+        }
+    }
+}
+
 /// Turns transparent huge pages off for this process (`prctl(PR_SET_THP_DISABLE)`, what
 /// `MIMALLOC_ALLOW_THP=0` does at start-up; it applies to every later page fault). mimalloc
 /// asks for huge pages on its arenas, and each first touch then zeroes 2 MiB: for
@@ -133,5 +252,107 @@ pub(crate) fn no_transparent_huge_pages() {
     // memory; a failure (old kernel) leaves the default, which is harmless.
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The names of the subcommands matched, outermost first, and the innermost matches.
+    fn leaf(m: &clap::ArgMatches) -> (Vec<String>, clap::ArgMatches) {
+        let mut names = Vec::new();
+        let mut m = m;
+        while let Some((n, sub)) = m.subcommand() {
+            names.push(n.to_string());
+            m = sub;
+        }
+        (names, m.clone())
+    }
+
+    /// Wherever the `manifest` branch alone, or `manifest check` alone, parses a command line,
+    /// the whole tree parses it too, into the same matches; where it does not (help, version, usage errors), the
+    /// whole tree is used anyway.
+    #[test]
+    fn manifest_branch_parses_like_the_whole_tree() {
+        Cli::command().debug_assert();
+        ManifestCli::command().debug_assert();
+        let lines: &[&[&str]] = &[
+            &["manifest", "check", "m.xml"],
+            &[
+                "manifest",
+                "check",
+                "m.xml",
+                "--json",
+                "--max-findings",
+                "100000",
+            ],
+            &["manifest", "check", "--mode", "vitam", "m.xml"],
+            &[
+                "manifest",
+                "check",
+                "m.xml",
+                "--mode=strict",
+                "--no-references",
+            ],
+            &[
+                "manifest",
+                "check",
+                "m.xml",
+                "--profile",
+                "p.rng",
+                "--profile-only",
+            ],
+            &["manifest", "check", "m.xml", "--profile-only"],
+            &[
+                "manifest",
+                "check",
+                "m.xml",
+                "--seda-version",
+                "2.2",
+                "--json",
+            ],
+            &["manifest", "check", "m.xml", "--max-findings", "x"],
+            &["manifest", "check", "--", "-m.xml"],
+            &["manifest", "check"],
+            &["manifest", "check", "a.xml", "b.xml"],
+            &["manifest", "check", "m.xml", "--bogus"],
+            &["manifest", "check", "--help"],
+            &["manifest", "check", "-h"],
+            &["manifest", "check", "--version"],
+            &["manifest", "--version"],
+            &["manifest", "-V"],
+            &["manifest", "help", "check"],
+            &["manifest", "help"],
+            &["manifest"],
+            &["manifest", "chekc", "m.xml"],
+            &["manifest", "rewrite", "m.xml"],
+            &["manifest", "stats", "m.xml", "--json"],
+            &["manifest", "stats"],
+        ];
+        ManifestCheckCli::command().debug_assert();
+        let mut parsed = [0, 0];
+        for l in lines {
+            let argv: Vec<&str> = std::iter::once("vas").chain(l.iter().copied()).collect();
+            for (k, part) in [ManifestCli::command(), ManifestCheckCli::command()]
+                .into_iter()
+                .enumerate()
+            {
+                let full = Cli::command().try_get_matches_from(&argv);
+                match (part.try_get_matches_from(&argv), full) {
+                    (Ok(p), Ok(f)) => {
+                        // The subcommand path and the innermost command's arguments (the
+                        // levels above differ only in the list of subcommands they know).
+                        assert_eq!(leaf(&p), leaf(&f), "{argv:?}");
+                        parsed[k] += 1;
+                    }
+                    (Ok(_), Err(e)) => panic!("{argv:?}: only the branch parses ({e})"),
+                    (Err(_), _) => {}
+                }
+            }
+        }
+        // The `check` lines that parse, and the other `manifest` commands for the branch.
+        assert!(parsed[0] >= 8 && parsed[1] >= 6, "{parsed:?}");
     }
 }
