@@ -31,12 +31,23 @@ pub(crate) struct CSig {
 
 /// Normalises an OLE2 / ZIP path for comparison: OLE2 stream names lose their leading
 /// control characters (`\u{1}CompObj` is written `CompObj` in the signature file).
-fn norm(p: &str) -> String {
-    p.trim_start_matches('/')
-        .split('/')
-        .map(|c| c.trim_start_matches(|ch: char| ch.is_control()))
-        .collect::<Vec<_>>()
-        .join("/")
+/// Borrowed (no allocation) when there is nothing to remove, as for every ZIP path of the
+/// bundled container signatures: `has` is called for each container signature of the
+/// kind on every container file.
+fn norm(p: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !p.starts_with('/')
+        && p.split('/')
+            .all(|c| !c.starts_with(|ch: char| ch.is_control()));
+    if plain {
+        return std::borrow::Cow::Borrowed(p);
+    }
+    std::borrow::Cow::Owned(
+        p.trim_start_matches('/')
+            .split('/')
+            .map(|c| c.trim_start_matches(|ch: char| ch.is_control()))
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }
 
 /// Content of the entries a container holds, read lazily.
@@ -52,10 +63,10 @@ struct ZipC<R: Read + Seek> {
 
 impl<R: Read + Seek> Container for ZipC<R> {
     fn has(&mut self, path: &str) -> bool {
-        self.names.contains_key(&norm(path))
+        self.names.contains_key(norm(path).as_ref())
     }
     fn read(&mut self, path: &str) -> Option<Vec<u8>> {
-        let i = *self.names.get(&norm(path))?;
+        let i = *self.names.get(norm(path).as_ref())?;
         let f = self.zip.by_index(i).ok()?;
         let mut v = Vec::new();
         f.take(ENTRY_LIMIT).read_to_end(&mut v).ok()?;
@@ -70,10 +81,10 @@ struct OleC<R: Read + Seek> {
 
 impl<R: Read + Seek> Container for OleC<R> {
     fn has(&mut self, path: &str) -> bool {
-        self.names.contains_key(&norm(path))
+        self.names.contains_key(norm(path).as_ref())
     }
     fn read(&mut self, path: &str) -> Option<Vec<u8>> {
-        let p = self.names.get(&norm(path))?.clone();
+        let p = self.names.get(norm(path).as_ref())?.clone();
         let s = self.cfb.open_stream(&p).ok()?;
         let mut v = Vec::new();
         s.take(ENTRY_LIMIT).read_to_end(&mut v).ok()?;
@@ -88,7 +99,7 @@ fn open<'r, R: Read + Seek + 'r>(kind: ContainerKind, r: R) -> Option<Box<dyn Co
             let mut names = HashMap::new();
             for i in 0..zip.len() {
                 if let Some(Ok(n)) = zip.name_for_index(i) {
-                    names.entry(norm(&n)).or_insert(i);
+                    names.entry(norm(&n).into_owned()).or_insert(i);
                 }
             }
             Some(Box::new(ZipC { zip, names }))
@@ -99,7 +110,7 @@ fn open<'r, R: Read + Seek + 'r>(kind: ContainerKind, r: R) -> Option<Box<dyn Co
             for e in cfb.walk() {
                 let p = e.path().to_string_lossy().into_owned();
                 names
-                    .entry(norm(&p))
+                    .entry(norm(&p).into_owned())
                     .or_insert_with(|| e.path().to_path_buf());
             }
             Some(Box::new(OleC { cfb, names }))
@@ -163,5 +174,30 @@ mod tests {
             "Root Entry/SummaryInformation"
         );
         assert_eq!(norm("META-INF/manifest.xml"), "META-INF/manifest.xml");
+        assert!(matches!(
+            norm("META-INF/manifest.xml"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // Every case agrees with the definition (leading `/` and the control characters
+        // starting each component removed).
+        for p in [
+            "",
+            "/",
+            "//a",
+            "a//b",
+            "a/\u{1}b/c",
+            "\u{5}x",
+            "x/\u{7}",
+            "a/b/",
+            "\u{1}\u{2}y/z",
+        ] {
+            let want = p
+                .trim_start_matches('/')
+                .split('/')
+                .map(|c| c.trim_start_matches(|ch: char| ch.is_control()))
+                .collect::<Vec<_>>()
+                .join("/");
+            assert_eq!(norm(p), want, "{p:?}");
+        }
     }
 }

@@ -212,6 +212,48 @@ pub(crate) fn bits(lit: &[u8]) -> u32 {
     total
 }
 
+/// Start ranges of fewer positions than this are searched by a plain loop
+/// ([`find_short`]) rather than by `memmem`, whose set-up (Rabin-Karp on haystacks this
+/// short) costs more than comparing a byte at each of a few positions.
+pub(crate) const SHORT_RANGE: usize = 48;
+
+/// Whether `lit` (not empty) occurs in `hay`: the first byte compared at each start
+/// position, the rest only where it matches. For short haystacks (see [`SHORT_RANGE`]).
+#[inline]
+fn find_short(hay: &[u8], lit: &[u8]) -> bool {
+    let Some((&first, rest)) = lit.split_first() else {
+        return true;
+    };
+    let Some(last) = hay.len().checked_sub(lit.len()) else {
+        return false;
+    };
+    (0..=last).any(|p| hay[p] == first && hay[p + 1..p + lit.len()] == *rest)
+}
+
+/// Whether `lit` starts within `[lo, hi]` of its window (see [`Place`]; `place` is not
+/// [`Place::Any`]): what a direct guard checks. A start range of fewer than
+/// [`SHORT_RANGE`] positions is searched by [`find_short`], a wider one by `finder`
+/// (which must search `lit`; `None` only when `hi - lo < SHORT_RANGE`).
+#[inline]
+pub(crate) fn direct_check(
+    place: Place,
+    lit: &[u8],
+    lo: usize,
+    hi: usize,
+    finder: Option<&memmem::Finder<'_>>,
+    s: &Seen,
+) -> bool {
+    let w = if place == Place::Bof { s.bof } else { s.eof };
+    let len = lit.len();
+    match range(place, w.len(), len, lo, Some(hi)) {
+        Some((a, b)) => match finder {
+            Some(f) if b - a >= SHORT_RANGE => f.find(slice(w, a, b + len)).is_some(),
+            _ => find_short(slice(w, a, b + len), lit),
+        },
+        None => false,
+    }
+}
+
 /// Widest range checked directly (bytes).
 pub(crate) const DIRECT_SPAN: usize = 4096;
 
@@ -411,6 +453,32 @@ impl Guard {
         }
     }
 
+    /// Whether `self` and `other` are the same direct guard (same literal, window, range
+    /// and scan slot): one check answers for both. `false` for other guards.
+    pub(crate) fn same_direct_check(&self, other: &Guard) -> bool {
+        match (self, other) {
+            (
+                Guard::Direct {
+                    place: p1,
+                    len: n1,
+                    lo: l1,
+                    hi: h1,
+                    finder: f1,
+                    slot: s1,
+                },
+                Guard::Direct {
+                    place: p2,
+                    len: n2,
+                    lo: l2,
+                    hi: h2,
+                    finder: f2,
+                    slot: s2,
+                },
+            ) => (p1, n1, l1, h1, s1) == (p2, n2, l2, h2, s2) && f1.needle() == f2.needle(),
+            _ => false,
+        }
+    }
+
     /// Makes a direct guard use slot `index` of the direct-literal scan.
     pub(crate) fn set_slot(&mut self, index: u32) {
         if let Guard::Direct { slot, .. } = self {
@@ -473,6 +541,27 @@ impl Guard {
         }
     }
 
+    /// For a direct guard: its window, literal (file order), range and searcher.
+    pub(crate) fn direct_parts(
+        &self,
+    ) -> Option<(Place, &[u8], usize, usize, &memmem::Finder<'static>)> {
+        match self {
+            Guard::Direct {
+                place,
+                lo,
+                hi,
+                finder,
+                ..
+            } => Some((*place, finder.needle(), *lo, *hi, finder)),
+            Guard::AnyIn { .. } | Guard::Scanned { .. } => None,
+        }
+    }
+
+    /// Whether the guard is a direct one of a short range (searched by [`find_short`]).
+    pub(crate) fn is_short(&self) -> bool {
+        matches!(self, Guard::Direct { lo, hi, .. } if hi - lo < SHORT_RANGE)
+    }
+
     /// Whether the guard is a direct one.
     pub(crate) fn is_direct(&self) -> bool {
         matches!(self, Guard::Direct { .. } | Guard::AnyIn { .. })
@@ -521,11 +610,8 @@ impl Guard {
                 finder,
                 ..
             } => {
-                let w = if *place == Place::Bof { s.bof } else { s.eof };
-                match range(*place, w.len(), *len, *lo, Some(*hi)) {
-                    Some((a, b)) => finder.find(slice(w, a, b + len)).is_some(),
-                    None => false,
-                }
+                debug_assert_eq!(*len, finder.needle().len());
+                direct_check(*place, finder.needle(), *lo, *hi, Some(finder), s)
             }
             Guard::AnyIn {
                 place,
@@ -692,20 +778,25 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let lit = b"xyz".to_vec();
-        for _ in 0..3000 {
-            let n = 1 + (rnd() % 64) as usize;
+        let lits: [&[u8]; 4] = [b"xyz", b"x", b"yx", b"xyzzy"];
+        for round in 0..6000 {
+            // Short haystacks and ranges, then longer ones: direct guards of short ranges
+            // (a plain loop) and of wider ones (`memmem`) on either side of `SHORT_RANGE`.
+            let long = round >= 3000;
+            let lit = lits[(rnd() % 4) as usize].to_vec();
+            let n = 1 + (rnd() % if long { 400 } else { 64 }) as usize;
             let mut hay: Vec<u8> = (0..n).map(|_| b"xyz."[(rnd() % 4) as usize]).collect();
             if rnd() % 2 == 0 {
                 let p = (rnd() as usize) % n;
                 hay.splice(p..p, lit.iter().copied());
-                hay.truncate(n.max(3));
+                hay.truncate(n.max(lit.len()));
             }
-            let lo = (rnd() % 20) as usize;
+            let lo = (rnd() % if long { 120 } else { 20 }) as usize;
+            let span = if long { 2 * SHORT_RANGE } else { 20 };
             let hi = if rnd() % 5 == 0 {
                 None
             } else {
-                Some(lo + (rnd() % 20) as usize)
+                Some(lo + (rnd() as usize) % span)
             };
             for place in [Place::Bof, Place::Eof] {
                 let need = Need {
@@ -756,6 +847,13 @@ mod tests {
                 }
                 if let Some(g) = Guard::direct(&need) {
                     assert_eq!(g.passes(&seen), want, "{hay:?} {need:?}");
+                    assert_eq!(g.is_short(), hi.unwrap() - lo < SHORT_RANGE);
+                    assert!(g.same_direct_check(&Guard::direct(&need).unwrap()));
+                    let other = Need {
+                        hi: hi.map(|h| h + 1),
+                        ..need.clone()
+                    };
+                    assert!(!g.same_direct_check(&Guard::direct(&other).unwrap()));
                 }
             }
         }

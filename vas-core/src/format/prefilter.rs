@@ -138,6 +138,7 @@ impl LitFilter {
     /// not depend on the number of literals nor on the data (no per-literal search for the
     /// short ones, no SIMD searcher, which is limited to a few dozen literals of three bytes
     /// or more). Records like [`LitFilter::with_ids`].
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn dfa_with_ids(lits: Vec<Vec<u8>>, ids: Vec<u32>) -> LitFilter {
         assert_eq!(lits.len(), ids.len(), "one output index per literal");
         let dense = aho_corasick::AhoCorasick::builder()

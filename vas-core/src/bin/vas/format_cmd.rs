@@ -39,42 +39,15 @@ pub fn format_identify(args: FormatIdentifyArgs) -> Result<ExitCode> {
             )));
         }
     };
-    let results: Vec<_> = args
-        .files
-        .par_iter()
-        .map(|p| (p, reg.identify_path(p)))
-        .collect();
     let mut failed = false;
     if args.json {
-        let rows: Vec<serde_json::Value> = results
-            .iter()
-            .map(|(p, r)| match r {
-                Ok(id) => serde_json::json!({
-                    "path": p.display().to_string(),
-                    "puid": id.puid,
-                    "name": id.name,
-                    "version": id.version,
-                    "mime": id.mime,
-                    "basis": id.basis,
-                    "warning": id.warning,
-                }),
-                Err(e) => {
-                    failed = true;
-                    serde_json::json!({
-                        "path": p.display().to_string(),
-                        "puid": vas_core::format::UNKNOWN,
-                        "name": "",
-                        "version": "",
-                        "mime": "",
-                        "basis": "",
-                        "warning": "",
-                        "error": e.chain(),
-                    })
-                }
-            })
-            .collect();
-        crate::util::print_json(&serde_json::Value::Array(rows))?;
+        failed = print_json_rows(&reg, &args.files)?;
     } else {
+        let results: Vec<_> = args
+            .files
+            .par_iter()
+            .map(|p| (p, reg.identify_path(p)))
+            .collect();
         for (p, r) in &results {
             match r {
                 Ok(id) => {
@@ -108,4 +81,78 @@ pub fn format_identify(args: FormatIdentifyArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Files identified (in parallel) per batch of `--json` output: the rows of one batch are
+/// written before the next is identified, so memory does not grow with the number of files.
+const JSON_BATCH: usize = 512;
+
+/// The JSON row of one file (keys in the order `serde_json` sorts them).
+fn json_row(
+    p: &std::path::Path,
+    r: &Result<vas_core::format::Identification>,
+) -> serde_json::Value {
+    match r {
+        Ok(id) => serde_json::json!({
+            "path": p.display().to_string(),
+            "puid": id.puid,
+            "name": id.name,
+            "version": id.version,
+            "mime": id.mime,
+            "basis": id.basis,
+            "warning": id.warning,
+        }),
+        Err(e) => serde_json::json!({
+            "path": p.display().to_string(),
+            "puid": vas_core::format::UNKNOWN,
+            "name": "",
+            "version": "",
+            "mime": "",
+            "basis": "",
+            "warning": "",
+            "error": e.chain(),
+        }),
+    }
+}
+
+/// `--json`: identifies `files` batch by batch and prints one JSON array, the same bytes as
+/// `util::print_json` of the whole array (pretty, two-space indent, newline at the end)
+/// without holding every row and the whole text in memory. Returns whether a file could
+/// not be read.
+fn print_json_rows(reg: &FormatRegistry, files: &[PathBuf]) -> Result<bool> {
+    use std::io::Write;
+    let mut failed = false;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut write = |out: &mut std::io::BufWriter<std::io::StdoutLock<'_>>| -> std::io::Result<()> {
+        out.write_all(b"[")?;
+        for (b, batch) in files.chunks(JSON_BATCH).enumerate() {
+            let rows: Vec<(bool, String)> = batch
+                .par_iter()
+                .map(|p| {
+                    let r = reg.identify_path(p);
+                    let text = serde_json::to_string_pretty(&json_row(p, &r)).unwrap_or_default();
+                    (r.is_err(), text)
+                })
+                .collect();
+            for (i, (err, text)) in rows.iter().enumerate() {
+                failed |= err;
+                out.write_all(if b == 0 && i == 0 { b"\n" } else { b",\n" })?;
+                // Each line of the row indented by one level (strings hold no raw newline).
+                for (k, line) in text.split('\n').enumerate() {
+                    if k > 0 {
+                        out.write_all(b"\n")?;
+                    }
+                    out.write_all(b"  ")?;
+                    out.write_all(line.as_bytes())?;
+                }
+            }
+        }
+        out.write_all(if files.is_empty() { b"]\n" } else { b"\n]\n" })?;
+        out.flush()
+    };
+    // A closed pipe (`vas … --json | head`) is not an error worth a panic.
+    match write(&mut out) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(failed),
+        r => r.map(|_| failed).map_err(vas_core::Error::from),
+    }
 }
