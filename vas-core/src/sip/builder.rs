@@ -910,14 +910,12 @@ impl SipBuilder {
             });
         }
         let doc = self.document(&flat, &objects, &opts)?;
-        let manifest = ManifestBytes::of(doc)?;
 
         // Pass 2: write the manifest, then stream the objects. They are not hashed again:
         // their size and CRC-32 must equal those of pass 1, else the object changed in
         // between and the build fails instead of writing a manifest that lies.
         let mut pw = PackageWriter::new(w, opts.writer.clone())?;
-        let len = manifest.len;
-        let m = pw.add_reader(&opts.manifest_name, manifest, Some(len))?;
+        let m = write_manifest(&mut pw, &opts.manifest_name, doc)?;
         let hashers = rayon::current_num_threads().max(1);
         let mut batch_buffer_peak = 0;
         if hashers > 1 {
@@ -1423,9 +1421,7 @@ impl SipBuilder {
         self.units = Vec::new();
         self.ids = HashSet::new();
         drop(flat);
-        let manifest = ManifestBytes::of(doc)?;
-        let len = manifest.len;
-        let m = pw.add_reader(&opts.manifest_name, manifest, Some(len))?;
+        let m = write_manifest(&mut pw, &opts.manifest_name, doc)?;
         let w = pw.finish()?;
         Ok((
             w,
@@ -1656,6 +1652,24 @@ impl SipBuilder {
 
 /// Size of the chunks handed from the writing thread to the hashing threads.
 const CHUNK: usize = 1024 * 1024;
+
+/// Writes the manifest entry from the document, then drops the document. A deflated zip
+/// entry is serialised straight into the package ([`PackageWriter::add_produced`]: only
+/// its deflated stream is held, ~10 % of the XML); a tar entry needs its size first and a
+/// stored one has nothing to gain, so their XML is held in pieces ([`ManifestBytes`]).
+fn write_manifest<W: Write + Seek>(
+    pw: &mut PackageWriter<W>,
+    name: &str,
+    doc: Document,
+) -> Result<super::writer::WrittenEntry> {
+    let stored = matches!(pw.options().compression, super::writer::Compression::Stored);
+    if pw.prepares_entries() && !stored {
+        return pw.add_produced(name, |w| doc.write(w));
+    }
+    let manifest = ManifestBytes::of(doc)?;
+    let len = manifest.len;
+    pw.add_reader(name, manifest, Some(len))
+}
 
 /// Size of the pieces of [`ManifestBytes`].
 const MANIFEST_PIECE: usize = 1 << 20;

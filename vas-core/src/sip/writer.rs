@@ -436,6 +436,59 @@ impl<W: Write + Seek> PackageWriter<W> {
         matches!(self.inner, Inner::Zip(_))
     }
 
+    /// Adds a zip entry whose bytes `produce` writes (a manifest serialised straight into
+    /// the package): they are hashed and deflated as they come, and only the deflated
+    /// stream is held until the entry is written — the bytes [`PackageWriter::add_bytes`]
+    /// writes for the same data. A stored entry (the data looks incompressible, or the
+    /// compression is [`Compression::Stored`]) is held as is. Zip packages only
+    /// ([`PackageWriter::prepares_entries`]): a tar header needs the size first.
+    pub(crate) fn add_produced(
+        &mut self,
+        name: &str,
+        produce: impl FnOnce(&mut dyn Write) -> Result<()>,
+    ) -> Result<WrittenEntry> {
+        if !self.prepares_entries() {
+            return Err(Error::internal("a produced entry needs a zip package"));
+        }
+        let mut sink = DeflatingSink::new(self.opts.compression, self.opts.algorithm);
+        let produced = produce(&mut sink).and_then(|_| sink.finish(name));
+        let (body, crc, hasher) = match produced {
+            Ok(done) => done,
+            Err(e) => {
+                sink.deflater.discard();
+                return Err(e);
+            }
+        };
+        self.check_name(name, false)?;
+        let Inner::Zip(z) = &mut self.inner else {
+            return Err(Error::internal("a produced entry needs a zip package"));
+        };
+        let size = hasher.len();
+        match body {
+            Some(data) => z.add_deflated(
+                name,
+                Deflated {
+                    data,
+                    crc,
+                    size,
+                    large: is_large(Some(size)),
+                },
+            )?,
+            None => {
+                let mut chunks = SliceChunks(Some(&sink.held));
+                zip_entry(z, name, Some(size), Compression::Stored, &mut chunks)?;
+            }
+        }
+        let w = WrittenEntry {
+            name: name.to_string(),
+            digest: hasher.finalize_hex(),
+            algorithm: self.opts.algorithm,
+            size,
+        };
+        self.written.push(w.clone());
+        Ok(w)
+    }
+
     /// Writes a zip entry deflated ahead of writing by [`prepare_zip_entry`] (possibly on
     /// another thread): the same bytes as [`PackageWriter::add_chunks`] gives for the same
     /// data, without the deflate work on this thread. Not listed in
@@ -763,6 +816,132 @@ pub(crate) fn prepare_zip_entry(
             large: is_large(Some(size)),
         })))
     })
+}
+
+/// The sink of [`PackageWriter::add_produced`]: what is written is cut into the chunks
+/// [`PackageWriter::add_reader`] reads ([`COPY_BUF`] bytes), the first chunk decides
+/// [`Compression::Auto`], and each chunk is fed to the deflater in the pieces of
+/// [`zip_entry`] (the fixed cuts of [`next_cut`] and the chunk's end): the deflated
+/// stream is the one a streamed entry gets for the same data.
+struct DeflatingSink {
+    compression: Compression,
+    /// The chunk being filled.
+    chunk: Vec<u8>,
+    /// `None` until the first chunk decided; then the deflate level, `None` when stored.
+    level: Option<Option<u32>>,
+    auto: bool,
+    /// Input bytes fed so far.
+    total: u64,
+    crc: crc32fast::Hasher,
+    hasher: Hasher,
+    deflater: Deflater,
+    /// The deflated stream so far, or the data itself when stored.
+    held: Vec<u8>,
+}
+
+impl DeflatingSink {
+    fn new(compression: Compression, algorithm: crate::digest::DigestAlgorithm) -> Self {
+        DeflatingSink {
+            compression,
+            chunk: Vec::with_capacity(COPY_BUF),
+            level: None,
+            auto: matches!(compression, Compression::Auto(_)),
+            total: 0,
+            crc: crc32fast::Hasher::new(),
+            hasher: Hasher::new(algorithm),
+            deflater: Deflater::default(),
+            held: Vec::new(),
+        }
+    }
+
+    /// Feeds the chunk being filled (the first one decides the compression).
+    fn feed_chunk(&mut self) -> Result<()> {
+        let level = match self.level {
+            Some(l) => l,
+            None => {
+                let l = match resolve_compression(self.compression, &self.chunk) {
+                    Compression::Stored => None,
+                    Compression::Deflated(l) | Compression::Auto(l) => Some(l),
+                };
+                if let Some(l) = l {
+                    self.deflater.encoder(l)?;
+                }
+                self.level = Some(l);
+                l
+            }
+        };
+        self.crc.update(&self.chunk);
+        self.hasher.update(&self.chunk);
+        let Some(l) = level else {
+            self.held.extend_from_slice(&self.chunk);
+            self.total += self.chunk.len() as u64;
+            self.chunk.clear();
+            return Ok(());
+        };
+        let enc = self.deflater.encoder(l)?;
+        let mut c = &self.chunk[..];
+        while !c.is_empty() {
+            let k = c
+                .len()
+                .min((next_cut(self.total, self.auto) - self.total) as usize);
+            enc.write_all(&c[..k])?;
+            self.total += k as u64;
+            c = &c[k..];
+            // The output so far joins the held stream (the encoder's buffer stays small).
+            let out = enc.get_mut();
+            self.held.extend_from_slice(out);
+            out.clear();
+        }
+        self.chunk.clear();
+        Ok(())
+    }
+
+    /// Feeds the last chunk and ends the stream: the deflated stream (`None` when stored:
+    /// the data is in `held`), the CRC-32 and the hasher.
+    fn finish(&mut self, name: &str) -> Result<(Option<Vec<u8>>, u32, Hasher)> {
+        if !self.chunk.is_empty() || self.level.is_none() {
+            self.feed_chunk().map_err(|e| e.or_path(name))?;
+        }
+        let crc = std::mem::replace(&mut self.crc, crc32fast::Hasher::new()).finalize();
+        let fresh = Hasher::new(self.hasher.algorithm());
+        let hasher = std::mem::replace(&mut self.hasher, fresh);
+        match self.level {
+            Some(Some(_)) => {
+                let tail = self
+                    .deflater
+                    .finish(Vec::new())
+                    .map_err(|e| copy_err(e, name))?;
+                let mut data = std::mem::take(&mut self.held);
+                data.extend_from_slice(&tail);
+                Ok((Some(data), crc, hasher))
+            }
+            _ => Ok((None, crc, hasher)),
+        }
+    }
+}
+
+impl Write for DeflatingSink {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        let k = b.len().min(COPY_BUF - self.chunk.len());
+        self.chunk.extend_from_slice(&b[..k]);
+        if self.chunk.len() == COPY_BUF {
+            self.feed_chunk().map_err(io::Error::from)?;
+        }
+        Ok(k)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A chunk source of bytes already in memory.
+struct SliceChunks<'a>(Option<&'a [u8]>);
+
+impl Chunks for SliceChunks<'_> {
+    fn next_chunk(&mut self) -> io::Result<&[u8]> {
+        Ok(self.0.take().unwrap_or(&[]))
+    }
 }
 
 /// Whether an entry of `size` bytes (`None`: unknown) gets zip64 fields from the start.
@@ -1214,6 +1393,71 @@ mod tests {
 
     trait WriteSeek: Write + Seek {}
     impl<T: Write + Seek> WriteSeek for T {}
+
+    /// An entry written through [`PackageWriter::add_produced`] (in pieces of any size)
+    /// has the bytes and digest of [`PackageWriter::add_bytes`] with the same data: sizes
+    /// around the probe and the 512 KiB chunks, text and random data, every compression.
+    #[test]
+    fn produced_entry_gives_the_bytes_of_add_bytes() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for (i, len) in [0usize, 1, 5000, PROBE, PROBE + 1, COPY_BUF - 1, COPY_BUF]
+            .into_iter()
+            .chain([COPY_BUF + 1, 3 * COPY_BUF + 12_345])
+            .enumerate()
+        {
+            for random in [false, true] {
+                let data: Vec<u8> = (0..len)
+                    .map(|k| {
+                        if random {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            x as u8
+                        } else {
+                            b"<Unit><Title>fonds</Title></Unit>\n"[(k + i) % 33]
+                        }
+                    })
+                    .collect();
+                for c in [
+                    Compression::Auto(6),
+                    Compression::Deflated(1),
+                    Compression::Deflated(9),
+                    Compression::Stored,
+                ] {
+                    let opts = WriterOptions::new(PackageFormat::Zip)
+                        .compression(c)
+                        .deterministic(true);
+                    let mut pw =
+                        PackageWriter::new(io::Cursor::new(Vec::new()), opts.clone()).unwrap();
+                    pw.add_bytes("Content/a", b"before").unwrap();
+                    let want_entry = pw.add_bytes("manifest.xml", &data).unwrap();
+                    pw.add_bytes("Content/b", b"after").unwrap();
+                    let want = pw.finish().unwrap().into_inner();
+                    let mut pw = PackageWriter::new(io::Cursor::new(Vec::new()), opts).unwrap();
+                    pw.add_bytes("Content/a", b"before").unwrap();
+                    let got_entry = pw
+                        .add_produced("manifest.xml", |w| {
+                            for piece in data.chunks(7919) {
+                                w.write_all(piece)?;
+                            }
+                            Ok(())
+                        })
+                        .unwrap();
+                    pw.add_bytes("Content/b", b"after").unwrap();
+                    let got = pw.finish().unwrap().into_inner();
+                    assert_eq!(got_entry, want_entry, "{len} bytes, random {random}, {c:?}");
+                    assert!(got == want, "{len} bytes, random {random}, {c:?}");
+                }
+            }
+        }
+        // Tar: refused (the header needs the size first).
+        let mut pw = PackageWriter::new(
+            io::Cursor::new(Vec::new()),
+            WriterOptions::new(PackageFormat::Tar),
+        )
+        .unwrap();
+        assert!(pw.add_produced("m", |_| Ok(())).is_err());
+    }
 
     /// The probe's answer computed in full: order-0 entropy of at least 7.8 bits per byte.
     fn entropy_at_least_7_8(data: &[u8]) -> bool {
