@@ -30,6 +30,7 @@
 
 pub mod api;
 pub mod archive;
+mod blob;
 pub mod catalog;
 pub mod digest;
 pub mod error;

@@ -2550,17 +2550,10 @@ mod tests {
         out
     }
 
-    /// Census of the signatures that reach the matcher (`VAS_CENSUS_DIRS`: folders,
-    /// `:`-separated, read recursively): per signature, how many files pass its shortcuts
-    /// (prefix or guards), how many it matches and the time `try_sig` took on them. Prints
-    /// the most expensive ones; run in release with `--ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn candidate_census() {
-        let Ok(dirs) = std::env::var("VAS_CENSUS_DIRS") else {
-            return;
-        };
-        let r = FormatRegistry::bundled().unwrap();
+    /// The files of the census tests: every file under the folders of `VAS_CENSUS_DIRS`
+    /// (`:`-separated, read recursively), sorted; `None` when it is not set.
+    fn census_files() -> Option<Vec<std::path::PathBuf>> {
+        let dirs = std::env::var("VAS_CENSUS_DIRS").ok()?;
         let mut files = Vec::new();
         let mut stack: Vec<std::path::PathBuf> = dirs.split(':').map(Into::into).collect();
         while let Some(d) = stack.pop() {
@@ -2574,6 +2567,20 @@ mod tests {
             }
         }
         files.sort();
+        Some(files)
+    }
+
+    /// Census of the signatures that reach the matcher (`VAS_CENSUS_DIRS`: folders,
+    /// `:`-separated, read recursively): per signature, how many files pass its shortcuts
+    /// (prefix or guards), how many it matches and the time `try_sig` took on them. Prints
+    /// the most expensive ones; run in release with `--ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn candidate_census() {
+        let Some(files) = census_files() else {
+            return;
+        };
+        let r = FormatRegistry::bundled().unwrap();
         let n = r.sigs.len();
         let (mut reach, mut hits, mut nanos) = (vec![0u64; n], vec![0u64; n], vec![0u128; n]);
         let mut guard_nanos = 0u128;
@@ -2645,23 +2652,10 @@ mod tests {
     #[test]
     #[ignore]
     fn direct_guard_census() {
-        let Ok(dirs) = std::env::var("VAS_CENSUS_DIRS") else {
+        let Some(files) = census_files() else {
             return;
         };
         let r = FormatRegistry::bundled().unwrap();
-        let mut files = Vec::new();
-        let mut stack: Vec<std::path::PathBuf> = dirs.split(':').map(Into::into).collect();
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
         let datas: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
         let n = r.sigs.len();
         let (mut nanos, mut passed) = (vec![0u128; n], vec![0u64; n]);
@@ -2783,23 +2777,10 @@ mod tests {
     #[test]
     #[ignore]
     fn wide_check_experiment() {
-        let Ok(dirs) = std::env::var("VAS_CENSUS_DIRS") else {
+        let Some(files) = census_files() else {
             return;
         };
         let r = FormatRegistry::bundled().unwrap();
-        let mut files = Vec::new();
-        let mut stack: Vec<std::path::PathBuf> = dirs.split(':').map(Into::into).collect();
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
         let datas: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
         let wide: Vec<&GroupCheck> = r
             .group_checks

@@ -22,6 +22,9 @@ use super::droid::{
     RawSignature, RawSignatureFile, Seq,
 };
 use super::pattern::{Atom, ByteSet};
+use crate::blob::BlobReader as Reader;
+#[cfg(test)]
+use crate::blob::BlobWriter as Writer;
 use crate::{Error, Result};
 
 /// First bytes of the blob (a new layout gets a new magic).
@@ -45,8 +48,8 @@ pub(crate) fn encode(sig: &RawSignatureFile, con: Option<&RawContainerFileSet>) 
         w.str(&f.version);
         w.strs(&f.mimes);
         w.strs(&f.extensions);
-        w.u32s(&f.signature_ids);
-        w.u32s(&f.priority_over);
+        w.ids(&f.signature_ids);
+        w.ids(&f.priority_over);
     }
     w.sigs(&sig.signatures);
     match con {
@@ -89,11 +92,7 @@ pub(crate) fn decode(blob: &[u8]) -> Result<(RawSignatureFile, Option<RawContain
             "precompiled signature blob: wrong magic (not made by this version of vas)",
         ));
     };
-    let mut r = Reader {
-        data: rest,
-        pos: 0,
-        base: MAGIC.len(),
-    };
+    let mut r = Reader::new(rest, MAGIC.len(), "signature");
     let version = r.string()?;
     let n = r.count()?;
     let mut formats = Vec::with_capacity(n);
@@ -159,7 +158,7 @@ pub(crate) fn decode(blob: &[u8]) -> Result<(RawSignatureFile, Option<RawContain
         }
         _ => return Err(r.bad("container flag")),
     };
-    if r.pos != r.data.len() {
+    if !r.at_end() {
         return Err(r.bad("trailing bytes"));
     }
     Ok((sig, con))
@@ -175,40 +174,7 @@ pub(crate) fn encode_xml(signature_xml: &str, container_xml: Option<&str>) -> Re
 }
 
 #[cfg(test)]
-struct Writer(Vec<u8>);
-
-#[cfg(test)]
 impl Writer {
-    fn uint(&mut self, mut v: u64) {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                self.0.push(b);
-                return;
-            }
-            self.0.push(b | 0x80);
-        }
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.uint(b.len() as u64);
-        self.0.extend_from_slice(b);
-    }
-    fn str(&mut self, s: &str) {
-        self.bytes(s.as_bytes());
-    }
-    fn strs(&mut self, v: &[String]) {
-        self.uint(v.len() as u64);
-        for s in v {
-            self.str(s);
-        }
-    }
-    fn u32s(&mut self, v: &[u32]) {
-        self.uint(v.len() as u64);
-        for &x in v {
-            self.uint(x.into());
-        }
-    }
     fn kind(&mut self, k: ContainerKind) {
         self.0.push(match k {
             ContainerKind::Zip => 0,
@@ -272,82 +238,7 @@ impl Writer {
     }
 }
 
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-    /// Offset of `data` in the blob (for the messages).
-    base: usize,
-}
-
 impl Reader<'_> {
-    fn bad(&self, what: &str) -> Error {
-        Error::internal(format!(
-            "precompiled signature blob is corrupt at byte {}: bad {what}",
-            self.base + self.pos
-        ))
-    }
-    fn byte(&mut self) -> Result<u8> {
-        let b = *self
-            .data
-            .get(self.pos)
-            .ok_or_else(|| self.bad("length (truncated)"))?;
-        self.pos += 1;
-        Ok(b)
-    }
-    fn uint(&mut self) -> Result<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(self.bad("integer"))
-    }
-    fn u32(&mut self) -> Result<u32> {
-        u32::try_from(self.uint()?).map_err(|_| self.bad("32-bit integer"))
-    }
-    fn usize(&mut self) -> Result<usize> {
-        usize::try_from(self.uint()?).map_err(|_| self.bad("size"))
-    }
-    /// A count of items, each at least one byte long (bounds the allocations of a corrupt
-    /// blob by its size).
-    fn count(&mut self) -> Result<usize> {
-        let n = self.usize()?;
-        if n > self.data.len() - self.pos {
-            return Err(self.bad("count"));
-        }
-        Ok(n)
-    }
-    fn bytes(&mut self) -> Result<&[u8]> {
-        let n = self.count()?;
-        let b = &self.data[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(b)
-    }
-    fn vec(&mut self) -> Result<Vec<u8>> {
-        Ok(self.bytes()?.to_vec())
-    }
-    fn string(&mut self) -> Result<String> {
-        let at = self.pos;
-        let b = self.bytes()?;
-        match std::str::from_utf8(b) {
-            Ok(s) => Ok(s.to_owned()),
-            Err(_) => {
-                self.pos = at;
-                Err(self.bad("UTF-8 string"))
-            }
-        }
-    }
-    fn strings(&mut self) -> Result<Vec<String>> {
-        let n = self.count()?;
-        (0..n).map(|_| self.string()).collect()
-    }
-    fn u32s(&mut self) -> Result<Vec<u32>> {
-        let n = self.count()?;
-        (0..n).map(|_| self.u32()).collect()
-    }
     fn kind(&mut self) -> Result<ContainerKind> {
         match self.byte()? {
             0 => Ok(ContainerKind::Zip),

@@ -1,0 +1,245 @@
+//! The byte format of the precompiled blobs bundled with the library — the format
+//! registry's `data/format/bundled.pronom` and the SEDA schema sets'
+//! `data/schema/bundled.xsdc`: unsigned LEB128 integers, length-prefixed byte strings and
+//! counted lists. Each blob's own module (`format::precompiled`, `schema::xsd::precompiled`)
+//! adds the readers and writers of its records to [`BlobReader`] and [`BlobWriter`].
+//!
+//! A damaged blob is an [`ErrorKind::Internal`](crate::ErrorKind) error naming the byte
+//! offset, never a panic: every count is bounded by the bytes left (so a corrupt count
+//! cannot make a huge allocation), every read is checked.
+
+use crate::{Error, Result};
+
+/// Reads the primitives of a blob, keeping its position for the error messages.
+pub(crate) struct BlobReader<'a> {
+    /// The bytes read (a blob after its magic, or one of its sections).
+    pub(crate) data: &'a [u8],
+    /// Position in `data`.
+    pub(crate) pos: usize,
+    /// Offset of `data` in the blob (for the messages).
+    pub(crate) base: usize,
+    /// What the blob holds, for the messages ("schema", "signature").
+    what: &'static str,
+}
+
+impl<'a> BlobReader<'a> {
+    /// A reader of `data`, found at offset `base` of a blob of `what`.
+    pub(crate) fn new(data: &'a [u8], base: usize, what: &'static str) -> Self {
+        BlobReader {
+            data,
+            pos: 0,
+            base,
+            what,
+        }
+    }
+    /// The error for a bad `item` at the current position.
+    pub(crate) fn bad(&self, item: &str) -> Error {
+        Error::internal(format!(
+            "precompiled {} blob is corrupt at byte {}: bad {item}",
+            self.what,
+            self.base + self.pos
+        ))
+    }
+    /// Whether every byte was read.
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos == self.data.len()
+    }
+    pub(crate) fn byte(&mut self) -> Result<u8> {
+        let b = *self
+            .data
+            .get(self.pos)
+            .ok_or_else(|| self.bad("length (truncated)"))?;
+        self.pos += 1;
+        Ok(b)
+    }
+    /// Four bytes, little-endian (a checksum).
+    pub(crate) fn fixed4(&mut self) -> Result<u32> {
+        let b = self
+            .data
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.bad("checksum (truncated)"))?;
+        self.pos += 4;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    /// A tag byte, at most `max`.
+    pub(crate) fn tag(&mut self, max: u8) -> Result<u8> {
+        let t = self.byte()?;
+        if t > max {
+            self.pos -= 1;
+            return Err(self.bad("tag"));
+        }
+        Ok(t)
+    }
+    pub(crate) fn bool(&mut self) -> Result<bool> {
+        Ok(self.tag(1)? == 1)
+    }
+    pub(crate) fn uint(&mut self) -> Result<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(self.bad("integer"))
+    }
+    pub(crate) fn u32(&mut self) -> Result<u32> {
+        u32::try_from(self.uint()?).map_err(|_| self.bad("32-bit integer"))
+    }
+    pub(crate) fn usize(&mut self) -> Result<usize> {
+        usize::try_from(self.uint()?).map_err(|_| self.bad("size"))
+    }
+    /// An index below `n` (of a table the blob declared before).
+    pub(crate) fn index(&mut self, n: usize) -> Result<usize> {
+        let v = self.usize()?;
+        if v >= n {
+            return Err(self.bad("index"));
+        }
+        Ok(v)
+    }
+    pub(crate) fn index32(&mut self, n: usize) -> Result<u32> {
+        let v = self.index(n)?;
+        u32::try_from(v).map_err(|_| self.bad("index"))
+    }
+    /// A count of items, each at least one byte long (bounds the allocations of a corrupt
+    /// blob by its size).
+    pub(crate) fn count(&mut self) -> Result<usize> {
+        let n = self.usize()?;
+        if n > self.data.len() - self.pos {
+            return Err(self.bad("count"));
+        }
+        Ok(n)
+    }
+    /// A length-prefixed byte string.
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8]> {
+        let n = self.count()?;
+        let data: &'a [u8] = self.data;
+        let b = &data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(b)
+    }
+    pub(crate) fn vec(&mut self) -> Result<Vec<u8>> {
+        Ok(self.bytes()?.to_vec())
+    }
+    /// A length-prefixed UTF-8 string (the error names the string's first byte).
+    pub(crate) fn str(&mut self) -> Result<&'a str> {
+        let n = self.count()?;
+        let data: &'a [u8] = self.data;
+        match std::str::from_utf8(&data[self.pos..self.pos + n]) {
+            Ok(s) => {
+                self.pos += n;
+                Ok(s)
+            }
+            Err(_) => Err(self.bad("UTF-8 string")),
+        }
+    }
+    pub(crate) fn string(&mut self) -> Result<String> {
+        Ok(self.str()?.to_owned())
+    }
+    pub(crate) fn strings(&mut self) -> Result<Vec<String>> {
+        let n = self.count()?;
+        (0..n).map(|_| self.string()).collect()
+    }
+    pub(crate) fn u32s(&mut self) -> Result<Vec<u32>> {
+        let n = self.count()?;
+        (0..n).map(|_| self.u32()).collect()
+    }
+    pub(crate) fn opt_string(&mut self) -> Result<Option<String>> {
+        Ok(match self.tag(1)? {
+            0 => None,
+            _ => Some(self.string()?),
+        })
+    }
+    pub(crate) fn opt_usize(&mut self) -> Result<Option<usize>> {
+        Ok(match self.tag(1)? {
+            0 => None,
+            _ => Some(self.usize()?),
+        })
+    }
+    pub(crate) fn opt_index(&mut self, n: usize) -> Result<Option<usize>> {
+        Ok(match self.tag(1)? {
+            0 => None,
+            _ => Some(self.index(n)?),
+        })
+    }
+    pub(crate) fn indices(&mut self, n: usize) -> Result<Vec<usize>> {
+        let k = self.count()?;
+        (0..k).map(|_| self.index(n)).collect()
+    }
+    pub(crate) fn indices32(&mut self, n: usize) -> Result<Vec<u32>> {
+        let k = self.count()?;
+        (0..k).map(|_| self.index32(n)).collect()
+    }
+    pub(crate) fn bools(&mut self) -> Result<Vec<bool>> {
+        let k = self.count()?;
+        (0..k).map(|_| self.bool()).collect()
+    }
+}
+
+/// Writes the primitives [`BlobReader`] reads (tests only: the blobs are generated by
+/// the tests that check them, `VAS_BLESS=1`).
+#[cfg(test)]
+pub(crate) struct BlobWriter(pub(crate) Vec<u8>);
+
+#[cfg(test)]
+impl BlobWriter {
+    pub(crate) fn uint(&mut self, mut v: u64) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                self.0.push(b);
+                return;
+            }
+            self.0.push(b | 0x80);
+        }
+    }
+    pub(crate) fn bool(&mut self, b: bool) {
+        self.0.push(u8::from(b));
+    }
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
+        self.uint(b.len() as u64);
+        self.0.extend_from_slice(b);
+    }
+    pub(crate) fn str(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+    pub(crate) fn strs(&mut self, v: &[String]) {
+        self.uint(v.len() as u64);
+        for s in v {
+            self.str(s);
+        }
+    }
+    pub(crate) fn opt_str(&mut self, s: &Option<String>) {
+        match s {
+            None => self.0.push(0),
+            Some(s) => {
+                self.0.push(1);
+                self.str(s);
+            }
+        }
+    }
+    pub(crate) fn opt(&mut self, v: Option<usize>) {
+        match v {
+            None => self.0.push(0),
+            Some(x) => {
+                self.0.push(1);
+                self.uint(x as u64);
+            }
+        }
+    }
+    /// A counted list of integers (`u32` ids, `usize` positions …).
+    pub(crate) fn ids<T: Copy + TryInto<u64>>(&mut self, v: &[T]) {
+        self.uint(v.len() as u64);
+        for &x in v {
+            self.uint(x.try_into().unwrap_or(u64::MAX));
+        }
+    }
+    pub(crate) fn bools(&mut self, v: &[bool]) {
+        self.uint(v.len() as u64);
+        for &b in v {
+            self.bool(b);
+        }
+    }
+}
