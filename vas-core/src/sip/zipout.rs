@@ -166,17 +166,16 @@ impl<W: Write + Seek> ZipOut<W> {
         }
     }
 
-    /// Writes the local header of `e` at the current position (sizes and CRC-32 as `e`
-    /// has them: zero while streaming, patched by [`ZipOut::end`]).
-    fn local_header(&mut self, e: &CdEntry) -> io::Result<()> {
-        let (c32, u32_) = if e.large {
+    /// The fields the local header and the central-directory entry of `e` share, in their
+    /// order: version needed, flags, method, time, date, CRC-32, compressed and
+    /// uncompressed sizes (`0xFFFFFFFF` each when `sizes64`: in the zip64 extra field),
+    /// name length, extra field length.
+    fn shared_fields(&self, h: &mut Vec<u8>, e: &CdEntry, sizes64: bool, extra_len: u16) {
+        let (c32, u32_) = if sizes64 {
             (u32::MAX, u32::MAX)
         } else {
             (e.compressed as u32, e.uncompressed as u32)
         };
-        let extra_len: u16 = if e.large { 20 } else { 0 };
-        let mut h = Vec::with_capacity(30 + e.name.len() + extra_len as usize);
-        h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
         h.extend_from_slice(&e.version_needed.to_le_bytes());
         h.extend_from_slice(&e.flags.to_le_bytes());
         h.extend_from_slice(&e.method.to_le_bytes());
@@ -187,6 +186,15 @@ impl<W: Write + Seek> ZipOut<W> {
         h.extend_from_slice(&u32_.to_le_bytes());
         h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
         h.extend_from_slice(&extra_len.to_le_bytes());
+    }
+
+    /// Writes the local header of `e` at the current position (sizes and CRC-32 as `e`
+    /// has them: zero while streaming, patched by [`ZipOut::end`]).
+    fn local_header(&mut self, e: &CdEntry) -> io::Result<()> {
+        let extra_len: u16 = if e.large { 20 } else { 0 };
+        let mut h = Vec::with_capacity(30 + e.name.len() + extra_len as usize);
+        h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        self.shared_fields(&mut h, e, e.large, extra_len);
         h.extend_from_slice(&e.name);
         if e.large {
             h.extend_from_slice(&1u16.to_le_bytes());
@@ -349,24 +357,10 @@ impl<W: Write + Seek> ZipOut<W> {
                 (false, true) => 12,
                 (true, true) => 28,
             };
-            let (c32, u32_) = if sizes64 {
-                (u32::MAX, u32::MAX)
-            } else {
-                (e.compressed as u32, e.uncompressed as u32)
-            };
             cd.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
             // Made by Unix, with the version the entry needs.
             cd.extend_from_slice(&(MADE_BY_UNIX | e.version_needed).to_le_bytes());
-            cd.extend_from_slice(&e.version_needed.to_le_bytes());
-            cd.extend_from_slice(&e.flags.to_le_bytes());
-            cd.extend_from_slice(&e.method.to_le_bytes());
-            cd.extend_from_slice(&self.time.to_le_bytes());
-            cd.extend_from_slice(&self.date.to_le_bytes());
-            cd.extend_from_slice(&e.crc.to_le_bytes());
-            cd.extend_from_slice(&c32.to_le_bytes());
-            cd.extend_from_slice(&u32_.to_le_bytes());
-            cd.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-            cd.extend_from_slice(&extra_len.to_le_bytes());
+            self.shared_fields(&mut cd, e, sizes64, extra_len);
             cd.extend_from_slice(&0u16.to_le_bytes()); // comment
             cd.extend_from_slice(&0u16.to_le_bytes()); // disk
             cd.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
