@@ -105,6 +105,25 @@ fn build(
     b.write_to_file(out, BuildOptions::new(writer)).unwrap()
 }
 
+/// A SEDA `version` builder (agencies `A` and `T`) holding the folder `src` imported with
+/// the default options.
+fn folder_builder(version: SedaVersion, src: &Path) -> SipBuilder {
+    let mut b = SipBuilder::new(version);
+    b.archival_agency("A").transferring_agency("T");
+    b.import_folder(src, None, &FolderImportOptions::default())
+        .unwrap();
+    b
+}
+
+/// Deterministic `fmt` output, entries deflated at level 6 unless incompressible.
+fn deterministic_auto6(fmt: PackageFormat) -> BuildOptions {
+    BuildOptions::new(
+        WriterOptions::new(fmt)
+            .deterministic(true)
+            .compression(Compression::Auto(6)),
+    )
+}
+
 #[test]
 fn a_few_thousand_files_round_trip_with_every_digest_verified() {
     let dir = tempfile::tempdir().unwrap();
@@ -711,10 +730,7 @@ fn an_identification_hook_fills_format_information() {
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join("a.pdf"), b"%PDF-1.4\n").unwrap();
     std::fs::write(src.join("b.txt"), b"plain").unwrap();
-    let mut b = SipBuilder::new(SedaVersion::V2_1);
-    b.archival_agency("A").transferring_agency("T");
-    b.import_folder(&src, None, &FolderImportOptions::default())
-        .unwrap();
+    let b = folder_builder(SedaVersion::V2_1, &src);
     let mut opts = BuildOptions::new(WriterOptions::new(PackageFormat::Zip));
     opts.identify = Some(Arc::new(|p: &Path| {
         let head = std::fs::read(p).ok()?;
@@ -969,10 +985,7 @@ fn manifest_last_gives_the_same_manifest_in_one_pass() {
     make_tree(&src, 60);
     for (fmt, ext) in [(PackageFormat::Zip, "zip"), (PackageFormat::Tar, "tar")] {
         let make = |last: bool, out: &Path| {
-            let mut b = SipBuilder::new(SedaVersion::V2_1);
-            b.archival_agency("A").transferring_agency("T");
-            b.import_folder(&src, None, &FolderImportOptions::default())
-                .unwrap();
+            let mut b = folder_builder(SedaVersion::V2_1, &src);
             let u = b.add_unit(None, "from a reader").unwrap();
             b.add_object(
                 u,
@@ -1054,14 +1067,8 @@ fn one_read_builds_agree_across_threads_and_identify_like_paths() {
             .build()
             .unwrap();
         pool.install(|| {
-            let mut b = SipBuilder::new(SedaVersion::V2_3);
-            b.archival_agency("A").transferring_agency("T");
-            b.import_folder(&src, None, &FolderImportOptions::default())
-                .unwrap();
-            let w = WriterOptions::new(PackageFormat::Zip)
-                .deterministic(true)
-                .compression(Compression::Auto(6));
-            let mut o = BuildOptions::new(w);
+            let b = folder_builder(SedaVersion::V2_3, &src);
+            let mut o = deterministic_auto6(PackageFormat::Zip);
             o.manifest_last = last;
             o.identify = Some(if custom {
                 by_path.clone()
@@ -1173,14 +1180,8 @@ fn one_read_pipeline_at_buffer_boundaries() {
             .build()
             .unwrap();
         pool.install(|| {
-            let mut b = SipBuilder::new(SedaVersion::V2_3);
-            b.archival_agency("A").transferring_agency("T");
-            b.import_folder(&src, None, &FolderImportOptions::default())
-                .unwrap();
-            let w = WriterOptions::new(fmt)
-                .deterministic(true)
-                .compression(Compression::Auto(6));
-            let mut o = BuildOptions::new(w);
+            let b = folder_builder(SedaVersion::V2_3, &src);
+            let mut o = deterministic_auto6(fmt);
             o.manifest_last = true;
             b.write_to_file(out, o).unwrap()
         })
@@ -1312,10 +1313,7 @@ fn batched_hashing_gives_the_unbatched_bytes_with_bounded_buffers() {
             b.archival_agency("A").transferring_agency("T");
             b.import_folder(src, None, &FolderImportOptions::default())
                 .unwrap();
-            let w = WriterOptions::new(fmt)
-                .deterministic(true)
-                .compression(Compression::Auto(6));
-            let mut o = BuildOptions::new(w);
+            let mut o = deterministic_auto6(fmt);
             o.manifest_last = true;
             o.batch = Some(batch);
             o.identify = Some(vas_core::sip::bundled_format_identifier().unwrap());
@@ -1442,17 +1440,11 @@ fn manifest_first_batched_second_pass_gives_the_one_thread_bytes() {
             .build()
             .unwrap();
         pool.install(|| {
-            let mut b = SipBuilder::new(SedaVersion::V2_3);
-            b.archival_agency("A").transferring_agency("T");
-            b.import_folder(&src, None, &FolderImportOptions::default())
-                .unwrap();
+            let mut b = folder_builder(SedaVersion::V2_3, &src);
             let u = b.add_unit(None, "bytes").unwrap();
             b.add_object(u, ObjectInput::bytes("b.txt", b"texte ".repeat(3000)))
                 .unwrap();
-            let w = WriterOptions::new(fmt)
-                .deterministic(true)
-                .compression(Compression::Auto(6));
-            let o = BuildOptions::new(w);
+            let o = deterministic_auto6(fmt);
             assert!(!o.manifest_last, "manifest first is the library default");
             b.write_to_file(out, o).unwrap()
         })
@@ -1535,14 +1527,8 @@ print(json.dumps({"digests": out, "methods": methods}))
                 .build()
                 .unwrap();
             let report = pool.install(|| {
-                let mut b = SipBuilder::new(SedaVersion::V2_3);
-                b.archival_agency("A").transferring_agency("T");
-                b.import_folder(&src, None, &FolderImportOptions::default())
-                    .unwrap();
-                let w = WriterOptions::new(PackageFormat::Zip)
-                    .deterministic(true)
-                    .compression(Compression::Auto(6));
-                let mut o = BuildOptions::new(w);
+                let b = folder_builder(SedaVersion::V2_3, &src);
+                let mut o = deterministic_auto6(PackageFormat::Zip);
                 o.manifest_last = manifest_last;
                 b.write_to_file(&out, o).unwrap()
             });
