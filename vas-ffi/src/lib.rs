@@ -1157,15 +1157,7 @@ pub unsafe extern "C" fn vas_manifest_rewrite(
 }
 
 fn identification_json(id: &vas_core::format::Identification) -> String {
-    serde_json::json!({
-        "puid": id.puid,
-        "name": id.name,
-        "version": id.version,
-        "mime": id.mime,
-        "basis": id.basis,
-        "warning": id.warning,
-    })
-    .to_string()
+    id.to_json().to_string()
 }
 
 /// Identifies the format of the file at `path` (bundled PRONOM signatures) and writes

@@ -248,6 +248,28 @@ impl Identification {
             self.matches.first()
         }
     }
+
+    /// The summary as a JSON object: `puid`, `name`, `version`, `mime`, `basis` and
+    /// `warning` (not the candidates). One row of `vas format identify --json` (which adds
+    /// the file's `path`), and what the C binding returns.
+    ///
+    /// ```
+    /// let reg = vas_core::format::FormatRegistry::bundled()?;
+    /// let j = reg.identify_bytes(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", Some("a.gif")).to_json();
+    /// assert_eq!(j["puid"], "fmt/4");
+    /// assert!(j.get("matches").is_none());
+    /// # Ok::<(), vas_core::Error>(())
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "puid": self.puid,
+            "name": self.name,
+            "version": self.version,
+            "mime": self.mime,
+            "basis": self.basis,
+            "warning": self.warning,
+        })
+    }
 }
 
 /// Collects the first and last bytes of a stream fed chunk by chunk (e.g. by a hasher), for

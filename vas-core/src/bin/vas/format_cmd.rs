@@ -93,15 +93,11 @@ fn json_row(
     r: &Result<vas_core::format::Identification>,
 ) -> serde_json::Value {
     match r {
-        Ok(id) => serde_json::json!({
-            "path": p.display().to_string(),
-            "puid": id.puid,
-            "name": id.name,
-            "version": id.version,
-            "mime": id.mime,
-            "basis": id.basis,
-            "warning": id.warning,
-        }),
+        Ok(id) => {
+            let mut row = id.to_json();
+            row["path"] = p.display().to_string().into();
+            row
+        }
         Err(e) => serde_json::json!({
             "path": p.display().to_string(),
             "puid": vas_core::format::UNKNOWN,
