@@ -371,14 +371,7 @@ impl<W: Write + Seek> PackageWriter<W> {
             )
             .with_path(name));
         }
-        let w = WrittenEntry {
-            name: name.to_string(),
-            digest: digest.to_string(),
-            algorithm: self.opts.algorithm,
-            size,
-        };
-        self.written.push(w.clone());
-        Ok(w)
+        Ok(self.record(name, digest.to_string(), size))
     }
 
     /// [`PackageWriter::add_reader_prehashed`] for a file on disk.
@@ -479,14 +472,7 @@ impl<W: Write + Seek> PackageWriter<W> {
                 zip_entry(z, name, Some(size), Compression::Stored, &mut chunks)?;
             }
         }
-        let w = WrittenEntry {
-            name: name.to_string(),
-            digest: hasher.finalize_hex(),
-            algorithm: self.opts.algorithm,
-            size,
-        };
-        self.written.push(w.clone());
-        Ok(w)
+        Ok(self.record(name, hasher.finalize_hex(), size))
     }
 
     /// Writes a zip entry deflated ahead of writing by [`prepare_zip_entry`] (possibly on
@@ -501,6 +487,18 @@ impl<W: Write + Seek> PackageWriter<W> {
         }
     }
 
+    /// Lists the entry `name` in [`PackageWriter::written`] and returns its record.
+    fn record(&mut self, name: &str, digest: String, size: u64) -> WrittenEntry {
+        let w = WrittenEntry {
+            name: name.to_string(),
+            digest,
+            algorithm: self.opts.algorithm,
+            size,
+        };
+        self.written.push(w.clone());
+        w
+    }
+
     fn add_entry<R: Read>(
         &mut self,
         name: &str,
@@ -511,14 +509,7 @@ impl<W: Write + Seek> PackageWriter<W> {
         let (hasher, _) = self.add_entry_raw(name, src, size, compression)?;
         let hasher = hasher.ok_or_else(|| Error::internal("entry written without a hasher"))?;
         let n = hasher.len();
-        let w = WrittenEntry {
-            name: name.to_string(),
-            digest: hasher.finalize_hex(),
-            algorithm: self.opts.algorithm,
-            size: n,
-        };
-        self.written.push(w.clone());
-        Ok(w)
+        Ok(self.record(name, hasher.finalize_hex(), n))
     }
 
     /// Writes one entry from `src`; returns the tap's hasher and CRC-32 (when it had them).

@@ -146,9 +146,6 @@ fn print_json_rows(reg: &FormatRegistry, files: &[PathBuf]) -> Result<bool> {
         out.write_all(if files.is_empty() { b"]\n" } else { b"\n]\n" })?;
         out.flush()
     };
-    // A closed pipe (`vas … --json | head`) is not an error worth a panic.
-    match write(&mut out) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(failed),
-        r => r.map(|_| failed).map_err(vas_core::Error::from),
-    }
+    crate::util::stdout_written(write(&mut out))?;
+    Ok(failed)
 }

@@ -163,12 +163,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Manifest(c) => group_manifest::run(c),
-        Command::Sip(c) => {
-            if matches!(c, group_sip::Cmd::Build(_)) {
-                no_transparent_huge_pages();
-            }
-            group_sip::run(c)
-        }
+        Command::Sip(c) => group_sip::run(c),
         Command::Format(c) => group_format::run(c),
         Command::Rules(c) => group_rules::run(c),
         Command::Offer(c) => group_offer::run(c),
@@ -246,7 +241,7 @@ fn restore_transparent_huge_pages() {
 /// "Packaging, sip8 branch"); for `vas manifest check` the clearing was 4–11 ms of a 100 ms
 /// check ("XSD/RelaxNG, xsd8 branch"). Long commands (the archive ingest) keep huge pages:
 /// they were faster with them.
-pub(crate) fn no_transparent_huge_pages() {
+fn no_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: prctl with PR_SET_THP_DISABLE takes integer arguments only and changes no
     // memory; a failure (old kernel) leaves the default, which is harmless.

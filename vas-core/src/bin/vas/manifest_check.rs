@@ -46,7 +46,6 @@ fn open(p: &PathBuf) -> Result<BufReader<std::fs::File>> {
 
 /// `vas manifest check`.
 pub fn manifest_check(args: ManifestCheckArgs) -> Result<ExitCode> {
-    crate::no_transparent_huge_pages();
     let mode: Mode = args.mode.parse()?;
     // Compile the profile first: a broken profile is a usage error (exit 2).
     let profile = match &args.profile {

@@ -23,8 +23,13 @@ pub fn print_json(v: &serde_json::Value) -> Result<()> {
     let text =
         serde_json::to_string_pretty(v).map_err(|e| vas_core::Error::internal(e.to_string()))?;
     let mut out = std::io::stdout().lock();
-    // A closed pipe (`vas … --json | head`) is not an error worth a panic.
-    match writeln!(out, "{text}").and_then(|_| out.flush()) {
+    stdout_written(writeln!(out, "{text}").and_then(|_| out.flush()))
+}
+
+/// The outcome of writing to stdout: a closed pipe (`vas … --json | head`) is not an error
+/// worth a panic, any other failure is an I/O error.
+pub fn stdout_written(r: std::io::Result<()>) -> Result<()> {
+    match r {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.map_err(vas_core::Error::from),
     }
