@@ -6,6 +6,7 @@
 //! - on failure, one line `vas: error: <reason>` on stderr;
 //! - `--json` prints one machine-readable JSON document on stdout.
 
+mod allocator;
 mod archive_cmd;
 mod digest_cmd;
 mod format_cmd;
@@ -25,10 +26,12 @@ mod util;
 use std::process::ExitCode;
 
 /// The command line's allocator: mimalloc (malloc/free were ~23 % of an archive ingest's
-/// CPU with the system allocator). Only this binary uses it; the library and the bindings
-/// keep the system allocator.
+/// CPU with the system allocator), except for `vas manifest check`, whose processes are too
+/// short for mimalloc's start-up to pay off: the system allocator, chosen before `main` by
+/// [`EARLY_START`] (see [`allocator`]). Only this binary uses mimalloc; the library and the
+/// bindings keep the system allocator.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: allocator::Dispatch = allocator::Dispatch::new();
 
 use clap::{Parser, Subcommand};
 
@@ -151,7 +154,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    // Huge pages were turned off before `main` (see [`EARLY_NO_THP`]): the commands that
+    // Huge pages were turned off before `main` (see [`EARLY_START`]): the commands that
     // run without them keep it so, the others get the process's default back.
     let without_thp = match &cli.command {
         Command::Manifest(c) => matches!(c, group_manifest::Cmd::Check(_)),
@@ -195,29 +198,65 @@ fn restore_sigpipe() {
 }
 
 /// Whether transparent huge pages were allowed when the process started (before
-/// [`EARLY_NO_THP`] turned them off).
+/// [`EARLY_START`] turned them off).
 static THP_WAS_ALLOWED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Turns transparent huge pages off before `main`, before the standard library's runtime
-/// set-up, whose first allocation makes mimalloc reserve its arena and touch its first
-/// pages: with huge pages each touch zeroed 2 MiB, and clap's command tree grew the heap into
-/// another one, ≈0.7 ms of a 5 ms `vas manifest check` of a small manifest
-/// (docs/performance.md, "xsd10"). `main` gives the default back to the commands that run
-/// with huge pages ([`restore_transparent_huge_pages`]). An entry of `.init_array`, which the
-/// C runtime calls before `main` (as the `ctor` crate does).
+/// Runs before `main`, before the standard library's runtime set-up and its first allocation
+/// (an entry of `.init_array`, which the C runtime calls before `main`, as the `ctor` crate
+/// does):
+/// - turns transparent huge pages off: the first allocation makes mimalloc reserve its arena
+///   and touch its first pages, and with huge pages each touch zeroed 2 MiB (clap's command
+///   tree grew the heap into another one), ≈0.7 ms of a 5 ms `vas manifest check` of a small
+///   manifest (docs/performance.md, "xsd10"). `main` gives the default back to the commands
+///   that run with huge pages ([`restore_transparent_huge_pages`]);
+/// - chooses the system allocator for `vas manifest check` ([`allocator`]; glibc passes
+///   `main`'s arguments to these entries, which the standard library's own argument capture
+///   relies on too).
 #[cfg(target_os = "linux")]
 #[used]
 #[unsafe(link_section = ".init_array")]
-static EARLY_NO_THP: extern "C" fn() = early_no_thp;
+static EARLY_START: extern "C" fn(
+    std::ffi::c_int,
+    *const *const std::ffi::c_char,
+    *const *const std::ffi::c_char,
+) = early_start;
 
 #[cfg(target_os = "linux")]
-extern "C" fn early_no_thp() {
+extern "C" fn early_start(
+    argc: std::ffi::c_int,
+    argv: *const *const std::ffi::c_char,
+    _envp: *const *const std::ffi::c_char,
+) {
     // SAFETY: prctl with PR_GET_THP_DISABLE takes integer arguments only and changes nothing.
     let disabled = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
     if disabled == 0 {
         THP_WAS_ALLOWED.store(true, std::sync::atomic::Ordering::Relaxed);
         no_transparent_huge_pages();
     }
+    // Only glibc passes the arguments (musl calls the entries without any); the unit tests
+    // keep mimalloc whatever their command line.
+    #[cfg(all(target_env = "gnu", not(test)))]
+    if argc >= 3 && !argv.is_null() {
+        // SAFETY: glibc calls `.init_array` entries with `main`'s `argc` and `argv`: `argv`
+        // holds `argc` pointers to NUL-terminated strings, valid for the whole process.
+        let (first, second) = unsafe {
+            (
+                std::ffi::CStr::from_ptr(*argv.add(1)),
+                std::ffi::CStr::from_ptr(*argv.add(2)),
+            )
+        };
+        if is_manifest_check(first.to_bytes(), second.to_bytes()) {
+            GLOBAL.prefer_system();
+        }
+    }
+    #[cfg(not(all(target_env = "gnu", not(test))))]
+    let _ = (argc, argv);
+}
+
+/// Whether a command line whose first two arguments are `first` and `second` is
+/// `vas manifest check …` (the command run once per manifest, with the system allocator).
+fn is_manifest_check(first: &[u8], second: &[u8]) -> bool {
+    first == b"manifest" && second == b"check"
 }
 
 /// Allows transparent huge pages again if they were allowed when the process started (a
@@ -349,5 +388,33 @@ mod tests {
         }
         // The `check` lines that parse, and the other `manifest` commands for the branch.
         assert!(parsed[0] >= 8 && parsed[1] >= 6, "{parsed:?}");
+    }
+
+    /// The pre-`main` choice of the system allocator takes exactly the command lines that
+    /// `parse` tries with the `manifest check` tree first.
+    #[test]
+    fn system_allocator_only_for_manifest_check() {
+        for (first, second, expected) in [
+            ("manifest", "check", true),
+            ("manifest", "checks", false),
+            ("manifest", "chec", false),
+            ("manifest", "stats", false),
+            ("manifest", "--help", false),
+            ("Manifest", "check", false),
+            ("check", "manifest", false),
+            ("sip", "build", false),
+            ("", "", false),
+        ] {
+            assert_eq!(
+                is_manifest_check(first.as_bytes(), second.as_bytes()),
+                expected,
+                "{first} {second}"
+            );
+            let argv = ["vas", first, second, "m.xml"];
+            let mut args = argv[1..].iter().map(std::ffi::OsStr::new);
+            let branch = args.next().is_some_and(|a| a == "manifest")
+                && args.next().is_some_and(|a| a == "check");
+            assert_eq!(branch, expected, "{first} {second}");
+        }
     }
 }
