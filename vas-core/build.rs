@@ -41,7 +41,12 @@ fn main() {
 /// The path of `libgcc_eh.a` as the linker driver (the C compiler rustc links with) knows
 /// it, if it has one: `-print-file-name` answers the bare name when it finds no such file.
 fn gcc_eh_archive() -> Option<PathBuf> {
-    let driver = env::var("RUSTC_LINKER").unwrap_or_else(|_| "cc".to_string());
+    // Cross builds without a configured linker: `cc` would name the host's archive.
+    let driver = match env::var("RUSTC_LINKER") {
+        Ok(l) => l,
+        Err(_) if env::var("TARGET").ok() == env::var("HOST").ok() => "cc".to_string(),
+        Err(_) => return None,
+    };
     let out = Command::new(driver)
         .arg("-print-file-name=libgcc_eh.a")
         .output()
