@@ -204,7 +204,7 @@ impl<'a> BlobReader<'a> {
         let k = self.count()?;
         let mut v = Vec::with_capacity(k);
         for _ in 0..k {
-            v.push(self.index(n)?);
+            v.push(self.small_index(n)?);
         }
         Ok(v)
     }
@@ -212,9 +212,24 @@ impl<'a> BlobReader<'a> {
         let k = self.count()?;
         let mut v = Vec::with_capacity(k);
         for _ in 0..k {
-            v.push(self.index32(n)?);
+            // An index below `n` fits in 32 bits when `n` does (the tables are small).
+            let i = self.small_index(n)?;
+            v.push(u32::try_from(i).map_err(|_| self.bad("index"))?);
         }
         Ok(v)
+    }
+    /// [`index`](Self::index) with the one-byte case first (the lists of positions and
+    /// declarations are long runs of small indices).
+    #[inline(always)]
+    fn small_index(&mut self, n: usize) -> Result<usize> {
+        if let Some(&b) = self.data.get(self.pos)
+            && b < 0x80
+            && usize::from(b) < n
+        {
+            self.pos += 1;
+            return Ok(usize::from(b));
+        }
+        self.index(n)
     }
     pub(crate) fn bools(&mut self) -> Result<Vec<bool>> {
         let k = self.count()?;

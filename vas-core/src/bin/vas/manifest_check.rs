@@ -182,6 +182,17 @@ fn print_findings(findings: &[vas_core::schema::Finding], json: bool) -> Result<
 /// Appends `s` with its runs of whitespace made one space and its ends trimmed (what
 /// [`util::one_line`] returns), without the intermediate vector and string.
 fn push_one_line(out: &mut String, s: &str) {
+    // Usually already one line: ASCII, single spaces between words, no space at the ends.
+    let b = s.as_bytes();
+    let plain = b.first().is_none_or(|&c| c != b' ')
+        && b.last().is_none_or(|&c| c != b' ')
+        && b.iter()
+            .fold(true, |ok, &c| ok & (c > b' ' && c < 0x80 || c == b' '))
+        && memchr::memmem::find(b, b"  ").is_none();
+    if plain {
+        out.push_str(s);
+        return;
+    }
     let mut first = true;
     for w in s.split_whitespace() {
         if !first {
@@ -205,6 +216,13 @@ mod tests {
             "  a  b\t\nc  ",
             "line 3, column 7: element 'X' not expected\n  expected: Y",
             "\u{a0}x\u{2003}y",
+            "plain ascii words",
+            " lead",
+            "trail ",
+            "two  spaces",
+            "tab\there",
+            "vt\u{b}ff\u{c}",
+            "nel\u{85}x",
         ] {
             let mut out = String::from("prefix|");
             push_one_line(&mut out, s);
