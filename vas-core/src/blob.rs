@@ -182,12 +182,6 @@ impl<'a> BlobReader<'a> {
         }
         Ok(v)
     }
-    pub(crate) fn opt_string(&mut self) -> Result<Option<String>> {
-        Ok(match self.tag(1)? {
-            0 => None,
-            _ => Some(self.string()?),
-        })
-    }
     pub(crate) fn opt_usize(&mut self) -> Result<Option<usize>> {
         Ok(match self.tag(1)? {
             0 => None,
@@ -273,15 +267,6 @@ impl BlobWriter {
         self.uint(v.len() as u64);
         for s in v {
             self.str(s);
-        }
-    }
-    pub(crate) fn opt_str(&mut self, s: &Option<String>) {
-        match s {
-            None => self.0.push(0),
-            Some(s) => {
-                self.0.push(1);
-                self.str(s);
-            }
         }
     }
     pub(crate) fn opt(&mut self, v: Option<usize>) {

@@ -274,8 +274,9 @@ impl Facets {
 /// A compiled simple type.
 #[derive(Debug, Clone)]
 pub(crate) struct SimpleType {
-    /// Display name (`xsd:date`, `DescriptionLevelType`, or `anonymous type`).
-    pub display: String,
+    /// Display name (`xsd:date`, `DescriptionLevelType`, or `anonymous type`): owned when
+    /// compiled, borrowed from the precompiled blob when decoded.
+    pub display: std::borrow::Cow<'static, str>,
     /// The type this one restricts (`None` for built-ins, lists and unions built directly).
     pub base: Option<TypeId>,
     pub variety: Variety,
@@ -376,7 +377,7 @@ fn validate_depth<S: SimpleTypes + ?Sized>(
                 if !found {
                     let names: Vec<String> = members
                         .iter()
-                        .filter_map(|m| s.simple(*m).map(|t| t.display.clone()))
+                        .filter_map(|m| s.simple(*m).map(|t| t.display.to_string()))
                         .collect();
                     return Err(format!(
                         "'{}' is not a valid value of {} (none of: {})",

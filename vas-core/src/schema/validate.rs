@@ -336,7 +336,7 @@ impl<'a> Validator<'a> {
     fn elem_name(&self, e: ElemId, ctx_ns: &str) -> String {
         let d = &self.c.elements[e];
         if d.ns == ctx_ns || d.ns.is_empty() {
-            d.local.clone()
+            d.local.to_string()
         } else {
             format!("{{{}}}{}", d.ns, d.local)
         }
