@@ -29,7 +29,7 @@ use regex::Regex;
 use super::super::types::{Builtin, Facets, SimpleType, Variety, Ws};
 use super::{
     AttrUse, Compiled, ComplexType, Content, ElemDecl, IcKind, IcPath, Identity, Leaf, Model,
-    NameIndex, NameTest, NsSet, Process, SortedNames, Text, TypeDef, Wildcard,
+    Models, NameIndex, NameTest, NsSet, Process, SortedNames, Text, TypeDef, Wildcard,
 };
 use crate::blob::BlobReader as Reader;
 #[cfg(test)]
@@ -104,17 +104,65 @@ pub(crate) fn section<'b>(blob: &'b [u8], key: &str) -> Result<(&'b [u8], usize)
     )))
 }
 
-/// Decodes the set `key` of `blob` (its strings copied): any blob, e.g. a damaged one.
+/// Decodes the set `key` of `blob` (e.g. a damaged one in the tests: they leak it).
 #[cfg(test)]
-pub(crate) fn decode_set(blob: &[u8], key: &str) -> Result<Compiled> {
+pub(crate) fn decode_set(blob: &'static [u8], key: &str) -> Result<Compiled> {
     let (body, base) = section(blob, key)?;
-    decode(body, base, &|s| Text::Owned(s.to_owned()))
+    decode(body, base)
 }
 
-/// Decodes the set `key` of the bundled blob, its names borrowed from it.
+/// Decodes the set `key` of the bundled blob. Its names are borrowed from the blob, and
+/// its content models are checked now but decoded on first use ([`LazyModels`]).
 pub(crate) fn decode_bundled(key: &str) -> Result<Compiled> {
     let (body, base) = section(BUNDLED_BLOB, key)?;
-    decode(body, base, &|s| Text::Borrowed(s))
+    decode(body, base)
+}
+
+/// The content models of a decoded set: each record's offset in its section, decoded on
+/// first use into its slot (`OnceLock`: the set stays `Send + Sync` and shared). Every
+/// record was checked by [`skip_model`] when the set was decoded — the same reads and
+/// checks as [`decode_model`], without building anything — so decoding it later cannot
+/// fail; were it to fail all the same (it cannot), the model would match nothing rather
+/// than panic.
+pub(crate) struct LazyModels {
+    body: &'static [u8],
+    base: usize,
+    pool: std::sync::Arc<[&'static str]>,
+    /// Element declarations of the set (the bound of the indices in a model).
+    ne: usize,
+    at: Vec<usize>,
+    slots: Vec<std::sync::OnceLock<Model>>,
+}
+
+impl std::fmt::Debug for LazyModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LazyModels({} at byte {})", self.at.len(), self.base)
+    }
+}
+
+impl LazyModels {
+    /// Model `i`, decoded now if it was not yet.
+    pub(crate) fn get(&self, i: usize) -> &Model {
+        self.slots[i].get_or_init(|| {
+            self.try_decode(i).unwrap_or_else(|_| {
+                Model::new(Vec::new(), Vec::new(), Vec::new(), Vec::new(), false, None)
+            })
+        })
+    }
+    /// Decodes model `i` from its record.
+    fn try_decode(&self, i: usize) -> Result<Model> {
+        let mut r = PoolReader {
+            r: Reader::new(self.body, self.base, "schema"),
+            pool: self.pool.clone(),
+        };
+        r.pos = self.at[i];
+        decode_model(&mut r, self.ne)
+    }
+    /// How many models.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.at.len()
+    }
 }
 
 // ----------------------------------------------------------------------------------------
@@ -366,7 +414,8 @@ pub(crate) fn encode(c: &Compiled) -> Vec<u8> {
         w.ids(&e.identity);
         w.uint(e.name_id.into());
     }
-    for m in &c.models {
+    for i in 0..c.models.len() {
+        let m = c.model(i);
         w.uint(m.leaves.len() as u64);
         for l in &m.leaves {
             match l {
@@ -420,30 +469,28 @@ pub(crate) fn encode(c: &Compiled) -> Vec<u8> {
 
 /// A section's reader: the primitives of [`Reader`], strings looked up in the section's
 /// pool (checked as UTF-8 once, then cut at checked character boundaries).
-struct PoolReader<'a> {
-    r: Reader<'a>,
-    pool: Vec<&'a str>,
-    /// Makes a [`Text`] of a pool string: borrowed when the blob lives as long as the
-    /// program (the bundled one), a copy otherwise.
-    keep: &'a dyn Fn(&'a str) -> Text,
+/// The blob is `'static` (the bundled one; the tests leak theirs): strings are borrowed.
+struct PoolReader {
+    r: Reader<'static>,
+    pool: std::sync::Arc<[&'static str]>,
 }
 
-impl<'a> std::ops::Deref for PoolReader<'a> {
-    type Target = Reader<'a>;
-    fn deref(&self) -> &Reader<'a> {
+impl std::ops::Deref for PoolReader {
+    type Target = Reader<'static>;
+    fn deref(&self) -> &Reader<'static> {
         &self.r
     }
 }
 
-impl<'a> std::ops::DerefMut for PoolReader<'a> {
-    fn deref_mut(&mut self) -> &mut Reader<'a> {
+impl std::ops::DerefMut for PoolReader {
+    fn deref_mut(&mut self) -> &mut Reader<'static> {
         &mut self.r
     }
 }
 
-impl<'a> PoolReader<'a> {
+impl PoolReader {
     /// Reads the pool at the start of `body` (a section found at offset `base`).
-    fn new(body: &'a [u8], base: usize, keep: &'a dyn Fn(&'a str) -> Text) -> Result<Self> {
+    fn new(body: &'static [u8], base: usize) -> Result<Self> {
         let mut r = Reader::new(body, base, "schema");
         let n = r.count()?;
         let all = r.str()?;
@@ -460,20 +507,22 @@ impl<'a> PoolReader<'a> {
         if at != all.len() {
             return Err(r.bad("string pool (unused bytes)"));
         }
-        Ok(PoolReader { r, pool, keep })
+        Ok(PoolReader {
+            r,
+            pool: pool.into(),
+        })
     }
     #[inline]
-    fn str(&mut self) -> Result<&'a str> {
+    fn str(&mut self) -> Result<&'static str> {
         let i = self.r.index(self.pool.len())?;
         Ok(self.pool[i])
     }
     fn string(&mut self) -> Result<String> {
         Ok(self.str()?.to_owned())
     }
-    /// A pool string as a [`Text`] (no allocation when decoding the bundled blob).
+    /// A pool string as a [`Text`] (borrowed: no allocation).
     fn text(&mut self) -> Result<Text> {
-        let s = self.str()?;
-        Ok((self.keep)(s))
+        Ok(Text::Borrowed(self.str()?))
     }
     fn strings(&mut self) -> Result<Vec<String>> {
         let n = self.r.count()?;
@@ -543,14 +592,99 @@ impl<'a> PoolReader<'a> {
                 return Err(self.bad("name list (not sorted)"));
             }
             let id = self.index(n)?;
-            v.push(((self.keep)(ns), (self.keep)(l), id));
+            v.push((Text::Borrowed(ns), Text::Borrowed(l), id));
         }
         Ok(SortedNames(v))
     }
 }
 
-fn decode<'a>(body: &'a [u8], base: usize, keep: &'a dyn Fn(&'a str) -> Text) -> Result<Compiled> {
-    let mut r = PoolReader::new(body, base, keep)?;
+/// Decodes one content-model record (see [`skip_model`] for the same checks).
+fn decode_model(r: &mut PoolReader, ne: usize) -> Result<Model> {
+    let nl = r.count()?;
+    let mut leaves = Vec::with_capacity(nl);
+    for _ in 0..nl {
+        leaves.push(match r.tag(1)? {
+            0 => Leaf::Elem {
+                head: r.index(ne)?,
+                cands: r.indices(ne)?,
+            },
+            _ => Leaf::Any(r.wildcard()?),
+        });
+    }
+    let nf = r.count()?;
+    let mut follow = Vec::with_capacity(nf);
+    for _ in 0..nf {
+        follow.push(r.indices32(nl)?);
+    }
+    let first = r.indices32(nl)?;
+    let last = r.bools()?;
+    let nullable = r.bool()?;
+    let all = match r.tag(1)? {
+        0 => None,
+        _ => Some(r.bools()?),
+    };
+    if follow.len() != nl || last.len() != nl || all.as_ref().is_some_and(|a| a.len() != nl) {
+        return Err(r.bad("content model (sizes)"));
+    }
+    Ok(Model::new(leaves, follow, first, last, nullable, all))
+}
+
+/// Reads past one content-model record with every check of [`decode_model`] (counts,
+/// tags, indices, string indices, sizes), building nothing.
+fn skip_model(r: &mut PoolReader, ne: usize) -> Result<()> {
+    fn indices(r: &mut PoolReader, n: usize) -> Result<usize> {
+        let k = r.count()?;
+        for _ in 0..k {
+            r.index(n)?;
+        }
+        Ok(k)
+    }
+    fn bools(r: &mut PoolReader) -> Result<usize> {
+        let k = r.count()?;
+        for _ in 0..k {
+            r.bool()?;
+        }
+        Ok(k)
+    }
+    let nl = r.count()?;
+    for _ in 0..nl {
+        match r.tag(1)? {
+            0 => {
+                r.index(ne)?;
+                indices(r, ne)?;
+            }
+            _ => {
+                if r.tag(2)? != 0 {
+                    let k = r.count()?;
+                    for _ in 0..k {
+                        r.str()?;
+                    }
+                }
+                r.tag(2)?;
+            }
+        }
+    }
+    let nf = r.count()?;
+    for _ in 0..nf {
+        indices(r, nl)?;
+    }
+    // The positions are u32 (`indices32`): as many as `nl` < the section's length.
+    u32::try_from(nl).map_err(|_| r.bad("index"))?;
+    indices(r, nl)?;
+    let nlast = bools(r)?;
+    r.bool()?;
+    let nall = match r.tag(1)? {
+        0 => None,
+        _ => Some(bools(r)?),
+    };
+    if nf != nl || nlast != nl || nall.is_some_and(|a| a != nl) {
+        return Err(r.bad("content model (sizes)"));
+    }
+    Ok(())
+}
+
+fn decode(body: &'static [u8], base: usize) -> Result<Compiled> {
+    let mut r = PoolReader::new(body, base)?;
     let nt = r.count()?;
     let ne = r.count()?;
     let nm = r.count()?;
@@ -697,36 +831,19 @@ fn decode<'a>(body: &'a [u8], base: usize, keep: &'a dyn Fn(&'a str) -> Text) ->
             name_id: r.index32(nk)?,
         });
     }
-    let mut models = Vec::with_capacity(nm);
+    let mut at = Vec::with_capacity(nm);
     for _ in 0..nm {
-        let nl = r.count()?;
-        let mut leaves = Vec::with_capacity(nl);
-        for _ in 0..nl {
-            leaves.push(match r.tag(1)? {
-                0 => Leaf::Elem {
-                    head: r.index(ne)?,
-                    cands: r.indices(ne)?,
-                },
-                _ => Leaf::Any(r.wildcard()?),
-            });
-        }
-        let nf = r.count()?;
-        let mut follow = Vec::with_capacity(nf);
-        for _ in 0..nf {
-            follow.push(r.indices32(nl)?);
-        }
-        let first = r.indices32(nl)?;
-        let last = r.bools()?;
-        let nullable = r.bool()?;
-        let all = match r.tag(1)? {
-            0 => None,
-            _ => Some(r.bools()?),
-        };
-        if follow.len() != nl || last.len() != nl || all.as_ref().is_some_and(|a| a.len() != nl) {
-            return Err(r.bad("content model (sizes)"));
-        }
-        models.push(Model::new(leaves, follow, first, last, nullable, all));
+        at.push(r.pos);
+        skip_model(&mut r, ne)?;
     }
+    let models = Models::Lazy(LazyModels {
+        body,
+        base,
+        pool: r.pool.clone(),
+        ne,
+        slots: (0..nm).map(|_| std::sync::OnceLock::new()).collect(),
+        at,
+    });
     let global_types = r.sorted_names(nt)?;
     let mut identities = Vec::with_capacity(ni);
     for _ in 0..ni {
@@ -821,20 +938,25 @@ mod tests {
         for (k, set) in compiled_from_text() {
             let c = &set.compiled;
             let d = decode_bundled(&k).unwrap();
-            let owned = decode_set(BUNDLED_BLOB, &k).unwrap();
-            assert_eq!(
-                format!("{:?}", owned.types),
-                format!("{:?}", d.types),
-                "{k}"
-            );
-            assert_eq!(encode(&owned), encode(&d), "{k}");
+            // The models are decoded on first use: none is before.
+            let Models::Lazy(lazy) = &d.models else {
+                panic!("{k}: models decoded eagerly")
+            };
+            assert!(lazy.slots.iter().all(|s| s.get().is_none()), "{k}");
             assert_eq!(format!("{:?}", d.types), format!("{:?}", c.types), "{k}");
             assert_eq!(
                 format!("{:?}", d.elements),
                 format!("{:?}", c.elements),
                 "{k}"
             );
-            assert_eq!(format!("{:?}", d.models), format!("{:?}", c.models), "{k}");
+            assert_eq!(d.models.len(), c.models.len(), "{k}");
+            for i in 0..c.models.len() {
+                assert_eq!(
+                    format!("{:?}", d.model(i)),
+                    format!("{:?}", c.model(i)),
+                    "{k} model {i}"
+                );
+            }
             assert_eq!(
                 format!("{:?}", d.identities),
                 format!("{:?}", c.identities),
@@ -911,25 +1033,35 @@ mod tests {
         let (body, at) = section(blob, &k).unwrap();
         let i = at + body.len() / 2;
         bad[i] ^= 0x55;
-        let e = decode_set(&bad, &k).unwrap_err();
+        let e = decode_set(bad.leak(), &k).unwrap_err();
         assert!(e.to_string().contains("checksum"), "{e}");
         // Behind the checksum: each change either decodes into something whose indices
-        // are all in range, or is refused; never a panic.
+        // are all in range, or is refused; never a panic. The content models of a decoded
+        // set (checked when decoded, built on first use) then all decode.
         let mut body = body.to_vec();
         let step = (body.len() / 400).max(1);
-        let mut refused = 0;
+        let (mut refused, mut models) = (0, 0);
         for (n, i) in (0..body.len()).step_by(step).enumerate() {
             let old = body[i];
             body[i] = [0xff, 0x80, 0x00, 0x7f, 0x03][n % 5];
-            if decode(&body, at, &|s| Text::Owned(s.to_owned())).is_err() {
-                refused += 1;
+            match decode(body.clone().leak(), at) {
+                Err(_) => refused += 1,
+                Ok(d) => {
+                    let Models::Lazy(lazy) = &d.models else {
+                        panic!("models decoded eagerly")
+                    };
+                    for m in 0..lazy.len() {
+                        lazy.try_decode(m).unwrap();
+                        models += 1;
+                    }
+                }
             }
             body[i] = old;
         }
-        assert!(refused > 0);
+        assert!(refused > 0 && models > 0, "{refused} {models}");
         let mut long = body.clone();
         long.push(0);
-        let e = decode(&long, at, &|s| Text::Owned(s.to_owned())).unwrap_err();
+        let e = decode(long.leak(), at).unwrap_err();
         assert!(e.to_string().contains("trailing"), "{e}");
     }
 
@@ -949,17 +1081,15 @@ mod tests {
         };
         // "é" is two bytes: "aé" + "b".
         let ok = pool(2, "aéb", &[3, 1], &[1, 0]);
-        let mut r = PoolReader::new(&ok, 0, &|s| Text::Owned(s.to_owned())).unwrap();
+        let mut r = PoolReader::new(ok.leak(), 0).unwrap();
         assert_eq!(r.str().unwrap(), "b");
         assert_eq!(r.str().unwrap(), "aé");
         assert!(r.at_end());
         // A string index past the pool.
-        let e = PoolReader::new(&pool(2, "aéb", &[3, 1], &[2]), 0, &|s| {
-            Text::Owned(s.to_owned())
-        })
-        .unwrap()
-        .str()
-        .unwrap_err();
+        let e = PoolReader::new(pool(2, "aéb", &[3, 1], &[2]).leak(), 0)
+            .unwrap()
+            .str()
+            .unwrap_err();
         assert!(e.to_string().contains("bad index"), "{e}");
         // A cut inside "é", lengths past the pool, bytes left over, bad UTF-8.
         for (body, what) in [
@@ -968,17 +1098,13 @@ mod tests {
             (pool(1, "aéb", &[3], &[]), "string pool (unused bytes)"),
             (pool(1, "ab", &[u64::MAX], &[]), "string pool (length)"),
         ] {
-            let e = PoolReader::new(&body, 7, &|s| Text::Owned(s.to_owned()))
-                .err()
-                .expect(what);
+            let e = PoolReader::new(body.leak(), 7).err().expect(what);
             assert_eq!(e.kind(), crate::ErrorKind::Internal);
             assert!(e.to_string().contains(what), "{e} / {what}");
         }
         let mut bad = pool(1, "ab", &[2], &[]);
         bad[2] = 0xff;
-        let e = PoolReader::new(&bad, 0, &|s| Text::Owned(s.to_owned()))
-            .err()
-            .unwrap();
+        let e = PoolReader::new(bad.leak(), 0).err().unwrap();
         assert!(e.to_string().contains("UTF-8"), "{e}");
     }
 }

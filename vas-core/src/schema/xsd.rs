@@ -428,12 +428,40 @@ impl Model {
     }
 }
 
+/// The content models of a compiled set: built by the compiler, or decoded on first use
+/// from the precompiled blob.
+#[derive(Debug)]
+pub(crate) enum Models {
+    Built(Vec<Model>),
+    Lazy(precompiled::LazyModels),
+}
+
+impl Models {
+    /// Model `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> &Model {
+        match self {
+            Models::Built(v) => &v[i],
+            Models::Lazy(l) => l.get(i),
+        }
+    }
+    /// How many models.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        match self {
+            Models::Built(v) => v.len(),
+            Models::Lazy(l) => l.len(),
+        }
+    }
+}
+
 /// A compiled schema set.
 #[derive(Debug)]
 pub(crate) struct Compiled {
     pub types: Vec<TypeDef>,
     pub elements: Vec<ElemDecl>,
-    pub models: Vec<Model>,
+    /// Content models; [`Compiled::model`] gives one.
+    pub models: Models,
     /// The global type definitions by name (`xsi:type`). The global element declarations
     /// are found through [`Compiled::names`] ([`NameIndex::global`]).
     pub global_types: SortedNames,
@@ -643,6 +671,15 @@ impl NameIndex {
             self.slots[i] = id + 1;
         }
         id
+    }
+}
+
+impl Compiled {
+    /// Content model `i` (decoded now if it comes from the precompiled blob and was not
+    /// used yet).
+    #[inline]
+    pub fn model(&self, i: usize) -> &Model {
+        self.models.get(i)
     }
 }
 
@@ -986,7 +1023,7 @@ pub(crate) fn compile(
     let mut compiled = Compiled {
         types,
         elements,
-        models: Vec::new(),
+        models: Models::Built(Vec::new()),
         global_types: SortedNames::from_map(&c.global_types),
         any_type: c.any_type,
         target_namespaces: c.docs.iter().map(|d| d.tns.clone()).collect(),
@@ -2149,6 +2186,6 @@ fn build_models(c: &mut Compiled, opts: CompileOptions) -> Result<()> {
             }
         }
     }
-    c.models = models;
+    c.models = Models::Built(models);
     Ok(())
 }
