@@ -70,7 +70,7 @@ impl<'a> BlobReader<'a> {
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     /// A tag byte, at most `max`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn tag(&mut self, max: u8) -> Result<u8> {
         let t = self.byte()?;
         if t > max {
@@ -79,11 +79,11 @@ impl<'a> BlobReader<'a> {
         }
         Ok(t)
     }
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bool(&mut self) -> Result<bool> {
         Ok(self.tag(1)? == 1)
     }
-    #[inline]
+    #[inline(always)]
     pub(crate) fn uint(&mut self) -> Result<u64> {
         // One byte (below 128) is by far the most common: no loop.
         if let Some(&b) = self.data.get(self.pos)
@@ -111,12 +111,12 @@ impl<'a> BlobReader<'a> {
     pub(crate) fn u32(&mut self) -> Result<u32> {
         u32::try_from(self.uint()?).map_err(|_| self.bad("32-bit integer"))
     }
-    #[inline]
+    #[inline(always)]
     pub(crate) fn usize(&mut self) -> Result<usize> {
         usize::try_from(self.uint()?).map_err(|_| self.bad("size"))
     }
     /// An index below `n` (of a table the blob declared before).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn index(&mut self, n: usize) -> Result<usize> {
         let v = self.usize()?;
         if v >= n {
@@ -131,7 +131,7 @@ impl<'a> BlobReader<'a> {
     }
     /// A count of items, each at least one byte long (bounds the allocations of a corrupt
     /// blob by its size).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn count(&mut self) -> Result<usize> {
         let n = self.usize()?;
         if n > self.data.len() - self.pos {
@@ -188,6 +188,7 @@ impl<'a> BlobReader<'a> {
             _ => Some(self.usize()?),
         })
     }
+    #[inline]
     pub(crate) fn opt_index(&mut self, n: usize) -> Result<Option<usize>> {
         Ok(match self.tag(1)? {
             0 => None,

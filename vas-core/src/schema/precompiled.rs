@@ -514,6 +514,24 @@ impl PoolReader {
     }
     #[inline]
     fn str(&mut self) -> Result<&'static str> {
+        // Pool indices are one or two bytes (the pools have a few thousand strings).
+        let d = self.r.data;
+        let p = self.r.pos;
+        if let Some(&b0) = d.get(p) {
+            let (i, n) = if b0 < 0x80 {
+                (usize::from(b0), 1)
+            } else if let Some(&b1) = d.get(p + 1)
+                && b1 < 0x80
+            {
+                (usize::from(b0 & 0x7f) | usize::from(b1) << 7, 2)
+            } else {
+                (usize::MAX, 0)
+            };
+            if let Some(&s) = self.pool.get(i) {
+                self.r.pos += n;
+                return Ok(s);
+            }
+        }
         let i = self.r.index(self.pool.len())?;
         Ok(self.pool[i])
     }
@@ -632,17 +650,31 @@ fn decode_model(r: &mut PoolReader, ne: usize) -> Result<Model> {
 /// Reads past one content-model record with every check of [`decode_model`] (counts,
 /// tags, indices, string indices, sizes), building nothing.
 fn skip_model(r: &mut PoolReader, ne: usize) -> Result<()> {
+    /// A list of indices below `n`: the one-byte ones checked in a tight loop, any other
+    /// by [`Reader::index`].
     fn indices(r: &mut PoolReader, n: usize) -> Result<usize> {
         let k = r.count()?;
+        let data = r.data;
         for _ in 0..k {
-            r.index(n)?;
+            match data.get(r.pos) {
+                Some(&b) if b < 0x80 && usize::from(b) < n => r.pos += 1,
+                _ => {
+                    r.index(n)?;
+                }
+            }
         }
         Ok(k)
     }
     fn bools(r: &mut PoolReader) -> Result<usize> {
         let k = r.count()?;
+        let data = r.data;
         for _ in 0..k {
-            r.bool()?;
+            match data.get(r.pos) {
+                Some(&b) if b <= 1 => r.pos += 1,
+                _ => {
+                    r.bool()?;
+                }
+            }
         }
         Ok(k)
     }
