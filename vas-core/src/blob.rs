@@ -205,6 +205,14 @@ impl<'a> BlobReader<'a> {
     }
     pub(crate) fn indices32(&mut self, n: usize) -> Result<Vec<u32>> {
         let k = self.count()?;
+        // Below 128 every index is one byte: the whole list is checked and widened at once.
+        if n <= 0x80
+            && let Some(b) = self.data.get(self.pos..self.pos + k)
+            && b.iter().fold(true, |ok, &x| ok & (usize::from(x) < n))
+        {
+            self.pos += k;
+            return Ok(b.iter().map(|&x| u32::from(x)).collect());
+        }
         let mut v = Vec::with_capacity(k);
         for _ in 0..k {
             // An index below `n` fits in 32 bits when `n` does (the tables are small).

@@ -523,7 +523,9 @@ impl<R: Read> XmlInput<R> {
         let old = self.stage.len();
         let chunk = self.chunk;
         if raw.len() < old + chunk {
-            raw.resize(old + chunk, 0);
+            // Its bytes are stale (the stage is copied in below): a fresh buffer rather
+            // than a grown copy of the old one.
+            raw = vec![0; old + chunk];
         }
         raw[..old].copy_from_slice(&self.stage);
         self.stage.clear();

@@ -655,6 +655,14 @@ fn skip_model(r: &mut PoolReader, ne: usize) -> Result<()> {
     fn indices(r: &mut PoolReader, n: usize) -> Result<usize> {
         let k = r.count()?;
         let data = r.data;
+        // Below 128 every index is one byte: the whole list is checked at once.
+        if n <= 0x80
+            && let Some(b) = data.get(r.pos..r.pos + k)
+            && b.iter().fold(true, |ok, &x| ok & (usize::from(x) < n))
+        {
+            r.pos += k;
+            return Ok(k);
+        }
         for _ in 0..k {
             match data.get(r.pos) {
                 Some(&b) if b < 0x80 && usize::from(b) < n => r.pos += 1,
@@ -668,6 +676,12 @@ fn skip_model(r: &mut PoolReader, ne: usize) -> Result<()> {
     fn bools(r: &mut PoolReader) -> Result<usize> {
         let k = r.count()?;
         let data = r.data;
+        if let Some(b) = data.get(r.pos..r.pos + k)
+            && b.iter().fold(true, |ok, &x| ok & (x <= 1))
+        {
+            r.pos += k;
+            return Ok(k);
+        }
         for _ in 0..k {
             match data.get(r.pos) {
                 Some(&b) if b <= 1 => r.pos += 1,
