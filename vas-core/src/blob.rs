@@ -44,13 +44,21 @@ impl<'a> BlobReader<'a> {
     pub(crate) fn at_end(&self) -> bool {
         self.pos == self.data.len()
     }
+    #[inline]
     pub(crate) fn byte(&mut self) -> Result<u8> {
-        let b = *self
-            .data
-            .get(self.pos)
-            .ok_or_else(|| self.bad("length (truncated)"))?;
-        self.pos += 1;
-        Ok(b)
+        match self.data.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(self.truncated()),
+        }
+    }
+    /// The error for a read past the end (kept out of line: the readers are inlined).
+    #[cold]
+    #[inline(never)]
+    fn truncated(&self) -> Error {
+        self.bad("length (truncated)")
     }
     /// Four bytes, little-endian (a checksum).
     pub(crate) fn fixed4(&mut self) -> Result<u32> {
@@ -62,6 +70,7 @@ impl<'a> BlobReader<'a> {
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     /// A tag byte, at most `max`.
+    #[inline(always)]
     pub(crate) fn tag(&mut self, max: u8) -> Result<u8> {
         let t = self.byte()?;
         if t > max {
@@ -70,10 +79,24 @@ impl<'a> BlobReader<'a> {
         }
         Ok(t)
     }
+    #[inline(always)]
     pub(crate) fn bool(&mut self) -> Result<bool> {
         Ok(self.tag(1)? == 1)
     }
+    #[inline(always)]
     pub(crate) fn uint(&mut self) -> Result<u64> {
+        // One byte (below 128) is by far the most common: no loop.
+        if let Some(&b) = self.data.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(b));
+        }
+        self.uint_long()
+    }
+    /// [`uint`](Self::uint) of more than one byte (or past the end).
+    #[inline(never)]
+    fn uint_long(&mut self) -> Result<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -84,13 +107,16 @@ impl<'a> BlobReader<'a> {
         }
         Err(self.bad("integer"))
     }
+    #[inline]
     pub(crate) fn u32(&mut self) -> Result<u32> {
         u32::try_from(self.uint()?).map_err(|_| self.bad("32-bit integer"))
     }
+    #[inline(always)]
     pub(crate) fn usize(&mut self) -> Result<usize> {
         usize::try_from(self.uint()?).map_err(|_| self.bad("size"))
     }
     /// An index below `n` (of a table the blob declared before).
+    #[inline(always)]
     pub(crate) fn index(&mut self, n: usize) -> Result<usize> {
         let v = self.usize()?;
         if v >= n {
@@ -98,12 +124,14 @@ impl<'a> BlobReader<'a> {
         }
         Ok(v)
     }
+    #[inline]
     pub(crate) fn index32(&mut self, n: usize) -> Result<u32> {
         let v = self.index(n)?;
         u32::try_from(v).map_err(|_| self.bad("index"))
     }
     /// A count of items, each at least one byte long (bounds the allocations of a corrupt
     /// blob by its size).
+    #[inline(always)]
     pub(crate) fn count(&mut self) -> Result<usize> {
         let n = self.usize()?;
         if n > self.data.len() - self.pos {
@@ -123,6 +151,7 @@ impl<'a> BlobReader<'a> {
         Ok(self.bytes()?.to_vec())
     }
     /// A length-prefixed UTF-8 string (the error names the string's first byte).
+    #[inline]
     pub(crate) fn str(&mut self) -> Result<&'a str> {
         let n = self.count()?;
         let data: &'a [u8] = self.data;
@@ -139,17 +168,19 @@ impl<'a> BlobReader<'a> {
     }
     pub(crate) fn strings(&mut self) -> Result<Vec<String>> {
         let n = self.count()?;
-        (0..n).map(|_| self.string()).collect()
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(self.string()?);
+        }
+        Ok(v)
     }
     pub(crate) fn u32s(&mut self) -> Result<Vec<u32>> {
         let n = self.count()?;
-        (0..n).map(|_| self.u32()).collect()
-    }
-    pub(crate) fn opt_string(&mut self) -> Result<Option<String>> {
-        Ok(match self.tag(1)? {
-            0 => None,
-            _ => Some(self.string()?),
-        })
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(self.u32()?);
+        }
+        Ok(v)
     }
     pub(crate) fn opt_usize(&mut self) -> Result<Option<usize>> {
         Ok(match self.tag(1)? {
@@ -157,6 +188,7 @@ impl<'a> BlobReader<'a> {
             _ => Some(self.usize()?),
         })
     }
+    #[inline]
     pub(crate) fn opt_index(&mut self, n: usize) -> Result<Option<usize>> {
         Ok(match self.tag(1)? {
             0 => None,
@@ -165,15 +197,50 @@ impl<'a> BlobReader<'a> {
     }
     pub(crate) fn indices(&mut self, n: usize) -> Result<Vec<usize>> {
         let k = self.count()?;
-        (0..k).map(|_| self.index(n)).collect()
+        let mut v = Vec::with_capacity(k);
+        for _ in 0..k {
+            v.push(self.small_index(n)?);
+        }
+        Ok(v)
     }
     pub(crate) fn indices32(&mut self, n: usize) -> Result<Vec<u32>> {
         let k = self.count()?;
-        (0..k).map(|_| self.index32(n)).collect()
+        // Below 128 every index is one byte: the whole list is checked and widened at once.
+        if n <= 0x80
+            && let Some(b) = self.data.get(self.pos..self.pos + k)
+            && b.iter().fold(true, |ok, &x| ok & (usize::from(x) < n))
+        {
+            self.pos += k;
+            return Ok(b.iter().map(|&x| u32::from(x)).collect());
+        }
+        let mut v = Vec::with_capacity(k);
+        for _ in 0..k {
+            // An index below `n` fits in 32 bits when `n` does (the tables are small).
+            let i = self.small_index(n)?;
+            v.push(u32::try_from(i).map_err(|_| self.bad("index"))?);
+        }
+        Ok(v)
+    }
+    /// [`index`](Self::index) with the one-byte case first (the lists of positions and
+    /// declarations are long runs of small indices).
+    #[inline(always)]
+    fn small_index(&mut self, n: usize) -> Result<usize> {
+        if let Some(&b) = self.data.get(self.pos)
+            && b < 0x80
+            && usize::from(b) < n
+        {
+            self.pos += 1;
+            return Ok(usize::from(b));
+        }
+        self.index(n)
     }
     pub(crate) fn bools(&mut self) -> Result<Vec<bool>> {
         let k = self.count()?;
-        (0..k).map(|_| self.bool()).collect()
+        let mut v = Vec::with_capacity(k);
+        for _ in 0..k {
+            v.push(self.bool()?);
+        }
+        Ok(v)
     }
 }
 
@@ -209,15 +276,6 @@ impl BlobWriter {
         self.uint(v.len() as u64);
         for s in v {
             self.str(s);
-        }
-    }
-    pub(crate) fn opt_str(&mut self, s: &Option<String>) {
-        match s {
-            None => self.0.push(0),
-            Some(s) => {
-                self.0.push(1);
-                self.str(s);
-            }
         }
     }
     pub(crate) fn opt(&mut self, v: Option<usize>) {

@@ -523,7 +523,9 @@ impl<R: Read> XmlInput<R> {
         let old = self.stage.len();
         let chunk = self.chunk;
         if raw.len() < old + chunk {
-            raw.resize(old + chunk, 0);
+            // Its bytes are stale (the stage is copied in below): a fresh buffer rather
+            // than a grown copy of the old one.
+            raw = vec![0; old + chunk];
         }
         raw[..old].copy_from_slice(&self.stage);
         self.stage.clear();
@@ -868,6 +870,16 @@ impl<R: Read> XmlInput<R> {
             let bad = self.base + (from + i) as u64;
             return Err(self.xml_problem("malformed XML: ']]>' is not allowed in text", bad));
         }
+        if memchr::memchr(b'&', raw.as_bytes()).is_none()
+            && let Some(cr) = memchr::memchr(b'\r', raw.as_bytes())
+        {
+            // Line ends of a CRLF document, no reference: normalised straight into the
+            // text (what `unescape` does, without its byte loop and its string).
+            self.own_text();
+            let raw = &self.buf[from..to];
+            push_line_ends_normalised(&mut self.text, raw, cr);
+            return Ok(());
+        }
         match lex::unescape(raw, false) {
             Ok(std::borrow::Cow::Borrowed(_))
                 if self.text.is_empty() && self.text_win.is_none() =>
@@ -1207,6 +1219,28 @@ impl Lines {
 }
 
 /// The length of `b` without a UTF-8 sequence cut by its end.
+/// Appends `raw` to `out` with every CRLF and lone CR made LF (XML line-end handling);
+/// `cr` is the offset of `raw`'s first CR.
+fn push_line_ends_normalised(out: &mut String, raw: &str, cr: usize) {
+    let b = raw.as_bytes();
+    let mut run = 0;
+    let mut i = cr;
+    loop {
+        out.push_str(&raw[run..i]);
+        out.push('\n');
+        i += 1;
+        if b.get(i) == Some(&b'\n') {
+            i += 1;
+        }
+        run = i;
+        match memchr::memchr(b'\r', &b[i..]) {
+            Some(k) => i += k,
+            None => break,
+        }
+    }
+    out.push_str(&raw[run..]);
+}
+
 fn utf8_cut(b: &[u8]) -> usize {
     let n = b.len();
     for k in 1..=n.min(4) {
@@ -1450,6 +1484,26 @@ pub(crate) fn read_all<R: Read>(mut r: R, max: u64) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_ends_normalised_like_unescape() {
+        for raw in [
+            "\r",
+            "\r\n",
+            "a\r\nb",
+            "\r\n    ",
+            "x\r\r\ny\rz\n\r",
+            "é\r\nü\r",
+            "]\r\n",
+            "\n\r\n\r\n\t",
+        ] {
+            let cr = raw.find('\r').unwrap();
+            let mut out = String::from("before ");
+            push_line_ends_normalised(&mut out, raw, cr);
+            let want = lex::unescape(raw, false).unwrap();
+            assert_eq!(out, format!("before {want}"), "{raw:?}");
+        }
+    }
 
     #[test]
     fn qname_fast_path_agrees_with_the_general_check() {

@@ -579,7 +579,7 @@ impl SchemaSet {
         // bundled XSD texts gives, generated and checked by a test), not compiled.
         let r = SEDA_SETS[idx].get_or_init(|| {
             let key = xsd::precompiled::key(version.as_str(), mode == Mode::VitamLenient);
-            xsd::precompiled::decode_set(xsd::precompiled::BUNDLED_BLOB, &key)
+            xsd::precompiled::decode_bundled(&key)
                 .map(|compiled| SchemaSet {
                     compiled,
                     label: format!("SEDA {version} ({mode:?})"),

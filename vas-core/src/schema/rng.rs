@@ -960,7 +960,7 @@ impl RelaxNg {
         }
         for b in Builtin::ALL {
             g.types.push(SimpleType {
-                display: format!("xsd:{}", b.name()),
+                display: format!("xsd:{}", b.name()).into(),
                 base: None,
                 variety: Variety::Atomic(*b),
                 facets: Facets::default(),

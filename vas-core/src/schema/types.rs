@@ -274,8 +274,9 @@ impl Facets {
 /// A compiled simple type.
 #[derive(Debug, Clone)]
 pub(crate) struct SimpleType {
-    /// Display name (`xsd:date`, `DescriptionLevelType`, or `anonymous type`).
-    pub display: String,
+    /// Display name (`xsd:date`, `DescriptionLevelType`, or `anonymous type`): owned when
+    /// compiled, borrowed from the precompiled blob when decoded.
+    pub display: std::borrow::Cow<'static, str>,
     /// The type this one restricts (`None` for built-ins, lists and unions built directly).
     pub base: Option<TypeId>,
     pub variety: Variety,
@@ -376,7 +377,7 @@ fn validate_depth<S: SimpleTypes + ?Sized>(
                 if !found {
                     let names: Vec<String> = members
                         .iter()
-                        .filter_map(|m| s.simple(*m).map(|t| t.display.clone()))
+                        .filter_map(|m| s.simple(*m).map(|t| t.display.to_string()))
                         .collect();
                     return Err(format!(
                         "'{}' is not a valid value of {} (none of: {})",
@@ -400,13 +401,12 @@ const CACHE_MAX: usize = 30;
 /// Slots of [`ValueCache`] (a power of two).
 const CACHE_SLOTS: usize = 2048;
 
-/// One remembered valid value: its type and bytes (inline, no allocation).
-#[derive(Clone, Copy)]
-struct CacheSlot {
-    ty: u32,
-    len: u8,
-    bytes: [u8; CACHE_MAX],
-}
+/// One remembered valid value, inline: its type id + 1 (little-endian, 0 = empty slot),
+/// its length and its bytes. Plain bytes so that the table is allocated zeroed (fresh
+/// pages are not written before use: a short manifest touches a few of its pages).
+type CacheSlot = [u8; SLOT_LEN];
+/// Bytes of a [`CacheSlot`].
+const SLOT_LEN: usize = 5 + CACHE_MAX;
 
 /// Recently valid values per simple type: a direct-mapped table keyed by (type, value).
 ///
@@ -485,31 +485,29 @@ impl ValueCache {
             return validate_into(s, id, raw, ids);
         }
         if self.slots.is_empty() {
-            self.slots = vec![
-                CacheSlot {
-                    ty: u32::MAX,
-                    len: 0,
-                    bytes: [0; CACHE_MAX],
-                };
-                CACHE_SLOTS
-            ];
+            self.slots = vec![[0; SLOT_LEN]; CACHE_SLOTS];
         }
         let b = raw.as_bytes();
         let i = Self::slot(id, b);
+        // Type ids above u32::MAX - 1 are never cached (their key would not fit).
+        let key = u32::try_from(id).ok().and_then(|t| t.checked_add(1));
         let e = &self.slots[i];
-        if e.ty as usize == id
-            && e.len as usize == b.len()
-            && crate::xml::lex::bytes_eq(&e.bytes[..b.len()], b)
+        if let Some(k) = key
+            && e[..4] == k.to_le_bytes()
+            && usize::from(e[4]) == b.len()
+            && crate::xml::lex::bytes_eq(&e[5..5 + b.len()], b)
         {
             return Ok(());
         }
         let mark = ids.items.len();
         validate_into(s, id, raw, ids)?;
-        if ids.items.len() == mark && id < u32::MAX as usize {
+        if ids.items.len() == mark
+            && let Some(k) = key
+        {
             let e = &mut self.slots[i];
-            e.ty = id as u32;
-            e.len = b.len() as u8;
-            e.bytes[..b.len()].copy_from_slice(b);
+            e[..4].copy_from_slice(&k.to_le_bytes());
+            e[4] = b.len() as u8;
+            e[5..5 + b.len()].copy_from_slice(b);
         }
         Ok(())
     }

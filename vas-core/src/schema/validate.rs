@@ -336,7 +336,7 @@ impl<'a> Validator<'a> {
     fn elem_name(&self, e: ElemId, ctx_ns: &str) -> String {
         let d = &self.c.elements[e];
         if d.ns == ctx_ns || d.ns.is_empty() {
-            d.local.clone()
+            d.local.to_string()
         } else {
             format!("{{{}}}{}", d.ns, d.local)
         }
@@ -389,7 +389,7 @@ impl<'a> Validator<'a> {
         let Content::Model { model, .. } = ct.content else {
             return None;
         };
-        Some(&c.models[model])
+        Some(c.model(model))
     }
 
     /// Steps the automaton of the innermost frame with a child element.
@@ -855,7 +855,7 @@ impl<'a> Validator<'a> {
         let state = match &c.types[ty] {
             TypeDef::Complex(ct) => match ct.content {
                 Content::Model { model, .. } => {
-                    let m = &c.models[model];
+                    let m = c.model(model);
                     if m.all.is_some() {
                         let mut seen = self.seen_pool.pop().unwrap_or_default();
                         seen.clear();
@@ -1130,7 +1130,7 @@ impl<'a> Validator<'a> {
                 if let TypeDef::Complex(ct) = &c.types[ty]
                     && let Content::Model { model, .. } = ct.content
                 {
-                    let m = &c.models[model];
+                    let m = c.model(model);
                     let ok = match state {
                         State::Nfa { cur, start } => {
                             if *start {

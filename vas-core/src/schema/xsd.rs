@@ -46,21 +46,26 @@ impl<T: Clone> NameMap<T> {
 /// once from a [`NameMap`] at compile time, or read in order from a precompiled set without
 /// hashing anything.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct SortedNames(pub Vec<(String, String, usize)>);
+pub(crate) struct SortedNames(pub Vec<(Text, Text, usize)>);
+
+/// A name or label of a compiled set: owned when compiled from XSD text, borrowed from the
+/// precompiled blob (which lives as long as the program) when decoded, so that decoding
+/// allocates no string for it.
+pub(crate) type Text = std::borrow::Cow<'static, str>;
 
 impl SortedNames {
     /// The value of (`ns`, `local`), if the name is present.
     pub fn get(&self, ns: &str, local: &str) -> Option<&usize> {
         self.0
-            .binary_search_by(|(n, l, _)| (n.as_str(), l.as_str()).cmp(&(ns, local)))
+            .binary_search_by(|(n, l, _)| (&**n, &**l).cmp(&(ns, local)))
             .ok()
             .map(|i| &self.0[i].2)
     }
 
     fn from_map(m: &NameMap<usize>) -> SortedNames {
-        let mut v: Vec<(String, String, usize)> = m
+        let mut v: Vec<(Text, Text, usize)> = m
             .iter()
-            .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
+            .map(|(a, b, c)| (a.to_string().into(), b.to_string().into(), *c))
             .collect();
         v.sort_unstable();
         SortedNames(v)
@@ -132,8 +137,8 @@ impl Wildcard {
 /// An element declaration.
 #[derive(Debug, Clone)]
 pub(crate) struct ElemDecl {
-    pub ns: String,
-    pub local: String,
+    pub ns: Text,
+    pub local: Text,
     pub ty: TypeId,
     pub abstract_: bool,
     pub nillable: bool,
@@ -247,7 +252,7 @@ pub(crate) enum Content {
 /// A complex type.
 #[derive(Debug, Clone)]
 pub(crate) struct ComplexType {
-    pub display: String,
+    pub display: Text,
     pub abstract_: bool,
     pub base: Option<TypeId>,
     pub attrs: Vec<AttrUse>,
@@ -423,12 +428,40 @@ impl Model {
     }
 }
 
+/// The content models of a compiled set: built by the compiler, or decoded on first use
+/// from the precompiled blob.
+#[derive(Debug)]
+pub(crate) enum Models {
+    Built(Vec<Model>),
+    Lazy(precompiled::LazyModels),
+}
+
+impl Models {
+    /// Model `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> &Model {
+        match self {
+            Models::Built(v) => &v[i],
+            Models::Lazy(l) => l.get(i),
+        }
+    }
+    /// How many models.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        match self {
+            Models::Built(v) => v.len(),
+            Models::Lazy(l) => l.len(),
+        }
+    }
+}
+
 /// A compiled schema set.
 #[derive(Debug)]
 pub(crate) struct Compiled {
     pub types: Vec<TypeDef>,
     pub elements: Vec<ElemDecl>,
-    pub models: Vec<Model>,
+    /// Content models; [`Compiled::model`] gives one.
+    pub models: Models,
     /// The global type definitions by name (`xsi:type`). The global element declarations
     /// are found through [`Compiled::names`] ([`NameIndex::global`]).
     pub global_types: SortedNames,
@@ -641,6 +674,15 @@ impl NameIndex {
     }
 }
 
+impl Compiled {
+    /// Content model `i` (decoded now if it comes from the precompiled blob and was not
+    /// used yet).
+    #[inline]
+    pub fn model(&self, i: usize) -> &Model {
+        self.models.get(i)
+    }
+}
+
 impl SimpleTypes for Compiled {
     fn simple(&self, id: TypeId) -> Option<&SimpleType> {
         match self.types.get(id) {
@@ -688,8 +730,8 @@ impl Compiled {
 
     pub fn type_display(&self, id: TypeId) -> String {
         match &self.types[id] {
-            TypeDef::Simple(s) => s.display.clone(),
-            TypeDef::Complex(c) => c.display.clone(),
+            TypeDef::Simple(s) => s.display.to_string(),
+            TypeDef::Complex(c) => c.display.to_string(),
         }
     }
 }
@@ -775,7 +817,7 @@ pub(crate) fn compile(
     // Built-in types.
     for b in Builtin::ALL {
         let id = c.push_type(Some(TypeDef::Simple(SimpleType {
-            display: format!("xsd:{}", b.name()),
+            display: format!("xsd:{}", b.name()).into(),
             base: None,
             variety: Variety::Atomic(*b),
             facets: Facets::default(),
@@ -981,7 +1023,7 @@ pub(crate) fn compile(
     let mut compiled = Compiled {
         types,
         elements,
-        models: Vec::new(),
+        models: Models::Built(Vec::new()),
         global_types: SortedNames::from_map(&c.global_types),
         any_type: c.any_type,
         target_namespaces: c.docs.iter().map(|d| d.tns.clone()).collect(),
@@ -1158,8 +1200,8 @@ impl Compiler {
         };
         let identity = self.identity_constraints(r)?;
         Ok(ElemDecl {
-            ns,
-            local: name,
+            ns: ns.into(),
+            local: name.into(),
             ty,
             abstract_,
             nillable,
@@ -1356,7 +1398,7 @@ impl Compiler {
                     }
                 };
                 Ok(SimpleType {
-                    display,
+                    display: display.into(),
                     base: None,
                     variety: Variety::List(item),
                     facets: Facets::default(),
@@ -1389,7 +1431,7 @@ impl Compiler {
                     }
                 }
                 Ok(SimpleType {
-                    display,
+                    display: display.into(),
                     base: None,
                     variety: Variety::Union(members),
                     facets: Facets::default(),
@@ -1477,7 +1519,7 @@ impl Compiler {
             }
         }
         Ok(SimpleType {
-            display,
+            display: display.into(),
             base: Some(base),
             variety,
             facets: f,
@@ -1496,7 +1538,7 @@ impl Compiler {
         };
         let children: Vec<usize> = doc.children_in(r.1, XS).collect();
         let mut ct = ComplexType {
-            display,
+            display: display.into(),
             abstract_,
             base: Some(self.any_type),
             attrs: Vec::new(),
@@ -2144,6 +2186,6 @@ fn build_models(c: &mut Compiled, opts: CompileOptions) -> Result<()> {
             }
         }
     }
-    c.models = models;
+    c.models = Models::Built(models);
     Ok(())
 }

@@ -44,6 +44,16 @@ fn open(p: &PathBuf) -> Result<BufReader<std::fs::File>> {
     Ok(BufReader::with_capacity(1 << 16, f))
 }
 
+/// The manifest for the version detection and the SEDA validation, unbuffered: their
+/// reader reads growing chunks (4 KiB first) into its own buffer, so a `BufReader` in
+/// between only adds a copy, and its 64 KiB buffer filled by the first read (page faults)
+/// where the detection needs the first kilobytes. (A `BufReader` of capacity 0 passes
+/// every read straight to the file.)
+fn open_direct(p: &PathBuf) -> Result<BufReader<std::fs::File>> {
+    let f = std::fs::File::open(p).map_err(|e| Error::from(e).with_path(p))?;
+    Ok(BufReader::with_capacity(0, f))
+}
+
 /// `vas manifest check`.
 pub fn manifest_check(args: ManifestCheckArgs) -> Result<ExitCode> {
     let mode: Mode = args.mode.parse()?;
@@ -82,7 +92,7 @@ pub fn manifest_check(args: ManifestCheckArgs) -> Result<ExitCode> {
     }
     let version = match &args.seda_version {
         Some(v) => v.parse::<SedaVersion>()?,
-        None => match detect_seda_version(open(&args.file)?) {
+        None => match detect_seda_version(open_direct(&args.file)?) {
             Ok(v) => v,
             Err(e) if e.kind() == vas_core::ErrorKind::Io => return Err(e.with_path(&args.file)),
             Err(e) => {
@@ -112,7 +122,7 @@ pub fn manifest_check(args: ManifestCheckArgs) -> Result<ExitCode> {
         check_references: !args.no_references,
         ..ValidationOptions::default()
     };
-    let report = set.validate_reader(open(&args.file)?, &opts);
+    let report = set.validate_reader(open_direct(&args.file)?, &opts);
     let mut findings: Vec<_> = report.all_findings().cloned().collect();
     if let Some(p) = &profile
         && report.complete
@@ -153,9 +163,70 @@ fn print_findings(findings: &[vas_core::schema::Finding], json: bool) -> Result<
         let v: Vec<serde_json::Value> = findings.iter().map(|f| f.to_json()).collect();
         util::print_json(&serde_json::Value::Array(v))
     } else {
-        for f in findings {
-            println!("{}", util::one_line(&f.to_string()));
+        // One line per finding, written at once (stdout is line-buffered: a `println!`
+        // per finding is a `write` per finding). `print!` keeps `println!`'s handling of
+        // a failed write.
+        if findings.is_empty() {
+            return Ok(());
         }
+        let mut text = String::with_capacity(findings.len() * 160);
+        for f in findings {
+            push_one_line(&mut text, &f.to_string());
+            text.push('\n');
+        }
+        print!("{text}");
         Ok(())
+    }
+}
+
+/// Appends `s` with its runs of whitespace made one space and its ends trimmed (what
+/// [`util::one_line`] returns), without the intermediate vector and string.
+fn push_one_line(out: &mut String, s: &str) {
+    // Usually already one line: ASCII, single spaces between words, no space at the ends.
+    let b = s.as_bytes();
+    let plain = b.first().is_none_or(|&c| c != b' ')
+        && b.last().is_none_or(|&c| c != b' ')
+        && b.iter()
+            .fold(true, |ok, &c| ok & (c > b' ' && c < 0x80 || c == b' '))
+        && memchr::memmem::find(b, b"  ").is_none();
+    if plain {
+        out.push_str(s);
+        return;
+    }
+    let mut first = true;
+    for w in s.split_whitespace() {
+        if !first {
+            out.push(' ');
+        }
+        out.push_str(w);
+        first = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_one_line_is_one_line() {
+        for s in [
+            "",
+            " ",
+            "a",
+            "  a  b\t\nc  ",
+            "line 3, column 7: element 'X' not expected\n  expected: Y",
+            "\u{a0}x\u{2003}y",
+            "plain ascii words",
+            " lead",
+            "trail ",
+            "two  spaces",
+            "tab\there",
+            "vt\u{b}ff\u{c}",
+            "nel\u{85}x",
+        ] {
+            let mut out = String::from("prefix|");
+            push_one_line(&mut out, s);
+            assert_eq!(out, format!("prefix|{}", util::one_line(s)), "{s:?}");
+        }
     }
 }
