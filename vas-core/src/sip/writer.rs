@@ -985,9 +985,10 @@ impl Write for DeflatingSink {
     }
 }
 
-/// Chunks in flight per worker of [`PipelinedSink`] (bounds its memory: a few
-/// [`COPY_BUF`] buffers).
-const PIPELINE_DEPTH: usize = 3;
+/// Chunks queued per worker of [`PipelinedSink`]: one, the deflate (the slowest stage)
+/// always has the next chunk ready, and at most four [`COPY_BUF`] buffers exist (one
+/// being filled, one queued and one being worked on per worker).
+const PIPELINE_DEPTH: usize = 1;
 
 /// The sink of [`PackageWriter::add_produced`] on three threads: the calling thread
 /// produces the bytes and cuts them into the chunks of [`DeflatingSink`]; one thread
@@ -1000,14 +1001,26 @@ struct PipelinedSink {
     sent: bool,
     to_body: mpsc::SyncSender<Arc<Vec<u8>>>,
     to_hash: mpsc::SyncSender<Arc<Vec<u8>>>,
+    /// Chunks both workers are done with, to fill again: the same few buffers go round
+    /// instead of one fresh allocation per chunk, freed on another thread.
+    recycled: mpsc::Receiver<Vec<u8>>,
+}
+
+/// Hands `chunk` back to the producer once the last worker is done with it.
+fn recycle(chunk: Arc<Vec<u8>>, to: &mpsc::Sender<Vec<u8>>) {
+    if let Ok(mut v) = Arc::try_unwrap(chunk) {
+        v.clear();
+        let _ = to.send(v);
+    }
 }
 
 impl PipelinedSink {
     fn send(&mut self) -> io::Result<()> {
-        let chunk = Arc::new(std::mem::replace(
-            &mut self.chunk,
-            Vec::with_capacity(COPY_BUF),
-        ));
+        let next = self
+            .recycled
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(COPY_BUF));
+        let chunk = Arc::new(std::mem::replace(&mut self.chunk, next));
         self.sent = true;
         let stopped = || io::Error::other("the deflating thread stopped");
         self.to_hash.send(chunk.clone()).map_err(|_| stopped())?;
@@ -1026,6 +1039,8 @@ impl PipelinedSink {
         std::thread::scope(|scope| {
             let (to_body, body_rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(PIPELINE_DEPTH);
             let (to_hash, hash_rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(PIPELINE_DEPTH);
+            let (recycle_tx, recycled) = mpsc::channel::<Vec<u8>>();
+            let back = recycle_tx.clone();
             let body = scope.spawn(move || -> Result<ProducedData> {
                 let mut body = ProducedBody::new(compression);
                 for chunk in body_rx {
@@ -1033,15 +1048,18 @@ impl PipelinedSink {
                         body.deflater.discard();
                         return Err(e.or_path(name));
                     }
+                    recycle(chunk, &back);
                 }
                 body.finish(name)
             });
+            let back = recycle_tx;
             let hashed = scope.spawn(move || {
                 let mut crc = crc32fast::Hasher::new();
                 let mut hasher = Hasher::new(algorithm);
                 for chunk in hash_rx {
                     crc.update(&chunk);
                     hasher.update(&chunk);
+                    recycle(chunk, &back);
                 }
                 (crc.finalize(), hasher)
             });
@@ -1050,6 +1068,7 @@ impl PipelinedSink {
                 sent: false,
                 to_body,
                 to_hash,
+                recycled,
             };
             let produced = produce(&mut sink).and_then(|leftover| {
                 if !sink.chunk.is_empty() || !sink.sent {
