@@ -1144,6 +1144,7 @@ impl SipBuilder {
             let mut b = OneThreadBatch::new(batch_n);
             let mut done = 0u64;
             let mut buf = Vec::new();
+            let mut dirs = DirCache::default();
             let mut ctx = BatchCtx {
                 pw: &mut pw,
                 alg,
@@ -1161,7 +1162,7 @@ impl SipBuilder {
                 let identify =
                     registry.is_some() && matches!(o.source, Source::Path(_)) && wants_format(o);
                 custom_identify(&opts, o);
-                let (src, size, path) = open_source(&mut o.source)?;
+                let (src, size, path) = open_source(&mut o.source, &mut dirs)?;
                 match size {
                     Some(k) if k <= BATCH_FILE_MAX => {
                         if !b.fits(k as usize) {
@@ -1188,6 +1189,7 @@ impl SipBuilder {
             // One thread: hash while writing, no hand-over.
             let mut done = 0u64;
             let mut buf = Vec::new();
+            let mut dirs = DirCache::default();
             let mut ctx = BatchCtx {
                 pw: &mut pw,
                 alg,
@@ -1209,7 +1211,7 @@ impl SipBuilder {
                     _ => None,
                 };
                 custom_identify(&opts, o);
-                let (src, size, path) = open_source(&mut o.source)?;
+                let (src, size, path) = open_source(&mut o.source, &mut dirs)?;
                 ctx.stream(n, uri, src, size, path, sampler, &mut buf)?;
             }
         } else {
@@ -1332,6 +1334,7 @@ impl SipBuilder {
                     opts: &opts,
                 };
                 let mut prep = PrepPipeline::new(hashers, true);
+                let mut dirs = DirCache::default();
                 let mut run = || -> Result<()> {
                     // Files up to BATCH_FILE_MAX are read whole into a batch buffer, one
                     // after the other; each batch is hashed, identified and deflated by
@@ -1342,7 +1345,7 @@ impl SipBuilder {
                         let uri = format!("Content/BDO{}{}", n + 1, safe_extension(&o.filename));
                         let identify = matches!(o.source, Source::Path(_)) && wants_format(o);
                         custom_identify(&opts, o);
-                        let (src, size, path) = open_source(&mut o.source)?;
+                        let (src, size, path) = open_source(&mut o.source, &mut dirs)?;
                         match size {
                             Some(k) if k <= BATCH_FILE_MAX => {
                                 prep.push(
@@ -1394,6 +1397,7 @@ impl SipBuilder {
             }
         }
 
+        super::trace_phase("objects written");
         let mut objects: Vec<BuiltObject> = Vec::with_capacity(n_obj);
         for (n, ((ui, oi), uri)) in flat.iter().zip(uris).enumerate() {
             let h = results[n]
@@ -1415,14 +1419,18 @@ impl SipBuilder {
         drop(results);
         let units = self.units.len();
         let doc = self.document(&flat, &objects, &opts)?;
+        super::trace_phase("document built");
         // The units are in the document now: their memory goes before the document is
         // serialised (the peak of a build of many small files), and the document's
         // before the manifest is written.
         self.units = Vec::new();
         self.ids = HashSet::new();
         drop(flat);
+        super::trace_phase("units dropped");
         let m = write_manifest(&mut pw, &opts.manifest_name, doc)?;
+        super::trace_phase("manifest written");
         let w = pw.finish()?;
+        super::trace_phase("package finished");
         Ok((
             w,
             BuildReport {
@@ -1664,7 +1672,15 @@ fn write_manifest<W: Write + Seek>(
 ) -> Result<super::writer::WrittenEntry> {
     let stored = matches!(pw.options().compression, super::writer::Compression::Stored);
     if pw.prepares_entries() && !stored {
-        return pw.add_produced(name, |w| doc.write(w));
+        // Serialised here while two other threads deflate and hash, unless the build
+        // runs on one thread.
+        let threads = rayon::current_num_threads() > 1;
+        // The document is dropped (20 000 units: tens of milliseconds) while the other
+        // threads deflate and hash the last chunks.
+        return pw.add_produced(name, threads, move |w| {
+            doc.write(w)?;
+            Ok(doc)
+        });
     }
     let manifest = ManifestBytes::of(doc)?;
     let len = manifest.len;
@@ -2276,11 +2292,53 @@ fn file_name(p: &Path) -> Option<String> {
 /// An object's data as a reader, its size when known and its path.
 type OpenedSource<'a> = (Box<dyn Read + Send + 'a>, Option<u64>, Option<PathBuf>);
 
+/// Opens files relative to their folder, kept open from one file to the next: the
+/// files of a folder walk come folder by folder, and `openat` on the folder spares the
+/// kernel the lookup of every component of each file's path. Any failure falls back to
+/// [`std::fs::File::open`] on the whole path, so errors are those of a plain open.
+#[derive(Default)]
+struct DirCache {
+    #[cfg(target_os = "linux")]
+    dir: Option<(PathBuf, rustix::fd::OwnedFd)>,
+}
+
+impl DirCache {
+    /// Opens `p` for reading (as `File::open`).
+    fn open(&mut self, p: &Path) -> std::io::Result<std::fs::File> {
+        #[cfg(target_os = "linux")]
+        if let Some(f) = self.open_at(p) {
+            return Ok(f);
+        }
+        std::fs::File::open(p)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn open_at(&mut self, p: &Path) -> Option<std::fs::File> {
+        use rustix::fs::{Mode, OFlags};
+        let parent = p.parent().filter(|d| !d.as_os_str().is_empty())?;
+        let name = p.file_name()?;
+        if !matches!(&self.dir, Some((d, _)) if d == parent) {
+            self.dir = None;
+            let fd = rustix::fs::open(
+                parent,
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .ok()?;
+            self.dir = Some((parent.to_path_buf(), fd));
+        }
+        let (_, dir) = self.dir.as_ref()?;
+        let fd =
+            rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+        Some(std::fs::File::from(fd))
+    }
+}
+
 /// An object's data as a reader, its size when known and its path.
-fn open_source(source: &mut Source) -> Result<OpenedSource<'_>> {
+fn open_source<'a>(source: &'a mut Source, dirs: &mut DirCache) -> Result<OpenedSource<'a>> {
     match source {
         Source::Path(p) => {
-            let f = std::fs::File::open(&*p).map_err(|e| Error::from(e).with_path(&*p))?;
+            let f = dirs.open(p).map_err(|e| Error::from(e).with_path(&*p))?;
             let size = f
                 .metadata()
                 .map_err(|e| Error::from(e).with_path(&*p))?

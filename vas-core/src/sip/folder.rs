@@ -16,10 +16,11 @@
 //!   [`FolderImportOptions::links_as_references`] off, every link is refused;
 //! - hidden files (`.name`) are skipped unless asked for.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::path::Path;
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use regex::Regex;
 
@@ -68,6 +69,132 @@ struct Ctx<'a> {
     root: &'a Path,
     /// (enclosing unit, target path relative to the root, link path)
     links: &'a mut Vec<(UnitId, String, std::path::PathBuf)>,
+    /// The folders listed ahead by [`Prefetch::run`], when the walk has several threads.
+    listed: Option<&'a Prefetch>,
+}
+
+impl Ctx<'_> {
+    /// The sorted entries of `dir`: listed ahead (waiting for its listing if need be),
+    /// else now.
+    fn entries(&mut self, dir: &Path) -> Listing {
+        match self.listed.and_then(|p| p.take(dir)) {
+            Some(l) => l,
+            None => sorted_entries(dir),
+        }
+    }
+}
+
+/// A folder's entries (name, metadata not following links, path), sorted by name, or
+/// the error listing it gave.
+type Listing = Result<Vec<(String, fs::Metadata, PathBuf)>>;
+
+/// Folders listed ahead of the walk of [`SipBuilder::import_folder`] by another thread,
+/// in the walk's order (the same paths, the same `read_dir` and metadata calls as the
+/// walk's), each handed to the walk when it reaches that folder: a folder's listing, or
+/// its error, is used only then, so a build fails with the same error as a walk that
+/// lists each folder when it gets there. The walk makes the units of the first folders
+/// while the next ones are listed. Hidden folders are not listed when skipped, nor links
+/// followed, nor folders deeper than the walk goes.
+#[derive(Default)]
+struct Prefetch {
+    state: Mutex<PrefetchState>,
+    listed: Condvar,
+    /// The walk ended (on an error): list no further.
+    stop: AtomicBool,
+}
+
+#[derive(Default)]
+struct PrefetchState {
+    /// Listings not yet taken, by path (as the walk spells it).
+    ready: HashMap<PathBuf, Listing>,
+    /// Entries in `ready`: the lister waits while there are [`PREFETCH_AHEAD`] or more,
+    /// so that its memory does not grow with the tree.
+    entries: usize,
+    /// The lister waits for the walk to take listings.
+    waiting: bool,
+    /// Every folder that will be listed is (the others are listed by the walk itself).
+    done: bool,
+}
+
+/// How many entries the lister may hold ahead of the walk (a few folders).
+const PREFETCH_AHEAD: usize = 2048;
+
+fn listing_len(l: &Listing) -> usize {
+    l.as_ref().map_or(1, |v| v.len().max(1))
+}
+
+impl Prefetch {
+    /// Lists `dir` and the folders under it in the walk's order, then marks the end.
+    fn run(&self, dir: &Path, opts: &FolderImportOptions) {
+        self.list(dir, 0, opts);
+        if let Ok(mut st) = self.state.lock() {
+            st.done = true;
+        }
+        self.listed.notify_all();
+    }
+
+    /// Lists `dir`, then the folders under it unless it is a `##group##` folder (the
+    /// walk takes only the files of those).
+    fn list(&self, dir: &Path, depth: usize, opts: &FolderImportOptions) {
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
+        while st.entries >= PREFETCH_AHEAD && !self.stop.load(Ordering::Relaxed) {
+            st.waiting = true;
+            self.listed.notify_all();
+            st = match self.listed.wait(st) {
+                Ok(st) => st,
+                Err(_) => return,
+            };
+        }
+        st.waiting = false;
+        drop(st);
+        if self.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let listing = sorted_entries(dir);
+        let group = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(group_folder);
+        let subdirs: Vec<PathBuf> = match (&listing, depth < opts.max_depth && !group) {
+            (Ok(v), true) => v
+                .iter()
+                .filter(|(name, md, _)| md.is_dir() && !(opts.skip_hidden && name.starts_with('.')))
+                .map(|(_, _, path)| path.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let Ok(mut st) = self.state.lock() {
+            st.entries += listing_len(&listing);
+            st.ready.insert(dir.to_path_buf(), listing);
+        }
+        self.listed.notify_all();
+        for d in &subdirs {
+            if self.stop.load(Ordering::Relaxed) {
+                return;
+            }
+            self.list(d, depth + 1, opts);
+        }
+    }
+
+    /// The listing of `dir`, once listed; `None` when it will not be, or not soon (the
+    /// walk lists it itself).
+    fn take(&self, dir: &Path) -> Option<Listing> {
+        let mut st = self.state.lock().ok()?;
+        loop {
+            if let Some(l) = st.ready.remove(dir) {
+                st.entries -= listing_len(&l);
+                drop(st);
+                self.listed.notify_all();
+                return Some(l);
+            }
+            if st.done || st.waiting {
+                return None;
+            }
+            st = self.listed.wait(st).ok()?;
+        }
+    }
 }
 
 /// `("BinaryMaster_1", "x.pdf")` for `__BinaryMaster_1__x.pdf`.
@@ -80,7 +207,7 @@ fn group_folder(name: &str) -> bool {
     name.len() > 4 && name.starts_with("##") && name.ends_with("##")
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<(String, fs::Metadata, std::path::PathBuf)>> {
+fn sorted_entries(dir: &Path) -> Listing {
     let mut v = Vec::new();
     for de in fs::read_dir(dir).map_err(|e| Error::from(e).with_path(dir))? {
         let de = de.map_err(|e| Error::from(e).with_path(dir))?;
@@ -132,12 +259,32 @@ impl SipBuilder {
         let mut out = FolderImport::default();
         let root = fs::canonicalize(dir).map_err(|e| Error::from(e).with_path(dir))?;
         let mut links = Vec::new();
-        let mut ctx = Ctx {
-            opts,
-            root: &root,
-            links: &mut links,
-        };
-        self.import_dir(dir, "", parent, &mut ctx, 0, &mut out)?;
+        // On several threads, the folders are listed (and their entries' metadata read)
+        // by another thread while this one walks them in order.
+        let prefetch = Prefetch::default();
+        let walked = std::thread::scope(|scope| {
+            let listed = if rayon::current_num_threads() > 1 {
+                let p = &prefetch;
+                scope.spawn(move || p.run(dir, opts));
+                Some(&prefetch)
+            } else {
+                None
+            };
+            let mut ctx = Ctx {
+                opts,
+                root: &root,
+                links: &mut links,
+                listed,
+            };
+            let r = self.import_dir(dir, "", parent, &mut ctx, 0, &mut out);
+            prefetch.stop.store(true, Ordering::Relaxed);
+            // Wakes the lister if it waits for room.
+            if let Ok(_st) = prefetch.state.lock() {
+                prefetch.listed.notify_all();
+            }
+            r
+        });
+        walked?;
         for (parent, target, link) in links {
             let child = *out.units.get(&target).ok_or_else(|| {
                 Error::invalid(format!(
@@ -167,7 +314,7 @@ impl SipBuilder {
             )
             .with_path(abs));
         }
-        let entries = sorted_entries(abs)?;
+        let entries = ctx.entries(abs)?;
         let join = |n: &str| {
             if rel.is_empty() {
                 n.to_string()
@@ -228,7 +375,7 @@ impl SipBuilder {
                             .with_path(&path)
                     })?;
                     let mut n = 0;
-                    for (fname, fmd, fpath) in sorted_entries(&path)? {
+                    for (fname, fmd, fpath) in ctx.entries(&path)? {
                         if fmd.file_type().is_symlink() {
                             return Err(Error::new(
                                 ErrorKind::Unsafe,

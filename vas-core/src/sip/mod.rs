@@ -94,6 +94,30 @@ pub use rules::{ContainerCheck, SipReport, Violation};
 pub use scan::{DeclaredObject, ManifestSummary, scan_manifest};
 pub use writer::{Compression, PackageFormat, PackageWriter, WriterOptions, WrittenEntry};
 
+/// Prints `label` with the time since the first call (and since the previous one) on
+/// standard error when the environment variable `VAS_SIP_TIMES` is set: a profiling aid
+/// marking the phases of `vas sip build` (folder walk, objects, document, manifest, end).
+/// Does nothing otherwise.
+#[doc(hidden)]
+pub fn trace_phase(label: &str) {
+    use std::sync::{Mutex, OnceLock};
+    use std::time::Instant;
+    static ON: OnceLock<bool> = OnceLock::new();
+    static LAST: Mutex<Option<(Instant, Instant)>> = Mutex::new(None);
+    if !*ON.get_or_init(|| std::env::var_os("VAS_SIP_TIMES").is_some()) {
+        return;
+    }
+    let now = Instant::now();
+    let Ok(mut last) = LAST.lock() else { return };
+    let (start, prev) = last.unwrap_or((now, now));
+    eprintln!(
+        "[sip] {:8.1} ms (+{:7.1}) {label}",
+        (now - start).as_secs_f64() * 1e3,
+        (now - prev).as_secs_f64() * 1e3
+    );
+    *last = Some((start, now));
+}
+
 /// The Vitam outcome codes used by this module (`outDetail` values of Vitam's logbook).
 pub mod codes {
     /// The container is not a zip, tar, tar.gz or tar.bz2.

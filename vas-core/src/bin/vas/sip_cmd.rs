@@ -146,6 +146,7 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
             .build_global()
             .map_err(|e| Error::invalid(format!("--threads {n}: {e}")))?;
     }
+    vas_core::sip::trace_phase("start");
     let version = parse_version(&a.seda)?;
     let algorithm: DigestAlgorithm = a.algorithm.parse()?;
     let format = match a.format.as_deref() {
@@ -184,6 +185,10 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
     if let Some(v) = &a.header.message_id {
         b.message_identifier(v);
     }
+    // The bundled signatures load on another thread while the folder is walked (unless
+    // the build runs on one thread); a walk's error still comes first.
+    let identifier = (!a.no_identify && rayon::current_num_threads() > 1)
+        .then(|| std::thread::spawn(vas_core::sip::bundled_format_identifier));
     let fopts = FolderImportOptions {
         skip_hidden: !a.include_hidden,
         ..FolderImportOptions::default()
@@ -209,6 +214,7 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
             }
         }
     }
+    vas_core::sip::trace_phase("folder imported");
     if let Some(path) = &a.export_csv {
         let opts = CsvOptions {
             separator: a.csv_separator,
@@ -235,7 +241,14 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
     let mut bopts = BuildOptions::new(wopts);
     bopts.manifest_last = a.manifest_last || !a.manifest_first;
     if !a.no_identify {
-        bopts.identify = Some(vas_core::sip::bundled_format_identifier()?);
+        let loaded = match identifier {
+            Some(h) => h
+                .join()
+                .map_err(|_| Error::internal("the signature loading thread panicked"))?,
+            None => vas_core::sip::bundled_format_identifier(),
+        };
+        bopts.identify = Some(loaded?);
+        vas_core::sip::trace_phase("identifier loaded");
     }
     let bar = if std::io::stderr().is_terminal() && !a.json {
         let pb = indicatif::ProgressBar::new(0);
@@ -258,6 +271,7 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
     };
     let units = b.unit_count();
     let report = b.write_to_file(&a.output, bopts)?;
+    vas_core::sip::trace_phase("package written");
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
@@ -310,6 +324,7 @@ pub fn sip_build(a: SipBuildArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     }
+    vas_core::sip::trace_phase("reported");
     Ok(ExitCode::SUCCESS)
 }
 
