@@ -166,21 +166,21 @@ impl<'a> BlobReader<'a> {
     pub(crate) fn string(&mut self) -> Result<String> {
         Ok(self.str()?.to_owned())
     }
-    pub(crate) fn strings(&mut self) -> Result<Vec<String>> {
+    /// A count, then that many items read by `item`, in a list of exactly that capacity.
+    #[inline(always)]
+    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Result<T>) -> Result<Vec<T>> {
         let n = self.count()?;
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {
-            v.push(self.string()?);
+            v.push(item(self)?);
         }
         Ok(v)
     }
+    pub(crate) fn strings(&mut self) -> Result<Vec<String>> {
+        self.list(Self::string)
+    }
     pub(crate) fn u32s(&mut self) -> Result<Vec<u32>> {
-        let n = self.count()?;
-        let mut v = Vec::with_capacity(n);
-        for _ in 0..n {
-            v.push(self.u32()?);
-        }
-        Ok(v)
+        self.list(Self::u32)
     }
     pub(crate) fn opt_usize(&mut self) -> Result<Option<usize>> {
         Ok(match self.tag(1)? {
@@ -196,12 +196,7 @@ impl<'a> BlobReader<'a> {
         })
     }
     pub(crate) fn indices(&mut self, n: usize) -> Result<Vec<usize>> {
-        let k = self.count()?;
-        let mut v = Vec::with_capacity(k);
-        for _ in 0..k {
-            v.push(self.small_index(n)?);
-        }
-        Ok(v)
+        self.list(|r| r.small_index(n))
     }
     pub(crate) fn indices32(&mut self, n: usize) -> Result<Vec<u32>> {
         let k = self.count()?;
@@ -235,12 +230,7 @@ impl<'a> BlobReader<'a> {
         self.index(n)
     }
     pub(crate) fn bools(&mut self) -> Result<Vec<bool>> {
-        let k = self.count()?;
-        let mut v = Vec::with_capacity(k);
-        for _ in 0..k {
-            v.push(self.bool()?);
-        }
-        Ok(v)
+        self.list(Self::bool)
     }
 }
 
