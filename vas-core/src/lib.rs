@@ -45,6 +45,8 @@ pub mod schema;
 pub mod seda;
 pub mod sip;
 pub mod storage;
+#[cfg(test)]
+mod testutil;
 pub mod xml;
 
 pub use error::{Error, ErrorKind, Result};

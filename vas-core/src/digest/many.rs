@@ -164,9 +164,7 @@ mod tests {
         let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         (0..n)
             .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                crate::testutil::xorshift64(&mut x);
                 (x >> 24) as u8
             })
             .collect()

@@ -773,9 +773,7 @@ mod tests {
     fn guards_agree_with_a_search() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let mut rnd = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::testutil::xorshift64(&mut seed);
             seed
         };
         let lits: [&[u8]; 4] = [b"xyz", b"x", b"yx", b"xyzzy"];
@@ -900,9 +898,7 @@ mod tests {
     fn alternative_guards_never_reject_a_match() {
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
         let mut rnd = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::testutil::xorshift64(&mut seed);
             seed
         };
         let exprs = [

@@ -1964,9 +1964,7 @@ mod tests {
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
         let random: Vec<u8> = (0..200_000)
             .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                crate::testutil::xorshift64(&mut seed);
                 seed as u8
             })
             .collect();
@@ -1988,9 +1986,7 @@ mod tests {
             if data.len() > 8 {
                 let pad: Vec<u8> = (0..200_000)
                     .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
+                        crate::testutil::xorshift64(&mut seed);
                         seed as u8
                     })
                     .collect();
@@ -2101,9 +2097,7 @@ mod tests {
     struct Rng(u64);
     impl Rng {
         fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
+            crate::testutil::xorshift64(&mut self.0);
             self.0
         }
         fn below(&mut self, n: usize) -> usize {
@@ -2592,6 +2586,12 @@ mod tests {
         Some(files)
     }
 
+    /// The contents of [`census_files`], read once (the timing tests loop over them).
+    fn census_data() -> Option<Vec<Vec<u8>>> {
+        let files = census_files()?;
+        Some(files.iter().map(|f| std::fs::read(f).unwrap()).collect())
+    }
+
     /// Census of the signatures that reach the matcher (`VAS_CENSUS_DIRS`: folders,
     /// `:`-separated, read recursively): per signature, how many files pass its shortcuts
     /// (prefix or guards), how many it matches and the time `try_sig` took on them. Prints
@@ -2674,11 +2674,10 @@ mod tests {
     #[test]
     #[ignore]
     fn direct_guard_census() {
-        let Some(files) = census_files() else {
+        let Some(datas) = census_data() else {
             return;
         };
         let r = FormatRegistry::bundled().unwrap();
-        let datas: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
         let n = r.sigs.len();
         let (mut nanos, mut passed) = (vec![0u128; n], vec![0u64; n]);
         let mut sc = Scratch::default();
@@ -2799,11 +2798,10 @@ mod tests {
     #[test]
     #[ignore]
     fn wide_check_experiment() {
-        let Some(files) = census_files() else {
+        let Some(datas) = census_data() else {
             return;
         };
         let r = FormatRegistry::bundled().unwrap();
-        let datas: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
         let wide: Vec<&GroupCheck> = r
             .group_checks
             .iter()

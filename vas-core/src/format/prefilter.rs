@@ -440,9 +440,7 @@ mod tests {
                 for _ in 0..40 {
                     let hay: Vec<u8> = (0..len)
                         .map(|_| {
-                            seed ^= seed << 13;
-                            seed ^= seed >> 7;
-                            seed ^= seed << 17;
+                            crate::testutil::xorshift64(&mut seed);
                             b"abcdxyz\x00\x01"[(seed % 9) as usize]
                         })
                         .collect();
@@ -457,9 +455,7 @@ mod tests {
             for len in [0usize, 1, 2, 3, 5, 300] {
                 let hay: Vec<u8> = (0..len)
                     .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
+                        crate::testutil::xorshift64(&mut seed);
                         b"abcdxyz\x00\x01"[(seed % 9) as usize]
                     })
                     .collect();

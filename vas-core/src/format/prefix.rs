@@ -179,9 +179,7 @@ mod tests {
             hays.push(
                 (0..n)
                     .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
+                        crate::testutil::xorshift64(&mut seed);
                         b"%PDFS-1.4x"[(seed % 10) as usize]
                     })
                     .collect(),

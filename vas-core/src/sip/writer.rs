@@ -1517,9 +1517,7 @@ mod tests {
     fn seek_buf_writes_what_a_plain_writer_writes() {
         let mut rng = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move |m: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
+            crate::testutil::xorshift64(&mut rng);
             rng % m
         };
         for round in 0..50 {
@@ -1585,9 +1583,7 @@ mod tests {
                 let data: Vec<u8> = (0..len)
                     .map(|k| {
                         if random {
-                            x ^= x << 13;
-                            x ^= x >> 7;
-                            x ^= x << 17;
+                            crate::testutil::xorshift64(&mut x);
                             x as u8
                         } else {
                             b"<Unit><Title>fonds</Title></Unit>\n"[(k + i) % 33]
@@ -1689,9 +1685,7 @@ mod tests {
     fn probe_shortcut_gives_the_full_answer() {
         let mut x = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            crate::testutil::xorshift64(&mut x);
             x
         };
         let mut cases: Vec<Vec<u8>> = Vec::new();

@@ -463,9 +463,7 @@ mod tests {
         (0..n)
             .map(|k| {
                 if i.is_multiple_of(3) {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
+                    crate::testutil::xorshift64(&mut x);
                     x as u8
                 } else {
                     b"archive record fonds series "[(k * 7 + i) % 28]
