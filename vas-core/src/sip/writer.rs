@@ -775,9 +775,10 @@ pub(crate) struct PreparedEntry(Deflated);
 /// Deflates the whole entry `data` in memory, on the calling thread, as
 /// [`PackageWriter::add_chunks`] would with `compression` (the same compressor for the
 /// same length, the same pieces for a streamed one), so [`PackageWriter::add_prepared`]
-/// writes the same bytes as a build on one thread. `None` when the entry is stored (`compression` is [`Compression::Stored`], or
-/// [`Compression::Auto`] and the data looks incompressible): write it with
-/// [`PackageWriter::add_chunks`] and [`Compression::Stored`].
+/// writes the same bytes as a build on one thread. `None` when the entry is stored
+/// (`compression` is [`Compression::Stored`], or [`Compression::Auto`] and the data looks
+/// incompressible): write it with [`PackageWriter::add_chunks`] and
+/// [`Compression::Stored`].
 pub(crate) fn prepare_zip_entry(
     name: &str,
     data: &[u8],
@@ -816,8 +817,6 @@ struct ProducedBody {
     /// `None` until the first chunk decided; then the deflate level, `None` when stored.
     level: Option<Option<u32>>,
     auto: bool,
-    /// Input bytes fed so far.
-    total: u64,
     deflater: Deflater,
     /// The deflated stream so far, or the data itself when stored.
     held: Vec<u8>,
@@ -829,7 +828,6 @@ impl ProducedBody {
             compression,
             level: None,
             auto: matches!(compression, Compression::Auto(_)),
-            total: 0,
             deflater: Deflater::default(),
             held: Vec::new(),
         }
@@ -856,7 +854,6 @@ impl ProducedBody {
                 l
             }
         };
-        self.total += chunk.len() as u64;
         let held = &mut self.held;
         if level.is_none() {
             held.extend_from_slice(chunk);
@@ -1114,8 +1111,8 @@ fn is_large(size: Option<u64>) -> bool {
 }
 
 /// Writes one zip entry from `src`: the first chunk decides [`Compression::Auto`], then
-/// every chunk goes straight to the zip writer (through the writer's reused deflate
-/// encoder when deflated). Returns the entry's CRC-32.
+/// every chunk goes straight to the zip writer (through the writer's reused [`Deflater`]
+/// when deflated). Returns the entry's CRC-32.
 fn zip_entry<W: Write + Seek>(
     z: &mut ZipOut<W>,
     name: &str,
