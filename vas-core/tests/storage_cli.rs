@@ -234,7 +234,7 @@ fn check_reports_unsupported_and_unreachable_offers() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("s.toml");
     // An S3 offer on a port nobody listens on (or a build without the `s3` feature), and a
-    // Swift offer (not implemented yet).
+    // Swift offer whose auth URL nobody listens on (or a build without the `swift` feature).
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -258,9 +258,9 @@ secret_key_env = "PATH"
 [[offer]]
 id = "sw"
 kind = "swift"
-auth_url = "http://127.0.0.1:1/v3"
-user_env = "U"
-key_env = "K"
+auth_url = "http://127.0.0.1:1/auth/v1.0"
+user_env = "PATH"
+key_env = "PATH"
 container = "c"
 [strategy]
 offers = ["fs-1"]
@@ -281,7 +281,12 @@ referent = "fs-1"
         "Unsupported"
     };
     assert_eq!(offers[1]["error_kind"], s3_kind, "{:#}", offers[1]);
-    assert_eq!(offers[2]["error_kind"], "Unsupported");
+    let swift_kind = if cfg!(feature = "swift") {
+        "Unavailable"
+    } else {
+        "Unsupported"
+    };
+    assert_eq!(offers[2]["error_kind"], swift_kind, "{:#}", offers[2]);
     // The strategy itself (fs-1 only) works.
     let f = dir.path().join("f");
     std::fs::write(&f, b"x").unwrap();
