@@ -307,8 +307,10 @@ impl<W: Write + Seek> PackageWriter<W> {
     }
 
     /// Adds an entry streamed from `reader` with the default compression. When `size` is
-    /// given the reader must yield exactly that many bytes (else [`ErrorKind::Conflict`]);
-    /// a tar entry without a size is first spooled to a temporary file.
+    /// given the reader must yield exactly that many bytes (else [`ErrorKind::Conflict`],
+    /// and a zip package goes on without the entry; a tar stream cannot take an entry
+    /// back: do not use it after such an error); a tar entry without a size is first
+    /// spooled to a temporary file.
     pub fn add_reader(
         &mut self,
         name: &str,
@@ -341,7 +343,7 @@ impl<W: Write + Seek> PackageWriter<W> {
     /// and its size and CRC-32 must equal `size` and `crc32` (from
     /// [`crate::digest::digest_file_crc32`]) or the entry fails with
     /// [`ErrorKind::Conflict`] — the source changed since it was hashed, and a manifest
-    /// carrying `digest` would lie.
+    /// carrying `digest` would lie (a zip package goes on without the entry).
     ///
     /// ```
     /// use vas_core::digest::{DigestAlgorithm, digest_reader_crc32};
@@ -373,6 +375,7 @@ impl<W: Write + Seek> PackageWriter<W> {
         let tap = Tap::new(Exact::new(reader, Some(size)), None, !zip);
         let (_, got_crc) = self.add_entry_raw(name, tap, Some(size), c)?;
         if got_crc != Some(crc32) {
+            self.drop_last_zip_entry()?;
             return Err(Error::new(
                 ErrorKind::Conflict,
                 "source changed between hashing and writing (CRC-32 differs)",
@@ -550,8 +553,21 @@ impl<W: Write + Seek> PackageWriter<W> {
             Inner::Done => return Err(Error::internal("writer already finished")),
         }
         let (mut exact, hasher, crc) = src.finish();
-        exact.check_end().map_err(|e| e.with_path(name))?;
+        if let Err(e) = exact.check_end() {
+            self.drop_last_zip_entry()?;
+            return Err(e.with_path(name));
+        }
         Ok((hasher, zip_crc.or(crc)))
+    }
+
+    /// Drops the zip entry just written (its source had more bytes than announced, or not
+    /// the bytes hashed): the package goes on without it. A tar entry stays (the stream
+    /// cannot go back): the error tells the caller not to use the package.
+    fn drop_last_zip_entry(&mut self) -> Result<()> {
+        if let Inner::Zip(z) = &mut self.inner {
+            z.drop_last()?;
+        }
+        Ok(())
     }
 
     /// Adds an explicit directory entry (not needed for files: readers create parents).
@@ -1478,6 +1494,55 @@ mod tests {
         .unwrap();
         let e = w.add_reader("long", &b"abcdef"[..], Some(5)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Conflict);
+        // Deflated, announced longer or shorter than the whole-entry limit, the source
+        // empty, cut short or too long: the same size conflict, and the package goes on
+        // without the entry.
+        let max = super::super::zipout::WHOLE_DEFLATE_MAX as u64;
+        let text = vec![b'a'; 5000];
+        for (i, c) in [Compression::Deflated(6), Compression::Auto(6)]
+            .into_iter()
+            .enumerate()
+        {
+            for (j, (src, size)) in [
+                (&text[..0], max + 1),
+                (&text[..], max + 1),
+                (&text[..0], 10),
+                (&text[..], 6000),
+                (&text[..], 4000),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let name = format!("cut{i}{j}");
+                let e = w.add_reader_with(&name, src, Some(size), c).unwrap_err();
+                assert_eq!(
+                    e.kind(),
+                    ErrorKind::Conflict,
+                    "{c:?} {} of {size}",
+                    src.len()
+                );
+            }
+        }
+        // Prehashed, but the bytes changed since: refused and dropped too.
+        let (digest, size, crc) =
+            crate::digest::digest_reader_crc32(crate::digest::DigestAlgorithm::Sha512, &text[..])
+                .unwrap();
+        let mut changed = text.clone();
+        changed[10] = b'b';
+        let e = w
+            .add_reader_prehashed("changed", &changed[..], &digest, size, crc)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        w.add_bytes("after", &text).unwrap();
+        let bytes = w.finish().unwrap().into_inner();
+        let mut z = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
+        let names: Vec<String> = (0..z.len())
+            .map(|i| z.by_index(i).unwrap().name().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["after"]);
+        let mut back = Vec::new();
+        z.by_name("after").unwrap().read_to_end(&mut back).unwrap();
+        assert_eq!(back, text);
     }
 
     /// The same writes and seeks on a `SeekBuf` and on a plain cursor give the same bytes:

@@ -174,6 +174,21 @@ impl Deflater {
         self.stream(data, out)
     }
 
+    /// The streaming encoder in `slot` at `level`, made (or remade at another level) if
+    /// needed.
+    fn encoder_in(
+        slot: &mut Option<(u32, flate2::write::DeflateEncoder<Vec<u8>>)>,
+        level: u32,
+    ) -> &mut flate2::write::DeflateEncoder<Vec<u8>> {
+        if !matches!(slot, Some((l, _)) if *l == level) {
+            *slot = Some((
+                level,
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level)),
+            ));
+        }
+        &mut slot.as_mut().expect("just set").1
+    }
+
     /// Feeds `data` to the streaming encoder in the pieces of `next_cut`, whatever the
     /// cuts of `data`: a piece that `data` ends before its cut waits in `piece` for the
     /// rest (zlib-rs's output depends on how its input is split).
@@ -181,17 +196,10 @@ impl Deflater {
         let Some(e) = &mut self.cur else {
             return Err(io::Error::other("deflater: no entry begun"));
         };
-        let (level, auto) = (e.level, e.auto);
-        if !matches!(&self.enc, Some((l, _)) if *l == level) {
-            self.enc = Some((
-                level,
-                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level)),
-            ));
-        }
-        let (_, enc) = self.enc.as_mut().expect("just set");
+        let enc = Self::encoder_in(&mut self.enc, e.level);
         let mut c = data;
         while !c.is_empty() {
-            let left = (super::writer::next_cut(e.total, auto) - e.total) as usize;
+            let left = (super::writer::next_cut(e.total, e.auto) - e.total) as usize;
             let k = c.len().min(left);
             e.total += k as u64;
             if k < left {
@@ -224,9 +232,9 @@ impl Deflater {
             return Err(io::Error::other("deflater: no entry begun"));
         };
         if e.streaming {
-            let Some((_, enc)) = &mut self.enc else {
-                return Err(io::Error::other("deflater: no encoder"));
-            };
+            // (An entry announced long that brought no data still ends a stream at its
+            // level; the caller reports the size that did not match.)
+            let enc = Self::encoder_in(&mut self.enc, e.level);
             if !self.piece.is_empty() {
                 enc.write_all(&self.piece)?;
                 self.piece.clear();
@@ -484,6 +492,16 @@ impl<W: Write + Seek> ZipOut<W> {
     pub(crate) fn abort(&mut self, open: Open) -> io::Result<()> {
         self.bump();
         self.out.seek(SeekFrom::Start(open.header_start))?;
+        Ok(())
+    }
+
+    /// Drops the last entry written, after all (its source turned out to differ from what
+    /// was announced): the next entry is written over it.
+    pub(crate) fn drop_last(&mut self) -> io::Result<()> {
+        if let Some(e) = self.entries.pop() {
+            self.bump();
+            self.out.seek(SeekFrom::Start(e.offset))?;
+        }
         Ok(())
     }
 
