@@ -1170,12 +1170,11 @@ fn zip_entry<W: Write + Seek>(
             }
         };
     }
-    if failed.is_none() && level.is_some() {
-        let mut d = std::mem::take(&mut z.deflater);
-        if let Err(e) = d.end(&mut |b: &[u8]| z.data(b)) {
-            failed = Some(copy_err(e, name));
-        }
-        z.deflater = d;
+    if failed.is_none()
+        && level.is_some()
+        && let Err(e) = z.deflate_end()
+    {
+        failed = Some(copy_err(e, name));
     }
     if let Some(e) = failed {
         z.deflater.discard();
@@ -1201,10 +1200,7 @@ fn zip_piece<W: Write + Seek>(
         return z.data(chunk).map_err(|e| copy_err(e, name));
     }
     // What the deflater produces goes out as it comes: memory stays flat.
-    let mut d = std::mem::take(&mut z.deflater);
-    let r = d.feed(chunk, &mut |b: &[u8]| z.data(b));
-    z.deflater = d;
-    r.map_err(|e| copy_err(e, name))
+    z.deflate_data(chunk).map_err(|e| copy_err(e, name))
 }
 
 /// The pieces deflated data is fed in (see [`zip_entry`]).

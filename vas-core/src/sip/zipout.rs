@@ -242,9 +242,7 @@ impl Deflater {
             let tail = enc.reset(Vec::new())?;
             return out(&tail);
         }
-        let held = std::mem::take(&mut self.pending);
-        let r = self.deflate_whole(e.level, &held).and_then(|d| out(&d));
-        self.pending = held;
+        let r = Self::whole_in(&mut self.whole, e.level, &self.pending).and_then(|d| out(&d));
         self.pending.clear();
         r
     }
@@ -255,7 +253,7 @@ impl Deflater {
     pub(crate) fn deflate(&mut self, level: u32, auto: bool, data: &[u8]) -> Result<Vec<u8>> {
         Self::check_level(level)?;
         if data.len() <= self.whole_max {
-            return Ok(self.deflate_whole(level, data)?);
+            return Ok(Self::whole_in(&mut self.whole, level, data)?);
         }
         let mut v = Vec::new();
         let r = (|| -> Result<()> {
@@ -277,16 +275,21 @@ impl Deflater {
     /// libdeflate's raw deflate stream of `data` at `level`; for no data, zlib's (one empty
     /// final block with the fixed codes, 2 bytes, where libdeflate writes a stored block of
     /// 5).
-    fn deflate_whole(&mut self, level: u32, data: &[u8]) -> io::Result<Vec<u8>> {
+    /// (`slot` keeps the compressor, made or remade for `level`.)
+    fn whole_in(
+        slot: &mut Option<(u32, libdeflater::Compressor)>,
+        level: u32,
+        data: &[u8],
+    ) -> io::Result<Vec<u8>> {
         if data.is_empty() {
             return Ok(EMPTY_DEFLATE.to_vec());
         }
-        if !matches!(&self.whole, Some((l, _)) if *l == level) {
+        if !matches!(slot, Some((l, _)) if *l == level) {
             let lvl = libdeflater::CompressionLvl::new(level as i32)
                 .map_err(|_| io::Error::other(format!("bad deflate level {level}")))?;
-            self.whole = Some((level, libdeflater::Compressor::new(lvl)));
+            *slot = Some((level, libdeflater::Compressor::new(lvl)));
         }
-        let (_, c) = self.whole.as_mut().expect("just set");
+        let (_, c) = slot.as_mut().expect("just set");
         let mut buf = vec![0u8; c.deflate_compress_bound(data.len())];
         let n = c
             .deflate_compress(data, &mut buf)
@@ -447,6 +450,18 @@ impl<W: Write + Seek> ZipOut<W> {
     pub(crate) fn data(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(bytes)?;
         Ok(())
+    }
+
+    /// Entry data of a deflated entry begun with [`ZipOut::begin`], through
+    /// [`ZipOut::deflater`] (begun for it): what is deflated goes out as it comes.
+    pub(crate) fn deflate_data(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.deflater
+            .feed(bytes, &mut |b: &[u8]| self.out.write_all(b))
+    }
+
+    /// Ends the deflated entry's stream (its last bytes go out).
+    pub(crate) fn deflate_end(&mut self) -> io::Result<()> {
+        self.deflater.end(&mut |b: &[u8]| self.out.write_all(b))
     }
 
     /// Ends the entry: patches its local header with its CRC-32 and sizes.
