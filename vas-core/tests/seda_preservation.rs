@@ -332,3 +332,44 @@ fn comments_and_pis_inside_leaves_are_kept_at_their_offset() {
         assert_eq!(xmllint_validate("2.3", &[p]), vec![true]);
     }
 }
+
+/// Found by fuzzing the parser (parse, write, parse again): a SEDA 2.1 document whose
+/// `schemaLocation` or a secondary namespace declaration names another SEDA version was
+/// written with them rewritten to 2.1, so reading the output back gave another document.
+/// Written in its own version a document keeps them as read; written in another version
+/// (a conversion) they are rewritten to the target.
+#[test]
+fn other_version_namespaces_are_kept_unless_converting() {
+    let v21 = "fr:gouv:culture:archivesdefrance:seda:v2.1";
+    let v22 = "fr:gouv:culture:archivesdefrance:seda:v2.2";
+    let v23 = "fr:gouv:culture:archivesdefrance:seda:v2.3";
+    let xml = format!(
+        r#"<ArchiveTransferReply xmlns="{v21}" xmlns:old="{v22}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="{v22} seda-2.2-main.xsd"></ArchiveTransferReply>"#
+    );
+    let (doc, out) = rt(&xml);
+    assert_eq!(doc.version, SedaVersion::V2_1);
+    assert!(out.contains(&format!(r#"xmlns:old="{v22}""#)), "{out}");
+    assert!(
+        out.contains(&format!(r#"xsi:schemaLocation="{v22} seda-2.2-main.xsd""#)),
+        "{out}"
+    );
+    // The fuzzer's own input: a carriage return before the attribute, no prefix, a
+    // fragment of a file name.
+    let fuzzed = format!(
+        "<?x?>\n<ArchiveTransferReply xmlns=\"{v21}\"\rschemaLocation=\"{v22}sd\"></ArchiveTransferReply>"
+    );
+    let (_, out) = rt(&fuzzed);
+    assert!(
+        out.contains(&format!(r#"schemaLocation="{v22}sd""#)),
+        "{out}"
+    );
+    // A conversion rewrites every SEDA namespace to the target's.
+    let up = doc.to_string_as(SedaVersion::V2_3).unwrap();
+    assert!(up.contains(&format!(r#"xmlns="{v23}""#)), "{up}");
+    assert!(up.contains(&format!(r#"xmlns:old="{v23}""#)), "{up}");
+    assert!(
+        up.contains(&format!(r#"xsi:schemaLocation="{v23} seda-2.2-main.xsd""#)),
+        "{up}"
+    );
+    assert!(!up.contains(v21) && !up.contains(v22), "{up}");
+}

@@ -475,6 +475,9 @@ pub struct SedaWriter<'m, W: Write> {
     pub xml: XmlWriter<W>,
     /// The version written.
     pub version: SedaVersion,
+    /// The version of the document written, when known (see
+    /// [`SedaWriter::with_source_version`]).
+    source: Option<SedaVersion>,
     prefixes: Vec<&'m str>,
     path: Vec<(&'static str, Option<&'m str>)>,
 }
@@ -485,9 +488,20 @@ impl<'m, W: Write> SedaWriter<'m, W> {
         SedaWriter {
             xml: XmlWriter::new(out, indent),
             version,
+            source: None,
             prefixes: Vec::new(),
             path: Vec::new(),
         }
+    }
+
+    /// Declares the version of the document being written. SEDA namespace declarations
+    /// and `schemaLocation` values are rewritten to the target version only when it
+    /// differs: a document written in its own version keeps them as they were read, so
+    /// that reading it back gives the same document. Without this call they are always
+    /// rewritten.
+    pub fn with_source_version(mut self, source: SedaVersion) -> Self {
+        self.source = Some(source);
+        self
     }
 
     /// The current element path (for errors).
@@ -533,9 +547,12 @@ impl<'m, W: Write> SedaWriter<'m, W> {
     }
 
     fn write_attrs(&mut self, attrs: &[Attr]) -> Result<()> {
+        let convert = self.source != Some(self.version);
         for a in attrs {
             let is_decl = a.name == "xmlns" || a.name.starts_with("xmlns:");
-            if is_decl && SedaVersion::from_namespace(&a.value).is_some() {
+            if !convert {
+                self.xml.write_attr(&a.name, &a.value)?;
+            } else if is_decl && SedaVersion::from_namespace(&a.value).is_some() {
                 self.xml.write_attr(&a.name, self.version.namespace())?;
             } else if a.name.ends_with("schemaLocation")
                 && a.value

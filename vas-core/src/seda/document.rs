@@ -214,11 +214,13 @@ impl Document {
     }
 
     /// Writes the document in another version. Every namespace declaration of a SEDA
-    /// namespace (and `xsi:schemaLocation`) is rewritten to the target namespace; a child
+    /// namespace (and `xsi:schemaLocation`) is rewritten to the target namespace (in the
+    /// document's own version they are written as read); a child
     /// that the target version lacks is an [`ErrorKind::Unsupported`] error naming it.
     /// Unknown (raw) elements are written as they are.
     pub fn write_to<W: Write>(&self, w: W, version: SedaVersion) -> Result<()> {
-        let mut sw = SedaWriter::new(std::io::BufWriter::new(w), version, true);
+        let mut sw = SedaWriter::new(std::io::BufWriter::new(w), version, true)
+            .with_source_version(self.version);
         sw.xml
             .raw_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
         for m in &self.prolog {
