@@ -224,3 +224,79 @@ fn not_well_formed_is_an_xml_error_with_position() {
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Xml);
 }
+
+/// Found by fuzzing the parser: element and attribute names that are not XML names
+/// (`a(b`, `9z`, `(((s:n:schemaLocation`) were read, and written back as they were, so
+/// `manifest rewrite` turned a malformed input into a malformed output. They are an
+/// [`ErrorKind::Xml`] error with the position, as vas's own validator says (xmllint fails
+/// on them, or reports a namespace error).
+#[test]
+fn names_that_are_not_xml_names_are_refused() {
+    let bad_elements = ["a(b", "9z", "-a", ".a", ":a", "a:", "a:b:c", "a:9b", "p:"];
+    let bad_attrs = [
+        "(((s:n:schemaLocation",
+        "9a",
+        ":a",
+        "a:",
+        "a:b:c",
+        "a;b",
+        "-x",
+    ];
+    let mut cases: Vec<String> = Vec::new();
+    for n in bad_elements {
+        // Unknown element inside a typed one (kept raw), and inside Content.
+        cases.push(doc(&format!(
+            "<ArchiveUnit id='A'><Content><Title>t</Title><{n}>x</{n}></Content></ArchiveUnit>"
+        )));
+        cases.push(doc(&format!("<ArchiveUnit id='A'><{n}/></ArchiveUnit>")));
+    }
+    for n in bad_attrs {
+        // On the root, on a typed element and on an unknown one.
+        cases.push(doc("").replacen(
+            "<ArchiveTransfer ",
+            &format!("<ArchiveTransfer {n}=\"v\" "),
+            1,
+        ));
+        cases.push(doc(&format!(
+            "<ArchiveUnit id='A' {n}='v'><Content><Title>t</Title></Content></ArchiveUnit>"
+        )));
+        cases.push(doc(&format!(
+            "<ArchiveUnit id='A'><Content><Title>t</Title><Extra {n}='v'/></Content></ArchiveUnit>"
+        )));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, xml) in cases.iter().enumerate() {
+        let e = Document::from_str(xml).expect_err(xml);
+        assert_eq!(e.kind(), ErrorKind::Xml, "{e}\n{xml}");
+        assert!(e.to_string().contains("not a valid"), "{e}\n{xml}");
+        assert!(e.context().line.is_some(), "{e}");
+        if xmllint_available() {
+            let p = tmp.path().join(format!("{i}.xml"));
+            std::fs::write(&p, xml).unwrap();
+            let out = std::process::Command::new("xmllint")
+                .args(["--noout", "--nonet"])
+                .arg(&p)
+                .output()
+                .unwrap();
+            // libxml2 fails on names that are not XML names, and reports a (non-fatal)
+            // "namespace error" on names that break XML Namespaces (`:a`, `a:b:c`).
+            let complains = !out.status.success()
+                || String::from_utf8_lossy(&out.stderr).contains("namespace error");
+            assert!(complains, "xmllint reads what vas refuses:\n{xml}");
+        }
+    }
+    // A malformed attribute of an element kept raw (unknown to the model) was dropped
+    // with all the element's attributes; it is an error too.
+    for attrs in ["a='1' a='2'", "a='&bogus;'", "a='x&#0;'"] {
+        let xml = doc(&format!(
+            "<ArchiveUnit id='A'><Content><Title>t</Title><Extra {attrs}/></Content></ArchiveUnit>"
+        ));
+        let e = Document::from_str(&xml).expect_err(&xml);
+        assert_eq!(e.kind(), ErrorKind::Xml, "{e}\n{xml}");
+    }
+    // Names XML allows stay accepted: prefixed, with digits, dots, dashes, non-ASCII.
+    let fine = doc(
+        "<ArchiveUnit id='A'><Content><Title>t</Title><x:É.b-9 xmlns:x='urn:x' x:a.b-c='1' é='2'/></Content></ArchiveUnit>",
+    );
+    Document::from_str(&fine).unwrap();
+}

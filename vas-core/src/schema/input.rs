@@ -16,7 +16,7 @@ use std::io::Read;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::xml::lex::{self, Kind, LexErr};
+use crate::xml::lex::{self, Kind, LexErr, is_qname, is_xml_name};
 use crate::{Error, ErrorKind, Result};
 
 /// The XML namespace, bound to the `xml` prefix by definition.
@@ -1274,119 +1274,6 @@ fn safe_cut(avail: &[u8], pos: usize) -> usize {
     cut.max(pos + 1)
 }
 
-/// ASCII name characters: 1 = may follow, 2 = may start (or follow) a name.
-const NAME_ASCII: [u8; 128] = {
-    let mut t = [0u8; 128];
-    let mut c = 0;
-    while c < 128 {
-        let b = c as u8;
-        t[c] = if b.is_ascii_alphabetic() || b == b'_' || b == b':' {
-            2
-        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
-            1
-        } else {
-            0
-        };
-        c += 1;
-    }
-    t
-};
-
-/// 1 for the ASCII bytes of an `NCName` (letters, digits, `-`, `.`, `_`), 0 for any other
-/// byte (the colon and non-ASCII bytes included).
-static NCNAME_ASCII: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = 0;
-    while c < 128 {
-        let b = c as u8;
-        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' {
-            t[c] = 1;
-        }
-        c += 1;
-    }
-    t
-};
-
-/// Whether `s` is an XML `Name` (colons allowed).
-#[inline]
-fn is_xml_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    let Some(&first) = b.first() else {
-        return false;
-    };
-    if !s.is_ascii() {
-        return super::types::is_name(s, true);
-    }
-    NAME_ASCII[first as usize] == 2 && b[1..].iter().all(|&c| NAME_ASCII[c as usize] != 0)
-}
-
-/// Whether `s` is a name allowed by XML Namespaces (`NCName` or `NCName:NCName`).
-///
-/// One pass over ASCII names (every name of a SEDA manifest); other names take
-/// [`is_qname_slow`].
-#[inline]
-fn is_qname(s: &str) -> bool {
-    let b = s.as_bytes();
-    let Some(&first) = b.first() else {
-        return false;
-    };
-    // A plain ASCII NCName (every element name of a SEDA manifest): one table look-up per
-    // byte and no branch; names with a colon or another byte take the checks below.
-    if NAME_ASCII[(first & 0x7F) as usize] == 2
-        && first != b':'
-        && b.iter().fold(1u8, |acc, &c| acc & NCNAME_ASCII[c as usize]) == 1
-    {
-        return true;
-    }
-    if first >= 0x80 {
-        return is_qname_slow(s);
-    }
-    if NAME_ASCII[first as usize] != 2 || first == b':' {
-        return false;
-    }
-    let mut colon = false;
-    let mut i = 1;
-    while i < b.len() {
-        let c = b[i];
-        if c >= 0x80 {
-            return is_qname_slow(s);
-        }
-        if NAME_ASCII[c as usize] == 0 {
-            return false;
-        }
-        if c == b':' {
-            // One colon, followed by a character that may start an NCName.
-            if colon {
-                return false;
-            }
-            colon = true;
-            match b.get(i + 1) {
-                Some(&n) if n >= 0x80 => return is_qname_slow(s),
-                Some(&n) if NAME_ASCII[n as usize] == 2 && n != b':' => {}
-                _ => return false,
-            }
-        }
-        i += 1;
-    }
-    true
-}
-
-/// [`is_qname`] for names with non-ASCII characters.
-fn is_qname_slow(s: &str) -> bool {
-    if !is_xml_name(s) {
-        return false;
-    }
-    match memchr::memchr(b':', s.as_bytes()) {
-        None => true,
-        Some(i) => {
-            i > 0
-                && i + 1 < s.len()
-                && memchr::memchr(b':', &s.as_bytes()[i + 1..]).is_none()
-                && !s[i + 1..].starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
-        }
-    }
-}
-
 /// Checks the content of an XML declaration (`xml version="1.0" encoding="…"
 /// standalone="…"`, as libxml2 reads it) and returns its encoding, if declared.
 fn check_decl(decl: &str) -> std::result::Result<Option<&str>, &'static str> {
@@ -1544,7 +1431,7 @@ mod tests {
             "a\tb",
             "9",
         ] {
-            assert_eq!(is_qname(n), is_qname_slow(n), "{n:?}");
+            assert_eq!(is_qname(n), crate::xml::lex::is_qname_slow(n), "{n:?}");
         }
     }
 

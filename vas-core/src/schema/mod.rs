@@ -113,7 +113,7 @@ mod dom;
 mod input;
 mod regex_xsd;
 mod rng;
-mod types;
+pub(crate) mod types;
 mod validate;
 mod xsd;
 

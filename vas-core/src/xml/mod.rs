@@ -182,12 +182,12 @@ impl RawElement {
 
     /// Captures the subtree whose start tag was just returned by `r.next()`.
     pub fn capture(r: &mut XmlReader<'_>, start: &StartTag<'_>) -> Result<RawElement> {
-        let mut root = start.to_raw();
+        let mut root = start.to_raw()?;
         let mut stack: Vec<RawElement> = Vec::new();
         loop {
             match r.next()? {
                 XEvent::Start(s) => {
-                    stack.push(std::mem::replace(&mut root, s.to_raw()));
+                    stack.push(std::mem::replace(&mut root, s.to_raw()?));
                 }
                 XEvent::End => match stack.pop() {
                     Some(mut parent) => {
@@ -326,6 +326,13 @@ impl<'a> StartTag<'a> {
                 Error::new(ErrorKind::Xml, format!("malformed attribute: {msg}"))
                     .at(self.pos.line as u64, self.pos.col as u64)
             })?;
+            if !lex::is_qname(name) {
+                return Err(Error::new(
+                    ErrorKind::Xml,
+                    format!("malformed XML: '{name}' is not a valid attribute name"),
+                )
+                .at(self.pos.line as u64, self.pos.col as u64));
+            }
             let value = lex::unescape(raw, true).map_err(|(_, e)| {
                 Error::new(
                     ErrorKind::Xml,
@@ -348,14 +355,15 @@ impl<'a> StartTag<'a> {
         Ok(())
     }
 
-    fn to_raw(&self) -> RawElement {
-        RawElement {
+    /// The element as kept raw; a malformed attribute is an error (not dropped).
+    fn to_raw(&self) -> Result<RawElement> {
+        Ok(RawElement {
             name: self.qname().to_string(),
             namespace: self.namespace.clone(),
-            attrs: self.attrs().unwrap_or_default(),
+            attrs: self.attrs()?,
             children: Vec::new(),
             pos: self.pos,
-        }
+        })
     }
 }
 
@@ -703,6 +711,12 @@ impl<'a> XmlReader<'a> {
                         ));
                     }
                     let name = &src[tok.start + 1..tok.a];
+                    if !lex::is_qname(name) {
+                        return Err(self.error(
+                            ErrorKind::Xml,
+                            format!("malformed XML: '{name}' is not a valid element name"),
+                        ));
+                    }
                     let raw_attrs = &src[tok.a..tok.b];
                     self.open.push(Open {
                         start: tok.start,
@@ -715,6 +729,12 @@ impl<'a> XmlReader<'a> {
                             let (k, v) = a.map_err(|(_, m)| {
                                 self.error(ErrorKind::Xml, format!("malformed attribute: {m}"))
                             })?;
+                            if !lex::is_qname(k) {
+                                return Err(self.error(
+                                    ErrorKind::Xml,
+                                    format!("malformed XML: '{k}' is not a valid attribute name"),
+                                ));
+                            }
                             let prefix = if k == "xmlns" {
                                 ""
                             } else if let Some(p) = k.strip_prefix("xmlns:") {
