@@ -215,9 +215,9 @@ impl Document {
 
     /// Writes the document in another version. Every namespace declaration of a SEDA
     /// namespace (and `xsi:schemaLocation`) is rewritten to the target namespace (in the
-    /// document's own version they are written as read); a child
-    /// that the target version lacks is an [`ErrorKind::Unsupported`] error naming it.
-    /// Unknown (raw) elements are written as they are.
+    /// document's own version they are written as read); a child that the target version
+    /// lacks is an [`ErrorKind::Unsupported`] error naming it. Unknown (raw) elements are
+    /// written as they are.
     pub fn write_to<W: Write>(&self, w: W, version: SedaVersion) -> Result<()> {
         let mut sw = SedaWriter::new(std::io::BufWriter::new(w), version, true)
             .with_source_version(self.version);
