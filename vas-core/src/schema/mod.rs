@@ -113,7 +113,7 @@ mod dom;
 mod input;
 mod regex_xsd;
 mod rng;
-pub(crate) mod types;
+mod types;
 mod validate;
 mod xsd;
 

@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 
+use crate::xml::lex::{is_name, is_name_char, is_qname};
 use regex::Regex;
 
 /// Index of a type in a compiled schema set.
@@ -849,10 +850,7 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<IdUse, String> {
             let items: Vec<&str> = v.split(' ').filter(|x| !x.is_empty()).collect();
             !items.is_empty() && items.iter().all(|x| x.chars().all(is_name_char))
         }
-        QName => match v.split_once(':') {
-            Some((p, l)) => is_name(p, false) && is_name(l, false),
-            None => is_name(v, false),
-        },
+        QName => is_qname(v),
         Boolean => matches!(v, "true" | "false" | "1" | "0"),
         Decimal => dec_parts(v).is_some_and(|(i, f)| within_libxml2_digits(i, f)),
         Float | Double => is_float(v),
@@ -1342,67 +1340,6 @@ mod uri {
     }
 }
 
-/// XML 1.0 (5th edition) NameStartChar.
-pub(crate) fn is_name_start(c: char, colon: bool) -> bool {
-    matches!(c,
-        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
-        | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
-        | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
-        | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
-        | '\u{10000}'..='\u{EFFFF}')
-        || (colon && c == ':')
-}
-
-/// XML 1.0 (5th edition) NameChar (with ':').
-pub(crate) fn is_name_char(c: char) -> bool {
-    is_name_start(c, true)
-        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
-}
-
-/// ASCII classes for [`is_name`]: bit 0 = `NameChar` without the colon, bit 1 =
-/// `NameStartChar` without the colon; 0 for the colon and any non-ASCII byte.
-static NAME_ASCII_CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = 0;
-    while c < 128 {
-        let b = c as u8;
-        t[c] = if b.is_ascii_alphabetic() || b == b'_' {
-            3
-        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
-            1
-        } else {
-            0
-        };
-        c += 1;
-    }
-    t
-};
-
-/// Whether `v` is an XML Name (`colon`) or NCName.
-pub(crate) fn is_name(v: &str, colon: bool) -> bool {
-    let b = v.as_bytes();
-    // The usual identifier (`AU-12`, `GOT-3-4`): ASCII name characters without a colon,
-    // one table look-up per byte and no branch; anything else takes the general check.
-    if let Some(&first) = b.first()
-        && NAME_ASCII_CLASS[first as usize] & 2 != 0
-        && b.iter()
-            .fold(1u8, |acc, &c| acc & NAME_ASCII_CLASS[c as usize])
-            == 1
-    {
-        return true;
-    }
-    is_name_chars(v, colon)
-}
-
-/// [`is_name`] character by character (any name; the reference for the fast path).
-fn is_name_chars(v: &str, colon: bool) -> bool {
-    let mut it = v.chars();
-    match it.next() {
-        Some(c) if is_name_start(c, colon) => it.all(|c| (colon || c != ':') && is_name_char(c)),
-        _ => false,
-    }
-}
-
 /// The value of `v` (already whitespace-normalised) as compared in identity-constraint
 /// key-sequences: numbers and booleans by value (`01` = `1`, `1.50` = `1.5`, `1` =
 /// `true`), other types by their normalised lexical form.
@@ -1444,32 +1381,6 @@ pub(crate) fn key_value<S: SimpleTypes + ?Sized>(s: &S, id: TypeId, v: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn name_fast_path_agrees_with_the_character_check() {
-        // Every string of one and two bytes from a set covering each class, plus longer
-        // and non-ASCII names.
-        let alphabet = [
-            "a", "Z", "_", "-", ".", "0", "9", ":", " ", "\t", "/", "@", "\u{7F}", "é", "\u{B7}",
-        ];
-        let mut names: Vec<String> = vec![String::new()];
-        for x in alphabet {
-            names.push(x.to_string());
-            for y in alphabet {
-                names.push(format!("{x}{y}"));
-            }
-        }
-        for n in [
-            "AU-12", "GOT-3-4", "BDO-0-8", "a:b", "_x.y-z", "1abc", "ab c", "Aé", "x\u{300}",
-        ] {
-            names.push(n.to_string());
-        }
-        for n in &names {
-            for colon in [false, true] {
-                assert_eq!(is_name(n, colon), is_name_chars(n, colon), "{n:?} {colon}");
-            }
-        }
-    }
 
     #[test]
     fn dates() {

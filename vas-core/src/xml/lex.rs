@@ -493,14 +493,32 @@ pub(crate) fn unescape(raw: &str, attr: bool) -> Result<Cow<'_, str>, (usize, Co
     Ok(Cow::Owned(out))
 }
 
-/// ASCII name characters: 1 = may follow, 2 = may start (or follow) a name.
-const NAME_ASCII: [u8; 128] = {
-    let mut t = [0u8; 128];
+/// XML 1.0 (5th edition) NameStartChar.
+pub(crate) fn is_name_start(c: char, colon: bool) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+        | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+        | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+        || (colon && c == ':')
+}
+
+/// XML 1.0 (5th edition) NameChar (with ':').
+pub(crate) fn is_name_char(c: char) -> bool {
+    is_name_start(c, true)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// ASCII classes for [`is_name`]: bit 0 = `NameChar` without the colon, bit 1 =
+/// `NameStartChar` without the colon; 0 for the colon and any non-ASCII byte.
+static NAME_ASCII_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut c = 0;
     while c < 128 {
         let b = c as u8;
-        t[c] = if b.is_ascii_alphabetic() || b == b'_' || b == b':' {
-            2
+        t[c] = if b.is_ascii_alphabetic() || b == b'_' {
+            3
         } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
             1
         } else {
@@ -511,104 +529,116 @@ const NAME_ASCII: [u8; 128] = {
     t
 };
 
-/// 1 for the ASCII bytes of an `NCName` (letters, digits, `-`, `.`, `_`), 0 for any other
-/// byte (the colon and non-ASCII bytes included).
-static NCNAME_ASCII: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = 0;
-    while c < 128 {
-        let b = c as u8;
-        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' {
-            t[c] = 1;
-        }
-        c += 1;
-    }
-    t
-};
-
-/// Whether `s` is an XML `Name` (colons allowed).
-#[inline]
-pub(crate) fn is_xml_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    let Some(&first) = b.first() else {
-        return false;
-    };
-    if !s.is_ascii() {
-        return crate::schema::types::is_name(s, true);
-    }
-    NAME_ASCII[first as usize] == 2 && b[1..].iter().all(|&c| NAME_ASCII[c as usize] != 0)
-}
-
-/// Whether `s` is a name allowed by XML Namespaces (`NCName` or `NCName:NCName`).
-///
-/// One pass over ASCII names (every name of a SEDA manifest); other names take
-/// [`is_qname_slow`].
-#[inline]
-pub(crate) fn is_qname(s: &str) -> bool {
-    let b = s.as_bytes();
-    let Some(&first) = b.first() else {
-        return false;
-    };
-    // A plain ASCII NCName (every element name of a SEDA manifest): one table look-up per
-    // byte and no branch; names with a colon or another byte take the checks below.
-    if NAME_ASCII[(first & 0x7F) as usize] == 2
-        && first != b':'
-        && b.iter().fold(1u8, |acc, &c| acc & NCNAME_ASCII[c as usize]) == 1
+/// Whether `v` is an XML Name (`colon`) or NCName.
+pub(crate) fn is_name(v: &str, colon: bool) -> bool {
+    let b = v.as_bytes();
+    // The usual identifier (`AU-12`, `GOT-3-4`): ASCII name characters without a colon,
+    // one table look-up per byte and no branch; anything else takes the general check.
+    if let Some(&first) = b.first()
+        && NAME_ASCII_CLASS[first as usize] & 2 != 0
+        && b.iter()
+            .fold(1u8, |acc, &c| acc & NAME_ASCII_CLASS[c as usize])
+            == 1
     {
         return true;
     }
-    if first >= 0x80 {
-        return is_qname_slow(s);
-    }
-    if NAME_ASCII[first as usize] != 2 || first == b':' {
-        return false;
-    }
-    let mut colon = false;
-    let mut i = 1;
-    while i < b.len() {
-        let c = b[i];
-        if c >= 0x80 {
-            return is_qname_slow(s);
-        }
-        if NAME_ASCII[c as usize] == 0 {
-            return false;
-        }
-        if c == b':' {
-            // One colon, followed by a character that may start an NCName.
-            if colon {
-                return false;
-            }
-            colon = true;
-            match b.get(i + 1) {
-                Some(&n) if n >= 0x80 => return is_qname_slow(s),
-                Some(&n) if NAME_ASCII[n as usize] == 2 && n != b':' => {}
-                _ => return false,
-            }
-        }
-        i += 1;
-    }
-    true
+    is_name_chars(v, colon)
 }
 
-/// [`is_qname`] for names with non-ASCII characters.
-pub(crate) fn is_qname_slow(s: &str) -> bool {
-    if !is_xml_name(s) {
-        return false;
+/// [`is_name`] character by character (any name; the reference for the fast path).
+pub(crate) fn is_name_chars(v: &str, colon: bool) -> bool {
+    let mut it = v.chars();
+    match it.next() {
+        Some(c) if is_name_start(c, colon) => it.all(|c| (colon || c != ':') && is_name_char(c)),
+        _ => false,
     }
-    match memchr::memchr(b':', s.as_bytes()) {
-        None => true,
-        Some(i) => {
-            i > 0
-                && i + 1 < s.len()
-                && memchr::memchr(b':', &s.as_bytes()[i + 1..]).is_none()
-                && !s[i + 1..].starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
-        }
-    }
+}
+
+/// Whether `s` is a name allowed by XML Namespaces (`NCName` or `NCName:NCName`): the
+/// names of elements and attributes, and the lexical space of `xs:QName`. An unprefixed
+/// ASCII name (every element name of a SEDA manifest) takes [`is_name`]'s one pass.
+#[inline]
+pub(crate) fn is_qname(s: &str) -> bool {
+    is_name(s, false)
+        || matches!(s.split_once(':'), Some((p, l)) if is_name(p, false) && is_name(l, false))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_fast_path_agrees_with_the_character_check() {
+        // Every string of one and two bytes from a set covering each class, plus longer
+        // and non-ASCII names.
+        let alphabet = [
+            "a", "Z", "_", "-", ".", "0", "9", ":", " ", "\t", "/", "@", "\u{7F}", "é", "\u{B7}",
+        ];
+        let mut names: Vec<String> = vec![String::new()];
+        for x in alphabet {
+            names.push(x.to_string());
+            for y in alphabet {
+                names.push(format!("{x}{y}"));
+            }
+        }
+        for n in [
+            "AU-12", "GOT-3-4", "BDO-0-8", "a:b", "_x.y-z", "1abc", "ab c", "Aé", "x\u{300}",
+        ] {
+            names.push(n.to_string());
+        }
+        for n in &names {
+            for colon in [false, true] {
+                assert_eq!(is_name(n, colon), is_name_chars(n, colon), "{n:?} {colon}");
+            }
+        }
+    }
+
+    #[test]
+    fn qname_fast_path_agrees_with_the_general_check() {
+        for n in [
+            "a",
+            "Title",
+            "xml:lang",
+            "xlink:href",
+            "a1",
+            "_x",
+            "a-b.c",
+            ":a",
+            "a:",
+            "a::b",
+            "a:b:c",
+            "a:1",
+            "a:-b",
+            "a:.b",
+            "1a",
+            "-a",
+            ".a",
+            "a b",
+            "",
+            "a:_b",
+            "é",
+            "a:é",
+            "éa:b",
+            "a\u{B7}",
+            "A:B",
+            "a/b",
+            "a:b",
+            "p:local-name.2",
+            "_",
+            "Z",
+            "a.b-c_d9",
+            "ArchiveUnit",
+            "a\u{7F}",
+            "a\tb",
+            "9",
+        ] {
+            let by_chars = match n.split_once(':') {
+                Some((p, l)) => is_name_chars(p, false) && is_name_chars(l, false),
+                None => is_name_chars(n, false),
+            };
+            assert_eq!(is_qname(n), by_chars, "{n:?}");
+        }
+    }
 
     fn kinds(s: &str) -> Vec<Kind> {
         let b = s.as_bytes();

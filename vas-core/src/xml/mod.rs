@@ -729,19 +729,22 @@ impl<'a> XmlReader<'a> {
                             let (k, v) = a.map_err(|(_, m)| {
                                 self.error(ErrorKind::Xml, format!("malformed attribute: {m}"))
                             })?;
+                            let prefix = if k == "xmlns" {
+                                ""
+                            } else if let Some(p) = k.strip_prefix("xmlns:") {
+                                p
+                            } else {
+                                // Checked with the others when the attributes are read.
+                                continue;
+                            };
+                            // A declaration binds its prefix here: `xmlns:9a` is refused
+                            // before it is bound.
                             if !lex::is_qname(k) {
                                 return Err(self.error(
                                     ErrorKind::Xml,
                                     format!("malformed XML: '{k}' is not a valid attribute name"),
                                 ));
                             }
-                            let prefix = if k == "xmlns" {
-                                ""
-                            } else if let Some(p) = k.strip_prefix("xmlns:") {
-                                p
-                            } else {
-                                continue;
-                            };
                             let uri = lex::unescape(v, true).map_err(|(_, e)| {
                                 self.error(ErrorKind::Xml, format!("bad namespace URI: {e}"))
                             })?;
