@@ -546,7 +546,7 @@ pub(crate) fn is_name(v: &str, colon: bool) -> bool {
 }
 
 /// [`is_name`] character by character (any name; the reference for the fast path).
-pub(crate) fn is_name_chars(v: &str, colon: bool) -> bool {
+fn is_name_chars(v: &str, colon: bool) -> bool {
     let mut it = v.chars();
     match it.next() {
         Some(c) if is_name_start(c, colon) => it.all(|c| (colon || c != ':') && is_name_char(c)),
