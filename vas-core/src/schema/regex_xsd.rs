@@ -7,10 +7,8 @@
 //! becomes `[a-z--[aeiou]]`; `\p{IsBlock}` names a Unicode block (a few common blocks
 //! are mapped, others are refused with an error rather than guessed).
 
+use crate::xml::lex::xsd_name_class;
 use crate::{Error, ErrorKind, Result};
-
-const NAME_START: &str = r":A-Z_a-z\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2FF}\u{370}-\u{37D}\u{37F}-\u{1FFF}\u{200C}-\u{200D}\u{2070}-\u{218F}\u{2C00}-\u{2FEF}\u{3001}-\u{D7FF}\u{F900}-\u{FDCF}\u{FDF0}-\u{FFFD}\u{10000}-\u{EFFFF}";
-const NAME_EXTRA: &str = r"\-.0-9\u{B7}\u{300}-\u{36F}\u{203F}-\u{2040}";
 
 fn block(name: &str) -> Option<&'static str> {
     Some(match name {
@@ -105,10 +103,11 @@ fn escape(
         '$' => r"\$".into(),
         's' => wrap(r" \t\n\r", false),
         'S' => wrap(r" \t\n\r", true),
-        'i' => wrap(NAME_START, false),
-        'I' => wrap(NAME_START, true),
-        'c' => wrap(&format!("{NAME_START}{NAME_EXTRA}"), false),
-        'C' => wrap(&format!("{NAME_START}{NAME_EXTRA}"), true),
+        // XML 1.0 Second Edition's name characters, as for the name datatypes.
+        'i' => wrap(&xsd_name_class(true), false),
+        'I' => wrap(&xsd_name_class(true), true),
+        'c' => wrap(&xsd_name_class(false), false),
+        'C' => wrap(&xsd_name_class(false), true),
         'd' => r"\p{Nd}".into(),
         'D' => r"\P{Nd}".into(),
         'w' => wrap(r"\p{P}\p{Z}\p{C}", true),

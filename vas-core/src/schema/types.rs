@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use crate::xml::lex::{is_name, is_name_char, is_qname};
+use crate::xml::lex::{is_xsd_name, is_xsd_name_char, is_xsd_qname};
 use regex::Regex;
 
 /// Index of a type in a compiled schema set.
@@ -815,16 +815,16 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<IdUse, String> {
                     !p.is_empty() && p.len() <= 8 && p.bytes().all(|c| c.is_ascii_alphanumeric())
                 })
         }
-        Name => is_name(v, true),
-        NCName | Entity => is_name(v, false),
+        Name => is_xsd_name(v, true),
+        NCName | Entity => is_xsd_name(v, false),
         Id => {
-            if is_name(v, false) {
+            if is_xsd_name(v, false) {
                 return Ok(IdUse::Id);
             }
             false
         }
         IdRef => {
-            if is_name(v, false) {
+            if is_xsd_name(v, false) {
                 return Ok(IdUse::IdRef);
             }
             false
@@ -834,7 +834,7 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<IdUse, String> {
                 return Ok(IdUse::None);
             }
             let mut items = v.split(' ').filter(|x| !x.is_empty()).peekable();
-            if items.peek().is_some() && items.all(|x| is_name(x, false)) {
+            if items.peek().is_some() && items.all(|x| is_xsd_name(x, false)) {
                 return Ok(IdUse::IdRefs);
             }
             false
@@ -843,14 +843,14 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<IdUse, String> {
         NmTokens if v.is_empty() => true,
         Entities => {
             let items: Vec<&str> = v.split(' ').filter(|x| !x.is_empty()).collect();
-            !items.is_empty() && items.iter().all(|x| is_name(x, false))
+            !items.is_empty() && items.iter().all(|x| is_xsd_name(x, false))
         }
-        NmToken => !v.is_empty() && v.chars().all(is_name_char),
+        NmToken => !v.is_empty() && v.chars().all(is_xsd_name_char),
         NmTokens => {
             let items: Vec<&str> = v.split(' ').filter(|x| !x.is_empty()).collect();
-            !items.is_empty() && items.iter().all(|x| x.chars().all(is_name_char))
+            !items.is_empty() && items.iter().all(|x| x.chars().all(is_xsd_name_char))
         }
-        QName => is_qname(v),
+        QName => is_xsd_qname(v),
         Boolean => matches!(v, "true" | "false" | "1" | "0"),
         Decimal => dec_parts(v).is_some_and(|(i, f)| within_libxml2_digits(i, f)),
         Float | Double => is_float(v),
