@@ -45,7 +45,8 @@
 //! The strict verdict is tested equal to `xmllint --schema` (libxml2 2.9.14) on every
 //! sample manifest, every manifest of Vitam's test SIPs, thousands of generated
 //! mutants, and a corpus of built-in datatype values. Where libxml2 departs from the
-//! letter of XSD 1.0, vas follows libxml2 so that verdicts agree: `base64Binary`
+//! letter of XSD 1.0, vas follows libxml2 so that verdicts agree (with the default
+//! [`Datatypes::Libxml2`]; [`Mode::VitamLenient`] follows Xerces): `base64Binary`
 //! ignores characters outside the base64 alphabet (RFC 2045 decoding), `anyURI` is an
 //! RFC 3986 URI-reference after replacing characters never allowed in URIs, decimals
 //! are limited to 24 significant digits, unsigned integer types take no sign, empty
@@ -58,6 +59,9 @@
 //! [`Mode::Strict`] uses the official schemas unchanged. [`Mode::VitamLenient`] accepts
 //! what Vitam's ingest accepts (tested: every manifest that Vitam 7.0.1's test suite
 //! ingests with status OK or WARNING passes, 18 of them fail strict validation).
+//! Its built-in datatypes are Xerces's ([`Datatypes::Xerces`]: Vitam validates with
+//! Xerces 2.12 in XSD 1.1 mode), tested value by value against Xerces itself
+//! (`tests/schema_xerces_oracle.rs`); strict mode's are libxml2's ([`Datatypes::Libxml2`]).
 //! Vitam validates with its own "vitam-validation" schemas, which XSD 1.0 processors
 //! cannot compile (they are not deterministic); vas reproduces them:
 //! - SEDA 2.1 and 2.2: vas compiles sedatools' lenient variants (bundled from
@@ -140,6 +144,18 @@ pub enum Mode {
     VitamLenient,
 }
 
+impl Mode {
+    /// The datatypes of the mode: [`Datatypes::Libxml2`] for [`Mode::Strict`] (its
+    /// verdict agrees with xmllint), [`Datatypes::Xerces`] for [`Mode::VitamLenient`]
+    /// (Vitam validates with Xerces).
+    pub fn datatypes(self) -> Datatypes {
+        match self {
+            Mode::Strict => Datatypes::Libxml2,
+            Mode::VitamLenient => Datatypes::Xerces,
+        }
+    }
+}
+
 impl FromStr for Mode {
     type Err = Error;
     /// Accepts "strict", "vitam" or "vitam-lenient".
@@ -152,6 +168,30 @@ impl FromStr for Mode {
             ))),
         }
     }
+}
+
+/// How the built-in datatypes judge a value where XSD processors differ.
+///
+/// The two reference processors of vas disagree on a few lexical corners of the built-in
+/// types; each variant reproduces one of them (tested value by value against it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Datatypes {
+    /// XSD 1.0 as libxml2 (`xmllint --schema`) checks it: `anyURI` must be an RFC 3986
+    /// reference once characters never allowed in a URI are replaced; `base64Binary` ignores
+    /// characters outside its alphabet; decimals and integers have at most 24 significant
+    /// digits; the unsigned types take no sign; empty `NMTOKENS` and `IDREFS` are accepted;
+    /// year 0000 is refused. The default, and [`Mode::Strict`]'s.
+    #[default]
+    Libxml2,
+    /// XSD 1.1 as Xerces 2.12 checks it — the validator Vitam runs (`SchemaFactory` for
+    /// `http://www.w3.org/XML/XMLSchema/v1.1`): any string is an `anyURI`; `base64Binary`
+    /// admits only its alphabet, `=` and spaces; decimals and integers have any number of
+    /// digits; `+1` and `-0` are unsigned integers; `+INF` is a float; year 0000 (and
+    /// `-0000`) is a year but a year must fit in 32 bits; seconds may start with a point
+    /// (`PT.5S`); `--MM--` is a `gMonth`; empty `NMTOKENS` and `IDREFS` are refused.
+    /// [`Mode::VitamLenient`]'s.
+    Xerces,
 }
 
 /// What a finding is about.
@@ -437,6 +477,7 @@ pub struct SchemaSetBuilder {
     files: Vec<PathBuf>,
     strings: Vec<(String, String)>,
     lenient: bool,
+    datatypes: Option<Datatypes>,
 }
 
 impl SchemaSetBuilder {
@@ -466,9 +507,29 @@ impl SchemaSetBuilder {
         self
     }
 
-    /// Applies the Vitam-lenient transformation (see the [module documentation](self)).
+    /// Applies the Vitam-lenient transformation (see the [module documentation](self)),
+    /// and, unless [`SchemaSetBuilder::datatypes`] says otherwise, Vitam's datatypes
+    /// ([`Datatypes::Xerces`]).
     pub fn vitam_lenient(mut self, on: bool) -> Self {
         self.lenient = on;
+        self
+    }
+
+    /// How the built-in datatypes judge values (default: [`Datatypes::Libxml2`], or
+    /// [`Datatypes::Xerces`] with [`SchemaSetBuilder::vitam_lenient`]).
+    ///
+    /// ```
+    /// use vas_core::schema::{Datatypes, SchemaSet};
+    /// let xsd = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+    ///   <xs:element name="n" type="xs:unsignedInt"/></xs:schema>"#;
+    /// let libxml2 = SchemaSet::builder().add_str("n.xsd", xsd).build()?;
+    /// let xerces = SchemaSet::builder().add_str("n.xsd", xsd).datatypes(Datatypes::Xerces).build()?;
+    /// assert!(!libxml2.validate_bytes(b"<n>+1</n>").is_valid());
+    /// assert!(xerces.validate_bytes(b"<n>+1</n>").is_valid());
+    /// # Ok::<(), vas_core::Error>(())
+    /// ```
+    pub fn datatypes(mut self, d: Datatypes) -> Self {
+        self.datatypes = Some(d);
         self
     }
 
@@ -511,13 +572,18 @@ impl SchemaSetBuilder {
             }
             bundled_source(loc, ns)
         };
-        let compiled = xsd::compile(
+        let mut compiled = xsd::compile(
             sources,
             &resolve,
             xsd::CompileOptions {
                 lenient: self.lenient,
             },
         )?;
+        compiled.datatypes = self.datatypes.unwrap_or(if self.lenient {
+            Datatypes::Xerces
+        } else {
+            Datatypes::Libxml2
+        });
         Ok(SchemaSet { compiled, label })
     }
 }
@@ -580,9 +646,12 @@ impl SchemaSet {
         let r = SEDA_SETS[idx].get_or_init(|| {
             let key = xsd::precompiled::key(version.as_str(), mode == Mode::VitamLenient);
             xsd::precompiled::decode_bundled(&key)
-                .map(|compiled| SchemaSet {
-                    compiled,
-                    label: format!("SEDA {version} ({mode:?})"),
+                .map(|mut compiled| {
+                    compiled.datatypes = mode.datatypes();
+                    SchemaSet {
+                        compiled,
+                        label: format!("SEDA {version} ({mode:?})"),
+                    }
                 })
                 .map_err(|e| (e.kind(), e.to_string()))
         });
@@ -603,7 +672,7 @@ impl SchemaSet {
             (Mode::VitamLenient, SedaVersion::V2_3) => b.add_seda(version).vitam_lenient(true),
             (Mode::Strict, _) => b.add_seda(version),
         };
-        b.build().map(|mut s| {
+        b.datatypes(mode.datatypes()).build().map(|mut s| {
             s.label = format!("SEDA {version} ({mode:?})");
             s
         })

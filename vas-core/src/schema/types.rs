@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 
+use super::Datatypes;
 use crate::xml::lex::{is_xsd_name, is_xsd_name_char, is_xsd_qname};
 use regex::Regex;
 
@@ -288,6 +289,11 @@ pub(crate) struct SimpleType {
 /// Access to the simple types of a compiled schema.
 pub(crate) trait SimpleTypes {
     fn simple(&self, id: TypeId) -> Option<&SimpleType>;
+
+    /// How built-in datatypes judge values.
+    fn datatypes(&self) -> Datatypes {
+        Datatypes::Libxml2
+    }
 }
 
 /// Validates `raw` against simple type `id`; `Err` is a plain-English reason.
@@ -344,7 +350,7 @@ fn validate_depth<S: SimpleTypes + ?Sized>(
         validate_depth(s, base, v, depth + 1, done, ids)?;
     } else {
         match &st.variety {
-            Variety::Atomic(b) => match check_builtin(*b, v)? {
+            Variety::Atomic(b) => match check_builtin(*b, v, s.datatypes())? {
                 IdUse::None => {}
                 IdUse::Id => ids.push(true, v),
                 IdUse::IdRef => ids.push(false, v),
@@ -799,12 +805,15 @@ fn bad(b: Builtin, v: &str) -> String {
     }
 }
 
-/// Checks the lexical space (and range) of a built-in on a whitespace-normalized value.
-pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<IdUse, String> {
+/// Checks the lexical space (and range) of a built-in on a whitespace-normalized value, as
+/// the processor `dt` names does.
+pub(crate) fn check_builtin(b: Builtin, v: &str, dt: Datatypes) -> Result<IdUse, String> {
     use Builtin::*;
+    let xerces = dt == Datatypes::Xerces;
     let ok = match b {
         AnySimple | String | NormalizedString | Token | Notation => true,
-        AnyUri => is_any_uri(v),
+        // XSD 1.1: any string (Xerces checks nothing).
+        AnyUri => xerces || is_any_uri(v),
         Language => {
             let mut parts = v.split('-');
             let first = parts.next().unwrap_or("");
@@ -830,7 +839,7 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<IdUse, String> {
             false
         }
         IdRefs => {
-            if v.is_empty() {
+            if v.is_empty() && !xerces {
                 return Ok(IdUse::None);
             }
             let mut items = v.split(' ').filter(|x| !x.is_empty()).peekable();
@@ -839,8 +848,9 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<IdUse, String> {
             }
             false
         }
-        // libxml2 accepts empty built-in lists (so does vas, for agreement).
-        NmTokens if v.is_empty() => true,
+        // libxml2 accepts empty built-in lists (so does vas, for agreement); Xerces
+        // applies their `minLength` of 1.
+        NmTokens if v.is_empty() => !xerces,
         Entities => {
             let items: Vec<&str> = v.split(' ').filter(|x| !x.is_empty()).collect();
             !items.is_empty() && items.iter().all(|x| is_xsd_name(x, false))
@@ -852,24 +862,32 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<IdUse, String> {
         }
         QName => is_xsd_qname(v),
         Boolean => matches!(v, "true" | "false" | "1" | "0"),
-        Decimal => dec_parts(v).is_some_and(|(i, f)| within_libxml2_digits(i, f)),
-        Float | Double => is_float(v),
-        Duration => is_duration(v),
-        DateTime => is_datetime(v),
+        Decimal => dec_parts(v).is_some_and(|(i, f)| xerces || within_libxml2_digits(i, f)),
+        Float | Double => is_float(v) || (xerces && v == "+INF"),
+        Duration => is_duration(v, xerces),
+        DateTime => is_datetime(v, xerces),
         Time => time_tz(v),
-        Date => date_parts(v).map(tz).unwrap_or(false),
-        GYearMonth => year(v)
-            .and_then(|(y, r)| {
+        Date => date_parts(v, xerces).map(tz).unwrap_or(false),
+        GYearMonth => year(v, xerces)
+            .and_then(|(_, r)| {
                 let r = r.strip_prefix('-')?;
                 let (m, r) = two(r)?;
-                Some((1..=12).contains(&m) && tz(r) && y != 0)
+                Some((1..=12).contains(&m) && tz(r))
             })
             .unwrap_or(false),
-        GYear => year(v).map(|(_, r)| tz(r)).unwrap_or(false),
+        GYear => year(v, xerces).map(|(_, r)| tz(r)).unwrap_or(false),
         GMonth => v
             .strip_prefix("--")
             .and_then(two)
-            .map(|(m, r)| (1..=12).contains(&m) && tz(r))
+            .map(|(m, r)| {
+                // Xerces also takes XSD 1.0's first-edition form `--MM--`.
+                let r = if xerces {
+                    r.strip_prefix("--").unwrap_or(r)
+                } else {
+                    r
+                };
+                (1..=12).contains(&m) && tz(r)
+            })
             .unwrap_or(false),
         GMonthDay => v
             .strip_prefix("--")
@@ -885,8 +903,9 @@ pub(crate) fn check_builtin(b: Builtin, v: &str) -> Result<IdUse, String> {
             .map(|(d, r)| (1..=31).contains(&d) && tz(r))
             .unwrap_or(false),
         HexBinary => v.len().is_multiple_of(2) && v.bytes().all(|c| c.is_ascii_hexdigit()),
-        Base64Binary => is_base64(v),
-        _ if b.is_integer() => return check_integer(b, v),
+        // Xerces refuses what libxml2's RFC 2045 decoding skips.
+        Base64Binary => is_base64(v) && (!xerces || v.bytes().all(|c| b64(c) >= 0 || c == b' ')),
+        _ if b.is_integer() => return check_integer(b, v, xerces),
         _ => true,
     };
     if ok { Ok(IdUse::None) } else { Err(bad(b, v)) }
@@ -898,17 +917,20 @@ fn within_libxml2_digits(int: &str, frac: &str) -> bool {
     int.trim_start_matches('0').len() + frac.len() <= 24
 }
 
-fn check_integer(b: Builtin, v: &str) -> Result<IdUse, String> {
+/// An integer type's value; `xerces`: any number of digits, and a sign on the unsigned
+/// types (`+1`, `-0`), as Xerces accepts.
+fn check_integer(b: Builtin, v: &str, xerces: bool) -> Result<IdUse, String> {
     use Builtin::*;
     let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
     if digits.is_empty()
         || !digits.bytes().all(|c| c.is_ascii_digit())
-        || !within_libxml2_digits(digits, "")
+        || (!xerces && !within_libxml2_digits(digits, ""))
     {
         return Err(bad(b, v));
     }
     // libxml2 refuses a sign on the unsigned types.
-    if matches!(b, UnsignedLong | UnsignedInt | UnsignedShort | UnsignedByte)
+    if !xerces
+        && matches!(b, UnsignedLong | UnsignedInt | UnsignedShort | UnsignedByte)
         && digits.len() != v.len()
     {
         return Err(bad(b, v));
@@ -983,7 +1005,8 @@ fn is_float(v: &str) -> bool {
     }
 }
 
-fn is_duration(v: &str) -> bool {
+/// `xerces`: seconds may start with the point (`PT.5S`, XSD 1.1).
+fn is_duration(v: &str, xerces: bool) -> bool {
     let v = v.strip_prefix('-').unwrap_or(v);
     let Some(mut r) = v.strip_prefix('P') else {
         return false;
@@ -1015,7 +1038,10 @@ fn is_duration(v: &str) -> bool {
         if num.contains('.') && !(in_time && unit == 'S') {
             return false;
         }
-        if num.starts_with('.') || num.ends_with('.') || num.matches('.').count() > 1 {
+        if (num.starts_with('.') && !(xerces && num.len() > 1))
+            || num.ends_with('.')
+            || num.matches('.').count() > 1
+        {
             return false;
         }
         match order.find(unit) {
@@ -1038,7 +1064,9 @@ fn two(s: &str) -> Option<(u32, &str)> {
     }
 }
 
-fn year(s: &str) -> Option<(i64, &str)> {
+/// A year and the rest of `s`. libxml2 (XSD 1.0) refuses year 0000; Xerces (XSD 1.1)
+/// takes it (and `-0000`) but refuses a year beyond 32 bits (`xerces`).
+fn year(s: &str, xerces: bool) -> Option<(i64, &str)> {
     let (neg, r) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s),
@@ -1048,10 +1076,13 @@ fn year(s: &str) -> Option<(i64, &str)> {
         return None;
     }
     let y: i64 = r[..n].parse().ok()?;
-    if y == 0 {
+    let y = if neg { -y } else { y };
+    if xerces {
+        i32::try_from(y).ok()?;
+    } else if y == 0 {
         return None;
     }
-    Some((if neg { -y } else { y }, &r[n..]))
+    Some((y, &r[n..]))
 }
 
 fn days_in(y: i64, m: u32) -> u32 {
@@ -1070,8 +1101,8 @@ fn days_in(y: i64, m: u32) -> u32 {
     }
 }
 
-fn date_parts(v: &str) -> Option<&str> {
-    let (y, r) = year(v)?;
+fn date_parts(v: &str, xerces: bool) -> Option<&str> {
+    let (y, r) = year(v, xerces)?;
     let (m, r) = two(r.strip_prefix('-')?)?;
     let (d, r) = two(r.strip_prefix('-')?)?;
     if !(1..=12).contains(&m) || d < 1 || d > days_in(y, m) {
@@ -1117,8 +1148,8 @@ fn time_tz(v: &str) -> bool {
     time_parts(v).map(tz).unwrap_or(false)
 }
 
-fn is_datetime(v: &str) -> bool {
-    match date_parts(v).and_then(|r| r.strip_prefix('T')) {
+fn is_datetime(v: &str, xerces: bool) -> bool {
+    match date_parts(v, xerces).and_then(|r| r.strip_prefix('T')) {
         Some(r) => time_tz(r),
         None => false,
     }
@@ -1384,39 +1415,66 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert!(check_builtin(Builtin::Date, "2024-02-29").is_ok());
-        assert!(check_builtin(Builtin::Date, "2023-02-29").is_err());
-        assert!(check_builtin(Builtin::Date, "2024-06-01Z").is_ok());
-        assert!(check_builtin(Builtin::Date, "2024-06-01+02:00").is_ok());
-        assert!(check_builtin(Builtin::Date, "2024-6-01").is_err());
-        assert!(check_builtin(Builtin::Date, "0000-01-01").is_err());
-        assert!(check_builtin(Builtin::DateTime, "2024-06-01T10:00:00").is_ok());
-        assert!(check_builtin(Builtin::DateTime, "2024-06-01T24:00:00").is_ok());
-        assert!(check_builtin(Builtin::DateTime, "2024-06-01T24:00:01").is_err());
-        assert!(check_builtin(Builtin::DateTime, "2024-06-01T10:00:00.123+14:00").is_ok());
-        assert!(check_builtin(Builtin::DateTime, "2024-06-01").is_err());
-        assert!(check_builtin(Builtin::GYear, "2024").is_ok());
-        assert!(check_builtin(Builtin::GYear, "24").is_err());
-        assert!(check_builtin(Builtin::GMonthDay, "--02-29").is_ok());
-        assert!(check_builtin(Builtin::GMonthDay, "--02-30").is_err());
-        assert!(check_builtin(Builtin::GDay, "---31").is_ok());
-        assert!(check_builtin(Builtin::GMonth, "--13").is_err());
+        assert!(check_builtin(Builtin::Date, "2024-02-29", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Date, "2023-02-29", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Date, "2024-06-01Z", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Date, "2024-06-01+02:00", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Date, "2024-6-01", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Date, "0000-01-01", Datatypes::Libxml2).is_err());
+        assert!(
+            check_builtin(Builtin::DateTime, "2024-06-01T10:00:00", Datatypes::Libxml2).is_ok()
+        );
+        assert!(
+            check_builtin(Builtin::DateTime, "2024-06-01T24:00:00", Datatypes::Libxml2).is_ok()
+        );
+        assert!(
+            check_builtin(Builtin::DateTime, "2024-06-01T24:00:01", Datatypes::Libxml2).is_err()
+        );
+        assert!(
+            check_builtin(
+                Builtin::DateTime,
+                "2024-06-01T10:00:00.123+14:00",
+                Datatypes::Libxml2
+            )
+            .is_ok()
+        );
+        assert!(check_builtin(Builtin::DateTime, "2024-06-01", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::GYear, "2024", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::GYear, "24", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::GMonthDay, "--02-29", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::GMonthDay, "--02-30", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::GDay, "---31", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::GMonth, "--13", Datatypes::Libxml2).is_err());
     }
 
     #[test]
     fn numbers() {
-        assert!(check_builtin(Builtin::PositiveInteger, "0").is_err());
-        assert!(check_builtin(Builtin::PositiveInteger, "+0001").is_ok());
-        assert!(check_builtin(Builtin::Int, "2147483648").is_err());
-        assert!(check_builtin(Builtin::Int, "-2147483648").is_ok());
+        assert!(check_builtin(Builtin::PositiveInteger, "0", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::PositiveInteger, "+0001", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Int, "2147483648", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Int, "-2147483648", Datatypes::Libxml2).is_ok());
         // libxml2 limit: 24 significant digits
-        assert!(check_builtin(Builtin::Integer, "123456789012345678901234").is_ok());
-        assert!(check_builtin(Builtin::Integer, "1234567890123456789012345").is_err());
-        assert!(check_builtin(Builtin::UnsignedInt, "+1").is_err());
-        assert!(check_builtin(Builtin::Decimal, "1.").is_ok());
-        assert!(check_builtin(Builtin::Decimal, ".5").is_ok());
-        assert!(check_builtin(Builtin::Decimal, ".").is_err());
-        assert!(check_builtin(Builtin::Double, "1.5E-3").is_ok());
+        assert!(
+            check_builtin(
+                Builtin::Integer,
+                "123456789012345678901234",
+                Datatypes::Libxml2
+            )
+            .is_ok()
+        );
+        assert!(
+            check_builtin(
+                Builtin::Integer,
+                "1234567890123456789012345",
+                Datatypes::Libxml2
+            )
+            .is_err()
+        );
+        assert!(check_builtin(Builtin::UnsignedInt, "+1", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Decimal, "1.", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Decimal, ".5", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Decimal, ".", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Double, "1.5E-3", Datatypes::Libxml2).is_ok());
         assert_eq!(dec_cmp("1.0", "1"), Some(Ordering::Equal));
         assert_eq!(dec_cmp("-2", "1"), Some(Ordering::Less));
         assert_eq!(dec_cmp("10", "9.99"), Some(Ordering::Greater));
@@ -1424,15 +1482,15 @@ mod tests {
 
     #[test]
     fn misc() {
-        assert!(check_builtin(Builtin::Id, "AU 1").is_err());
-        assert!(check_builtin(Builtin::Id, "_1").is_ok());
-        assert!(check_builtin(Builtin::Language, "fr-FR").is_ok());
-        assert!(check_builtin(Builtin::Base64Binary, "AAEC").is_ok());
-        assert!(check_builtin(Builtin::Base64Binary, "AAE=").is_ok());
-        assert!(check_builtin(Builtin::Base64Binary, "AAF=").is_err());
-        assert!(check_builtin(Builtin::HexBinary, "0aF").is_err());
-        assert!(check_builtin(Builtin::Duration, "P1Y2MT3H").is_ok());
-        assert!(check_builtin(Builtin::Duration, "P1YT").is_err());
+        assert!(check_builtin(Builtin::Id, "AU 1", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Id, "_1", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Language, "fr-FR", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Base64Binary, "AAEC", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Base64Binary, "AAE=", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Base64Binary, "AAF=", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::HexBinary, "0aF", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Duration, "P1Y2MT3H", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Duration, "P1YT", Datatypes::Libxml2).is_err());
         assert_eq!(normalize("  a \n b ", Ws::Collapse), "a b");
     }
 }
