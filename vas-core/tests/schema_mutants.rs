@@ -23,6 +23,8 @@ const SAMPLES: &str = concat!(
 );
 const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
 
+mod xerces_support;
+
 #[derive(Clone, Debug)]
 enum Node {
     El(El),
@@ -686,4 +688,120 @@ fn finding_positions_point_at_their_elements() {
                 .collect::<Vec<_>>()
         );
     }
+}
+
+/// The Vitam mode against the validator Vitam runs: the same mutants of the SEDA 2.1 and
+/// 2.2 samples, validated by vas in [`Mode::VitamLenient`] and by Xerces 2.12 in XSD 1.1
+/// mode (`tests/oracles/XsdValidate.java`) against the same Vitam validation schemas
+/// (sedatools' `seda-vitam-2.x`, their `xml.xsd`/`xlink.xsd` imports made local). Xerces
+/// also fails a document whose IDREF points nowhere, which vas reports apart
+/// ([`vas_core::schema::Report::reference_findings`]): the verdict compared is
+/// [`vas_core::schema::Report::is_valid_with_references`].
+///
+/// [`Mode::VitamLenient`]: vas_core::schema::Mode::VitamLenient
+#[test]
+fn vitam_mode_mutants_agree_with_xerces() {
+    use vas_core::schema::Mode;
+    let Some(jars) = xerces_support::jars() else {
+        return;
+    };
+    let n: usize = std::env::var("VAS_MUTANTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(400);
+    let seeds: Vec<(SedaVersion, String)> = seeds()
+        .into_iter()
+        .filter(|(v, _)| matches!(v, SedaVersion::V2_1 | SedaVersion::V2_2))
+        .collect();
+    assert!(seeds.len() > 10, "{}", seeds.len());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mains = [
+        xerces_support::vitam_schemas(tmp.path(), "2.1"),
+        xerces_support::vitam_schemas(tmp.path(), "2.2"),
+    ];
+    let strategy = (
+        0..seeds.len(),
+        prop::collection::vec((0u8..10, 0usize..10_000, 0usize..10_000), 1..4),
+    );
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    let mut cases: Vec<(SedaVersion, PathBuf, String)> = Vec::new();
+    // The unmutated seeds first, then the mutants.
+    for (i, (v, text)) in seeds.iter().enumerate() {
+        let p = tmp.path().join(format!("seed{i}.xml"));
+        std::fs::write(&p, text).expect("write");
+        cases.push((*v, p, format!("seed {i}")));
+    }
+    for i in 0..n {
+        let (seed, muts) = strategy.new_tree(&mut runner).expect("generate").current();
+        let (v0, text) = &seeds[seed];
+        let mut root = parse(text.as_bytes());
+        for (op, target, aux) in &muts {
+            apply(
+                &mut root,
+                &Mutation {
+                    op: *op,
+                    target: *target,
+                    aux: *aux,
+                },
+            );
+        }
+        let mut s = String::new();
+        write(&root, &mut s);
+        let v = version_of(&s, *v0);
+        if !matches!(v, SedaVersion::V2_1 | SedaVersion::V2_2) {
+            continue;
+        }
+        let p = tmp.path().join(format!("mutant{i}.xml"));
+        std::fs::write(&p, &s).expect("write");
+        cases.push((v, p, format!("seed {seed} {muts:?}")));
+    }
+    let (mut agree, mut invalid, mut disagreements) = (0, 0, Vec::new());
+    for (v, main) in [SedaVersion::V2_1, SedaVersion::V2_2]
+        .into_iter()
+        .zip(&mains)
+    {
+        let group: Vec<&(SedaVersion, PathBuf, String)> =
+            cases.iter().filter(|c| c.0 == v).collect();
+        let paths: Vec<PathBuf> = group.iter().map(|g| g.1.clone()).collect();
+        let verdicts = xerces_support::validate(&jars, main, &paths);
+        let set = SchemaSet::seda_mode(v, Mode::VitamLenient).expect("schemas");
+        for ((_, p, label), x) in group.into_iter().zip(verdicts) {
+            let r = set
+                .validate_file(p, &ValidationOptions::default())
+                .expect("read");
+            if !x.ok {
+                invalid += 1;
+            }
+            if r.is_valid_with_references() == x.ok {
+                agree += 1;
+            } else {
+                disagreements.push(format!(
+                    "{label} v{v}: Xerces {} vas {}\n  vas: {:?}\n  Xerces: {:?}",
+                    x.ok,
+                    r.is_valid_with_references(),
+                    r.all_findings()
+                        .take(2)
+                        .map(|f| f.to_string())
+                        .collect::<Vec<_>>(),
+                    x.first
+                ));
+            }
+        }
+    }
+    let total = agree + disagreements.len();
+    eprintln!(
+        "Vitam-mode mutants: {total}, invalid per Xerces: {invalid}, agreement: {agree}/{total}"
+    );
+    assert!(invalid > total / 10 && invalid < total, "both verdicts");
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
 }

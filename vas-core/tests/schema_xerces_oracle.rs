@@ -1,4 +1,4 @@
-//! Vitam's datatypes: vas with [`Datatypes::Xerces`] (what [`Mode::VitamLenient`] uses)
+//! Vitam's datatypes: vas with [`Processor::Xerces`] (what [`Mode::VitamLenient`] uses)
 //! against Xerces 2.12 in XSD 1.1 mode — the validator Vitam runs — through
 //! `tests/oracles/XsdValidate.java`. Every built-in type of the shared corpus against
 //! every value of the corpus plus the values where Xerces and libxml2 part ways; one
@@ -10,12 +10,11 @@
 //! [`Mode::VitamLenient`]: vas_core::schema::Mode::VitamLenient
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use vas_core::schema::{Datatypes, SchemaSet, ValidationOptions};
+use vas_core::schema::{Processor, SchemaSet, ValidationOptions};
 
 mod datatype_support;
+mod xerces_support;
 use datatype_support::{TYPES, VALUES};
 
 /// Values where Xerces (XSD 1.1) and libxml2 (XSD 1.0) differ, found by replaying the
@@ -61,63 +60,6 @@ const XERCES_VALUES: &[&str] = &[
     "0e",
 ];
 
-fn jars() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oracles/xerces");
-    let have_jar = std::fs::read_dir(&dir).is_ok_and(|d| {
-        d.flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("xercesImpl"))
-    });
-    let have_java = Command::new("java").arg("-version").output().is_ok();
-    if have_jar && have_java {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("VAS_ALLOW_NO_XERCES").is_some(),
-        "java and the Xerces jars in {} are required (scripts/setup.d/xerces.sh installs \
-         them); set VAS_ALLOW_NO_XERCES=1 to skip",
-        dir.display()
-    );
-    None
-}
-
-/// Runs the oracle on `docs`: for each, the set of lines Xerces reports an error on
-/// (unresolved IDREFs, `cvc-id.1`, left out: vas reports them apart, as references).
-fn xerces_error_lines(jars: &Path, xsd: &Path, docs: &[PathBuf]) -> Vec<BTreeSet<u64>> {
-    let java = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracles/XsdValidate.java");
-    let out = Command::new("java")
-        .arg("-cp")
-        .arg(format!("{}/*", jars.display()))
-        .arg(&java)
-        .arg(xsd)
-        .args(docs)
-        .output()
-        .expect("java runs");
-    assert!(
-        out.status.success(),
-        "oracle: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut lines = vec![BTreeSet::new(); docs.len()];
-    let mut ended = 0;
-    for l in stdout.lines() {
-        let f: Vec<&str> = l.splitn(4, '\t').collect();
-        let i = docs
-            .iter()
-            .position(|d| d.to_str() == Some(f[1]))
-            .expect("a document of the run");
-        match f[0] {
-            "ERR" if !f[3].starts_with("cvc-id.1") => {
-                lines[i].insert(f[2].parse().expect("line"));
-            }
-            "END" => ended += 1,
-            _ => {}
-        }
-    }
-    assert_eq!(ended, docs.len(), "the oracle ran every document");
-    lines
-}
-
 fn escape(v: &str) -> String {
     v.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -126,7 +68,9 @@ fn escape(v: &str) -> String {
 
 #[test]
 fn xerces_datatypes_agree_with_xerces() {
-    let Some(jars) = jars() else { return };
+    let Some(jars) = xerces_support::jars() else {
+        return;
+    };
     let values: Vec<&str> = VALUES.iter().chain(XERCES_VALUES).copied().collect();
     // Each type is the content of `v`; `ID` is also an attribute (`w/@id`): Xerces's XSD
     // 1.1 mode counts an element's own ID content twice (a duplicate), a quirk of no
@@ -144,11 +88,11 @@ fn xerces_datatypes_agree_with_xerces() {
     let build = |d| {
         SchemaSet::builder()
             .add_str("types.xsd", &xsd)
-            .datatypes(d)
+            .processor(d)
             .build()
             .expect("compile")
     };
-    let (xerces, libxml2) = (build(Datatypes::Xerces), build(Datatypes::Libxml2));
+    let (xerces, libxml2) = (build(Processor::Xerces), build(Processor::Libxml2));
     let mut docs = Vec::new();
     let mut paths = Vec::new();
     for t in TYPES {
@@ -166,7 +110,10 @@ fn xerces_datatypes_agree_with_xerces() {
         docs.push(doc);
         paths.push(p);
     }
-    let oracle = xerces_error_lines(&jars, &xsd_path, &paths);
+    let oracle: Vec<BTreeSet<u64>> = xerces_support::validate(&jars, &xsd_path, &paths)
+        .into_iter()
+        .map(|v| v.lines)
+        .collect();
     let opts = ValidationOptions {
         max_findings: usize::MAX,
         ..ValidationOptions::default()

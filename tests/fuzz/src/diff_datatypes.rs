@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use vas_core::schema::{Datatypes, SchemaSet};
+use vas_core::schema::{Processor, SchemaSet};
 
 mod datatypes;
 use datatypes::{document, schema, type_of};
@@ -19,11 +19,11 @@ fn main() {
     let xsd = schema();
     // Against the Xerces oracle, vas's Xerces datatypes; against xmllint, libxml2's.
     let dt = if std::env::var_os("VAS_ORACLE_JDK").is_some() {
-        Datatypes::Xerces
+        Processor::Xerces
     } else {
-        Datatypes::Libxml2
+        Processor::Libxml2
     };
-    let set = SchemaSet::builder().add_str("types.xsd", &xsd).datatypes(dt).build().expect("schema");
+    let set = SchemaSet::builder().add_str("types.xsd", &xsd).processor(dt).build().expect("schema");
     let tmp = std::env::temp_dir().join(format!("vas-diff-datatypes-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("tmp");
     let xsd_path = tmp.join("types.xsd");

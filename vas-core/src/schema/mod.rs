@@ -46,7 +46,7 @@
 //! sample manifest, every manifest of Vitam's test SIPs, thousands of generated
 //! mutants, and a corpus of built-in datatype values. Where libxml2 departs from the
 //! letter of XSD 1.0, vas follows libxml2 so that verdicts agree (with the default
-//! [`Datatypes::Libxml2`]; [`Mode::VitamLenient`] follows Xerces): `base64Binary`
+//! [`Processor::Libxml2`]; [`Mode::VitamLenient`] follows Xerces): `base64Binary`
 //! ignores characters outside the base64 alphabet (RFC 2045 decoding), `anyURI` is an
 //! RFC 3986 URI-reference after replacing characters never allowed in URIs, decimals
 //! are limited to 24 significant digits, unsigned integer types take no sign, empty
@@ -59,9 +59,9 @@
 //! [`Mode::Strict`] uses the official schemas unchanged. [`Mode::VitamLenient`] accepts
 //! what Vitam's ingest accepts (tested: every manifest that Vitam 7.0.1's test suite
 //! ingests with status OK or WARNING passes, 18 of them fail strict validation).
-//! Its built-in datatypes are Xerces's ([`Datatypes::Xerces`]: Vitam validates with
+//! Its built-in datatypes are Xerces's ([`Processor::Xerces`]: Vitam validates with
 //! Xerces 2.12 in XSD 1.1 mode), tested value by value against Xerces itself
-//! (`tests/schema_xerces_oracle.rs`); strict mode's are libxml2's ([`Datatypes::Libxml2`]).
+//! (`tests/schema_xerces_oracle.rs`); strict mode's are libxml2's ([`Processor::Libxml2`]).
 //! Vitam validates with its own "vitam-validation" schemas, which XSD 1.0 processors
 //! cannot compile (they are not deterministic); vas reproduces them:
 //! - SEDA 2.1 and 2.2: vas compiles sedatools' lenient variants (bundled from
@@ -145,13 +145,13 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// The datatypes of the mode: [`Datatypes::Libxml2`] for [`Mode::Strict`] (its
-    /// verdict agrees with xmllint), [`Datatypes::Xerces`] for [`Mode::VitamLenient`]
-    /// (Vitam validates with Xerces).
-    pub fn datatypes(self) -> Datatypes {
+    /// The processor whose verdicts the mode reproduces: [`Processor::Libxml2`] for
+    /// [`Mode::Strict`] (its verdict agrees with xmllint), [`Processor::Xerces`] for
+    /// [`Mode::VitamLenient`] (Vitam validates with Xerces).
+    pub fn processor(self) -> Processor {
         match self {
-            Mode::Strict => Datatypes::Libxml2,
-            Mode::VitamLenient => Datatypes::Xerces,
+            Mode::Strict => Processor::Libxml2,
+            Mode::VitamLenient => Processor::Xerces,
         }
     }
 }
@@ -170,13 +170,15 @@ impl FromStr for Mode {
     }
 }
 
-/// How the built-in datatypes judge a value where XSD processors differ.
+/// Which XSD processor's verdict to reproduce where processors differ.
 ///
 /// The two reference processors of vas disagree on a few lexical corners of the built-in
-/// types; each variant reproduces one of them (tested value by value against it).
+/// types, and Xerces (in XSD 1.1 mode) checks one more rule on elements matched by a
+/// wildcard; each variant reproduces one of them (tested against it: value by value for
+/// the datatypes, on mutated manifests for the whole verdict).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
-pub enum Datatypes {
+pub enum Processor {
     /// XSD 1.0 as libxml2 (`xmllint --schema`) checks it: `anyURI` must be an RFC 3986
     /// reference once characters never allowed in a URI are replaced; `base64Binary` ignores
     /// characters outside its alphabet; decimals and integers have at most 24 significant
@@ -190,7 +192,11 @@ pub enum Datatypes {
     /// digits; `+1` and `-0` are unsigned integers; `+INF` is a float; year 0000 (and
     /// `-0000`) is a year but a year must fit in 32 bits; seconds may start with a point
     /// (`PT.5S`); `--MM--` is a `gMonth`; empty `NMTOKENS` and `IDREFS` are refused.
-    /// [`Mode::VitamLenient`]'s.
+    /// And XSD 1.1's *Element Declarations Consistent* (`cos-element-consistent.4.a`): an
+    /// element that a (lax or strict) wildcard matches, where the same content model
+    /// declares an element of that name, must have a type derived from that declaration's
+    /// (the type of its global declaration or `xsi:type`, else `anyType`): a known element
+    /// out of its place is not accepted by a wildcard. [`Mode::VitamLenient`]'s.
     Xerces,
 }
 
@@ -477,7 +483,7 @@ pub struct SchemaSetBuilder {
     files: Vec<PathBuf>,
     strings: Vec<(String, String)>,
     lenient: bool,
-    datatypes: Option<Datatypes>,
+    processor: Option<Processor>,
 }
 
 impl SchemaSetBuilder {
@@ -508,28 +514,28 @@ impl SchemaSetBuilder {
     }
 
     /// Applies the Vitam-lenient transformation (see the [module documentation](self)),
-    /// and, unless [`SchemaSetBuilder::datatypes`] says otherwise, Vitam's datatypes
-    /// ([`Datatypes::Xerces`]).
+    /// and, unless [`SchemaSetBuilder::processor`] says otherwise, Vitam's processor
+    /// ([`Processor::Xerces`]).
     pub fn vitam_lenient(mut self, on: bool) -> Self {
         self.lenient = on;
         self
     }
 
-    /// How the built-in datatypes judge values (default: [`Datatypes::Libxml2`], or
-    /// [`Datatypes::Xerces`] with [`SchemaSetBuilder::vitam_lenient`]).
+    /// Which processor's verdict to reproduce (default: [`Processor::Libxml2`], or
+    /// [`Processor::Xerces`] with [`SchemaSetBuilder::vitam_lenient`]).
     ///
     /// ```
-    /// use vas_core::schema::{Datatypes, SchemaSet};
+    /// use vas_core::schema::{Processor, SchemaSet};
     /// let xsd = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
     ///   <xs:element name="n" type="xs:unsignedInt"/></xs:schema>"#;
     /// let libxml2 = SchemaSet::builder().add_str("n.xsd", xsd).build()?;
-    /// let xerces = SchemaSet::builder().add_str("n.xsd", xsd).datatypes(Datatypes::Xerces).build()?;
+    /// let xerces = SchemaSet::builder().add_str("n.xsd", xsd).processor(Processor::Xerces).build()?;
     /// assert!(!libxml2.validate_bytes(b"<n>+1</n>").is_valid());
     /// assert!(xerces.validate_bytes(b"<n>+1</n>").is_valid());
     /// # Ok::<(), vas_core::Error>(())
     /// ```
-    pub fn datatypes(mut self, d: Datatypes) -> Self {
-        self.datatypes = Some(d);
+    pub fn processor(mut self, p: Processor) -> Self {
+        self.processor = Some(p);
         self
     }
 
@@ -579,10 +585,10 @@ impl SchemaSetBuilder {
                 lenient: self.lenient,
             },
         )?;
-        compiled.datatypes = self.datatypes.unwrap_or(if self.lenient {
-            Datatypes::Xerces
+        compiled.processor = self.processor.unwrap_or(if self.lenient {
+            Processor::Xerces
         } else {
-            Datatypes::Libxml2
+            Processor::Libxml2
         });
         Ok(SchemaSet { compiled, label })
     }
@@ -647,7 +653,7 @@ impl SchemaSet {
             let key = xsd::precompiled::key(version.as_str(), mode == Mode::VitamLenient);
             xsd::precompiled::decode_bundled(&key)
                 .map(|mut compiled| {
-                    compiled.datatypes = mode.datatypes();
+                    compiled.processor = mode.processor();
                     SchemaSet {
                         compiled,
                         label: format!("SEDA {version} ({mode:?})"),
@@ -672,7 +678,7 @@ impl SchemaSet {
             (Mode::VitamLenient, SedaVersion::V2_3) => b.add_seda(version).vitam_lenient(true),
             (Mode::Strict, _) => b.add_seda(version),
         };
-        b.datatypes(mode.datatypes()).build().map(|mut s| {
+        b.processor(mode.processor()).build().map(|mut s| {
             s.label = format!("SEDA {version} ({mode:?})");
             s
         })

@@ -928,7 +928,7 @@ fn decode(body: &'static [u8], base: usize) -> Result<Compiled> {
         target_namespaces,
         identities,
         names,
-        datatypes: super::super::Datatypes::Libxml2,
+        processor: super::super::Processor::Libxml2,
     })
 }
 

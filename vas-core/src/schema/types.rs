@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::Datatypes;
+use super::Processor;
 use crate::xml::lex::{is_xsd_name, is_xsd_name_char, is_xsd_qname};
 use regex::Regex;
 
@@ -290,9 +290,9 @@ pub(crate) struct SimpleType {
 pub(crate) trait SimpleTypes {
     fn simple(&self, id: TypeId) -> Option<&SimpleType>;
 
-    /// How built-in datatypes judge values.
-    fn datatypes(&self) -> Datatypes {
-        Datatypes::Libxml2
+    /// Whose datatype verdicts to reproduce.
+    fn processor(&self) -> Processor {
+        Processor::Libxml2
     }
 }
 
@@ -350,7 +350,7 @@ fn validate_depth<S: SimpleTypes + ?Sized>(
         validate_depth(s, base, v, depth + 1, done, ids)?;
     } else {
         match &st.variety {
-            Variety::Atomic(b) => match check_builtin(*b, v, s.datatypes())? {
+            Variety::Atomic(b) => match check_builtin(*b, v, s.processor())? {
                 IdUse::None => {}
                 IdUse::Id => ids.push(true, v),
                 IdUse::IdRef => ids.push(false, v),
@@ -806,10 +806,10 @@ fn bad(b: Builtin, v: &str) -> String {
 }
 
 /// Checks the lexical space (and range) of a built-in on a whitespace-normalized value, as
-/// the processor `dt` names does.
-pub(crate) fn check_builtin(b: Builtin, v: &str, dt: Datatypes) -> Result<IdUse, String> {
+/// processor `p` does.
+pub(crate) fn check_builtin(b: Builtin, v: &str, p: Processor) -> Result<IdUse, String> {
     use Builtin::*;
-    let xerces = dt == Datatypes::Xerces;
+    let xerces = p == Processor::Xerces;
     let ok = match b {
         AnySimple | String | NormalizedString | Token | Notation => true,
         // XSD 1.1: any string (Xerces checks nothing).
@@ -1415,50 +1415,50 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert!(check_builtin(Builtin::Date, "2024-02-29", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Date, "2023-02-29", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::Date, "2024-06-01Z", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Date, "2024-06-01+02:00", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Date, "2024-6-01", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::Date, "0000-01-01", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Date, "2024-02-29", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Date, "2023-02-29", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Date, "2024-06-01Z", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Date, "2024-06-01+02:00", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Date, "2024-6-01", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Date, "0000-01-01", Processor::Libxml2).is_err());
         assert!(
-            check_builtin(Builtin::DateTime, "2024-06-01T10:00:00", Datatypes::Libxml2).is_ok()
+            check_builtin(Builtin::DateTime, "2024-06-01T10:00:00", Processor::Libxml2).is_ok()
         );
         assert!(
-            check_builtin(Builtin::DateTime, "2024-06-01T24:00:00", Datatypes::Libxml2).is_ok()
+            check_builtin(Builtin::DateTime, "2024-06-01T24:00:00", Processor::Libxml2).is_ok()
         );
         assert!(
-            check_builtin(Builtin::DateTime, "2024-06-01T24:00:01", Datatypes::Libxml2).is_err()
+            check_builtin(Builtin::DateTime, "2024-06-01T24:00:01", Processor::Libxml2).is_err()
         );
         assert!(
             check_builtin(
                 Builtin::DateTime,
                 "2024-06-01T10:00:00.123+14:00",
-                Datatypes::Libxml2
+                Processor::Libxml2
             )
             .is_ok()
         );
-        assert!(check_builtin(Builtin::DateTime, "2024-06-01", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::GYear, "2024", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::GYear, "24", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::GMonthDay, "--02-29", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::GMonthDay, "--02-30", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::GDay, "---31", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::GMonth, "--13", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::DateTime, "2024-06-01", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::GYear, "2024", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::GYear, "24", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::GMonthDay, "--02-29", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::GMonthDay, "--02-30", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::GDay, "---31", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::GMonth, "--13", Processor::Libxml2).is_err());
     }
 
     #[test]
     fn numbers() {
-        assert!(check_builtin(Builtin::PositiveInteger, "0", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::PositiveInteger, "+0001", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Int, "2147483648", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::Int, "-2147483648", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::PositiveInteger, "0", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::PositiveInteger, "+0001", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Int, "2147483648", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Int, "-2147483648", Processor::Libxml2).is_ok());
         // libxml2 limit: 24 significant digits
         assert!(
             check_builtin(
                 Builtin::Integer,
                 "123456789012345678901234",
-                Datatypes::Libxml2
+                Processor::Libxml2
             )
             .is_ok()
         );
@@ -1466,15 +1466,15 @@ mod tests {
             check_builtin(
                 Builtin::Integer,
                 "1234567890123456789012345",
-                Datatypes::Libxml2
+                Processor::Libxml2
             )
             .is_err()
         );
-        assert!(check_builtin(Builtin::UnsignedInt, "+1", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::Decimal, "1.", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Decimal, ".5", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Decimal, ".", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::Double, "1.5E-3", Datatypes::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::UnsignedInt, "+1", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Decimal, "1.", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Decimal, ".5", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Decimal, ".", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Double, "1.5E-3", Processor::Libxml2).is_ok());
         assert_eq!(dec_cmp("1.0", "1"), Some(Ordering::Equal));
         assert_eq!(dec_cmp("-2", "1"), Some(Ordering::Less));
         assert_eq!(dec_cmp("10", "9.99"), Some(Ordering::Greater));
@@ -1482,15 +1482,15 @@ mod tests {
 
     #[test]
     fn misc() {
-        assert!(check_builtin(Builtin::Id, "AU 1", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::Id, "_1", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Language, "fr-FR", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Base64Binary, "AAEC", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Base64Binary, "AAE=", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Base64Binary, "AAF=", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::HexBinary, "0aF", Datatypes::Libxml2).is_err());
-        assert!(check_builtin(Builtin::Duration, "P1Y2MT3H", Datatypes::Libxml2).is_ok());
-        assert!(check_builtin(Builtin::Duration, "P1YT", Datatypes::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Id, "AU 1", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Id, "_1", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Language, "fr-FR", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Base64Binary, "AAEC", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Base64Binary, "AAE=", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Base64Binary, "AAF=", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::HexBinary, "0aF", Processor::Libxml2).is_err());
+        assert!(check_builtin(Builtin::Duration, "P1Y2MT3H", Processor::Libxml2).is_ok());
+        assert!(check_builtin(Builtin::Duration, "P1YT", Processor::Libxml2).is_err());
         assert_eq!(normalize("  a \n b ", Ws::Collapse), "a b");
     }
 }

@@ -14,7 +14,7 @@ use super::types::{self, ValueCache, ValueIds};
 use super::xsd::{
     Compiled, Content, ElemId, FxHasher, IcKind, Leaf, Model, Process, TypeDef, Wildcard,
 };
-use super::{Finding, FindingKind, Report, ValidationOptions};
+use super::{Finding, FindingKind, Processor, Report, ValidationOptions};
 
 /// Automaton state of one open element.
 enum State {
@@ -532,6 +532,43 @@ impl<'a> Validator<'a> {
 
     /// Finds a declaration for the name among the leaves of the innermost model
     /// (used to keep validating children after a content-model error).
+    /// XSD 1.1's *Element Declarations Consistent* for an element a (lax or strict)
+    /// wildcard of the current content model matched, as Xerces checks it
+    /// (`cos-element-consistent.4.a`): when the model also declares an element of that
+    /// name, the element's type — of its global declaration, or its `xsi:type`, else
+    /// `anyType` — must be that declaration's or derived from it. Reports and returns
+    /// `false` when it is not.
+    fn consistent_with_local<R: Read>(&mut self, xin: &XmlInput<R>, tag: &Tag<'_>) -> bool {
+        let c = self.c;
+        let Some(local) = self.find_in_model(tag.name) else {
+            return true;
+        };
+        let want = c.elements[local].ty;
+        let xsi_type = xin
+            .attrs()
+            .find(|a| a.ns_id == NS_XSI && a.local == "type")
+            .and_then(|t| xin.resolve_qname(t.value))
+            .and_then(|(tns, tl)| c.global_types.get(tns, tl).copied());
+        let have = xsi_type
+            .or_else(|| self.global(tag.name).map(|g| c.elements[g].ty))
+            .unwrap_or(c.any_type);
+        if have == want || c.derives_from(have, want) {
+            return true;
+        }
+        self.report(
+            FindingKind::Schema,
+            tag.line,
+            tag.col,
+            format!(
+                "element {} is matched by a wildcard, but its type {} is not derived from {}, the type of the element of that name declared in the same content model (XSD 1.1 cos-element-consistent.4.a)",
+                display(tag.ns, tag.local, ""),
+                c.type_display(have),
+                c.type_display(want)
+            ),
+        );
+        false
+    }
+
     fn find_in_model(&self, name: u32) -> Option<ElemId> {
         if name == NO_NAME {
             return None;
@@ -700,6 +737,11 @@ impl<'a> Validator<'a> {
                                 Ok(Some(Match::Elem(e))) => Decision::Decl(e),
                                 Ok(Some(Match::Any(w))) => match w.process {
                                     Process::Skip => Decision::Skip,
+                                    _ if c.processor == Processor::Xerces
+                                        && !self.consistent_with_local(xin, tag) =>
+                                    {
+                                        Decision::Lax
+                                    }
                                     Process::Lax => match self.global(tag.name) {
                                         Some(e) => Decision::Decl(e),
                                         None => Decision::Lax,

@@ -472,8 +472,8 @@ pub(crate) struct Compiled {
     /// Element names of the set interned to small integers, so that the validator
     /// compares integers, not strings, on its hot path.
     pub names: NameIndex,
-    /// How built-in datatypes judge values (set by the schema set, not compiled).
-    pub datatypes: super::Datatypes,
+    /// Whose verdict to reproduce (set by the schema set, not compiled).
+    pub processor: super::Processor,
 }
 
 /// The little-endian 8-byte word of `b` at `at` (one unaligned load once inlined).
@@ -693,8 +693,8 @@ impl SimpleTypes for Compiled {
         }
     }
 
-    fn datatypes(&self) -> super::Datatypes {
-        self.datatypes
+    fn processor(&self) -> super::Processor {
+        self.processor
     }
 }
 
@@ -1035,7 +1035,7 @@ pub(crate) fn compile(
         target_namespaces: c.docs.iter().map(|d| d.tns.clone()).collect(),
         identities,
         names: NameIndex::default(),
-        datatypes: super::Datatypes::Libxml2,
+        processor: super::Processor::Libxml2,
     };
     build_models(&mut compiled, opts)?;
     let mut names = NameIndex::default();

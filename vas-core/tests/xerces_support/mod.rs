@@ -1,0 +1,114 @@
+//! The Xerces oracle of the tests: Xerces 2.12 in XSD 1.1 mode, the validator Vitam runs,
+//! driven through `tests/oracles/XsdValidate.java` (jars fetched into
+//! `target/oracles/xerces/` by `scripts/setup.d/xerces.sh`).
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What Xerces says of one document.
+#[derive(Debug, Default, Clone)]
+pub struct Verdict {
+    /// No error at all.
+    pub ok: bool,
+    /// The lines of its errors, without unresolved IDREFs (`cvc-id.1`).
+    pub lines: BTreeSet<u64>,
+    /// Its first two error messages.
+    pub first: Vec<String>,
+}
+
+/// The folder of the Xerces jars, or `None` (after checking that skipping is allowed:
+/// `VAS_ALLOW_NO_XERCES=1`) when they or `java` are missing.
+pub fn jars() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oracles/xerces");
+    let have_jar = std::fs::read_dir(&dir).is_ok_and(|d| {
+        d.flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("xercesImpl"))
+    });
+    let have_java = Command::new("java").arg("-version").output().is_ok();
+    if have_jar && have_java {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("VAS_ALLOW_NO_XERCES").is_some(),
+        "java and the Xerces jars in {} are required (scripts/setup.d/xerces.sh installs \
+         them); set VAS_ALLOW_NO_XERCES=1 to skip",
+        dir.display()
+    );
+    None
+}
+
+/// Validates `docs` against `xsd` with Xerces, in one JVM.
+pub fn validate(jars: &Path, xsd: &Path, docs: &[PathBuf]) -> Vec<Verdict> {
+    let java = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracles/XsdValidate.java");
+    let mut verdicts = vec![Verdict::default(); docs.len()];
+    // One JVM per 2 000 documents keeps the command line short.
+    for (c, chunk) in docs.chunks(2000).enumerate() {
+        let out = Command::new("java")
+            .arg("-cp")
+            .arg(format!("{}/*", jars.display()))
+            .arg(&java)
+            .arg(xsd)
+            .args(chunk)
+            .output()
+            .expect("java runs");
+        assert!(
+            out.status.success(),
+            "oracle: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let index: std::collections::HashMap<&str, usize> = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| Some((d.to_str()?, c * 2000 + i)))
+            .collect();
+        let mut ended = 0;
+        for l in stdout.lines() {
+            let f: Vec<&str> = l.splitn(4, '\t').collect();
+            let i = index[f[1]];
+            match f[0] {
+                "ERR" => {
+                    if verdicts[i].first.len() < 2 {
+                        verdicts[i].first.push(f[3].to_string());
+                    }
+                    if !f[3].starts_with("cvc-id.1") {
+                        verdicts[i].lines.insert(f[2].parse().expect("line"));
+                    }
+                }
+                "END" => {
+                    verdicts[i].ok = f[2] == "OK";
+                    ended += 1;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(ended, chunk.len(), "the oracle ran every document");
+    }
+    verdicts
+}
+
+/// Copies the Vitam validation schemas of `version` ("2.1" or "2.2": sedatools'
+/// `seda-vitam-*`, which vas's Vitam mode compiles) into `dir`, with their `xml.xsd` and
+/// `xlink.xsd` imports made local (Xerces must fetch nothing); returns the main schema.
+pub fn vitam_schemas(dir: &Path, version: &str) -> PathBuf {
+    let schemas = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
+    let dst = dir.join(format!("vitam-{version}"));
+    std::fs::create_dir_all(&dst).expect("dir");
+    for e in std::fs::read_dir(format!("{schemas}/{version}/vitam-sedatools")).expect("schemas") {
+        let p = e.expect("entry").path();
+        let text = std::fs::read_to_string(&p)
+            .expect("read")
+            .replace(
+                "schemaLocation=\"http://www.w3.org/2001/xml.xsd\"",
+                "schemaLocation=\"xml.xsd\"",
+            )
+            .replace(
+                "schemaLocation=\"http://www.w3.org/1999/xlink.xsd\"",
+                "schemaLocation=\"xlink.xsd\"",
+            );
+        std::fs::write(dst.join(p.file_name().expect("name")), text).expect("write");
+    }
+    dst.join(format!("seda-vitam-{version}-main.xsd"))
+}
