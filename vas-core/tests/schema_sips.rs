@@ -12,7 +12,7 @@ const SIPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/vitam
 const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
 const MAX_MANIFEST: u64 = 64 << 20;
 
-mod xerces_support;
+mod java_oracles;
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -192,7 +192,7 @@ fn vitam_sip_manifests_agree_with_xmllint() {
 #[test]
 fn vitam_sip_manifests_in_vitam_mode_agree_with_xerces() {
     use vas_core::schema::Mode;
-    let Some(jars) = xerces_support::jars() else {
+    let Some(jars) = java_oracles::jars() else {
         return;
     };
     let mut files = Vec::new();
@@ -216,8 +216,8 @@ fn vitam_sip_manifests_in_vitam_mode_agree_with_xerces() {
         let group: Vec<&(SedaVersion, PathBuf, String)> =
             cases.iter().filter(|c| c.0 == v).collect();
         let paths: Vec<PathBuf> = group.iter().map(|g| g.1.clone()).collect();
-        let main = xerces_support::vitam_schemas(tmp.path(), v.as_str());
-        let verdicts = xerces_support::validate(&jars, &main, &paths);
+        let main = java_oracles::vitam_schemas(tmp.path(), v.as_str());
+        let verdicts = java_oracles::validate(java_oracles::Lang::Xsd11, &jars, &main, &paths);
         let set = SchemaSet::seda_mode(v, Mode::VitamLenient).expect("schemas");
         for ((_, p, label), x) in group.into_iter().zip(verdicts) {
             let r = set

@@ -1,11 +1,11 @@
 //! Vitam's datatypes: vas with [`Processor::Xerces`] (what [`Mode::VitamLenient`] uses)
 //! against Xerces 2.12 in XSD 1.1 mode — the validator Vitam runs — through
-//! `tests/oracles/XsdValidate.java`. Every built-in type of the shared corpus against
+//! `tests/oracles/Validate.java`. Every built-in type of the shared corpus against
 //! every value of the corpus plus the values where Xerces and libxml2 part ways; one
 //! document per type, one value per line, verdicts compared line by line.
 //!
-//! The jars come from `scripts/setup.d/xerces.sh` (Maven); without them (or without
-//! `java`) the test fails, unless `VAS_ALLOW_NO_XERCES=1`.
+//! The jars come from `scripts/setup.d/oracles.sh` (Maven); without them (or without
+//! `java`) the test fails, unless `VAS_ALLOW_NO_JAVA_ORACLES=1`.
 //!
 //! [`Mode::VitamLenient`]: vas_core::schema::Mode::VitamLenient
 
@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use vas_core::schema::{Processor, SchemaSet, ValidationOptions};
 
 mod datatype_support;
-mod xerces_support;
+mod java_oracles;
 use datatype_support::{TYPES, VALUES};
 
 /// Values where Xerces (XSD 1.1) and libxml2 (XSD 1.0) differ, found by replaying the
@@ -68,7 +68,7 @@ fn escape(v: &str) -> String {
 
 #[test]
 fn xerces_datatypes_agree_with_xerces() {
-    let Some(jars) = xerces_support::jars() else {
+    let Some(jars) = java_oracles::jars() else {
         return;
     };
     let values: Vec<&str> = VALUES.iter().chain(XERCES_VALUES).copied().collect();
@@ -110,10 +110,11 @@ fn xerces_datatypes_agree_with_xerces() {
         docs.push(doc);
         paths.push(p);
     }
-    let oracle: Vec<BTreeSet<u64>> = xerces_support::validate(&jars, &xsd_path, &paths)
-        .into_iter()
-        .map(|v| v.lines)
-        .collect();
+    let oracle: Vec<BTreeSet<u64>> =
+        java_oracles::validate(java_oracles::Lang::Xsd11, &jars, &xsd_path, &paths)
+            .into_iter()
+            .map(|v| v.lines)
+            .collect();
     let opts = ValidationOptions {
         max_findings: usize::MAX,
         ..ValidationOptions::default()

@@ -44,12 +44,12 @@ fn main() {
         paths.push(p);
     }
     let mut lint_ok = vec![false; docs.len()];
-    // With VAS_ORACLE_JDK=vas-core/tests/oracles/XsdValidate.java (and CLASSPATH naming the
-    // jars of target/oracles/xerces): Xerces, which Vitam runs, instead of xmllint; it
+    // With VAS_ORACLE_JDK=vas-core/tests/oracles/Validate.java (and CLASSPATH naming the
+    // jars of target/oracles/java): Xerces, which Vitam runs, instead of xmllint; it
     // prints "END\tFILE\tOK|KO" per file.
     if let Some(java) = std::env::var_os("VAS_ORACLE_JDK") {
         for chunk in paths.chunks(2000) {
-            let out = Command::new("java").arg(&java).arg(&xsd_path).args(chunk).output().expect("java");
+            let out = Command::new("java").arg(&java).arg("xsd11").arg(&xsd_path).args(chunk).output().expect("java");
             for l in String::from_utf8_lossy(&out.stdout).lines() {
                 if let Some(name) = l.strip_prefix("END\t").and_then(|r| r.strip_suffix("\tOK")) {
                     let i: usize = name.rsplit('/').next().unwrap().trim_start_matches('d')

@@ -95,9 +95,11 @@
 //! [`RelaxNg`] validates a document against an archival profile in RelaxNG XML syntax
 //! with the XSD datatype library, using James Clark's derivative algorithm, streaming.
 //! Attributes typed `xsd:ID` must have unique values (RELAX NG DTD compatibility, as
-//! Jing — used by Vitam — and libxml2 enforce). Its verdict is tested equal to
+//! libxml2 and Jing's command line enforce). Its verdict is tested equal to
 //! `xmllint --relaxng` on the bundled profiles and on mutants of Vitam's checkProfil
-//! manifest.
+//! manifest, and compared with Jing through JAXP — how Vitam checks profiles — on the
+//! same mutants: equal but for two differences the test counts (that path of Jing does
+//! not check ID uniqueness; its `base64Binary` admits only the base64 alphabet).
 //!
 //! ```
 //! use vas_core::schema::{SchemaSet, SedaVersion};

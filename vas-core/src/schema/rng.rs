@@ -112,7 +112,7 @@ pub struct RelaxNg {
     types: Vec<SimpleType>,
     /// (element name class, attribute name class) pairs whose attribute is typed
     /// xsd:ID: their values must be unique in the document (RELAX NG DTD
-    /// compatibility, enforced by Jing and libxml2).
+    /// compatibility, enforced by libxml2 and Jing's command line).
     id_attrs: Vec<(u32, u32)>,
 }
 

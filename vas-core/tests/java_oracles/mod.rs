@@ -1,13 +1,22 @@
-//! The Xerces oracle of the tests: Xerces 2.12 in XSD 1.1 mode, the validator Vitam runs,
-//! driven through `tests/oracles/XsdValidate.java` (jars fetched into
-//! `target/oracles/xerces/` by `scripts/setup.d/xerces.sh`).
+//! The Java oracles of the tests, the validators Vitam runs: Xerces 2.12 in XSD 1.1 mode
+//! (SEDA schemas) and Jing (RelaxNG profiles), driven through `tests/oracles/Validate.java`
+//! (jars fetched into `target/oracles/java/` by `scripts/setup.d/oracles.sh`).
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// What Xerces says of one document.
+/// Which validator.
+#[derive(Debug, Clone, Copy)]
+pub enum Lang {
+    /// Xerces, XSD 1.1 mode.
+    Xsd11,
+    /// Jing, RelaxNG (XML syntax).
+    Rng,
+}
+
+/// What the oracle says of one document.
 #[derive(Debug, Default, Clone)]
 pub struct Verdict {
     /// No error at all.
@@ -18,38 +27,41 @@ pub struct Verdict {
     pub first: Vec<String>,
 }
 
-/// The folder of the Xerces jars, or `None` (after checking that skipping is allowed:
-/// `VAS_ALLOW_NO_XERCES=1`) when they or `java` are missing.
+/// The folder of the oracles' jars, or `None` (after checking that skipping is allowed:
+/// `VAS_ALLOW_NO_JAVA_ORACLES=1`) when they or `java` are missing.
 pub fn jars() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oracles/xerces");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oracles/java");
     let have_jar = std::fs::read_dir(&dir).is_ok_and(|d| {
         d.flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("xercesImpl"))
+            .any(|e| e.file_name().to_string_lossy().starts_with("jing"))
     });
     let have_java = Command::new("java").arg("-version").output().is_ok();
     if have_jar && have_java {
         return Some(dir);
     }
     assert!(
-        std::env::var_os("VAS_ALLOW_NO_XERCES").is_some(),
-        "java and the Xerces jars in {} are required (scripts/setup.d/xerces.sh installs \
-         them); set VAS_ALLOW_NO_XERCES=1 to skip",
+        std::env::var_os("VAS_ALLOW_NO_JAVA_ORACLES").is_some(),
+        "java and the oracles' jars in {} are required (scripts/setup.d/oracles.sh installs \
+         them); set VAS_ALLOW_NO_JAVA_ORACLES=1 to skip",
         dir.display()
     );
     None
 }
 
-/// Validates `docs` against `xsd` with Xerces, in one JVM.
-pub fn validate(jars: &Path, xsd: &Path, docs: &[PathBuf]) -> Vec<Verdict> {
-    let java = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracles/XsdValidate.java");
+/// Validates `docs` against `schema` with the oracle of `lang` (one JVM per 2 000).
+pub fn validate(lang: Lang, jars: &Path, schema: &Path, docs: &[PathBuf]) -> Vec<Verdict> {
+    let java = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracles/Validate.java");
     let mut verdicts = vec![Verdict::default(); docs.len()];
-    // One JVM per 2 000 documents keeps the command line short.
     for (c, chunk) in docs.chunks(2000).enumerate() {
         let out = Command::new("java")
             .arg("-cp")
             .arg(format!("{}/*", jars.display()))
             .arg(&java)
-            .arg(xsd)
+            .arg(match lang {
+                Lang::Xsd11 => "xsd11",
+                Lang::Rng => "rng",
+            })
+            .arg(schema)
             .args(chunk)
             .output()
             .expect("java runs");
