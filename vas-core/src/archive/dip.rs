@@ -15,8 +15,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{IdKind, format_ms};
 use crate::ingest::dry_run::{AtrInfo, ObjectUsage};
 use crate::seda::{
-    ArchiveUnit, ArchiveUnitItem, BinaryDataObject, BinaryDataObjectItem, DataObjectGroup,
-    DataObjectGroupItem, DataObjectPackage, DataObjectPackageItem, DataObjectRef,
+    ArchiveUnit, ArchiveUnitItem, BinaryDataObject, BinaryDataObjectItem, ContentItem,
+    DataObjectGroup, DataObjectGroupItem, DataObjectPackage, DataObjectPackageItem, DataObjectRef,
     DescriptiveMetadataItem, Document, Element, ElementMeta, FormatIdentification, Message,
     MessageItem, MessageKind, Organization, PhysicalDataObject, SedaReader, SedaVersion, Text,
 };
@@ -390,6 +390,25 @@ fn check_manifest_mode(v: SedaVersion, xml: &[u8], mode: crate::schema::Mode) ->
 }
 
 #[allow(clippy::too_many_arguments)]
+/// Moves the `Content` children that `unit`'s version does not declare (read as raw
+/// extension elements: a 2.1 `Signature` in 2.3, a 2.3 `SigningInformation` in 2.1) after
+/// the declared ones, keeping their order. A converted unit keeps its source's order, but
+/// in the target version such an element can only be extension content, which ends
+/// `Content`; a declared element after it (its `Gps`, say) would be refused by Xerces,
+/// Vitam's validator (XSD 1.1, Element Declarations Consistent).
+fn extensions_last(unit: &mut ArchiveUnit) {
+    for item in &mut unit.items {
+        if let ArchiveUnitItem::Content(c) = item {
+            let (raw, declared): (Vec<ContentItem>, Vec<ContentItem>) =
+                std::mem::take(&mut c.items)
+                    .into_iter()
+                    .partition(|i| matches!(i, ContentItem::Other(_)));
+            c.items = declared;
+            c.items.extend(raw);
+        }
+    }
+}
+
 fn build_manifest(
     version: SedaVersion,
     msg: &str,
@@ -448,13 +467,16 @@ fn build_manifest(
         pkg.insert(DataObjectPackageItem::DataObjectGroup(group));
     }
     let dm = pkg.descriptive_metadata_mut();
-    for (u, (_, inner)) in results.iter().zip(stored) {
+    for (u, (from, inner)) in results.iter().zip(stored) {
         let id = u["#id"].as_str().unwrap_or_default();
         let mut unit: ArchiveUnit = parse_fragment(
             &format!(r#"<ArchiveUnit xmlns="{ns}">{inner}</ArchiveUnit>"#),
             version,
         )
         .map_err(|e| e.with_id(id.to_string()))?;
+        if *from != version {
+            extensions_last(&mut unit);
+        }
         unit.meta = ElementMeta::default();
         unit.meta.set_attr("id", id);
         if let Some(g) = u["#object"].as_str()
