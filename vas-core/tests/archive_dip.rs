@@ -268,7 +268,9 @@ fn dip_in_every_seda_version_is_valid_and_carries_content_as_ingested() {
     // Vitam's validator, would refuse them (XSD 1.1, cos-element-consistent.4.a), and so
     // does the lenient mode, which reproduces it.
     assert!(
-        failures.iter().all(|f| !f.contains("cos-element-consistent")),
+        failures
+            .iter()
+            .all(|f| !f.contains("cos-element-consistent")),
         "{failures:#?}"
     );
     assert!(

@@ -309,18 +309,17 @@ fn version_of(doc: &str, fallback: SedaVersion) -> SedaVersion {
     fallback
 }
 
-#[test]
-fn mutants_agree_with_xmllint() {
-    if Command::new("xmllint").arg("--version").output().is_err() {
-        eprintln!("xmllint not installed: mutant comparison skipped");
-        return;
-    }
+/// `VAS_MUTANTS` (default 400) mutants of `seeds` (1 to 3 edits each), written into `dir`
+/// as `mutant{i}.xml`: (version, path, label) each. Deterministic (proptest's ChaCha
+/// runner), so a failure is reproducible.
+fn seed_mutants(
+    seeds: &[(SedaVersion, String)],
+    dir: &Path,
+) -> Vec<(SedaVersion, PathBuf, String)> {
     let n: usize = std::env::var("VAS_MUTANTS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(400);
-    let seeds = seeds();
-    assert!(seeds.len() > 30);
     let strategy = (
         0..seeds.len(),
         prop::collection::vec((0u8..10, 0usize..10_000, 0usize..10_000), 1..4),
@@ -331,8 +330,7 @@ fn mutants_agree_with_xmllint() {
             proptest::test_runner::RngAlgorithm::ChaCha,
         ),
     );
-    let tmp = tempfile::tempdir().expect("tmp");
-    let mut cases: Vec<(SedaVersion, PathBuf, String)> = Vec::new();
+    let mut cases = Vec::new();
     for i in 0..n {
         let (seed, muts) = strategy.new_tree(&mut runner).expect("generate").current();
         let (v0, text) = &seeds[seed];
@@ -350,10 +348,24 @@ fn mutants_agree_with_xmllint() {
         let mut s = String::new();
         write(&root, &mut s);
         let v = version_of(&s, *v0);
-        let p = tmp.path().join(format!("mutant{i}.xml"));
+        let p = dir.join(format!("mutant{i}.xml"));
         std::fs::write(&p, &s).expect("write");
         cases.push((v, p, format!("seed {seed} {muts:?}")));
     }
+    cases
+}
+
+#[test]
+fn mutants_agree_with_xmllint() {
+    if Command::new("xmllint").arg("--version").output().is_err() {
+        eprintln!("xmllint not installed: mutant comparison skipped");
+        return;
+    }
+    let seeds = seeds();
+    assert!(seeds.len() > 30);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = seed_mutants(&seeds, tmp.path());
+    let n = cases.len();
     let mut agree = 0;
     let mut invalid = 0;
     let mut disagreements = Vec::new();
@@ -769,10 +781,6 @@ fn vitam_mode_mutants_agree_with_xerces() {
     let Some(jars) = java_oracles::jars() else {
         return;
     };
-    let n: usize = std::env::var("VAS_MUTANTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(400);
     let seeds: Vec<(SedaVersion, String)> = seeds()
         .into_iter()
         .filter(|(v, _)| matches!(v, SedaVersion::V2_1 | SedaVersion::V2_2))
@@ -783,47 +791,18 @@ fn vitam_mode_mutants_agree_with_xerces() {
         java_oracles::vitam_schemas(tmp.path(), "2.1"),
         java_oracles::vitam_schemas(tmp.path(), "2.2"),
     ];
-    let strategy = (
-        0..seeds.len(),
-        prop::collection::vec((0u8..10, 0usize..10_000, 0usize..10_000), 1..4),
-    );
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        proptest::test_runner::TestRng::deterministic_rng(
-            proptest::test_runner::RngAlgorithm::ChaCha,
-        ),
-    );
+    // The unmutated seeds, then their mutants in 2.1 or 2.2 (an edit may change the version).
     let mut cases: Vec<(SedaVersion, PathBuf, String)> = Vec::new();
-    // The unmutated seeds first, then the mutants.
     for (i, (v, text)) in seeds.iter().enumerate() {
         let p = tmp.path().join(format!("seed{i}.xml"));
         std::fs::write(&p, text).expect("write");
         cases.push((*v, p, format!("seed {i}")));
     }
-    for i in 0..n {
-        let (seed, muts) = strategy.new_tree(&mut runner).expect("generate").current();
-        let (v0, text) = &seeds[seed];
-        let mut root = parse(text.as_bytes());
-        for (op, target, aux) in &muts {
-            apply(
-                &mut root,
-                &Mutation {
-                    op: *op,
-                    target: *target,
-                    aux: *aux,
-                },
-            );
-        }
-        let mut s = String::new();
-        write(&root, &mut s);
-        let v = version_of(&s, *v0);
-        if !matches!(v, SedaVersion::V2_1 | SedaVersion::V2_2) {
-            continue;
-        }
-        let p = tmp.path().join(format!("mutant{i}.xml"));
-        std::fs::write(&p, &s).expect("write");
-        cases.push((v, p, format!("seed {seed} {muts:?}")));
-    }
+    cases.extend(
+        seed_mutants(&seeds, tmp.path())
+            .into_iter()
+            .filter(|c| matches!(c.0, SedaVersion::V2_1 | SedaVersion::V2_2)),
+    );
     let (mut agree, mut invalid, mut disagreements) = (0, 0, Vec::new());
     for (v, main) in [SedaVersion::V2_1, SedaVersion::V2_2]
         .into_iter()
