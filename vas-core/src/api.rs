@@ -95,7 +95,7 @@ pub fn validate_manifest(input: Input<'_>, opts: &ValidateOptions) -> Result<Val
         "vitam"
     };
     let profile = match &opts.profile {
-        Some(p) => Some(RelaxNg::from_file(p)?),
+        Some(p) => Some(RelaxNg::from_file(p)?.with_processor(mode.profile_processor())),
         None => None,
     };
     let version = match &opts.seda_version {

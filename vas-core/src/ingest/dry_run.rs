@@ -880,20 +880,26 @@ fn check_header(
                         format!("profile {pid} has no schema file"),
                     )),
                     Some(f) => match p.format {
+                        // Vitam checks profiles with Jing (RelaxNG) and Xerces (XSD 1.1).
                         ProfileFormat::Rng => RelaxNg::from_file(f).map(|r| {
+                            let r = r.with_processor(Mode::VitamLenient.profile_processor());
                             let rep = r.validate_bytes(bytes);
                             (
                                 rep.is_valid(),
                                 rep.findings.iter().take(10).map(|f| f.to_json()).collect(),
                             )
                         }),
-                        ProfileFormat::Xsd => SchemaSet::builder().add_file(f).build().map(|s| {
-                            let rep = s.validate_bytes(bytes);
-                            (
-                                rep.is_valid(),
-                                rep.findings.iter().take(10).map(|f| f.to_json()).collect(),
-                            )
-                        }),
+                        ProfileFormat::Xsd => SchemaSet::builder()
+                            .add_file(f)
+                            .processor(Mode::VitamLenient.processor())
+                            .build()
+                            .map(|s| {
+                                let rep = s.validate_bytes(bytes);
+                                (
+                                    rep.is_valid(),
+                                    rep.findings.iter().take(10).map(|f| f.to_json()).collect(),
+                                )
+                            }),
                     },
                 };
                 match res {

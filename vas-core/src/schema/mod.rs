@@ -97,9 +97,10 @@
 //! Attributes typed `xsd:ID` must have unique values (RELAX NG DTD compatibility, as
 //! libxml2 and Jing's command line enforce). Its verdict is tested equal to
 //! `xmllint --relaxng` on the bundled profiles and on mutants of Vitam's checkProfil
-//! manifest, and compared with Jing through JAXP — how Vitam checks profiles — on the
-//! same mutants: equal but for two differences the test counts (that path of Jing does
-//! not check ID uniqueness; its `base64Binary` admits only the base64 alphabet).
+//! manifest. With [`Processor::Jing`] ([`RelaxNg::with_processor`]) its datatypes are
+//! Jing's — how Vitam checks profiles, through JAXP — tested against Jing on the datatype
+//! corpus and the same mutants: equal but for ID uniqueness, which that path of Jing does
+//! not check.
 //!
 //! ```
 //! use vas_core::schema::{SchemaSet, SedaVersion};
@@ -156,6 +157,16 @@ impl Mode {
             Mode::VitamLenient => Processor::Xerces,
         }
     }
+
+    /// The processor whose verdicts a RelaxNG archival profile reproduces in this mode:
+    /// [`Processor::Libxml2`] in [`Mode::Strict`] (`xmllint --relaxng`),
+    /// [`Processor::Jing`] in [`Mode::VitamLenient`] (Vitam checks profiles with Jing).
+    pub fn profile_processor(self) -> Processor {
+        match self {
+            Mode::Strict => Processor::Libxml2,
+            Mode::VitamLenient => Processor::Jing,
+        }
+    }
 }
 
 impl FromStr for Mode {
@@ -200,6 +211,15 @@ pub enum Processor {
     /// (the type of its global declaration or `xsi:type`, else `anyType`): a known element
     /// out of its place is not accepted by a wildcard. [`Mode::VitamLenient`]'s.
     Xerces,
+    /// Jing's XSD datatypes — the RelaxNG validator Vitam checks archival profiles with
+    /// (through JAXP): like Xerces, strict `base64Binary`, any number of digits, a sign on
+    /// unsigned integers, `PT.5S`, empty `NMTOKENS`/`IDREFS` refused; its own `anyURI`
+    /// (RFC 2396-like: `%` escapes, one `#`, a lettered scheme, brackets only around a
+    /// host or in the query and fragment); no hour 24 but a 60th second and `10:00:00.`;
+    /// `PT1.S`; no year 0000 and none beyond its Java-millisecond range. For [`RelaxNg`]
+    /// ([`RelaxNg::with_processor`]); the XSD-only rules of [`Processor::Xerces`] do not
+    /// apply.
+    Jing,
 }
 
 /// What a finding is about.

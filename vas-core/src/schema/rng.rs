@@ -114,12 +114,18 @@ pub struct RelaxNg {
     /// xsd:ID: their values must be unique in the document (RELAX NG DTD
     /// compatibility, enforced by libxml2 and Jing's command line).
     id_attrs: Vec<(u32, u32)>,
+    /// Whose datatype verdicts to reproduce ([`RelaxNg::with_processor`]).
+    processor: super::Processor,
 }
 
-struct TypeTable<'a>(&'a [SimpleType]);
+struct TypeTable<'a>(&'a [SimpleType], super::Processor);
 impl SimpleTypes for TypeTable<'_> {
     fn simple(&self, id: TypeId) -> Option<&SimpleType> {
         self.0.get(id)
+    }
+
+    fn processor(&self) -> super::Processor {
+        self.1
     }
 }
 
@@ -425,7 +431,12 @@ impl<'a> Store<'a> {
             Pat::Data(t, _) => {
                 self.vids.clear();
                 self.values
-                    .validate_into(&TypeTable(&self.g.types), *t, s, &mut self.vids)
+                    .validate_into(
+                        &TypeTable(&self.g.types, self.g.processor),
+                        *t,
+                        s,
+                        &mut self.vids,
+                    )
                     .is_ok()
             }
             _ => false,
@@ -764,7 +775,7 @@ impl<'a> Store<'a> {
                 }
             }
             Pat::Data(t, except) => {
-                if types::validate(&TypeTable(&self.g.types), t, s).is_err() {
+                if types::validate(&TypeTable(&self.g.types, self.g.processor), t, s).is_err() {
                     return NOT_ALLOWED;
                 }
                 if let Some(e) = except {
@@ -945,6 +956,25 @@ impl RelaxNg {
         RelaxNg::compile(doc)
     }
 
+    /// The same schema judging datatype values as `p` does: [`super::Processor::Libxml2`]
+    /// (the default, agrees with `xmllint --relaxng`) or [`super::Processor::Jing`] (what
+    /// Vitam's profile check sees). [`super::Processor::Xerces`] gives Xerces's datatypes.
+    ///
+    /// ```
+    /// use vas_core::schema::{Processor, RelaxNg};
+    /// let rng = RelaxNg::from_str(r#"<element name="t" xmlns="http://relaxng.org/ns/structure/1.0"
+    ///     datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes"><data type="time"/></element>"#)?;
+    /// assert!(rng.validate_bytes(b"<t>24:00:00</t>").is_valid());
+    /// let jing = rng.with_processor(Processor::Jing);
+    /// assert!(!jing.validate_bytes(b"<t>24:00:00</t>").is_valid());
+    /// assert!(jing.validate_bytes(b"<t>23:59:60</t>").is_valid());
+    /// # Ok::<(), vas_core::Error>(())
+    /// ```
+    pub fn with_processor(mut self, p: super::Processor) -> RelaxNg {
+        self.processor = p;
+        self
+    }
+
     fn compile(doc: Doc) -> Result<RelaxNg> {
         let mut g = RelaxNg {
             pats: Vec::new(),
@@ -954,6 +984,7 @@ impl RelaxNg {
             start: NOT_ALLOWED,
             types: Vec::new(),
             id_attrs: Vec::new(),
+            processor: super::Processor::Libxml2,
         };
         for p in [Pat::Empty, Pat::NotAllowed, Pat::Text] {
             g.intern(p);
