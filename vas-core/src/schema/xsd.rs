@@ -1437,12 +1437,15 @@ impl Compiler {
                         return Err(self.err(br, "union member is not a simple type"));
                     }
                 }
+                // A union has no whiteSpace of its own: each member normalizes the literal
+                // as its type says (`xml:lang`'s `""` member is a string, so " " is
+                // neither a language nor the empty string).
                 Ok(SimpleType {
                     display: display.into(),
                     base: None,
                     variety: Variety::Union(members),
                     facets: Facets::default(),
-                    ws: Ws::Collapse,
+                    ws: Ws::Preserve,
                 })
             }
         }
