@@ -544,12 +544,8 @@ impl<'a> Validator<'a> {
             return true;
         };
         let want = c.elements[local].ty;
-        let xsi_type = xin
-            .attrs()
-            .find(|a| a.ns_id == NS_XSI && a.local == "type")
-            .and_then(|t| xin.resolve_qname(t.value))
-            .and_then(|(tns, tl)| c.global_types.get(tns, tl).copied());
-        let have = xsi_type
+        let have = self
+            .xsi_type(xin)
             .or_else(|| self.global(tag.name).map(|g| c.elements[g].ty))
             .unwrap_or(c.any_type);
         if have == want || c.derives_from(have, want) {
@@ -567,6 +563,15 @@ impl<'a> Validator<'a> {
             ),
         );
         false
+    }
+
+    /// The global type the element's `xsi:type` names, if it names one.
+    fn xsi_type<R: Read>(&self, xin: &XmlInput<R>) -> Option<usize> {
+        let t = xin
+            .attrs()
+            .find(|a| a.ns_id == NS_XSI && a.local == "type")?;
+        let (tns, tl) = xin.resolve_qname(t.value)?;
+        self.c.global_types.get(tns, tl).copied()
     }
 
     fn find_in_model(&self, name: u32) -> Option<ElemId> {
@@ -808,10 +813,7 @@ impl<'a> Validator<'a> {
             }
             Decision::Lax => {
                 // xsi:type can still give a lax element a type.
-                if let Some(t) = xin.attrs().find(|a| a.ns_id == NS_XSI && a.local == "type")
-                    && let Some((tns, tl)) = xin.resolve_qname(t.value)
-                    && let Some(tid) = c.global_types.get(tns, tl).copied()
-                {
+                if let Some(tid) = self.xsi_type(xin) {
                     self.push_typed(plain(FrameKind::Lax), tid, None, xin, false);
                     return None;
                 }
