@@ -548,11 +548,29 @@ pub(crate) fn is_name(v: &str, colon: bool) -> bool {
 
 /// [`is_name`] character by character (any name; the reference for the fast path).
 fn is_name_chars(v: &str, colon: bool) -> bool {
+    name_by(v, colon, is_name_start, is_name_char)
+}
+
+/// A name (`colon`) or NCName, character by character, with an edition's start and name
+/// characters.
+#[inline]
+fn name_by(
+    v: &str,
+    colon: bool,
+    start: impl Fn(char, bool) -> bool,
+    name_char: impl Fn(char) -> bool,
+) -> bool {
     let mut it = v.chars();
     match it.next() {
-        Some(c) if is_name_start(c, colon) => it.all(|c| (colon || c != ':') && is_name_char(c)),
+        Some(c) if start(c, colon) => it.all(|c| (colon || c != ':') && name_char(c)),
         _ => false,
     }
+}
+
+/// `NCName` or `NCName:NCName`, with `ncname` deciding what an NCName is.
+#[inline]
+fn qname_by(s: &str, ncname: impl Fn(&str) -> bool) -> bool {
+    ncname(s) || matches!(s.split_once(':'), Some((p, l)) if ncname(p) && ncname(l))
 }
 
 /// Whether `s` is a name allowed by XML Namespaces (`NCName` or `NCName:NCName`): the
@@ -560,8 +578,7 @@ fn is_name_chars(v: &str, colon: bool) -> bool {
 /// ASCII name (every element name of a SEDA manifest) takes [`is_name`]'s one pass.
 #[inline]
 pub(crate) fn is_qname(s: &str) -> bool {
-    is_name(s, false)
-        || matches!(s.split_once(':'), Some((p, l)) if is_name(p, false) && is_name(l, false))
+    qname_by(s, |n| is_name(n, false))
 }
 
 // XSD 1.0's names. The parser above takes names with the Fifth Edition's characters (as
@@ -675,22 +692,12 @@ pub(crate) fn is_xsd_name_char(c: char) -> bool {
 
 /// Whether `v` is an XSD 1.0 `Name` (`colon`) or `NCName`.
 pub(crate) fn is_xsd_name(v: &str, colon: bool) -> bool {
-    if is_ascii_ncname(v.as_bytes()) {
-        return true;
-    }
-    let mut it = v.chars();
-    match it.next() {
-        Some(c) if is_xsd_name_start(c, colon) => {
-            it.all(|c| (colon || c != ':') && is_xsd_name_char(c))
-        }
-        _ => false,
-    }
+    is_ascii_ncname(v.as_bytes()) || name_by(v, colon, is_xsd_name_start, is_xsd_name_char)
 }
 
 /// Whether `v` is in the lexical space of XSD 1.0's `QName`: `NCName` or `NCName:NCName`.
 pub(crate) fn is_xsd_qname(v: &str) -> bool {
-    is_xsd_name(v, false)
-        || matches!(v.split_once(':'), Some((p, l)) if is_xsd_name(p, false) && is_xsd_name(l, false))
+    qname_by(v, |n| is_xsd_name(n, false))
 }
 
 /// The XSD name characters as the body of a `regex` character class: the start characters
