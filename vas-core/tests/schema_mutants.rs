@@ -771,7 +771,6 @@ fn finding_positions_point_at_their_elements() {
 /// [`Mode::VitamLenient`]: vas_core::schema::Mode::VitamLenient
 #[test]
 fn vitam_mode_mutants_agree_with_xerces() {
-    use vas_core::schema::Mode;
     let Some(jars) = java_oracles::jars() else {
         return;
     };
@@ -781,10 +780,6 @@ fn vitam_mode_mutants_agree_with_xerces() {
         .collect();
     assert!(seeds.len() > 10, "{}", seeds.len());
     let tmp = tempfile::tempdir().expect("tmp");
-    let mains = [
-        java_oracles::vitam_schemas(tmp.path(), "2.1"),
-        java_oracles::vitam_schemas(tmp.path(), "2.2"),
-    ];
     // The unmutated seeds, then their mutants in 2.1 or 2.2 (an edit may change the version).
     let mut cases: Vec<(SedaVersion, PathBuf, String)> = Vec::new();
     for (i, (v, text)) in seeds.iter().enumerate() {
@@ -797,39 +792,13 @@ fn vitam_mode_mutants_agree_with_xerces() {
             .into_iter()
             .filter(|c| matches!(c.0, SedaVersion::V2_1 | SedaVersion::V2_2)),
     );
-    let (mut agree, mut invalid, mut disagreements) = (0, 0, Vec::new());
-    for (v, main) in [SedaVersion::V2_1, SedaVersion::V2_2]
-        .into_iter()
-        .zip(&mains)
-    {
-        let group: Vec<&(SedaVersion, PathBuf, String)> =
-            cases.iter().filter(|c| c.0 == v).collect();
-        let paths: Vec<PathBuf> = group.iter().map(|g| g.1.clone()).collect();
-        let verdicts = java_oracles::validate(java_oracles::Lang::Xsd11, &jars, main, &paths);
-        let set = SchemaSet::seda_mode(v, Mode::VitamLenient).expect("schemas");
-        for ((_, p, label), x) in group.into_iter().zip(verdicts) {
-            let r = set
-                .validate_file(p, &ValidationOptions::default())
-                .expect("read");
-            if !x.ok {
-                invalid += 1;
-            }
-            if r.is_valid_with_references() == x.ok {
-                agree += 1;
-            } else {
-                disagreements.push(format!(
-                    "{label} v{v}: Xerces {} vas {}\n  vas: {:?}\n  Xerces: {:?}",
-                    x.ok,
-                    r.is_valid_with_references(),
-                    r.all_findings()
-                        .take(2)
-                        .map(|f| f.to_string())
-                        .collect::<Vec<_>>(),
-                    x.first
-                ));
-            }
-        }
-    }
+    let compared = java_oracles::vitam_mode_vs_xerces(&jars, tmp.path(), &cases);
+    let invalid = compared.iter().filter(|c| !c.xerces_ok).count();
+    let disagreements: Vec<String> = compared
+        .iter()
+        .filter_map(|c| c.disagreement.clone())
+        .collect();
+    let agree = compared.len() - disagreements.len();
     let total = agree + disagreements.len();
     eprintln!(
         "Vitam-mode mutants: {total}, invalid per Xerces: {invalid}, agreement: {agree}/{total}"

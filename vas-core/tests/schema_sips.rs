@@ -191,7 +191,6 @@ fn vitam_sip_manifests_agree_with_xmllint() {
 /// [`Mode::VitamLenient`]: vas_core::schema::Mode::VitamLenient
 #[test]
 fn vitam_sip_manifests_in_vitam_mode_agree_with_xerces() {
-    use vas_core::schema::Mode;
     let Some(jars) = java_oracles::jars() else {
         return;
     };
@@ -211,35 +210,16 @@ fn vitam_sip_manifests_in_vitam_mode_agree_with_xerces() {
         }
     }
     assert!(cases.len() >= 100, "only {} manifests", cases.len());
-    let (mut refused, mut disagreements) = (Vec::new(), Vec::new());
-    for v in [SedaVersion::V2_1, SedaVersion::V2_2] {
-        let group: Vec<&(SedaVersion, PathBuf, String)> =
-            cases.iter().filter(|c| c.0 == v).collect();
-        let paths: Vec<PathBuf> = group.iter().map(|g| g.1.clone()).collect();
-        let main = java_oracles::vitam_schemas(tmp.path(), v.as_str());
-        let verdicts = java_oracles::validate(java_oracles::Lang::Xsd11, &jars, &main, &paths);
-        let set = SchemaSet::seda_mode(v, Mode::VitamLenient).expect("schemas");
-        for ((_, p, label), x) in group.into_iter().zip(verdicts) {
-            let r = set
-                .validate_file(p, &ValidationOptions::default())
-                .expect("read");
-            if !x.ok {
-                refused.push(label.rsplit('/').next().unwrap_or(label).to_string());
-            }
-            if r.is_valid_with_references() != x.ok {
-                disagreements.push(format!(
-                    "{label} (v{v}): Xerces {} / vas {}\n  vas: {:?}\n  Xerces: {:?}",
-                    x.ok,
-                    r.is_valid_with_references(),
-                    r.all_findings()
-                        .take(2)
-                        .map(|f| f.to_string())
-                        .collect::<Vec<_>>(),
-                    x.first
-                ));
-            }
-        }
-    }
+    let compared = java_oracles::vitam_mode_vs_xerces(&jars, tmp.path(), &cases);
+    let refused: Vec<&str> = compared
+        .iter()
+        .filter(|c| !c.xerces_ok)
+        .map(|c| c.label.rsplit('/').next().unwrap_or(&c.label))
+        .collect();
+    let disagreements: Vec<String> = compared
+        .iter()
+        .filter_map(|c| c.disagreement.clone())
+        .collect();
     eprintln!(
         "SIP manifests (2.1, 2.2) in Vitam mode: {}, refused by Xerces: {refused:?}, disagreements: {}",
         cases.len(),

@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use vas_core::schema::{Mode, SchemaSet, SedaVersion, ValidationOptions};
+
 /// Which validator.
 #[derive(Debug, Clone, Copy)]
 pub enum Lang {
@@ -123,4 +125,58 @@ pub fn vitam_schemas(dir: &Path, version: &str) -> PathBuf {
         std::fs::write(dst.join(p.file_name().expect("name")), text).expect("write");
     }
     dst.join(format!("seda-vitam-{version}-main.xsd"))
+}
+
+/// One manifest as vas's Vitam mode and Xerces judge it.
+pub struct Compared {
+    /// The case's label.
+    pub label: String,
+    /// Xerces found no error.
+    pub xerces_ok: bool,
+    /// When vas's verdict differs: both verdicts and their first findings.
+    pub disagreement: Option<String>,
+}
+
+/// Validates SEDA 2.1 and 2.2 manifests (version, path, label; other versions are left
+/// out) with vas in [`Mode::VitamLenient`] and with Xerces against the same Vitam schemas
+/// ([`vitam_schemas`], copied into `dir`). Xerces fails a document whose IDREF points
+/// nowhere, which vas reports apart: the verdict compared is
+/// `Report::is_valid_with_references`.
+pub fn vitam_mode_vs_xerces(
+    jars: &Path,
+    dir: &Path,
+    cases: &[(SedaVersion, PathBuf, String)],
+) -> Vec<Compared> {
+    let mut out = Vec::new();
+    for v in [SedaVersion::V2_1, SedaVersion::V2_2] {
+        let group: Vec<&(SedaVersion, PathBuf, String)> =
+            cases.iter().filter(|c| c.0 == v).collect();
+        let paths: Vec<PathBuf> = group.iter().map(|g| g.1.clone()).collect();
+        let main = vitam_schemas(dir, v.as_str());
+        let verdicts = validate(Lang::Xsd11, jars, &main, &paths);
+        let set = SchemaSet::seda_mode(v, Mode::VitamLenient).expect("schemas");
+        for ((_, p, label), x) in group.into_iter().zip(verdicts) {
+            let r = set
+                .validate_file(p, &ValidationOptions::default())
+                .expect("read");
+            let vas_ok = r.is_valid_with_references();
+            let disagreement = (vas_ok != x.ok).then(|| {
+                format!(
+                    "{label} (v{v}): Xerces {} / vas {vas_ok}\n  vas: {:?}\n  Xerces: {:?}",
+                    x.ok,
+                    r.all_findings()
+                        .take(2)
+                        .map(|f| f.to_string())
+                        .collect::<Vec<_>>(),
+                    x.first
+                )
+            });
+            out.push(Compared {
+                label: label.clone(),
+                xerces_ok: x.ok,
+                disagreement,
+            });
+        }
+    }
+    out
 }
