@@ -184,3 +184,83 @@ pub const VALUES: &[&str] = &[
     "AAA AAA=",
     "A B C D",
 ];
+
+/// The verdicts of a datatype comparison: vas against an oracle, value by value (and,
+/// optionally, vas with another processor's datatypes against the same oracle).
+#[derive(Default)]
+pub struct Tally {
+    /// Values compared.
+    pub cases: usize,
+    /// Values the oracle refuses.
+    pub invalid: usize,
+    /// The disagreements, described.
+    pub bad: Vec<String>,
+    /// Values on which the other processor's datatypes would disagree with the oracle.
+    pub other_differs: usize,
+}
+
+impl Tally {
+    /// Counts one value: the oracle's verdict and vas's; `label` describes a disagreement.
+    pub fn add(&mut self, oracle_ok: bool, vas_ok: bool, label: impl FnOnce() -> String) {
+        self.cases += 1;
+        if !oracle_ok {
+            self.invalid += 1;
+        }
+        if oracle_ok != vas_ok {
+            self.bad.push(label());
+        }
+    }
+
+    /// Counts whether vas with the other processor's datatypes agrees with the oracle.
+    pub fn other(&mut self, oracle_ok: bool, other_ok: bool) {
+        if oracle_ok != other_ok {
+            self.other_differs += 1;
+        }
+    }
+
+    /// Prints the summary, then asserts that the corpus has both verdicts (more than
+    /// `min_invalid` invalid, more than `min_valid` valid), that the other processor
+    /// differs on at least `min_other` values when given, and that vas agrees everywhere.
+    pub fn check(
+        &self,
+        what: &str,
+        oracle: &str,
+        min_invalid: usize,
+        min_valid: usize,
+        min_other: Option<usize>,
+    ) {
+        let other = match min_other {
+            Some(_) => format!(
+                ", the other processor's datatypes would differ on {}",
+                self.other_differs
+            ),
+            None => String::new(),
+        };
+        eprintln!(
+            "{what}: {} cases ({} invalid per {oracle}), disagreements: {}{other}",
+            self.cases,
+            self.invalid,
+            self.bad.len()
+        );
+        assert!(
+            self.invalid > min_invalid && self.invalid < self.cases - min_valid,
+            "the corpus must have both verdicts"
+        );
+        if let Some(m) = min_other {
+            // The values that set the processors apart do: the choice is not a no-op.
+            assert!(self.other_differs >= m, "{}", self.other_differs);
+        }
+        assert!(
+            self.bad.is_empty(),
+            "{} of {} disagree (first 40):\n{}",
+            self.bad.len(),
+            self.cases,
+            self.bad
+                .iter()
+                .take(40)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
