@@ -15,50 +15,7 @@ use vas_core::schema::{Processor, SchemaSet, ValidationOptions};
 
 mod datatype_support;
 mod java_oracles;
-use datatype_support::{TYPES, Tally, VALUES};
-
-/// Values where Xerces (XSD 1.1) and libxml2 (XSD 1.0) differ, found by replaying the
-/// `xsd_datatypes` fuzz corpus against both (`tests/fuzz`).
-const XERCES_VALUES: &[&str] = &[
-    "%zz",
-    "::",
-    "[x]",
-    "a#b#c",
-    "a%2",
-    "http://[::1",
-    "#AAAA",
-    "AAAA#",
-    "AA#AA",
-    "+INF",
-    "-INF",
-    "0000-01-01",
-    "-0000-01-01",
-    "0000",
-    "-0000",
-    "0000-01",
-    "0000-01-01T00:00:00",
-    "2147483647",
-    "2147483648",
-    "-2147483648",
-    "-2147483649",
-    "2147483648-01-01",
-    "-2147483649-01-01",
-    "2147483647-01",
-    "99999999999",
-    "123456789012345678901234567890",
-    "0.0000000000000000000000000001",
-    "+1",
-    "-0",
-    "+0",
-    "PT.5S",
-    "PT0.S",
-    "P.5Y",
-    "--01--",
-    "--13--",
-    "--01--Z",
-    "2E+",
-    "0e",
-];
+use datatype_support::{DIVERGENT, TYPES, Tally, VALUES};
 
 fn escape(v: &str) -> String {
     v.replace('&', "&amp;")
@@ -71,7 +28,7 @@ fn xerces_datatypes_agree_with_xerces() {
     let Some(jars) = java_oracles::jars() else {
         return;
     };
-    let values: Vec<&str> = VALUES.iter().chain(XERCES_VALUES).copied().collect();
+    let values: Vec<&str> = VALUES.iter().chain(DIVERGENT).copied().collect();
     // Each type is the content of `v`; `ID` is also an attribute (`w/@id`): Xerces's XSD
     // 1.1 mode counts an element's own ID content twice (a duplicate), a quirk of no
     // consequence for SEDA, whose IDs are attributes.
